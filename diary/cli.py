@@ -1,0 +1,463 @@
+"""The command line: parse flags, find the diary and its passphrase, call the
+library, print the result. ``main(argv) -> int`` is the program's one exit
+point: every library error becomes one line on stderr and its exit code
+(errors.py). No SQL here.
+
+Tests run the real program in-process with an injected ``Env`` (streams,
+terminal flags, environment, passphrase prompt).
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+import typing
+
+from . import __version__, errors
+from .errors import BadInput, DiaryError, ReadOnly, UsageError
+
+# The heavy stacks (peewee, sqlcipher3, rich, prompt_toolkit) are imported
+# inside the commands that use them, so `diary --version` and `--help` stay fast.
+
+
+@dataclasses.dataclass
+class Env:
+    stdin: typing.TextIO
+    stdout: typing.TextIO
+    stderr: typing.TextIO
+    environ: typing.Mapping[str, str]
+    stdin_tty: bool = False
+    stdout_tty: bool = False
+    getpass: typing.Optional[typing.Callable[[str], str]] = None
+
+    @classmethod
+    def system(cls):
+        import getpass
+
+        def ask(prompt):
+            return getpass.getpass(prompt, stream=sys.stderr)
+
+        return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
+                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout), getpass=ask)
+
+    def say(self, message):
+        """A message for the person (stderr), never data."""
+        self.stderr.write(message + "\n")
+        self.stderr.flush()
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# --- parsing -----------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    out = None  # where --help and --version go (the injected stdout)
+
+    def error(self, message):
+        raise UsageError("%s (see `%s --help`)" % (message, self.prog))
+
+    def _print_message(self, message, file=None):
+        if message:
+            (self.out or file or sys.stdout).write(message)
+
+
+def _global_options(parser, suppress):
+    """Options valid before or after the command name.
+
+    The subcommand copies default to SUPPRESS so that a value given before the
+    command is not overwritten by the subcommand's default.
+    """
+    default = argparse.SUPPRESS if suppress else None
+    g = parser.add_argument_group("global options")
+    g.add_argument("--diary", metavar="PATH", default=default,
+                   help="the diary file (default: $DIARY_PATH, then the user data directory)")
+    g.add_argument("--passphrase-file", metavar="PATH", default=default,
+                   help="read the passphrase from the first line of PATH")
+    g.add_argument("--passphrase-fd", metavar="N", type=int, default=default,
+                   help="read the passphrase from the first line of file descriptor N")
+    g.add_argument("--read-only", action="store_true",
+                   default=argparse.SUPPRESS if suppress else False,
+                   help="open the diary read-only: no command may change it")
+    g.add_argument("--debug", action="store_true",
+                   default=argparse.SUPPRESS if suppress else False,
+                   help="show a traceback for internal errors (never secrets or entry text)")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number: %r" % text) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more: %r" % text)
+    return value
+
+
+def _entry_id(text):
+    try:
+        value = int(text.lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("not an entry id: %r" % text) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("not an entry id: %r" % text)
+    return value
+
+
+COMMANDS = {}
+
+
+def command(name, help, example, description=None):
+    """Register a command: its handler, help line and example (shown in --help)."""
+
+    def register(func):
+        COMMANDS[name] = (func, help, example, description)
+        return func
+
+    return register
+
+
+def build_parser(out=None):
+    parser = Parser(
+        prog="diary",
+        description="An encrypted diary and notes tool. Run without a command to open "
+                    "the interactive diary.",
+        epilog="Run `diary COMMAND --help` for a command's options and an example.",
+    )
+    parser.out = out
+    parser.add_argument("--version", action="version", version="diary " + __version__)
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, (func, help, example, description) in COMMANDS.items():
+        p = sub.add_parser(name, help=help, description=description or help,
+                           epilog="example:\n  " + "\n  ".join(example.splitlines()),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.out = out
+        _global_options(p, suppress=True)
+        ARGUMENTS.get(name, lambda p: None)(p)
+        p.set_defaults(func=func)
+    return parser
+
+
+ARGUMENTS = {}
+
+
+def arguments(name):
+    def register(func):
+        ARGUMENTS[name] = func
+        return func
+
+    return register
+
+
+# --- running -----------------------------------------------------------------
+
+def main(argv=None, env=None):
+    """Run the program; return its exit status."""
+    env = env or Env.system()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        try:
+            args = build_parser(env.stdout).parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return exc.code if isinstance(exc.code, int) else errors.OK
+        if args.command is None:
+            return open_menu(args, env)
+        return args.func(args, env) or errors.OK
+    except DiaryError as exc:
+        env.say("diary: %s" % exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        env.say("diary: interrupted")
+        return errors.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`diary list | head`): not an error of ours.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return errors.OK
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            env.say("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        env.say("diary: internal error (%s); rerun with --debug for details"
+                % type(exc).__name__)
+        return errors.ERROR
+
+
+def diary_path(args, env):
+    """--diary, then $DIARY_PATH, then the platform's user data directory."""
+    path = getattr(args, "diary", None) or env.environ.get("DIARY_PATH")
+    if not path:
+        import platformdirs
+
+        path = os.path.join(platformdirs.user_data_dir("diary", appauthor=False), "diary.db")
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def passphrase_source(args, env):
+    from .passphrase import Source
+
+    return Source(file=getattr(args, "passphrase_file", None),
+                  fd=getattr(args, "passphrase_fd", None),
+                  environ=env.environ, ask=env.getpass, interactive=env.stdin_tty)
+
+
+def _harden():
+    """No core dumps while a key and plaintext are in memory."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def refuse_if_read_only(args):
+    if getattr(args, "read_only", False):
+        raise ReadOnly()
+
+
+def unlock(args, env, *, write, create=False):
+    """Open the diary for this command.
+
+    A write command under --read-only fails before asking anything; commands
+    that only read always open read-only. With ``create``, a missing diary is
+    created first (the passphrase asked twice on a terminal).
+    """
+    from . import store
+
+    if write:
+        refuse_if_read_only(args)
+    read_only = not write or getattr(args, "read_only", False)
+    path = diary_path(args, env)
+    source = passphrase_source(args, env)
+    _harden()
+    os.umask(0o077)
+    if create and not os.path.lexists(path):
+        env.say("Creating a new diary at %s" % path)
+        store.create(path, source.new("New passphrase: "))
+        env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
+    elif not os.path.lexists(path):
+        raise errors.NotFound("no diary at %s (create one with `diary init`)" % path)
+    return store.open_diary(path, source.get(), read_only=read_only)
+
+
+def output(env):
+    from .render import Output
+
+    return Output(env.stdout, terminal=env.stdout_tty,
+                  color=not env.environ.get("NO_COLOR"))
+
+
+def read_stdin(env):
+    try:
+        return env.stdin.read()
+    except UnicodeDecodeError:
+        raise BadInput("the text on stdin is not valid UTF-8") from None
+
+
+def parse_date(text, bound=None):
+    from . import dates
+
+    return dates.parse(text, bound=bound) if text is not None else None
+
+
+def open_menu(args, env):
+    raise UsageError("the interactive diary is not built yet; run `diary --help` for commands")
+
+
+# --- commands ----------------------------------------------------------------
+
+@command("init", "create a new diary", "diary init --diary ~/notes.db")
+def cmd_init(args, env):
+    from . import store
+
+    refuse_if_read_only(args)
+    path = diary_path(args, env)
+    os.umask(0o077)
+    if os.path.lexists(path):
+        raise DiaryError("%s already exists" % path)
+    store.create(path, passphrase_source(args, env).new("New passphrase: "))
+    env.say("Created a diary at %s" % path)
+
+
+@arguments("add")
+def _add_args(p):
+    p.add_argument("text", nargs="*", help="the entry's text (default: read from stdin)")
+    p.add_argument("--title", default="", help="the entry's title")
+    p.add_argument("--date", help="when it happened: 2024-03-02, 'yesterday 21:30', ... "
+                                  "(default: now)")
+    p.add_argument("--star", action="store_true", help="star the entry")
+    p.add_argument("--json", action="store_true", help="print the new entry as JSON")
+
+
+@command("add", "add an entry (text from the arguments or stdin); prints its id",
+         "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
+         "echo 'A quiet day.' | diary add --star")
+def cmd_add(args, env):
+    from . import entries
+
+    if args.text:
+        body = " ".join(args.text)
+    elif not env.stdin_tty:
+        body = read_stdin(env).rstrip()
+    else:
+        body = ""
+    if not body.strip() and not args.title.strip():
+        raise BadInput("nothing to add: give the text as arguments or on stdin")
+    created_at = parse_date(args.date)
+    with unlock(args, env, write=True, create=True) as d:
+        entry = entries.add(d, body, title=args.title, created_at=created_at,
+                            starred=args.star)
+        if args.json:
+            output(env).json(entries.to_record(entry))
+        else:
+            output(env).line(str(entry.id))
+
+
+@arguments("list")
+def _list_args(p):
+    p.add_argument("-n", "--limit", type=_positive_int, default=20,
+                   help="how many entries (default 20; 0 for all)")
+    p.add_argument("--offset", type=_positive_int, default=0, help="skip this many first")
+    p.add_argument("--since", help="only entries on or after this date")
+    p.add_argument("--until", help="only entries on or before this date")
+    p.add_argument("--starred", action="store_true", help="only starred entries")
+    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
+
+
+@command("list", "list entries, newest first",
+         "diary list -n 10 --since 'last monday'\ndiary list --starred --json")
+def cmd_list(args, env):
+    from . import entries
+
+    since = parse_date(args.since, "start")
+    until = parse_date(args.until, "end")
+    with unlock(args, env, write=False) as d:
+        with d.read():
+            found = entries.list_entries(d, limit=args.limit or None, offset=args.offset,
+                                         since=since, until=until,
+                                         starred=True if args.starred else None)
+            _print_entries(env, found, args.json, full=False)
+
+
+def _print_entries(env, found, as_json, full):
+    from . import entries
+
+    out = output(env)
+    if as_json:
+        out.json([entries.to_record(e) for e in found])
+    elif full:
+        out.entries(found)
+    else:
+        out.entry_list(found)
+
+
+@arguments("show")
+def _show_args(p):
+    p.add_argument("ids", nargs="+", type=_entry_id, metavar="ID", help="entry ids")
+    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
+
+
+@command("show", "show whole entries", "diary show 12 15\ndiary show 12 --json")
+def cmd_show(args, env):
+    from . import entries
+
+    with unlock(args, env, write=False) as d:
+        _print_entries(env, entries.get_many(d, args.ids), args.json, full=True)
+
+
+@arguments("edit")
+def _edit_args(p):
+    p.add_argument("id", type=_entry_id, metavar="ID", help="the entry to change")
+    p.add_argument("--title", help="a new title")
+    p.add_argument("--date", help="a new date")
+    star = p.add_mutually_exclusive_group()
+    star.add_argument("--star", dest="starred", action="store_const", const=True,
+                      help="star the entry")
+    star.add_argument("--unstar", dest="starred", action="store_const", const=False,
+                      help="remove the star")
+    p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
+
+
+@command("edit", "change an entry; a new text is read from stdin",
+         "echo 'Rewritten text' | diary edit 12 --title 'New title'\ndiary edit 12 --star")
+def cmd_edit(args, env):
+    from . import entries
+
+    body = read_stdin(env).rstrip() if not env.stdin_tty else None
+    if body is not None and not body:
+        body = None  # nothing piped in: keep the text
+    created_at = parse_date(args.date)
+    if body is None and args.title is None and created_at is None and args.starred is None:
+        raise BadInput("nothing to change: pipe a new text in, or give --title, --date, "
+                       "--star or --unstar")
+    with unlock(args, env, write=True) as d:
+        entry = entries.edit(d, args.id, body=body, title=args.title,
+                             created_at=created_at, starred=args.starred)
+        if args.json:
+            output(env).json(entries.to_record(entry))
+        else:
+            output(env).line(str(entry.id))
+
+
+@arguments("delete")
+def _delete_args(p):
+    p.add_argument("ids", nargs="+", type=_entry_id, metavar="ID", help="entry ids")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
+@command("delete", "delete entries (asks first on a terminal)",
+         "diary delete 12\ndiary delete 12 13 --yes")
+def cmd_delete(args, env):
+    from . import entries
+
+    refuse_if_read_only(args)
+    if not args.yes and not env.stdin_tty:
+        raise UsageError("not on a terminal: add --yes to delete without asking")
+    with unlock(args, env, write=True) as d:
+        found = entries.get_many(d, args.ids)
+        if not args.yes:
+            from .render import one_line, headline
+
+            for e in found:
+                env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
+            env.stderr.write("Delete %d %s? [y/N] "
+                             % (len(found), "entry" if len(found) == 1 else "entries"))
+            env.stderr.flush()
+            answer = env.stdin.readline().strip().lower()
+            if answer not in ("y", "yes"):
+                env.say("Nothing deleted.")
+                return errors.ERROR
+        n = entries.delete(d, args.ids)
+        env.say("Deleted %d %s." % (n, "entry" if n == 1 else "entries"))
+
+
+@arguments("passwd")
+def _passwd_args(p):
+    p.add_argument("--new-passphrase-file", metavar="PATH",
+                   help="read the new passphrase from the first line of PATH")
+    p.add_argument("--new-passphrase-fd", metavar="N", type=int,
+                   help="read the new passphrase from file descriptor N")
+
+
+@command("passwd", "change the diary's passphrase",
+         "diary passwd\ndiary passwd --passphrase-file old.txt --new-passphrase-file new.txt")
+def cmd_passwd(args, env):
+    from . import store
+    from .passphrase import Source
+
+    new_source = Source(file=args.new_passphrase_file, fd=args.new_passphrase_fd,
+                        environ={}, ask=env.getpass, interactive=env.stdin_tty)
+    with unlock(args, env, write=True) as d:
+        new = new_source.new("New passphrase: ")
+        store.change_passphrase(d, new)
+    env.say("Passphrase changed.")

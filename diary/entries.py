@@ -1,0 +1,145 @@
+"""Entries: add, read, list, edit and delete, on an unlocked diary.
+
+Every function takes a ``store.Diary``; writes run in one IMMEDIATE
+transaction each. Edits use optimistic locking: an edit that names the
+version it read fails with ``Conflict`` when another session saved meanwhile.
+"""
+
+import uuid as _uuid
+
+from . import dates
+from .errors import BadInput, Conflict, NotFound
+from .store import Entry
+
+MAX_TEXT = 50 * 1024 * 1024  # 50 MB of text per field: beyond that, surely a mistake
+
+
+def _check_text(value, what):
+    if not isinstance(value, str):
+        raise BadInput("%s must be text" % what)
+    if len(value) > MAX_TEXT:
+        raise BadInput("the %s is too long (over %d MB)" % (what, MAX_TEXT // (1024 * 1024)))
+    if "\x00" in value:
+        raise BadInput("the %s contains a NUL character" % what)
+
+
+def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, updated_at=None):
+    """Add an entry and return it. ``uuid``/``updated_at`` are for imports."""
+    _check_text(body, "text")
+    _check_text(title, "title")
+    if not body.strip() and not title.strip():
+        raise BadInput("nothing to add: the entry has no title and no text")
+    stamp = dates.now()
+    with diary.write():
+        return Entry.create(
+            uuid=uuid or str(_uuid.uuid4()),
+            created_at=created_at or stamp,
+            updated_at=updated_at or created_at or stamp,
+            title=title,
+            body=body,
+            starred=bool(starred),
+        )
+
+
+def get(diary, entry_id):
+    entry = Entry.get_or_none(Entry.id == entry_id)
+    if entry is None:
+        raise NotFound("no entry with id %s" % entry_id)
+    return entry
+
+
+def get_many(diary, ids):
+    """The entries with these ids, in the order asked; NotFound names the first missing."""
+    with diary.read():
+        return [get(diary, i) for i in ids]
+
+
+def select(*, since=None, until=None, starred=None, newest_first=True):
+    """A peewee query over entries with the common filters (tags add theirs)."""
+    query = Entry.select()
+    if since is not None:
+        query = query.where(Entry.created_at >= since)
+    if until is not None:
+        query = query.where(Entry.created_at <= until)
+    if starred is not None:
+        query = query.where(Entry.starred == bool(starred))
+    if newest_first:
+        return query.order_by(Entry.created_at.desc(), Entry.id.desc())
+    return query.order_by(Entry.created_at, Entry.id)
+
+
+def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred=None,
+                 newest_first=True):
+    query = select(since=since, until=until, starred=starred, newest_first=newest_first)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    elif offset:
+        query = query.offset(offset)
+    return list(query)
+
+
+def count(diary):
+    return Entry.select().count()
+
+
+def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=None,
+         expected_version=None):
+    """Change the given fields; return the updated entry.
+
+    With ``expected_version`` the write happens only if the entry is still at
+    that version, else Conflict (the caller keeps its text and can save it as
+    a new entry).
+    """
+    changes = {}
+    if body is not None:
+        _check_text(body, "text")
+        changes[Entry.body] = body
+    if title is not None:
+        _check_text(title, "title")
+        changes[Entry.title] = title
+    if created_at is not None:
+        changes[Entry.created_at] = created_at
+    if starred is not None:
+        changes[Entry.starred] = bool(starred)
+    with diary.write():
+        entry = get(diary, entry_id)
+        if expected_version is not None and entry.version != expected_version:
+            raise Conflict("entry %s was changed in another session since you opened it"
+                           % entry_id)
+        if not changes:
+            return entry
+        new_title = changes.get(Entry.title, entry.title)
+        new_body = changes.get(Entry.body, entry.body)
+        if not new_title.strip() and not new_body.strip():
+            raise BadInput("an entry needs a title or some text")
+        changes[Entry.updated_at] = dates.now()
+        changes[Entry.version] = Entry.version + 1
+        updated = (Entry.update(changes)
+                   .where((Entry.id == entry.id) & (Entry.version == entry.version))
+                   .execute())
+        if updated != 1:
+            raise Conflict("entry %s was changed in another session" % entry_id)
+        return get(diary, entry_id)
+
+
+def delete(diary, ids):
+    """Delete these entries, all or none; NotFound if any id is unknown."""
+    with diary.write():
+        for i in ids:
+            get(diary, i)
+        return Entry.delete().where(Entry.id.in_(list(ids))).execute()
+
+
+def to_record(entry):
+    """The stable JSON shape of an entry (README: "JSON output")."""
+    return {
+        "id": entry.id,
+        "uuid": entry.uuid,
+        "created_at": dates.local(entry.created_at).isoformat(),
+        "updated_at": dates.local(entry.updated_at).isoformat(),
+        "title": entry.title,
+        "body": entry.body,
+        "starred": bool(entry.starred),
+        "tags": entry.tag_list,
+        "version": entry.version,
+    }

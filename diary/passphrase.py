@@ -1,0 +1,99 @@
+"""Where a passphrase comes from, in order: a file, a file descriptor, the
+``DIARY_PASSPHRASE`` environment variable (for scripts), then a no-echo prompt
+on the terminal. Never a command-line value: argv is visible to every user of
+the machine.
+
+This is an input layer shared by the CLI and the menu: it may prompt, the
+library never does. The prompt is getpass (or an injected function), never a
+prompt_toolkit session with history.
+"""
+
+import os
+
+from .errors import DiaryError, PassphraseError
+
+ENV_VAR = "DIARY_PASSPHRASE"
+
+
+def read_file(path):
+    """The first line of ``path``, without its line ending."""
+    try:
+        with open(path, "rb") as f:
+            return _first_line(f.readline(), "the passphrase file")
+    except OSError as exc:
+        raise DiaryError("cannot read the passphrase file %s: %s"
+                         % (path, exc.strerror or exc)) from None
+
+
+def read_fd(fd):
+    """The first line readable from file descriptor ``fd``."""
+    chunks = []
+    try:
+        while True:
+            b = os.read(fd, 1)
+            if not b or b == b"\n":
+                break
+            chunks.append(b)
+    except OSError as exc:
+        raise DiaryError("cannot read a passphrase from file descriptor %d: %s"
+                         % (fd, exc.strerror or exc)) from None
+    return _first_line(b"".join(chunks), "file descriptor %d" % fd)
+
+
+def _first_line(raw, where):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DiaryError("the passphrase in %s is not valid UTF-8" % where) from None
+    return text.rstrip("\r\n")
+
+
+class Source:
+    """The passphrase options of one command, resolved once and then cached."""
+
+    def __init__(self, *, file=None, fd=None, environ=None, ask=None, interactive=False):
+        self.file = file
+        self.fd = fd
+        self.environ = environ if environ is not None else os.environ
+        self.ask = ask  # a getpass-like function(prompt) -> str
+        self.interactive = interactive
+        self._value = None
+
+    def scripted(self):
+        """The passphrase from a file, a descriptor or the environment, else None."""
+        if self._value is None:
+            if self.file is not None:
+                self._value = read_file(self.file)
+            elif self.fd is not None:
+                self._value = read_fd(self.fd)
+            elif self.environ.get(ENV_VAR):
+                self._value = self.environ[ENV_VAR]
+        return self._value
+
+    def get(self, prompt="Passphrase: "):
+        """The passphrase to unlock with; asks on the terminal when not scripted."""
+        value = self.scripted()
+        if value is not None:
+            return value
+        return self.prompt(prompt)
+
+    def new(self, prompt="New passphrase: "):
+        """A passphrase for a new key: scripted, or asked twice on the terminal."""
+        value = self.scripted()
+        if value is not None:
+            return value
+        first = self.prompt(prompt)
+        second = self.prompt("Repeat it: ")
+        if first != second:
+            raise DiaryError("the two passphrases differ; nothing was changed")
+        return first
+
+    def prompt(self, prompt):
+        if not self.interactive or self.ask is None:
+            raise PassphraseError(
+                "no passphrase: not on a terminal, and none given with --passphrase-file, "
+                "--passphrase-fd or $%s" % ENV_VAR)
+        try:
+            return self.ask(prompt)
+        except EOFError:
+            raise PassphraseError("no passphrase given") from None

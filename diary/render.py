@@ -1,0 +1,143 @@
+"""Every rendering of user data for a person: the one place user text meets a terminal.
+
+User text is data. ``clean`` makes every control character, escape sequence
+and bidi override visible (``\\x1b``, ``\\u202e``) instead of letting it act on
+the terminal; rich only ever receives user text inside ``Text`` objects, never
+inside markup strings. On a terminal the output is styled with rich (imported
+only then: it is slow to import); piped, it is plain text without escapes.
+Exports to files and ``--json`` write raw text: they are data, not display.
+"""
+
+import json
+import re
+
+from . import dates
+
+# C0 controls except tab and newline, DEL, C1 controls, and the Unicode
+# format characters that reorder or hide text (bidi embeddings, overrides and
+# isolates, marks, zero-width joiners are left alone: they are harmless).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                     "\u2066-\u2069\u2028\u2029]")
+
+
+def _escape(match):
+    ch = match.group()
+    code = ord(ch)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
+
+
+def clean(text):
+    """``text`` with every unsafe character shown as an escape; newlines and tabs kept."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def one_line(text, width=None):
+    """``clean`` and flattened to one line (for lists and snippets)."""
+    line = " ".join(clean(text).split())
+    if width and len(line) > width:
+        line = line[: width - 1] + "…"
+    return line
+
+
+def when(dt, seconds=False):
+    return dates.local(dt).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def headline(entry):
+    """The title, or the first line of the text when there is no title."""
+    if entry.title.strip():
+        return entry.title
+    for line in entry.body.splitlines():
+        if line.strip():
+            return line
+    return ""
+
+
+class Output:
+    """Where data goes: rich on a terminal, plain text when piped."""
+
+    def __init__(self, stream, *, terminal, color=True):
+        self.stream = stream
+        self.terminal = terminal
+        self._console = None
+        self._color = color
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stream, force_terminal=self.terminal,
+                                    no_color=not self._color, highlight=False,
+                                    markup=False, emoji=False)
+        return self._console
+
+    def line(self, text=""):
+        """A line of program text (not user text)."""
+        self.stream.write(text + "\n")
+
+    def json(self, data):
+        json.dump(data, self.stream, ensure_ascii=False, indent=2)
+        self.stream.write("\n")
+
+    # --- entries ---------------------------------------------------------------
+
+    def entries(self, entries):
+        """Full entries, one after another."""
+        for i, entry in enumerate(entries):
+            if i:
+                self.line()
+            if self.terminal:
+                self._entry_rich(entry)
+            else:
+                self._entry_plain(entry)
+
+    def _entry_plain(self, entry):
+        star = " *" if entry.starred else ""
+        self.line("#%d  %s%s  %s" % (entry.id, when(entry.created_at), star,
+                                     one_line(entry.title)))
+        if entry.tag_list:
+            self.line("tags: " + ", ".join(one_line(t) for t in entry.tag_list))
+        self.line()
+        self.line(clean(entry.body))
+
+    def _entry_rich(self, entry):
+        from rich.text import Text
+
+        head = Text()
+        head.append("#%d " % entry.id, style="dim")
+        head.append(when(entry.created_at), style="cyan")
+        if entry.starred:
+            head.append(" ★", style="yellow")
+        if entry.title:
+            head.append("  ")
+            head.append(one_line(entry.title), style="bold")
+        self.console.print(head)
+        if entry.tag_list:
+            self.console.print(Text("  ".join("#" + one_line(t) for t in entry.tag_list),
+                                    style="magenta"))
+        self.console.print()
+        self.console.print(Text(clean(entry.body)))
+
+    def entry_list(self, entries):
+        """One line per entry: id, date, star, headline, tags."""
+        if not self.terminal:
+            for e in entries:
+                self.line("%d\t%s\t%s\t%s\t%s" % (
+                    e.id, when(e.created_at), "*" if e.starred else "",
+                    one_line(headline(e), 80), ",".join(one_line(t) for t in e.tag_list)))
+            return
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        table.add_column("id", justify="right", style="dim")
+        table.add_column("date", style="cyan", no_wrap=True)
+        table.add_column("", style="yellow")
+        table.add_column("entry", overflow="ellipsis", no_wrap=True, ratio=3)
+        table.add_column("tags", style="magenta", overflow="ellipsis", no_wrap=True, ratio=1)
+        for e in entries:
+            table.add_row(str(e.id), when(e.created_at), "★" if e.starred else "",
+                          Text(one_line(headline(e), 200)),
+                          Text(" ".join(one_line(t) for t in e.tag_list)))
+        self.console.print(table)

@@ -1,0 +1,482 @@
+"""The encrypted file: peewee models, unlock/create/rekey, schema and migrations.
+
+A diary is one SQLCipher 4 file with SQLCipher's default settings, so any
+SQLCipher 4 tool opens it with ``PRAGMA key``. Usage::
+
+    from diary import store
+    store.create("~/diary.db", "correct horse")        # a new, empty diary
+    with store.open_diary("~/diary.db", "correct horse") as d:
+        with d.write():                                 # BEGIN IMMEDIATE ... COMMIT
+            ...                                         # peewee queries on the models
+
+The rules kept here (GUIDE.md section 4): the log level is silenced before the
+key is given; the key is verified with a read before anything else runs; an
+empty passphrase is never handed to SQLCipher (peewee would then silently write
+a plaintext file); temporary tables stay in memory; ``rekey`` runs on the raw
+connection so that no logger ever sees the new passphrase.
+"""
+
+import datetime as _dt
+import os
+import stat
+
+import sqlcipher3
+from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
+                    IntegerField, Model, TextField)
+from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+from .errors import (Busy, DamagedFile, DiaryError, NotFound, PassphraseError,
+                     ReadOnly, SchemaTooNew, WeakPassphrase)
+
+WRONG_KEY = "wrong passphrase, or not a diary file"
+APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Tests lower the key-derivation cost for speed; the product never sets this.
+KDF_ITER = None
+
+
+def check_new_passphrase(passphrase):
+    """Refuse what must never become a key: empty, blank, or holding a NUL."""
+    if not passphrase or not passphrase.strip():
+        raise WeakPassphrase("the passphrase must not be empty or blank")
+    if "\x00" in passphrase:
+        raise WeakPassphrase("the passphrase must not contain a NUL character")
+
+
+def _key_literal(passphrase):
+    return "'" + passphrase.replace("'", "''") + "'"
+
+
+# --- times -----------------------------------------------------------------
+
+class UTCDateTimeField(Field):
+    """An aware datetime stored as sortable UTC text: 2024-03-02T20:30:00.000000Z."""
+
+    field_type = "TEXT"
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return _dt.datetime.fromisoformat(value)
+
+
+# --- models ------------------------------------------------------------------
+# The tables themselves are created by MIGRATIONS below (plain SQL: triggers and
+# the FTS5 index are beyond peewee's create_table); these models are for queries.
+
+class BaseModel(Model):
+    class Meta:
+        database = None  # bound per open diary with bind_ctx
+
+
+class Entry(BaseModel):
+    uuid = TextField(unique=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    title = TextField(default="")
+    body = TextField(default="")
+    starred = BooleanField(default=False)
+    version = IntegerField(default=1)
+    # The entry's tag paths, one per line. Derived from entry_tag, kept by
+    # tags.py in the same transaction; it exists so the external-content FTS
+    # index can read tag paths from the entry row itself.
+    tags = TextField(default="")
+
+    class Meta:
+        table_name = "entry"
+
+    @property
+    def tag_list(self):
+        return [t for t in self.tags.split("\n") if t]
+
+
+class Tag(BaseModel):
+    name = TextField()
+    key = TextField()  # casefolded name: siblings are unique by key
+    parent = ForeignKeyField("self", null=True, backref="children", column_name="parent_id")
+
+    class Meta:
+        table_name = "tag"
+
+
+class TagPath(BaseModel):
+    ancestor = ForeignKeyField(Tag, column_name="ancestor_id")
+    descendant = ForeignKeyField(Tag, column_name="descendant_id")
+    depth = IntegerField()
+
+    class Meta:
+        table_name = "tag_path"
+        primary_key = CompositeKey("ancestor", "descendant")
+
+
+class EntryTag(BaseModel):
+    entry = ForeignKeyField(Entry, column_name="entry_id")
+    tag = ForeignKeyField(Tag, column_name="tag_id")
+
+    class Meta:
+        table_name = "entry_tag"
+        primary_key = CompositeKey("entry", "tag")
+
+
+MODELS = [Entry, Tag, TagPath, EntryTag]
+
+
+# --- schema ------------------------------------------------------------------
+# MIGRATIONS[i] takes a file from user_version i to i + 1. A new diary runs them
+# all, so creating and upgrading share one path. Each is a list of statements
+# (sqlite3's executescript would COMMIT behind our back).
+
+MIGRATIONS = [
+    # 1: entries, tags, the closure table
+    [
+        """CREATE TABLE entry (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            starred INTEGER NOT NULL DEFAULT 0 CHECK (starred IN (0, 1)),
+            version INTEGER NOT NULL DEFAULT 1,
+            tags TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX entry_created_at ON entry (created_at)",
+        """CREATE TABLE tag (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            parent_id INTEGER REFERENCES tag (id))""",
+        "CREATE UNIQUE INDEX tag_sibling_key ON tag (coalesce(parent_id, 0), key)",
+        "CREATE INDEX tag_parent ON tag (parent_id)",
+        """CREATE TABLE tag_path (
+            ancestor_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            descendant_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            depth INTEGER NOT NULL,
+            PRIMARY KEY (ancestor_id, descendant_id)) WITHOUT ROWID""",
+        "CREATE INDEX tag_path_descendant ON tag_path (descendant_id, depth)",
+        """CREATE TABLE entry_tag (
+            entry_id INTEGER NOT NULL REFERENCES entry (id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            PRIMARY KEY (entry_id, tag_id)) WITHOUT ROWID""",
+        "CREATE INDEX entry_tag_tag ON entry_tag (tag_id, entry_id)",
+        # The closure table follows the parent links by trigger, whatever code
+        # changes them: a new tag hangs below its parent's ancestors ...
+        """CREATE TRIGGER tag_path_insert AFTER INSERT ON tag BEGIN
+            INSERT INTO tag_path (ancestor_id, descendant_id, depth)
+                SELECT ancestor_id, NEW.id, depth + 1 FROM tag_path
+                WHERE descendant_id = NEW.parent_id
+                UNION ALL SELECT NEW.id, NEW.id, 0;
+        END""",
+        # ... a move may not create a cycle ...
+        """CREATE TRIGGER tag_path_no_cycle BEFORE UPDATE OF parent_id ON tag
+            WHEN NEW.parent_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM tag_path
+                WHERE ancestor_id = NEW.id AND descendant_id = NEW.parent_id)
+        BEGIN
+            SELECT RAISE(ABORT, 'a tag cannot move under itself');
+        END""",
+        # ... and a moved subtree leaves its old ancestors for the new ones.
+        """CREATE TRIGGER tag_path_move AFTER UPDATE OF parent_id ON tag
+            WHEN OLD.parent_id IS NOT NEW.parent_id
+        BEGIN
+            DELETE FROM tag_path
+            WHERE descendant_id IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id)
+              AND ancestor_id NOT IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id);
+            INSERT INTO tag_path (ancestor_id, descendant_id, depth)
+                SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1
+                FROM tag_path a, tag_path d
+                WHERE a.descendant_id = NEW.parent_id AND d.ancestor_id = NEW.id;
+        END""",
+    ],
+    # 2: the full-text index. External content: the text lives once, in entry;
+    # triggers keep the index in step with every insert, update and delete.
+    [
+        """CREATE VIRTUAL TABLE entry_fts USING fts5 (
+            title, body, tags,
+            content='entry', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2',
+            prefix='2 3')""",
+        """CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN
+            INSERT INTO entry_fts (rowid, title, body, tags)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
+        END""",
+        """CREATE TRIGGER entry_fts_delete AFTER DELETE ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
+        END""",
+        """CREATE TRIGGER entry_fts_update AFTER UPDATE OF title, body, tags ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
+            INSERT INTO entry_fts (rowid, title, body, tags)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
+        END""",
+        "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# --- the database --------------------------------------------------------------
+
+class DiaryDatabase(SqlCipherDatabase):
+    """A peewee database whose every connection is keyed, verified and hardened.
+
+    ``authorizer`` (see access.py) is installed on every connection this
+    database opens, including reconnects and connections in other threads.
+    """
+
+    def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, timeout=10):
+        self._passphrase = passphrase
+        self._kdf_iter = kdf_iter
+        self._authorizer = authorizer
+        super().__init__(path, timeout=timeout, lock_type="IMMEDIATE")
+
+    def forget_passphrase(self):
+        """Drop the connection and the key (the menu's Lock)."""
+        self.close()
+        self._passphrase = None
+
+    def _connect(self):
+        if not self._passphrase:
+            raise PassphraseError(WRONG_KEY)
+        conn = sqlcipher3.connect(self.database, timeout=self._timeout,
+                                  isolation_level=None)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute("PRAGMA key = " + _key_literal(self._passphrase))
+            if self._kdf_iter:
+                conn.execute("PRAGMA kdf_iter = %d" % int(self._kdf_iter))
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._add_conn_hooks(conn)
+        except BaseException as exc:
+            conn.close()
+            raise translate(exc) from None
+        return conn
+
+    def _add_conn_hooks(self, conn):
+        super()._add_conn_hooks(conn)
+        if self._authorizer is not None:
+            conn.set_authorizer(self._authorizer)
+
+
+def translate(exc):
+    """Map a driver exception to the error a user should see."""
+    if isinstance(exc, DiaryError):
+        return exc
+    if not isinstance(exc, sqlcipher3.Error):
+        return exc
+    msg = str(exc)
+    if "not a database" in msg or "not an error" in msg:
+        return PassphraseError(WRONG_KEY)
+    if "locked" in msg or "busy" in msg:
+        return Busy("the diary is busy: another process is writing to it; try again")
+    if "malformed" in msg or "corrupt" in msg or "disk image" in msg:
+        return DamagedFile("the diary file is damaged (%s); run `diary check`" % msg)
+    if "not authorized" in msg or "prohibited" in msg:
+        return ReadOnly()
+    if "readonly" in msg or "read-only" in msg:
+        return ReadOnly("the diary file cannot be written: %s" % msg)
+    if "unable to open" in msg:
+        return DiaryError("cannot open the diary file: %s" % msg)
+    if "disk is full" in msg or "database or disk is full" in msg:
+        return DiaryError("the disk is full; nothing was written")
+    return exc
+
+
+class Diary:
+    """An unlocked diary: its database, its path and whether it may write."""
+
+    def __init__(self, path, db, read_only):
+        self.path = path
+        self.db = db
+        self.read_only = read_only
+        self._bound = db.bind_ctx(MODELS)
+        self._bound.__enter__()
+
+    def write(self):
+        """A write transaction (BEGIN IMMEDIATE), refused in read-only sessions."""
+        if self.read_only:
+            raise ReadOnly()
+        return self.db.atomic()
+
+    def read(self):
+        """A read transaction: one consistent snapshot for several queries."""
+        return self.db.atomic("DEFERRED")
+
+    def close(self):
+        self._bound.__exit__(None, None, None)
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _check_path(path):
+    """Refuse what cannot be a diary before SQLCipher sees it (and creates files)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise NotFound("no diary at %s (create one with `diary init`)" % path) from None
+    except OSError as exc:
+        raise DiaryError("cannot open %s: %s" % (path, exc.strerror)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DiaryError("%s is a directory, not a diary file" % path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise DiaryError("cannot read %s: %s" % (path, exc.strerror)) from None
+    if len(head) < 16 or head == SQLITE_HEADER:
+        # An empty file would be taken as a new database, a plaintext one
+        # fails the key anyway: both are simply not a diary.
+        raise PassphraseError(WRONG_KEY)
+
+
+def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
+    """Unlock the diary at ``path``; migrate an older schema (not when read-only)."""
+    path = os.fspath(path)
+    _check_path(path)
+    if not passphrase:
+        raise PassphraseError(WRONG_KEY)
+    db = DiaryDatabase(path, passphrase, kdf_iter=kdf_iter or KDF_ITER,
+                       authorizer=authorizer)
+    try:
+        db.connect()
+        conn = db.connection()
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise PassphraseError(WRONG_KEY)
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                "this diary was written by a newer version of diary (schema %d, this one "
+                "knows %d); upgrade diary to open it" % (version, SCHEMA_VERSION))
+        if version < SCHEMA_VERSION:
+            if read_only:
+                raise ReadOnly("this diary is in an older format; open it once without "
+                               "--read-only to upgrade it")
+            _migrate(conn, version)
+    except BaseException as exc:
+        db.close()
+        raise translate(exc) from None
+    return Diary(path, db, read_only)
+
+
+def _migrate(conn, version):
+    """Run MIGRATIONS[version:] in one transaction: all of them or none."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for step in MIGRATIONS[version:]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
+    """Create a new diary file; refuse to overwrite anything.
+
+    The file is built under a temporary name in the same directory and linked
+    into place only when complete, so a failure leaves no half-made diary.
+    ``schema_version`` below the current one exists for migration tests.
+    """
+    path = os.fspath(path)
+    check_new_passphrase(passphrase)
+    if os.path.lexists(path):
+        raise DiaryError("%s already exists" % path)
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise DiaryError("cannot create %s: %s" % (parent, exc.strerror)) from None
+    tmp = os.path.join(parent, ".%s.%d.creating" % (os.path.basename(path), os.getpid()))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        raise DiaryError("cannot create %s: %s" % (path, exc.strerror)) from None
+    try:
+        conn = sqlcipher3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute("PRAGMA key = " + _key_literal(passphrase))
+            if kdf_iter or KDF_ITER:
+                conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter or KDF_ITER))
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
+            conn.execute("BEGIN IMMEDIATE")
+            for step in MIGRATIONS[:schema_version]:
+                for statement in step:
+                    conn.execute(statement)
+            conn.execute("PRAGMA user_version = %d" % schema_version)
+            conn.execute("COMMIT")
+            # WAL lets readers (search, list) run while a write is under way.
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        _fsync(tmp)
+        os.link(tmp, path)  # fails if the path appeared meanwhile: never clobber
+        _fsync_dir(parent)
+    except FileExistsError:
+        raise DiaryError("%s already exists" % path) from None
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
+    except OSError as exc:
+        raise DiaryError("cannot create %s: %s" % (path, exc.strerror)) from None
+    finally:
+        for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+
+
+def change_passphrase(diary, new_passphrase):
+    """Re-encrypt every page under a new key, in one transaction.
+
+    SQLCipher's rekey rewrites the pages inside a write transaction, so a
+    crash leaves the file under exactly one of the two keys. It runs on the raw
+    connection: peewee's own rekey() logs its SQL, passphrase included.
+    """
+    if diary.read_only:
+        raise ReadOnly()
+    check_new_passphrase(new_passphrase)
+    conn = diary.db.connection()
+    try:
+        conn.execute("PRAGMA rekey = " + _key_literal(new_passphrase))
+        # Make the new key durable in the main file before reporting success.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
+    diary.db._passphrase = new_passphrase
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path):
+    try:
+        _fsync(path)
+    except OSError:
+        pass  # not every platform can fsync a directory
