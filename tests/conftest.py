@@ -1,0 +1,100 @@
+"""Shared fixtures: small fast diaries and the CLI run in-process.
+
+Test diaries use a low kdf_iter so that each unlock costs microseconds; one
+test (test_store.py) uses the real 256,000 iterations.
+"""
+
+import io
+import os
+
+import pytest
+
+from diary import cli, store
+
+TEST_KDF_ITER = 64
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_kdf(monkeypatch):
+    monkeypatch.setattr(store, "KDF_ITER", TEST_KDF_ITER)
+
+
+@pytest.fixture
+def path(tmp_path):
+    """Where a test diary lives (not created)."""
+    return str(tmp_path / "d" / "diary.db")
+
+
+@pytest.fixture
+def made(path):
+    """A created, empty diary at ``path`` with PASSPHRASE."""
+    store.create(path, PASSPHRASE)
+    return path
+
+
+@pytest.fixture
+def diary(made):
+    """The diary at ``made``, unlocked for writing."""
+    d = store.open_diary(made, PASSPHRASE)
+    yield d
+    d.close()
+
+
+class Result:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self):
+        return "Result(code=%r, out=%r, err=%r)" % (self.code, self.out, self.err)
+
+
+class _Stream(io.StringIO):
+    def __init__(self, value="", tty=False):
+        super().__init__(value)
+        self._tty = tty
+
+    def isatty(self):
+        return self._tty
+
+
+@pytest.fixture
+def run(path):
+    """Run ``diary ARGV`` in-process against ``path``; returns a Result.
+
+    ``stdin`` is the piped input; ``tty=True`` pretends stdin and stdout are a
+    terminal; ``answers`` feeds the passphrase prompt; ``environ`` adds
+    variables (DIARY_PASSPHRASE defaults to PASSPHRASE, unset it with None).
+    """
+
+    def _run(*argv, stdin="", tty=False, answers=None, environ=None, diary_path=path):
+        env_vars = {"DIARY_PATH": diary_path, "DIARY_PASSPHRASE": PASSPHRASE}
+        env_vars.update(environ or {})
+        env_vars = {k: v for k, v in env_vars.items() if v is not None}
+        prompts = list(answers or [])
+        asked = []
+
+        def ask(prompt):
+            asked.append(prompt)
+            if not prompts:
+                raise EOFError
+            return prompts.pop(0)
+
+        out, err = _Stream(tty=tty), _Stream()
+        env = cli.Env(stdin=_Stream(stdin, tty=tty), stdout=out, stderr=err,
+                      environ=env_vars, stdin_tty=tty, stdout_tty=tty, getpass=ask)
+        code = cli.main(list(argv), env)
+        result = Result(code, out.getvalue(), err.getvalue())
+        result.asked = asked
+        return result
+
+    return _run
+
+
+def file_bytes(p):
+    with open(p, "rb") as f:
+        return f.read()
+
+
+def dir_listing(d):
+    return sorted(os.listdir(d))
