@@ -241,13 +241,16 @@ def unlock(args, env, *, write, create=False):
     source = passphrase_source(args, env)
     _harden()
     os.umask(0o077)
-    if create and not os.path.lexists(path):
-        env.say("Creating a new diary at %s" % path)
-        store.create(path, source.new("New passphrase: "))
-        env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
-    elif not os.path.lexists(path):
+    if not os.path.lexists(path) and not create:
         raise errors.NotFound("no diary at %s (create one with `diary init`)" % path)
-    return store.open_diary(path, source.get(), read_only=read_only)
+    if not os.path.lexists(path):
+        env.say("Creating a new diary at %s" % path)
+        passphrase = source.new("New passphrase: ")
+        store.create(path, passphrase)
+        env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
+    else:
+        passphrase = source.get()
+    return store.open_diary(path, passphrase, read_only=read_only)
 
 
 def output(env):

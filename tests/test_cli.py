@@ -1,0 +1,301 @@
+"""The command line, run in-process with injected streams."""
+
+import json
+import os
+
+import pytest
+
+from diary import cli, entries
+
+from conftest import PASSPHRASE, file_bytes
+
+ANSI_ESC = "\x1b["
+
+
+def test_add_prints_id_and_list_shows_it(run):
+    r = run("add", "--title", "First", "some", "words")
+    assert (r.code, r.out) == (0, "1\n")
+    r = run("list")
+    assert r.code == 0
+    assert "First" in r.out and ANSI_ESC not in r.out
+
+
+def test_first_add_creates_the_diary(run, path):
+    assert not os.path.exists(path)
+    r = run("add", "hello")
+    assert r.code == 0
+    assert "Creating a new diary" in r.err
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_add_reads_stdin_when_piped(run):
+    run("add", stdin="from a pipe\nsecond line\n")
+    r = run("show", "1", "--json")
+    assert json.loads(r.out)[0]["body"] == "from a pipe\nsecond line"
+
+
+def test_add_with_nothing_is_an_error(run, path):
+    r = run("add", stdin="  \n")
+    assert r.code == 1 and r.err.startswith("diary: nothing to add")
+    assert not os.path.exists(path)
+
+
+def test_add_natural_date_and_star(run):
+    run("add", "--date", "2024-03-02 21:30", "--star", "a")
+    run("add", "--date", "yesterday 21:30", "b")
+    rec = json.loads(run("list", "--json").out)
+    by_body = {r["body"]: r for r in rec}
+    assert by_body["a"]["created_at"].startswith("2024-03-02T21:30:00")
+    assert by_body["a"]["starred"] is True
+    assert "T21:30:00" in by_body["b"]["created_at"]
+
+
+def test_bad_date_is_a_one_line_error(run):
+    r = run("add", "--date", "the day after never", "x")
+    assert r.code == 1
+    assert r.err.count("\n") == 1 and "cannot understand the date" in r.err
+
+
+def test_list_filters_and_limit(run):
+    for day, star in (("2024-01-01", False), ("2024-02-01", True), ("2024-03-01", False)):
+        args = ["add", "--date", day, "entry " + day] + (["--star"] if star else [])
+        assert run(*args).code == 0
+    bodies = lambda r: [e["body"] for e in json.loads(r.out)]
+    assert bodies(run("list", "--json")) == ["entry 2024-03-01", "entry 2024-02-01",
+                                             "entry 2024-01-01"]
+    assert bodies(run("list", "--json", "-n", "1")) == ["entry 2024-03-01"]
+    assert bodies(run("list", "--json", "--since", "2024-02-01", "--until", "2024-02-01")) == [
+        "entry 2024-02-01"]
+    assert bodies(run("list", "--json", "--starred")) == ["entry 2024-02-01"]
+
+
+def test_json_shape_is_stable(run):
+    run("add", "--title", "T", "--date", "2024-03-02T10:00:00+00:00", "body")
+    [rec] = json.loads(run("show", "1", "--json").out)
+    assert list(rec) == ["id", "uuid", "created_at", "updated_at", "title", "body", "starred",
+                         "tags", "version"]
+    assert rec["created_at"][-6] in "+-"  # an explicit offset
+
+
+def test_show_unknown_entry(run):
+    run("add", "x")
+    r = run("show", "1", "42")
+    assert (r.code, r.err) == (1, "diary: no entry with id 42\n")
+
+
+def test_edit_from_stdin_and_flags(run):
+    run("add", "--title", "old", "old text")
+    assert run("edit", "1", "--title", "new", stdin="new text\n").code == 0
+    assert run("edit", "1", "--star").code == 0
+    [rec] = json.loads(run("show", "1", "--json").out)
+    assert (rec["title"], rec["body"], rec["starred"], rec["version"]) == (
+        "new", "new text", True, 3)
+    assert run("edit", "1", "--unstar").code == 0
+    assert json.loads(run("show", "1", "--json").out)[0]["starred"] is False
+
+
+def test_edit_with_nothing_to_change(run):
+    run("add", "x")
+    r = run("edit", "1")
+    assert r.code == 1 and "nothing to change" in r.err
+
+
+def test_delete_needs_yes_off_terminal(run):
+    run("add", "x")
+    r = run("delete", "1")
+    assert r.code == 2 and "--yes" in r.err
+    assert run("delete", "1", "--yes").code == 0
+    assert json.loads(run("list", "--json").out) == []
+
+
+def test_delete_asks_on_a_terminal(run):
+    run("add", "keep me")
+    r = run("delete", "1", tty=True, stdin="n\n")
+    assert r.code == 1 and "Nothing deleted" in r.err
+    assert run("delete", "1", tty=True, stdin="y\n").code == 0
+    assert run("show", "1").code == 1
+
+
+# --- passphrase sources ----------------------------------------------------------
+
+def test_no_passphrase_without_terminal(run, path):
+    r = run("add", "x", environ={"DIARY_PASSPHRASE": None})
+    assert r.code == 3 and "no passphrase" in r.err
+    assert not os.path.exists(path)
+
+
+def test_passphrase_file_wins_over_environment(run, tmp_path):
+    run("add", "x")
+    pw = tmp_path / "pw"
+    pw.write_text(PASSPHRASE + "\n")
+    r = run("list", "--passphrase-file", str(pw), environ={"DIARY_PASSPHRASE": "wrong"})
+    assert r.code == 0, r
+    pw.write_text("wrong\r\n" + PASSPHRASE)
+    assert run("list", "--passphrase-file", str(pw)).code == 3  # first line only
+
+
+def test_passphrase_fd(run):
+    run("add", "x")
+    rfd, wfd = os.pipe()
+    os.write(wfd, (PASSPHRASE + "\nignored\n").encode())
+    os.close(wfd)
+    try:
+        r = run("list", "--passphrase-fd", str(rfd), environ={"DIARY_PASSPHRASE": "wrong"})
+    finally:
+        os.close(rfd)
+    assert r.code == 0, r
+
+
+def test_environment_wins_over_prompt(run):
+    run("add", "x")
+    r = run("list", tty=True, answers=["wrong"])
+    assert r.code == 0 and r.asked == []
+
+
+def test_prompt_on_a_terminal(run):
+    r = run("add", "x", tty=True, environ={"DIARY_PASSPHRASE": None},
+            answers=["s3cret", "s3cret"])
+    assert r.code == 0 and r.asked == ["New passphrase: ", "Repeat it: "]
+    r = run("list", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=["s3cret"])
+    assert r.code == 0 and r.asked == ["Passphrase: "]
+    r = run("list", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=["nope"])
+    assert r.code == 3
+
+
+def test_creation_refuses_mismatch_and_blank(run, path):
+    r = run("init", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=["a", "b"])
+    assert r.code == 1 and "differ" in r.err
+    r = run("init", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=[" ", " "])
+    assert r.code == 1 and "empty or blank" in r.err
+    assert not os.path.exists(path)
+
+
+def test_there_is_no_passphrase_flag(run):
+    r = run("list", "--passphrase", "secret")
+    assert r.code == 2 and "secret" not in r.err
+
+
+def test_wrong_passphrase_exit_3_file_unchanged(run, path):
+    run("add", "x")
+    before = file_bytes(path)
+    r = run("list", environ={"DIARY_PASSPHRASE": "wrong"})
+    assert (r.code, r.err) == (3, "diary: wrong passphrase, or not a diary file\n")
+    assert file_bytes(path) == before
+
+
+# --- passwd --------------------------------------------------------------------
+
+def test_passwd_with_files(run, tmp_path):
+    run("add", "kept")
+    new = tmp_path / "new"
+    new.write_text("brand new passphrase\n")
+    assert run("passwd", "--new-passphrase-file", str(new)).code == 0
+    assert run("list").code == 3
+    r = run("list", "--json", environ={"DIARY_PASSPHRASE": "brand new passphrase"})
+    assert [e["body"] for e in json.loads(r.out)] == ["kept"]
+
+
+def test_passwd_with_prompts(run):
+    run("add", "kept")
+    r = run("passwd", tty=True, answers=["other one", "other one"])
+    assert r.code == 0, r
+    assert run("list", environ={"DIARY_PASSPHRASE": "other one"}).code == 0
+    assert run("list").code == 3
+    r = run("passwd", tty=True, environ={"DIARY_PASSPHRASE": "other one"},
+            answers=[PASSPHRASE, PASSPHRASE])
+    assert r.code == 0
+    assert run("list").code == 0
+
+
+def test_passwd_refuses_blank_and_keeps_the_old(run, tmp_path):
+    run("add", "kept")
+    new = tmp_path / "new"
+    new.write_text("   \n")
+    r = run("passwd", "--new-passphrase-file", str(new))
+    assert r.code == 1 and "empty or blank" in r.err
+    assert run("list").code == 0
+
+
+# --- global behaviour ------------------------------------------------------------
+
+def test_global_options_before_or_after_the_command(run, tmp_path):
+    other = str(tmp_path / "other.db")
+    assert run("--diary", other, "add", "one").code == 0
+    assert run("add", "two", "--diary", other).code == 0
+    r = run("list", "--json", "--diary", other)
+    assert [e["body"] for e in json.loads(r.out)] == ["two", "one"]
+
+
+def test_read_only_refuses_writes_before_asking(run):
+    run("add", "x")
+    for argv in (["add", "y"], ["edit", "1", "--star"], ["delete", "1", "--yes"], ["passwd"],
+                 ["init"]):
+        r = run("--read-only", *argv, tty=True, answers=["should not be asked"])
+        assert (r.code, r.err) == (1, "diary: this session is read-only\n"), argv
+        assert r.asked == []
+    assert run("--read-only", "list").code == 0
+
+
+def test_usage_errors_exit_2_with_one_line(run):
+    for argv in (["frobnicate"], ["list", "-n", "x"], ["show"], ["show", "abc"]):
+        r = run(*argv)
+        assert r.code == 2, argv
+        assert r.err.count("\n") == 1 and r.err.startswith("diary: ")
+
+
+def test_every_command_has_help_with_an_example(run):
+    for name in cli.COMMANDS:
+        r = run(name, "--help")
+        assert r.code == 0, name
+        assert "example:" in r.out and "diary " + name in r.out, name
+    r = run("--help")
+    assert r.code == 0 and all(name in r.out for name in cli.COMMANDS)
+
+
+def test_version(run):
+    from diary import __version__
+
+    r = run("--version")
+    assert (r.code, r.out) == (0, "diary %s\n" % __version__)
+
+
+def test_internal_errors_never_show_a_traceback(run, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("secret entry text")
+
+    run("add", "x")
+    monkeypatch.setattr(entries, "add", boom)
+    r = run("add", "x")
+    assert r.code == 1
+    assert r.err == "diary: internal error (RuntimeError); rerun with --debug for details\n"
+    r = run("add", "x", "--debug")
+    assert "Traceback" in r.err and r.code == 1
+
+
+def test_terminal_output_is_rich_and_escapes_hostile_text(run):
+    run("add", "--title", "evil \x1b]52;c;aGk=\x07 [link=http://x]click[/link] [/bold]",
+        "\x1b[2J cleared? \u202e reversed")
+    for argv in (["list"], ["show", "1"]):
+        for tty in (True, False):
+            r = run(*argv, tty=tty)
+            assert r.code == 0
+            assert "\x1b]" not in r.out and "\x1b[2J" not in r.out and "\u202e" not in r.out
+            assert "\\x1b" in r.out
+            assert "[link=http://x]" in r.out  # shown as text, not turned into a link
+    r = run("show", "1", tty=True, environ={"NO_COLOR": "1"})
+    assert "\\u202e" in r.out
+
+
+def test_plain_output_when_piped(run):
+    run("add", "--title", "T", "--star", "body")
+    r = run("list")
+    assert ANSI_ESC not in r.out
+    assert r.out.split("\t")[0] == "1"
+    r = run("show", "1")
+    assert ANSI_ESC not in r.out and "body" in r.out
+
+
+def test_missing_diary_is_reported_before_asking(run, path):
+    r = run("list", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=["x"])
+    assert r.code == 1 and r.asked == []
+    assert r.err == "diary: no diary at %s (create one with `diary init`)\n" % path

@@ -1,0 +1,214 @@
+"""The encrypted file: creation, unlocking, bad files, migrations, rekey."""
+
+import os
+import sqlite3
+
+import pytest
+import sqlcipher3
+
+from diary import entries, store
+from diary.errors import (DiaryError, NotFound, PassphraseError, ReadOnly, SchemaTooNew,
+                          WeakPassphrase)
+
+from conftest import PASSPHRASE, TEST_KDF_ITER, dir_listing, file_bytes
+
+MARKER = "zebra-marker-7f3a9c"
+
+
+def raw_connect(path, passphrase, kdf_iter=TEST_KDF_ITER):
+    conn = sqlcipher3.connect(path)
+    conn.execute("PRAGMA key = '%s'" % passphrase.replace("'", "''"))
+    if kdf_iter:
+        conn.execute("PRAGMA kdf_iter = %d" % kdf_iter)
+    return conn
+
+
+def test_create_makes_private_encrypted_file(path):
+    store.create(path, PASSPHRASE)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.dirname(path)).st_mode & 0o777 == 0o700
+    head = file_bytes(path)[:16]
+    assert head != store.SQLITE_HEADER
+    assert dir_listing(os.path.dirname(path)) == ["diary.db"]  # no temporary left behind
+
+
+def test_create_refuses_existing_path(made):
+    before = file_bytes(made)
+    with pytest.raises(DiaryError, match="already exists"):
+        store.create(made, "another")
+    assert file_bytes(made) == before
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\t\n", "a\x00b"])
+def test_create_refuses_empty_or_blank_passphrase(path, bad):
+    with pytest.raises(WeakPassphrase):
+        store.create(path, bad)
+    assert not os.path.exists(path)
+
+
+def test_no_plaintext_in_file_wal_or_shm(diary):
+    entries.add(diary, "today I saw a " + MARKER, title="title " + MARKER)
+    directory = os.path.dirname(diary.path)
+    # while the connection is open the -wal holds the new pages: check them all
+    files = [os.path.join(directory, f) for f in os.listdir(directory)]
+    assert any(f.endswith("-wal") for f in files)
+    for f in files:
+        data = file_bytes(f)
+        assert MARKER.encode() not in data, f
+        assert MARKER.encode("utf-16-le") not in data, f
+    diary.close()
+    assert MARKER.encode() not in file_bytes(diary.path)
+
+
+def test_real_kdf_file_opens_with_plain_sqlcipher_and_only_the_key(path, monkeypatch):
+    """The one test at SQLCipher's default 256,000 iterations: no lock-in."""
+    monkeypatch.setattr(store, "KDF_ITER", None)
+    store.create(path, PASSPHRASE)
+    with store.open_diary(path, PASSPHRASE) as d:
+        entries.add(d, "readable by any SQLCipher 4 tool", title="portable")
+    conn = sqlcipher3.connect(path)
+    conn.execute("PRAGMA key = '%s'" % PASSPHRASE)
+    assert conn.execute("SELECT title, body FROM entry").fetchall() == [
+        ("portable", "readable by any SQLCipher 4 tool")]
+    assert conn.execute("PRAGMA kdf_iter").fetchone()[0] == "256000"
+    conn.close()
+
+
+def test_wrong_passphrase_leaves_file_and_directory_untouched(made, capfd):
+    before = file_bytes(made)
+    listing = dir_listing(os.path.dirname(made))
+    with pytest.raises(PassphraseError, match="wrong passphrase, or not a diary file"):
+        store.open_diary(made, "not the passphrase")
+    assert file_bytes(made) == before
+    assert dir_listing(os.path.dirname(made)) == listing
+    out, err = capfd.readouterr()
+    assert err == "" and out == ""
+
+
+def _plain_sqlite(p):
+    conn = sqlite3.connect(p)
+    conn.execute("CREATE TABLE entry (body TEXT)")
+    conn.commit()
+    conn.close()
+
+
+def _random_bytes(p):
+    with open(p, "wb") as f:
+        f.write(os.urandom(8192))
+
+
+def _empty(p):
+    open(p, "wb").close()
+
+
+def _other_sqlcipher_file(p):
+    conn = raw_connect(p, PASSPHRASE)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("make", [_plain_sqlite, _random_bytes, _empty, _other_sqlcipher_file])
+def test_files_that_are_not_diaries(tmp_path, make, capfd):
+    p = str(tmp_path / "thing.db")
+    make(p)
+    before = file_bytes(p)
+    with pytest.raises(PassphraseError, match="wrong passphrase, or not a diary file"):
+        store.open_diary(p, PASSPHRASE)
+    assert file_bytes(p) == before
+    assert dir_listing(tmp_path) == ["thing.db"]
+    assert capfd.readouterr().err == ""
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(NotFound, match="no diary at"):
+        store.open_diary(str(tmp_path / "none.db"), PASSPHRASE)
+    assert dir_listing(tmp_path) == []
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(DiaryError, match="is a directory"):
+        store.open_diary(str(tmp_path), PASSPHRASE)
+
+
+def test_newer_schema_is_refused(made):
+    conn = raw_connect(made, PASSPHRASE)
+    conn.execute("PRAGMA user_version = %d" % (store.SCHEMA_VERSION + 1))
+    conn.close()
+    before = file_bytes(made)
+    with pytest.raises(SchemaTooNew, match="newer version"):
+        store.open_diary(made, PASSPHRASE)
+    assert file_bytes(made) == before
+
+
+def test_older_schema_is_migrated_with_its_entries(path):
+    store.create(path, PASSPHRASE, schema_version=1)
+    conn = raw_connect(path, PASSPHRASE)
+    conn.execute("INSERT INTO entry (uuid, created_at, updated_at, title, body) "
+                 "VALUES ('u1', '2020-01-01T00:00:00.000000Z', '2020-01-01T00:00:00.000000Z',"
+                 " 'old', 'written before search existed')")
+    conn.commit()
+    conn.close()
+    with store.open_diary(path, PASSPHRASE) as d:
+        conn = d.db.connection()
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+        # the new index was built from the entries already there
+        hits = conn.execute("SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'search'")
+        assert [r[0] for r in hits] == [1]
+        assert [e.title for e in entries.list_entries(d)] == ["old"]
+
+
+def test_a_failing_migration_changes_nothing(path, monkeypatch):
+    store.create(path, PASSPHRASE, schema_version=1)
+    broken = store.MIGRATIONS[:1] + [["CREATE TABLE half_done (x)", "THIS IS NOT SQL"]]
+    monkeypatch.setattr(store, "MIGRATIONS", broken)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    with pytest.raises(Exception):
+        store.open_diary(path, PASSPHRASE)
+    conn = raw_connect(path, PASSPHRASE)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "half_done" not in tables
+
+
+def test_read_only_diary_refuses_to_migrate_and_to_write(path, made):
+    with store.open_diary(made, PASSPHRASE, read_only=True) as d:
+        with pytest.raises(ReadOnly):
+            entries.add(d, "nope")
+    old = path + ".old"
+    store.create(old, PASSPHRASE, schema_version=1)
+    with pytest.raises(ReadOnly, match="older format"):
+        store.open_diary(old, PASSPHRASE, read_only=True)
+
+
+def test_change_passphrase_both_ways(diary):
+    entries.add(diary, "kept across the rekey", title="before")
+    store.change_passphrase(diary, "new secret")
+    diary.close()
+    with pytest.raises(PassphraseError):
+        store.open_diary(diary.path, PASSPHRASE)
+    with store.open_diary(diary.path, "new secret") as d:
+        assert [e.title for e in entries.list_entries(d)] == ["before"]
+        store.change_passphrase(d, PASSPHRASE)
+    with store.open_diary(diary.path, PASSPHRASE) as d:
+        assert [e.body for e in entries.list_entries(d)] == ["kept across the rekey"]
+
+
+def test_change_passphrase_refuses_blank(diary):
+    with pytest.raises(WeakPassphrase):
+        store.change_passphrase(diary, "  ")
+    diary.close()
+    store.open_diary(diary.path, PASSPHRASE).close()
+
+
+def test_rekey_never_logs_the_passphrase(diary, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    entries.add(diary, "x")
+    store.change_passphrase(diary, "a-new-secret-in-no-log")
+    assert "a-new-secret-in-no-log" not in caplog.text
+
+
+def test_temp_store_is_memory(diary):
+    assert diary.db.connection().execute("PRAGMA temp_store").fetchone()[0] == 2
