@@ -1,0 +1,66 @@
+"""A few runs of the installed program as a real process (real key derivation)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+DIARY = os.path.join(os.path.dirname(sys.executable), "diary")
+
+
+def run(*argv, env_extra=None, stdin="", cwd=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIARY_")}
+    env.update(env_extra or {})
+    return subprocess.run([DIARY, *argv], input=stdin, capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=60)
+
+
+@pytest.fixture
+def files(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("a real passphrase\n")
+    return str(tmp_path / "home" / "diary.db"), str(pw)
+
+
+def test_installed_command_round_trip(files):
+    db, pw = files
+    r = run("add", "--diary", db, "--passphrase-file", pw, "--title", "Real", stdin="hello\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "1\n"
+    r = run("list", "--json", "--diary", db, "--passphrase-file", pw)
+    assert r.returncode == 0
+    assert [(e["title"], e["body"]) for e in json.loads(r.stdout)] == [("Real", "hello")]
+    r = run("show", "1", "--diary", db, "--passphrase-file", pw)
+    assert "hello" in r.stdout and "\x1b[" not in r.stdout
+
+
+def test_wrong_passphrase_as_a_real_process(files, tmp_path):
+    db, pw = files
+    assert run("init", "--diary", db, "--passphrase-file", pw).returncode == 0
+    r = run("list", "--diary", db, env_extra={"DIARY_PASSPHRASE": "not it"})
+    assert r.returncode == 3
+    assert r.stderr == "diary: wrong passphrase, or not a diary file\n"
+
+
+def test_no_terminal_no_passphrase(files):
+    db, _ = files
+    r = run("add", "x", "--diary", db)
+    assert r.returncode == 3 and "no passphrase" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not os.path.exists(db)
+
+
+def test_python_dash_m(files):
+    r = subprocess.run([sys.executable, "-m", "diary", "--version"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("diary ")
+
+
+def test_help_and_version_import_no_heavy_stack():
+    code = ("import sys; from diary.cli import main; main(['--help']); main(['--version']);"
+            "heavy = [m for m in ('peewee', 'sqlcipher3', 'prompt_toolkit', 'rich', "
+            "'dateparser') if m in sys.modules]; print('HEAVY', heavy)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.splitlines()[-1] == "HEAVY []"
