@@ -1,0 +1,131 @@
+"""The floor: the least a program can do to answer each benchmarked command.
+
+Usage::
+
+    python bench/floor.py DB PASSFILE list N
+    python bench/floor.py DB PASSFILE search WORD N
+    python bench/floor.py DB PASSFILE tag PATH N
+    python bench/floor.py DB PASSFILE add TEXT
+    python bench/floor.py DB PASSFILE export
+    python bench/floor.py - - version
+
+Only sqlcipher3 and the standard library: open the same diary file, derive the
+key (SQLCipher's defaults, the same cost the diary pays), run the equivalent
+SQL and print plain rows. Whatever diary spends above this is the price of
+Python-level code: argument parsing, peewee, rendering, imports.
+
+The SQL is also used in-process by warm.py, through ``connect`` and ``QUERIES``.
+"""
+
+import sys
+
+# Each query takes (connection, arguments) and returns the rows to print.
+
+
+def _list(conn, n):
+    return conn.execute(
+        "SELECT id, created_at, starred, title, tags FROM entry "
+        "ORDER BY created_at DESC, id DESC LIMIT ?", (int(n),)).fetchall()
+
+
+def _fts_phrase(word):
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _search(conn, word, n):
+    # What a search answers: how many entries match, and the best n with a snippet.
+    q = _fts_phrase(word)
+    total = conn.execute("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?",
+                         (q,)).fetchone()[0]
+    rows = conn.execute(
+        "SELECT e.id, e.created_at, e.title, "
+        "snippet(entry_fts, -1, '', '', '...', 12) "
+        "FROM entry_fts JOIN entry e ON e.id = entry_fts.rowid "
+        "WHERE entry_fts MATCH ? ORDER BY bm25(entry_fts) LIMIT ?", (q, int(n))).fetchall()
+    return [(total,)] + rows
+
+
+def _tag_id(conn, path):
+    tag_id = None
+    for name in path.split("/"):
+        row = conn.execute("SELECT id FROM tag WHERE key = ? AND parent_id IS ?",
+                           (name.casefold(), tag_id)).fetchone()
+        if row is None:
+            return None
+        tag_id = row[0]
+    return tag_id
+
+
+def _tag(conn, path, n):
+    # Entries tagged with the path or anything below it, newest first.
+    tag_id = _tag_id(conn, path)
+    return conn.execute(
+        "SELECT id, created_at, starred, title, tags FROM entry WHERE id IN ("
+        "  SELECT et.entry_id FROM tag_path tp JOIN entry_tag et ON et.tag_id = tp.descendant_id"
+        "  WHERE tp.ancestor_id = ?) "
+        "ORDER BY created_at DESC, id DESC LIMIT ?", (tag_id, int(n))).fetchall()
+
+
+def _add(conn, text):
+    import datetime
+    import uuid
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    conn.execute("BEGIN IMMEDIATE")
+    cur = conn.execute("INSERT INTO entry (uuid, created_at, updated_at, body) "
+                       "VALUES (?, ?, ?, ?)", (str(uuid.uuid4()), now, now, text))
+    conn.execute("COMMIT")
+    return [(cur.lastrowid,)]
+
+
+def _export(conn, out):
+    import json
+
+    out.write("[")
+    cur = conn.execute("SELECT uuid, created_at, updated_at, title, body, starred, tags "
+                       "FROM entry ORDER BY created_at, id")
+    sep = "\n"
+    for uuid, created, updated, title, body, starred, tags in cur:
+        out.write(sep + json.dumps({
+            "uuid": uuid, "created_at": created, "updated_at": updated, "title": title,
+            "body": body, "starred": bool(starred), "tags": [t for t in tags.split("\n") if t],
+        }, ensure_ascii=False))
+        sep = ",\n"
+    out.write("\n]\n")
+    return []
+
+
+QUERIES = {"list": _list, "search": _search, "tag": _tag, "add": _add}
+
+
+def connect(path, passphrase):
+    import sqlcipher3
+
+    conn = sqlcipher3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute("PRAGMA key = '%s'" % passphrase.replace("'", "''"))
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the key derivation
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def main(argv):
+    path, passfile, command, *args = argv
+    out = sys.stdout
+    if command == "version":
+        out.write("floor 1\n")
+        return 0
+    with open(passfile, encoding="utf-8") as f:
+        passphrase = f.readline().rstrip("\r\n")
+    conn = connect(path, passphrase)
+    if command == "export":
+        _export(conn, out)
+    else:
+        for row in QUERIES[command](conn, *args):
+            out.write("\t".join(str(v) for v in row) + "\n")
+    conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,275 @@
+"""Turn run.py's results into bench/RESULTS.md (and a short console summary).
+
+Every figure in the report comes from the results of one run; the only
+hand-written part is bench/ANALYSIS.md, appended as is, which explains misses.
+"""
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+FLOOR_RATIO = 1.5  # every whole command within 1.5 times the floor, at 100k
+JRNL_SPEEDUP = 10  # at least 10 times faster than jrnl on every shared command
+SCALE_RATIO = 2.0  # 1M search and list within 2 times their 100k figures
+RSS_MB = 150  # peak memory of every command
+STARTUP_S = 0.15  # diary --version / --help
+
+
+def secs(x):
+    if x is None:
+        return "-"
+    return "%.3f s" % x if x < 10 else "%.1f s" % x
+
+
+def spread(s):
+    if not isinstance(s, dict):
+        return "-"
+    if s["n"] == 1:
+        return "%s (1 run)" % secs(s["median"])
+    return "%s (%s–%s)" % (secs(s["median"]), secs(s["min"]).replace(" s", ""),
+                          secs(s["max"]).replace(" s", ""))
+
+
+def ratio(a, b):
+    if not (isinstance(a, dict) and isinstance(b, dict)) or not b["median"]:
+        return None
+    return a["median"] / b["median"]
+
+
+def rfmt(x):
+    return "-" if x is None else "%.2f×" % x if x < 10 else "%.0f×" % x
+
+
+def mb(s):
+    return "%.0f" % s["rss_mb"] if isinstance(s, dict) else "-"
+
+
+def ms(x):
+    return "%.2f ms" % x if x < 100 else "%.0f ms" % x
+
+
+def _size(results, label):
+    return next((s for s in results["sizes"] if s["label"] == label), None)
+
+
+def targets(results):
+    """(target, figure, verdict) rows."""
+    rows = []
+    s100 = _size(results, "100k")
+
+    def verdict(ok):
+        return "met" if ok else "**missed**"
+
+    if s100:
+        for key, c in s100["commands"].items():
+            r = ratio(c.get("diary"), c.get("floor"))
+            if r is not None:
+                rows.append(("%s within %.1f× the floor (100k)" % (c["name"], FLOOR_RATIO),
+                             "%s vs %s = %s" % (secs(c["diary"]["median"]),
+                                                secs(c["floor"]["median"]), rfmt(r)),
+                             verdict(r <= FLOOR_RATIO)))
+            elif not c["available"]:
+                rows.append(("%s within %.1f× the floor (100k)" % (c["name"], FLOOR_RATIO),
+                             "not available in diary yet", "**missed**"))
+        for key, c in s100["commands"].items():
+            if "jrnl" in c.get("output", {}) and c["available"]:
+                r = ratio(c.get("jrnl"), c.get("diary"))
+                failed = c.get("failed", {}).get("jrnl")
+                if r is not None:
+                    rows.append(("%s at least %d× faster than jrnl (100k)"
+                                 % (c["name"], JRNL_SPEEDUP),
+                                 "jrnl %s / diary %s = %s" % (secs(c["jrnl"]["median"]),
+                                                             secs(c["diary"]["median"]),
+                                                             rfmt(r)),
+                                 verdict(r >= JRNL_SPEEDUP)))
+                elif failed:
+                    rows.append(("%s at least %d× faster than jrnl (100k)"
+                                 % (c["name"], JRNL_SPEEDUP), "jrnl " + failed, "met"))
+    else:
+        rows.append(("whole commands and jrnl at 100k", "100k not in this run", "not measured"))
+    s1m = _size(results, "1m")
+    if s1m and s100:
+        for key in ("list", "search_rare", "search_common", "tag"):
+            a, b = s1m["commands"][key].get("diary"), s100["commands"][key].get("diary")
+            r = ratio(a, b)
+            if r is not None:
+                rows.append(("%s at 1M within %.0f× its 100k figure"
+                             % (s1m["commands"][key]["name"], SCALE_RATIO),
+                             "%s vs %s = %s" % (secs(a["median"]), secs(b["median"]), rfmt(r)),
+                             verdict(r <= SCALE_RATIO)))
+    else:
+        rows.append(("1M within 2× of 100k", "1M or 100k not in this run", "not measured"))
+    worst = None
+    for s in results["sizes"]:
+        for key, c in s["commands"].items():
+            d = c.get("diary")
+            if isinstance(d, dict) and (worst is None or d["rss_mb"] > worst[0]):
+                worst = (d["rss_mb"], c["name"], s["label"])
+    if worst:
+        rows.append(("peak memory under %d MB for every command" % RSS_MB,
+                     "largest: %.0f MB (%s, %s)" % worst, verdict(worst[0] < RSS_MB)))
+    first = results["sizes"][0] if results["sizes"] else None
+    for key in ("version", "help"):
+        d = first and first["commands"][key].get("diary")
+        heavy = results["startup"].get("--" + key, [])
+        if d:
+            rows.append(("`diary --%s` under %.2f s, no heavy imports" % (key, STARTUP_S),
+                         "%s; imports %s" % (secs(d["median"]), ", ".join(heavy) or "none of "
+                                             "prompt_toolkit, peewee, sqlcipher3, rich"),
+                         verdict(d["median"] < STARTUP_S and not heavy)))
+    return rows
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def size_section(s, results):
+    m = s["manifest"]
+    lines = ["## %s entries" % format(s["entries"], ","), ""]
+    lines.append(
+        "Corpus (seed %d): %s words, %d of %d tags used (tree of %d levels), %d entries "
+        "tagged, %d starred; markers %s; `%s` subtree: %d entries. JSONL %.1f MB, "
+        "plain jrnl journal %.1f MB." % (
+            m["seed"], format(m["words"], ","), m["tags_used"], m["tags_in_tree"],
+            m["tag_levels"], m["tagged"], m["starred"],
+            ", ".join("%s in %d" % kv for kv in m["markers"].items()), m["top_tag"],
+            m["top_tag_entries"], m["jsonl_bytes"] / 1e6, m["journal_bytes"] / 1e6))
+    lines.append("")
+    load = s["load"]
+    how = ("`diary import --format jsonl`" if load["method"] == "import" else
+           "the library (entries.add in one transaction; `diary import` not available yet)")
+    rows = [("diary, " + how, secs(load["seconds"]),
+             "%.0f" % (load["entries"] / load["seconds"]), "%.0f" % load["rss_mb"],
+             "%.1f MB" % (load["bytes"] / 1e6), load["measured"])]
+    if "jrnl_import" in s:
+        j = s["jrnl_import"]
+        rows.append(("jrnl 4.6, `jrnl --import` into an encrypted journal", secs(j["seconds"]),
+                     "%.0f" % (j["entries"] / j["seconds"]), "%.0f" % j["rss_mb"],
+                     "%.1f MB" % (j["bytes"] / 1e6), j["measured"]))
+    lines += ["Import:", "", table(("how", "time", "entries/s", "peak RSS MB", "file",
+                                    "measured"), rows), ""]
+    if not load["tags"]:
+        lines += ["The diary was loaded without tags (tags were not supported by the "
+                  "library yet).", ""]
+    rows = []
+    for key, c in s["commands"].items():
+        d, f, j = c.get("diary"), c.get("floor"), c.get("jrnl")
+        failed = c.get("failed", {})
+        jtext = spread(j) if j else ("jrnl " + failed["jrnl"] if "jrnl" in failed else
+                                     "-" if "jrnl" not in c.get("output", {}) else "failed")
+        rows.append((
+            c["name"],
+            spread(d) if d else ("not available" if not c["available"] else
+                                 "failed: " + failed.get("diary", "?")),
+            spread(f), rfmt(ratio(d, f)), jtext, rfmt(ratio(j, d)),
+            "%s / %s / %s" % (mb(d), mb(f), mb(j)),
+        ))
+    lines += ["Whole commands, process start to exit (median (min–max) of the runs):", "",
+              table(("command", "diary", "floor", "diary/floor", "jrnl", "jrnl/diary",
+                     "peak RSS MB diary / floor / jrnl"), rows), ""]
+    outs = []
+    for key, c in s["commands"].items():
+        o = c.get("output", {})
+        same = c.get("same_as_floor")
+        outs.append((c["name"], *("%d lines" % o[t]["lines"] if t in o else "-"
+                                  for t in ("diary", "floor", "jrnl")),
+                     "-" if same is None else "yes" if same else "**no**"))
+    lines += ["Output of the first run of each (a check that all three did the work):", "",
+              table(("command", "diary", "floor", "jrnl", "diary ids = floor ids"), outs), ""]
+    warm = s.get("warm")
+    if warm:
+        rows = []
+        for kind, w in warm.items():
+            d, f = w["diary"], w["floor"]
+            if isinstance(d, dict):
+                rows.append((kind, ms(d["p50"]), ms(d["p95"]), ms(f["p50"]), ms(f["p95"]),
+                             rfmt(d["p50"] / f["p50"] if f["p50"] else None), d["n"]))
+            else:
+                rows.append((kind, d, "", ms(f["p50"]), ms(f["p95"]), "-", f["n"]))
+        lines += ["Warm, in-process (diary open once; search: 20 best hits with snippets, "
+                  "words over the whole frequency range; subtree: 50 newest entries under a "
+                  "random tag of the tree):", "",
+                  table(("query", "diary p50", "diary p95", "floor p50", "floor p95",
+                         "p50 ratio", "queries"), rows), ""]
+    lines += ["Load average before / after this size: %s / %s." % (
+        "%.2f" % s["load_before"][0], "%.2f" % s["load_after"][0]), ""]
+    return "\n".join(lines)
+
+
+NOTES = """\
+How to read this:
+
+- **floor**: `bench/floor.py`, sqlcipher3 alone on the same file: key derivation
+  (the SQLCipher 4 default, 256,000 iterations of PBKDF2-HMAC-SHA512, the same for
+  both), the equivalent SQL, plain rows printed. The ratio diary/floor is the price
+  of everything else: imports, argument parsing, peewee, rendering.
+- **jrnl**: jrnl 4.6 from PyPI in its own venv (bench/data/jrnl-venv), an encrypted
+  journal made by `jrnl --import` from the same entries, the password given by a
+  keyring backend (bench/jrnl_keyring.py), HOME and config inside bench/data/jrnl/.
+  Equivalents: `-n 10`; `-contains WORD -n 20` for both searches (substring
+  match, newest 20, where diary ranks by relevance); for the tag, `-n 50` with
+  every tag of the subtree named (`@work @work/...`: jrnl has no tag tree, but
+  keeps an entry that has any of the tags named, so the entries are the same);
+  `--format json` for export; an add with the text on the command line.
+  Tag paths are jrnl tags unchanged (`@work/acme`): jrnl's tag pattern allows `/`.
+- Every process starts fresh: Python start, imports and the key derivation are
+  in every figure. Timed runs are interleaved (diary, floor, jrnl, next command)
+  so that load from elsewhere on the machine hits all alike; commands slower than
+  5 s get at most 3 timed runs, slower than 60 s one.
+- Peak RSS is the child's ru_maxrss from wait4().
+- The machine has 2 cores shared with other engineers running test suites while
+  this ran; the load averages are recorded per size. Expect a few percent of noise.
+"""
+
+
+def markdown(results):
+    f = results["facts"]
+    a = results["args"]
+    cmd = "python bench/run.py" + (" --quick" if a["quick"] else
+                                   " --sizes %s --jrnl-sizes %s --repeats %d" % (
+                                       ",".join(a["sizes"]), ",".join(a["jrnl_sizes"]) or "''",
+                                       a["repeats"]))
+    lines = ["# Benchmark results", "",
+             "Written by `%s` on %s (commit %s). Every figure below is from that one run; "
+             "rerun it whenever a change touches performance. Issue 8 sets the targets." % (
+                 cmd, f["date"], f["commit"]), ""]
+    rows = [("CPU", "%s, %s cores" % (f.get("cpu", "?"), f["cores"])),
+            ("memory", "%s GB" % f.get("memory_gb", "?")),
+            ("system", f["platform"]),
+            ("Python", f["python"]),
+            ("SQLCipher / SQLite", "%s / %s" % (f.get("sqlcipher", "?"), f.get("sqlite", "?"))),
+            ("sqlcipher3 / peewee", "%s / %s" % (f.get("sqlcipher3", "?"), f.get("peewee", "?"))),
+            ("jrnl", f.get("jrnl", "not run")),
+            ("load average before / after", "%.2f / %.2f" % (f["load_before"][0],
+                                                             f["load_after"][0])),
+            ("repeats, warm queries, seed", "%d, %d, %d" % (a["repeats"], a["queries"],
+                                                            a["seed"])),
+            ("diary features", ", ".join("%s: %s" % (k, "yes" if v else "not yet")
+                                         for k, v in results["available"].items()))]
+    lines += ["## Machine", "", table(("", ""), rows), "", "## Targets", "",
+              table(("target", "figure", "verdict"), targets(results)), ""]
+    for s in results["sizes"]:
+        lines.append(size_section(s, results))
+    lines += ["## Method", "", NOTES]
+    analysis = os.path.join(HERE, "ANALYSIS.md")
+    if os.path.exists(analysis) and not a["quick"]:
+        with open(analysis, encoding="utf-8") as fh:
+            lines += ["## Analysis (hand-written)", "", fh.read().strip(), ""]
+    return "\n".join(lines)
+
+
+def console(results):
+    out = []
+    for s in results["sizes"]:
+        out.append("== %s entries" % format(s["entries"], ","))
+        for key, c in s["commands"].items():
+            d, f, j = c.get("diary"), c.get("floor"), c.get("jrnl")
+            out.append("  %-34s diary %-10s floor %-10s ratio %-7s jrnl %-10s" % (
+                c["name"][:34], secs(d["median"]) if d else "n/a", secs(f["median"]) if f else "-",
+                rfmt(ratio(d, f)), secs(j["median"]) if j else "-"))
+    for row in targets(results):
+        out.append("target: %s: %s (%s)" % (row[0], row[2].strip("*"), row[1]))
+    return "\n".join(out)
