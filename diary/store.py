@@ -22,7 +22,7 @@ import stat
 
 import sqlcipher3
 from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
-                    IntegerField, Model, TextField)
+                    IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from .errors import (Busy, DamagedFile, DiaryError, NotFound, PassphraseError,
@@ -273,7 +273,7 @@ def translate(exc):
     """Map a driver exception to the error a user should see."""
     if isinstance(exc, DiaryError):
         return exc
-    if not isinstance(exc, sqlcipher3.Error):
+    if not isinstance(exc, (sqlcipher3.Error, PeeweeException)):
         return exc
     msg = str(exc)
     if "not a database" in msg or "not an error" in msg:
