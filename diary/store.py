@@ -467,6 +467,47 @@ def change_passphrase(diary, new_passphrase):
     diary.db._passphrase = new_passphrase
 
 
+_CLOSURE_FROM_PARENTS = """
+    WITH RECURSIVE walk (ancestor_id, descendant_id, depth) AS (
+        SELECT id, id, 0 FROM tag
+        UNION ALL
+        SELECT walk.ancestor_id, tag.id, walk.depth + 1
+        FROM walk JOIN tag ON tag.parent_id = walk.descendant_id
+        WHERE walk.depth < 10000)
+    SELECT ancestor_id, descendant_id, depth FROM walk"""
+
+
+def problems(diary):
+    """Every check of the file's health; returns a list of findings (empty: healthy).
+
+    SQLite's integrity check, SQLCipher's per-page HMAC check, the FTS5
+    index against its content, the closure table against the parent links,
+    and each entry's derived tag text against its links.
+    """
+    conn = diary.db.connection()
+    found = []
+    if not diary.read_only:
+        # cipher_integrity_check reads the main file only: after a rekey whose
+        # pages still sit in the -wal, stale main-file pages would fail the
+        # new key's HMAC. Fold the -wal in first when we may write.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for (line,) in conn.execute("PRAGMA integrity_check"):
+        if line != "ok":
+            found.append("integrity: " + line)
+    for row in conn.execute("PRAGMA cipher_integrity_check"):
+        found.append("page HMAC: " + " ".join(str(v) for v in row))
+    try:
+        conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlcipher3.Error as exc:
+        found.append("search index: %s" % exc)
+    closure = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
+    expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
+    if closure != expected:
+        found.append("tag closure table: %d rows wrong, %d missing"
+                     % (len(closure - expected), len(expected - closure)))
+    return found
+
+
 def _fsync(path):
     fd = os.open(path, os.O_RDONLY)
     try:
