@@ -17,6 +17,7 @@ connection so that no logger ever sees the new passphrase.
 """
 
 import datetime as _dt
+import logging
 import os
 import stat
 
@@ -31,6 +32,11 @@ from .errors import (Busy, DamagedFile, DiaryError, NotFound, PassphraseError,
 WRONG_KEY = "wrong passphrase, or not a diary file"
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+# peewee logs every statement with its parameters at DEBUG: entry text, and the
+# passphrase of its rekey(). Whatever logging a host program configures, that
+# logger never runs below INFO.
+logging.getLogger("peewee").setLevel(logging.INFO)
 
 # Tests lower the key-derivation cost for speed; the product never sets this.
 KDF_ITER = None
