@@ -269,6 +269,12 @@ class DiaryDatabase(SqlCipherDatabase):
             raise translate(exc) from None
         return conn
 
+    def rollback(self):
+        # After an I/O error or a full disk SQLite has already rolled back; a
+        # second ROLLBACK would fail and hide the error that matters.
+        if self.connection().in_transaction:
+            super().rollback()
+
     def _add_conn_hooks(self, conn):
         super()._add_conn_hooks(conn)
         if self._authorizer is not None:
@@ -294,8 +300,9 @@ def translate(exc):
         return ReadOnly("the diary file cannot be written: %s" % msg)
     if "unable to open" in msg:
         return DiaryError("cannot open the diary file: %s" % msg)
-    if "disk is full" in msg or "database or disk is full" in msg:
-        return DiaryError("the disk is full; nothing was written")
+    if "is full" in msg or "disk I/O error" in msg:
+        return DiaryError("cannot write the diary (%s: is the disk full?); nothing was "
+                          "written" % msg)
     return exc
 
 
