@@ -20,7 +20,8 @@ What an entry looks like, and why:
   the top ranks, made-up words below, the way real text has a long tail;
 - 0 to 3 tags (25/40/22/13 %) from a fixed tree of 2,000 tags, 6 levels deep,
   chosen with a Zipf curve over the tree in breadth-first order, so top-level
-  and shallow tags are the popular ones;
+  and shallow tags are the popular ones; the benchmark's TOP tag is the
+  top-level tag whose subtree holds the most entries (about 15 %);
 - about 5 % starred;
 - marker words that occur inside no other word, each in an exact share of the
   entries (MARKERS below); ``manifest.json`` records the counts.
@@ -46,7 +47,6 @@ import uuid
 MARKERS = {"quetzal": 100, "harbour": 10, "zephyr": 1000}
 RARE_WORD = "quetzal"
 COMMON_WORD = "harbour"
-TOP_TAG = "work"
 
 VOCABULARY_SIZE = 40_000
 TAG_COUNT = 2_000
@@ -109,8 +109,13 @@ class Corpus:
                                                   range(1, len(self.vocabulary) + 1)))
         rng = random.Random(("tags", seed).__repr__())
         self.tags = self._tag_tree(rng)  # paths in breadth-first order
-        self.tag_cum = list(itertools.accumulate(1.0 / r ** 0.9 for r in
-                                                 range(1, len(self.tags) + 1)))
+        weights = [1.0 / r ** 0.9 for r in range(1, len(self.tags) + 1)]
+        self.tag_cum = list(itertools.accumulate(weights))
+        # The benchmark's TOP tag: the top-level tag whose subtree is drawn most.
+        reach = {}
+        for path, w in zip(self.tags, weights):
+            reach[path.split("/")[0]] = reach.get(path.split("/")[0], 0) + w
+        self.top_tag = max(reach, key=reach.get)
 
     @staticmethod
     def _clean(word):
@@ -133,24 +138,18 @@ class Corpus:
         nodes = [(r,) for r in roots]
         names = {(): set(roots)}
         # Grow the tree by attaching each new tag below a random existing one,
-        # shallow parents preferred, down to TAG_LEVELS levels; then make sure
-        # the deepest level is really reached.
-        while len(nodes) < TAG_COUNT - TAG_LEVELS:
-            parent = nodes[min(int(rng.paretovariate(1.2)) - 1, len(nodes) - 1)
-                           if rng.random() < 0.5 else rng.randrange(len(nodes))]
-            if len(parent) >= TAG_LEVELS:
+        # half the time one of the upper three levels (wide, bushy tops), down
+        # to TAG_LEVELS levels.
+        while len(nodes) < TAG_COUNT:
+            parent = rng.choice(nodes)
+            if len(parent) >= TAG_LEVELS or (len(parent) > 3 and rng.random() < 0.5):
                 continue
             name = rng.choice(self.vocabulary[300:5000])
             if name in names.setdefault(parent, set()):
                 continue
             names[parent].add(name)
             nodes.append(parent + (name,))
-        deepest = max(nodes, key=len)
-        while len(deepest) < TAG_LEVELS:
-            deepest = deepest + ("level%d" % (len(deepest) + 1),)
-            nodes.append(deepest)
-        while len(nodes) < TAG_COUNT:
-            nodes.append((TOP_TAG, "misc%d" % len(nodes)))
+        assert max(map(len, nodes)) == TAG_LEVELS
         order = sorted(range(len(nodes)), key=lambda i: (len(nodes[i]), i))
         return ["/".join(nodes[i]) for i in order]
 
@@ -251,7 +250,7 @@ def write(n, seed, out):
     marker_counts = dict.fromkeys(MARKERS, 0)
     starred = tagged = words = 0
     tag_uses = {}
-    top = subtree(corpus.tags, TOP_TAG)
+    top = subtree(corpus.tags, corpus.top_tag)
     top_set = set(top)
     top_entries = 0
     jsonl_tmp = os.path.join(out, "entries.jsonl.tmp")
@@ -289,7 +288,7 @@ def write(n, seed, out):
         "markers": marker_counts,
         "rare_word": RARE_WORD,
         "common_word": COMMON_WORD,
-        "top_tag": TOP_TAG,
+        "top_tag": corpus.top_tag,
         "top_tag_subtree": top,
         "top_tag_entries": top_entries,
         "jsonl_bytes": os.path.getsize(os.path.join(out, "entries.jsonl")),
