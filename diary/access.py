@@ -17,7 +17,7 @@ rekey``, ``ATTACH ... KEY ''`` + ``sqlcipher_export()`` (a plaintext copy),
 through. A function the product registers itself (peewee's date_part...) and
 uses in a read-only session must be added to FUNCTIONS.
 
-SQLite only reports "not authorized"; the first action refused in this
+SQLite only reports "not authorized"; the last action refused in this
 thread is kept so that the error can name it (``take_denial``).
 """
 
@@ -90,18 +90,10 @@ _TRANSACTIONS = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
 _SAVEPOINTS = frozenset({"BEGIN", "RELEASE", "ROLLBACK"})
 
 _ACTION_NAMES = {getattr(_sq, name): name[len("SQLITE_"):].replace("_", " ")
-                 for name in ("SQLITE_CREATE_INDEX", "SQLITE_CREATE_TABLE",
-                              "SQLITE_CREATE_TEMP_INDEX", "SQLITE_CREATE_TEMP_TABLE",
-                              "SQLITE_CREATE_TEMP_TRIGGER", "SQLITE_CREATE_TEMP_VIEW",
-                              "SQLITE_CREATE_TRIGGER", "SQLITE_CREATE_VIEW",
-                              "SQLITE_DROP_INDEX", "SQLITE_DROP_TABLE",
-                              "SQLITE_DROP_TEMP_INDEX", "SQLITE_DROP_TEMP_TABLE",
-                              "SQLITE_DROP_TEMP_TRIGGER", "SQLITE_DROP_TEMP_VIEW",
-                              "SQLITE_DROP_TRIGGER", "SQLITE_DROP_VIEW", "SQLITE_REINDEX",
-                              "SQLITE_ANALYZE", "SQLITE_CREATE_VTABLE",
-                              "SQLITE_DROP_VTABLE", "SQLITE_DETACH",
-                              "SQLITE_TRANSACTION", "SQLITE_SAVEPOINT")
-                 if hasattr(_sq, name)}
+                 for name in dir(_sq)
+                 if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_")) or name in (
+                     "SQLITE_REINDEX", "SQLITE_ANALYZE", "SQLITE_DETACH", "SQLITE_SELECT",
+                     "SQLITE_TRANSACTION", "SQLITE_SAVEPOINT", "SQLITE_RECURSIVE")}
 _WRITES = {_sq.SQLITE_INSERT: "write to", _sq.SQLITE_UPDATE: "write to",
            _sq.SQLITE_DELETE: "write to"}
 _SCHEMA_TABLES = {"sqlite_master", "sqlite_schema", "sqlite_temp_master",
@@ -147,12 +139,14 @@ _state = threading.local()
 
 
 def _remember(what):
-    if getattr(_state, "denied", None) is None:
-        _state.denied = what
+    # The last refusal, not the first: a refusal nobody asked about must not
+    # be blamed for a later statement. SQLite stops compiling a statement at
+    # its first refusal, so the last one is the one that failed it.
+    _state.denied = what
 
 
 def take_denial():
-    """The first action refused in this thread since the last call, or None."""
+    """The last action refused in this thread since the last call, or None."""
     what = getattr(_state, "denied", None)
     _state.denied = None
     return what
@@ -170,7 +164,7 @@ def describe(action, arg1, arg2, dbname=None):
     if action == _sq.SQLITE_FUNCTION:
         return "function %s" % _name(arg2)
     if action in _WRITES:
-        if arg1 in ("sqlite_temp_master", "sqlite_temp_schema"):
+        if arg1 in _SCHEMA_TABLES and (dbname == "temp" or "temp" in arg1):
             return "a temporary table, view, index or trigger (CREATE TEMP)"
         if arg1 in _SCHEMA_TABLES:
             return "a schema change (CREATE, DROP or ALTER)"
