@@ -155,7 +155,7 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(show_header=True, header_style="bold", pad_edge=False)
+        table = Table(show_header=True, header_style="bold")
         for i, name in enumerate(columns):
             numeric = any(r[i] is not None for r in rows) and all(
                 r[i] is None or isinstance(r[i], (int, float)) for r in rows)

@@ -9,12 +9,13 @@ next to the diary and the original passphrase still opens it.
 import datetime as dt
 import hashlib
 import os
+import shutil
 import threading
 
 import pytest
 import sqlcipher3
 
-from conftest import PASSPHRASE, dir_listing, file_bytes
+from conftest import PASSPHRASE, TEST_KDF_ITER, dir_listing, file_bytes
 from diary import access, entries, query, store
 from diary.errors import Denied
 from diary.store import Entry
@@ -22,27 +23,45 @@ from diary.store import Entry
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def stocked(made):
-    """A diary with three entries and a tag tree (work/acme/meetings, sport)."""
-    with store.open_diary(made, PASSPHRASE) as d:
-        entries.add(d, "Ran 12 km by the river.", title="Long run",
-                    created_at=dt.datetime(2024, 3, 1, 7, 0, tzinfo=UTC))
-        entries.add(d, "Meeting with the Acme team about the roadmap.", title="Acme kickoff",
-                    created_at=dt.datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
-        entries.add(d, "Café au lait and a quiet morning.", title="Sunday",
-                    created_at=dt.datetime(2024, 3, 3, 9, 0, tzinfo=UTC), starred=True)
-        with d.write():
-            sql = d.db.execute_sql
-            sql("INSERT INTO tag (id, name, key, parent_id) VALUES (1, 'work', 'work', NULL)")
-            sql("INSERT INTO tag (id, name, key, parent_id) VALUES (2, 'Acme', 'acme', 1)")
-            sql("INSERT INTO tag (id, name, key, parent_id) VALUES (3, 'meetings', 'meetings', 2)")
-            sql("INSERT INTO tag (id, name, key, parent_id) VALUES (4, 'sport', 'sport', NULL)")
-            sql("INSERT INTO entry_tag (entry_id, tag_id) VALUES (2, 3), (1, 4)")
-            Entry.update(tags="work/Acme/meetings").where(Entry.id == 2).execute()
-            Entry.update(tags="sport").where(Entry.id == 1).execute()
+@pytest.fixture(scope="module")
+def stocked_file(tmp_path_factory):
+    """A diary with three entries and a tag tree (work/Acme/meetings, sport), made once."""
+    made = str(tmp_path_factory.mktemp("stock") / "diary.db")
+    saved, store.KDF_ITER = store.KDF_ITER, TEST_KDF_ITER
+    try:
+        store.create(made, PASSPHRASE)
+        with store.open_diary(made, PASSPHRASE) as d:
+            _stock(d)
+    finally:
+        store.KDF_ITER = saved
     assert dir_listing(os.path.dirname(made)) == ["diary.db"]  # checkpointed, no -wal
     return made
+
+
+def _stock(d):
+    entries.add(d, "Ran 12 km by the river.", title="Long run",
+                created_at=dt.datetime(2024, 3, 1, 7, 0, tzinfo=UTC))
+    entries.add(d, "Meeting with the Acme team about the roadmap.", title="Acme kickoff",
+                created_at=dt.datetime(2024, 3, 2, 10, 0, tzinfo=UTC))
+    entries.add(d, "Café au lait and a quiet morning.", title="Sunday",
+                created_at=dt.datetime(2024, 3, 3, 9, 0, tzinfo=UTC), starred=True)
+    with d.write():
+        sql = d.db.execute_sql
+        sql("INSERT INTO tag (id, name, key, parent_id) VALUES (1, 'work', 'work', NULL)")
+        sql("INSERT INTO tag (id, name, key, parent_id) VALUES (2, 'Acme', 'acme', 1)")
+        sql("INSERT INTO tag (id, name, key, parent_id) VALUES (3, 'meetings', 'meetings', 2)")
+        sql("INSERT INTO tag (id, name, key, parent_id) VALUES (4, 'sport', 'sport', NULL)")
+        sql("INSERT INTO entry_tag (entry_id, tag_id) VALUES (2, 3), (1, 4)")
+        Entry.update(tags="work/Acme/meetings").where(Entry.id == 2).execute()
+        Entry.update(tags="sport").where(Entry.id == 1).execute()
+
+
+@pytest.fixture
+def stocked(stocked_file, path):
+    """A fresh copy of the stocked diary at ``path`` (where `run` looks)."""
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    shutil.copyfile(stocked_file, path)
+    return path
 
 
 def snapshot(path):
@@ -169,6 +188,10 @@ DENIED = [
     case("PRAGMA cipher_default_kdf_iter = 1", "PRAGMA cipher_default_kdf_iter"),
     case("PRAGMA cipher_migrate", "PRAGMA cipher_migrate"),
     case("PRAGMA cipher_log_level = DEBUG", "PRAGMA cipher_log_level"),
+    # the connection's own setup statements, replayed word for word: prepared
+    # before the authorizer went on, they must be judged again, not reused
+    case("PRAGMA cipher_log_level = NONE", "PRAGMA cipher_log_level"),
+    case("PRAGMA kdf_iter = 64", "PRAGMA kdf_iter"),
     case("PRAGMA cipher_log = '{dir}/log.txt'", "PRAGMA cipher_log"),
     # settings that weaken or write: the setup pragmas replayed included
     case("PRAGMA journal_mode = DELETE", "PRAGMA journal_mode"),
