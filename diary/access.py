@@ -94,8 +94,7 @@ _ACTION_NAMES = {getattr(_sq, name): name[len("SQLITE_"):].replace("_", " ")
                  if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_")) or name in (
                      "SQLITE_REINDEX", "SQLITE_ANALYZE", "SQLITE_DETACH", "SQLITE_SELECT",
                      "SQLITE_TRANSACTION", "SQLITE_SAVEPOINT", "SQLITE_RECURSIVE")}
-_WRITES = {_sq.SQLITE_INSERT: "write to", _sq.SQLITE_UPDATE: "write to",
-           _sq.SQLITE_DELETE: "write to"}
+_WRITES = frozenset({_sq.SQLITE_INSERT, _sq.SQLITE_UPDATE, _sq.SQLITE_DELETE})
 _SCHEMA_TABLES = {"sqlite_master", "sqlite_schema", "sqlite_temp_master",
                   "sqlite_temp_schema"}
 
@@ -124,11 +123,11 @@ def read_only_authorizer(action, arg1, arg2, dbname, source):
     try:
         if _allowed(action, arg1, arg2, dbname):
             return OK
-    except BaseException:
+    except Exception:
         pass  # fail closed
     try:
         _remember(describe(action, arg1, arg2, dbname))
-    except BaseException:
+    except Exception:
         pass
     return DENY
 
@@ -139,9 +138,9 @@ _state = threading.local()
 
 
 def _remember(what):
-    # The last refusal, not the first: a refusal nobody asked about must not
-    # be blamed for a later statement. SQLite stops compiling a statement at
-    # its first refusal, so the last one is the one that failed it.
+    # The last refusal, not the first: one nobody asked about must not be
+    # blamed for a later statement, and the last belongs to the statement
+    # that just failed (SQLite mostly stops at the first; ANALYZE goes on).
     _state.denied = what
 
 

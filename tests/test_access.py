@@ -296,7 +296,8 @@ def test_a_refused_temp_view_cannot_shadow_a_real_table(stocked, run):
         assert [e.id for e in entries.list_entries(d)] == [3, 2, 1]
     shadow = run("query", "CREATE TEMP TABLE tag AS SELECT 1 AS id")
     assert shadow.code == 1
-    assert run("query", "SELECT name FROM tag ORDER BY id").out == "name\nwork\nAcme\nmeetings\nsport\n"
+    names = run("query", "SELECT name FROM tag ORDER BY id").out
+    assert names == "name\nwork\nAcme\nmeetings\nsport\n"
     assert snapshot(stocked) == before
 
 
