@@ -10,8 +10,9 @@ Usage::
     python bench/floor.py - - version
 
 Only sqlcipher3 and the standard library: open the same diary file, derive the
-key (SQLCipher's defaults, the same cost the diary pays), run the equivalent
-SQL and print plain rows. Whatever diary spends above this is the price of
+key (SQLCipher's defaults, the same cost the diary pays), run the same SQL
+the library runs (search.py's capped ranking, tags.py's subtree query) and
+print plain rows. Whatever diary spends above this is the price of
 Python-level code: argument parsing, peewee, rendering, imports.
 
 The SQL is also used in-process by warm.py, through ``connect`` and ``QUERIES``.
@@ -32,17 +33,33 @@ def _fts_phrase(word):
     return '"' + word.replace('"', '""') + '"'
 
 
+CAP = 5_000  # search.py: beyond this many matches, rank the newest CAP only
+WEIGHTS = "10.0, 1.0, 5.0"  # search.py: bm25 weights of title, body, tags
+
+
 def _search(conn, word, n):
-    # What a search answers: how many entries match, and the best n with a snippet.
+    # The queries search.py makes for one word, ranked: the newest CAP + 1
+    # matches (the count, "more than CAP" beyond), the best n by bm25 among
+    # them, their entries, and a snippet and title highlight for each.
     q = _fts_phrase(word)
-    total = conn.execute("SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?",
-                         (q,)).fetchone()[0]
-    rows = conn.execute(
-        "SELECT e.id, e.created_at, e.title, "
-        "snippet(entry_fts, -1, '', '', '...', 12) "
-        "FROM entry_fts JOIN entry e ON e.id = entry_fts.rowid "
-        "WHERE entry_fts MATCH ? ORDER BY bm25(entry_fts) LIMIT ?", (q, int(n))).fetchall()
-    return [(total,)] + rows
+    found = [r[0] for r in conn.execute(
+        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+        (q, CAP + 1))]
+    total, found = min(len(found), CAP), found[:CAP]
+    if not found:
+        return [(total,)]
+    window = " AND rowid >= %d" % found[-1] if total == CAP else ""
+    ranked = conn.execute(
+        "SELECT rowid, bm25(entry_fts, %s) AS score FROM entry_fts WHERE entry_fts MATCH ?%s "
+        "ORDER BY score, rowid DESC LIMIT ?" % (WEIGHTS, window), (q, int(n))).fetchall()
+    ids = ",".join(str(r[0]) for r in ranked)
+    rows = {r[0]: r for r in conn.execute(
+        "SELECT id, created_at, starred, title, tags FROM entry WHERE id IN (%s)" % ids)}
+    snippets = {r[0]: r[1:] for r in conn.execute(
+        "SELECT rowid, snippet(entry_fts, 1, '[', ']', '...', 24), "
+        "highlight(entry_fts, 0, '[', ']') FROM entry_fts "
+        "WHERE entry_fts MATCH ? AND rowid IN (%s)" % ids, (q,))}
+    return [(total,)] + [rows[i][:2] + snippets[i] for i, _ in ranked]
 
 
 def _tag_id(conn, path):
@@ -58,9 +75,10 @@ def _tag_id(conn, path):
 
 def _tag(conn, path, n):
     # Entries tagged with the path or anything below it, newest first.
+    # `id + 0`, as tags.filter_under: walk the date index, test each id.
     tag_id = _tag_id(conn, path)
     return conn.execute(
-        "SELECT id, created_at, starred, title, tags FROM entry WHERE id IN ("
+        "SELECT id, created_at, starred, title, tags FROM entry WHERE id + 0 IN ("
         "  SELECT et.entry_id FROM tag_path tp JOIN entry_tag et ON et.tag_id = tp.descendant_id"
         "  WHERE tp.ancestor_id = ?) "
         "ORDER BY created_at DESC, id DESC LIMIT ?", (tag_id, int(n))).fetchall()
