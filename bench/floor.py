@@ -45,9 +45,10 @@ def _search(conn, word, n):
     found = [r[0] for r in conn.execute(
         "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
         (q, CAP + 1))]
-    total, found = min(len(found), CAP), found[:CAP]
+    at_least, total, found = len(found) > CAP, min(len(found), CAP), found[:CAP]
+    sys.stderr.write("%s%d matches\n" % ("more than " if at_least else "", total))
     if not found:
-        return [(total,)]
+        return []
     window = " AND rowid >= %d" % found[-1] if total == CAP else ""
     ranked = conn.execute(
         "SELECT rowid, bm25(entry_fts, %s) AS score FROM entry_fts WHERE entry_fts MATCH ?%s "
@@ -59,7 +60,7 @@ def _search(conn, word, n):
         "SELECT rowid, snippet(entry_fts, 1, '[', ']', '...', 24), "
         "highlight(entry_fts, 0, '[', ']') FROM entry_fts "
         "WHERE entry_fts MATCH ? AND rowid IN (%s)" % ids, (q,))}
-    return [(total,)] + [rows[i][:2] + snippets[i] for i, _ in ranked]
+    return [rows[i] + snippets[i] for i, _ in ranked]
 
 
 def _tag_id(conn, path):
@@ -140,7 +141,8 @@ def main(argv):
         _export(conn, out)
     else:
         for row in QUERIES[command](conn, *args):
-            out.write("\t".join(str(v) for v in row) + "\n")
+            # one line per row, as diary prints when piped (tags joined by commas)
+            out.write("\t".join(str(v).replace("\n", ",") for v in row) + "\n")
     conn.close()
     return 0
 

@@ -361,7 +361,8 @@ def bench_size(n, args, env, available, passfile, jrnl_on):
                 repeats[key, tool] = args.repeats if r.seconds < 5 else min(args.repeats, 3)
             else:  # a minute or more: this run is the one measurement
                 runs.setdefault((key, tool), []).append(r)
-        if key in ("list", "tag") and "diary" in tools:
+        if key in ("list", "tag", "search_rare", "search_common") and "diary" in tools \
+                and "diary" not in res["commands"][key].get("failed", {}):
             d, f = (first_column(os.path.join(out_dir, "%s.%s.out" % (key, t)))
                     for t in ("diary", "floor"))
             res["commands"][key]["same_as_floor"] = d == f
