@@ -467,6 +467,31 @@ def change_passphrase(diary, new_passphrase):
     diary.db._passphrase = new_passphrase
 
 
+def lock(diary):
+    """Close the connection and forget the key (the menu's Lock)."""
+    diary.db.forget_passphrase()
+
+
+def resume(diary, passphrase):
+    """Unlock a locked diary again; PassphraseError (and still locked) if wrong."""
+    if not passphrase:
+        raise PassphraseError(WRONG_KEY)
+    diary.db._passphrase = passphrase
+    try:
+        diary.db.connect(reuse_if_open=True)
+    except BaseException as exc:
+        diary.db.forget_passphrase()
+        raise translate(exc) from None
+
+
+def check_passphrase(diary, passphrase):
+    """Whether ``passphrase`` is the one this diary was unlocked with."""
+    import hmac
+
+    known = diary.db._passphrase
+    return bool(known) and hmac.compare_digest(passphrase.encode(), known.encode())
+
+
 def _fsync(path):
     fd = os.open(path, os.O_RDONLY)
     try:
