@@ -17,9 +17,8 @@ say() { echo "build_sqlcipher.sh: $*"; }
 if [[ -n "${VIRTUAL_ENV:-}" ]]; then
   PY="$VIRTUAL_ENV/bin/python"
   [[ -x "$PY" ]] || die "VIRTUAL_ENV=$VIRTUAL_ENV has no bin/python (stale venv?)"
-  # VIRTUAL_ENV can be left over from a deleted venv; make sure it really is one.
-  "$PY" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' \
-    || die "$PY is not running inside a virtualenv"
+  # VIRTUAL_ENV is just a variable; make sure it names a real venv.
+  "$PY" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' || die "$PY is not in a virtualenv"
 elif [[ "${DIARY_ALLOW_SYSTEM_PYTHON:-0}" == 1 ]]; then
   PY="$(command -v python3 || command -v python)" || die "no python3 found"
 else
@@ -41,7 +40,7 @@ pkgs="$(missing_pkgs)"
 if [[ -n "$pkgs" ]]; then
   if [[ "$(id -u)" == 0 ]]; then SUDO=""
   elif command -v sudo >/dev/null; then SUDO="sudo"
-  else SUDO="-"; fi
+  else SUDO="-"; fi  # "-": not permitted to install
   if [[ "${DIARY_NO_APT:-0}" == 1 || "$SUDO" == "-" ]] || ! command -v apt-get >/dev/null; then
     die "missing build prerequisites; install: $pkgs (Debian/Ubuntu: apt-get install $pkgs)"
   fi
@@ -71,6 +70,7 @@ trap 'rm -rf "$work"' EXIT
 # --- 4. Fetch and patch the sdist. setup.py hard-codes SQLITE_TEMP_STORE=2 in
 # define_macros, which gcc places AFTER $CFLAGS, so CFLAGS=-DSQLITE_TEMP_STORE=3
 # is silently overridden (checked: module reports TEMP_STORE=2). Edit the macro. ---
+# (--no-build-isolation: otherwise pip installs conan just to read the metadata.)
 say "downloading sqlcipher3==$VERSION sdist"
 "$PY" -m pip download --quiet --no-deps --no-build-isolation --no-binary sqlcipher3 \
   "sqlcipher3==$VERSION" -d "$work/dl" >"$work/download.log" 2>&1 \
@@ -107,9 +107,8 @@ cipher = c.execute("PRAGMA cipher_version").fetchone()[0]
 if not cipher.startswith("4."):
     fail(f"cipher_version is {cipher!r}, want SQLCipher 4.x")
 opts = {r[0] for r in c.execute("PRAGMA compile_options")}
-for want in ("TEMP_STORE=3", "ENABLE_FTS5"):
-    if want not in opts:
-        fail(f"{want} missing from PRAGMA compile_options")
+for want in {"TEMP_STORE=3", "ENABLE_FTS5"} - opts:
+    fail(f"{want} missing from PRAGMA compile_options")
 c.execute("CREATE VIRTUAL TABLE f USING fts5(body)")
 c.execute("INSERT INTO f VALUES ('hello encrypted world')")
 if c.execute("SELECT count(*) FROM f WHERE f MATCH 'encrypted'").fetchone()[0] != 1:
@@ -124,8 +123,7 @@ with tempfile.TemporaryDirectory() as d:
     db.commit()
     provider = db.execute("PRAGMA cipher_provider_version").fetchone()[0]
     db.close()
-    with open(path, "rb") as fh:
-        head = fh.read(16)
+    head = open(path, "rb").read(16)
     if len(head) < 16 or head == b"SQLite format 3\x00":
         fail("database file is not encrypted (plain SQLite header)")
 

@@ -203,6 +203,10 @@ def main(argv=None, env=None):
             pass
         return errors.OK
     except Exception as exc:
+        mapped = _database_error(exc)
+        if mapped is not None:
+            env.say("diary: %s" % mapped)
+            return mapped.exit_code
         if debug:
             import traceback
 
@@ -210,6 +214,15 @@ def main(argv=None, env=None):
         env.say("diary: internal error (%s); rerun with --debug for details"
                 % type(exc).__name__)
         return errors.ERROR
+
+
+def _database_error(exc):
+    """A driver error raised mid-command (a damaged page, a lock) as a DiaryError."""
+    store = sys.modules.get("diary.store")
+    if store is None:
+        return None
+    mapped = store.translate(exc)
+    return mapped if isinstance(mapped, DiaryError) else None
 
 
 def diary_path(args, env):

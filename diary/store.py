@@ -17,12 +17,13 @@ connection so that no logger ever sees the new passphrase.
 """
 
 import datetime as _dt
+import logging
 import os
 import stat
 
 import sqlcipher3
 from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
-                    IntegerField, Model, TextField)
+                    IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from .errors import (Busy, DamagedFile, DiaryError, NotFound, PassphraseError,
@@ -31,6 +32,11 @@ from .errors import (Busy, DamagedFile, DiaryError, NotFound, PassphraseError,
 WRONG_KEY = "wrong passphrase, or not a diary file"
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+# peewee logs every statement with its parameters at DEBUG: entry text, and the
+# passphrase of its rekey(). Whatever logging a host program configures, that
+# logger never runs below INFO.
+logging.getLogger("peewee").setLevel(logging.INFO)
 
 # Tests lower the key-derivation cost for speed; the product never sets this.
 KDF_ITER = None
@@ -263,6 +269,12 @@ class DiaryDatabase(SqlCipherDatabase):
             raise translate(exc) from None
         return conn
 
+    def rollback(self):
+        # After an I/O error or a full disk SQLite has already rolled back; a
+        # second ROLLBACK would fail and hide the error that matters.
+        if self.connection().in_transaction:
+            super().rollback()
+
     def _add_conn_hooks(self, conn):
         super()._add_conn_hooks(conn)
         if self._authorizer is not None:
@@ -273,7 +285,7 @@ def translate(exc):
     """Map a driver exception to the error a user should see."""
     if isinstance(exc, DiaryError):
         return exc
-    if not isinstance(exc, sqlcipher3.Error):
+    if not isinstance(exc, (sqlcipher3.Error, PeeweeException)):
         return exc
     msg = str(exc)
     if "not a database" in msg or "not an error" in msg:
@@ -288,8 +300,9 @@ def translate(exc):
         return ReadOnly("the diary file cannot be written: %s" % msg)
     if "unable to open" in msg:
         return DiaryError("cannot open the diary file: %s" % msg)
-    if "disk is full" in msg or "database or disk is full" in msg:
-        return DiaryError("the disk is full; nothing was written")
+    if "is full" in msg or "disk I/O error" in msg:
+        return DiaryError("cannot write the diary (%s: is the disk full?); nothing was "
+                          "written" % msg)
     return exc
 
 
@@ -490,6 +503,47 @@ def check_passphrase(diary, passphrase):
 
     known = diary.db._passphrase
     return bool(known) and hmac.compare_digest(passphrase.encode(), known.encode())
+
+
+_CLOSURE_FROM_PARENTS = """
+    WITH RECURSIVE walk (ancestor_id, descendant_id, depth) AS (
+        SELECT id, id, 0 FROM tag
+        UNION ALL
+        SELECT walk.ancestor_id, tag.id, walk.depth + 1
+        FROM walk JOIN tag ON tag.parent_id = walk.descendant_id
+        WHERE walk.depth < 10000)
+    SELECT ancestor_id, descendant_id, depth FROM walk"""
+
+
+def problems(diary):
+    """Every check of the file's health; returns a list of findings (empty: healthy).
+
+    SQLite's integrity check, SQLCipher's per-page HMAC check, the FTS5
+    index against its content, the closure table against the parent links,
+    and each entry's derived tag text against its links.
+    """
+    conn = diary.db.connection()
+    found = []
+    if not diary.read_only:
+        # cipher_integrity_check reads the main file only: after a rekey whose
+        # pages still sit in the -wal, stale main-file pages would fail the
+        # new key's HMAC. Fold the -wal in first when we may write.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for (line,) in conn.execute("PRAGMA integrity_check"):
+        if line != "ok":
+            found.append("integrity: " + line)
+    for row in conn.execute("PRAGMA cipher_integrity_check"):
+        found.append("page HMAC: " + " ".join(str(v) for v in row))
+    try:
+        conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlcipher3.Error as exc:
+        found.append("search index: %s" % exc)
+    closure = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
+    expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
+    if closure != expected:
+        found.append("tag closure table: %d rows wrong, %d missing"
+                     % (len(closure - expected), len(expected - closure)))
+    return found
 
 
 def _fsync(path):

@@ -98,3 +98,13 @@ def file_bytes(p):
 
 def dir_listing(d):
     return sorted(os.listdir(d))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--trials", type=int, default=3,
+                     help="trials for the crash-safety tests (CI runs a few; use more locally)")
+
+
+@pytest.fixture
+def trials(request):
+    return request.config.getoption("--trials")

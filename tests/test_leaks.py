@@ -1,0 +1,140 @@
+"""Nothing leaks: no plaintext on disk, no passphrase in logs, argv or exceptions,
+no core dumps while unlocked. Runs the installed program as real processes."""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from diary import store
+
+DIARY = os.path.join(os.path.dirname(sys.executable), "diary")
+MARKER = "plaintext-marker-q8Zx"
+SECRET = "passphrase-marker-Kd93"
+NEW_SECRET = "new-passphrase-marker-Lp27"
+
+
+def scan(root, needle):
+    """Files under ``root`` holding ``needle`` in UTF-8 or UTF-16."""
+    forms = [needle.encode("utf-8"), needle.encode("utf-16-le"), needle.encode("utf-16-be")]
+    hits = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            p = os.path.join(dirpath, name)
+            try:
+                with open(p, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            if any(form in data for form in forms):
+                hits.append(p)
+    return hits
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    home, tmp, data = (tmp_path / n for n in ("home", "tmp", "data"))
+    for d in (home, tmp, data):
+        d.mkdir()
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "old").write_text(SECRET + "\n")
+    (secrets / "new").write_text(NEW_SECRET + "\n")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TMPDIR": str(tmp),
+           "XDG_DATA_HOME": str(home / ".local/share"), "LANG": "C.UTF-8"}
+
+    def diary(*argv, stdin="", secret="old"):
+        r = subprocess.run([DIARY, "--diary", str(data / "diary.db"), "--passphrase-file",
+                            str(secrets / secret), *argv], input=stdin, capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert r.returncode == 0, (argv, r.stderr)
+        assert SECRET not in r.stderr + r.stdout and NEW_SECRET not in r.stderr + r.stdout
+        return r
+
+    return diary, [home, tmp, data]
+
+
+def test_a_whole_session_leaves_no_plaintext_anywhere(sandbox):
+    diary, roots = sandbox
+    diary("init")
+    diary("add", "--title", "title " + MARKER, stdin="body " + MARKER + "\n")
+    diary("edit", "1", "--star", stdin="edited body " + MARKER + "\n")
+    assert MARKER in diary("show", "1").stdout
+    assert MARKER in diary("list").stdout
+    diary("passwd", "--new-passphrase-file", os.path.join(os.path.dirname(roots[0]),
+                                                          "secrets", "new"))
+    assert MARKER in diary("show", "1", "--json", secret="new").stdout
+    for root in roots:
+        assert scan(root, MARKER) == [], root
+        assert scan(root, SECRET) == [] and scan(root, NEW_SECRET) == []
+    # nothing but the diary itself was created: no history, cache or config file
+    home, tmp, data = roots
+    assert sorted(os.listdir(data)) == ["diary.db"]
+    assert os.listdir(tmp) == []
+    assert os.listdir(home) == []
+
+
+def test_core_dumps_are_off_while_unlocked(tmp_path):
+    code = (
+        "import resource, sys; from diary import cli;"
+        "rc = cli.main(['add', 'x', '--diary', sys.argv[1]]);"
+        "print(rc, resource.getrlimit(resource.RLIMIT_CORE))")
+    env = dict(os.environ, DIARY_PASSPHRASE="a passphrase")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "d.db")], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip().splitlines()[-1] == "0 (0, 0)"
+
+
+def test_passphrase_never_in_the_process_command_line(tmp_path):
+    """The passphrase is read from a descriptor; /proc/PID/cmdline never holds it."""
+    db = str(tmp_path / "d.db")
+    rfd, wfd = os.pipe()
+    proc = subprocess.Popen([DIARY, "add", "x", "--diary", db, "--passphrase-fd", str(rfd)],
+                            pass_fds=(rfd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={k: v for k, v in os.environ.items()
+                                 if not k.startswith("DIARY_")})
+    os.close(rfd)
+    try:
+        for _ in range(500):  # until the child has exec'd: it waits on the pipe
+            with open("/proc/%d/cmdline" % proc.pid, "rb") as f:
+                cmdline = f.read()
+            if b"--passphrase-fd" in cmdline:
+                break
+            time.sleep(0.01)
+    finally:
+        os.write(wfd, (SECRET + "\n").encode())
+        os.close(wfd)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert SECRET.encode() not in cmdline and b"--passphrase-fd" in cmdline
+
+
+def test_nothing_secret_in_debug_logs_or_errors(run, caplog, tmp_path):
+    caplog.set_level(logging.DEBUG)
+    new = tmp_path / "new"
+    new.write_text(NEW_SECRET + "\n")
+    outputs = []
+    outputs.append(run("add", "--debug", "body " + MARKER, environ={"DIARY_PASSPHRASE": SECRET}))
+    outputs.append(run("list", "--debug", environ={"DIARY_PASSPHRASE": SECRET}))
+    outputs.append(run("passwd", "--debug", "--new-passphrase-file", str(new),
+                       environ={"DIARY_PASSPHRASE": SECRET}))
+    outputs.append(run("list", "--debug", environ={"DIARY_PASSPHRASE": SECRET}))  # wrong now
+    assert outputs[-1].code == 3
+    for r in outputs:
+        assert SECRET not in r.err and NEW_SECRET not in r.err
+        assert MARKER not in r.err
+    assert SECRET not in caplog.text and NEW_SECRET not in caplog.text
+    assert MARKER not in caplog.text
+
+
+def test_errors_carry_no_passphrase(made):
+    from diary.errors import PassphraseError
+
+    with pytest.raises(PassphraseError) as info:
+        store.open_diary(made, SECRET)
+    text = str(info.value) + repr(info.value) + repr(info.value.__cause__) + repr(
+        info.value.__context__)
+    assert SECRET not in text
