@@ -20,7 +20,7 @@ from prompt_toolkit.widgets import TextArea
 
 from . import tui
 
-FOOTER = "Ctrl-S save · Tab/Shift-Tab next/previous field · Tab completes tags · Ctrl-C cancel"
+FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Ctrl-C cancel"
 
 
 @dataclasses.dataclass

@@ -232,9 +232,8 @@ class Menu:
         except (Conflict, NotFound):
             # Someone else saved (or deleted) it meanwhile: keep both versions.
             new = self._add(draft, created or entry.created_at, paths)
-            self.term.error("Entry #%d was changed in another session meanwhile; it is kept as "
-                            "it is, and your version was saved as a new entry #%d."
-                            % (entry.id, new.id))
+            self.term.error("Entry #%d was changed in another session meanwhile: both are kept, "
+                            "yours saved as a new entry #%d." % (entry.id, new.id))
             return new
         self.term.say("Saved entry #%d." % saved.id)
         return saved
@@ -446,7 +445,7 @@ class Menu:
             if action in ("year", "month"):
                 whole_year = action == "year"
             elif action == "today":
-                year, month = today.year, today.month
+                year, month, whole_year = today.year, today.month, False
 
     # --- the passphrase ---------------------------------------------------------------
 

@@ -242,7 +242,8 @@ def frame(term, header, body, footer, status=None):
     rows.append(Window(height=1, char="─", style="class:rule"))
     rows.append(body)
     rows.append(ConditionalContainer(
-        text_window(lambda: [(message[0], " " + message[1])] if message else []),
+        Window(FormattedTextControl(lambda: [(message[0], " " + message[1])] if message else []),
+               wrap_lines=True, dont_extend_height=True),
         filter=Condition(lambda: bool(message))))
     rows.append(Window(FormattedTextControl(lambda: [("class:footer", " " + footer)]),
                        wrap_lines=True, dont_extend_height=True))
