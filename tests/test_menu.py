@@ -472,12 +472,13 @@ def test_lock_after_zero_never_locks(diary):
 
 
 def test_up_arrow_never_shows_a_passphrase(diary):
+    add(diary, "an entry")
     s = drive(diary, ("Write a new entry", "l"),
-              ("Write a new entry", "/"), ("Search:", UP + UP + UP),
-              (lambda t: "Search:" in t, CTRL_C),
               ("Write a new entry", "w"), ("New entry", UP + UP + TAB + UP + TAB + UP),
-              (lambda t: "New entry" in t, CTRL_C), ("Write", "q"),
-              answers=[PASSPHRASE])
+              (lambda t: "New entry" in t, CTRL_C), ("Write a new entry", "b"),
+              ("All entries", ENTER), ("an entry", "t"), ("Tags:", UP + UP + UP),
+              (lambda t: "Tags:" in t, CTRL_C), ("an entry", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), answers=[PASSPHRASE])
     assert s.asked == ["Passphrase: "]
     assert not any(PASSPHRASE in screen for screen in s.driver.screens)
     assert PASSPHRASE not in list(s.menu.term.history.get_strings())
