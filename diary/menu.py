@@ -371,10 +371,9 @@ class Menu:
                 found = search.search(self.diary, query, limit=limit, offset=offset)
                 return found.total, [(hit.entry, self.hit_line(hit)) for hit in found.hits]
 
-            action = self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
-                                 keys={"/": "refine"})
-            if action != "refine":
-                return
+            # Back from the results (or / there) is back to the query, to refine it.
+            self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
+                        keys={"/": "refine"})
 
     def hit_line(self, hit):
         if hit.snippet:

@@ -118,12 +118,12 @@ def test_a_new_user_in_a_real_terminal(term, tmp_path):
     screen = term.wait("1–1 of 1")
     assert "Morning run" in screen and "river" in screen and "Team meeting" not in screen
     term.press("Enter")
-    screen = term.wait("Ran 12 km by the river.")
-    assert "#health/running" in screen
+    screen = term.wait("Search “river” · 1 of 1")  # the reader
+    assert "Ran 12 km by the river." in screen and "#health/running" in screen
     term.press("Escape")
-    term.wait("1–1 of 1")
+    term.wait("Search “river” · 1–1 of 1")
     term.press("Escape")
-    term.wait("Search:")
+    term.wait("Search: river")  # back to the query, to refine it
     term.press("Escape")
     term.wait("Write a new entry")
 
