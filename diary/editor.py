@@ -10,6 +10,7 @@ cancels (the menu asks before discarding text).
 import dataclasses
 
 from prompt_toolkit.application.current import get_app
+from prompt_toolkit.buffer import CompletionState
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings
@@ -94,7 +95,9 @@ class Editor:
             else:
                 event.app.exit(result=draft)
 
-        @kb.add("tab", filter=Condition(lambda: get_app().layout.has_focus(self.tags)))
+        in_tags = Condition(lambda: get_app().layout.has_focus(self.tags))
+
+        @kb.add("tab", filter=in_tags)
         def _(event):
             buffer = self.tags.buffer
             if buffer.complete_state:
@@ -106,11 +109,12 @@ class Editor:
             if len(found) == 1:
                 buffer.apply_completion(found[0])
             elif found:
-                buffer.set_completions(found)  # shows the menu; Tab again cycles
+                # Shows the menu; Tab again goes through it.
+                buffer.complete_state = CompletionState(buffer.document, found)
             else:
                 self._focus(+1)
 
-        @kb.add("tab")
+        @kb.add("tab", filter=~in_tags)
         def _(event):
             self._focus(+1)
 

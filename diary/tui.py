@@ -205,7 +205,8 @@ class Terminal:
         while True:
             self.touch()
             try:
-                result = app.run(pre_run=lambda: self._started(app))
+                result = app.run(pre_run=lambda: self._started(app),
+                                 set_exception_handler=False)
             except EOFError:  # the input is gone (terminal closed, pipe ended)
                 raise Quit() from None
             if result is LOCK:
@@ -216,6 +217,15 @@ class Terminal:
             return result
 
     def _started(self, app):
+        def crashed(loop, context):
+            # A bug in a key handler ends the screen with that exception, to
+            # be reported by cli.main in one line; prompt_toolkit's own handler
+            # would print a traceback and wait for Enter.
+            exc = context.get("exception") or RuntimeError(context.get("message"))
+            if not app.is_done:
+                app.exit(exception=exc)
+
+        asyncio.get_running_loop().set_exception_handler(crashed)
         if self.lock_after:
             app.create_background_task(self._watch_idle(app))
         if threading.current_thread() is threading.main_thread():

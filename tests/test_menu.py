@@ -42,12 +42,17 @@ class Driver:
         self.input = inp
         self.steps = list(steps)
         self.screens = []
+        self._marked = {}
 
     def watch(self, app):
         if app.is_done or app.renderer._last_screen is None:
             return
         text = screen_text(app)
         self.screens.append(text)
+        buffer = app.renderer._last_screen.data_buffer
+        self._marked[text] = " ".join(
+            "".join(c.char for _, c in sorted(row.items()) if "class:match" in c.style)
+            for _, row in sorted(buffer.items())).split()
         while self.steps:
             expect, keys = self.steps[0]
             if expect is not None and not (expect(text) if callable(expect) else expect in text):
@@ -62,6 +67,10 @@ class Driver:
 
     def saw(self, text):
         return any(text in s for s in self.screens)
+
+    def highlighted(self, screen):
+        """The words shown as matches (style class:match) on that screen."""
+        return self._marked[screen]
 
 
 @dataclasses.dataclass
@@ -498,14 +507,15 @@ def run_menu(run, *steps, argv=(), **kw):
             self.term.watch = driver.watch
 
         monkey.setattr(menu.Menu, "__init__", init)
-        monkey.setattr(cli.Env, "menu_io", (inp, DummyOutput()))
-        watchdog = threading.Timer(20, inp.close)
+        watchdog = threading.Timer(10, inp.close)
         watchdog.start()
         try:
-            r = run(*argv, tty=True, **kw)
+            r = run(*argv, tty=True, menu_io=(inp, DummyOutput()), **kw)
         finally:
             watchdog.cancel()
             monkey.undo()
+    assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
+        driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
     r.driver = driver
     return r
 
@@ -547,11 +557,21 @@ def test_needs_a_terminal(run, made):
 def test_lock_after_flag_and_variable(run, made, monkeypatch):
     got = []
     monkeypatch.setattr(menu.Menu, "run", lambda self: got.append(self.term.lock_after) or 0)
-    monkeypatch.setattr(cli.Env, "menu_io", (None, None))
     assert run("--lock-after", "2.5", tty=True).code == 0
     assert run(tty=True, environ={"DIARY_LOCK_AFTER": "0"}).code == 0
     assert run(tty=True).code == 0
-    assert got == [150.0, 0.0, 600.0]
+    assert run("--lock-after", "1", tty=True, environ={"DIARY_LOCK_AFTER": "0"}).code == 0
+    assert got == [150.0, 0.0, 600.0, 60.0]
     r = run(tty=True, environ={"DIARY_LOCK_AFTER": "soon"})
     assert r.code == 2 and "DIARY_LOCK_AFTER" in r.err
     assert run("--lock-after", "-1", tty=True).code == 2
+
+
+def test_a_bug_in_a_screen_is_one_line_not_a_traceback(run, made, monkeypatch):
+    def boom(self, draft):
+        raise RuntimeError("secret entry text")
+
+    monkeypatch.setattr(menu.Menu, "check", boom)
+    r = run_menu(run, ("Write a new entry", "w"), ("New entry", "x" + CTRL_S))
+    assert r.code == 1
+    assert r.err == "diary: internal error (RuntimeError); rerun with --debug for details\n"
