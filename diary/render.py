@@ -177,3 +177,16 @@ class Output:
 
         grow(root, nodes)
         self.console.print(root)
+
+    def latest_by_tag(self, groups):
+        """``(top-level tag name, entries)`` pairs: a heading, then an entry list."""
+        for i, (name, entries) in enumerate(groups):
+            if i:
+                self.line()
+            if self.terminal:
+                from rich.text import Text
+
+                self.console.print(Text(one_line(name), style="bold magenta"))
+            else:
+                self.line(one_line(name))
+            self.entry_list(entries)
