@@ -245,3 +245,199 @@ def test_list_entries_with_tags(diary, tagged):
     assert [e.id for e in found] == [tagged["work"], tagged["acme"]]  # newest first
     assert [e.id for e in entries.list_entries(diary, tags=["work"], tag_exact=True)] == [
         tagged["work"]]
+
+
+# --- reorganising ---------------------------------------------------------------------
+
+def snapshot(diary):
+    """Everything a tag operation may touch, for before/after comparisons."""
+    q = diary.db.execute_sql
+    return {
+        "tag": sorted(q("SELECT id, name, key, parent_id, subtree_entries FROM tag")),
+        "tag_path": sorted(q("SELECT * FROM tag_path")),
+        "entry_tag": sorted(q("SELECT * FROM entry_tag")),
+        "entry": sorted(q("SELECT id, tags, version FROM entry")),
+    }
+
+
+def all_paths(diary):
+    return sorted(tags.path_of(t.id) for t in Tag.select())
+
+
+def test_rename_keeps_place_links_and_refreshes_tags_text(diary, tagged):
+    change = tags.rename(diary, "work/acme", "Acme Corp")
+    assert (change.old, change.new, change.entries) == ("work/acme", "work/Acme Corp", 3)
+    assert Entry.get_by_id(tagged["meeting"]).tags == "work/Acme Corp/meetings"
+    assert ids(tags.filter_under(Entry.select(), "work/acme corp")) == sorted(
+        [tagged["meeting"], tagged["acme"], tagged["work"]])
+    # the FTS index follows through the entry.tags trigger
+    assert list(diary.db.execute_sql(
+        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:corp' ORDER BY rowid")) == [
+        (tagged["meeting"],), (tagged["acme"],), (tagged["work"],)]
+
+
+def test_rename_clash_is_refused_and_changes_nothing(diary, tagged):
+    with diary.write():
+        tags.ensure(diary, "work/other")
+    before = snapshot(diary)
+    with pytest.raises(BadInput, match="work/acme already exists.*tag merge"):
+        tags.rename(diary, "work/other", "ACME")
+    with pytest.raises(NotFound):
+        tags.rename(diary, "work/none", "x")
+    with pytest.raises(BadInput):
+        tags.rename(diary, "work/other", "a/b")
+    assert snapshot(diary) == before
+
+
+def test_move_subtree(diary, tagged):
+    change = tags.move(diary, "work/acme", "clients/big")
+    assert (change.old, change.new) == ("work/acme", "clients/big/acme")
+    assert all_paths(diary) == ["clients", "clients/big", "clients/big/acme",
+                                "clients/big/acme/meetings", "health", "health/running", "work"]
+    assert Entry.get_by_id(tagged["work"]).tag_list == ["clients/big/acme/meetings", "work"]
+    assert ids(tags.filter_under(Entry.select(), "work")) == [tagged["work"]]
+    assert ids(tags.filter_under(Entry.select(), "clients")) == sorted(
+        [tagged["meeting"], tagged["acme"], tagged["work"]])
+    tags.move(diary, "clients/big/acme", "/")
+    assert tags.resolve("acme/meetings") is not None
+    assert tags.move(diary, "acme", None).old == "acme"  # already at the top: nothing to do
+
+
+@pytest.mark.parametrize("target, message", [
+    ("work", "that is itself"),
+    ("work/acme", "one of its own descendants"),
+    ("work/acme/meetings/new", "one of its own descendants"),
+])
+def test_move_under_itself_is_refused_and_changes_nothing(diary, tagged, target, message):
+    before = snapshot(diary)
+    with pytest.raises(BadInput, match=message):
+        tags.move(diary, "work", target)
+    assert snapshot(diary) == before
+
+
+def test_move_clash_is_refused(diary, tagged):
+    with diary.write():
+        tags.ensure(diary, "health/ACME")
+    before = snapshot(diary)
+    with pytest.raises(BadInput, match="health/ACME already exists"):
+        tags.move(diary, "work/acme", "health")
+    assert snapshot(diary) == before
+
+
+def test_merge_moves_entries_and_children_recursively(diary):
+    a = entries.add(diary, "a", tags=["old/x/deep", "old"])
+    b = entries.add(diary, "b", tags=["old/y", "new/x"])
+    c = entries.add(diary, "c", tags=["old", "new"])
+    change = tags.merge(diary, "old", "new")
+    assert (change.old, change.new, change.tags) == ("old", "new", 2)  # old and old/x
+    assert all_paths(diary) == ["new", "new/x", "new/x/deep", "new/y"]
+    assert Entry.get_by_id(a.id).tag_list == ["new", "new/x/deep"]
+    assert Entry.get_by_id(b.id).tag_list == ["new/x", "new/y"]
+    assert Entry.get_by_id(c.id).tag_list == ["new"]  # one link, not two
+    assert EntryTag.select().where(EntryTag.entry == c.id).count() == 1
+
+
+def test_merge_into_an_ancestor_and_a_child_named_like_the_source(diary):
+    e = entries.add(diary, "e", tags=["work/acme/acme/x", "work/acme/y"])
+    # src's child "acme" is named like dest's child "acme", which is src itself:
+    # it merges into src first, then all of src into work
+    tags.merge(diary, "work/acme", "work")
+    assert all_paths(diary) == ["work", "work/x", "work/y"]
+    assert Entry.get_by_id(e.id).tag_list == ["work/x", "work/y"]
+
+
+def test_merge_keeps_the_union_of_link_sources(diary):
+    e = entries.add(diary, "#old text", tags=["new"])
+    tags.merge(diary, "old", "new")
+    assert list(diary.db.execute_sql("SELECT source FROM entry_tag")) == [
+        (tags.EXPLICIT | tags.INLINE,)]
+
+
+def test_merge_refusals(diary, tagged):
+    before = snapshot(diary)
+    with pytest.raises(BadInput, match="into itself"):
+        tags.merge(diary, "work", "WORK")
+    with pytest.raises(BadInput, match="its own descendants"):
+        tags.merge(diary, "work", "work/acme/meetings")
+    with pytest.raises(NotFound):
+        tags.merge(diary, "work", "nope")
+    assert snapshot(diary) == before
+
+
+def test_delete_leaf_and_recursive(diary, tagged):
+    before = snapshot(diary)
+    with pytest.raises(BadInput, match="2 tags below it; use --recursive"):
+        tags.delete(diary, "work")
+    assert snapshot(diary) == before
+    change = tags.delete(diary, "work/acme/meetings")
+    assert (change.tags, change.entries) == (1, 2)
+    change = tags.delete(diary, "work", recursive=True)
+    assert all_paths(diary) == ["health", "health/running"]
+    assert Entry.select().count() == 5  # entries are never deleted
+    assert [e.tag_list for e in Entry.select().order_by(Entry.id)] == [
+        [], [], [], ["health/running"], []]
+
+
+@pytest.mark.parametrize("operation", [
+    lambda d: tags.rename(d, "work/acme", "corp"),
+    lambda d: tags.move(d, "work/acme", "clients/new"),
+    lambda d: tags.merge(d, "work/acme", "health"),
+    lambda d: tags.delete(d, "work", recursive=True),
+    lambda d: entries.edit(d, 1, body="#fresh text", add_tags=["x/y"], remove_tags=["work/acme/meetings"]),
+])
+def test_a_failure_midway_leaves_everything_as_before(diary, tagged, monkeypatch, operation):
+    """An exception after the tree changed but before the transaction ends
+    rolls back the tree, the closure table, the links and the tags text."""
+    before = snapshot(diary)
+    fts_before = list(diary.db.execute_sql(
+        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:acme' ORDER BY rowid"))
+
+    def boom(**kw):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(tags, "_refresh", boom)
+    with pytest.raises(RuntimeError, match="injected"):
+        operation(diary)
+    assert snapshot(diary) == before
+    assert list(diary.db.execute_sql(
+        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:acme' ORDER BY rowid")) \
+        == fts_before
+    monkeypatch.undo()
+    operation(diary)  # and the same operation then succeeds
+    assert snapshot(diary) != before
+
+
+# --- tree and latest ------------------------------------------------------------------
+
+def test_tree_counts_own_and_distinct_subtree_entries(diary, tagged):
+    nodes = tags.tree(diary)
+    assert [tags.to_record(n)["path"] for n in nodes] == ["health", "work"]
+    work = nodes[1]
+    assert (work.count, work.total) == (1, 3)  # "work" entry holds two links under work
+    acme = work.children[0]
+    assert (acme.path, acme.count, acme.total) == ("work/acme", 1, 3)
+    assert (acme.children[0].count, acme.children[0].total) == (2, 2)
+
+
+def test_tree_siblings_sorted_case_insensitively(diary):
+    with diary.write():
+        for p in ("b", "A", "c", "a/Z", "a/y"):
+            tags.ensure(diary, p)
+    nodes = tags.tree(diary)
+    assert [n.name for n in nodes] == ["A", "b", "c"]
+    assert [n.name for n in nodes[0].children] == ["y", "Z"]
+
+
+def test_latest_per_top_level_tag(diary):
+    import datetime as dt
+
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    made = [entries.add(diary, "e%d" % i, created_at=base + dt.timedelta(days=i), tags=t)
+            for i, t in enumerate([["a/x"], ["a/y", "a"], ["b"], ["a/x/z"], ["a"]])]
+    with diary.write():
+        tags.ensure(diary, "empty")
+    got = tags.latest(diary, 2)
+    assert [(name, [e.id for e in found]) for name, found in got] == [
+        ("a", [made[4].id, made[3].id]), ("b", [made[2].id]), ("empty", [])]
+    assert got[0][1][0].created_at == base + dt.timedelta(days=4)  # real datetimes
+    assert [len(f) for _, f in tags.latest(diary, 10)] == [4, 1, 0]
