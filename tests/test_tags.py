@@ -441,3 +441,188 @@ def test_latest_per_top_level_tag(diary):
         ("a", [made[4].id, made[3].id]), ("b", [made[2].id]), ("empty", [])]
     assert got[0][1][0].created_at == base + dt.timedelta(days=4)  # real datetimes
     assert [len(f) for _, f in tags.latest(diary, 10)] == [4, 1, 0]
+
+
+# --- the state machine ----------------------------------------------------------------
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import (RuleBasedStateMachine, invariant, precondition,  # noqa: E402
+                                 rule)
+
+from diary import store  # noqa: E402
+from diary.errors import DiaryError  # noqa: E402
+
+# Few names, in two cases, so that clashes, case-insensitive matches and
+# recursive merges happen often.
+NAMES = st.sampled_from(["a", "b", "c", "A", "B"])
+PATHS = st.lists(NAMES, min_size=1, max_size=4).map("/".join)
+
+# Recomputed from the parent links alone, independent of the triggers.
+TRUE_CLOSURE = """
+WITH RECURSIVE c(ancestor_id, descendant_id, depth) AS (
+    SELECT id, id, 0 FROM tag
+    UNION ALL
+    SELECT c.ancestor_id, t.id, c.depth + 1 FROM c JOIN tag t ON t.parent_id = c.descendant_id
+    WHERE c.depth < 64)
+SELECT * FROM c
+"""
+TRUE_TOTALS = """
+WITH RECURSIVE c(ancestor_id, descendant_id, depth) AS (
+    SELECT id, id, 0 FROM tag
+    UNION ALL
+    SELECT c.ancestor_id, t.id, c.depth + 1 FROM c JOIN tag t ON t.parent_id = c.descendant_id
+    WHERE c.depth < 64)
+SELECT tag.id, (SELECT count(DISTINCT et.entry_id) FROM c JOIN entry_tag et
+                ON et.tag_id = c.descendant_id WHERE c.ancestor_id = tag.id)
+FROM tag
+"""
+
+
+class TagMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory()
+        path = self.tmp.name + "/sm.db"
+        store.create(path, "pw", kdf_iter=1)
+        self.diary = store.open_diary(path, "pw", kdf_iter=1)
+        # a test diary in a temp dir: no need to wait for the disk on each commit
+        self.diary.db.execute_sql("PRAGMA synchronous = OFF")
+
+    def teardown(self):
+        self.diary.close()
+        self.tmp.cleanup()
+
+    def q(self, sql, params=()):
+        return list(self.diary.db.execute_sql(sql, params))
+
+    def paths(self):
+        return sorted(tags.path_of(t.id) for t in Tag.select())
+
+    def entry_ids(self):
+        return [e.id for e in Entry.select(Entry.id)]
+
+    def attempt(self, operation):
+        """Run an operation; a refusal must leave everything as it was."""
+        before = snapshot(self.diary)
+        try:
+            operation()
+        except DiaryError:
+            assert snapshot(self.diary) == before
+
+    @rule(paths=st.lists(PATHS, max_size=3), inline=st.lists(PATHS, max_size=2))
+    def add(self, paths, inline):
+        text = "text " + " ".join("#" + p for p in inline)
+        entries.add(self.diary, text, tags=paths)
+
+    @precondition(lambda self: self.entry_ids())
+    @rule(data=st.data(), add=st.lists(PATHS, max_size=2), untag=st.booleans())
+    def tag(self, data, add, untag):
+        entry = Entry.get_by_id(data.draw(st.sampled_from(self.entry_ids())))
+        remove = []
+        if untag and entry.tag_list:
+            remove = [data.draw(st.sampled_from(entry.tag_list))]
+        self.attempt(lambda: entries.edit(self.diary, entry.id, add_tags=add,
+                                          remove_tags=remove))
+
+    @precondition(lambda self: self.entry_ids())
+    @rule(data=st.data(), inline=st.lists(PATHS, max_size=2))
+    def edit_text(self, data, inline):
+        entry_id = data.draw(st.sampled_from(self.entry_ids()))
+        entries.edit(self.diary, entry_id, body="new " + " ".join("#" + p for p in inline))
+
+    @precondition(lambda self: self.entry_ids())
+    @rule(data=st.data())
+    def delete_entry(self, data):
+        entries.delete(self.diary, [data.draw(st.sampled_from(self.entry_ids()))])
+
+    @precondition(lambda self: Tag.select().exists())
+    @rule(data=st.data(), name=NAMES)
+    def rename(self, data, name):
+        path = data.draw(st.sampled_from(self.paths()))
+        self.attempt(lambda: tags.rename(self.diary, path, name))
+
+    @precondition(lambda self: Tag.select().exists())
+    @rule(data=st.data(), new_parent=st.one_of(st.just("/"), PATHS))
+    def move(self, data, new_parent):
+        path = data.draw(st.sampled_from(self.paths()))
+        if data.draw(st.booleans()):
+            new_parent = data.draw(st.sampled_from(self.paths()))  # often a descendant
+        self.attempt(lambda: tags.move(self.diary, path, new_parent))
+
+    @precondition(lambda self: Tag.select().count() > 1)
+    @rule(data=st.data())
+    def merge(self, data):
+        src = data.draw(st.sampled_from(self.paths()))
+        dest = data.draw(st.sampled_from(self.paths()))
+        self.attempt(lambda: tags.merge(self.diary, src, dest))
+
+    @precondition(lambda self: Tag.select().exists())
+    @rule(data=st.data(), recursive=st.booleans())
+    def delete(self, data, recursive):
+        path = data.draw(st.sampled_from(self.paths()))
+        self.attempt(lambda: tags.delete(self.diary, path, recursive=recursive))
+
+    @invariant()
+    def closure_matches_the_parent_links(self):
+        assert set(self.q("SELECT * FROM tag_path")) == set(self.q(TRUE_CLOSURE))
+        own = set(self.q("SELECT ancestor_id FROM tag_path WHERE descendant_id = ancestor_id"
+                         " AND depth = 0"))
+        assert own == set(self.q("SELECT id FROM tag"))
+
+    @invariant()
+    def no_cycle(self):
+        # every tag reaches a root by parent links in fewer steps than there are tags
+        reach = self.q("""WITH RECURSIVE up(id, at, n) AS (
+                SELECT id, parent_id, 0 FROM tag
+                UNION ALL SELECT up.id, t.parent_id, up.n + 1 FROM up JOIN tag t ON t.id = up.at
+                WHERE up.n < 64)
+            SELECT id, max(n) FROM up WHERE at IS NULL GROUP BY id""")
+        assert len(reach) == Tag.select().count()
+
+    @invariant()
+    def siblings_unique_and_keys_casefolded(self):
+        rows = self.q("SELECT name, key, coalesce(parent_id, 0) FROM tag")
+        assert all(k == n.casefold() for n, k, _ in rows)
+        assert len({(k, p) for _, k, p in rows}) == len(rows)
+
+    @invariant()
+    def counts_agree(self):
+        assert dict(self.q(TRUE_TOTALS)) == dict(self.q("SELECT id, subtree_entries FROM tag"))
+        own = dict(self.q("SELECT tag_id, count(*) FROM entry_tag GROUP BY tag_id"))
+
+        def walk(nodes):
+            for n in nodes:
+                assert n.count == own.get(n.id, 0)
+                walk(n.children)
+
+        walk(tags.tree(self.diary))
+
+    @invariant()
+    def tags_text_matches_the_links(self):
+        names = {t.id: (t.name, t.key, t.parent_id) for t in Tag.select()}
+
+        def parts(tag_id):
+            name, k, parent = names[tag_id]
+            above = parts(parent) if parent else []
+            return above + [(name, k)]
+
+        expected = {}
+        for entry_id, tag_id in self.q("SELECT entry_id, tag_id FROM entry_tag"):
+            expected.setdefault(entry_id, []).append(parts(tag_id))
+        for entry_id, text in self.q("SELECT id, tags FROM entry"):
+            found = sorted(expected.get(entry_id, []),
+                           key=lambda ps: "/".join(k for _, k in ps))
+            assert text == "\n".join("/".join(n for n, _ in ps) for ps in found)
+
+    @invariant()
+    def fts_index_in_step(self):
+        self.diary.db.execute_sql("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")
+
+
+TagMachine.TestCase.settings = settings(
+    max_examples=50, stateful_step_count=20, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+test_tag_machine = TagMachine.TestCase
