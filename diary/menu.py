@@ -15,7 +15,7 @@ import dataclasses
 import os
 import time
 
-from . import dates, entries, render, stats, store, tui
+from . import dates, entries, render, stats, store, tags, tui
 from .editor import Draft, Editor
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
 from .passphrase import Source
@@ -156,10 +156,8 @@ class Menu:
         self.compose(None)
 
     def tag_paths(self):
-        try:
-            from . import tags
-        except ImportError:  # the tags branch has not landed yet
-            return []
+        from . import tags
+
         return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
 
     def check(self, draft):
@@ -169,11 +167,8 @@ class Menu:
         try:
             if draft.date.strip():
                 dates.parse(draft.date)
-            if draft.tag_paths():
-                from . import tags
-
-                for path in draft.tag_paths():
-                    tags.parse_path(path)
+            for path in draft.tag_paths():
+                tags.parse_path(path)
         except BadInput as exc:
             return str(exc)
         return None
@@ -239,9 +234,8 @@ class Menu:
         return saved
 
     def _add(self, draft, created, paths):
-        extra = {"tags": paths} if paths else {}
         return entries.add(self.diary, draft.body, title=draft.title, created_at=created,
-                           **extra)
+                           tags=paths)
 
     # --- reading --------------------------------------------------------------------
 
@@ -381,8 +375,6 @@ class Menu:
         return None
 
     def tags(self):
-        from . import tags
-
         selected = 0
         while True:
             rows = render.tag_rows(tags.tree(self.diary))
