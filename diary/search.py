@@ -395,8 +395,23 @@ class Hit:
 
 @dataclasses.dataclass
 class Results:
+    """``total`` matches in all; with ``at_least`` there are more than that
+    (counting stops at COUNT_CAP). ``window`` is set when the query matched
+    more than RANK_WINDOW entries and only the newest-written RANK_WINDOW of
+    them were ranked."""
+
     total: int
     hits: list
+    at_least: bool = False
+    window: int = None
+
+
+# Bounds that keep a search fast however large the diary (bench/bench_search.py):
+# counting and ranking cost time in proportion to the matches, a few
+# microseconds each for bm25, so a word found in nearly every entry is counted
+# up to COUNT_CAP and ranked among its RANK_WINDOW newest-written matches.
+COUNT_CAP = 10_000
+RANK_WINDOW = 5_000
 
 
 def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
@@ -407,21 +422,20 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
     """
     if sort not in SORTS:
         raise BadInput("unknown sort %r (use %s)" % (sort, ", ".join(SORTS)))
-    if limit is not None and limit < 0 or offset < 0:
+    if (limit is not None and limit < 0) or offset < 0:
         raise BadInput("limit and offset must be 0 or more")
     query = text if isinstance(text, Query) else parse(text, now=now)
+    window = None
     with EntryIndex.bind_ctx(diary.db), diary.read():
+        total, at_least = _count(query)
         if query.ranked and sort == "rank":
-            ids = _ranked(query, limit, offset)
+            ids, window = _ranked(query, limit, offset, at_least)
         else:
-            ids = _by_date(query, limit, offset, newest=sort != "oldest")
-        total = _count(query)
+            ids = _by_date(query, limit, offset, sort != "oldest", probe=at_least)
         entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
         marks = _snippets(query, ids) if query.ranked and ids else {}
-    hits = []
-    for i in ids:
-        hits.append(Hit(entries[i], *marks.get(i, (None, "", [], []))))
-    return Results(total, hits)
+    hits = [Hit(entries[i], *marks.get(i, (None, "", [], []))) for i in ids]
+    return Results(total, hits, at_least, window)
 
 
 def _filtered(query):
@@ -447,53 +461,78 @@ def _filter(select, query):
     return select
 
 
-def _fts_ids(query):
-    return EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))
+def _rowid_in(subquery):
+    # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
+    # equality constraint, which runs the whole MATCH once per listed id
+    # (100x slower); this way the list is built once and probed per match.
+    return SQL("+rowid").in_(subquery)
 
 
-def _ranked(query, limit, offset):
-    # FTS5 as the outer loop with ORDER BY rank: FTS5 sorts by the configured
-    # bm25 weights itself (store.MIGRATIONS[1]); filters come in as rowid IN.
-    select = (EntryIndex.select(EntryIndex.rowid)
-              .where(EntryIndex.match(query.fts))
-              .order_by(SQL("rank")))
+def _matches(query, *fields):
+    """The FTS matches of the query's words that pass its filters."""
+    select = EntryIndex.select(*fields).where(EntryIndex.match(query.fts))
     filtered = _filtered(query)
     if filtered is not None:
-        select = select.where(EntryIndex.rowid.in_(filtered))
+        select = select.where(_rowid_in(filtered))
+    return select
+
+
+def _page(select, limit, offset):
     if limit is not None:
-        select = select.limit(limit).offset(offset)
-    elif offset:
-        select = select.limit(-1).offset(offset)
-    return [r[0] for r in select.tuples()]
+        return select.limit(limit).offset(offset)
+    return select.limit(-1).offset(offset) if offset else select
 
 
-def _by_date(query, limit, offset, newest):
+def _count(query):
+    """(count, at_least): exact up to COUNT_CAP, then only "more than that"."""
+    if query.ranked:
+        select = _matches(query, SQL("1"))
+    else:
+        select = _filter(Entry.select(SQL("1")), query)
+        if query.fts is not None:  # everything except the matches
+            select = select.where(Entry.id.not_in(
+                EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
+    n = select.limit(COUNT_CAP + 1).count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def _ranked(query, limit, offset, many):
+    """Ids by rank, and the window size when only the newest matches were ranked.
+
+    FTS5 is the outer loop and sorts by its configured rank (bm25 with column
+    weights, store.MIGRATIONS[1]) itself; filters come in as ``+rowid IN``.
+    """
+    select = _matches(query, EntryIndex.rowid).order_by(SQL("rank"))
+    window = None
+    if many:
+        oldest = (_matches(query, EntryIndex.rowid).order_by(EntryIndex.rowid.desc())
+                  .limit(1).offset(RANK_WINDOW - 1).scalar())
+        if oldest is not None:
+            select = select.where(EntryIndex.rowid >= oldest)
+            window = RANK_WINDOW
+    return [r[0] for r in _page(select, limit, offset).tuples()], window
+
+
+def _by_date(query, limit, offset, newest, probe):
+    """Ids by date. A word found in very many entries (``probe``) is checked
+    entry by entry down the date index, which stops after a page; otherwise
+    the matches are gathered once and sorted."""
     select = _filter(Entry.select(Entry.id), query)
-    if query.fts is not None:
-        matching = _fts_ids(query)
-        select = select.where(Entry.id.not_in(matching) if query.exclude
-                              else Entry.id.in_(matching))
+    if query.fts is not None and query.exclude:
+        select = select.where(Entry.id.not_in(
+            EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
+    elif query.fts is not None and probe:
+        select = select.where(fn.EXISTS(
+            EntryIndex.select(SQL("1"))
+            .where((EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
+    elif query.fts is not None:
+        select = select.where(Entry.id.in_(
+            EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
     if newest:
         select = select.order_by(Entry.created_at.desc(), Entry.id.desc())
     else:
         select = select.order_by(Entry.created_at, Entry.id)
-    if limit is not None:
-        select = select.limit(limit).offset(offset)
-    elif offset:
-        select = select.limit(-1).offset(offset)
-    return [r[0] for r in select.tuples()]
-
-
-def _count(query):
-    if query.fts is None:
-        return _filter(Entry.select(), query).count()
-    if query.exclude:
-        return _filter(Entry.select(), query).where(Entry.id.not_in(_fts_ids(query))).count()
-    select = EntryIndex.select().where(EntryIndex.match(query.fts))
-    filtered = _filtered(query)
-    if filtered is not None:
-        select = select.where(EntryIndex.rowid.in_(filtered))
-    return select.count()
+    return [r[0] for r in _page(select, limit, offset).tuples()]
 
 
 def _snippets(query, ids):

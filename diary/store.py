@@ -223,6 +223,8 @@ MIGRATIONS = [
         # outweigh a word somewhere in the body (search.py, docs/search.md).
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 5.0)')",
         "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
+        # is:starred in a search (and list --starred) without reading every row.
+        "CREATE INDEX entry_starred ON entry (starred, created_at)",
     ],
 ]
 
