@@ -387,7 +387,7 @@ class Hit:
     when the query had no words to rank by)."""
 
     entry: Entry
-    score: float = None
+    score: float = None  # only when sorted by rank
     snippet: str = ""
     spans: list = dataclasses.field(default_factory=list)
     title_spans: list = dataclasses.field(default_factory=list)
@@ -396,9 +396,8 @@ class Hit:
 @dataclasses.dataclass
 class Results:
     """``total`` matches in all; with ``at_least`` there are more than that
-    (counting stops at COUNT_CAP). ``window`` is set when the query matched
-    more than RANK_WINDOW entries and only the newest-written RANK_WINDOW of
-    them were ranked."""
+    (counting stops at CAP). ``window`` is set when the query matched more
+    than CAP entries and only the newest-written CAP of them were ranked."""
 
     total: int
     hits: list
@@ -406,12 +405,17 @@ class Results:
     window: int = None
 
 
-# Bounds that keep a search fast however large the diary (bench/bench_search.py):
-# counting and ranking cost time in proportion to the matches, a few
-# microseconds each for bm25, so a word found in nearly every entry is counted
-# up to COUNT_CAP and ranked among its RANK_WINDOW newest-written matches.
-COUNT_CAP = 10_000
-RANK_WINDOW = 5_000
+# bm25 weights of the columns title, body, tags. A title names what an entry
+# is about and tags are labels chosen on purpose, so a word there outweighs the
+# same word somewhere in the text; bm25 also favours short columns by itself.
+WEIGHTS = (10.0, 1.0, 5.0)
+# The bound that keeps a search fast however large the diary (measured with
+# bench/bench_search.py): counting and ranking cost time in proportion to the
+# matches (~1 us each to count, more for bm25), so a query found in more than
+# CAP entries is counted as "more than CAP" and ranked among its CAP
+# newest-written matches. A person given 5,000 matches narrows the query.
+CAP = 5_000
+FEW = 200  # matches looked up one by one rather than found along the date index
 
 
 def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
@@ -425,16 +429,18 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
     if (limit is not None and limit < 0) or offset < 0:
         raise BadInput("limit and offset must be 0 or more")
     query = text if isinstance(text, Query) else parse(text, now=now)
-    window = None
+    window, scores = None, {}
     with EntryIndex.bind_ctx(diary.db), diary.read():
-        total, at_least = _count(query)
+        total, at_least, oldest = _count(query)
         if query.ranked and sort == "rank":
-            ids, window = _ranked(query, limit, offset, at_least)
+            scores = _ranked(query, limit, offset, oldest)
+            window = CAP if oldest is not None else None
+            ids = list(scores)
         else:
-            ids = _by_date(query, limit, offset, sort != "oldest", probe=at_least)
+            ids = _by_date(query, limit, offset, sort != "oldest", total + at_least)
         entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
         marks = _snippets(query, ids) if query.ranked and ids else {}
-    hits = [Hit(entries[i], *marks.get(i, (None, "", [], []))) for i in ids]
+    hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
     return Results(total, hits, at_least, window)
 
 
@@ -484,50 +490,62 @@ def _page(select, limit, offset):
 
 
 def _count(query):
-    """(count, at_least): exact up to COUNT_CAP, then only "more than that"."""
+    """(count, at_least, oldest): the count is exact up to CAP, beyond it
+    ``at_least``; ``oldest`` is the id of the CAP-th newest-written match then
+    (where the ranking window starts). One pass serves all three."""
     if query.ranked:
-        select = _matches(query, SQL("1"))
-    else:
-        select = _filter(Entry.select(SQL("1")), query)
-        if query.fts is not None:  # everything except the matches
-            select = select.where(Entry.id.not_in(
-                EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
-    n = select.limit(COUNT_CAP + 1).count()
-    return min(n, COUNT_CAP), n > COUNT_CAP
-
-
-def _ranked(query, limit, offset, many):
-    """Ids by rank, and the window size when only the newest matches were ranked.
-
-    FTS5 is the outer loop and sorts by its configured rank (bm25 with column
-    weights, store.MIGRATIONS[1]) itself; filters come in as ``+rowid IN``.
-    """
-    select = _matches(query, EntryIndex.rowid).order_by(SQL("rank"))
-    window = None
-    if many:
-        oldest = (_matches(query, EntryIndex.rowid).order_by(EntryIndex.rowid.desc())
-                  .limit(1).offset(RANK_WINDOW - 1).scalar())
-        if oldest is not None:
-            select = select.where(EntryIndex.rowid >= oldest)
-            window = RANK_WINDOW
-    return [r[0] for r in _page(select, limit, offset).tuples()], window
-
-
-def _by_date(query, limit, offset, newest, probe):
-    """Ids by date. A word found in very many entries (``probe``) is checked
-    entry by entry down the date index, which stops after a page; otherwise
-    the matches are gathered once and sorted."""
-    select = _filter(Entry.select(Entry.id), query)
-    if query.fts is not None and query.exclude:
+        newest = _matches(query, EntryIndex.rowid).order_by(EntryIndex.rowid.desc())
+        ids = [r[0] for r in newest.limit(CAP + 1).tuples()]
+        if len(ids) > CAP:
+            return CAP, True, ids[CAP - 1]
+        return len(ids), False, None
+    select = _filter(Entry.select(SQL("1")), query)
+    if query.fts is not None:  # everything except the matches
         select = select.where(Entry.id.not_in(
             EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
-    elif query.fts is not None and probe:
-        select = select.where(fn.EXISTS(
-            EntryIndex.select(SQL("1"))
-            .where((EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
-    elif query.fts is not None:
-        select = select.where(Entry.id.in_(
-            EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
+    n = select.limit(CAP + 1).count()
+    return min(n, CAP), n > CAP, None
+
+
+def _ranked(query, limit, offset, oldest):
+    """{id: score} in rank order, among the matches from id ``oldest`` on.
+
+    FTS5 is the outer loop; filters come in as ``+rowid IN``. An explicit
+    bm25() under ORDER BY ... LIMIT measured twice as fast as FTS5's own
+    ``ORDER BY rank`` (which sorts every match, and before the filters).
+    """
+    score = fn.bm25(EntryIndex._meta.entity, *WEIGHTS)
+    select = (_matches(query, EntryIndex.rowid, score)
+              .order_by(score, EntryIndex.rowid.desc()))
+    if oldest is not None:
+        select = select.where(EntryIndex.rowid >= oldest)
+    # bm25 is negative, lower is better: the score shown is its negation.
+    return {r[0]: -r[1] for r in _page(select, limit, offset).tuples()}
+
+
+def _by_date(query, limit, offset, newest, matches):
+    """Ids by date, the plan chosen by how many entries match (``matches``, capped).
+
+    Few matches: look each one up and sort them. Many: walk the date index and
+    test each entry against the list of matches, which stops after a page.
+    More than CAP: do not even build that list; ask FTS5 entry by entry.
+    """
+    select = _filter(Entry.select(Entry.id), query)
+    if query.fts is not None:
+        everything = _matches(query, EntryIndex.rowid)
+        if query.exclude:
+            select = select.where(Entry.id.not_in(
+                EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))))
+        elif matches > CAP:
+            select = select.where(fn.EXISTS(
+                EntryIndex.select(SQL("1"))
+                .where((EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
+        elif matches > FEW:
+            # id + 0: an expression, so SQLite cannot use it to look rows up
+            # and walks the date index instead (the rows themselves are large).
+            select = select.where((Entry.id + 0).in_(everything))
+        else:
+            select = select.where(Entry.id.in_(everything))
     if newest:
         select = select.order_by(Entry.created_at.desc(), Entry.id.desc())
     else:
@@ -536,19 +554,21 @@ def _by_date(query, limit, offset, newest, probe):
 
 
 def _snippets(query, ids):
-    """(score, snippet, spans, title_spans) by entry id, for the hits only."""
+    """(snippet, spans, title_spans) by entry id, for the hits only.
+
+    No rank here: bm25 recomputes its IDF for each id looked up (1 ms each
+    for a common word); the ranking query already gave the scores."""
     entity = EntryIndex._meta.entity
     select = (EntryIndex.select(
         EntryIndex.rowid,
-        SQL("rank"),
         fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
         fn.highlight(entity, 0, START, END))
         .where(EntryIndex.match(query.fts) & EntryIndex.rowid.in_(ids)))
     out = {}
-    for rowid, rank, snippet, title in select.tuples():
+    for rowid, snippet, title in select.tuples():
         snippet, spans = _spans(snippet or "")
         _, title_spans = _spans(title or "")
-        out[rowid] = (-rank, snippet, spans, title_spans)
+        out[rowid] = (snippet, spans, title_spans)
     return out
 
 
@@ -581,3 +601,16 @@ def _split_marks(marked):
             piece.append(ch)
     if piece:
         yield "".join(piece)
+
+
+def to_record(hit):
+    """The JSON shape of a hit: the entry's record (entries.to_record) plus
+    ``score``, ``snippet``, ``matches`` and ``title_matches`` ([start, end]
+    character offsets into the snippet and the title)."""
+    from .entries import to_record as entry_record
+
+    record = entry_record(hit.entry)
+    record.update(score=hit.score, snippet=hit.snippet,
+                  matches=[list(s) for s in hit.spans],
+                  title_matches=[list(s) for s in hit.title_spans])
+    return record

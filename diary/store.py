@@ -217,11 +217,6 @@ MIGRATIONS = [
             INSERT INTO entry_fts (rowid, title, body, tags)
             VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
         END""",
-        # ORDER BY rank then means bm25 with these column weights, and FTS5
-        # sorts by it internally (faster than ORDER BY bm25(...)). A title
-        # names what an entry is about and tags are chosen labels, so both
-        # outweigh a word somewhere in the body (search.py, docs/search.md).
-        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 5.0)')",
         "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
         # is:starred in a search (and list --starred) without reading every row.
         "CREATE INDEX entry_starred ON entry (starred, created_at)",
