@@ -142,6 +142,55 @@ class Output:
                           Text(" ".join(one_line(t) for t in e.tag_list)))
         self.console.print(table)
 
+    # --- tags ------------------------------------------------------------------------
+
+    def tag_tree(self, nodes):
+        """The tag tree with each tag's own and subtree entry counts.
+
+        Piped: one tag per line, indented two spaces per level, then a tab,
+        its own count, a tab and the subtree count. On a terminal: a rich Tree.
+        """
+        if not self.terminal:
+            lines = []
+
+            def walk(nodes, depth):
+                for n in nodes:
+                    lines.append("%s%s\t%d\t%d" % ("  " * depth, one_line(n.name),
+                                                    n.count, n.total))
+                    walk(n.children, depth + 1)
+
+            walk(nodes, 0)
+            self.stream.write("".join(line + "\n" for line in lines))
+            return
+        from rich.text import Text
+        from rich.tree import Tree
+
+        root = Tree(Text("tags", style="bold"), guide_style="dim")
+
+        def grow(branch, nodes):
+            for n in nodes:
+                label = Text(one_line(n.name), style="magenta")
+                label.append("  %d" % n.count, style="bold" if n.count else "dim")
+                if n.children:
+                    label.append(" / %d" % n.total, style="cyan")
+                grow(branch.add(label), n.children)
+
+        grow(root, nodes)
+        self.console.print(root)
+
+    def latest_by_tag(self, groups):
+        """``(top-level tag name, entries)`` pairs: a heading, then an entry list."""
+        for i, (name, entries) in enumerate(groups):
+            if i:
+                self.line()
+            if self.terminal:
+                from rich.text import Text
+
+                self.console.print(Text(one_line(name), style="bold magenta"))
+            else:
+                self.line(one_line(name))
+            self.entry_list(entries)
+
     # --- search results ----------------------------------------------------------
 
     def search_results(self, hits):
