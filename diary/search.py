@@ -28,6 +28,7 @@ by De Morgan, and a complement left at the top becomes ``NOT IN``.
 
 import dataclasses
 import datetime as _dt
+import re
 import unicodedata
 
 from peewee import SQL, fn
@@ -37,6 +38,7 @@ from . import dates
 from .errors import BadInput
 from .store import Entry
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_QUERY = 1000  # characters: a pasted page is not a query
 MAX_TERMS = 64    # FTS5 fails beyond a few hundred terms; no person types 64
 MAX_DEPTH = 8     # nested parentheses
@@ -120,7 +122,7 @@ def _lex(text):
 
     while i < n:
         ch = text[i]
-        if ch.isspace() or unicodedata.category(ch) == "Cc":
+        if ch.isspace():
             i += 1
         elif ch in "()":
             toks.append(_Tok(ch))
@@ -135,8 +137,7 @@ def _lex(text):
             i += 1
         else:
             j = i
-            while j < n and not (text[j].isspace() or text[j] in '()"'
-                                 or unicodedata.category(text[j]) == "Cc"):
+            while j < n and not (text[j].isspace() or text[j] in '()"'):
                 j += 1
             word = text[i:j]
             i = j
@@ -324,6 +325,8 @@ def parse(text, *, now=None):
     if len(text) > MAX_QUERY:
         raise BadInput("the query is too long (%d characters; at most %d)"
                        % (len(text), MAX_QUERY))
+    # Control characters separate words (a NUL would even end the FTS5 string).
+    text = _CONTROLS.sub(" ", text)
     parser = _Parser(_fix_operators(_lex(text)))
     tree = parser.parse()
     query = Query()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diary import entries, search, store
+from diary import entries, search, store, tags
 from diary.errors import BadInput
 
 UTC = dt.timezone.utc
@@ -206,6 +206,50 @@ def test_any_text_is_searched_or_rejected_with_bad_input(diary, text):
         pass
 
 
+@pytest.fixture
+def tagged(diary):
+    add = lambda body, *paths: entries.add(diary, body, tags=paths).id  # noqa: E731
+    return dict(
+        acme=add("kickoff with the client", "work/acme"),
+        meeting=add("weekly sync, long meeting", "work/acme/meetings", "people/zoë"),
+        globex=add("a long client call", "work/globex"),
+        home=add("painted the fence, long day", "home"),
+        plain=add("nothing tagged, a client mentioned"),
+    )
+
+
+def test_tag_filter_takes_the_subtree(diary, tagged):
+    t = tagged
+    assert ids(diary, "tag:work") == {t["acme"], t["meeting"], t["globex"]}
+    assert ids(diary, "tag:work/acme") == {t["acme"], t["meeting"]}
+    assert ids(diary, "tag:Work/ACME/meetings") == {t["meeting"]}
+    assert ids(diary, "tag:#home") == {t["home"]}
+    assert ids(diary, 'tag:"people/zoë"') == {t["meeting"]}
+
+
+def test_tag_filter_combines_with_words_dates_and_negation(diary, tagged):
+    t = tagged
+    assert ids(diary, "client tag:work") == {t["acme"], t["globex"]}
+    assert ids(diary, "long tag:work -tag:work/acme") == {t["globex"]}
+    assert ids(diary, "long -tag:work") == {t["home"]}
+    assert ids(diary, "tag:work tag:people") == {t["meeting"]}
+    assert ids(diary, "client tag:work from:2000-01-01 -is:starred") == {t["acme"], t["globex"]}
+    assert ids(diary, "-client tag:work") == {t["meeting"]}
+
+
+def test_unknown_or_bad_tag_paths(diary, tagged):
+    assert ids(diary, "tag:nowhere") == set()
+    assert ids(diary, "client -tag:nowhere") == {tagged["acme"], tagged["globex"],
+                                                 tagged["plain"]}
+    with pytest.raises(BadInput):
+        search.search(diary, "tag:work//acme")
+
+
+def test_tag_paths_are_searchable_words(diary, tagged):
+    assert ids(diary, "acme") == {tagged["acme"], tagged["meeting"]}
+    assert ids(diary, "zoe") == {tagged["meeting"]}
+
+
 # --- ranking, snippets, paging -------------------------------------------------------
 
 @pytest.fixture
@@ -221,9 +265,7 @@ def many(diary):
     title = entries.add(diary, "a quiet afternoon at the lake with a book", title="Heron",
                         created_at=day(2019, 1, 1)).id
     tagged = entries.add(diary, "cold morning on the lake, grey sky", title="Lake",
-                         created_at=day(2018, 1, 1)).id
-    with diary.write():  # the derived tags column (set by tags.py on its branch)
-        store.Entry.update(tags="birds/heron").where(store.Entry.id == tagged).execute()
+                         created_at=day(2018, 1, 1), tags=["birds/heron"]).id
     return dict(body=body, title=title, tagged=tagged)
 
 
@@ -317,8 +359,14 @@ def test_index_follows_adds_edits_and_deletes(diary):
     entries.edit(diary, b, title="fig tree")
     entries.edit(diary, c, starred=True, created_at=day(2020, 1, 1))  # no text change
     _check_index(diary, words)
-    with diary.write():
-        store.Entry.update(tags="fruit/pear").where(store.Entry.id == b).execute()
+    tags.set_entry_tags(diary, b, add=["fruit/pear"])
+    _check_index(diary, words)
+    tags.set_entry_tags(diary, b, remove=["fruit/pear"])
+    tags.set_entry_tags(diary, c, add=["fig/tree"])
+    _check_index(diary, words)
+    tags.rename(diary, "fig", "plum")    # c's tags column (and the index) follow
+    _check_index(diary, words)
+    tags.delete(diary, "plum", recursive=True)
     _check_index(diary, words)
     entries.delete(diary, [a])
     _check_index(diary, words)
