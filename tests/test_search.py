@@ -1,4 +1,7 @@
-"""search.py: the query language, ranking, snippets, bounds, and index consistency."""
+"""search.py: the query language end to end, ranking, snippets, bounds, index consistency.
+
+The parser alone (exact FTS5 output, refusals) is tested in test_query.py.
+"""
 
 import datetime as dt
 
@@ -30,7 +33,8 @@ def notes(diary):
     """A small diary that every query-language test searches."""
     add = lambda body, **kw: entries.add(diary, body, **kw).id  # noqa: E731
     e = dict(
-        cafe=add("We met at the café near the station.", title="Zoë", created_at=day(2024, 3, 2)),
+        cafe=add("We met at the café near the station.", title="Zoë",
+                 created_at=day(2024, 3, 2)),
         coffee=add("Coffee and cake, then a long run by the river.", title="Sunday",
                    created_at=day(2024, 3, 3), starred=True),
         run=add("The long run was hard; my legs hurt after the run.", title="Training",
@@ -148,7 +152,8 @@ def test_filters_only_list_newest_first(diary, notes):
     "NEAR(a b)", "*", "**", "a*b", "(((", ")))", "()", "-", "--", "- -", "a - b", "^a",
     "title", "col:umn", "10:30", "{title}: a", "\x00\x01\x1b[31m", "a\tb\nc", "x" * 1000,
     "🎉", "🎉 cafe", "'", "\\", '""', '"*"', "a:", "http://example.com", "e-mail",
-    "-title:x", "NOT NOT a", "-(-a)", "a OR (-b)", "((a OR b) -c) OR -d",
+    "-title:x", "NOT NOT a", "-(-a)", "a OR (-b)", "((a OR b) -c) OR -d", "NOT " * 249 + "a",
+    "-NOT " * 199 + "a", "tag:x*", "tag:work/ OR", "title:(a)",
 ])
 def test_odd_queries_never_break_fts(diary, notes, text):
     try:
@@ -157,40 +162,11 @@ def test_odd_queries_never_break_fts(diary, notes, text):
         assert "\n" not in str(exc)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "nothing to search for"),
-    ("   ", "nothing to search for"),
-    ("*", "nothing to search for"),
-    ("🎉", "nothing to search for"),
-    ("x" * 1001, "too long"),
-    ("from:someday-ish", "not a date"),
-    ("from:last monday", 'from:"last monday"'),
-    ("is:happy", "is:starred"),
-    ("tag:", "needs a value"),
-    ("-from:2024-01-01 x", "cannot be negated"),
-    ("cats OR is:starred", "next to OR"),
-    ("(cats is:starred)", "inside parentheses"),
-    ("(" * 9 + "a", "nested"),
-    (" ".join("w%d" % i for i in range(65)), "too many words"),
-])
-def test_rejected_queries_say_why_in_one_line(diary, text, message):
-    with pytest.raises(BadInput) as exc:
-        search.search(diary, text)
-    assert message in str(exc.value) and "\n" not in str(exc.value)
-
-
 def test_lone_operators_are_searched_as_words(diary):
     e = entries.add(diary, "Near the end AND or not", title="x").id
     assert ids(diary, "AND") == {e}
     assert ids(diary, "NEAR(") == {e}
     assert ids(diary, "OR") == {e}
-
-
-def test_parse_emits_only_quoted_terms():
-    q = search.parse('a "b c"* -d title:e (f OR NEAR) g"h')
-    assert q.fts == '(("a" AND "b c"* AND title : "e" AND ("f" OR "NEAR") AND "g" AND "h") ' \
-        'NOT "d")'
-    assert search._Parser([]).term('say "hi"', False) == ("term", '"say ""hi"""')
 
 
 @settings(max_examples=100, deadline=None,
