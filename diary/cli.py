@@ -428,7 +428,7 @@ def cmd_search(args, env):
         if args.json:
             out.json([search.to_record(h) for h in found.hits])
         else:
-            out.search_results(found.hits)
+            out.search_results(found.hits, snippets=query.ranked)
     env.say(_found_message(found, args.offset))
 
 

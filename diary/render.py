@@ -193,14 +193,15 @@ class Output:
 
     # --- search results ----------------------------------------------------------
 
-    def search_results(self, hits):
+    def search_results(self, hits, snippets=True):
         """Found entries: date, title and a snippet with the matched words marked.
 
         On a terminal the matches are styled; piped, one tab-separated line per
         hit (id, date, star, headline, snippet) with the matches in [brackets].
-        Hits without a snippet (a query of filters only) show as entry_list does.
+        Without ``snippets`` (a query of filters or negations only, nothing to
+        mark) the hits show as entry_list does.
         """
-        if not any(h.snippet or h.title_spans for h in hits):
+        if not snippets:
             self.entry_list([h.entry for h in hits])
             return
         if not self.terminal:
