@@ -8,7 +8,7 @@ Usage::
     for hit in found.hits:      # hit.entry, hit.score, hit.snippet, hit.spans
         ...
 
-The query language lives in query.py (``parse`` is re-exported here). The
+The query language lives in search_query.py (``parse`` is re-exported here). The
 index is the FTS5 table ``entry_fts`` of store.MIGRATIONS[1]; every query
 here is a read, so search works in read-only sessions.
 """
@@ -19,7 +19,7 @@ from peewee import SQL, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
-from .query import Query, parse  # noqa: F401 (parse is part of this API)
+from .search_query import Query, parse  # noqa: F401 (parse is part of this API)
 from .store import Entry
 
 SORTS = ("rank", "newest", "oldest")

@@ -1,6 +1,6 @@
 """search.py: the query language end to end, ranking, snippets, bounds, index consistency.
 
-The parser alone (exact FTS5 output, refusals) is tested in test_query.py.
+The parser alone (exact FTS5 output, refusals) is tested in test_search_query.py.
 """
 
 import datetime as dt
