@@ -360,3 +360,16 @@ def test_search_never_writes(made):
         assert found(d, "hello") and found(d, "-nothing") and found(d, "from:2000-01-01")
         assert d.db.connection().total_changes == 0
     assert before and changes
+
+
+@pytest.mark.parametrize("text", ["heron OR lake", "day -3", "lake from:2019-01-01",
+                                  "ordinary to:2020-01-15", "lake tag:birds", "day -tag:birds",
+                                  "-lake", "lake OR -day"])
+def test_every_date_plan_gives_the_same_answer(diary, many, monkeypatch, text):
+    want = {s: found(diary, text, sort=s, limit=None) for s in ("newest", "oldest")}
+    for cap, few in ((1, 0), (1000, 0), (1000, 1000)):  # probe, walk the index, look up
+        monkeypatch.setattr(search, "CAP", cap)
+        monkeypatch.setattr(search, "FEW", few)
+        for sort in ("newest", "oldest"):
+            assert found(diary, text, sort=sort, limit=None) == want[sort], (cap, few)
+            assert found(diary, text, sort=sort, limit=3, offset=1) == want[sort][1:4]
