@@ -26,7 +26,7 @@ def fts(text):
     ("a -b", '("a" NOT "b")'),
     ("a NOT b -c", '("a" NOT ("b" OR "c"))'),
     ("title:zoe", 'title : "zoe"'),
-    ('title:"a b"*', 'title : "a b"*'),
+    ('title:"a bc"*', 'title : "a bc"*'),
     ("a AND b", '("a" AND "b")'),
     ("OR", '"or"'),
     ("a OR", '("a" AND "or")'),
@@ -80,8 +80,8 @@ def test_natural_dates_need_quotes_for_several_words():
 
 
 def test_parse_emits_only_quoted_terms():
-    q = query.parse('a "b c"* -d title:e (f OR NEAR) g"h')
-    assert q.fts == '(("a" AND "b c"* AND title : "e" AND ("f" OR "NEAR") AND "g" AND "h") ' \
+    q = query.parse('a "b cd"* -d title:e (f OR NEAR) g"h')
+    assert q.fts == '(("a" AND "b cd"* AND title : "e" AND ("f" OR "NEAR") AND "g" AND "h") ' \
         'NOT "d")'
     assert query._Parser([]).term('say "hi"', False) == ("term", '"say ""hi"""')
 
@@ -101,6 +101,9 @@ def test_parse_emits_only_quoted_terms():
     ("(cats is:starred)", "inside parentheses"),
     ("(" * 9 + "a", "nested"),
     (" ".join("w%d" % i for i in range(65)), "too many words"),
+    ("b*", "at least 2 letters"),
+    ('"long r"*', "at least 2 letters"),
+    ("title:é*", "at least 2 letters"),
 ])
 def test_rejected_queries_say_why_in_one_line(text, message):
     with pytest.raises(BadInput) as exc:
