@@ -201,18 +201,20 @@ def _by_date(query, found, many, limit, offset, newest):
     each entry tested against ``found``, which stops after a page; beyond CAP
     (``many``) no list is complete, so FTS5 is asked entry by entry."""
     select = _filter(Entry.select(Entry.id), query)
-    if query.exclude:
+    if query.fts is None:
+        pass
+    elif query.exclude:
         select = select.where(Entry.id.not_in(_matching(query)))
     elif many:
         select = select.where(fn.EXISTS(
             EntryIndex.select(SQL("1"))
             .where((EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
-    elif found is not None and len(found) > FEW:
+    elif len(found) > FEW:
         # id + 0: an expression, so SQLite cannot use it to look rows up and
         # walks the date index instead (the rows themselves are large); the
         # dates narrow the walk, the other filters are in ``found`` already.
         select = _dates(Entry.select(Entry.id), query).where((Entry.id + 0).in_(_ids(found)))
-    elif found is not None:
+    else:
         select = Entry.select(Entry.id).where(Entry.id.in_(_ids(found) if found else []))
     if newest:
         select = select.order_by(Entry.created_at.desc(), Entry.id.desc())

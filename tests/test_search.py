@@ -364,7 +364,7 @@ def test_search_never_writes(made):
 
 @pytest.mark.parametrize("text", ["heron OR lake", "day -3", "lake from:2019-01-01",
                                   "ordinary to:2020-01-15", "lake tag:birds", "day -tag:birds",
-                                  "-lake", "lake OR -day"])
+                                  "-lake", "lake OR -day", "from:2019-06-01", "-is:starred"])
 def test_every_date_plan_gives_the_same_answer(diary, many, monkeypatch, text):
     want = {s: found(diary, text, sort=s, limit=None) for s in ("newest", "oldest")}
     for cap, few in ((1, 0), (1000, 0), (1000, 1000)):  # probe, walk the index, look up
