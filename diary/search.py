@@ -14,6 +14,7 @@ here is a read, so search works in read-only sessions.
 """
 
 import dataclasses
+import re
 
 from peewee import SQL, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
@@ -163,7 +164,8 @@ def _newest_matches(query):
         # (100x slower); this way the list is built once and probed per match.
         select = select.where(SQL("+rowid").in_(_filter(Entry.select(Entry.id), query)))
     select = select.order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
-    return [r[0] for r in select.tuples()]
+    # The raw cursor: peewee's row wrappers cost ~1 us a row, 5 ms for CAP.
+    return [r[0] for r in EntryIndex._meta.database.execute(select).fetchall()]
 
 
 def _count(query):
@@ -242,11 +244,13 @@ def _snippets(query, ids):
     return out
 
 
+_MARKS = re.compile("([%s%s])" % (START, END))
+
+
 def _spans(marked):
     """Strip the START/END markers; return the text and the marked (start, end) spans."""
-    text, spans, start = [], [], None
-    length = 0
-    for piece in _split_marks(marked):
+    text, spans, start, length = [], [], None, 0
+    for piece in _MARKS.split(marked):
         if piece == START:
             start = length
         elif piece == END:
@@ -257,20 +261,6 @@ def _spans(marked):
             text.append(piece)
             length += len(piece)
     return "".join(text), spans
-
-
-def _split_marks(marked):
-    piece = []
-    for ch in marked:
-        if ch in (START, END):
-            if piece:
-                yield "".join(piece)
-                piece = []
-            yield ch
-        else:
-            piece.append(ch)
-    if piece:
-        yield "".join(piece)
 
 
 def to_record(hit):
