@@ -16,7 +16,7 @@ here is a read, so search works in read-only sessions.
 import dataclasses
 import re
 
-from peewee import SQL, fn
+from peewee import JOIN, SQL, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
@@ -82,6 +82,8 @@ WEIGHTS = (10.0, 1.0, 5.0)
 # CAP entries is counted as "more than CAP" and ranked among its CAP
 # newest-written matches. A person given 5,000 matches narrows the query.
 CAP = 5_000
+BROAD = 20_000  # filters passing more entries are checked per match, not listed
+DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 FEW = 200  # matches looked up one by one rather than found along the date index
 
 
@@ -111,7 +113,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
             window = CAP if at_least else None
             ids = list(scores)
         else:
-            ids = _by_date(query, found, at_least, limit, offset, sort != "oldest")
+            dense = at_least and _density(found) >= DENSE
+            ids = _by_date(query, found, at_least, dense, limit, offset, sort != "oldest")
         entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
         marks = _snippets(query, ids) if query.ranked and ids else {}
     hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
@@ -158,7 +161,12 @@ def _page(select, limit, offset):
 def _newest_matches(query):
     """Ids of the matches passing the filters, newest-written first, at most CAP + 1."""
     select = _matching(query)
-    if query.filtered:
+    if query.filtered and not query.tags and _broad(query):
+        # Most entries pass: building their list costs more (0.2 s for
+        # 200,000) than checking each match's own row on the way.
+        select = _filter(select.join(Entry, JOIN.CROSS).where(Entry.id == EntryIndex.rowid),
+                         query)
+    elif query.filtered:
         # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
         # equality constraint, which runs the whole MATCH once per listed id
         # (100x slower); this way the list is built once and probed per match.
@@ -166,6 +174,18 @@ def _newest_matches(query):
     select = select.order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
     # The raw cursor: peewee's row wrappers cost ~1 us a row, 5 ms for CAP.
     return [r[0] for r in EntryIndex._meta.database.execute(select).fetchall()]
+
+
+def _broad(query):
+    """Whether more than BROAD entries pass the (date and star) filters."""
+    return _filter(Entry.select(SQL("1")), query).limit(BROAD + 1).count() > BROAD
+
+
+def _density(found):
+    """The share of entries that match, estimated from the CAP newest-written
+    matches and the span of ids they cover."""
+    newest = Entry.select(fn.MAX(Entry.id)).scalar() or 0
+    return len(found) / max(1, newest - found[-1] + 1) if found else 0.0
 
 
 def _count(query):
@@ -197,16 +217,21 @@ def _ranked(query, found, windowed, limit, offset):
     return {r[0]: -r[1] for r in _page(select, limit, offset).tuples()}
 
 
-def _by_date(query, found, many, limit, offset, newest):
+def _by_date(query, found, many, dense, limit, offset, newest):
     """Ids by date. For words, the plan follows how many entries match:
     a few are looked up and sorted; up to CAP, the date index is walked and
-    each entry tested against ``found``, which stops after a page; beyond CAP
-    (``many``) no list is complete, so FTS5 is asked entry by entry."""
+    each entry tested against ``found``, which stops after a page. Beyond CAP
+    (``many``) ``found`` is not all of them: the walk tests entries against
+    a list of every match, or, when they are ``dense`` (a page comes within a
+    few hundred entries), asks FTS5 entry by entry (cheap for a word, ~1 ms
+    for a long prefix, so only where few entries are asked)."""
     select = _filter(Entry.select(Entry.id), query)
     if query.fts is None:
         pass
     elif query.exclude:
         select = select.where(Entry.id.not_in(_matching(query)))
+    elif many and not dense:
+        select = select.where((Entry.id + 0).in_(_matching(query)))
     elif many:
         select = select.where(fn.EXISTS(
             EntryIndex.select(SQL("1"))
