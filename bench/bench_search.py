@@ -177,6 +177,8 @@ def main(argv=None):
     ap.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
     ap.add_argument("--keep", metavar="DIR", help="build the diaries here and reuse them")
     ap.add_argument("--sort", default="rank,newest", help="comma-separated sorts to time")
+    ap.add_argument("--cache-mb", type=int,
+                    help="SQLCipher page cache for the run (default: the store's)")
     ap.add_argument("--baseline", action="store_true",
                     help="also time the textbook queries (uncapped count, rank all matches)")
     args = ap.parse_args(argv)
@@ -197,6 +199,8 @@ def main(argv=None):
             print("built %d entries in %.1f s (%.0f MB)"
                   % (n, secs, os.path.getsize(path) / 1e6), flush=True)
         with store.open_diary(path, PASSPHRASE, read_only=True) as d:
+            if args.cache_mb:
+                d.db.connection().execute("PRAGMA cache_size = -%d" % (args.cache_mb * 1024))
             qs = queries(random.Random(SEED), words, d)
             for sort in args.sort.split(","):
                 report(n, sort, measure(d, qs, sort))

@@ -16,7 +16,7 @@ here is a read, so search works in read-only sessions.
 import dataclasses
 import re
 
-from peewee import JOIN, SQL, fn
+from peewee import SQL, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
@@ -82,7 +82,6 @@ WEIGHTS = (10.0, 1.0, 5.0)
 # CAP entries is counted as "more than CAP" and ranked among its CAP
 # newest-written matches. A person given 5,000 matches narrows the query.
 CAP = 5_000
-BROAD = 20_000  # filters passing more entries are checked per match, not listed
 DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 FEW = 200  # matches looked up one by one rather than found along the date index
 
@@ -161,12 +160,7 @@ def _page(select, limit, offset):
 def _newest_matches(query):
     """Ids of the matches passing the filters, newest-written first, at most CAP + 1."""
     select = _matching(query)
-    if query.filtered and not query.tags and _broad(query):
-        # Most entries pass: building their list costs more (0.2 s for
-        # 200,000) than checking each match's own row on the way.
-        select = _filter(select.join(Entry, JOIN.CROSS).where(Entry.id == EntryIndex.rowid),
-                         query)
-    elif query.filtered:
+    if query.filtered:
         # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
         # equality constraint, which runs the whole MATCH once per listed id
         # (100x slower); this way the list is built once and probed per match.
@@ -174,11 +168,6 @@ def _newest_matches(query):
     select = select.order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
     # The raw cursor: peewee's row wrappers cost ~1 us a row, 5 ms for CAP.
     return [r[0] for r in EntryIndex._meta.database.execute(select).fetchall()]
-
-
-def _broad(query):
-    """Whether more than BROAD entries pass the (date and star) filters."""
-    return _filter(Entry.select(SQL("1")), query).limit(BROAD + 1).count() > BROAD
 
 
 def _density(found):
