@@ -429,10 +429,10 @@ def cmd_search(args, env):
             out.json([search.to_record(h) for h in found.hits])
         else:
             out.search_results(found.hits, snippets=query.ranked)
-    env.say(_found_message(found, args.offset))
+    env.say(_found_message(found, args.offset, query.ranked and args.sort == "rank"))
 
 
-def _found_message(found, offset):
+def _found_message(found, offset, rank_asked):
     total = "%s%d" % ("more than " if found.at_least else "", found.total)
     noun = "match" if found.total == 1 and not found.at_least else "matches"
     message = "%s %s" % (total, noun)
@@ -440,6 +440,8 @@ def _found_message(found, offset):
         message += ", showing %d-%d" % (offset + 1, offset + len(found.hits))
     if found.window:
         message += "; ranked among the %d newest (add words to narrow)" % found.window
+    elif rank_asked and found.order != "rank" and found.hits:
+        message += "; too many to rank, newest first (add words to narrow)"
     return message + "."
 
 

@@ -64,12 +64,15 @@ class Hit:
 class Results:
     """``total`` matches in all; with ``at_least`` there are more than that
     (counting stops at CAP). ``window`` is set when the query matched more
-    than CAP entries and only the newest-written CAP of them were ranked."""
+    than CAP entries and only the newest-written CAP of them were ranked.
+    ``order`` is "newest" instead of the "rank" asked for when a query has
+    no words to rank by or matches too many entries (RANK_LIMIT)."""
 
     total: int
     hits: list
     at_least: bool = False
     window: int = None
+    order: str = "rank"  # how the hits are ordered: rank, newest or oldest
 
 
 # bm25 weights of the columns title, body, tags. A title names what an entry
@@ -83,6 +86,11 @@ WEIGHTS = (10.0, 1.0, 5.0)
 # newest-written matches. A person given 5,000 matches narrows the query.
 CAP = 5_000
 DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
+# bm25 needs each word's document frequency, and FTS5 counts it by reading the
+# word's whole list on every query (~50 ns an entry: 45 ms for a word in
+# 900,000 entries). A query estimated to match more entries than this is
+# listed newest first instead of ranked (Results.order says so).
+RANK_LIMIT = 100_000
 FEW = 200  # matches looked up one by one rather than found along the date index
 
 
@@ -107,17 +115,21 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
             found = found[:CAP]
         else:
             total, at_least = _count(query)
+        density = _density(found) if at_least else 0.0
+        if sort == "rank" and query.ranked and density * _last_id() > RANK_LIMIT:
+            sort = "newest"  # too common to rank in time: see RANK_LIMIT
         if query.ranked and sort == "rank":
             scores = _ranked(query, found, at_least, limit, offset)
             window = CAP if at_least else None
             ids = list(scores)
         else:
-            dense = at_least and _density(found) >= DENSE
-            ids = _by_date(query, found, at_least, dense, limit, offset, sort != "oldest")
+            ids = _by_date(query, found, at_least, density >= DENSE, limit, offset,
+                           sort != "oldest")
         entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
         marks = _snippets(query, ids) if query.ranked and ids else {}
     hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
-    return Results(total, hits, at_least, window)
+    order = sort if query.ranked or sort != "rank" else "newest"
+    return Results(total, hits, at_least, window, order)
 
 
 def _dates(select, query):
@@ -170,11 +182,14 @@ def _newest_matches(query):
     return [r[0] for r in EntryIndex._meta.database.execute(select).fetchall()]
 
 
+def _last_id():
+    return Entry.select(fn.MAX(Entry.id)).scalar() or 0
+
+
 def _density(found):
     """The share of entries that match, estimated from the CAP newest-written
     matches and the span of ids they cover."""
-    newest = Entry.select(fn.MAX(Entry.id)).scalar() or 0
-    return len(found) / max(1, newest - found[-1] + 1) if found else 0.0
+    return len(found) / max(1, _last_id() - found[-1] + 1) if found else 0.0
 
 
 def _count(query):

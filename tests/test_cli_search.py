@@ -158,3 +158,20 @@ def test_help_teaches_the_query_language(run):
                  "from:", "on:", "is:starred", 'from:"last monday"', "example:",
                  "--sort", "--offset", "--json"):
         assert text in r.out, text
+
+
+def test_huge_results_say_how_they_are_ordered(run, filled, monkeypatch):
+    from diary import search
+
+    monkeypatch.setattr(search, "CAP", 2)
+    r = run("search", "cafe OR river")
+    assert r.err == "more than 2 matches, showing 1-2; ranked among the 2 newest " \
+        "(add words to narrow).\n"
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    r = run("search", "cafe OR river")
+    assert r.err == "more than 2 matches, showing 1-4; too many to rank, newest first " \
+        "(add words to narrow).\n"
+    assert [int(line.split("\t")[0]) for line in r.out.splitlines()] == [
+        filled[k] for k in ("run", "cafe", "work", "old")]
+    r = run("search", "is:starred", "--sort", "oldest")
+    assert r.err == "1 match.\n"

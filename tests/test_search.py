@@ -310,6 +310,12 @@ def test_big_results_are_capped_and_ranked_among_the_newest(diary, monkeypatch):
     assert [h.entry.id for h in res.hits] == made[::-1] and res.window is None
     res = search.search(diary, "tea -2")
     assert (res.total, res.at_least) == (5, True)
+    assert search.search(diary, "tea").order == "rank"
+    monkeypatch.setattr(search, "RANK_LIMIT", 6)  # an estimated 8 matches: too many to rank
+    res = search.search(diary, "tea")
+    assert (res.order, res.window) == ("newest", None)
+    assert [h.entry.id for h in res.hits] == made[::-1] and res.hits[0].score is None
+    assert res.hits[0].snippet  # still marked
     monkeypatch.setattr(search, "FEW", 2)  # the middle plan: walk the date index
     assert found(diary, "tea -1 -2 -3 -4", sort="oldest") == [made[0], *made[5:]]
 
