@@ -91,6 +91,7 @@ DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 # 900,000 entries). A query estimated to match more entries than this is
 # listed newest first instead of ranked (Results.order says so).
 RANK_LIMIT = 100_000
+ROW_COST = 30
 FEW = 200  # matches looked up one by one rather than found along the date index
 
 
@@ -170,16 +171,34 @@ def _page(select, limit, offset):
 
 
 def _newest_matches(query):
-    """Ids of the matches passing the filters, newest-written first, at most CAP + 1."""
-    select = _matching(query)
-    if query.filtered:
-        # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
-        # equality constraint, which runs the whole MATCH once per listed id
-        # (100x slower); this way the list is built once and probed per match.
-        select = select.where(SQL("+rowid").in_(_filter(Entry.select(Entry.id), query)))
-    select = select.order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
+    """Ids of the matches passing the filters, newest-written first, at most CAP + 1.
+
+    With filters, two plans: when the words match at most CAP entries and
+    the filters pass many more, those few rows are checked (a random row read
+    costs ~30 us, as much as listing ~ROW_COST filtered ids); otherwise the
+    ids passing the filters are listed once and each match tested against it.
+    """
+    select = _matching(query).order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
+    if not query.filtered:
+        return _fetch(select)
+    every = _fetch(select)
+    if len(every) <= CAP and _passing_more_than(query, len(every) * ROW_COST):
+        keep = {r[0] for r in _filter(Entry.select(Entry.id), query)
+                .where(Entry.id.in_(_ids(every) if every else [])).tuples()}
+        return [i for i in every if i in keep]
+    # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
+    # equality constraint, which runs the whole MATCH once per listed id
+    # (100x slower); this way the list is built once and probed per match.
+    return _fetch(select.where(SQL("+rowid").in_(_filter(Entry.select(Entry.id), query))))
+
+
+def _fetch(select):
     # The raw cursor: peewee's row wrappers cost ~1 us a row, 5 ms for CAP.
     return [r[0] for r in EntryIndex._meta.database.execute(select).fetchall()]
+
+
+def _passing_more_than(query, n):
+    return _filter(Entry.select(SQL("1")), query).limit(n + 1).count() > n
 
 
 def _last_id():

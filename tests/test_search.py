@@ -375,10 +375,12 @@ def test_search_never_writes(made):
 def test_every_plan_gives_the_same_answer(diary, many, monkeypatch, text):
     sorts = ("rank", "newest", "oldest")
     want = {s: found(diary, text, sort=s, limit=None) for s in sorts}
-    # (CAP, FEW, DENSE): probe FTS5 per entry; list every match and walk the
-    # dates; walk against the found ids; look the found ids up.
-    for plan in ((1, 0, 0), (1, 0, 2), (1000, 0, 0), (1000, 1000, 0)):
-        for name, value in zip(("CAP", "FEW", "DENSE"), plan):
+    # (CAP, FEW, DENSE, ROW_COST): probe FTS5 per entry; list every match and
+    # walk the dates; walk against the found ids; look the found ids up; and
+    # filters listed, or checked on the rows of the matches.
+    for plan in ((1, 0, 0, 0), (1, 0, 2, 0), (1000, 0, 0, 0), (1000, 1000, 0, 0),
+                 (1000, 0, 0, 10**9), (1000, 1000, 0, 10**9)):
+        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST"), plan):
             monkeypatch.setattr(search, name, value)
         for sort in sorts:
             if sort == "rank" and plan[0] == 1:
