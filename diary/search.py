@@ -50,11 +50,11 @@ class EntryIndex(FTS5Model):
 class Hit:
     """One found entry. ``snippet`` is plain text around the best match, ``spans``
     the (start, end) offsets of the matched words inside it; ``title_spans`` the
-    same inside the entry's title. ``score`` is bm25, higher is better (None
-    when the query had no words to rank by)."""
+    same inside the entry's title. ``score`` is bm25, higher is better; None
+    unless the hits are ranked (Results.order)."""
 
     entry: Entry
-    score: float = None  # only when sorted by rank
+    score: float = None
     snippet: str = ""
     spans: list = dataclasses.field(default_factory=list)
     title_spans: list = dataclasses.field(default_factory=list)
@@ -91,7 +91,7 @@ DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 # 900,000 entries). A query estimated to match more entries than this is
 # listed newest first instead of ranked (Results.order says so).
 RANK_LIMIT = 100_000
-ROW_COST = 30
+ROW_COST = 30  # a random row read costs about as much as listing 30 ids
 FEW = 200  # matches looked up one by one rather than found along the date index
 
 
