@@ -648,8 +648,10 @@ def cmd_tag(args, env):
             done = "Deleted %s" % change.old
             if change.tags > 1:
                 done += " and %d tags below it" % (change.tags - 1)
+    from .render import one_line
+
     if change.old == change.new:
-        env.say("Nothing to do: %s is already there." % change.old)
+        env.say("Nothing to do: %s is already there." % one_line(change.old))
     else:
-        env.say("%s (%d %s updated)." % (done, change.entries,
+        env.say("%s (%d %s updated)." % (one_line(done), change.entries,
                                          "entry" if change.entries == 1 else "entries"))

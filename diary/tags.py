@@ -24,7 +24,7 @@ import json
 import re
 import unicodedata
 
-from peewee import SQL, fn
+from peewee import SQL
 
 from .errors import BadInput, NotFound
 from .store import Entry, EntryTag, Tag, TagPath
@@ -125,10 +125,9 @@ def ensure(diary, path):
 
 def path_of(tag_id):
     """The full path of a tag, names as stored."""
-    cursor = _db().execute_sql(
-        "SELECT group_concat(t.name, '/' ORDER BY p.depth DESC) FROM tag_path p "
-        "JOIN tag t ON t.id = p.ancestor_id WHERE p.descendant_id = ?", (tag_id,))
-    return cursor.fetchone()[0]
+    return _sql("SELECT group_concat(t.name, '/' ORDER BY p.depth DESC) FROM tag_path p "
+                "JOIN tag t ON t.id = p.ancestor_id WHERE p.descendant_id = ?",
+                (tag_id,)).fetchone()[0]
 
 
 def _db():
@@ -379,11 +378,12 @@ def _is_under(tag_id, ancestor_id):
                                   & (TagPath.descendant == tag_id)).exists()
 
 
-def _refuse_clash(parent_id, name_key, tag_id, what):
+def _refuse_clash(parent_id, name_key, tag_id,
+                  message="%s already exists; use `diary tag merge` to combine the two"):
+    """Siblings are unique by key: a rename or move never merges silently."""
     other = _child(parent_id, name_key)
     if other is not None and other.id != tag_id:
-        raise BadInput("%s already exists; use `diary tag merge` to combine the two"
-                       % path_of(other.id) if what is None else what % path_of(other.id))
+        raise BadInput(message % path_of(other.id))
 
 
 def rename(diary, path, new_name):
@@ -394,7 +394,7 @@ def rename(diary, path, new_name):
         old = path_of(tag.id)
         if name == tag.name:
             return Change(old, old)
-        _refuse_clash(tag.parent_id, key(name), tag.id, None)
+        _refuse_clash(tag.parent_id, key(name), tag.id)
         Tag.update(name=name, key=key(name)).where(Tag.id == tag.id).execute()
         return Change(old, path_of(tag.id), _refresh(under=tag.id))
 
