@@ -463,6 +463,74 @@ def _print_entries(env, found, as_json, full):
         out.entry_list(found)
 
 
+SEARCH_HELP = """\
+Search the diary. All words must match, in any case and with or without
+accents (cafe finds café). Quote the query so the shell leaves it alone.
+
+  "exact phrase"     the words together, in this order
+  walk*              words starting with walk
+  cats OR dogs       either word
+  -work, NOT work    entries without the word
+  (a OR b) c         parentheses group
+  title:word         the word in the title (title:"a phrase" too)
+  tag:work/acme      tagged work/acme or anything under it
+  from:DATE to:DATE  on or after / on or before a date
+  on:DATE            on that day
+  is:starred         starred entries (-is:starred: not starred)
+
+Dates are 2024-03-02 or words in quotes: from:"last monday", on:yesterday.
+Filters alone (is:starred from:2024-01-01) list entries newest first.
+Results are ranked: a match in the title counts most, then tags, then the
+text. The number of matches goes to stderr.
+"""
+
+
+@arguments("search")
+def _search_args(p):
+    p.add_argument("query", nargs="+", help="what to look for (see above)")
+    p.add_argument("-n", "--limit", type=_positive_int, default=20,
+                   help="how many results (default 20; 0 for all)")
+    p.add_argument("--offset", type=_positive_int, default=0,
+                   help="skip this many first (the next page: --offset 20)")
+    p.add_argument("--sort", choices=("rank", "newest", "oldest"), default="rank",
+                   help="best match first (default), or by date")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON array: entries with score, snippet and match offsets")
+
+
+@command("search", "find entries by words, phrases, tags and dates",
+         "diary search 'cafe \"long run\" -work'\n"
+         "diary search 'title:holiday from:2023-01-01 is:starred' --sort newest\n"
+         "diary search -- '-work from:\"last monday\"'",
+         description=SEARCH_HELP)
+def cmd_search(args, env):
+    from . import search
+
+    query = search.parse(" ".join(args.query))  # bad queries fail before the passphrase
+    with unlock(args, env, write=False) as d:
+        found = search.search(d, query, limit=args.limit or None, offset=args.offset,
+                              sort=args.sort)
+        out = output(env)
+        if args.json:
+            out.json([search.to_record(h) for h in found.hits])
+        else:
+            out.search_results(found.hits, snippets=query.ranked)
+    env.say(_found_message(found, args.offset, query.ranked and args.sort == "rank"))
+
+
+def _found_message(found, offset, rank_asked):
+    total = "%s%d" % ("more than " if found.at_least else "", found.total)
+    noun = "match" if found.total == 1 and not found.at_least else "matches"
+    message = "%s %s" % (total, noun)
+    if found.hits and (offset or len(found.hits) < found.total or found.at_least):
+        message += ", showing %d-%d" % (offset + 1, offset + len(found.hits))
+    if found.window:
+        message += "; ranked among the %d newest (add words to narrow)" % found.window
+    elif rank_asked and found.order != "rank" and found.hits:
+        message += "; too many to rank, newest first (add words to narrow)"
+    return message + "."
+
+
 @arguments("show")
 def _show_args(p):
     p.add_argument("ids", nargs="+", type=_entry_id, metavar="ID", help="entry ids")

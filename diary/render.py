@@ -226,6 +226,47 @@ class Output:
                 self.line(one_line(name))
             self.entry_list(entries)
 
+    # --- search results ----------------------------------------------------------
+
+    def search_results(self, hits, snippets=True):
+        """Found entries: date, title and a snippet with the matched words marked.
+
+        On a terminal the matches are styled; piped, one tab-separated line per
+        hit (id, date, star, headline, snippet) with the matches in [brackets].
+        Without ``snippets`` (a query of filters or negations only, nothing to
+        mark) the hits show as entry_list does.
+        """
+        if not snippets:
+            self.entry_list([h.entry for h in hits])
+            return
+        if not self.terminal:
+            for h in hits:
+                e = h.entry
+                title = marked(e.title, h.title_spans) if e.title.strip() else []
+                head = _plain(title) if title else one_line(headline(e), 80)
+                self.line("%d\t%s\t%s\t%s\t%s" % (e.id, when(e.created_at),
+                                                  "*" if e.starred else "", head,
+                                                  _plain(marked(h.snippet, h.spans))))
+            return
+        from rich.text import Text
+
+        for i, h in enumerate(hits):
+            e = h.entry
+            head = Text()
+            head.append("#%d " % e.id, style="dim")
+            head.append(when(e.created_at), style="cyan")
+            if e.starred:
+                head.append(" ★", style="yellow")
+            head.append("  ")
+            if e.title.strip():
+                _append_marked(head, marked(e.title, h.title_spans), "bold")
+            else:
+                head.append(one_line(headline(e), 80), style="bold")
+            self.console.print(head)
+            if h.snippet:
+                body = Text("    ")
+                _append_marked(body, marked(h.snippet, h.spans), None)
+                self.console.print(body)
 
 def _display(value):
     if isinstance(value, bytes):
@@ -453,3 +494,36 @@ def summary_text(s):
     if s.first:
         t.append("\nsince %s" % s.first.isoformat(), style="dim")
     return t
+
+
+MATCH_STYLE = "bold black on yellow"
+
+
+def marked(text, spans):
+    """``text`` cut into (piece, is_match) along ``spans``, each piece cleaned and
+    flattened to one line (cleaning per piece keeps the spans in place)."""
+    pieces, at = [], 0
+    for start, end in sorted(spans):
+        if start < at or end > len(text):
+            continue  # overlapping or stale offsets: show the text unmarked there
+        pieces.append((text[at:start], False))
+        pieces.append((text[start:end], True))
+        at = end
+    pieces.append((text[at:], False))
+    out = [(_SPACES.sub(" ", clean(p)), m) for p, m in pieces if p]
+    if out:
+        out[0] = (out[0][0].lstrip(), out[0][1])
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
+    return [(p, m) for p, m in out if p]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _plain(pieces):
+    return "".join("[%s]" % p if m else p for p, m in pieces)
+
+
+def _append_marked(text, pieces, style):
+    for piece, match in pieces:
+        text.append(piece, style=MATCH_STYLE if match else style)

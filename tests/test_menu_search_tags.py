@@ -10,11 +10,6 @@ from conftest import PASSPHRASE
 from test_menu import CTRL_C, CTRL_S, DOWN, ENTER, ESC, TAB, UP, drive
 
 
-def needs_search():
-    # search.py comes from its own branch (the screen is written against the
-    # interface in BRIEF.md); these tests run once it is merged.
-    pytest.importorskip("diary.search")
-
 CTRL_U = "\x15"
 
 
@@ -25,7 +20,6 @@ def field(screen, label):
 
 
 def test_search_ranks_highlights_opens_and_refines(diary):
-    needs_search()
     entries.add(diary, "We ran by the river at dawn.", title="Morning")
     entries.add(diary, "Budget meeting, nothing else.", title="Work")
     entries.add(diary, "A meeting by the river.", title="Picnic")
@@ -43,7 +37,6 @@ def test_search_ranks_highlights_opens_and_refines(diary):
 
 
 def test_a_query_search_rejects_is_a_message_and_keeps_the_text(diary):
-    needs_search()
     entries.add(diary, "x")
     s = drive(diary, ("Write a new entry", "/"), ("Search:", "from:someday" + ENTER),
               (lambda t: "Search: from:someday" in t and "not a date I understand" in t, ESC),
@@ -52,7 +45,6 @@ def test_a_query_search_rejects_is_a_message_and_keeps_the_text(diary):
 
 
 def test_up_in_search_recalls_queries_never_the_passphrase(diary):
-    needs_search()
     entries.add(diary, "river")
     s = drive(diary, ("Write a new entry", "l"), ("Write a new entry", "/"),
               ("Search:", UP + UP), (lambda t: "Search:" in t, "river" + ENTER),

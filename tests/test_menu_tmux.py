@@ -19,9 +19,6 @@ PASSPHRASE = "tmux test passphrase"
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
-# search.py comes from its own branch; this runs once it is merged.
-pytest.importorskip("diary.search")
-
 
 class Tmux:
     def __init__(self, tmp_path):
