@@ -126,6 +126,7 @@ class TagPath(BaseModel):
 class EntryTag(BaseModel):
     entry = ForeignKeyField(Entry, column_name="entry_id")
     tag = ForeignKeyField(Tag, column_name="tag_id")
+    source = IntegerField(default=1)  # tags.EXPLICIT | tags.INLINE
 
     class Meta:
         table_name = "entry_tag"
@@ -170,6 +171,9 @@ MIGRATIONS = [
         """CREATE TABLE entry_tag (
             entry_id INTEGER NOT NULL REFERENCES entry (id) ON DELETE CASCADE,
             tag_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            -- why the link exists, a bit set: 1 = explicit (--tag), 2 = #inline
+            -- in the text; editing the text drops only links that were just 2
+            source INTEGER NOT NULL DEFAULT 1 CHECK (source BETWEEN 1 AND 3),
             PRIMARY KEY (entry_id, tag_id)) WITHOUT ROWID""",
         "CREATE INDEX entry_tag_tag ON entry_tag (tag_id, entry_id)",
         # The closure table follows the parent links by trigger, whatever code
