@@ -28,6 +28,7 @@ class Env:
     environ: typing.Mapping[str, str]
     stdin_tty: bool = False
     stdout_tty: bool = False
+    stderr_tty: bool = False
     getpass: typing.Optional[typing.Callable[[str], str]] = None
 
     @classmethod
@@ -38,7 +39,8 @@ class Env:
             return getpass.getpass(prompt, stream=sys.stderr)
 
         return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
-                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout), getpass=ask)
+                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
+                   stderr_tty=_isatty(sys.stderr), getpass=ask)
 
     def say(self, message):
         """A message for the person (stderr), never data."""
@@ -477,3 +479,6 @@ def cmd_passwd(args, env):
         new = new_source.new("New passphrase: ")
         store.change_passphrase(d, new)
     env.say("Passphrase changed.")
+
+
+from . import cli_exchange  # noqa: E402,F401  (registers export, import, backup, check, merge)

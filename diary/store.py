@@ -54,6 +54,29 @@ def _key_literal(passphrase):
     return "'" + passphrase.replace("'", "''") + "'"
 
 
+def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
+                     pragmas=()):
+    """A raw sqlcipher3 connection to ``path`` with the key given (not yet verified).
+
+    The one place that keys a connection: the log level is silenced before
+    the key, kdf_iter (tests only) and other cipher ``pragmas`` (for foreign
+    files) follow it, temporary tables stay in memory.
+    """
+    conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute("PRAGMA key = " + _key_literal(passphrase))
+        if kdf_iter:
+            conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter))
+        for pragma in pragmas:
+            conn.execute(pragma)
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 # --- times -----------------------------------------------------------------
 
 class UTCDateTimeField(Field):
@@ -257,15 +280,13 @@ class DiaryDatabase(SqlCipherDatabase):
     def _connect(self):
         if not self._passphrase:
             raise PassphraseError(WRONG_KEY)
-        conn = sqlcipher3.connect(self.database, timeout=self._timeout,
-                                  isolation_level=None)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute("PRAGMA key = " + _key_literal(self._passphrase))
-            if self._kdf_iter:
-                conn.execute("PRAGMA kdf_iter = %d" % int(self._kdf_iter))
+            conn = keyed_connection(self.database, self._passphrase, self._kdf_iter,
+                                    timeout=self._timeout)
+        except BaseException as exc:
+            raise translate(exc) from None
+        try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA foreign_keys = ON")
             self._add_conn_hooks(conn)
         except BaseException as exc:
@@ -358,6 +379,18 @@ def _check_path(path):
 def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
     """Unlock the diary at ``path``; migrate an older schema (not when read-only)."""
     path = os.fspath(path)
+    db = open_database(path, passphrase, read_only=read_only, authorizer=authorizer,
+                       kdf_iter=kdf_iter)
+    return Diary(path, db, read_only)
+
+
+def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
+    """The verified, connected DiaryDatabase of ``path``, NOT bound to the models.
+
+    For reading a second diary (merge) with raw SQL while the models stay
+    bound to the open one; open_diary wraps this.
+    """
+    path = os.fspath(path)
     _check_path(path)
     if not passphrase:
         raise PassphraseError(WRONG_KEY)
@@ -382,7 +415,7 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
     except BaseException as exc:
         db.close()
         raise translate(exc) from None
-    return Diary(path, db, read_only)
+    return db
 
 
 def _migrate(conn, version):
@@ -422,13 +455,8 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
     except OSError as exc:
         raise DiaryError("cannot create %s: %s" % (path, exc.strerror)) from None
     try:
-        conn = sqlcipher3.connect(tmp, isolation_level=None)
+        conn = keyed_connection(tmp, passphrase, kdf_iter or KDF_ITER)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute("PRAGMA key = " + _key_literal(passphrase))
-            if kdf_iter or KDF_ITER:
-                conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter or KDF_ITER))
-            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
             conn.execute("BEGIN IMMEDIATE")
             for step in MIGRATIONS[:schema_version]:
@@ -475,6 +503,25 @@ def change_passphrase(diary, new_passphrase):
     except sqlcipher3.Error as exc:
         raise translate(exc) from None
     diary.db._passphrase = new_passphrase
+
+
+def copy_to(diary, path):
+    """Copy the diary, page by page, into the new empty file ``path``.
+
+    SQLite's backup API reads one consistent snapshot (other processes may
+    keep writing meanwhile) and re-encrypts each page with the destination's
+    key; the destination is keyed like the diary (same passphrase, same
+    kdf settings) before anything is written to it. The header travels with
+    page 1, so user_version, application_id and WAL mode are kept.
+    """
+    conn = keyed_connection(path, diary.db._passphrase, diary.db._kdf_iter)
+    try:
+        diary.db.connection().backup(conn)
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
+    finally:
+        conn.close()
+    return diary.db._kdf_iter
 
 
 _CLOSURE_FROM_PARENTS = """
