@@ -10,7 +10,7 @@
     exchange.merge(d, "laptop.db", "its passphrase")       # MergeStats
 
 Modules: records (the Record in flight, the export shape, a streaming JSON
-array reader), export (writers and filters), files (atomic writes), loader
+array reader), exporter (writers and filters), files (atomic writes), loader
 (bulk inserts shared by import and merge), ourjson, jrnl, markdown and
 peewee_diary (one per format family), merge, backup.
 
@@ -26,7 +26,7 @@ import re
 from ..errors import BadInput, DiaryError
 from . import jrnl, markdown, ourjson, peewee_diary
 from .backup import BackupResult, backup
-from .export import FORMATS as EXPORT_FORMATS, export, export_file, export_split
+from .exporter import FORMATS as EXPORT_FORMATS, export, export_file, export_split
 from .loader import Loader
 from .merge import MergeStats, merge
 
@@ -80,6 +80,10 @@ def guess_format(path):
         except ValueError:
             return "jrnl-json"  # a multi-line document: jrnl's export (or ours, wrapped)
         return "jrnl-json" if isinstance(obj, dict) and "entries" in obj else "jsonl"
+    by_name = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "jrnl"}
+    fmt = by_name.get(os.path.splitext(path)[1].lower())
+    if fmt and not text.strip():
+        return fmt  # an empty export: nothing to import, not an error
     raise BadInput("cannot tell the format of %s; give it with --format (%s)"
                    % (path, ", ".join(IMPORT_FORMATS)))
 
