@@ -537,31 +537,46 @@ _CLOSURE_FROM_PARENTS = """
 def problems(diary):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
-    SQLite's integrity check, SQLCipher's per-page HMAC check, the FTS5
-    index against its content, the closure table against the parent links,
-    and each entry's derived tag text against its links.
+    SQLCipher's per-page HMAC check (first: it names the damaged pages),
+    SQLite's integrity check, the FTS5 index against its content, and the
+    closure table against the parent links. Each check runs on its own: one
+    that cannot read a damaged page becomes a finding, and the others still run.
     """
     conn = diary.db.connection()
     found = []
+
+    def check(label, run):
+        try:
+            run()
+        except sqlcipher3.Error as exc:
+            found.append("%s: %s" % (label, exc))
+
+    def pages():
+        for row in conn.execute("PRAGMA cipher_integrity_check"):
+            found.append("page HMAC: " + " ".join(str(v) for v in row))
+
+    def integrity():
+        for (line,) in conn.execute("PRAGMA integrity_check"):
+            if line != "ok":
+                found.append("integrity: " + line)
+
+    def closure():
+        have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
+        expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
+        if have != expected:
+            found.append("tag closure table: %d rows wrong, %d missing"
+                         % (len(have - expected), len(expected - have)))
+
     if not diary.read_only:
         # cipher_integrity_check reads the main file only: after a rekey whose
         # pages still sit in the -wal, stale main-file pages would fail the
         # new key's HMAC. Fold the -wal in first when we may write.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for (line,) in conn.execute("PRAGMA integrity_check"):
-        if line != "ok":
-            found.append("integrity: " + line)
-    for row in conn.execute("PRAGMA cipher_integrity_check"):
-        found.append("page HMAC: " + " ".join(str(v) for v in row))
-    try:
-        conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)")
-    except sqlcipher3.Error as exc:
-        found.append("search index: %s" % exc)
-    closure = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
-    expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
-    if closure != expected:
-        found.append("tag closure table: %d rows wrong, %d missing"
-                     % (len(closure - expected), len(expected - closure)))
+        check("write-ahead log", lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    check("page HMAC", pages)
+    check("integrity", integrity)
+    check("search index", lambda: conn.execute(
+        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
+    check("tag closure table", closure)
     return found
 
 

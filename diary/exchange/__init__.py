@@ -12,7 +12,7 @@
 Modules: records (the Record in flight, the export shape, a streaming JSON
 array reader), exporter (writers and filters), files (atomic writes), loader
 (bulk inserts shared by import and merge), ourjson, jrnl, markdown and
-peewee_diary (one per format family), merge, backup.
+peewee_diary (one per format family), merger, backups.
 
 The library never prints: long operations report through an optional
 ``progress(done, total)`` callable (total may be None), and every problem is
@@ -25,10 +25,10 @@ import re
 
 from ..errors import BadInput, DiaryError
 from . import jrnl, markdown, ourjson, peewee_diary
-from .backup import BackupResult, backup
+from .backups import BackupResult, backup
 from .exporter import FORMATS as EXPORT_FORMATS, export, export_file, export_split
 from .loader import Loader
-from .merge import MergeStats, merge
+from .merger import MergeStats, merge
 
 IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
 
