@@ -172,7 +172,10 @@ def main(argv=None, env=None):
             return open_menu(args, env)
         return args.func(args, env) or errors.OK
     except DiaryError as exc:
-        env.say("diary: %s" % exc)
+        from .render import clean
+
+        # Messages may quote user text (a table name in a refused query, a path).
+        env.say("diary: %s" % clean(str(exc)))
         return exc.exit_code
     except KeyboardInterrupt:
         env.say("diary: interrupted")
@@ -244,8 +247,9 @@ def unlock(args, env, *, write, create=False):
     """Open the diary for this command.
 
     A write command under --read-only fails before asking anything; commands
-    that only read always open read-only. With ``create``, a missing diary is
-    created first (the passphrase asked twice on a terminal).
+    that only read always open read-only, and every read-only session runs
+    under the read-only authorizer (access.py). With ``create``, a missing
+    diary is created first (the passphrase asked twice on a terminal).
     """
     from . import store
 
@@ -323,6 +327,7 @@ def _add_args(p):
 def cmd_add(args, env):
     from . import entries
 
+    refuse_if_read_only(args)
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
@@ -411,6 +416,7 @@ def _edit_args(p):
 def cmd_edit(args, env):
     from . import entries
 
+    refuse_if_read_only(args)
     body = read_stdin(env).rstrip() if not env.stdin_tty else None
     if body is not None and not body:
         body = None  # nothing piped in: keep the text
@@ -479,6 +485,44 @@ def cmd_passwd(args, env):
         new = new_source.new("New passphrase: ")
         store.change_passphrase(d, new)
     env.say("Passphrase changed.")
+
+
+@arguments("query")
+def _query_args(p):
+    p.add_argument("sql", nargs="?", metavar="SQL",
+                   help="one SQL statement; '-' or nothing reads it from stdin")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true",
+                     help="print a JSON array of objects keyed by column name")
+    fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
+
+
+@command("query", "run one SQL statement on the diary, read-only (schema: docs/query.md)",
+         "diary query 'SELECT id, title FROM entry ORDER BY created_at DESC LIMIT 5'\n"
+         "diary query --csv \"SELECT strftime('%Y-%m', created_at) AS month, count(*) AS n "
+         "FROM entry GROUP BY month\"\n"
+         "diary query --json < report.sql",
+         description="Run one SQL statement (SELECT, WITH, read-only PRAGMAs) on the diary "
+                     "and print the rows: a table on a terminal, tab-separated lines when "
+                     "piped, or --json / --csv. The session is always read-only: "
+                     "statements that would change, copy or re-key the diary are refused.")
+def cmd_query(args, env):
+    from . import query
+
+    sql = args.sql
+    if sql is None or sql == "-":
+        if env.stdin_tty:
+            raise UsageError("give the SQL as an argument, or pipe it in")
+        sql = read_stdin(env)
+    with unlock(args, env, write=False) as d:
+        result = query.run(d, sql)
+    out = output(env)
+    if args.json:
+        out.json(query.to_records(result))
+    elif args.csv:
+        out.csv(result.columns, result.rows, convert=query.json_value)
+    else:
+        out.result_table(result.columns, result.rows)
 
 
 from . import cli_exchange  # noqa: E402,F401  (registers export, import, backup, check, merge)

@@ -141,3 +141,55 @@ class Output:
                           Text(one_line(headline(e), 200)),
                           Text(" ".join(one_line(t) for t in e.tag_list)))
         self.console.print(table)
+
+    # --- query results (user SQL: column names and values are user data) -------
+
+    def result_table(self, columns, rows):
+        """A rich table on a terminal; tab-separated lines with a header when piped."""
+        if not columns:
+            return  # a statement without a result (BEGIN, an empty PRAGMA)
+        if not self.terminal:
+            for row in [columns, *rows]:
+                self.line("\t".join(_tsv_cell(v) for v in row))
+            return
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=True, header_style="bold")
+        for i, name in enumerate(columns):
+            numeric = any(r[i] is not None for r in rows) and all(
+                r[i] is None or isinstance(r[i], (int, float)) for r in rows)
+            table.add_column(Text(one_line(name)), justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*(Text("NULL", style="dim") if v is None else Text(_display(v))
+                            for v in row))
+        self.console.print(table)
+        self.console.print(Text("%d %s" % (len(rows), "row" if len(rows) == 1 else "rows"),
+                                style="dim"))
+
+    def csv(self, columns, rows, convert=lambda v: v):
+        """CSV with a header row: data, written raw (NULL as an empty field)."""
+        import csv
+
+        if not columns:
+            return
+        writer = csv.writer(self.stream, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else convert(v) for v in row])
+
+
+def _display(value):
+    if isinstance(value, bytes):
+        return "x'%s'" % value.hex()
+    return clean(str(value))
+
+
+def _tsv_cell(value):
+    """One field on one line: backslash, tab and line breaks escaped, then ``clean``."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return "x'%s'" % value.hex()
+    text = str(value).replace("\\", "\\\\").replace("\t", "\\t")
+    return clean(text.replace("\r", "\\r").replace("\n", "\\n"))

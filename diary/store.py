@@ -26,7 +26,7 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from .errors import (Busy, DamagedFile, DiaryError, NotFound, PassphraseError,
+from .errors import (Busy, DamagedFile, Denied, DiaryError, NotFound, PassphraseError,
                      ReadOnly, SchemaTooNew, WeakPassphrase)
 
 WRONG_KEY = "wrong passphrase, or not a diary file"
@@ -266,11 +266,17 @@ class DiaryDatabase(SqlCipherDatabase):
     database opens, including reconnects and connections in other threads.
     """
 
-    def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, timeout=10):
+    def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, read_only=False,
+                 timeout=10):
         self._passphrase = passphrase
         self._kdf_iter = kdf_iter
         self._authorizer = authorizer
+        self._read_only = read_only
         super().__init__(path, timeout=timeout, lock_type="IMMEDIATE")
+
+    @property
+    def authorizer(self):
+        return self._authorizer
 
     def forget_passphrase(self):
         """Drop the connection and the key (the menu's Lock)."""
@@ -288,11 +294,21 @@ class DiaryDatabase(SqlCipherDatabase):
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             conn.execute("PRAGMA foreign_keys = ON")
+            if self._read_only:
+                # A further layer only: SQL could turn it off, the authorizer
+                # installed next cannot be.
+                conn.execute("PRAGMA query_only = ON")
             self._add_conn_hooks(conn)
         except BaseException as exc:
             conn.close()
             raise translate(exc) from None
         return conn
+
+    def rollback(self):
+        # After an I/O error or a full disk SQLite has already rolled back; a
+        # second ROLLBACK would fail and hide the error that matters.
+        if self.connection().in_transaction:
+            super().rollback()
 
     def _add_conn_hooks(self, conn):
         super()._add_conn_hooks(conn)
@@ -313,14 +329,20 @@ def translate(exc):
         return Busy("the diary is busy: another process is writing to it; try again")
     if "malformed" in msg or "corrupt" in msg or "disk image" in msg:
         return DamagedFile("the diary file is damaged (%s); run `diary check`" % msg)
-    if "not authorized" in msg or "prohibited" in msg:
+    if "not authorized" in msg or "prohibited" in msg or "authorization denied" in msg:
+        from .access import take_denial
+
+        what = take_denial()
+        if what:
+            return Denied("refused in a read-only session: %s" % what)
         return ReadOnly()
     if "readonly" in msg or "read-only" in msg:
         return ReadOnly("the diary file cannot be written: %s" % msg)
     if "unable to open" in msg:
         return DiaryError("cannot open the diary file: %s" % msg)
-    if "disk is full" in msg or "database or disk is full" in msg:
-        return DiaryError("the disk is full; nothing was written")
+    if "is full" in msg or "disk I/O error" in msg:
+        return DiaryError("cannot write the diary (%s: is the disk full?); nothing was "
+                          "written" % msg)
     return exc
 
 
@@ -377,7 +399,11 @@ def _check_path(path):
 
 
 def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
-    """Unlock the diary at ``path``; migrate an older schema (not when read-only)."""
+    """Unlock the diary at ``path``; migrate an older schema (not when read-only).
+
+    A read-only session always has an authorizer: access.read_only_authorizer
+    unless another is given.
+    """
     path = os.fspath(path)
     db = open_database(path, passphrase, read_only=read_only, authorizer=authorizer,
                        kdf_iter=kdf_iter)
@@ -394,8 +420,10 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
     _check_path(path)
     if not passphrase:
         raise PassphraseError(WRONG_KEY)
+    if read_only and authorizer is None:
+        from .access import read_only_authorizer as authorizer
     db = DiaryDatabase(path, passphrase, kdf_iter=kdf_iter or KDF_ITER,
-                       authorizer=authorizer)
+                       authorizer=authorizer, read_only=read_only)
     try:
         db.connect()
         conn = db.connection()
