@@ -25,7 +25,7 @@ def select(diary, *, query=None, since=None, until=None, tags=(), starred=None):
                               newest_first=False, tags=tags)
     if query:
         ids = _matching(diary, query)
-        selected = selected.where(Entry.id.in_(SQL("SELECT value FROM json_each(?)",
+        selected = selected.where(Entry.id.in_(SQL("(SELECT value FROM json_each(?))",
                                                    [json.dumps(ids)])))
     return selected
 
