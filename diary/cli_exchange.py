@@ -129,9 +129,11 @@ def cmd_export(args, env):
                 with bar as progress:
                     exchange.export(d, out, args.format, progress=progress, **filters)
             finally:
-                out.flush()
-                if wrapped:
-                    out.detach()
+                try:
+                    out.flush()
+                finally:
+                    if wrapped:
+                        out.detach()  # never let the wrapper close stdout's buffer
 
 
 def _utf8(stream):

@@ -108,6 +108,7 @@ def test_a_record_without_its_inline_tag_stays_without(diary, tmp_path):
     p = write(tmp_path, "a.jsonl", jsonl(dict(REC, body="about #foo", tags=[])))
     exchange.import_file(diary, p)
     assert entries.list_entries(diary)[0].tag_list == []
+    assert store.Tag.select().count() == 0  # and no unused tag was made
 
 
 def test_existing_tag_keeps_its_spelling(diary, tmp_path):

@@ -126,7 +126,7 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
         records = _records(path, fmt, passphrase, stack)
         stack.callback(getattr(records, "close", lambda: None))
         with diary.write():
-            loader = Loader(diary)
+            loader = stack.enter_context(Loader(diary).roomy_cache())
             for record in records:
                 try:
                     added = loader.add(record)

@@ -37,7 +37,16 @@ _SENTENCE = re.compile("[.!?\u2026\u203c\u203d\u2047\u2048\u2049\u22ef\ufe52\ufe
                        "|[\uff01\uff0e\uff1f\uff61\u3002]")
 
 
+_PLAIN_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$")
+
+
 def _parse_date(text, where):
+    plain = _PLAIN_DATE.match(text)  # jrnl's default layout: no strptime (slow)
+    if plain:
+        try:
+            return _dt.datetime(*map(int, plain.groups())).astimezone()
+        except ValueError:
+            pass  # 2024-02-30: strptime below says why
     text = " ".join(text.split())
     for fmt in _TIME_FORMATS:
         try:
@@ -65,6 +74,8 @@ def split_title(text):
 def tag_words(text):
     """The tag paths written as @tag / #tag words, lowercase, each once, in order."""
     found = {}
+    if "@" not in text and "#" not in text:
+        return ()
     for word in _TAG.findall(text):
         try:
             parts = _tags.parse_path(word[1:].lower().strip("/"))

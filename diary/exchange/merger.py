@@ -108,8 +108,7 @@ def _merge(diary, src, progress):
     stats = MergeStats()
     src.execute("BEGIN")  # one snapshot of the other file
     try:
-        with diary.write():
-            loader = Loader(diary)
+        with diary.write(), Loader(diary).roomy_cache() as loader:
             for (path,) in src.execute(_TAG_PATHS).fetchall():
                 loader.tag(path)
             total = src.execute("SELECT count(*) FROM entry").fetchone()[0]

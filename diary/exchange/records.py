@@ -116,13 +116,19 @@ class JsonArray:
         self._json = json.JSONDecoder()
         self._buf = ""
         self._pos = 0
-        self._line = 1  # line number at _buf[0]
+        self._line = 1  # the line number at _buf[_counted]
+        self._counted = 0
         self._eof = False
         self.line = 1
 
+    def _line_at(self, pos):
+        # Counted forward only, so that each character is counted once.
+        self._line += self._buf.count("\n", self._counted, pos)
+        self._counted = pos
+        return self._line
+
     def _where(self, pos=None):
-        pos = self._pos if pos is None else pos
-        return "line %d" % (self._line + self._buf.count("\n", 0, pos))
+        return "line %d" % self._line_at(self._pos if pos is None else pos)
 
     def _more(self, size=CHUNK):
         if self._eof:
@@ -131,13 +137,12 @@ class JsonArray:
         try:
             text = self._decoder.decode(raw, final=not raw)
         except UnicodeDecodeError as exc:
-            self._line += self._buf.count("\n")
-            fail("line %d" % (self._line + raw[:max(exc.start, 0)].count(b"\n")),
-                 "not valid UTF-8")
+            line = self._line_at(len(self._buf))
+            fail("line %d" % (line + raw[:max(exc.start, 0)].count(b"\n")), "not valid UTF-8")
         self._eof = not raw
-        self._line += self._buf.count("\n", 0, self._pos)
+        self._line_at(self._pos)
         self._buf = self._buf[self._pos:] + text
-        self._pos = 0
+        self._pos = self._counted = 0
         return True
 
     def _peek(self):
@@ -180,6 +185,6 @@ class JsonArray:
                     size *= 2
                     continue
                 fail(self._where(exc.pos), "invalid JSON (%s)" % exc.msg)
-            self.line = self._line + self._buf.count("\n", 0, self._pos)
+            self.line = self._line_at(self._pos)
             self._pos = end
             return value
