@@ -318,11 +318,19 @@ def _add_args(p):
     p.add_argument("--date", help="when it happened: 2024-03-02, 'yesterday 21:30', ... "
                                   "(default: now)")
     p.add_argument("--star", action="store_true", help="star the entry")
+    _tag_option(p)
     p.add_argument("--json", action="store_true", help="print the new entry as JSON")
+
+
+def _tag_option(p):
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
+                   help="tag the entry with PATH, e.g. work/acme (repeatable; missing "
+                        "tags are created); #tags written in the text count too")
 
 
 @command("add", "add an entry (text from the arguments or stdin); prints its id",
          "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
+         "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
          "echo 'A quiet day.' | diary add --star")
 def cmd_add(args, env):
     from . import entries
@@ -339,7 +347,7 @@ def cmd_add(args, env):
     created_at = parse_date(args.date)
     with unlock(args, env, write=True, create=True) as d:
         entry = entries.add(d, body, title=args.title, created_at=created_at,
-                            starred=args.star)
+                            starred=args.star, tags=args.tags)
         if args.json:
             output(env).json(entries.to_record(entry))
         else:
@@ -354,11 +362,18 @@ def _list_args(p):
     p.add_argument("--since", help="only entries on or after this date")
     p.add_argument("--until", help="only entries on or before this date")
     p.add_argument("--starred", action="store_true", help="only starred entries")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
+                   help="only entries tagged PATH or any tag below it (repeatable: all "
+                        "of them)")
+    p.add_argument("--tag-exact", action="store_true",
+                   help="with --tag: only PATH itself, not the tags below it")
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
 
 
 @command("list", "list entries, newest first",
-         "diary list -n 10 --since 'last monday'\ndiary list --starred --json")
+         "diary list -n 10 --since 'last monday'\ndiary list --starred --json\n"
+         "diary list --tag work          # work, work/acme, work/acme/meetings, ...\n"
+         "diary list --tag work --tag-exact")
 def cmd_list(args, env):
     from . import entries
 
@@ -368,7 +383,8 @@ def cmd_list(args, env):
         with d.read():
             found = entries.list_entries(d, limit=args.limit or None, offset=args.offset,
                                          since=since, until=until,
-                                         starred=True if args.starred else None)
+                                         starred=True if args.starred else None,
+                                         tags=args.tags, tag_exact=args.tag_exact)
             _print_entries(env, found, args.json, full=False)
 
 
@@ -408,11 +424,17 @@ def _edit_args(p):
                       help="star the entry")
     star.add_argument("--unstar", dest="starred", action="store_const", const=False,
                       help="remove the star")
+    _tag_option(p)
+    p.add_argument("--untag", action="append", default=[], metavar="PATH",
+                   help="remove the tag PATH from the entry (repeatable)")
     p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
 
 
 @command("edit", "change an entry; a new text is read from stdin",
-         "echo 'Rewritten text' | diary edit 12 --title 'New title'\ndiary edit 12 --star")
+         "echo 'Rewritten text' | diary edit 12 --title 'New title'\ndiary edit 12 --star\n"
+         "diary edit 12 --tag health/running --untag health",
+         "Change an entry; a new text is read from stdin. A new text re-derives its #tags: "
+         "tags that came only from the old text go, tags added with --tag stay.")
 def cmd_edit(args, env):
     from . import entries
 
@@ -421,12 +443,14 @@ def cmd_edit(args, env):
     if body is not None and not body:
         body = None  # nothing piped in: keep the text
     created_at = parse_date(args.date)
-    if body is None and args.title is None and created_at is None and args.starred is None:
+    if (body is None and args.title is None and created_at is None and args.starred is None
+            and not args.tags and not args.untag):
         raise BadInput("nothing to change: pipe a new text in, or give --title, --date, "
-                       "--star or --unstar")
+                       "--star, --unstar, --tag or --untag")
     with unlock(args, env, write=True) as d:
         entry = entries.edit(d, args.id, body=body, title=args.title,
-                             created_at=created_at, starred=args.starred)
+                             created_at=created_at, starred=args.starred,
+                             add_tags=args.tags, remove_tags=args.untag)
         if args.json:
             output(env).json(entries.to_record(entry))
         else:
@@ -523,6 +547,107 @@ def cmd_query(args, env):
         out.csv(result.columns, result.rows, convert=query.json_value)
     else:
         out.result_table(result.columns, result.rows)
+
+# --- tags ----------------------------------------------------------------------
+
+@arguments("tags")
+def _tags_args(p):
+    p.add_argument("--latest", type=_positive_int, metavar="N",
+                   help="for each top-level tag, its N newest entries (from any tag below it)")
+    p.add_argument("--json", action="store_true", help="print JSON (shapes in the README)")
+
+
+@command("tags", "show the tag tree with entry counts",
+         "diary tags\ndiary tags --json\ndiary tags --latest 3",
+         "Show the tag tree. Each tag shows how many entries carry it, then how many "
+         "distinct entries carry it or any tag below it.")
+def cmd_tags(args, env):
+    from . import entries, tags
+
+    with unlock(args, env, write=False) as d:
+        out = output(env)
+        if args.latest is not None:
+            groups = tags.latest(d, args.latest)
+            if args.json:
+                out.json([{"tag": name, "entries": [entries.to_record(e) for e in found]}
+                          for name, found in groups])
+            else:
+                out.latest_by_tag(groups)
+            return
+        tree = tags.tree(d)
+        if args.json:
+            out.json([tags.to_record(node) for node in tree])
+        elif tree:
+            out.tag_tree(tree)
+        else:
+            env.say("No tags yet: add some with `diary add --tag PATH` or #tags in the text.")
+
+
+TAG_ACTIONS = {
+    "rename": ("give a tag a new name, keeping its place",
+               "diary tag rename work/acme 'Acme Corp'",
+               [("path", "PATH", "the tag to rename"), ("name", "NEWNAME", "its new name")]),
+    "move": ("move a tag, with everything below it, under another tag",
+             "diary tag move work/acme clients    # now clients/acme\n"
+             "diary tag move clients/acme /       # now a top-level tag",
+             [("path", "PATH", "the tag to move"),
+              ("parent", "NEWPARENT", "its new parent, created if missing; / for the top "
+                                      "level")]),
+    "merge": ("fold one tag into another: entries and sub-tags move, SRC disappears",
+              "diary tag merge health/jogging health/running",
+              [("src", "SRC", "the tag that disappears"), ("dest", "DEST", "the tag it joins")]),
+    "delete": ("delete a tag; its entries stay, untagged",
+               "diary tag delete old-project\ndiary tag delete old-project --recursive",
+               [("path", "PATH", "the tag to delete")]),
+}
+
+
+@arguments("tag")
+def _tag_args(p):
+    sub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser,
+                           required=True)
+    for name, (help, example, params) in TAG_ACTIONS.items():
+        a = sub.add_parser(name, help=help, description=help,
+                           epilog="example:\n  " + "\n  ".join(example.splitlines()),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        a.out = p.out
+        _global_options(a, suppress=True)
+        for dest, metavar, text in params:
+            a.add_argument(dest, metavar=metavar, help=text)
+    sub.choices["delete"].add_argument("-r", "--recursive", action="store_true",
+                                       help="also delete the tags below it")
+
+
+@command("tag", "reorganise tags: rename, move, merge, delete",
+         "diary tag rename work/acme 'Acme Corp'\ndiary tag move work/acme clients\n"
+         "diary tag merge health/jogging health/running\ndiary tag delete old --recursive",
+         "Reorganise the tag tree. Each action is all-or-nothing and entries follow their "
+         "tags; no entry is ever deleted. Run `diary tag ACTION --help` for details.")
+def cmd_tag(args, env):
+    from . import tags
+
+    with unlock(args, env, write=True) as d:
+        if args.action == "rename":
+            change = tags.rename(d, args.path, args.name)
+            done = "Renamed %s to %s" % (change.old, change.new)
+        elif args.action == "move":
+            change = tags.move(d, args.path, args.parent)
+            done = "Moved %s to %s" % (change.old, change.new)
+        elif args.action == "merge":
+            change = tags.merge(d, args.src, args.dest)
+            done = "Merged %s into %s" % (change.old, change.new)
+        else:
+            change = tags.delete(d, args.path, recursive=args.recursive)
+            done = "Deleted %s" % change.old
+            if change.tags > 1:
+                done += " and %d tags below it" % (change.tags - 1)
+    from .render import one_line
+
+    if change.old == change.new:
+        env.say("Nothing to do: %s is already there." % one_line(change.old))
+    else:
+        env.say("%s (%d %s updated)." % (one_line(done), change.entries,
+                                         "entry" if change.entries == 1 else "entries"))
 
 
 from . import cli_exchange  # noqa: E402,F401  (registers export, import, backup, check, merge)

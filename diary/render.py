@@ -179,6 +179,54 @@ class Output:
             writer.writerow(["" if v is None else convert(v) for v in row])
 
 
+    def tag_tree(self, nodes):
+        """The tag tree with each tag's own and subtree entry counts.
+
+        Piped: one tag per line, indented two spaces per level, then a tab,
+        its own count, a tab and the subtree count. On a terminal: a rich Tree.
+        """
+        if not self.terminal:
+            lines = []
+
+            def walk(nodes, depth):
+                for n in nodes:
+                    lines.append("%s%s\t%d\t%d" % ("  " * depth, one_line(n.name),
+                                                    n.count, n.total))
+                    walk(n.children, depth + 1)
+
+            walk(nodes, 0)
+            self.stream.write("".join(line + "\n" for line in lines))
+            return
+        from rich.text import Text
+        from rich.tree import Tree
+
+        root = Tree(Text("tags", style="bold"), guide_style="dim")
+
+        def grow(branch, nodes):
+            for n in nodes:
+                label = Text(one_line(n.name), style="magenta")
+                label.append("  %d" % n.count, style="bold" if n.count else "dim")
+                if n.children:
+                    label.append(" / %d" % n.total, style="cyan")
+                grow(branch.add(label), n.children)
+
+        grow(root, nodes)
+        self.console.print(root)
+
+    def latest_by_tag(self, groups):
+        """``(top-level tag name, entries)`` pairs: a heading, then an entry list."""
+        for i, (name, entries) in enumerate(groups):
+            if i:
+                self.line()
+            if self.terminal:
+                from rich.text import Text
+
+                self.console.print(Text(one_line(name), style="bold magenta"))
+            else:
+                self.line(one_line(name))
+            self.entry_list(entries)
+
+
 def _display(value):
     if isinstance(value, bytes):
         return "x'%s'" % value.hex()
@@ -193,3 +241,5 @@ def _tsv_cell(value):
         return "x'%s'" % value.hex()
     text = str(value).replace("\\", "\\\\").replace("\t", "\\t")
     return clean(text.replace("\r", "\\r").replace("\n", "\\n"))
+
+    # --- tags ------------------------------------------------------------------------

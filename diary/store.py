@@ -131,6 +131,7 @@ class Tag(BaseModel):
     name = TextField()
     key = TextField()  # casefolded name: siblings are unique by key
     parent = ForeignKeyField("self", null=True, backref="children", column_name="parent_id")
+    subtree_entries = IntegerField(default=0)  # kept by triggers (MIGRATIONS[0])
 
     class Meta:
         table_name = "tag"
@@ -182,7 +183,11 @@ MIGRATIONS = [
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,
             key TEXT NOT NULL,
-            parent_id INTEGER REFERENCES tag (id))""",
+            parent_id INTEGER REFERENCES tag (id),
+            -- distinct entries linked to this tag or any tag below it, kept by
+            -- the triggers below: counting them on demand costs ~200 ms at
+            -- 100,000 entries, reading them costs nothing
+            subtree_entries INTEGER NOT NULL DEFAULT 0)""",
         "CREATE UNIQUE INDEX tag_sibling_key ON tag (coalesce(parent_id, 0), key)",
         "CREATE INDEX tag_parent ON tag (parent_id)",
         """CREATE TABLE tag_path (
@@ -226,6 +231,36 @@ MIGRATIONS = [
                 SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1
                 FROM tag_path a, tag_path d
                 WHERE a.descendant_id = NEW.parent_id AND d.ancestor_id = NEW.id;
+            -- Old and new ancestors recount their entries (the subtree's own
+            -- counts do not change).
+            UPDATE tag SET subtree_entries = (
+                SELECT count(DISTINCT et.entry_id) FROM tag_path p
+                JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = tag.id)
+            WHERE id IN (SELECT ancestor_id FROM tag_path
+                         WHERE descendant_id IN (OLD.parent_id, NEW.parent_id));
+        END""",
+        # Subtree counts: an entry counts for a tag's ancestors when its first
+        # link below each of them appears ...
+        """CREATE TRIGGER tag_count_link AFTER INSERT ON entry_tag BEGIN
+            UPDATE tag SET subtree_entries = subtree_entries + 1
+            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = NEW.tag_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
+                WHERE o.entry_id = NEW.entry_id AND o.tag_id <> NEW.tag_id
+                  AND q.ancestor_id = tag.id);
+        END""",
+        # ... and stops when its last one goes (deleting an entry cascades here).
+        """CREATE TRIGGER tag_count_unlink AFTER DELETE ON entry_tag BEGIN
+            UPDATE tag SET subtree_entries = subtree_entries - 1
+            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = OLD.tag_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
+                WHERE o.entry_id = OLD.entry_id AND q.ancestor_id = tag.id);
+        END""",
+        # A deleted tag drops its links first, while its ancestors are still in
+        # tag_path (the cascades would run in no promised order).
+        """CREATE TRIGGER tag_unlink_on_delete BEFORE DELETE ON tag BEGIN
+            DELETE FROM entry_tag WHERE tag_id = OLD.id;
         END""",
     ],
     # 2: the full-text index. External content: the text lives once, in entry;

@@ -24,7 +24,7 @@ import json
 import re
 import unicodedata
 
-from peewee import SQL, fn
+from peewee import SQL
 
 from .errors import BadInput, NotFound
 from .store import Entry, EntryTag, Tag, TagPath
@@ -125,10 +125,9 @@ def ensure(diary, path):
 
 def path_of(tag_id):
     """The full path of a tag, names as stored."""
-    cursor = _db().execute_sql(
-        "SELECT group_concat(t.name, '/' ORDER BY p.depth DESC) FROM tag_path p "
-        "JOIN tag t ON t.id = p.ancestor_id WHERE p.descendant_id = ?", (tag_id,))
-    return cursor.fetchone()[0]
+    return _sql("SELECT group_concat(t.name, '/' ORDER BY p.depth DESC) FROM tag_path p "
+                "JOIN tag t ON t.id = p.ancestor_id WHERE p.descendant_id = ?",
+                (tag_id,)).fetchone()[0]
 
 
 def _db():
@@ -282,4 +281,201 @@ def filter_under(query, path, exact=False):
         sub = (EntryTag.select(EntryTag.entry)
                .join(TagPath, on=(TagPath.descendant == EntryTag.tag))
                .where(TagPath.ancestor == tag.id))
-    return query.where(Entry.id.in_(sub))
+    # `id + 0` keeps SQLite from fetching every matching entry by id and
+    # sorting them: it walks the created_at index instead, testing ids
+    # against the subquery's set, and a LIMIT stops it early (5 ms instead
+    # of 90 ms for the newest 50 of 20,000 entries; 6 ms for a rare tag).
+    return query.where((Entry.id + 0).in_(sub))
+
+
+@dataclasses.dataclass
+class Node:
+    """A tag in the tree: ``count`` entries carry it, ``total`` distinct
+    entries carry it or a tag below it."""
+
+    id: int
+    name: str
+    path: str
+    count: int = 0
+    total: int = 0
+    children: list = dataclasses.field(default_factory=list)
+
+
+def tree(diary):
+    """The whole tag tree as a list of top-level Nodes, siblings by name."""
+    with diary.read():
+        rows = list(_sql("SELECT id, name, key, parent_id, subtree_entries FROM tag"))
+        own = dict(_sql("SELECT tag_id, count(*) FROM entry_tag GROUP BY tag_id"))
+    kids = {}
+    for row in sorted(rows, key=lambda r: r[2]):
+        kids.setdefault(row[3], []).append(row)
+
+    def build(parent_id, prefix):
+        nodes = []
+        for tag_id, name, _, _, total in kids.get(parent_id, ()):
+            path = prefix + name
+            node = Node(tag_id, name, path, own.get(tag_id, 0), total)
+            node.children = build(tag_id, path + "/")
+            nodes.append(node)
+        return nodes
+
+    return build(None, "")
+
+
+def to_record(node):
+    """The stable JSON shape of a tree node (docs/tags.md)."""
+    return {"name": node.name, "path": node.path, "count": node.count, "total": node.total,
+            "children": [to_record(c) for c in node.children]}
+
+
+# One query for every top-level tag: the distinct entries of each subtree,
+# numbered newest first by a window function, cut at n.
+_LATEST = """
+WITH hits AS (
+    SELECT DISTINCT p.ancestor_id AS top_id, et.entry_id
+    FROM tag t JOIN tag_path p ON p.ancestor_id = t.id
+    JOIN entry_tag et ON et.tag_id = p.descendant_id
+    WHERE t.parent_id IS NULL),
+ranked AS (
+    SELECT h.top_id, e.*, row_number() OVER (
+        PARTITION BY h.top_id ORDER BY e.created_at DESC, e.id DESC) AS rank
+    FROM hits h JOIN entry e ON e.id = h.entry_id)
+SELECT * FROM ranked WHERE rank <= ? ORDER BY top_id, rank
+"""
+
+
+def latest(diary, n):
+    """For each top-level tag (by name): ``(name, [its n newest entries under it])``."""
+    with diary.read():
+        tops = list(Tag.select().where(Tag.parent.is_null()).order_by(Tag.key))
+        found = {}
+        for entry in Entry.raw(_LATEST, n):
+            found.setdefault(entry.top_id, []).append(entry)
+    return [(t.name, found.get(t.id, [])) for t in tops]
+
+
+# --- reorganising ---------------------------------------------------------------------
+# Each runs in one write transaction: the tree, the links and every affected
+# entry's tags text change together or not at all.
+
+@dataclasses.dataclass
+class Change:
+    """What a reorganisation did: the path before and after, entries re-indexed."""
+
+    old: str
+    new: str
+    entries: int = 0
+    tags: int = 0
+
+
+def _subtree(tag_id):
+    return [row[0] for row in _sql(
+        "SELECT descendant_id FROM tag_path WHERE ancestor_id = ?", (tag_id,))]
+
+
+def _is_under(tag_id, ancestor_id):
+    return TagPath.select().where((TagPath.ancestor == ancestor_id)
+                                  & (TagPath.descendant == tag_id)).exists()
+
+
+def _refuse_clash(parent_id, name_key, tag_id,
+                  message="%s already exists; use `diary tag merge` to combine the two"):
+    """Siblings are unique by key: a rename or move never merges silently."""
+    other = _child(parent_id, name_key)
+    if other is not None and other.id != tag_id:
+        raise BadInput(message % path_of(other.id))
+
+
+def rename(diary, path, new_name):
+    """Give the tag at ``path`` a new name (its last part), keeping its place."""
+    with diary.write():
+        tag = must(path)
+        name = parse_name(new_name)
+        old = path_of(tag.id)
+        if name == tag.name:
+            return Change(old, old)
+        _refuse_clash(tag.parent_id, key(name), tag.id)
+        Tag.update(name=name, key=key(name)).where(Tag.id == tag.id).execute()
+        return Change(old, path_of(tag.id), _refresh(under=tag.id))
+
+
+def move(diary, path, new_parent):
+    """Move the tag at ``path`` (and everything below) under ``new_parent``.
+
+    ``new_parent`` is created when missing; ``""`` or ``"/"`` or None means
+    the top level. Moving a tag under itself or one of its descendants, or
+    next to a sibling of the same name, is refused.
+    """
+    with diary.write():
+        tag = must(path)
+        old = path_of(tag.id)
+        top = new_parent is None or new_parent.strip() in ("", "/")
+        parent_id = None if top else ensure(diary, new_parent).id
+        if parent_id is not None and _is_under(parent_id, tag.id):
+            raise BadInput("cannot move %s under %s: that is %s" % (
+                old, path_of(parent_id), "itself" if parent_id == tag.id
+                else "one of its own descendants"))
+        if parent_id == tag.parent_id:
+            return Change(old, old)
+        _refuse_clash(parent_id, tag.key, tag.id,
+                      "cannot move: %s already exists; use `diary tag merge` to combine them")
+        Tag.update(parent=parent_id).where(Tag.id == tag.id).execute()
+        return Change(old, path_of(tag.id), _refresh(under=tag.id))
+
+
+def merge(diary, src, dest):
+    """Fold the tag ``src`` into ``dest``: its entries and children move to
+    ``dest`` (a child named like one of dest's children merges into it, and
+    so on down), an entry carrying both keeps one link, and ``src`` is gone."""
+    with diary.write():
+        source, target = must(src), must(dest)
+        old, new = path_of(source.id), path_of(target.id)
+        if source.id == target.id:
+            raise BadInput("cannot merge %s into itself" % old)
+        if _is_under(target.id, source.id):
+            raise BadInput("cannot merge %s into %s: it is one of its own descendants"
+                           % (old, new))
+        affected = _entries_under(source.id)
+        merged = _merge(source.id, target.id)
+        return Change(old, new, _refresh(ids=affected), merged)
+
+
+def _merge(src_id, dest_id):
+    """Merge tag src into dest; return how many tags disappeared."""
+    gone = 1
+    while True:  # merging a child into src itself can give src new children
+        children = list(Tag.select().where(Tag.parent == src_id))
+        if not children:
+            break
+        for child in children:
+            twin = _child(dest_id, child.key)
+            if twin is None:
+                Tag.update(parent=dest_id).where(Tag.id == child.id).execute()
+            else:
+                gone += _merge(child.id, twin.id)
+    _sql("INSERT INTO entry_tag (entry_id, tag_id, source) "
+         "SELECT entry_id, ?, source FROM entry_tag WHERE tag_id = ? "
+         "ON CONFLICT (entry_id, tag_id) DO UPDATE SET source = source | excluded.source",
+         (dest_id, src_id))
+    Tag.delete().where(Tag.id == src_id).execute()  # its links and paths cascade
+    return gone
+
+
+def delete(diary, path, *, recursive=False):
+    """Delete the tag at ``path``; with ``recursive``, the tags below it too.
+
+    Entries are never deleted, only untagged.
+    """
+    with diary.write():
+        tag = must(path)
+        old = path_of(tag.id)
+        doomed = _subtree(tag.id)
+        if len(doomed) > 1 and not recursive:
+            raise BadInput("%s has %d tags below it; use --recursive to delete them too"
+                           % (old, len(doomed) - 1))
+        affected = _entries_under(tag.id)
+        # One statement: a parent and its children go together, so the
+        # parent_id foreign key (checked at the statement's end) holds.
+        _sql("DELETE FROM tag WHERE id IN (SELECT value FROM json_each(?))",
+             (json.dumps(doomed),))
+        return Change(old, "", _refresh(ids=affected), len(doomed))

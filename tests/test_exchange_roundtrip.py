@@ -114,3 +114,10 @@ def test_split_markdown_round_trip(tmp_path, specs):
         # files are read in name order, so entries of the very same instant may
         # come back in another order: compare them as a set
         assert sorted(export(b, "jsonl").splitlines()) == sorted(first.splitlines())
+
+
+def test_line_separators_inside_a_title_survive_a_split_export(tmp_path):
+    """NEL, LS and friends are line breaks to str.splitlines, not to the front matter."""
+    specs = [dict(title="a\x85b\u2028c\x1cd", body="x\x85y", starred=False, tags=[],
+                  created_at=_dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc), edited=False)]
+    test_split_markdown_round_trip.hypothesis.inner_test(tmp_path, specs)

@@ -154,7 +154,7 @@ def _front_matter(text, where):
         else:
             return {}, text  # a horizontal rule, not front matter
     meta = {"_had_front_matter": True}
-    for number, line in enumerate(text[4:end + 1].splitlines(), 2):
+    for number, line in enumerate(text[4:end].split("\n"), 2):  # not splitlines: \x85 is text
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, sep, value = line.partition(":")
