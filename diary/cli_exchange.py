@@ -264,5 +264,6 @@ def cmd_merge(args, env):
         output(env).json({k: getattr(stats, k) for k in
                           ("added", "updated", "conflicts", "retagged", "unchanged")})
     env.say("Merged: %d added, %d updated, %s, %d retagged, %d unchanged."
-            % (stats.added, stats.updated, _plural(stats.conflicts, "conflict copy"), stats.retagged, stats.unchanged))
+            % (stats.added, stats.updated, _plural(stats.conflicts, "conflict copy"),
+               stats.retagged, stats.unchanged))
 

@@ -327,7 +327,8 @@ def test_peewee_example_diary_imports(diary, tmp_path):
          []),
         (_dt.datetime(2019, 5, 2, 22, 15, 42, 123456).astimezone(), "",
          "Second thoughts #ideas\nwith a second line,\nand a third.", ["ideas"]),
-        (_dt.datetime(2020, 2, 29, 12, 0).astimezone(), "", "Ünïcode and emoji ✍️ survive.", []),
+        (_dt.datetime(2020, 2, 29, 12, 0).astimezone(), "", "Ünïcode and emoji ✍️ survive.",
+         []),
     ]
     assert open(copy, "rb").read() == before  # the source is only read
     assert exchange.import_file(diary, copy, passphrase=PEEWEE_PASSPHRASE).added == 0

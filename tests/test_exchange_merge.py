@@ -1,9 +1,12 @@
 """Merge: two copies of a diary folded together, both ways, losing nothing."""
 
 import datetime as _dt
+import os
 import shutil
+import tempfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from diary import entries, exchange, store
 from diary.errors import BadInput, SourcePassphraseError
@@ -104,6 +107,8 @@ def test_tags_join_by_path_when_only_tags_differ(made, tmp_path):
     stats, here = merge_into(made, PASSPHRASE, other, PASSPHRASE)
     assert (stats.retagged, stats.conflicts) == (1, 0)
     assert here[e.uuid][4] == ("a", "b/c")
+    stats, there = merge_into(other, PASSPHRASE, made, PASSPHRASE)
+    assert there == here and stats.unchanged == 1
     with store.open_diary(made, PASSPHRASE) as d:
         from diary import tags
 
@@ -170,3 +175,53 @@ def test_merge_is_all_or_nothing(pair, monkeypatch):
         with pytest.raises(RuntimeError):
             exchange.merge(d, laptop, OTHER)
         assert state(d) == before
+
+
+# --- random edits on two copies ---------------------------------------------------------
+
+OPS = st.lists(st.tuples(st.sampled_from(["edit", "add", "tag", "star"]),
+                         st.integers(0, 3), st.sampled_from(["x", "y/z", "Y/Q"])),
+               max_size=5)
+
+
+def _apply(d, ops, side):
+    ids = [e.id for e in entries.list_entries(d, newest_first=False)]
+    for n, (op, i, tag) in enumerate(ops):
+        target = ids[i % len(ids)]
+        if op == "edit":
+            entries.edit(d, target, body="%s edit %d" % (side, n))
+        elif op == "add":
+            ids.append(entries.add(d, "%s new %d" % (side, n), tags=[tag]).id)
+        elif op == "tag":
+            entries.edit(d, target, add_tags=[tag])
+        else:
+            entries.edit(d, target, starred=n % 2 == 0)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(mine=OPS, theirs=OPS)
+def test_random_edits_converge_and_lose_nothing(tmp_path, mine, theirs):
+    base = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    try:
+        a, b = os.path.join(base, "a.db"), os.path.join(base, "b.db")
+        store.create(a, PASSPHRASE)
+        with store.open_diary(a, PASSPHRASE) as d:
+            for i in range(3):
+                entries.add(d, "base %d" % i, tags=["base"])
+        shutil.copy(a, b)
+        with store.open_diary(a, PASSPHRASE) as d:
+            _apply(d, mine, "mine")
+            written = {e.body for e in entries.list_entries(d)}
+        with store.open_diary(b, PASSPHRASE) as d:
+            _apply(d, theirs, "theirs")
+            written |= {e.body for e in entries.list_entries(d)}
+        merge_into(a, PASSPHRASE, b, PASSPHRASE)
+        merge_into(b, PASSPHRASE, a, PASSPHRASE)
+        stats, here = merge_into(a, PASSPHRASE, b, PASSPHRASE)
+        _, there = merge_into(b, PASSPHRASE, a, PASSPHRASE)
+        assert here == there
+        assert (stats.added, stats.updated, stats.conflicts, stats.retagged) == (0, 0, 0, 0)
+        assert written <= {v[2] for v in here.values()}  # every last version is kept
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

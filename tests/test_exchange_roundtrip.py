@@ -38,6 +38,7 @@ ENTRY = st.fixed_dictionaries({
 }).filter(lambda e: e["title"].strip() or e["body"].strip())
 
 counter = itertools.count()
+QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 
 @pytest.fixture
@@ -92,16 +93,14 @@ def round_trip(tmp_path, specs, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=QUIET)
 @given(specs=st.lists(ENTRY, max_size=6))
 def test_export_import_export_is_identical(tmp_path, fmt, specs):
     first, second = round_trip(tmp_path, specs, fmt)
     assert first == second
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=QUIET)
 @given(specs=st.lists(ENTRY, max_size=4))
 def test_split_markdown_round_trip(tmp_path, specs):
     with fresh(tmp_path) as a:

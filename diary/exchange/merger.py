@@ -183,5 +183,6 @@ def _join_tags(loader, entry_id, ours, theirs):
     links = loader.resolve_tags(ours.tags + theirs.tags, ours.title + "\n" + ours.body)
     have = ours.keys()
     loader.link(entry_id, {k: v for k, v in links.items() if k not in have})
-    loader.conn.execute("UPDATE entry SET tags = ? WHERE id = ?",
-                        (loader.tags_text(links), entry_id))
+    # The later of the two edit times, so both copies end up alike.
+    loader.conn.execute("UPDATE entry SET tags = ?, updated_at = ? WHERE id = ?",
+                        (loader.tags_text(links), max(ours.updated, theirs.updated), entry_id))
