@@ -5,9 +5,10 @@ report. Progress bars go to stderr, and only when stderr is a terminal.
 
 import contextlib
 import io
+import os
 
 from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
-from .errors import DamagedFile, SourcePassphraseError, UsageError
+from .errors import DamagedFile, NotFound, SourcePassphraseError, UsageError
 
 EXPORT_FORMATS = ("json", "jsonl", "markdown", "csv", "txt")
 IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
@@ -166,6 +167,8 @@ def cmd_import(args, env):
     from . import exchange
 
     refuse_if_read_only(args)
+    if not os.path.exists(args.file):  # before a first import creates the diary
+        raise NotFound("no file %s" % args.file)
     fmt = args.format or exchange.guess_format(args.file)
     with unlock(args, env, write=True, create=True) as d:
         passphrase = None

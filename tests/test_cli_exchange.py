@@ -132,6 +132,12 @@ def test_import_creates_the_diary_and_reports(run, path):
     assert json.loads(r.out) == {"added": 0, "skipped": 9}
 
 
+def test_import_of_a_missing_file_creates_no_diary(run, path, tmp_path):
+    r = run("import", str(tmp_path / "nothing.json"))
+    one_line_error(r, 1)
+    assert not os.path.exists(path)
+
+
 def test_import_bad_file_is_one_line_and_changes_nothing(run, filled, tmp_path):
     p = tmp_path / "bad.jsonl"
     p.write_text('{"created_at": "2024-01-01T10:00:00", "body": "fine"}\n{"created_at": }\n')

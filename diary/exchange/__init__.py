@@ -19,7 +19,9 @@ The library never prints: long operations report through an optional
 an errors.py exception whose message names the line or entry at fault.
 """
 
+import contextlib
 import dataclasses
+import json
 import os
 import re
 
@@ -74,8 +76,6 @@ def guess_format(path):
     if start == b"{":
         first = text.lstrip().split(b"\n", 1)[0]
         try:
-            import json
-
             obj = json.loads(first)
         except ValueError:
             return "jrnl-json"  # a multi-line document: jrnl's export (or ours, wrapped)
@@ -118,19 +118,16 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
     file twice adds nothing. Any bad record aborts the whole import with a
     BadInput naming its line or entry; the diary is then unchanged.
     """
-    import contextlib
-
     fmt = fmt or guess_format(path)
     stats = ImportStats()
     with contextlib.ExitStack() as stack:
         records = _records(path, fmt, passphrase, stack)
         stack.callback(getattr(records, "close", lambda: None))
-        with diary.write():
-            loader = stack.enter_context(Loader(diary).roomy_cache())
+        with diary.write(), Loader(diary).roomy_cache() as loader:
             for record in records:
                 try:
                     added = loader.add(record)
-                except BadInput as exc:
+                except BadInput as exc:  # name the place: "line 12: bad tag path ..."
                     where = record.where
                     raise BadInput("%s: %s" % (where, exc) if where else str(exc)) from None
                 if added:
