@@ -14,7 +14,7 @@ import sys
 import typing
 
 from . import __version__, errors
-from .errors import BadInput, DiaryError, ReadOnly, UsageError
+from .errors import BadInput, DiaryError, PassphraseError, ReadOnly, UsageError
 
 # The heavy stacks (peewee, sqlcipher3, rich, prompt_toolkit) are imported
 # inside the commands that use them, so `diary --version` and `--help` stay fast.
@@ -30,6 +30,9 @@ class Env:
     stdout_tty: bool = False
     stderr_tty: bool = False
     getpass: typing.Optional[typing.Callable[[str], str]] = None
+    # The interactive diary's prompt_toolkit (input, output); None: the terminal.
+    # Tests pass a pipe input and a DummyOutput.
+    menu_io: typing.Optional[tuple] = None
 
     @classmethod
     def system(cls):
@@ -100,6 +103,20 @@ def _positive_int(text):
     return value
 
 
+LOCK_AFTER = 10  # minutes
+LOCK_AFTER_VAR = "DIARY_LOCK_AFTER"
+
+
+def _minutes(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number of minutes: %r" % text) from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more minutes: %r" % text)
+    return value
+
+
 def _entry_id(text):
     try:
         value = int(text.lstrip("#"))
@@ -132,6 +149,9 @@ def build_parser(out=None):
     )
     parser.out = out
     parser.add_argument("--version", action="version", version="diary " + __version__)
+    parser.add_argument("--lock-after", metavar="MINUTES", type=_minutes,
+                        help="interactive diary: lock after this many idle minutes "
+                             "(default: $%s, else %g; 0: never)" % (LOCK_AFTER_VAR, LOCK_AFTER))
     _global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (func, help, example, description) in COMMANDS.items():
@@ -243,13 +263,15 @@ def refuse_if_read_only(args):
         raise ReadOnly()
 
 
-def unlock(args, env, *, write, create=False):
+def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     """Open the diary for this command.
 
     A write command under --read-only fails before asking anything; commands
     that only read always open read-only, and every read-only session runs
     under the read-only authorizer (access.py). With ``create``, a missing
-    diary is created first (the passphrase asked twice on a terminal).
+    diary is created first (the passphrase asked twice on a terminal, after
+    the lines of ``welcome``). A passphrase typed on the terminal may be
+    tried ``tries`` times.
     """
     from . import store
 
@@ -263,13 +285,21 @@ def unlock(args, env, *, write, create=False):
     if not os.path.lexists(path) and not create:
         raise errors.NotFound("no diary at %s (create one with `diary init`)" % path)
     if not os.path.lexists(path):
+        for line in welcome or ():
+            env.say(line)
         env.say("Creating a new diary at %s" % path)
         passphrase = source.new("New passphrase: ")
         store.create(path, passphrase)
         env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
-    else:
+        return store.open_diary(path, passphrase, read_only=read_only)
+    for attempt in range(1, tries + 1):
         passphrase = source.get()
-    return store.open_diary(path, passphrase, read_only=read_only)
+        try:
+            return store.open_diary(path, passphrase, read_only=read_only)
+        except PassphraseError:
+            if attempt == tries or source.scripted() is not None:
+                raise
+            env.say("Wrong passphrase, try again.")
 
 
 def output(env):
@@ -292,8 +322,43 @@ def parse_date(text, bound=None):
     return dates.parse(text, bound=bound) if text is not None else None
 
 
+WELCOME = (
+    "Welcome to diary: an encrypted diary for the terminal.",
+    "Everything you write is kept in one encrypted file, opened with a passphrase that you",
+    "choose now. Choose it well and keep it safe: it cannot be recovered, and without it",
+    "the diary cannot be opened by anyone, you included.",
+    "",
+)
+
+
+def lock_after(args, env):
+    """Idle minutes before the menu locks: --lock-after, $DIARY_LOCK_AFTER, 10."""
+    if getattr(args, "lock_after", None) is not None:
+        return args.lock_after
+    text = env.environ.get(LOCK_AFTER_VAR)
+    if not text:
+        return LOCK_AFTER
+    try:
+        return _minutes(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError("$%s: %s" % (LOCK_AFTER_VAR, exc)) from None
+
+
 def open_menu(args, env):
-    raise UsageError("the interactive diary is not built yet; run `diary --help` for commands")
+    """``diary`` alone: unlock (or create), then the interactive diary."""
+    if env.menu_io is None and not (env.stdin_tty and env.stdout_tty):
+        raise UsageError("the interactive diary needs a terminal; run `diary --help` "
+                         "for the commands")
+    minutes = lock_after(args, env)
+    read_only = getattr(args, "read_only", False)
+    diary = unlock(args, env, write=not read_only, create=not read_only, tries=3,
+                   welcome=WELCOME)
+    from . import menu  # prompt_toolkit and rich: only on this path
+
+    input, output = env.menu_io or (None, None)
+    with diary:
+        return menu.Menu(diary, ask=env.getpass, input=input, output=output,
+                         lock_after=minutes * 60, color=not env.environ.get("NO_COLOR")).run()
 
 
 # --- commands ----------------------------------------------------------------

@@ -100,8 +100,9 @@ def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred
     return list(query)
 
 
-def count(diary):
-    return Entry.select().count()
+def count(diary, **filters):
+    """How many entries pass the filters of ``select``."""
+    return select(**filters).order_by().count()
 
 
 def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=None,

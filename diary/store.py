@@ -587,6 +587,31 @@ def copy_to(diary, path):
     return diary.db._kdf_iter
 
 
+def lock(diary):
+    """Close the connection and forget the key (the menu's Lock)."""
+    diary.db.forget_passphrase()
+
+
+def resume(diary, passphrase):
+    """Unlock a locked diary again; PassphraseError (and still locked) if wrong."""
+    if not passphrase:
+        raise PassphraseError(WRONG_KEY)
+    diary.db._passphrase = passphrase
+    try:
+        diary.db.connect(reuse_if_open=True)
+    except BaseException as exc:
+        diary.db.forget_passphrase()
+        raise translate(exc) from None
+
+
+def check_passphrase(diary, passphrase):
+    """Whether ``passphrase`` is the one this diary was unlocked with."""
+    import hmac
+
+    known = diary.db._passphrase
+    return bool(known) and hmac.compare_digest(passphrase.encode(), known.encode())
+
+
 _CLOSURE_FROM_PARENTS = """
     WITH RECURSIVE walk (ancestor_id, descendant_id, depth) AS (
         SELECT id, id, 0 FROM tag
