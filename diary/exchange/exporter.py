@@ -34,7 +34,9 @@ def _matching(diary, text):
     """Ids of the entries the search query ``text`` finds, a page at a time."""
     try:
         from .. import search
-    except ImportError:  # the search branch is not in this build yet
+    except ModuleNotFoundError as exc:  # the search branch is not in this build yet
+        if exc.name != __package__.rpartition(".")[0] + ".search":
+            raise
         raise DiaryError("--query needs full-text search, which this build lacks") from None
     ids, offset = [], 0
     while True:
