@@ -6,6 +6,7 @@ diary: each writer handles one entry at a time and keeps nothing.
 """
 
 import csv
+import importlib
 import json
 
 from peewee import SQL
@@ -32,10 +33,11 @@ def select(diary, *, query=None, since=None, until=None, tags=(), starred=None):
 
 def _matching(diary, text):
     """Ids of the entries the search query ``text`` finds, a page at a time."""
+    name = __package__.rpartition(".")[0] + ".search"
     try:
-        from .. import search
+        search = importlib.import_module(name)
     except ModuleNotFoundError as exc:  # the search branch is not in this build yet
-        if exc.name != __package__.rpartition(".")[0] + ".search":
+        if exc.name != name:
             raise
         raise DiaryError("--query needs full-text search, which this build lacks") from None
     ids, offset = [], 0
