@@ -28,6 +28,7 @@ class Env:
     environ: typing.Mapping[str, str]
     stdin_tty: bool = False
     stdout_tty: bool = False
+    stderr_tty: bool = False
     getpass: typing.Optional[typing.Callable[[str], str]] = None
     # The interactive diary's prompt_toolkit (input, output); None: the terminal.
     # Tests pass a pipe input and a DummyOutput.
@@ -41,7 +42,8 @@ class Env:
             return getpass.getpass(prompt, stream=sys.stderr)
 
         return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
-                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout), getpass=ask)
+                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
+                   stderr_tty=_isatty(sys.stderr), getpass=ask)
 
     def say(self, message):
         """A message for the person (stderr), never data."""
@@ -779,3 +781,6 @@ def cmd_tag(args, env):
     else:
         env.say("%s (%d %s updated)." % (one_line(done), change.entries,
                                          "entry" if change.entries == 1 else "entries"))
+
+
+from . import cli_exchange  # noqa: E402,F401  (registers export, import, backup, check, merge)

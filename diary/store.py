@@ -54,6 +54,29 @@ def _key_literal(passphrase):
     return "'" + passphrase.replace("'", "''") + "'"
 
 
+def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
+                     pragmas=()):
+    """A raw sqlcipher3 connection to ``path`` with the key given (not yet verified).
+
+    The one place that keys a connection: the log level is silenced before
+    the key, kdf_iter (tests only) and other cipher ``pragmas`` (for foreign
+    files) follow it, temporary tables stay in memory.
+    """
+    conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute("PRAGMA key = " + _key_literal(passphrase))
+        if kdf_iter:
+            conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter))
+        for pragma in pragmas:
+            conn.execute(pragma)
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 # --- times -----------------------------------------------------------------
 
 class UTCDateTimeField(Field):
@@ -304,15 +327,13 @@ class DiaryDatabase(SqlCipherDatabase):
     def _connect(self):
         if not self._passphrase:
             raise PassphraseError(WRONG_KEY)
-        conn = sqlcipher3.connect(self.database, timeout=self._timeout,
-                                  isolation_level=None)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute("PRAGMA key = " + _key_literal(self._passphrase))
-            if self._kdf_iter:
-                conn.execute("PRAGMA kdf_iter = %d" % int(self._kdf_iter))
+            conn = keyed_connection(self.database, self._passphrase, self._kdf_iter,
+                                    timeout=self._timeout)
+        except BaseException as exc:
+            raise translate(exc) from None
+        try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA foreign_keys = ON")
             if self._read_only:
                 # A further layer only: SQL could turn it off, the authorizer
@@ -425,6 +446,18 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
     unless another is given.
     """
     path = os.fspath(path)
+    db = open_database(path, passphrase, read_only=read_only, authorizer=authorizer,
+                       kdf_iter=kdf_iter)
+    return Diary(path, db, read_only)
+
+
+def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
+    """The verified, connected DiaryDatabase of ``path``, NOT bound to the models.
+
+    For reading a second diary (merge) with raw SQL while the models stay
+    bound to the open one; open_diary wraps this.
+    """
+    path = os.fspath(path)
     _check_path(path)
     if not passphrase:
         raise PassphraseError(WRONG_KEY)
@@ -451,7 +484,7 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
     except BaseException as exc:
         db.close()
         raise translate(exc) from None
-    return Diary(path, db, read_only)
+    return db
 
 
 def _migrate(conn, version):
@@ -491,13 +524,8 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
     except OSError as exc:
         raise DiaryError("cannot create %s: %s" % (path, exc.strerror)) from None
     try:
-        conn = sqlcipher3.connect(tmp, isolation_level=None)
+        conn = keyed_connection(tmp, passphrase, kdf_iter or KDF_ITER)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute("PRAGMA key = " + _key_literal(passphrase))
-            if kdf_iter or KDF_ITER:
-                conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter or KDF_ITER))
-            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
             conn.execute("BEGIN IMMEDIATE")
             for step in MIGRATIONS[:schema_version]:
@@ -546,6 +574,25 @@ def change_passphrase(diary, new_passphrase):
     diary.db._passphrase = new_passphrase
 
 
+def copy_to(diary, path):
+    """Copy the diary, page by page, into the new empty file ``path``.
+
+    SQLite's backup API reads one consistent snapshot (other processes may
+    keep writing meanwhile) and re-encrypts each page with the destination's
+    key; the destination is keyed like the diary (same passphrase, same
+    kdf settings) before anything is written to it. The header travels with
+    page 1, so user_version, application_id and WAL mode are kept.
+    """
+    conn = keyed_connection(path, diary.db._passphrase, diary.db._kdf_iter)
+    try:
+        diary.db.connection().backup(conn)
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
+    finally:
+        conn.close()
+    return diary.db._kdf_iter
+
+
 def lock(diary):
     """Close the connection and forget the key (the menu's Lock)."""
     diary.db.forget_passphrase()
@@ -584,31 +631,46 @@ _CLOSURE_FROM_PARENTS = """
 def problems(diary):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
-    SQLite's integrity check, SQLCipher's per-page HMAC check, the FTS5
-    index against its content, the closure table against the parent links,
-    and each entry's derived tag text against its links.
+    SQLCipher's per-page HMAC check (first: it names the damaged pages),
+    SQLite's integrity check, the FTS5 index against its content, and the
+    closure table against the parent links. Each check runs on its own: one
+    that cannot read a damaged page becomes a finding, and the others still run.
     """
     conn = diary.db.connection()
     found = []
+
+    def check(label, run):
+        try:
+            run()
+        except sqlcipher3.Error as exc:
+            found.append("%s: %s" % (label, exc))
+
+    def pages():
+        for row in conn.execute("PRAGMA cipher_integrity_check"):
+            found.append("page HMAC: " + " ".join(str(v) for v in row))
+
+    def integrity():
+        for (line,) in conn.execute("PRAGMA integrity_check"):
+            if line != "ok":
+                found.append("integrity: " + line)
+
+    def closure():
+        have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
+        expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
+        if have != expected:
+            found.append("tag closure table: %d rows wrong, %d missing"
+                         % (len(have - expected), len(expected - have)))
+
     if not diary.read_only:
         # cipher_integrity_check reads the main file only: after a rekey whose
         # pages still sit in the -wal, stale main-file pages would fail the
         # new key's HMAC. Fold the -wal in first when we may write.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for (line,) in conn.execute("PRAGMA integrity_check"):
-        if line != "ok":
-            found.append("integrity: " + line)
-    for row in conn.execute("PRAGMA cipher_integrity_check"):
-        found.append("page HMAC: " + " ".join(str(v) for v in row))
-    try:
-        conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)")
-    except sqlcipher3.Error as exc:
-        found.append("search index: %s" % exc)
-    closure = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
-    expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
-    if closure != expected:
-        found.append("tag closure table: %d rows wrong, %d missing"
-                     % (len(closure - expected), len(expected - closure)))
+        check("write-ahead log", lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    check("page HMAC", pages)
+    check("integrity", integrity)
+    check("search index", lambda: conn.execute(
+        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
+    check("tag closure table", closure)
     return found
 
 
