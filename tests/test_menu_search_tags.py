@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 from diary import entries
 
 from conftest import PASSPHRASE
