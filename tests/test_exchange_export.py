@@ -106,12 +106,6 @@ def test_filters(three, filters, titles):
 
 
 def test_query_filter(three):
-    try:
-        import diary.search  # noqa: F401  (not in every build yet)
-    except ImportError:
-        with pytest.raises(DiaryError, match="full-text search"):
-            exported(three, query="river")
-        return
     _, text = exported(three, query="river")
     assert [r["title"] for r in json.loads(text)] == ["Long run"]
 

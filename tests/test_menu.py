@@ -9,14 +9,13 @@ stuck, and the test then fails naming the text it waited for.
 
 import dataclasses
 import datetime as dt
-import os
 import threading
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from diary import cli, dates, entries, menu, store, stats
+from diary import dates, entries, menu, store
 from diary.errors import PassphraseError
 
 from conftest import PASSPHRASE

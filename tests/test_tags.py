@@ -347,7 +347,7 @@ def test_merge_into_an_ancestor_and_a_child_named_like_the_source(diary):
 
 
 def test_merge_keeps_the_union_of_link_sources(diary):
-    e = entries.add(diary, "#old text", tags=["new"])
+    entries.add(diary, "#old text", tags=["new"])
     tags.merge(diary, "old", "new")
     assert list(diary.db.execute_sql("SELECT source FROM entry_tag")) == [
         (tags.EXPLICIT | tags.INLINE,)]

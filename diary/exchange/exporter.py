@@ -6,7 +6,6 @@ diary: each writer handles one entry at a time and keeps nothing.
 """
 
 import csv
-import importlib
 import json
 
 from peewee import SQL
@@ -33,13 +32,8 @@ def select(diary, *, query=None, since=None, until=None, tags=(), starred=None):
 
 def _matching(diary, text):
     """Ids of the entries the search query ``text`` finds, a page at a time."""
-    name = __package__.rpartition(".")[0] + ".search"
-    try:
-        search = importlib.import_module(name)
-    except ModuleNotFoundError as exc:  # the search branch is not in this build yet
-        if exc.name != name:
-            raise
-        raise DiaryError("--query needs full-text search, which this build lacks") from None
+    from .. import search
+
     ids, offset = [], 0
     while True:
         page = search.search(diary, text, limit=SEARCH_PAGE, offset=offset, sort="oldest")
