@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from diary import entries, store, tags  # noqa: E402
 from diary.render import Output  # noqa: E402
-from diary.store import Entry, Tag  # noqa: E402
+from diary.store import Tag  # noqa: E402
 
 WORDS = ("morning coffee meeting client budget run river knee doctor book film garden "
          "rain train office design review plan family dinner walk sleep idea draft "
