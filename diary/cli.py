@@ -14,7 +14,7 @@ import sys
 import typing
 
 from . import __version__, errors
-from .errors import BadInput, DiaryError, ReadOnly, UsageError
+from .errors import BadInput, DiaryError, PassphraseError, ReadOnly, UsageError
 
 # The heavy stacks (peewee, sqlcipher3, rich, prompt_toolkit) are imported
 # inside the commands that use them, so `diary --version` and `--help` stay fast.
@@ -28,7 +28,11 @@ class Env:
     environ: typing.Mapping[str, str]
     stdin_tty: bool = False
     stdout_tty: bool = False
+    stderr_tty: bool = False
     getpass: typing.Optional[typing.Callable[[str], str]] = None
+    # The interactive diary's prompt_toolkit (input, output); None: the terminal.
+    # Tests pass a pipe input and a DummyOutput.
+    menu_io: typing.Optional[tuple] = None
 
     @classmethod
     def system(cls):
@@ -38,7 +42,8 @@ class Env:
             return getpass.getpass(prompt, stream=sys.stderr)
 
         return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
-                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout), getpass=ask)
+                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
+                   stderr_tty=_isatty(sys.stderr), getpass=ask)
 
     def say(self, message):
         """A message for the person (stderr), never data."""
@@ -66,7 +71,7 @@ class Parser(argparse.ArgumentParser):
             (self.out or file or sys.stdout).write(message)
 
 
-def _global_options(parser, suppress):
+def global_options(parser, suppress):
     """Options valid before or after the command name.
 
     The subcommand copies default to SUPPRESS so that a value given before the
@@ -88,7 +93,7 @@ def _global_options(parser, suppress):
                    help="show a traceback for internal errors (never secrets or entry text)")
 
 
-def _positive_int(text):
+def positive_int(text):
     try:
         value = int(text)
     except ValueError:
@@ -98,7 +103,21 @@ def _positive_int(text):
     return value
 
 
-def _entry_id(text):
+LOCK_AFTER = 10  # minutes
+LOCK_AFTER_VAR = "DIARY_LOCK_AFTER"
+
+
+def _minutes(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number of minutes: %r" % text) from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more minutes: %r" % text)
+    return value
+
+
+def entry_id_arg(text):
     try:
         value = int(text.lstrip("#"))
     except ValueError:
@@ -130,14 +149,17 @@ def build_parser(out=None):
     )
     parser.out = out
     parser.add_argument("--version", action="version", version="diary " + __version__)
-    _global_options(parser, suppress=False)
+    parser.add_argument("--lock-after", metavar="MINUTES", type=_minutes,
+                        help="interactive diary: lock after this many idle minutes "
+                             "(default: $%s, else %g; 0: never)" % (LOCK_AFTER_VAR, LOCK_AFTER))
+    global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (func, help, example, description) in COMMANDS.items():
         p = sub.add_parser(name, help=help, description=description or help,
                            epilog="example:\n  " + "\n  ".join(example.splitlines()),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.out = out
-        _global_options(p, suppress=True)
+        global_options(p, suppress=True)
         ARGUMENTS.get(name, lambda p: None)(p)
         p.set_defaults(func=func)
     return parser
@@ -241,13 +263,15 @@ def refuse_if_read_only(args):
         raise ReadOnly()
 
 
-def unlock(args, env, *, write, create=False):
+def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     """Open the diary for this command.
 
     A write command under --read-only fails before asking anything; commands
     that only read always open read-only, and every read-only session runs
     under the read-only authorizer (access.py). With ``create``, a missing
-    diary is created first (the passphrase asked twice on a terminal).
+    diary is created first (the passphrase asked twice on a terminal, after
+    the lines of ``welcome``). A passphrase typed on the terminal may be
+    tried ``tries`` times.
     """
     from . import store
 
@@ -261,13 +285,21 @@ def unlock(args, env, *, write, create=False):
     if not os.path.lexists(path) and not create:
         raise errors.NotFound("no diary at %s (create one with `diary init`)" % path)
     if not os.path.lexists(path):
+        for line in welcome or ():
+            env.say(line)
         env.say("Creating a new diary at %s" % path)
         passphrase = source.new("New passphrase: ")
         store.create(path, passphrase)
         env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
-    else:
+        return store.open_diary(path, passphrase, read_only=read_only)
+    for attempt in range(1, tries + 1):
         passphrase = source.get()
-    return store.open_diary(path, passphrase, read_only=read_only)
+        try:
+            return store.open_diary(path, passphrase, read_only=read_only)
+        except PassphraseError:
+            if attempt == tries or source.scripted() is not None:
+                raise
+            env.say("Wrong passphrase, try again.")
 
 
 def output(env):
@@ -290,234 +322,45 @@ def parse_date(text, bound=None):
     return dates.parse(text, bound=bound) if text is not None else None
 
 
+WELCOME = (
+    "Welcome to diary: an encrypted diary for the terminal.",
+    "Everything you write is kept in one encrypted file, opened with a passphrase that you",
+    "choose now. Choose it well and keep it safe: it cannot be recovered, and without it",
+    "the diary cannot be opened by anyone, you included.",
+    "",
+)
+
+
+def lock_after(args, env):
+    """Idle minutes before the menu locks: --lock-after, $DIARY_LOCK_AFTER, 10."""
+    if getattr(args, "lock_after", None) is not None:
+        return args.lock_after
+    text = env.environ.get(LOCK_AFTER_VAR)
+    if not text:
+        return LOCK_AFTER
+    try:
+        return _minutes(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError("$%s: %s" % (LOCK_AFTER_VAR, exc)) from None
+
+
 def open_menu(args, env):
-    raise UsageError("the interactive diary is not built yet; run `diary --help` for commands")
+    """``diary`` alone: unlock (or create), then the interactive diary."""
+    if env.menu_io is None and not (env.stdin_tty and env.stdout_tty):
+        raise UsageError("the interactive diary needs a terminal; run `diary --help` "
+                         "for the commands")
+    minutes = lock_after(args, env)
+    read_only = getattr(args, "read_only", False)
+    diary = unlock(args, env, write=not read_only, create=not read_only, tries=3,
+                   welcome=WELCOME)
+    from . import menu  # prompt_toolkit and rich: only on this path
+
+    input, output = env.menu_io or (None, None)
+    with diary:
+        return menu.Menu(diary, ask=env.getpass, input=input, output=output,
+                         lock_after=minutes * 60, color=not env.environ.get("NO_COLOR")).run()
 
 
-# --- commands ----------------------------------------------------------------
-
-@command("init", "create a new diary", "diary init --diary ~/notes.db")
-def cmd_init(args, env):
-    from . import store
-
-    refuse_if_read_only(args)
-    path = diary_path(args, env)
-    os.umask(0o077)
-    if os.path.lexists(path):
-        raise DiaryError("%s already exists" % path)
-    store.create(path, passphrase_source(args, env).new("New passphrase: "))
-    env.say("Created a diary at %s" % path)
-
-
-@arguments("add")
-def _add_args(p):
-    p.add_argument("text", nargs="*", help="the entry's text (default: read from stdin)")
-    p.add_argument("--title", default="", help="the entry's title")
-    p.add_argument("--date", help="when it happened: 2024-03-02, 'yesterday 21:30', ... "
-                                  "(default: now)")
-    p.add_argument("--star", action="store_true", help="star the entry")
-    p.add_argument("--json", action="store_true", help="print the new entry as JSON")
-
-
-@command("add", "add an entry (text from the arguments or stdin); prints its id",
-         "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
-         "echo 'A quiet day.' | diary add --star")
-def cmd_add(args, env):
-    from . import entries
-
-    refuse_if_read_only(args)
-    if args.text:
-        body = " ".join(args.text)
-    elif not env.stdin_tty:
-        body = read_stdin(env).rstrip()
-    else:
-        body = ""
-    if not body.strip() and not args.title.strip():
-        raise BadInput("nothing to add: give the text as arguments or on stdin")
-    created_at = parse_date(args.date)
-    with unlock(args, env, write=True, create=True) as d:
-        entry = entries.add(d, body, title=args.title, created_at=created_at,
-                            starred=args.star)
-        if args.json:
-            output(env).json(entries.to_record(entry))
-        else:
-            output(env).line(str(entry.id))
-
-
-@arguments("list")
-def _list_args(p):
-    p.add_argument("-n", "--limit", type=_positive_int, default=20,
-                   help="how many entries (default 20; 0 for all)")
-    p.add_argument("--offset", type=_positive_int, default=0, help="skip this many first")
-    p.add_argument("--since", help="only entries on or after this date")
-    p.add_argument("--until", help="only entries on or before this date")
-    p.add_argument("--starred", action="store_true", help="only starred entries")
-    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
-
-
-@command("list", "list entries, newest first",
-         "diary list -n 10 --since 'last monday'\ndiary list --starred --json")
-def cmd_list(args, env):
-    from . import entries
-
-    since = parse_date(args.since, "start")
-    until = parse_date(args.until, "end")
-    with unlock(args, env, write=False) as d:
-        with d.read():
-            found = entries.list_entries(d, limit=args.limit or None, offset=args.offset,
-                                         since=since, until=until,
-                                         starred=True if args.starred else None)
-            _print_entries(env, found, args.json, full=False)
-
-
-def _print_entries(env, found, as_json, full):
-    from . import entries
-
-    out = output(env)
-    if as_json:
-        out.json([entries.to_record(e) for e in found])
-    elif full:
-        out.entries(found)
-    else:
-        out.entry_list(found)
-
-
-@arguments("show")
-def _show_args(p):
-    p.add_argument("ids", nargs="+", type=_entry_id, metavar="ID", help="entry ids")
-    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
-
-
-@command("show", "show whole entries", "diary show 12 15\ndiary show 12 --json")
-def cmd_show(args, env):
-    from . import entries
-
-    with unlock(args, env, write=False) as d:
-        _print_entries(env, entries.get_many(d, args.ids), args.json, full=True)
-
-
-@arguments("edit")
-def _edit_args(p):
-    p.add_argument("id", type=_entry_id, metavar="ID", help="the entry to change")
-    p.add_argument("--title", help="a new title")
-    p.add_argument("--date", help="a new date")
-    star = p.add_mutually_exclusive_group()
-    star.add_argument("--star", dest="starred", action="store_const", const=True,
-                      help="star the entry")
-    star.add_argument("--unstar", dest="starred", action="store_const", const=False,
-                      help="remove the star")
-    p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
-
-
-@command("edit", "change an entry; a new text is read from stdin",
-         "echo 'Rewritten text' | diary edit 12 --title 'New title'\ndiary edit 12 --star")
-def cmd_edit(args, env):
-    from . import entries
-
-    refuse_if_read_only(args)
-    body = read_stdin(env).rstrip() if not env.stdin_tty else None
-    if body is not None and not body:
-        body = None  # nothing piped in: keep the text
-    created_at = parse_date(args.date)
-    if body is None and args.title is None and created_at is None and args.starred is None:
-        raise BadInput("nothing to change: pipe a new text in, or give --title, --date, "
-                       "--star or --unstar")
-    with unlock(args, env, write=True) as d:
-        entry = entries.edit(d, args.id, body=body, title=args.title,
-                             created_at=created_at, starred=args.starred)
-        if args.json:
-            output(env).json(entries.to_record(entry))
-        else:
-            output(env).line(str(entry.id))
-
-
-@arguments("delete")
-def _delete_args(p):
-    p.add_argument("ids", nargs="+", type=_entry_id, metavar="ID", help="entry ids")
-    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-
-
-@command("delete", "delete entries (asks first on a terminal)",
-         "diary delete 12\ndiary delete 12 13 --yes")
-def cmd_delete(args, env):
-    from . import entries
-
-    refuse_if_read_only(args)
-    if not args.yes and not env.stdin_tty:
-        raise UsageError("not on a terminal: add --yes to delete without asking")
-    with unlock(args, env, write=True) as d:
-        found = entries.get_many(d, args.ids)
-        if not args.yes:
-            from .render import one_line, headline
-
-            for e in found:
-                env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
-            env.stderr.write("Delete %d %s? [y/N] "
-                             % (len(found), "entry" if len(found) == 1 else "entries"))
-            env.stderr.flush()
-            answer = env.stdin.readline().strip().lower()
-            if answer not in ("y", "yes"):
-                env.say("Nothing deleted.")
-                return errors.ERROR
-        n = entries.delete(d, args.ids)
-        env.say("Deleted %d %s." % (n, "entry" if n == 1 else "entries"))
-
-
-@arguments("passwd")
-def _passwd_args(p):
-    p.add_argument("--new-passphrase-file", metavar="PATH",
-                   help="read the new passphrase from the first line of PATH")
-    p.add_argument("--new-passphrase-fd", metavar="N", type=int,
-                   help="read the new passphrase from file descriptor N")
-
-
-@command("passwd", "change the diary's passphrase",
-         "diary passwd\ndiary passwd --passphrase-file old.txt --new-passphrase-file new.txt")
-def cmd_passwd(args, env):
-    from . import store
-    from .passphrase import Source
-
-    new_source = Source(file=args.new_passphrase_file, fd=args.new_passphrase_fd,
-                        environ={}, ask=env.getpass, interactive=env.stdin_tty)
-    with unlock(args, env, write=True) as d:
-        new = new_source.new("New passphrase: ")
-        store.change_passphrase(d, new)
-    env.say("Passphrase changed.")
-
-
-@arguments("query")
-def _query_args(p):
-    p.add_argument("sql", nargs="?", metavar="SQL",
-                   help="one SQL statement; '-' or nothing reads it from stdin")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true",
-                     help="print a JSON array of objects keyed by column name")
-    fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
-
-
-@command("query", "run one SQL statement on the diary, read-only (schema: docs/query.md)",
-         "diary query 'SELECT id, title FROM entry ORDER BY created_at DESC LIMIT 5'\n"
-         "diary query --csv \"SELECT strftime('%Y-%m', created_at) AS month, count(*) AS n "
-         "FROM entry GROUP BY month\"\n"
-         "diary query --json < report.sql",
-         description="Run one SQL statement (SELECT, WITH, read-only PRAGMAs) on the diary "
-                     "and print the rows: a table on a terminal, tab-separated lines when "
-                     "piped, or --json / --csv. The session is always read-only: "
-                     "statements that would change, copy or re-key the diary are refused.")
-def cmd_query(args, env):
-    from . import query
-
-    sql = args.sql
-    if sql is None or sql == "-":
-        if env.stdin_tty:
-            raise UsageError("give the SQL as an argument, or pipe it in")
-        sql = read_stdin(env)
-    with unlock(args, env, write=False) as d:
-        result = query.run(d, sql)
-    out = output(env)
-    if args.json:
-        out.json(query.to_records(result))
-    elif args.csv:
-        out.csv(result.columns, result.rows, convert=query.json_value)
-    else:
-        out.result_table(result.columns, result.rows)
+# The commands register themselves with @command when imported; the order here
+# is the order of `diary --help`.
+from . import cli_entries, cli_search, cli_tags, cli_exchange  # noqa: E402,F401

@@ -7,7 +7,7 @@ version it read fails with ``Conflict`` when another session saved meanwhile.
 
 import uuid as _uuid
 
-from . import dates
+from . import dates, tags as _tags
 from .errors import BadInput, Conflict, NotFound
 from .store import Entry
 
@@ -23,15 +23,27 @@ def _check_text(value, what):
         raise BadInput("the %s contains a NUL character" % what)
 
 
-def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, updated_at=None):
-    """Add an entry and return it. ``uuid``/``updated_at`` are for imports."""
+check_text = _check_text  # for importers, which insert in bulk
+
+
+def _inline_text(title, body):
+    return title + "\n" + body
+
+
+def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, updated_at=None,
+        tags=()):
+    """Add an entry and return it. ``uuid``/``updated_at`` are for imports.
+
+    ``tags`` are tag paths to link (created when missing); ``#tags`` written
+    in the title or text are linked too (tags.inline_tags).
+    """
     _check_text(body, "text")
     _check_text(title, "title")
     if not body.strip() and not title.strip():
         raise BadInput("nothing to add: the entry has no title and no text")
     stamp = dates.now()
     with diary.write():
-        return Entry.create(
+        entry = Entry.create(
             uuid=uuid or str(_uuid.uuid4()),
             created_at=created_at or stamp,
             updated_at=updated_at or created_at or stamp,
@@ -39,6 +51,8 @@ def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, upd
             body=body,
             starred=bool(starred),
         )
+        _tags.sync_inline(diary, entry.id, "", _inline_text(title, body))
+        return _tags.set_entry_tags(diary, entry, add=tags)
 
 
 def get(diary, entry_id):
@@ -54,9 +68,16 @@ def get_many(diary, ids):
         return [get(diary, i) for i in ids]
 
 
-def select(*, since=None, until=None, starred=None, newest_first=True):
-    """A peewee query over entries with the common filters (tags add theirs)."""
+def select(*, since=None, until=None, starred=None, newest_first=True, tags=(),
+           tag_exact=False):
+    """A peewee query over entries with the common filters.
+
+    ``tags``: entries under every one of these paths (the tag or any tag
+    below it; only the tag itself with ``tag_exact``).
+    """
     query = Entry.select()
+    for path in tags:
+        query = _tags.filter_under(query, path, exact=tag_exact)
     if since is not None:
         query = query.where(Entry.created_at >= since)
     if until is not None:
@@ -69,8 +90,9 @@ def select(*, since=None, until=None, starred=None, newest_first=True):
 
 
 def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred=None,
-                 newest_first=True):
-    query = select(since=since, until=until, starred=starred, newest_first=newest_first)
+                 newest_first=True, tags=(), tag_exact=False):
+    query = select(since=since, until=until, starred=starred, newest_first=newest_first,
+                   tags=tags, tag_exact=tag_exact)
     if limit is not None:
         query = query.limit(limit).offset(offset)
     elif offset:
@@ -78,13 +100,17 @@ def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred
     return list(query)
 
 
-def count(diary):
-    return Entry.select().count()
+def count(diary, **filters):
+    """How many entries pass the filters of ``select``."""
+    return select(**filters).order_by().count()
 
 
 def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=None,
-         expected_version=None):
+         expected_version=None, add_tags=(), remove_tags=()):
     """Change the given fields; return the updated entry.
+
+    ``add_tags``/``remove_tags`` are tag paths to link and unlink. A new
+    title or text re-derives the inline ``#tags`` (tags.sync_inline).
 
     With ``expected_version`` the write happens only if the entry is still at
     that version, else Conflict (the caller keeps its text and can save it as
@@ -106,7 +132,7 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
         if expected_version is not None and entry.version != expected_version:
             raise Conflict("entry %s was changed in another session since you opened it"
                            % entry_id)
-        if not changes:
+        if not changes and not add_tags and not remove_tags:
             return entry
         new_title = changes.get(Entry.title, entry.title)
         new_body = changes.get(Entry.body, entry.body)
@@ -119,6 +145,10 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
                    .execute())
         if updated != 1:
             raise Conflict("entry %s was changed in another session" % entry_id)
+        if Entry.title in changes or Entry.body in changes:
+            _tags.sync_inline(diary, entry.id, _inline_text(entry.title, entry.body),
+                              _inline_text(new_title, new_body))
+        _tags.set_entry_tags(diary, entry.id, add=add_tags, remove=remove_tags)
         return get(diary, entry_id)
 
 

@@ -75,3 +75,8 @@ class BadInput(DiaryError):
 
 class Denied(DiaryError):
     """A statement refused by the read-only authorizer."""
+
+
+class SourcePassphraseError(BadInput):
+    """A wrong passphrase for a file being imported or merged (exit 1: the diary's
+    own passphrase was right)."""

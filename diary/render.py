@@ -179,6 +179,95 @@ class Output:
             writer.writerow(["" if v is None else convert(v) for v in row])
 
 
+    def tag_tree(self, nodes):
+        """The tag tree with each tag's own and subtree entry counts.
+
+        Piped: one tag per line, indented two spaces per level, then a tab,
+        its own count, a tab and the subtree count. On a terminal: a rich Tree.
+        """
+        if not self.terminal:
+            lines = []
+
+            def walk(nodes, depth):
+                for n in nodes:
+                    lines.append("%s%s\t%d\t%d" % ("  " * depth, one_line(n.name),
+                                                    n.count, n.total))
+                    walk(n.children, depth + 1)
+
+            walk(nodes, 0)
+            self.stream.write("".join(line + "\n" for line in lines))
+            return
+        from rich.text import Text
+        from rich.tree import Tree
+
+        root = Tree(Text("tags", style="bold"), guide_style="dim")
+
+        def grow(branch, nodes):
+            for n in nodes:
+                label = Text(one_line(n.name), style="magenta")
+                label.append("  %d" % n.count, style="bold" if n.count else "dim")
+                if n.children:
+                    label.append(" / %d" % n.total, style="cyan")
+                grow(branch.add(label), n.children)
+
+        grow(root, nodes)
+        self.console.print(root)
+
+    def latest_by_tag(self, groups):
+        """``(top-level tag name, entries)`` pairs: a heading, then an entry list."""
+        for i, (name, entries) in enumerate(groups):
+            if i:
+                self.line()
+            if self.terminal:
+                from rich.text import Text
+
+                self.console.print(Text(one_line(name), style="bold magenta"))
+            else:
+                self.line(one_line(name))
+            self.entry_list(entries)
+
+    # --- search results ----------------------------------------------------------
+
+    def search_results(self, hits, snippets=True):
+        """Found entries: date, title and a snippet with the matched words marked.
+
+        On a terminal the matches are styled; piped, one tab-separated line per
+        hit (id, date, star, headline, snippet) with the matches in [brackets].
+        Without ``snippets`` (a query of filters or negations only, nothing to
+        mark) the hits show as entry_list does.
+        """
+        if not snippets:
+            self.entry_list([h.entry for h in hits])
+            return
+        if not self.terminal:
+            for h in hits:
+                e = h.entry
+                title = marked(e.title, h.title_spans) if e.title.strip() else []
+                head = _plain(title) if title else one_line(headline(e), 80)
+                self.line("%d\t%s\t%s\t%s\t%s" % (e.id, when(e.created_at),
+                                                  "*" if e.starred else "", head,
+                                                  _plain(marked(h.snippet, h.spans))))
+            return
+        from rich.text import Text
+
+        for i, h in enumerate(hits):
+            e = h.entry
+            head = Text()
+            head.append("#%d " % e.id, style="dim")
+            head.append(when(e.created_at), style="cyan")
+            if e.starred:
+                head.append(" ★", style="yellow")
+            head.append("  ")
+            if e.title.strip():
+                _append_marked(head, marked(e.title, h.title_spans), "bold")
+            else:
+                head.append(one_line(headline(e), 80), style="bold")
+            self.console.print(head)
+            if h.snippet:
+                body = Text("    ")
+                _append_marked(body, marked(h.snippet, h.spans), None)
+                self.console.print(body)
+
 def _display(value):
     if isinstance(value, bytes):
         return "x'%s'" % value.hex()
@@ -193,3 +282,248 @@ def _tsv_cell(value):
         return "x'%s'" % value.hex()
     text = str(value).replace("\\", "\\\\").replace("\t", "\\t")
     return clean(text.replace("\r", "\\r").replace("\n", "\\n"))
+
+
+# --- the interactive diary -----------------------------------------------------------
+# Screens of the menu show rich renderings as ANSI text (parsed back by
+# prompt_toolkit) and lists as prompt_toolkit fragments: (style class, text)
+# pairs, which are data, never markup. User text is cleaned before either.
+
+def ansi(renderables, width, color=True):
+    """Render rich ``renderables`` to a string of text and SGR escapes only."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=max(20, width),
+                      color_system="256" if color else None, highlight=False,
+                      markup=False, emoji=False, legacy_windows=False)
+    for r in renderables:
+        console.print(r)
+    return buf.getvalue()
+
+
+def markdown(text):
+    """The cleaned ``text`` as rich Markdown, without hyperlinks and without
+    dropping anything written: raw HTML (which rich would silently omit) is
+    shown as text."""
+    from rich.markdown import Markdown
+
+    md = Markdown(clean(text), hyperlinks=False)
+
+    def literal(tokens):
+        for token in tokens:
+            if token.type == "html_inline":
+                token.type = "text"
+            elif token.type == "html_block":
+                token.type = "code_block"
+            if token.children:
+                literal(token.children)
+
+    literal(md.parsed)
+    return md
+
+
+def entry_header(entry):
+    from rich.text import Text
+
+    head = Text()
+    head.append("#%d " % entry.id, style="dim")
+    head.append(when(entry.created_at), style="cyan")
+    if entry.starred:
+        head.append(" ★", style="yellow")
+    if entry.title.strip():
+        head.append("  ")
+        head.append(one_line(entry.title), style="bold")
+    lines = [head]
+    if entry.tag_list:
+        lines.append(Text("  ".join("#" + one_line(t) for t in entry.tag_list),
+                          style="magenta"))
+    return lines
+
+
+def entry_ansi(entry, width, color=True):
+    """A whole entry for the reading screen: header, tags, the text as Markdown."""
+    from rich.text import Text
+
+    body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
+    return ansi([*entry_header(entry), Text(""), body], width, color)
+
+
+def entry_fragments(entry, width=80, note=None):
+    """Two lines for a list: date, star, headline and tags; then the first line
+    of the text (or ``note``, e.g. "2 years ago")."""
+    first = ""
+    if entry.title.strip():
+        for line in entry.body.splitlines():
+            if line.strip():
+                first = line
+                break
+    tags = " ".join("#" + one_line(t) for t in entry.tag_list)
+    head = one_line(headline(entry), max(10, width - 24 - min(len(tags), 30))) or "(empty)"
+    frags = [("class:date", when(entry.created_at)),
+             ("class:star", " ★ " if entry.starred else "   "),
+             ("class:title", head)]
+    if tags:
+        frags.append(("class:tags", "  " + one_line(tags, 30)))
+    second = note if note is not None else one_line(first, max(10, width - 8))
+    frags.append(("", "\n"))
+    frags.append(("class:dim", "      " + second))
+    return frags
+
+
+def highlight_fragments(text, spans, style="class:dim"):
+    """``text`` (a snippet) with the (start, end) ``spans`` marked as matches.
+
+    The text is cut at the spans first and each piece cleaned on its own, so
+    an escape shown as ``\\x1b`` cannot shift a highlight."""
+    frags, at = [], 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        frags.append((style, one_line_keep_edges(text[at:start])))
+        frags.append(("class:match", one_line_keep_edges(text[start:end])))
+        at = end
+    frags.append((style, one_line_keep_edges(text[at:])))
+    return [f for f in frags if f[1]]
+
+
+def one_line_keep_edges(text):
+    """``one_line`` without trimming the spaces at the ends (for pieces of a line)."""
+    return clean(text).replace("\n", " ").replace("\t", " ")
+
+
+def tag_rows(nodes, depth=0):
+    """The tag tree as (path, fragments) rows, children indented under parents."""
+    rows = []
+    for node in nodes:
+        frags = [("", "  " * depth), ("class:tags", one_line(node.name)),
+                 ("class:dim", "  %d" % node.total)]
+        if node.count != node.total:
+            frags.append(("class:dim", " (%d here)" % node.count))
+        rows.append((node.path, frags))
+        rows.extend(tag_rows(node.children, depth + 1))
+    return rows
+
+
+# --- calendar and statistics ---------------------------------------------------------
+
+_HEAT = ["grey30", "green4", "green3", "green1"]
+
+
+def _heat(count):
+    return _HEAT[min(count, 3)]
+
+
+def calendar_month(year, month, counts, today):
+    """A month grid: the days written in colour, today underlined."""
+    import calendar as _cal
+
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="%s %d" % (_cal.month_name[month], year), box=None,
+                  padding=(0, 1), show_edge=False)
+    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
+        table.add_column(name, justify="right", header_style="bold")
+    for week in _cal.Calendar().monthdatescalendar(year, month):
+        cells = []
+        for day in week:
+            if day.month != month:
+                cells.append(Text(""))
+                continue
+            n = counts.get(day, 0)
+            style = ("bold white on " + _heat(n)) if n else "dim"
+            if day == today:
+                style += " underline"
+            cells.append(Text("%2d" % day.day, style=style))
+        table.add_row(*cells)
+    return table
+
+
+def calendar_year(year, counts, today):
+    """A year heatmap: one column per week, one row per weekday."""
+    import datetime as _dt
+
+    from rich.text import Text
+
+    start = _dt.date(year, 1, 1)
+    start -= _dt.timedelta(days=start.weekday())  # the Monday of the first week
+    weeks = (_dt.date(year, 12, 31) - start).days // 7 + 1
+    out = Text()
+    out.append("%d\n" % year, style="bold")
+    months = [" "] * weeks
+    for m in range(1, 13):
+        col = (_dt.date(year, m, 1) - start).days // 7
+        label = _dt.date(year, m, 1).strftime("%b")
+        if col + len(label) <= weeks and all(c == " " for c in months[col:col + len(label)]):
+            months[col:col + len(label)] = list(label)
+    out.append("    " + "".join(months).rstrip() + "\n", style="dim")
+    for weekday, name in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
+        out.append(name + "  ", style="dim")
+        for w in range(weeks):
+            day = start + _dt.timedelta(days=7 * w + weekday)
+            if day.year != year:
+                out.append(" ")
+                continue
+            n = counts.get(day, 0)
+            out.append("■" if n else "·",
+                       style=_heat(n) + (" underline" if day == today else ""))
+        out.append("\n")
+    out.append("    less ", style="dim")
+    for n in range(4):
+        out.append("■", style=_heat(n))
+    out.append(" more", style="dim")
+    return out
+
+
+def summary_text(s):
+    from rich.text import Text
+
+    def plural(n, word, words=None):
+        return "%d %s" % (n, word if n == 1 else words or word + "s")
+
+    t = Text()
+    t.append(plural(s.entries, "entry", "entries"), style="bold")
+    t.append(" · %s · %s written" % (plural(s.words, "word"), plural(s.days, "day")))
+    t.append("\ncurrent streak ", style="dim")
+    t.append(plural(s.current_streak, "day"), style="bold")
+    t.append(" · longest streak ", style="dim")
+    t.append(plural(s.longest_streak, "day"), style="bold")
+    if s.first:
+        t.append("\nsince %s" % s.first.isoformat(), style="dim")
+    return t
+
+
+MATCH_STYLE = "bold black on yellow"
+
+
+def marked(text, spans):
+    """``text`` cut into (piece, is_match) along ``spans``, each piece cleaned and
+    flattened to one line (cleaning per piece keeps the spans in place)."""
+    pieces, at = [], 0
+    for start, end in sorted(spans):
+        if start < at or end > len(text):
+            continue  # overlapping or stale offsets: show the text unmarked there
+        pieces.append((text[at:start], False))
+        pieces.append((text[start:end], True))
+        at = end
+    pieces.append((text[at:], False))
+    out = [(_SPACES.sub(" ", clean(p)), m) for p, m in pieces if p]
+    if out:
+        out[0] = (out[0][0].lstrip(), out[0][1])
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
+    return [(p, m) for p, m in out if p]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _plain(pieces):
+    return "".join("[%s]" % p if m else p for p, m in pieces)
+
+
+def _append_marked(text, pieces, style):
+    for piece, match in pieces:
+        text.append(piece, style=MATCH_STYLE if match else style)

@@ -54,6 +54,29 @@ def _key_literal(passphrase):
     return "'" + passphrase.replace("'", "''") + "'"
 
 
+def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
+                     pragmas=()):
+    """A raw sqlcipher3 connection to ``path`` with the key given (not yet verified).
+
+    The one place that keys a connection: the log level is silenced before
+    the key, kdf_iter (tests only) and other cipher ``pragmas`` (for foreign
+    files) follow it, temporary tables stay in memory.
+    """
+    conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute("PRAGMA key = " + _key_literal(passphrase))
+        if kdf_iter:
+            conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter))
+        for pragma in pragmas:
+            conn.execute(pragma)
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 # --- times -----------------------------------------------------------------
 
 class UTCDateTimeField(Field):
@@ -108,6 +131,7 @@ class Tag(BaseModel):
     name = TextField()
     key = TextField()  # casefolded name: siblings are unique by key
     parent = ForeignKeyField("self", null=True, backref="children", column_name="parent_id")
+    subtree_entries = IntegerField(default=0)  # kept by triggers (MIGRATIONS[0])
 
     class Meta:
         table_name = "tag"
@@ -126,6 +150,7 @@ class TagPath(BaseModel):
 class EntryTag(BaseModel):
     entry = ForeignKeyField(Entry, column_name="entry_id")
     tag = ForeignKeyField(Tag, column_name="tag_id")
+    source = IntegerField(default=1)  # tags.EXPLICIT | tags.INLINE
 
     class Meta:
         table_name = "entry_tag"
@@ -158,7 +183,11 @@ MIGRATIONS = [
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,
             key TEXT NOT NULL,
-            parent_id INTEGER REFERENCES tag (id))""",
+            parent_id INTEGER REFERENCES tag (id),
+            -- distinct entries linked to this tag or any tag below it, kept by
+            -- the triggers below: counting them on demand costs ~200 ms at
+            -- 100,000 entries, reading them costs nothing
+            subtree_entries INTEGER NOT NULL DEFAULT 0)""",
         "CREATE UNIQUE INDEX tag_sibling_key ON tag (coalesce(parent_id, 0), key)",
         "CREATE INDEX tag_parent ON tag (parent_id)",
         """CREATE TABLE tag_path (
@@ -170,6 +199,9 @@ MIGRATIONS = [
         """CREATE TABLE entry_tag (
             entry_id INTEGER NOT NULL REFERENCES entry (id) ON DELETE CASCADE,
             tag_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            -- why the link exists, a bit set: 1 = explicit (--tag), 2 = #inline
+            -- in the text; editing the text drops only links that were just 2
+            source INTEGER NOT NULL DEFAULT 1 CHECK (source BETWEEN 1 AND 3),
             PRIMARY KEY (entry_id, tag_id)) WITHOUT ROWID""",
         "CREATE INDEX entry_tag_tag ON entry_tag (tag_id, entry_id)",
         # The closure table follows the parent links by trigger, whatever code
@@ -199,6 +231,36 @@ MIGRATIONS = [
                 SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1
                 FROM tag_path a, tag_path d
                 WHERE a.descendant_id = NEW.parent_id AND d.ancestor_id = NEW.id;
+            -- Old and new ancestors recount their entries (the subtree's own
+            -- counts do not change).
+            UPDATE tag SET subtree_entries = (
+                SELECT count(DISTINCT et.entry_id) FROM tag_path p
+                JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = tag.id)
+            WHERE id IN (SELECT ancestor_id FROM tag_path
+                         WHERE descendant_id IN (OLD.parent_id, NEW.parent_id));
+        END""",
+        # Subtree counts: an entry counts for a tag's ancestors when its first
+        # link below each of them appears ...
+        """CREATE TRIGGER tag_count_link AFTER INSERT ON entry_tag BEGIN
+            UPDATE tag SET subtree_entries = subtree_entries + 1
+            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = NEW.tag_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
+                WHERE o.entry_id = NEW.entry_id AND o.tag_id <> NEW.tag_id
+                  AND q.ancestor_id = tag.id);
+        END""",
+        # ... and stops when its last one goes (deleting an entry cascades here).
+        """CREATE TRIGGER tag_count_unlink AFTER DELETE ON entry_tag BEGIN
+            UPDATE tag SET subtree_entries = subtree_entries - 1
+            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = OLD.tag_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
+                WHERE o.entry_id = OLD.entry_id AND q.ancestor_id = tag.id);
+        END""",
+        # A deleted tag drops its links first, while its ancestors are still in
+        # tag_path (the cascades would run in no promised order).
+        """CREATE TRIGGER tag_unlink_on_delete BEFORE DELETE ON tag BEGIN
+            DELETE FROM entry_tag WHERE tag_id = OLD.id;
         END""",
     ],
     # 2: the full-text index. External content: the text lives once, in entry;
@@ -224,6 +286,12 @@ MIGRATIONS = [
             VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
         END""",
         "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
+        # Merge index segments when two (not four) pile up at a level: every
+        # search reads each segment, a diary writes rarely (10 segments made
+        # searches ~30% slower than 1 on 100,000 entries; bench_search.py).
+        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
+        # is:starred in a search (and list --starred) without reading every row.
+        "CREATE INDEX entry_starred ON entry (starred, created_at)",
     ],
 ]
 
@@ -259,15 +327,13 @@ class DiaryDatabase(SqlCipherDatabase):
     def _connect(self):
         if not self._passphrase:
             raise PassphraseError(WRONG_KEY)
-        conn = sqlcipher3.connect(self.database, timeout=self._timeout,
-                                  isolation_level=None)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute("PRAGMA key = " + _key_literal(self._passphrase))
-            if self._kdf_iter:
-                conn.execute("PRAGMA kdf_iter = %d" % int(self._kdf_iter))
+            conn = keyed_connection(self.database, self._passphrase, self._kdf_iter,
+                                    timeout=self._timeout)
+        except BaseException as exc:
+            raise translate(exc) from None
+        try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA foreign_keys = ON")
             if self._read_only:
                 # A further layer only: SQL could turn it off, the authorizer
@@ -380,6 +446,18 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
     unless another is given.
     """
     path = os.fspath(path)
+    db = open_database(path, passphrase, read_only=read_only, authorizer=authorizer,
+                       kdf_iter=kdf_iter)
+    return Diary(path, db, read_only)
+
+
+def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
+    """The verified, connected DiaryDatabase of ``path``, NOT bound to the models.
+
+    For reading a second diary (merge) with raw SQL while the models stay
+    bound to the open one; open_diary wraps this.
+    """
+    path = os.fspath(path)
     _check_path(path)
     if not passphrase:
         raise PassphraseError(WRONG_KEY)
@@ -406,7 +484,7 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
     except BaseException as exc:
         db.close()
         raise translate(exc) from None
-    return Diary(path, db, read_only)
+    return db
 
 
 def _migrate(conn, version):
@@ -446,13 +524,8 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
     except OSError as exc:
         raise DiaryError("cannot create %s: %s" % (path, exc.strerror)) from None
     try:
-        conn = sqlcipher3.connect(tmp, isolation_level=None)
+        conn = keyed_connection(tmp, passphrase, kdf_iter or KDF_ITER)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute("PRAGMA key = " + _key_literal(passphrase))
-            if kdf_iter or KDF_ITER:
-                conn.execute("PRAGMA kdf_iter = %d" % int(kdf_iter or KDF_ITER))
-            conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
             conn.execute("BEGIN IMMEDIATE")
             for step in MIGRATIONS[:schema_version]:
@@ -501,6 +574,50 @@ def change_passphrase(diary, new_passphrase):
     diary.db._passphrase = new_passphrase
 
 
+def copy_to(diary, path):
+    """Copy the diary, page by page, into the new empty file ``path``.
+
+    SQLite's backup API reads one consistent snapshot (other processes may
+    keep writing meanwhile) and re-encrypts each page with the destination's
+    key; the destination is keyed like the diary (same passphrase, same
+    kdf settings) before anything is written to it. The header travels with
+    page 1, so user_version, application_id and WAL mode are kept.
+    """
+    conn = keyed_connection(path, diary.db._passphrase, diary.db._kdf_iter)
+    try:
+        diary.db.connection().backup(conn)
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
+    finally:
+        conn.close()
+    return diary.db._kdf_iter
+
+
+def lock(diary):
+    """Close the connection and forget the key (the menu's Lock)."""
+    diary.db.forget_passphrase()
+
+
+def resume(diary, passphrase):
+    """Unlock a locked diary again; PassphraseError (and still locked) if wrong."""
+    if not passphrase:
+        raise PassphraseError(WRONG_KEY)
+    diary.db._passphrase = passphrase
+    try:
+        diary.db.connect(reuse_if_open=True)
+    except BaseException as exc:
+        diary.db.forget_passphrase()
+        raise translate(exc) from None
+
+
+def check_passphrase(diary, passphrase):
+    """Whether ``passphrase`` is the one this diary was unlocked with."""
+    import hmac
+
+    known = diary.db._passphrase
+    return bool(known) and hmac.compare_digest(passphrase.encode(), known.encode())
+
+
 _CLOSURE_FROM_PARENTS = """
     WITH RECURSIVE walk (ancestor_id, descendant_id, depth) AS (
         SELECT id, id, 0 FROM tag
@@ -514,31 +631,46 @@ _CLOSURE_FROM_PARENTS = """
 def problems(diary):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
-    SQLite's integrity check, SQLCipher's per-page HMAC check, the FTS5
-    index against its content, the closure table against the parent links,
-    and each entry's derived tag text against its links.
+    SQLCipher's per-page HMAC check (first: it names the damaged pages),
+    SQLite's integrity check, the FTS5 index against its content, and the
+    closure table against the parent links. Each check runs on its own: one
+    that cannot read a damaged page becomes a finding, and the others still run.
     """
     conn = diary.db.connection()
     found = []
+
+    def check(label, run):
+        try:
+            run()
+        except sqlcipher3.Error as exc:
+            found.append("%s: %s" % (label, exc))
+
+    def pages():
+        for row in conn.execute("PRAGMA cipher_integrity_check"):
+            found.append("page HMAC: " + " ".join(str(v) for v in row))
+
+    def integrity():
+        for (line,) in conn.execute("PRAGMA integrity_check"):
+            if line != "ok":
+                found.append("integrity: " + line)
+
+    def closure():
+        have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
+        expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
+        if have != expected:
+            found.append("tag closure table: %d rows wrong, %d missing"
+                         % (len(have - expected), len(expected - have)))
+
     if not diary.read_only:
         # cipher_integrity_check reads the main file only: after a rekey whose
         # pages still sit in the -wal, stale main-file pages would fail the
         # new key's HMAC. Fold the -wal in first when we may write.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for (line,) in conn.execute("PRAGMA integrity_check"):
-        if line != "ok":
-            found.append("integrity: " + line)
-    for row in conn.execute("PRAGMA cipher_integrity_check"):
-        found.append("page HMAC: " + " ".join(str(v) for v in row))
-    try:
-        conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)")
-    except sqlcipher3.Error as exc:
-        found.append("search index: %s" % exc)
-    closure = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
-    expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
-    if closure != expected:
-        found.append("tag closure table: %d rows wrong, %d missing"
-                     % (len(closure - expected), len(expected - closure)))
+        check("write-ahead log", lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    check("page HMAC", pages)
+    check("integrity", integrity)
+    check("search index", lambda: conn.execute(
+        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
+    check("tag closure table", closure)
     return found
 
 

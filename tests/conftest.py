@@ -67,7 +67,8 @@ def run(path):
     variables (DIARY_PASSPHRASE defaults to PASSPHRASE, unset it with None).
     """
 
-    def _run(*argv, stdin="", tty=False, answers=None, environ=None, diary_path=path):
+    def _run(*argv, stdin="", tty=False, answers=None, environ=None, diary_path=path,
+             menu_io=None):
         env_vars = {"DIARY_PATH": diary_path, "DIARY_PASSPHRASE": PASSPHRASE}
         env_vars.update(environ or {})
         env_vars = {k: v for k, v in env_vars.items() if v is not None}
@@ -82,7 +83,8 @@ def run(path):
 
         out, err = _Stream(tty=tty), _Stream()
         env = cli.Env(stdin=_Stream(stdin, tty=tty), stdout=out, stderr=err,
-                      environ=env_vars, stdin_tty=tty, stdout_tty=tty, getpass=ask)
+                      environ=env_vars, stdin_tty=tty, stdout_tty=tty, getpass=ask,
+                      menu_io=menu_io)
         code = cli.main(list(argv), env)
         result = Result(code, out.getvalue(), err.getvalue())
         result.asked = asked

@@ -409,7 +409,7 @@ READS = [
     ("PRAGMA application_id", [(store.APPLICATION_ID,)]),
     ("PRAGMA query_only", [(1,)]),
     ("SELECT name FROM pragma_table_info('tag') ORDER BY cid",
-     [("id",), ("name",), ("key",), ("parent_id",)]),
+     [("id",), ("name",), ("key",), ("parent_id",), ("subtree_entries",)]),
     ("PRAGMA integrity_check", [("ok",)]),
     ("PRAGMA cipher_integrity_check", []),
     ("PRAGMA foreign_key_check", []),

@@ -3,8 +3,6 @@
 import json
 import os
 
-import pytest
-
 from diary import cli, entries
 
 from conftest import PASSPHRASE, file_bytes

@@ -1,0 +1,222 @@
+"""Commands for entries: init, add, list, show, edit, delete, passwd."""
+
+import os
+
+from . import errors
+from .cli import (entry_id_arg, positive_int, arguments, command, diary_path, output, parse_date,
+                  passphrase_source, read_stdin, refuse_if_read_only, unlock)
+from .errors import BadInput, DiaryError, UsageError
+
+
+
+@command("init", "create a new diary", "diary init --diary ~/notes.db")
+def cmd_init(args, env):
+    from . import store
+
+    refuse_if_read_only(args)
+    path = diary_path(args, env)
+    os.umask(0o077)
+    if os.path.lexists(path):
+        raise DiaryError("%s already exists" % path)
+    store.create(path, passphrase_source(args, env).new("New passphrase: "))
+    env.say("Created a diary at %s" % path)
+
+
+@arguments("add")
+def _add_args(p):
+    p.add_argument("text", nargs="*", help="the entry's text (default: read from stdin)")
+    p.add_argument("--title", default="", help="the entry's title")
+    p.add_argument("--date", help="when it happened: 2024-03-02, 'yesterday 21:30', ... "
+                                  "(default: now)")
+    p.add_argument("--star", action="store_true", help="star the entry")
+    _tag_option(p)
+    p.add_argument("--json", action="store_true", help="print the new entry as JSON")
+
+
+def _tag_option(p):
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
+                   help="tag the entry with PATH, e.g. work/acme (repeatable; missing "
+                        "tags are created); #tags written in the text count too")
+
+
+@command("add", "add an entry (text from the arguments or stdin); prints its id",
+         "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
+         "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
+         "echo 'A quiet day.' | diary add --star")
+def cmd_add(args, env):
+    from . import entries
+
+    refuse_if_read_only(args)
+    if args.text:
+        body = " ".join(args.text)
+    elif not env.stdin_tty:
+        body = read_stdin(env).rstrip()
+    else:
+        body = ""
+    if not body.strip() and not args.title.strip():
+        raise BadInput("nothing to add: give the text as arguments or on stdin")
+    created_at = parse_date(args.date)
+    with unlock(args, env, write=True, create=True) as d:
+        entry = entries.add(d, body, title=args.title, created_at=created_at,
+                            starred=args.star, tags=args.tags)
+        if args.json:
+            output(env).json(entries.to_record(entry))
+        else:
+            output(env).line(str(entry.id))
+
+
+@arguments("list")
+def _list_args(p):
+    p.add_argument("-n", "--limit", type=positive_int, default=20,
+                   help="how many entries (default 20; 0 for all)")
+    p.add_argument("--offset", type=positive_int, default=0, help="skip this many first")
+    p.add_argument("--since", help="only entries on or after this date")
+    p.add_argument("--until", help="only entries on or before this date")
+    p.add_argument("--starred", action="store_true", help="only starred entries")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
+                   help="only entries tagged PATH or any tag below it (repeatable: all "
+                        "of them)")
+    p.add_argument("--tag-exact", action="store_true",
+                   help="with --tag: only PATH itself, not the tags below it")
+    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
+
+
+@command("list", "list entries, newest first",
+         "diary list -n 10 --since 'last monday'\ndiary list --starred --json\n"
+         "diary list --tag work          # work, work/acme, work/acme/meetings, ...\n"
+         "diary list --tag work --tag-exact")
+def cmd_list(args, env):
+    from . import entries
+
+    since = parse_date(args.since, "start")
+    until = parse_date(args.until, "end")
+    with unlock(args, env, write=False) as d:
+        with d.read():
+            found = entries.list_entries(d, limit=args.limit or None, offset=args.offset,
+                                         since=since, until=until,
+                                         starred=True if args.starred else None,
+                                         tags=args.tags, tag_exact=args.tag_exact)
+            _print_entries(env, found, args.json, full=False)
+
+
+def _print_entries(env, found, as_json, full):
+    from . import entries
+
+    out = output(env)
+    if as_json:
+        out.json([entries.to_record(e) for e in found])
+    elif full:
+        out.entries(found)
+    else:
+        out.entry_list(found)
+
+
+@arguments("show")
+def _show_args(p):
+    p.add_argument("ids", nargs="+", type=entry_id_arg, metavar="ID", help="entry ids")
+    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
+
+
+@command("show", "show whole entries", "diary show 12 15\ndiary show 12 --json")
+def cmd_show(args, env):
+    from . import entries
+
+    with unlock(args, env, write=False) as d:
+        _print_entries(env, entries.get_many(d, args.ids), args.json, full=True)
+
+
+@arguments("edit")
+def _edit_args(p):
+    p.add_argument("id", type=entry_id_arg, metavar="ID", help="the entry to change")
+    p.add_argument("--title", help="a new title")
+    p.add_argument("--date", help="a new date")
+    star = p.add_mutually_exclusive_group()
+    star.add_argument("--star", dest="starred", action="store_const", const=True,
+                      help="star the entry")
+    star.add_argument("--unstar", dest="starred", action="store_const", const=False,
+                      help="remove the star")
+    _tag_option(p)
+    p.add_argument("--untag", action="append", default=[], metavar="PATH",
+                   help="remove the tag PATH from the entry (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
+
+
+@command("edit", "change an entry; a new text is read from stdin",
+         "echo 'Rewritten text' | diary edit 12 --title 'New title'\ndiary edit 12 --star\n"
+         "diary edit 12 --tag health/running --untag health",
+         "Change an entry; a new text is read from stdin. A new text re-derives its #tags: "
+         "tags that came only from the old text go, tags added with --tag stay.")
+def cmd_edit(args, env):
+    from . import entries
+
+    refuse_if_read_only(args)
+    body = read_stdin(env).rstrip() if not env.stdin_tty else None
+    if body is not None and not body:
+        body = None  # nothing piped in: keep the text
+    created_at = parse_date(args.date)
+    if (body is None and args.title is None and created_at is None and args.starred is None
+            and not args.tags and not args.untag):
+        raise BadInput("nothing to change: pipe a new text in, or give --title, --date, "
+                       "--star, --unstar, --tag or --untag")
+    with unlock(args, env, write=True) as d:
+        entry = entries.edit(d, args.id, body=body, title=args.title,
+                             created_at=created_at, starred=args.starred,
+                             add_tags=args.tags, remove_tags=args.untag)
+        if args.json:
+            output(env).json(entries.to_record(entry))
+        else:
+            output(env).line(str(entry.id))
+
+
+@arguments("delete")
+def _delete_args(p):
+    p.add_argument("ids", nargs="+", type=entry_id_arg, metavar="ID", help="entry ids")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
+@command("delete", "delete entries (asks first on a terminal)",
+         "diary delete 12\ndiary delete 12 13 --yes")
+def cmd_delete(args, env):
+    from . import entries
+
+    refuse_if_read_only(args)
+    if not args.yes and not env.stdin_tty:
+        raise UsageError("not on a terminal: add --yes to delete without asking")
+    with unlock(args, env, write=True) as d:
+        found = entries.get_many(d, args.ids)
+        if not args.yes:
+            from .render import one_line, headline
+
+            for e in found:
+                env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
+            env.stderr.write("Delete %d %s? [y/N] "
+                             % (len(found), "entry" if len(found) == 1 else "entries"))
+            env.stderr.flush()
+            answer = env.stdin.readline().strip().lower()
+            if answer not in ("y", "yes"):
+                env.say("Nothing deleted.")
+                return errors.ERROR
+        n = entries.delete(d, args.ids)
+        env.say("Deleted %d %s." % (n, "entry" if n == 1 else "entries"))
+
+
+@arguments("passwd")
+def _passwd_args(p):
+    p.add_argument("--new-passphrase-file", metavar="PATH",
+                   help="read the new passphrase from the first line of PATH")
+    p.add_argument("--new-passphrase-fd", metavar="N", type=int,
+                   help="read the new passphrase from file descriptor N")
+
+
+@command("passwd", "change the diary's passphrase",
+         "diary passwd\ndiary passwd --passphrase-file old.txt --new-passphrase-file new.txt")
+def cmd_passwd(args, env):
+    from . import store
+    from .passphrase import Source
+
+    new_source = Source(file=args.new_passphrase_file, fd=args.new_passphrase_fd,
+                        environ={}, ask=env.getpass, interactive=env.stdin_tty)
+    with unlock(args, env, write=True) as d:
+        new = new_source.new("New passphrase: ")
+        store.change_passphrase(d, new)
+    env.say("Passphrase changed.")

@@ -1,0 +1,272 @@
+"""Commands that move the diary in and out of files: export, import, backup,
+check, merge. Thin, like the rest of cli.py: parse flags, call exchange/store,
+report. Progress bars go to stderr, and only when stderr is a terminal.
+"""
+
+import contextlib
+import io
+import os
+
+from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
+from .errors import DamagedFile, NotFound, SourcePassphraseError, UsageError
+
+EXPORT_FORMATS = ("json", "jsonl", "markdown", "csv", "txt")
+IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
+PROGRESS_AFTER = 2000  # entries: below this a bar would only flicker
+
+
+@contextlib.contextmanager
+def progress_bar(env, label):
+    """A ``progress(done, total)`` callable that draws a bar on stderr once the
+    work is long; None when stderr is not a terminal."""
+    if not env.stderr_tty:
+        yield None
+        return
+    state = {}
+
+    def update(done, total):
+        if "bar" not in state:
+            if max(done, total or 0) < PROGRESS_AFTER:
+                return
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn)
+
+            console = Console(file=env.stderr, force_terminal=True,
+                              no_color=bool(env.environ.get("NO_COLOR")))
+            bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), console=console, transient=True)
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task(label, total=total)
+        state["bar"].update(state["task"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
+def _plural(n, word):
+    if n == 1:
+        return "%d %s" % (n, word)
+    return "%d %s" % (n, word[:-1] + "ies" if word.endswith("y") else word + "s")
+
+
+def _entries(n):
+    return _plural(n, "entry")
+
+
+def _source_options(p, what):
+    p.add_argument("--source-passphrase-file", metavar="PATH",
+                   help="read the passphrase of %s from the first line of PATH" % what)
+    p.add_argument("--source-passphrase-fd", metavar="N", type=int,
+                   help="read the passphrase of %s from file descriptor N" % what)
+
+
+def _source(args, env):
+    from .passphrase import Source
+
+    # environ={}: $DIARY_PASSPHRASE is this diary's, never the source's.
+    return Source(file=args.source_passphrase_file, fd=args.source_passphrase_fd,
+                  environ={}, ask=env.getpass, interactive=env.stdin_tty)
+
+
+# --- export ----------------------------------------------------------------------
+
+@arguments("export")
+def _export_args(p):
+    p.add_argument("-f", "--format", choices=EXPORT_FORMATS, default="json",
+                   help="json (default), jsonl, markdown, csv or txt")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", metavar="FILE",
+                       help="write to FILE (default: stdout); never replaces a file "
+                            "without --force")
+    where.add_argument("--split", metavar="DIR",
+                       help="one Markdown file per entry in DIR (with front matter; "
+                            "`diary import DIR` reads them back)")
+    p.add_argument("--force", action="store_true", help="replace an existing FILE, or "
+                   "write into a DIR that is not empty")
+    p.add_argument("-q", "--query", help="only entries this search finds (as `diary search`)")
+    p.add_argument("--since", help="only entries on or after this date")
+    p.add_argument("--until", help="only entries on or before this date")
+    p.add_argument("--tag", action="append", default=[], metavar="PATH",
+                   help="only entries with this tag or one below it (repeatable: all of them)")
+    p.add_argument("--starred", action="store_true", help="only starred entries")
+
+
+@command("export", "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)",
+         "diary export -o all.json\n"
+         "diary export --format jsonl --tag work --since 2024-01-01 | jq .title\n"
+         "diary export --split notes/")
+def cmd_export(args, env):
+    from . import exchange
+    from .exchange import files
+
+    if args.split and args.format not in ("json", "markdown"):
+        raise UsageError("--split writes Markdown files; leave out --format")
+    if args.output:
+        files.check_target(args.output, force=args.force)
+    if args.split:
+        files.check_target(args.split, force=args.force, directory=True)
+    filters = dict(query=args.query, since=parse_date(args.since, "start"),
+                   until=parse_date(args.until, "end"), tags=args.tag, starred=args.starred)
+    with unlock(args, env, write=False) as d:
+        if args.split:
+            with progress_bar(env, "Exporting") as progress:
+                n = exchange.export_split(d, args.split, force=args.force,
+                                          progress=progress, **filters)
+            env.say("Exported %s to %s" % (_entries(n), args.split))
+        elif args.output:
+            with progress_bar(env, "Exporting") as progress:
+                n = exchange.export_file(d, args.output, args.format, force=args.force,
+                                         progress=progress, **filters)
+            env.say("Exported %s to %s" % (_entries(n), args.output))
+        else:
+            out, wrapped = _utf8(env.stdout)
+            bar = progress_bar(env, "Exporting") if not env.stdout_tty else \
+                contextlib.nullcontext()
+            try:
+                with bar as progress:
+                    exchange.export(d, out, args.format, progress=progress, **filters)
+            finally:
+                try:
+                    out.flush()
+                finally:
+                    if wrapped:
+                        out.detach()  # never let the wrapper close stdout's buffer
+
+
+def _utf8(stream):
+    """Exports are UTF-8 whatever the locale: write to stdout's bytes when it has them."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        return stream, False
+    stream.flush()
+    return io.TextIOWrapper(buffer, encoding="utf-8", newline=""), True
+
+
+# --- import ----------------------------------------------------------------------
+
+@arguments("import")
+def _import_args(p):
+    p.add_argument("file", metavar="FILE", help="a file, or a folder of Markdown files")
+    p.add_argument("-f", "--format", choices=IMPORT_FORMATS,
+                   help="the file's format (default: guessed from its content)")
+    _source_options(p, "a peewee diary")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON on stdout")
+
+
+@command("import", "add the entries of an export, a jrnl journal, Markdown files or a "
+                   "peewee diary (all or nothing; entries already here are skipped)",
+         "diary import all.json\n"
+         "diary import ~/journal.txt --format jrnl\n"
+         "diary import notes/\n"
+         "diary import old-diary.db --source-passphrase-file old.txt")
+def cmd_import(args, env):
+    from . import exchange
+
+    refuse_if_read_only(args)
+    if not os.path.exists(args.file):  # before a first import creates the diary
+        raise NotFound("no file %s" % args.file)
+    fmt = args.format or exchange.guess_format(args.file)
+    with unlock(args, env, write=True, create=True) as d:
+        passphrase = None
+        if exchange.needs_passphrase(args.file, fmt):
+            passphrase = _source(args, env).get("Passphrase of %s: " % args.file)
+        with progress_bar(env, "Importing") as progress:
+            stats = exchange.import_file(d, args.file, fmt, passphrase=passphrase,
+                                         progress=progress)
+    if args.json:
+        output(env).json({"added": stats.added, "skipped": stats.skipped})
+    env.say("Imported %s; skipped %d already in the diary." % (_entries(stats.added),
+                                                                 stats.skipped))
+
+
+# --- backup, check, merge -----------------------------------------------------------
+
+@arguments("backup")
+def _backup_args(p):
+    p.add_argument("dest", metavar="DEST", help="the new file")
+    p.add_argument("--force", action="store_true", help="replace an existing DEST")
+
+
+@command("backup", "make a verified encrypted copy of the diary (same passphrase), "
+                   "even while it is in use",
+         "diary backup ~/backups/diary-$(date +%F).db")
+def cmd_backup(args, env):
+    from . import exchange
+    from .exchange import files
+
+    files.check_target(args.dest, force=args.force)
+    with unlock(args, env, write=False) as d:
+        done = exchange.backup(d, args.dest, force=args.force)
+    env.say("Backed up %s (%d KB) to %s; the copy opens with the same passphrase and "
+            "passed every check." % (_entries(done.entries), (done.size + 1023) // 1024,
+                                     done.path))
+
+
+@command("check", "check the diary file's health: pages, page HMACs, search index, tag tree",
+         "diary check",
+         description="Check the diary file's health: SQLite's integrity check, SQLCipher's "
+                     "HMAC of every page, the full-text index against the entries, and the "
+                     "tag tree. Prints what it finds; exit 0 when healthy, 4 when damaged. "
+                     "It opens the diary writable (the search index check and folding in the "
+                     "write-ahead log need it) but changes none of your data.")
+def cmd_check(args, env):
+    from . import store
+
+    refuse_if_read_only(args)
+    with unlock(args, env, write=True) as d:
+        try:
+            found = store.problems(d)
+        except Exception as exc:
+            mapped = store.translate(exc)
+            if not isinstance(mapped, DamagedFile):
+                raise
+            found = ["unreadable: %s" % exc]
+    out = output(env)
+    for line in found:
+        out.line(line)
+    if found:
+        raise DamagedFile("the diary file is damaged: %s found (restore a backup, or "
+                          "export what still reads)" % _plural(len(found), "problem"))
+    out.line("ok")
+
+
+@arguments("merge")
+def _merge_args(p):
+    p.add_argument("other", metavar="OTHER", help="another copy of the diary")
+    _source_options(p, "OTHER (default: try this diary's, then ask)")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON on stdout")
+
+
+@command("merge", "fold another copy of the diary into this one (nothing is lost: the "
+                  "older side of a conflict is kept as a copy tagged `conflict`)",
+         "diary merge /media/usb/diary.db\n"
+         "diary merge laptop.db --source-passphrase-file laptop-pass.txt")
+def cmd_merge(args, env):
+    from . import exchange
+
+    refuse_if_read_only(args)
+    source = _source(args, env)
+    with unlock(args, env, write=True) as d:
+        with progress_bar(env, "Merging") as progress:
+            given = source.scripted()
+            try:
+                stats = exchange.merge(d, args.other, given, progress=progress)
+            except SourcePassphraseError:
+                if given is not None or not env.stdin_tty:
+                    raise SourcePassphraseError(
+                        "wrong passphrase for %s, or not a diary (give its passphrase with "
+                        "--source-passphrase-file)" % args.other) from None
+                stats = exchange.merge(d, args.other,
+                                       source.prompt("Passphrase of %s: " % args.other),
+                                       progress=progress)
+    if args.json:
+        output(env).json({k: getattr(stats, k) for k in
+                          ("added", "updated", "conflicts", "retagged", "unchanged")})
+    env.say("Merged: %d added, %d updated, %s, %d retagged, %d unchanged."
+            % (stats.added, stats.updated, _plural(stats.conflicts, "conflict copy"),
+               stats.retagged, stats.unchanged))
+

@@ -1,0 +1,110 @@
+"""Commands that find: search (the query language) and query (SQL, read-only)."""
+
+from .cli import positive_int, arguments, command, output, read_stdin, unlock
+from .errors import UsageError
+
+
+SEARCH_HELP = """\
+Search the diary. All words must match, in any case and with or without
+accents (cafe finds café). Quote the query so the shell leaves it alone.
+
+  "exact phrase"     the words together, in this order
+  walk*              words starting with walk
+  cats OR dogs       either word
+  -work, NOT work    entries without the word
+  (a OR b) c         parentheses group
+  title:word         the word in the title (title:"a phrase" too)
+  tag:work/acme      tagged work/acme or anything under it
+  from:DATE to:DATE  on or after / on or before a date
+  on:DATE            on that day
+  is:starred         starred entries (-is:starred: not starred)
+
+Dates are 2024-03-02 or words in quotes: from:"last monday", on:yesterday.
+Filters alone (is:starred from:2024-01-01) list entries newest first.
+Results are ranked: a match in the title counts most, then tags, then the
+text. The number of matches goes to stderr.
+"""
+
+
+@arguments("search")
+def _search_args(p):
+    p.add_argument("query", nargs="+", help="what to look for (see above)")
+    p.add_argument("-n", "--limit", type=positive_int, default=20,
+                   help="how many results (default 20; 0 for all)")
+    p.add_argument("--offset", type=positive_int, default=0,
+                   help="skip this many first (the next page: --offset 20)")
+    p.add_argument("--sort", choices=("rank", "newest", "oldest"), default="rank",
+                   help="best match first (default), or by date")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON array: entries with score, snippet and match offsets")
+
+
+@command("search", "find entries by words, phrases, tags and dates",
+         "diary search 'cafe \"long run\" -work'\n"
+         "diary search 'title:holiday from:2023-01-01 is:starred' --sort newest\n"
+         "diary search -- '-work from:\"last monday\"'",
+         description=SEARCH_HELP)
+def cmd_search(args, env):
+    from . import search
+
+    query = search.parse(" ".join(args.query))  # bad queries fail before the passphrase
+    with unlock(args, env, write=False) as d:
+        found = search.search(d, query, limit=args.limit or None, offset=args.offset,
+                              sort=args.sort)
+        out = output(env)
+        if args.json:
+            out.json([search.to_record(h) for h in found.hits])
+        else:
+            out.search_results(found.hits, snippets=query.ranked)
+    env.say(_found_message(found, args.offset, query.ranked and args.sort == "rank"))
+
+
+def _found_message(found, offset, rank_asked):
+    total = "%s%d" % ("more than " if found.at_least else "", found.total)
+    noun = "match" if found.total == 1 and not found.at_least else "matches"
+    message = "%s %s" % (total, noun)
+    if found.hits and (offset or len(found.hits) < found.total or found.at_least):
+        message += ", showing %d-%d" % (offset + 1, offset + len(found.hits))
+    if found.window:
+        message += "; ranked among the %d newest (add words to narrow)" % found.window
+    elif rank_asked and found.order != "rank" and found.hits:
+        message += "; too many to rank, newest first (add words to narrow)"
+    return message + "."
+
+
+@arguments("query")
+def _query_args(p):
+    p.add_argument("sql", nargs="?", metavar="SQL",
+                   help="one SQL statement; '-' or nothing reads it from stdin")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true",
+                     help="print a JSON array of objects keyed by column name")
+    fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
+
+
+@command("query", "run one SQL statement on the diary, read-only (schema: docs/query.md)",
+         "diary query 'SELECT id, title FROM entry ORDER BY created_at DESC LIMIT 5'\n"
+         "diary query --csv \"SELECT strftime('%Y-%m', created_at) AS month, count(*) AS n "
+         "FROM entry GROUP BY month\"\n"
+         "diary query --json < report.sql",
+         description="Run one SQL statement (SELECT, WITH, read-only PRAGMAs) on the diary "
+                     "and print the rows: a table on a terminal, tab-separated lines when "
+                     "piped, or --json / --csv. The session is always read-only: "
+                     "statements that would change, copy or re-key the diary are refused.")
+def cmd_query(args, env):
+    from . import query
+
+    sql = args.sql
+    if sql is None or sql == "-":
+        if env.stdin_tty:
+            raise UsageError("give the SQL as an argument, or pipe it in")
+        sql = read_stdin(env)
+    with unlock(args, env, write=False) as d:
+        result = query.run(d, sql)
+    out = output(env)
+    if args.json:
+        out.json(query.to_records(result))
+    elif args.csv:
+        out.csv(result.columns, result.rows, convert=query.json_value)
+    else:
+        out.result_table(result.columns, result.rows)

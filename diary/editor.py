@@ -1,0 +1,142 @@
+"""The entry editor: title, date, tags and text in one full-screen form.
+
+Nothing is written to a temporary file: the text lives in prompt_toolkit
+buffers until it is saved into the diary. Keys (also in the footer and the
+README): Ctrl-S saves, Tab / Shift-Tab move between fields (in Tags, Tab first
+completes a tag path), Enter in a one-line field jumps to the text, Ctrl-C
+cancels (the menu asks before discarding text).
+"""
+
+import dataclasses
+
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.buffer import CompletionState
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.layout import Float, FloatContainer, HSplit, VSplit, Window
+from prompt_toolkit.layout.dimension import D
+from prompt_toolkit.layout.menus import CompletionsMenu
+from prompt_toolkit.widgets import TextArea
+
+from . import tui
+
+FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Ctrl-C cancel"
+
+
+@dataclasses.dataclass
+class Draft:
+    """What the editor holds: everything as typed."""
+
+    title: str = ""
+    body: str = ""
+    tags: str = ""  # comma-separated tag paths
+    date: str = ""  # empty: now
+
+    def has_text(self):
+        return bool(self.title.strip() or self.body.strip())
+
+    def tag_paths(self):
+        return [t.strip() for t in self.tags.split(",") if t.strip()]
+
+
+class Editor:
+    """``run()`` returns the Draft when Ctrl-S passed ``check`` (a function
+    Draft -> error message or None), or BACK; Ctrl-D raises tui.Quit. The
+    buffers keep their text between runs, so a cancelled cancel, a failed save
+    or a lock in between never loses a word."""
+
+    def __init__(self, term, *, heading, draft, tag_words=lambda: [], check=None,
+                 status=None):
+        self.term = term
+        self.check = check or (lambda draft: None)
+        self.message = None
+
+        def to_body(buffer):
+            get_app().layout.focus(self.body)
+            return True  # keep the text
+
+        self.title = TextArea(text=draft.title, multiline=False, accept_handler=to_body)
+        self.date = TextArea(text=draft.date, multiline=False, accept_handler=to_body)
+        self.tags = TextArea(text=draft.tags, multiline=False, accept_handler=to_body,
+                             completer=tui.WordCompleter(tag_words),
+                             complete_while_typing=False)
+        self.body = TextArea(text=draft.body, multiline=True, wrap_lines=True, scrollbar=True)
+        self.fields = [self.title, self.date, self.tags, self.body]
+        for area in self.fields:
+            area.buffer.cursor_position = len(area.text)
+
+        def label(text):
+            return tui.text_window(lambda: [("class:label", " %-6s" % text)], width=8)
+
+        def hint(text):
+            return tui.text_window(lambda: [("class:dim", " " + text)], dont_extend_width=True)
+
+        form = HSplit([
+            VSplit([label("Title"), self.title], height=1),
+            VSplit([label("Date"), self.date, hint("empty = now · 2024-03-02 21:30 · "
+                                                   "yesterday 9pm")], height=1),
+            VSplit([label("Tags"), self.tags, hint("comma-separated · work/acme")], height=1),
+            Window(height=1, char="─", style="class:rule"),
+            self.body,
+            tui.text_window(self._message, height=D(min=0, max=1)),
+        ])
+        body = FloatContainer(form, floats=[
+            Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8))])
+
+        kb = KeyBindings()
+
+        @kb.add("c-s")
+        def _(event):
+            draft = self.draft()
+            error = self.check(draft)
+            if error:
+                self.message = error
+            else:
+                event.app.exit(result=draft)
+
+        in_tags = Condition(lambda: get_app().layout.has_focus(self.tags))
+
+        @kb.add("tab", filter=in_tags)
+        def _(event):
+            buffer = self.tags.buffer
+            if buffer.complete_state:
+                buffer.complete_next()
+                return
+            current = buffer.document.text_before_cursor.rsplit(",", 1)[-1].strip()
+            found = list(self.tags.completer.get_completions(
+                buffer.document, CompleteEvent(completion_requested=True))) if current else []
+            if len(found) == 1:
+                buffer.apply_completion(found[0])
+            elif found:
+                # Shows the menu; Tab again goes through it.
+                buffer.complete_state = CompletionState(buffer.document, found)
+            else:
+                self._focus(+1)
+
+        @kb.add("tab", filter=~in_tags)
+        def _(event):
+            self._focus(+1)
+
+        @kb.add("s-tab")
+        def _(event):
+            self._focus(-1)
+
+        self.app = term.application(tui.frame(term, heading, body, FOOTER, status),
+                                    focus=self.title if not draft.has_text() else self.body,
+                                    keys=kb)
+
+    def _message(self):
+        return [("class:error", " " + self.message)] if self.message else []
+
+    def _focus(self, step):
+        layout = get_app().layout
+        now = next((i for i, f in enumerate(self.fields) if layout.has_focus(f)), 0)
+        layout.focus(self.fields[(now + step) % len(self.fields)])
+
+    def draft(self):
+        return Draft(title=self.title.text, body=self.body.text, tags=self.tags.text,
+                     date=self.date.text)
+
+    def run(self):
+        return self.term.run(self.app)

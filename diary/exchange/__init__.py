@@ -1,0 +1,142 @@
+"""The diary in and out of files: export, import, backup and merge. Usage::
+
+    from diary import exchange
+    exchange.export_file(d, "all.json", "json", since=..., tags=["work"])
+    exchange.export(d, sys.stdout, "jsonl")                # any text stream
+    exchange.export_split(d, "entries/")                   # one Markdown file each
+    stats = exchange.import_file(d, "journal.txt")         # format guessed: jrnl
+    stats.added, stats.skipped
+    exchange.backup(d, "copy.db")                          # verified encrypted copy
+    exchange.merge(d, "laptop.db", "its passphrase")       # MergeStats
+
+Modules: records (the Record in flight, the export shape, a streaming JSON
+array reader), exporter (writers and filters), files (atomic writes), loader
+(bulk inserts shared by import and merge), ourjson, jrnl, markdown and
+peewee_diary (one per format family), merger, backups.
+
+The library never prints: long operations report through an optional
+``progress(done, total)`` callable (total may be None), and every problem is
+an errors.py exception whose message names the line or entry at fault.
+"""
+
+import contextlib
+import dataclasses
+import json
+import os
+import re
+
+from ..errors import BadInput, DiaryError
+from . import jrnl, markdown, ourjson, peewee_diary
+from .backups import BackupResult, backup
+from .exporter import FORMATS as EXPORT_FORMATS, export, export_file, export_split
+from .loader import Loader
+from .merger import MergeStats, merge
+
+IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
+
+__all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportStats", "MergeStats",
+           "backup", "export", "export_file", "export_split", "guess_format",
+           "import_file", "merge", "needs_passphrase"]
+
+
+@dataclasses.dataclass
+class ImportStats:
+    added: int = 0
+    skipped: int = 0  # already in the diary (or twice in the file)
+
+
+_JRNL_HEAD = re.compile(rb"\s*\[\d{4}-\d{1,2}-\d{1,2}")
+
+
+def guess_format(path):
+    """The import format of ``path``, judged from its first bytes (or a folder)."""
+    if os.path.isdir(path):
+        return "markdown"
+    if path.lower().endswith((".md", ".markdown")):
+        return "markdown"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64 * 1024)
+    except OSError as exc:
+        raise DiaryError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    text = head.lstrip(b"\xef\xbb\xbf")
+    if head.startswith(b"SQLite format 3\x00"):
+        return "peewee-diary"
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(text) - 4:  # not merely a character cut by the 64 KB
+            # Not text: an encrypted database looks like random bytes.
+            return "peewee-diary"
+    if _JRNL_HEAD.match(text):
+        return "jrnl"
+    start = text.lstrip()[:1]
+    if start == b"[":
+        return "json"
+    if start == b"{":
+        first = text.lstrip().split(b"\n", 1)[0]
+        try:
+            obj = json.loads(first)
+        except ValueError:
+            return "jrnl-json"  # a multi-line document: jrnl's export (or ours, wrapped)
+        return "jrnl-json" if isinstance(obj, dict) and "entries" in obj else "jsonl"
+    by_name = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "jrnl"}
+    fmt = by_name.get(os.path.splitext(path)[1].lower())
+    if fmt and not text.strip():
+        return fmt  # an empty export: nothing to import, not an error
+    raise BadInput("cannot tell the format of %s; give it with --format (%s)"
+                   % (path, ", ".join(IMPORT_FORMATS)))
+
+
+def needs_passphrase(path, fmt):
+    """Whether importing ``path`` as ``fmt`` needs the source's passphrase."""
+    return fmt == "peewee-diary" and peewee_diary.needs_passphrase(path)
+
+
+def _records(path, fmt, passphrase, stack):
+    if fmt == "markdown":
+        return markdown.read_folder(path)
+    if fmt == "peewee-diary":
+        return peewee_diary.read(path, passphrase)
+    readers = {"json": ourjson.read_json, "jsonl": ourjson.read_jsonl,
+               "jrnl": jrnl.read_text, "jrnl-json": jrnl.read_json}
+    if fmt not in readers:
+        raise BadInput("unknown import format %r (use %s)" % (fmt, ", ".join(IMPORT_FORMATS)))
+    if os.path.isdir(path):
+        raise BadInput("%s is a directory (only --format markdown reads folders)" % path)
+    try:
+        binary = stack.enter_context(open(path, "rb"))
+    except OSError as exc:
+        raise DiaryError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    return readers[fmt](binary)
+
+
+def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
+    """Import ``path`` into ``diary`` in one transaction; returns ImportStats.
+
+    Entries the diary already has are skipped (loader.py), so importing a
+    file twice adds nothing. Any bad record aborts the whole import with a
+    BadInput naming its line or entry; the diary is then unchanged.
+    """
+    fmt = fmt or guess_format(path)
+    stats = ImportStats()
+    with contextlib.ExitStack() as stack:
+        records = _records(path, fmt, passphrase, stack)
+        stack.callback(getattr(records, "close", lambda: None))
+        with diary.write(), Loader(diary).roomy_cache() as loader:
+            for record in records:
+                try:
+                    added = loader.add(record)
+                except BadInput as exc:  # name the place: "line 12: bad tag path ..."
+                    where = record.where
+                    raise BadInput("%s: %s" % (where, exc) if where else str(exc)) from None
+                if added:
+                    stats.added += 1
+                else:
+                    stats.skipped += 1
+                done = stats.added + stats.skipped
+                if progress and done % 500 == 0:
+                    progress(done, None)
+        if progress:
+            progress(stats.added + stats.skipped, None)
+    return stats

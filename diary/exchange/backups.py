@@ -1,0 +1,58 @@
+"""A verified encrypted copy of the open diary.
+
+The copy is made under a temporary name beside the destination
+(store.copy_to: same passphrase, same key settings), opened and put through
+every health check (store.problems), and only then renamed into place. A
+failure at any point leaves no copy and no temporary behind.
+"""
+
+import dataclasses
+import os
+
+from .. import store
+from ..errors import BadInput, DamagedFile
+from . import files
+
+
+@dataclasses.dataclass
+class BackupResult:
+    path: str
+    entries: int
+    size: int
+
+
+def backup(diary, dest, *, force=False):
+    """Copy ``diary`` to ``dest``; returns a BackupResult."""
+    dest = files.check_target(dest, force=force)
+    if os.path.exists(dest) and os.path.samefile(dest, diary.path):
+        raise BadInput("the backup cannot be the diary itself")
+    fd, tmp = files.temp_name(dest, ".backup")
+    os.close(fd)  # an empty 0600 file: SQLite takes an empty file as a new database
+    leftovers = (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal")
+    try:
+        kdf_iter = store.copy_to(diary, tmp)
+        found, count = _verify(tmp, diary.db._passphrase, kdf_iter)
+        if found:
+            raise DamagedFile("the copy failed its checks, so none was kept: %s" % found[0])
+        size = os.path.getsize(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        files.put_in_place(tmp, dest, force=force)
+    except BaseException:
+        files.remove_quietly(*leftovers)
+        raise
+    files.remove_quietly(*leftovers[1:])
+    return BackupResult(dest, count, size)
+
+
+def _verify(path, passphrase, kdf_iter):
+    copy = store.open_diary(path, passphrase, kdf_iter=kdf_iter)
+    try:
+        found = store.problems(copy)
+        count = copy.db.connection().execute("SELECT count(*) FROM entry").fetchone()[0]
+        return found, count
+    finally:
+        copy.close()

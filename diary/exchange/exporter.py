@@ -1,0 +1,142 @@
+"""Export: the chosen entries, oldest first, streamed to a file or a stream.
+
+Rows come from a peewee ``.iterator()`` inside one read transaction, so the
+export is one consistent snapshot and memory stays flat however large the
+diary: each writer handles one entry at a time and keeps nothing.
+"""
+
+import csv
+import json
+
+from peewee import SQL
+
+from .. import entries
+from ..errors import DiaryError
+from ..store import Entry
+from . import files, jrnl, markdown
+from .records import export_record
+
+SEARCH_PAGE = 1000
+
+
+def select(diary, *, query=None, since=None, until=None, tags=(), starred=None):
+    """The Entry query an export runs: the filters of `diary search`, oldest first."""
+    selected = entries.select(since=since, until=until, starred=True if starred else None,
+                              newest_first=False, tags=tags)
+    if query:
+        ids = _matching(diary, query)
+        selected = selected.where(Entry.id.in_(SQL("(SELECT value FROM json_each(?))",
+                                                   [json.dumps(ids)])))
+    return selected
+
+
+def _matching(diary, text):
+    """Ids of the entries the search query ``text`` finds, a page at a time."""
+    from .. import search
+
+    ids, offset = [], 0
+    while True:
+        page = search.search(diary, text, limit=SEARCH_PAGE, offset=offset, sort="oldest")
+        ids.extend(hit.entry.id for hit in page.hits)
+        if len(page.hits) < SEARCH_PAGE:
+            return ids
+        offset += SEARCH_PAGE
+
+
+class _Counted:
+    """Rows passed through, counted, with a progress call every few hundred."""
+
+    def __init__(self, rows, progress, total):
+        self.rows, self.progress, self.total, self.count = rows, progress, total, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            if self.progress and self.count % 500 == 0:
+                self.progress(self.count, self.total)
+            yield row
+        if self.progress:
+            self.progress(self.count, self.total)
+
+
+def _run(diary, write, progress, filters):
+    with diary.read():
+        query = select(diary, **filters)
+        total = query.count() if progress else None
+        rows = _Counted(query.iterator(), progress, total)
+        write(rows)
+    return rows.count
+
+
+# --- formats ---------------------------------------------------------------------
+
+def write_json(out, rows):
+    """A JSON array, one entry object per line (greppable, and still one document)."""
+    sep = "[\n"
+    for entry in rows:
+        out.write(sep)
+        out.write(json.dumps(export_record(entry), ensure_ascii=False))
+        sep = ",\n"
+    out.write("[]\n" if sep == "[\n" else "\n]\n")
+
+
+def write_jsonl(out, rows):
+    for entry in rows:
+        out.write(json.dumps(export_record(entry), ensure_ascii=False))
+        out.write("\n")
+
+
+CSV_COLUMNS = ("uuid", "created_at", "updated_at", "title", "body", "tags", "starred")
+
+
+def write_csv(out, rows):
+    """RFC 4180 CSV with a header row; tags are joined by newlines (a path has none)."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for entry in rows:
+        record = export_record(entry)
+        record["tags"] = "\n".join(record["tags"])
+        record["starred"] = "true" if record["starred"] else "false"
+        writer.writerow([record[c] for c in CSV_COLUMNS])
+
+
+WRITERS = {
+    "json": write_json,
+    "jsonl": write_jsonl,
+    "markdown": markdown.write_document,
+    "csv": write_csv,
+    "txt": jrnl.write_text,
+}
+FORMATS = tuple(WRITERS)
+
+
+def export(diary, out, fmt, *, progress=None, **filters):
+    """Write the selected entries to the text stream ``out``; returns how many.
+
+    ``filters``: query, since, until, tags, starred (see ``select``).
+    ``progress(done, total)`` is called as entries are written.
+    """
+    if fmt not in WRITERS:
+        raise DiaryError("unknown export format %r (use %s)" % (fmt, ", ".join(FORMATS)))
+    return _run(diary, lambda rows: WRITERS[fmt](out, rows), progress, filters)
+
+
+def export_file(diary, path, fmt, *, force=False, progress=None, **filters):
+    """Export into the file ``path``, atomically (see files.atomic_file)."""
+    if fmt not in WRITERS:
+        raise DiaryError("unknown export format %r (use %s)" % (fmt, ", ".join(FORMATS)))
+    with files.atomic_file(path, force=force) as out:
+        return export(diary, out, fmt, progress=progress, **filters)
+
+
+def export_split(diary, directory, *, force=False, progress=None, **filters):
+    """One Markdown file (with front matter) per entry in ``directory``."""
+
+    def write(rows):
+        taken = set()
+        for entry in rows:
+            name = markdown.file_name(entry, taken)
+            files.write_private(tmp, name, markdown.entry_file(entry))
+
+    with files.atomic_directory(directory, force=force) as tmp:
+        return _run(diary, write, progress, filters)

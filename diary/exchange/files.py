@@ -1,0 +1,142 @@
+"""Writing files so that a reader never sees half of one.
+
+Everything is built under a temporary name in the destination's directory
+(same file system, so the final rename is atomic), fsynced, then put in
+place: with ``force`` by rename over the old file, without it by a hard link
+that fails if the name appeared meanwhile (never clobber). A failure or an
+interrupt at any point removes the temporary and leaves the destination as
+it was. New files are 0600: an export is plaintext.
+"""
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+
+from ..errors import DiaryError
+
+
+def check_target(path, *, force=False, directory=False):
+    """Fail early (before any work) when ``path`` cannot be written."""
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isdir(path) and not directory:
+        raise DiaryError("%s is a directory" % path)
+    if os.path.lexists(path) and not force:
+        if directory and os.path.isdir(path) and not os.listdir(path):
+            return path
+        raise DiaryError("%s already exists (add --force to replace it)" % path)
+    if directory and os.path.lexists(path) and not os.path.isdir(path):
+        raise DiaryError("%s exists and is not a directory" % path)
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        raise DiaryError("no directory %s" % parent)
+    return path
+
+
+def fsync_dir(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # not every platform can fsync a directory
+    finally:
+        os.close(fd)
+
+
+def temp_name(path, suffix):
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix,
+                               dir=os.path.dirname(path))
+    return fd, tmp
+
+
+def put_in_place(tmp, path, *, force):
+    """Move the finished ``tmp`` to ``path``: atomically, never clobbering without force."""
+    try:
+        if force:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            os.unlink(tmp)
+    except FileExistsError:
+        raise DiaryError("%s already exists (add --force to replace it)" % path) from None
+    fsync_dir(os.path.dirname(path))
+
+
+def remove_quietly(*paths):
+    for p in paths:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+
+
+def _os_error(path, exc):
+    return DiaryError("cannot write %s: %s" % (path, exc.strerror or exc))
+
+
+@contextlib.contextmanager
+def atomic_file(path, *, force=False):
+    """A text stream (UTF-8, no newline translation) that becomes ``path`` on success."""
+    path = check_target(path, force=force)
+    try:
+        fd, tmp = temp_name(path, ".part")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    try:
+        with io.open(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        put_in_place(tmp, path, force=force)
+    except OSError as exc:
+        remove_quietly(tmp)
+        raise _os_error(path, exc) from None
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path, *, force=False):
+    """A fresh private directory whose files become ``path``'s on success.
+
+    A new (or empty) ``path`` is replaced by the whole directory in one
+    rename; into an existing one (``force``) each file is renamed over its
+    namesake, each of them atomically.
+    """
+    path = check_target(path, force=force, directory=True)
+    try:
+        tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".",
+                               suffix=".part", dir=os.path.dirname(path))
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    try:
+        yield tmp
+        fsync_dir(tmp)
+        if os.path.isdir(path) and os.listdir(path):
+            for name in sorted(os.listdir(tmp)):
+                os.replace(os.path.join(tmp, name), os.path.join(path, name))
+            fsync_dir(path)
+            os.rmdir(tmp)
+        else:
+            os.rename(tmp, path)  # an empty directory is replaced atomically
+            fsync_dir(os.path.dirname(path))
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _os_error(path, exc) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_private(directory, name, text):
+    """A new 0600 file ``name`` in ``directory`` holding ``text``, fsynced."""
+    fd = os.open(os.path.join(directory, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with io.open(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())

@@ -1,0 +1,225 @@
+"""Markdown: one readable document of many entries, or one file per entry.
+
+A file per entry (``export --split DIR``, and what ``import`` reads from a
+folder) starts with front matter whose values are JSON (which is also YAML)::
+
+    ---
+    uuid: 3f0c7a52-6b1e-4d3c-9a53-0b7e8a9f1c2d
+    created_at: 2024-03-02T21:30:00+01:00
+    updated_at: 2024-03-02T21:30:00+01:00
+    title: "Long run"
+    tags: ["health/running"]
+    starred: false
+    ---
+    Ran 12 km by the river.
+
+and then the text, followed by one newline that is not part of it: such a
+file imports back exactly. Hand-written files need no front matter: the
+title is then a first ``# Heading`` line, the date the ``YYYY-MM-DD`` (and
+optional ``-HHMM``) a file name starts with, else the file's modification
+time. Accepted keys: ``date``/``created``/``created_at``,
+``updated``/``updated_at``, ``title``, ``tags`` (a list, or words separated
+by commas), ``starred``, ``uuid``.
+"""
+
+import datetime as _dt
+import json
+import os
+import re
+
+from .. import dates
+from .records import Record, export_record, fail, parse_time
+
+_SLUG = re.compile(r"[^\w]+")
+_NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_T ](\d{2})[:.]?(\d{2}))?")
+
+
+# --- writing ---------------------------------------------------------------------
+
+def write_document(out, rows):
+    """One readable Markdown document: a heading per entry (not re-importable)."""
+    first = True
+    for entry in rows:
+        if not first:
+            out.write("\n---\n\n")
+        first = False
+        when = dates.local(entry.created_at).strftime("%Y-%m-%d %H:%M")
+        out.write("# %s\n\n" % (_one_line(entry.title) or when))
+        meta = ["*%s*" % when]
+        if entry.starred:
+            meta.append("★ starred")
+        if entry.tag_list:
+            meta.append("tags: " + ", ".join("`%s`" % t for t in entry.tag_list))
+        out.write(" · ".join(meta) + "\n")
+        if entry.body:
+            out.write("\n" + entry.body + "\n")
+
+
+def _one_line(text):
+    return " ".join(text.split())
+
+
+def entry_file(entry):
+    """The text of one entry's file: front matter, the text, one final newline."""
+    record = export_record(entry)
+    lines = ["---"]
+    for key in ("uuid", "created_at", "updated_at"):
+        lines.append("%s: %s" % (key, record[key]))
+    for key in ("title", "tags", "starred"):
+        lines.append("%s: %s" % (key, json.dumps(record[key], ensure_ascii=False)))
+    lines.append("---")
+    return "\n".join(lines) + "\n" + record["body"] + "\n"
+
+
+def file_name(entry, taken):
+    """``2024-03-02-2130-long-run-3f0c7a52.md``: sortable, stable across exports."""
+    when = dates.local(entry.created_at).strftime("%Y-%m-%d-%H%M")
+    slug = _SLUG.sub("-", entry.title.casefold()).strip("-_")[:50].rstrip("-_")
+    stem = "-".join(p for p in (when, slug, entry.uuid[:8]) if p)
+    if stem in taken:
+        stem = "%s-%s" % (when, entry.uuid)
+    taken.add(stem)
+    return stem + ".md"
+
+
+# --- reading ---------------------------------------------------------------------
+
+def read_folder(path):
+    """Records from every ``*.md`` file under ``path`` (or the one file ``path``)."""
+    if os.path.isdir(path):
+        found = []
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(os.path.join(root, n) for n in names
+                         if n.lower().endswith((".md", ".markdown")) and not n.startswith("."))
+        found.sort()
+    else:
+        found = [path]
+    for file in found:
+        yield read_file(file, os.path.relpath(file, path) if file != path
+                        else os.path.basename(file))
+
+
+def read_file(file, where):
+    try:
+        with open(file, "rb") as f:
+            raw = f.read()
+        mtime = os.stat(file).st_mtime
+    except OSError as exc:
+        fail(where, "cannot read: %s" % (exc.strerror or exc))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail("%s, line %d" % (where, raw[:exc.start].count(b"\n") + 1), "not valid UTF-8")
+    return parse(text.lstrip("\ufeff"), where, os.path.basename(file), mtime)
+
+
+def parse(text, where, name, mtime=None):
+    """A Record from one Markdown file's text."""
+    meta, body = _front_matter(text, where)
+    if body.endswith("\n"):
+        body = body[:-1]
+    title = meta.pop("title", None)
+    if title is None and not meta.get("_had_front_matter"):
+        heading = re.match(r"# +(.*)\n?", body)
+        if heading:
+            title, body = heading.group(1).strip(), body[heading.end():].lstrip("\n")
+    meta.pop("_had_front_matter", None)
+    title = "" if title is None else title
+    if isinstance(title, (int, float)) and not isinstance(title, bool):
+        title = str(title)  # `title: 1984`
+    if not isinstance(title, str):
+        fail(where, "title must be text")
+    created = _first(meta, "created_at", "created", "date")
+    created = (_time(created, where, "date") if created is not None
+               else _date_from_name(name) or _dt.datetime.fromtimestamp(mtime or 0).astimezone())
+    updated = _first(meta, "updated_at", "updated", "modified")
+    updated = _time(updated, where, "updated_at") if updated is not None else None
+    uuid = meta.get("uuid")
+    if uuid is not None and (not isinstance(uuid, str) or not uuid.strip()):
+        fail(where, "uuid must be non-empty text")
+    return Record(created_at=created, updated_at=updated, title=title, body=body,
+                  starred=_bool(meta.get("starred", False), where), uuid=uuid,
+                  tags=_tag_list(meta.get("tags", meta.get("tag", [])), where),
+                  inline=True, where=where)
+
+
+def _front_matter(text, where):
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---\n", 3)
+    if end < 0:
+        if text.endswith("\n---"):
+            end = len(text) - 4
+        else:
+            return {}, text  # a horizontal rule, not front matter
+    meta = {"_had_front_matter": True}
+    for number, line in enumerate(text[4:end].split("\n"), 2):  # not splitlines: \x85 is text
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            fail("%s, line %d" % (where, number), "front matter lines are `key: value`")
+        meta[key.strip().lower()] = _value(value.strip())
+    return meta, text[end + 5:]
+
+
+def _value(text):
+    if text[:1] in ('"', "[", "{") or text in ("true", "false", "null") or text[:1].isdigit():
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    if text[:1] == "[" and text[-1:] == "]":  # a YAML flow list: [a, b]
+        return [item.strip().strip("'\"") for item in text[1:-1].split(",") if item.strip()]
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text
+
+
+def _first(meta, *keys):
+    for k in keys:
+        if meta.get(k) is not None:
+            return meta[k]
+    return None
+
+
+def _time(value, where, field):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        value = value.strip() + "T00:00:00"
+    return parse_time(value, where, field)
+
+
+def _bool(value, where):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("yes", "true", "y", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("no", "false", "n", "off", ""):
+        return False
+    fail(where, "starred must be true or false")
+
+
+def _tag_list(value, where):
+    if isinstance(value, str):
+        value = [t for t in re.split(r"[,\s]+", value) if t]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        fail(where, "tags must be a list of tag paths")
+    return tuple(value)
+
+
+def _date_from_name(name):
+    match = _NAME_DATE.match(name)
+    if not match:
+        return None
+    day, hour, minute = match.groups()
+    try:
+        value = _dt.datetime.fromisoformat(day)
+        if hour:
+            value = value.replace(hour=int(hour), minute=int(minute))
+    except ValueError:
+        return None
+    return value.astimezone()
+

@@ -1,0 +1,188 @@
+"""Fold another copy of the diary (a second laptop's) into this one.
+
+Entries are matched by uuid. For each entry of the other copy:
+
+- not here: added, as it is (same uuid, dates, tags);
+- here with the same date, title, text and star: its tags are joined
+  (nothing to do when the other has no tag this one lacks);
+- here with different content: the newer edit (``updated_at``; on a tie, a
+  fixed order of the two contents) wins the entry, and the other version is
+  kept as a *conflict copy*: a new entry titled "Conflict copy of ...", with
+  the losing version's text, dates, star and tags, plus the tag
+  ``conflict``. Its uuid is derived from the original's uuid and the losing
+  content, so both laptops make the same copy, and merging again (either
+  way) makes none.
+
+All tags of the other copy are brought over by path, used or not. Nothing is
+deleted: an entry deleted on one copy only comes back from the other. The
+whole merge is one transaction, and the other file is only read.
+
+The models stay bound to this diary; the other file is read with plain SQL on
+its own connection, in one read transaction (a consistent snapshot even if
+another process is writing to it).
+"""
+
+import dataclasses
+import os
+
+from .. import dates, store
+from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
+from .loader import Loader, derived_uuid, digest
+
+CONFLICT_TAG = "conflict"
+
+_TAG_PATHS = """
+WITH RECURSIVE paths(id, path) AS (
+    SELECT id, name FROM tag WHERE parent_id IS NULL
+    UNION ALL
+    SELECT t.id, p.path || '/' || t.name FROM tag t JOIN paths p ON t.parent_id = p.id)
+SELECT path FROM paths ORDER BY path"""
+_ENTRIES = ("SELECT uuid, created_at, updated_at, title, body, starred, tags "
+            "FROM entry ORDER BY id")
+
+
+@dataclasses.dataclass
+class MergeStats:
+    added: int = 0      # entries new here
+    updated: int = 0    # entries here replaced by a newer edit from the other copy
+    conflicts: int = 0  # conflict copies made (of whichever version lost)
+    retagged: int = 0   # same entry, tags joined
+    unchanged: int = 0
+
+
+@dataclasses.dataclass
+class Version:
+    """One version of an entry, as stored (UTC timestamp text)."""
+
+    created: str
+    updated: str
+    title: str
+    body: str
+    starred: bool
+    tags: tuple
+
+    def keys(self):
+        return {t.casefold() for t in self.tags}
+
+    def identity(self):
+        return digest(self.created, self.title, self.body, str(int(self.starred)),
+                      *sorted(self.keys()))
+
+    def same_content(self, other):
+        return ((self.created, self.title, self.body, self.starred)
+                == (other.created, other.title, other.body, other.starred))
+
+
+def _version(created, updated, title, body, starred, tags):
+    return Version(created, updated, title, body, bool(starred),
+                   tuple(t for t in tags.split("\n") if t))
+
+
+def merge(diary, other_path, passphrase=None, *, progress=None):
+    """Merge the diary at ``other_path`` into ``diary``; returns MergeStats.
+
+    Without ``passphrase`` the other file is opened with this diary's own
+    (copies usually share it). A wrong one raises SourcePassphraseError.
+    """
+    other_path = os.path.abspath(other_path)
+    if os.path.exists(other_path) and os.path.samefile(other_path, diary.path):
+        raise BadInput("cannot merge a diary into itself")
+    try:
+        other = store.open_database(other_path, passphrase or diary.db._passphrase,
+                                    read_only=True)
+    except NotFound:
+        raise BadInput("no file %s" % other_path) from None
+    except PassphraseError:
+        raise SourcePassphraseError("wrong passphrase for %s, or not a diary"
+                                    % other_path) from None
+    except ReadOnly:
+        raise BadInput("%s is in an older format: open it once with this version of "
+                       "diary, then merge" % other_path) from None
+    try:
+        return _merge(diary, other.connection(), progress)
+    finally:
+        other.close()
+
+
+def _merge(diary, src, progress):
+    stats = MergeStats()
+    src.execute("BEGIN")  # one snapshot of the other file
+    try:
+        with diary.write(), Loader(diary).roomy_cache() as loader:
+            for (path,) in src.execute(_TAG_PATHS).fetchall():
+                loader.tag(path)
+            total = src.execute("SELECT count(*) FROM entry").fetchone()[0]
+            done = 0
+            for uuid, *row in src.execute(_ENTRIES):
+                _fold(loader, uuid, _version(*row), stats)
+                done += 1
+                if progress and done % 500 == 0:
+                    progress(done, total)
+            if progress:
+                progress(done, total)
+    finally:
+        src.execute("COMMIT")
+    return stats
+
+
+def _fold(loader, uuid, theirs, stats):
+    found = loader.find(uuid)
+    if found is None:
+        _insert(loader, uuid, theirs)
+        stats.added += 1
+        return
+    entry_id, *row, version = found
+    ours = _version(*row)
+    if ours.same_content(theirs):
+        if theirs.keys() <= ours.keys():
+            stats.unchanged += 1
+        else:
+            _join_tags(loader, entry_id, ours, theirs)
+            stats.retagged += 1
+        return
+    if (theirs.updated, theirs.identity()) > (ours.updated, ours.identity()):
+        stats.conflicts += _conflict_copy(loader, uuid, ours)
+        _replace(loader, entry_id, version, theirs)
+        stats.updated += 1
+    else:
+        stats.conflicts += _conflict_copy(loader, uuid, theirs)
+
+
+def _insert(loader, uuid, v, title=None, extra_tags=()):
+    title = v.title if title is None else title
+    links = loader.resolve_tags(v.tags + tuple(extra_tags), title + "\n" + v.body)
+    loader.insert(uuid, v.created, v.updated, title, v.body, v.starred, links)
+
+
+def _conflict_copy(loader, uuid, loser):
+    """Keep the losing version as its own entry; 1 if made, 0 if it exists already."""
+    copy_uuid = derived_uuid("conflict", uuid, loser.identity())
+    if loader.find(copy_uuid) is not None:
+        return 0
+    name = loser.title if loser.title.strip() else "the entry of %s" % (
+        dates.local(store.Entry.created_at.python_value(loser.created))
+        .strftime("%Y-%m-%d %H:%M"))
+    _insert(loader, copy_uuid, loser, title="Conflict copy of " + name,
+            extra_tags=(CONFLICT_TAG,))
+    return 1
+
+
+def _replace(loader, entry_id, version, v):
+    links = loader.resolve_tags(v.tags, v.title + "\n" + v.body)
+    loader.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
+    loader.conn.execute(
+        "UPDATE entry SET created_at = ?, updated_at = ?, title = ?, body = ?, starred = ?, "
+        "version = ?, tags = ? WHERE id = ?",
+        (v.created, v.updated, v.title, v.body, int(v.starred), version + 1,
+         loader.tags_text(links), entry_id))
+    if links:
+        loader.link(entry_id, links)
+
+
+def _join_tags(loader, entry_id, ours, theirs):
+    links = loader.resolve_tags(ours.tags + theirs.tags, ours.title + "\n" + ours.body)
+    have = ours.keys()
+    loader.link(entry_id, {k: v for k, v in links.items() if k not in have})
+    # The later of the two edit times, so both copies end up alike.
+    loader.conn.execute("UPDATE entry SET tags = ?, updated_at = ? WHERE id = ?",
+                        (loader.tags_text(links), max(ours.updated, theirs.updated), entry_id))

@@ -1,0 +1,88 @@
+"""The encrypted diary of peewee's example program (``examples/diary.py``).
+
+That program keeps one table, ``entry (id, content, timestamp)``, in a
+SqlCipherDatabase keyed with the user's passphrase; ``timestamp`` is a naive
+local time as peewee writes it (``2024-03-02 21:30:00.123456``). Versions of
+the example differ in their SQLCipher settings, so the key is tried with
+SQLCipher 4's defaults, then with kdf_iter = 64000 (what the example once
+set), then with SQLCipher 3's settings (files made before SQLCipher 4). The
+file is opened read-only: an import never changes its source.
+
+Each row becomes an entry with the content as its text and no title (the
+example has none); ``#tags`` in the text become tags, as in `diary add`.
+"""
+
+import datetime as _dt
+import urllib.parse
+
+import sqlcipher3
+
+from .. import store
+from ..errors import SourcePassphraseError
+from .records import Record, fail
+
+ATTEMPTS = (
+    (),
+    ("PRAGMA kdf_iter = 64000",),
+    ("PRAGMA cipher_compatibility = 3",),
+)
+
+
+def _uri(path):
+    return "file:%s?mode=ro" % urllib.parse.quote(path)
+
+
+def _connect(path, passphrase):
+    with open(path, "rb") as f:
+        plain = f.read(16) == store.SQLITE_HEADER
+    if plain:  # an unencrypted peewee diary: nothing to unlock
+        conn = sqlcipher3.connect(_uri(path), uri=True, isolation_level=None)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    if not passphrase:
+        fail("", "a passphrase is needed for %s" % path)
+    for pragmas in ATTEMPTS:
+        conn = store.keyed_connection(_uri(path), passphrase, uri=True, pragmas=pragmas)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlcipher3.DatabaseError:
+            conn.close()
+    raise SourcePassphraseError("wrong passphrase for %s, or not a peewee diary" % path)
+
+
+def needs_passphrase(path):
+    with open(path, "rb") as f:
+        return f.read(16) != store.SQLITE_HEADER
+
+
+def read(path, passphrase):
+    """Records from the peewee diary at ``path``, oldest first."""
+    try:
+        conn = _connect(path, passphrase)
+    except OSError as exc:
+        fail("", "cannot read %s: %s" % (path, exc.strerror or exc))
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(entry)")}
+        if not {"content", "timestamp"} <= columns:
+            fail("", "%s is not a peewee diary: it has no table entry (content, timestamp)"
+                 % path)
+        conn.execute("BEGIN")  # one snapshot, whatever else has the file open
+        rows = conn.execute("SELECT content, timestamp FROM entry ORDER BY timestamp, id")
+        for number, (content, timestamp) in enumerate(rows, 1):
+            where = "entry %d" % number
+            if not isinstance(content, str):
+                fail(where, "content is not text")
+            yield Record(created_at=_time(timestamp, where), body=content, inline=True,
+                         where=where)
+    finally:
+        conn.close()
+
+
+def _time(value, where):
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value.strip()).astimezone()
+        except ValueError:
+            pass
+    fail(where, "timestamp %r is not a date and time" % (value,))

@@ -1,0 +1,190 @@
+"""An entry in flight between a diary and a file, and the export shape.
+
+Every reader yields ``Record``s; every writer takes ``Entry`` rows. The JSON
+shape of an exported entry is entries.to_record without the two fields that
+only mean something inside one file (``id``, ``version``): what remains is
+what an import needs to rebuild the entry exactly, uuid included.
+"""
+
+import codecs
+import dataclasses
+import datetime as _dt
+import json
+
+from .. import entries
+from ..errors import BadInput
+
+FIELDS = ("uuid", "created_at", "updated_at", "title", "body", "starred", "tags")
+CHUNK = 1 << 20
+
+
+@dataclasses.dataclass
+class Record:
+    created_at: _dt.datetime
+    title: str = ""
+    body: str = ""
+    starred: bool = False
+    tags: tuple = ()
+    uuid: str = None
+    updated_at: _dt.datetime = None
+    # Foreign formats (jrnl, Markdown, peewee) carry their tags in the text:
+    # there the #tags written in the text are linked too, as `diary add` would.
+    inline: bool = False
+    where: str = ""  # "line 12", "entry 3", a file name: for error messages
+
+
+def export_record(entry):
+    """The JSON object an export writes for ``entry``."""
+    record = entries.to_record(entry)
+    del record["id"], record["version"]
+    return record
+
+
+def fail(where, message):
+    raise BadInput("%s: %s" % (where, message) if where else message)
+
+
+def parse_time(value, where, field):
+    """An ISO 8601 timestamp; a naive one is local time."""
+    if not isinstance(value, str):
+        fail(where, "%s must be an ISO 8601 date as text" % field)
+    try:
+        stamp = _dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(where, "%s is not an ISO 8601 date: %r" % (field, value[:40]))
+    return stamp if stamp.tzinfo else stamp.astimezone()
+
+
+def from_json(obj, where):
+    """A Record from one object of our JSON/JSONL export (or `diary list --json`).
+
+    Unknown keys (``id``, ``version``, anything a script added) are ignored;
+    ``created_at`` is required, the rest have the defaults of a new entry.
+    """
+    if not isinstance(obj, dict):
+        fail(where, "expected an object with created_at, title, body...")
+    if "created_at" not in obj:
+        fail(where, "created_at is missing")
+    created = parse_time(obj["created_at"], where, "created_at")
+    updated = obj.get("updated_at")
+    updated = created if updated is None else parse_time(updated, where, "updated_at")
+    title, body = obj.get("title", ""), obj.get("body", "")
+    for name, value in (("title", title), ("body", body)):
+        if not isinstance(value, str):
+            fail(where, "%s must be text" % name)
+    starred = obj.get("starred", False)
+    if not isinstance(starred, bool):
+        fail(where, "starred must be true or false")
+    tags = obj.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        fail(where, "tags must be a list of tag paths")
+    uuid = obj.get("uuid")
+    if uuid is not None and (not isinstance(uuid, str) or not uuid.strip()):
+        fail(where, "uuid must be non-empty text")
+    return Record(created_at=created, updated_at=updated, title=title, body=body,
+                  starred=starred, tags=tuple(tags), uuid=uuid, where=where)
+
+
+# --- reading bytes --------------------------------------------------------------
+
+def text_lines(binary, start=1):
+    """(line number, line) from a binary file, decoded as strict UTF-8.
+
+    Lines keep their ending; a UTF-8 byte order mark at the start is dropped.
+    """
+    for number, raw in enumerate(binary, start):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fail("line %d" % number, "not valid UTF-8")
+        if number == start and line.startswith("\ufeff"):
+            line = line[1:]
+        yield number, line
+
+
+class JsonArray:
+    """The objects of a JSON array, parsed one at a time from a binary file.
+
+    The stdlib has no streaming parser; raw_decode on a sliding buffer is
+    one: memory holds the current element and at most a chunk around it,
+    however long the file. ``line`` is where the last element started.
+    """
+
+    def __init__(self, binary):
+        self._binary = binary
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        self._json = json.JSONDecoder()
+        self._buf = ""
+        self._pos = 0
+        self._line = 1  # the line number at _buf[_counted]
+        self._counted = 0
+        self._eof = False
+        self.line = 1
+
+    def _line_at(self, pos):
+        # Counted forward only, so that each character is counted once.
+        self._line += self._buf.count("\n", self._counted, pos)
+        self._counted = pos
+        return self._line
+
+    def _where(self, pos=None):
+        return "line %d" % self._line_at(self._pos if pos is None else pos)
+
+    def _more(self, size=CHUNK):
+        if self._eof:
+            return False
+        raw = self._binary.read(size)
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            line = self._line_at(len(self._buf))
+            fail("line %d" % (line + raw[:max(exc.start, 0)].count(b"\n")), "not valid UTF-8")
+        self._eof = not raw
+        self._line_at(self._pos)
+        self._buf = self._buf[self._pos:] + text
+        self._pos = self._counted = 0
+        return True
+
+    def _peek(self):
+        while True:
+            while self._pos < len(self._buf) and self._buf[self._pos] in " \t\r\n":
+                self._pos += 1
+            if self._pos < len(self._buf) or not self._more():
+                return self._buf[self._pos:self._pos + 1]
+
+    def _expect(self, chars, what):
+        ch = self._peek()
+        if ch not in chars or not ch:
+            fail(self._where(), "expected %s, found %s" % (what, repr(ch) if ch else
+                                                         "the end of the file"))
+        self._pos += 1
+        return ch
+
+    def __iter__(self):
+        self._expect("[", "a JSON array '['")
+        if self._peek() == "]":
+            self._pos += 1
+        else:
+            while True:
+                yield self._value()
+                if self._expect(",]", "',' or ']'") == "]":
+                    break
+        if self._peek():
+            fail(self._where(), "unexpected text after the closing ']'")
+
+    def _value(self):
+        self._peek()
+        size = CHUNK
+        while True:
+            try:
+                value, end = self._json.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                # Perhaps only cut off by the buffer's end: read more (in
+                # growing steps, so a huge entry is not re-parsed too often).
+                if self._more(size):
+                    size *= 2
+                    continue
+                fail(self._where(exc.pos), "invalid JSON (%s)" % exc.msg)
+            self.line = self._line_at(self._pos)
+            self._pos = end
+            return value

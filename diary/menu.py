@@ -1,0 +1,455 @@
+"""The interactive diary: ``diary`` with no command. Screens over the same
+library calls the CLI makes (entries, store, search, tags, stats); no SQL here.
+
+Usage (cli.open_menu does this after unlocking)::
+
+    Menu(diary, ask=getpass.getpass, lock_after=600).run()   # -> exit status
+
+``ask`` is a getpass-like function: every passphrase (resuming after a lock,
+changing it) is read through it, never through a prompt_toolkit buffer, so no
+history can ever show one. Keys are listed in the README ("The interactive
+diary") and in each screen's footer.
+"""
+
+import dataclasses
+import os
+import time
+
+from . import dates, entries, render, stats, store, tags, tui
+from .editor import Draft, Editor
+from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
+from .passphrase import Source
+
+PAGE = 20  # entries per page of a list
+
+
+class LockedOut(PassphraseError):
+    """Three wrong passphrases (or none) after a lock: the session ends."""
+
+
+@dataclasses.dataclass
+class Action:
+    key: str
+    name: str
+    label: str
+    writes: bool = False
+
+
+ACTIONS = [
+    Action("w", "write", "Write a new entry", writes=True),
+    Action("b", "browse", "Browse entries"),
+    Action("/", "search", "Search"),
+    Action("t", "tags", "Tags"),
+    Action("o", "on_this_day", "On this day"),
+    Action("c", "calendar", "Calendar and statistics"),
+    Action("p", "passwd", "Change passphrase", writes=True),
+    Action("l", "lock", "Lock"),
+    Action("q", "quit", "Quit"),
+]
+
+MENU_FOOTER = "↑↓ select · Enter open · or press a key · Ctrl-C/Esc quit · Ctrl-D quit now"
+LIST_FOOTER = "↑↓ select · Enter read · n/p next/previous page · Esc back"
+SEARCH_HELP = ("Words must all match; \"exact phrase\", prefix*, a OR b, -word, "
+               "title:word, tag:work/acme, from:2024-01-01, to:DATE, on:DATE, is:starred.")
+
+
+@dataclasses.dataclass
+class Listing:
+    """A sequence of entries to walk through: ``fetch(offset, limit) ->
+    (total, [(entry, second line fragments or None), ...])``."""
+
+    title: str
+    fetch: object
+
+
+def _tag_key(path):
+    return "/".join(p.strip().casefold() for p in path.strip().lstrip("#").split("/"))
+
+
+class Menu:
+    def __init__(self, diary, *, ask, input=None, output=None, clock=time.monotonic,
+                 lock_after=600.0, tick=1.0, color=True, now=dates.now):
+        self.diary = diary
+        self.ask = ask
+        self.now = now
+        self.color = color
+        self.term = tui.Terminal(input=input, output=output, clock=clock,
+                                 lock_after=lock_after, tick=tick, color=color)
+        self.term.on_lock = self.lock
+        self.tag_history = type(self.term.history)()
+
+    # --- the loop ------------------------------------------------------------------
+
+    def run(self):
+        with self.term.session():
+            try:
+                self.main_menu()
+            except tui.Quit:
+                pass
+        return 0
+
+    def actions(self):
+        return [a for a in ACTIONS if not (a.writes and self.diary.read_only)]
+
+    def main_menu(self):
+        actions = self.actions()
+        keys = {a.key: a.name for a in actions}
+        keys["s"] = "search"
+        selected = 0
+        while True:
+            items = [[("class:key", " %s " % a.key), ("", "  " + a.label)] for a in actions]
+            action, selected = tui.Picker(
+                self.term, header="diary", status=self.status(), items=items, keys=keys,
+                footer=MENU_FOOTER, selected=selected, back_keys=("escape",)).run()
+            if action == "open":
+                action = actions[selected].name
+            if action is tui.BACK:
+                if tui.confirm(self.term, "Quit diary?", status=self.status()):
+                    return
+                continue
+            if action == "quit":
+                return
+            selected = next(i for i, a in enumerate(actions) if a.name == action)
+            self.do(getattr(self, action))
+
+    def do(self, func, *args):
+        """Run an action; a library error becomes a message, not an exit."""
+        try:
+            return func(*args)
+        except LockedOut:
+            raise
+        except DiaryError as exc:
+            self.term.error(str(exc))
+
+    def status(self):
+        frags = [("class:status", " %s · %d entries" % (
+            render.one_line(os.path.basename(self.diary.path)), entries.count(self.diary)))]
+        if self.diary.read_only:
+            frags.append(("class:badge", "  [read-only]"))
+        return frags
+
+    # --- lock -----------------------------------------------------------------------
+
+    def lock(self):
+        """Clear the screen, drop the key, and ask the passphrase to go on."""
+        name = os.path.basename(self.diary.path)
+        self.term.clear()
+        store.lock(self.diary)
+        lines = ["%s is locked." % name, ""]
+        for attempt in range(3):
+            self.term.clear(*lines)
+            try:
+                passphrase = self.ask("Passphrase: ")
+            except EOFError:
+                raise LockedOut("no passphrase given") from None
+            try:
+                store.resume(self.diary, passphrase)
+                self.term.clear()
+                return
+            except PassphraseError:
+                lines = ["%s is locked." % name, "Wrong passphrase, try again.", ""]
+        raise LockedOut(store.WRONG_KEY)
+
+    # --- writing --------------------------------------------------------------------
+
+    def write(self):
+        self.compose(None)
+
+    def tag_paths(self):
+        from . import tags
+
+        return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
+
+    def check(self, draft):
+        """The editor's Ctrl-S: an error message, or None when the draft can be saved."""
+        if not draft.has_text():
+            return "Nothing to save yet: write a title or some text."
+        try:
+            if draft.date.strip():
+                dates.parse(draft.date)
+            for path in draft.tag_paths():
+                tags.parse_path(path)
+        except BadInput as exc:
+            return str(exc)
+        return None
+
+    def compose(self, entry):
+        """The editor for a new entry (``entry`` None) or an existing one."""
+        if entry is None:
+            original, heading = Draft(), "New entry"
+        else:
+            original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list),
+                             date=render.when(entry.created_at))
+            heading = "Entry #%d" % entry.id
+        editor = Editor(self.term, heading=heading, draft=original, tag_words=self.tag_paths,
+                        check=self.check, status=self.status())
+        while True:
+            try:
+                result = editor.run()
+            except tui.Quit:
+                if editor.draft() != original and not tui.confirm(
+                        self.term, "Quit and throw away what you wrote here?"):
+                    continue
+                raise
+            if result is tui.BACK:
+                if editor.draft() != original and not tui.confirm(
+                        self.term, "Throw away what you wrote here?"):
+                    continue
+                return None
+            try:
+                return self.save(entry, original, result)
+            except LockedOut:
+                raise
+            except DiaryError as exc:
+                editor.message = str(exc)  # the text stays in the editor
+
+    def save(self, entry, original, draft):
+        created = None
+        if draft.date.strip() and draft.date != original.date:
+            created = dates.parse(draft.date)
+        paths = draft.tag_paths()
+        if entry is None:
+            new = self._add(draft, created, paths)
+            self.term.say("Saved entry #%d." % new.id)
+            return new
+        old = {_tag_key(t): t for t in entry.tag_list}
+        wanted = {_tag_key(p): p for p in paths}
+        changes = {}
+        add = [p for k, p in wanted.items() if k not in old]
+        remove = [t for k, t in old.items() if k not in wanted]
+        if add:
+            changes["add_tags"] = add
+        if remove:
+            changes["remove_tags"] = remove
+        try:
+            saved = entries.edit(self.diary, entry.id, body=draft.body, title=draft.title,
+                                 created_at=created, expected_version=entry.version, **changes)
+        except (Conflict, NotFound):
+            # Someone else saved (or deleted) it meanwhile: keep both versions.
+            new = self._add(draft, created or entry.created_at, paths)
+            self.term.error("Entry #%d was changed in another session meanwhile: both are kept, "
+                            "yours saved as a new entry #%d." % (entry.id, new.id))
+            return new
+        self.term.say("Saved entry #%d." % saved.id)
+        return saved
+
+    def _add(self, draft, created, paths):
+        return entries.add(self.diary, draft.body, title=draft.title, created_at=created,
+                           tags=paths)
+
+    # --- reading --------------------------------------------------------------------
+
+    def item(self, entry, second=None):
+        frags = render.entry_fragments(entry)
+        if second is not None:
+            frags = frags[:frags.index(("", "\n")) + 1] + [("", "      ")] + second
+        return frags
+
+    def all_entries(self):
+        def fetch(offset, limit):
+            return (entries.count(self.diary),
+                    [(e, None) for e in entries.list_entries(self.diary, limit=limit,
+                                                             offset=offset)])
+        return Listing("All entries", fetch)
+
+    def browse(self, listing=None, keys=None):
+        """A paged list; returns the action of one of ``keys`` when pressed, else None."""
+        listing = listing or self.all_entries()
+        offset = selected = 0
+        while True:
+            total, items = listing.fetch(offset, PAGE)
+            if not items and offset:
+                offset = max(0, offset - PAGE)
+                continue
+            span = "%d–%d of %d" % (offset + 1, offset + len(items), total) if items else "none"
+            action, selected = tui.Picker(
+                self.term, header="%s · %s" % (listing.title, span), status=self.status(),
+                items=[self.item(e, second) for e, second in items], selected=selected,
+                keys={"n|right": "next", "p|left": "prev", **(keys or {})},
+                footer=LIST_FOOTER, empty="No entries here.").run()
+            if action is tui.BACK:
+                return None
+            if action == "open":
+                index = self.read(listing, offset + selected)
+                offset, selected = index // PAGE * PAGE, index % PAGE
+            elif action == "next":
+                if offset + PAGE < total:
+                    offset, selected = offset + PAGE, 0
+            elif action == "prev":
+                if offset:
+                    offset, selected = offset - PAGE, 0
+            else:
+                return action
+
+    def read(self, listing, index):
+        """Read entries one at a time from ``index``; returns where the reader stopped."""
+        keys = {"n|right": "next", "p|left": "prev"}
+        footer = "↑↓ PgUp/PgDn scroll · n/p next/previous"
+        if not self.diary.read_only:
+            keys.update({"e": "edit", "d": "delete", "s": "star", "t": "tag"})
+            footer += " · e edit · d delete · s star · t tags"
+        footer += " · Esc back"
+        while True:
+            total, items = listing.fetch(index, 1)
+            if not items:
+                if total and index:
+                    index = min(index, total) - 1
+                    continue
+                return 0
+            entry = items[0][0]
+            action = tui.Pager(
+                self.term, header="%s · %d of %d" % (listing.title, index + 1, total),
+                status=self.status(), keys=keys, footer=footer,
+                render=lambda width, e=entry: render.entry_ansi(e, width, self.color)).run()
+            if action is tui.BACK:
+                return index
+            if action == "next":
+                if index + 1 < total:
+                    index += 1
+                else:
+                    self.term.say("That was the last one.")
+            elif action == "prev":
+                if index:
+                    index -= 1
+                else:
+                    self.term.say("That was the first one.")
+            else:
+                self.do({"edit": self.compose, "delete": self.delete, "star": self.star,
+                         "tag": self.retag}[action], entry)
+
+    def delete(self, entry):
+        what = render.one_line(render.headline(entry), 40)
+        if tui.confirm(self.term, "Delete entry #%d (%s)?" % (entry.id, what)):
+            entries.delete(self.diary, [entry.id])
+            self.term.say("Deleted entry #%d." % entry.id)
+
+    def star(self, entry):
+        entries.edit(self.diary, entry.id, starred=not entry.starred)
+        self.term.say("Starred." if not entry.starred else "Star removed.")
+
+    def retag(self, entry):
+        text = tui.LineInput(
+            self.term, header="Tags of entry #%d" % entry.id, prompt="Tags:",
+            default=", ".join(entry.tag_list), completer=tui.WordCompleter(self.tag_paths),
+            history=self.tag_history, status=self.status(),
+            help="Comma-separated tag paths, e.g. work/acme, health. Tab completes.").run()
+        if text is tui.BACK:
+            return
+        draft = Draft(title=entry.title, body=entry.body, tags=text)
+        error = self.check(draft)
+        if error:
+            raise BadInput(error)
+        original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list))
+        self.save(entry, original, draft)
+
+    # --- search and tags --------------------------------------------------------------
+
+    def search(self):
+        from . import search
+
+        query = ""
+        while True:
+            text = tui.LineInput(self.term, header="Search", prompt="Search:", default=query,
+                                 help=SEARCH_HELP, history=self.term.history,
+                                 status=self.status()).run()
+            if text is tui.BACK or not text.strip():
+                return
+            query = text
+            try:
+                search.search(self.diary, query, limit=0)
+            except BadInput as exc:
+                self.term.error(str(exc))
+                continue
+
+            def fetch(offset, limit, query=query):
+                found = search.search(self.diary, query, limit=limit, offset=offset)
+                return found.total, [(hit.entry, self.hit_line(hit)) for hit in found.hits]
+
+            # Back from the results (or / there) is back to the query, to refine it.
+            self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
+                        keys={"/": "refine"})
+
+    def hit_line(self, hit):
+        if hit.snippet:
+            return render.highlight_fragments(hit.snippet, hit.spans)
+        return None
+
+    def tags(self):
+        selected = 0
+        while True:
+            rows = render.tag_rows(tags.tree(self.diary))
+            action, selected = tui.Picker(
+                self.term, header="Tags", status=self.status(), selected=selected,
+                items=[frags for _, frags in rows], footer="↑↓ select · Enter browse · Esc back",
+                empty="No tags yet: add them in the Tags field when you write, or write "
+                      "#tags in the text.").run()
+            if action is tui.BACK:
+                return
+            self.browse(self.tagged(rows[selected][0]))
+
+    def tagged(self, path):
+        def fetch(offset, limit):
+            return (entries.count(self.diary, tags=(path,)),
+                    [(e, None) for e in entries.list_entries(self.diary, limit=limit,
+                                                             offset=offset, tags=(path,))])
+        return Listing("#" + render.one_line(path), fetch)
+
+    # --- days -----------------------------------------------------------------------
+
+    def on_this_day(self):
+        today = self.now().date()
+
+        def fetch(offset, limit):
+            found = stats.on_this_day(self.diary, today)
+            return len(found), [(e, self.years_ago(e, today)) for e in found[offset:offset + limit]]
+
+        self.browse(Listing("On this day, %s" % today.strftime("%d %B"), fetch))
+
+    def years_ago(self, entry, today):
+        n = today.year - dates.local(entry.created_at).year
+        return [("class:date", "%d year%s ago" % (n, "" if n == 1 else "s"))]
+
+    def calendar(self):
+        today = self.now().date()
+        counts = stats.days_written(self.diary)
+        summary = stats.summary(self.diary, today)
+        year, month, whole_year = today.year, today.month, False
+        while True:
+            def draw(width, year=year, month=month, whole_year=whole_year):
+                grid = (render.calendar_year(year, counts, today) if whole_year
+                        else render.calendar_month(year, month, counts, today))
+                return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
+
+            action = tui.Pager(
+                self.term, header="Calendar", status=self.status(), render=draw,
+                keys={"left|h": "prev", "right|l": "next", "y": "year", "m": "month",
+                      "t": "today"},
+                footer="←→ previous/next · y year · m month · t today · Esc back").run()
+            if action is tui.BACK:
+                return
+            step = {"prev": -1, "next": 1}.get(action, 0)
+            if whole_year:
+                year += step
+            elif step:
+                year, month = divmod(year * 12 + month - 1 + step, 12)
+                month += 1
+            if action in ("year", "month"):
+                whole_year = action == "year"
+            elif action == "today":
+                year, month, whole_year = today.year, today.month, False
+
+    # --- the passphrase ---------------------------------------------------------------
+
+    def passwd(self):
+        self.term.clear("Change the passphrase of %s." % os.path.basename(self.diary.path),
+                        "Ctrl-C cancels.", "")
+        try:
+            current = self.ask("Current passphrase: ")
+            if not store.check_passphrase(self.diary, current):
+                raise DiaryError("wrong passphrase; nothing changed")
+            new = Source(environ={}, ask=self.ask, interactive=True).new("New passphrase: ")
+            store.change_passphrase(self.diary, new)
+        except (KeyboardInterrupt, EOFError):
+            self.term.say("Nothing changed.")
+            return
+        self.term.say("Passphrase changed.")

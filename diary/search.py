@@ -1,0 +1,324 @@
+"""Full-text search: ranked hits with snippets, fast on decades of entries.
+
+Usage::
+
+    from diary import search
+    found = search.search(diary, 'cafe "long run" -work from:2024-01-01', limit=20)
+    found.total                 # how many entries match in all
+    for hit in found.hits:      # hit.entry, hit.score, hit.snippet, hit.spans
+        ...
+
+The query language lives in search_query.py (``parse`` is re-exported here). The
+index is the FTS5 table ``entry_fts`` of store.MIGRATIONS[1]; every query
+here is a read, so search works in read-only sessions.
+"""
+
+import dataclasses
+import re
+
+from peewee import SQL, fn
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
+
+from .errors import BadInput
+from .search_query import Query, parse  # noqa: F401 (parse is part of this API)
+from .store import Entry
+
+SORTS = ("rank", "newest", "oldest")
+
+# Match markers for snippet()/highlight(): control characters, which entries
+# practically never contain (a stray one only misplaces a highlight).
+START, END = "\x02", "\x03"
+SNIPPET_TOKENS = 24
+
+
+class EntryIndex(FTS5Model):
+    """The FTS5 index (store.MIGRATIONS[1]); bound per search, not a store model."""
+
+    rowid = RowIDField()
+    title = SearchField()
+    body = SearchField()
+    tags = SearchField()
+
+    class Meta:
+        table_name = "entry_fts"
+        database = None
+
+
+# --- searching -------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Hit:
+    """One found entry. ``snippet`` is plain text around the best match, ``spans``
+    the (start, end) offsets of the matched words inside it; ``title_spans`` the
+    same inside the entry's title. ``score`` is bm25, higher is better; None
+    unless the hits are ranked (Results.order)."""
+
+    entry: Entry
+    score: float = None
+    snippet: str = ""
+    spans: list = dataclasses.field(default_factory=list)
+    title_spans: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Results:
+    """``total`` matches in all; with ``at_least`` there are more than that
+    (counting stops at CAP). ``window`` is set when the query matched more
+    than CAP entries and only the newest-written CAP of them were ranked.
+    ``order`` is "newest" instead of the "rank" asked for when a query has
+    no words to rank by or matches too many entries (RANK_LIMIT)."""
+
+    total: int
+    hits: list
+    at_least: bool = False
+    window: int = None
+    order: str = "rank"  # how the hits are ordered: rank, newest or oldest
+
+
+# bm25 weights of the columns title, body, tags. A title names what an entry
+# is about and tags are labels chosen on purpose, so a word there outweighs the
+# same word somewhere in the text; bm25 also favours short columns by itself.
+WEIGHTS = (10.0, 1.0, 5.0)
+# The bound that keeps a search fast however large the diary (measured with
+# bench/bench_search.py): counting and ranking cost time in proportion to the
+# matches (~1 us each to count, more for bm25), so a query found in more than
+# CAP entries is counted as "more than CAP" and ranked among its CAP
+# newest-written matches. A person given 5,000 matches narrows the query.
+CAP = 5_000
+DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
+# bm25 needs each word's document frequency, and FTS5 counts it by reading the
+# word's whole list on every query (~50 ns an entry: 45 ms for a word in
+# 900,000 entries). A query estimated to match more entries than this is
+# listed newest first instead of ranked (Results.order says so).
+RANK_LIMIT = 100_000
+ROW_COST = 30  # a random row read costs about as much as listing 30 ids
+FEW = 200  # matches looked up one by one rather than found along the date index
+
+
+def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
+    """Entries matching the query ``text`` (or a parsed Query), ``limit`` at a time.
+
+    ``sort`` is "rank" (bm25, title above tags above body; newest first when
+    the query has no words), "newest" or "oldest". Read-only: never writes.
+    """
+    if sort not in SORTS:
+        raise BadInput("unknown sort %r (use %s)" % (sort, ", ".join(SORTS)))
+    if (limit is not None and limit < 0) or offset < 0:
+        raise BadInput("limit and offset must be 0 or more")
+    query = text if isinstance(text, Query) else parse(text, now=now)
+    window, scores, found = None, {}, None
+    with EntryIndex.bind_ctx(diary.db), diary.read():
+        if query.ranked:
+            # One pass over the matches, newest-written first, gives the count,
+            # and the ids that ranking and date sorting then work on.
+            found = _newest_matches(query)
+            total, at_least = min(len(found), CAP), len(found) > CAP
+            found = found[:CAP]
+        else:
+            total, at_least = _count(query)
+        density = _density(found) if at_least else 0.0
+        if sort == "rank" and query.ranked and density * _last_id() > RANK_LIMIT:
+            sort = "newest"  # too common to rank in time: see RANK_LIMIT
+        if query.ranked and sort == "rank":
+            scores = _ranked(query, found, at_least, limit, offset)
+            window = CAP if at_least else None
+            ids = list(scores)
+        else:
+            ids = _by_date(query, found, at_least, density >= DENSE, limit, offset,
+                           sort != "oldest")
+        entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
+        marks = _snippets(query, ids) if query.ranked and ids else {}
+    hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
+    order = sort if query.ranked or sort != "rank" else "newest"
+    return Results(total, hits, at_least, window, order)
+
+
+def _dates(select, query):
+    if query.since is not None:
+        select = select.where(Entry.created_at >= query.since)
+    if query.until is not None:
+        select = select.where(Entry.created_at <= query.until)
+    return select
+
+
+def _filter(select, query):
+    select = _dates(select, query)
+    if query.starred is not None:
+        select = select.where(Entry.starred == query.starred)
+    if query.tags:
+        from . import tags
+
+        for path, negated in query.tags:
+            under = tags.filter_under(Entry.select(Entry.id), path)
+            select = select.where(Entry.id.not_in(under) if negated else Entry.id.in_(under))
+    return select
+
+
+def _matching(query):
+    return EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))
+
+
+def _ids(ids):
+    # Ids we read ourselves, written into the SQL as integers: peewee takes
+    # ~40 ms to bind 5,000 parameters, this takes under 1 ms.
+    return SQL("(%s)" % ",".join("%d" % i for i in ids))
+
+
+def _page(select, limit, offset):
+    if limit is not None:
+        return select.limit(limit).offset(offset)
+    return select.limit(-1).offset(offset) if offset else select
+
+
+def _newest_matches(query):
+    """Ids of the matches passing the filters, newest-written first, at most CAP + 1.
+
+    With filters, two plans: when the words match at most CAP entries and
+    the filters pass many more, those few rows are checked (a random row read
+    costs ~30 us, as much as listing ~ROW_COST filtered ids); otherwise the
+    ids passing the filters are listed once and each match tested against it.
+    """
+    select = _matching(query).order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
+    if not query.filtered:
+        return _fetch(select)
+    every = _fetch(select)
+    if len(every) <= CAP and _passing_more_than(query, len(every) * ROW_COST):
+        keep = {r[0] for r in _filter(Entry.select(Entry.id), query)
+                .where(Entry.id.in_(_ids(every) if every else [])).tuples()}
+        return [i for i in every if i in keep]
+    # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
+    # equality constraint, which runs the whole MATCH once per listed id
+    # (100x slower); this way the list is built once and probed per match.
+    return _fetch(select.where(SQL("+rowid").in_(_filter(Entry.select(Entry.id), query))))
+
+
+def _fetch(select):
+    # The raw cursor: peewee's row wrappers cost ~1 us a row, 5 ms for CAP.
+    return [r[0] for r in EntryIndex._meta.database.execute(select).fetchall()]
+
+
+def _passing_more_than(query, n):
+    return _filter(Entry.select(SQL("1")), query).limit(n + 1).count() > n
+
+
+def _last_id():
+    return Entry.select(fn.MAX(Entry.id)).scalar() or 0
+
+
+def _density(found):
+    """The share of entries that match, estimated from the CAP newest-written
+    matches and the span of ids they cover."""
+    return len(found) / max(1, _last_id() - found[-1] + 1) if found else 0.0
+
+
+def _count(query):
+    """(count, at_least) for queries without ranked words: exact up to CAP."""
+    select = _filter(Entry.select(SQL("1")), query)
+    if query.fts is not None:  # everything except the matches
+        select = select.where(Entry.id.not_in(_matching(query)))
+    n = select.limit(CAP + 1).count()
+    return min(n, CAP), n > CAP
+
+
+def _ranked(query, found, windowed, limit, offset):
+    """{id: score} in rank order, among the ids ``found`` (all the matches, or
+    with ``windowed`` the CAP newest-written).
+
+    An explicit bm25() under ORDER BY ... LIMIT measured twice as fast as
+    FTS5's own ``ORDER BY rank`` (which sorts every match, before filters).
+    """
+    if not found:
+        return {}
+    score = fn.bm25(EntryIndex._meta.entity, *WEIGHTS)
+    select = _matching(query).select(EntryIndex.rowid, score)
+    if windowed:  # FTS5 seeks there and reads no older matches
+        select = select.where(EntryIndex.rowid >= found[-1])
+    if query.filtered:
+        select = select.where(SQL("+rowid").in_(_ids(found)))
+    select = select.order_by(score, EntryIndex.rowid.desc())
+    # bm25 is negative, lower is better: the score shown is its negation.
+    return {r[0]: -r[1] for r in _page(select, limit, offset).tuples()}
+
+
+def _by_date(query, found, many, dense, limit, offset, newest):
+    """Ids by date. For words, the plan follows how many entries match:
+    a few are looked up and sorted; up to CAP, the date index is walked and
+    each entry tested against ``found``, which stops after a page. Beyond CAP
+    (``many``) ``found`` is not all of them: the walk tests entries against
+    a list of every match, or, when they are ``dense`` (a page comes within a
+    few hundred entries), asks FTS5 entry by entry (cheap for a word, ~1 ms
+    for a long prefix, so only where few entries are asked)."""
+    select = _filter(Entry.select(Entry.id), query)
+    if query.fts is None:
+        pass
+    elif query.exclude:
+        select = select.where(Entry.id.not_in(_matching(query)))
+    elif many and not dense:
+        select = select.where((Entry.id + 0).in_(_matching(query)))
+    elif many:
+        select = select.where(fn.EXISTS(
+            EntryIndex.select(SQL("1"))
+            .where((EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
+    elif len(found) > FEW:
+        # id + 0: an expression, so SQLite cannot use it to look rows up and
+        # walks the date index instead (the rows themselves are large); the
+        # dates narrow the walk, the other filters are in ``found`` already.
+        select = _dates(Entry.select(Entry.id), query).where((Entry.id + 0).in_(_ids(found)))
+    else:
+        select = Entry.select(Entry.id).where(Entry.id.in_(_ids(found) if found else []))
+    if newest:
+        select = select.order_by(Entry.created_at.desc(), Entry.id.desc())
+    else:
+        select = select.order_by(Entry.created_at, Entry.id)
+    return [r[0] for r in _page(select, limit, offset).tuples()]
+
+
+def _snippets(query, ids):
+    """(snippet, spans, title_spans) by entry id, for the hits only.
+
+    No rank here: bm25 recomputes its IDF for each id looked up (1 ms each
+    for a common word); the ranking query already gave the scores."""
+    entity = EntryIndex._meta.entity
+    select = (EntryIndex.select(
+        EntryIndex.rowid,
+        fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
+        fn.highlight(entity, 0, START, END))
+        .where(EntryIndex.match(query.fts) & EntryIndex.rowid.in_(ids)))
+    out = {}
+    for rowid, snippet, title in select.tuples():
+        snippet, spans = _spans(snippet or "")
+        _, title_spans = _spans(title or "")
+        out[rowid] = (snippet, spans, title_spans)
+    return out
+
+
+_MARKS = re.compile("([%s%s])" % (START, END))
+
+
+def _spans(marked):
+    """Strip the START/END markers; return the text and the marked (start, end) spans."""
+    text, spans, start, length = [], [], None, 0
+    for piece in _MARKS.split(marked):
+        if piece == START:
+            start = length
+        elif piece == END:
+            if start is not None and length > start:
+                spans.append((start, length))
+            start = None
+        else:
+            text.append(piece)
+            length += len(piece)
+    return "".join(text), spans
+
+
+def to_record(hit):
+    """The JSON shape of a hit: the entry's record (entries.to_record) plus
+    ``score``, ``snippet``, ``matches`` and ``title_matches`` ([start, end]
+    character offsets into the snippet and the title)."""
+    from .entries import to_record as entry_record
+
+    record = entry_record(hit.entry)
+    record.update(score=hit.score, snippet=hit.snippet,
+                  matches=[list(s) for s in hit.spans],
+                  title_matches=[list(s) for s in hit.title_spans])
+    return record

@@ -1,0 +1,367 @@
+"""A person's search query -> a safe FTS5 expression plus filters.
+
+    >>> q = parse('cafe "long run" -work from:2024-01-01')
+    >>> q.fts
+    '(("cafe" AND "long run") NOT "work")'
+
+The language (docs/search.md): plain words must all match, ``"exact
+phrase"``, ``prefix*``, ``OR``, ``-word`` / ``NOT word``, parentheses, and
+the filters ``title:word``, ``tag:work/acme``, ``from:DATE``, ``to:DATE``,
+``on:DATE``, ``is:starred``.
+
+Safety: user text never reaches FTS5 as syntax. This small parser emits only
+double-quoted strings (inner quotes doubled), the ``*`` prefix marker, the
+``title`` column filter, AND/OR/NOT and parentheses, so whatever is typed,
+FTS5 sees a well-formed expression. What cannot be searched (an empty query,
+a date that is no date, too long a query) raises errors.BadInput with a
+one-line message; nothing else is raised for any text.
+
+Negation is set algebra: ``-word`` alone means "every entry without word".
+FTS5 has only a binary NOT, so every sub-expression compiles to an FTS5 query
+plus a flag "complement" (the entries NOT matching it); AND/OR combine these
+by De Morgan, and a complement left at the top is the caller's ``NOT IN``.
+"""
+
+import dataclasses
+import datetime as _dt
+import re
+import unicodedata
+
+from . import dates
+from .errors import BadInput
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+MAX_QUERY = 1000  # characters: a pasted page is not a query
+MAX_TERMS = 64    # FTS5 fails beyond a few hundred terms; no person types 64
+MAX_DEPTH = 8     # nested parentheses
+FILTERS = ("title", "tag", "from", "to", "on", "is")
+
+
+@dataclasses.dataclass
+class Query:
+    """A parsed query: an FTS5 expression and the filters around it.
+
+    ``fts`` is None when the query has only filters. With ``exclude`` the
+    result is every entry NOT matching ``fts`` (a query of only negations).
+    """
+
+    fts: str = None
+    exclude: bool = False
+    since: _dt.datetime = None
+    until: _dt.datetime = None
+    starred: bool = None
+    tags: list = dataclasses.field(default_factory=list)  # (path, negated)
+
+    @property
+    def ranked(self):
+        return self.fts is not None and not self.exclude
+
+    @property
+    def filtered(self):
+        return (self.since is not None or self.until is not None
+                or self.starred is not None or bool(self.tags))
+
+
+def _is_token_char(ch):
+    # FTS5's unicode61 keeps letters, numbers and private-use characters as
+    # token characters and splits on everything else. A word with none of them
+    # would become an empty phrase, and an empty phrase ANDed with anything
+    # matches nothing; so such words (`*`, `!!`, an emoji) are dropped.
+    cat = unicodedata.category(ch)
+    return cat[0] in "LN" or cat == "Co"
+
+
+def _searchable(text):
+    return any(_is_token_char(ch) for ch in text)
+
+
+def _last_word(text):
+    """The last run of token characters: what a trailing * extends."""
+    end = len(text)
+    while end and not _is_token_char(text[end - 1]):
+        end -= 1
+    start = end
+    while start and _is_token_char(text[start - 1]):
+        start -= 1
+    return text[start:end]
+
+
+@dataclasses.dataclass
+class _Tok:
+    kind: str          # word, phrase, op, neg, (, ), filter
+    text: str = ""
+    prefix: bool = False
+    field: str = None  # for filter
+
+
+def _lex(text):
+    """Split the query into tokens; every character is accounted for, nothing raises."""
+    toks = []
+    i, n = 0, len(text)
+
+    def quoted(i):
+        """The text of a phrase starting after a quote at i-1, and where it ends."""
+        j = text.find('"', i)
+        if j < 0:
+            return text[i:], n  # an unbalanced quote runs to the end
+        return text[i:j], j + 1
+
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()":
+            toks.append(_Tok(ch))
+            i += 1
+        elif ch == '"':
+            phrase, i = quoted(i + 1)
+            star = i < n and text[i] == "*"
+            i += star
+            toks.append(_Tok("phrase", phrase, prefix=star))
+        elif ch == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != "-":
+            toks.append(_Tok("neg"))
+            i += 1
+        else:
+            j = i
+            while j < n and not (text[j].isspace() or text[j] in '()"'):
+                j += 1
+            word = text[i:j]
+            i = j
+            name, colon, value = word.partition(":")
+            field = name.lower()
+            if colon and field in FILTERS:
+                star = value.endswith("*")
+                if not value and i < n and text[i] == '"':
+                    value, i = quoted(i + 1)
+                    star = i < n and text[i] == "*"
+                    i += star
+                if not value.strip():
+                    raise BadInput("%s: needs a value, e.g. %s"
+                                   % (field, _EXAMPLES[field]))
+                toks.append(_Tok("filter", value, prefix=star, field=field))
+            elif word in ("OR", "AND", "NOT"):
+                toks.append(_Tok("op", word))
+            else:
+                star = word.endswith("*")
+                toks.append(_Tok("word", word.rstrip("*"), prefix=star))
+    return toks
+
+
+_EXAMPLES = {"title": "title:holiday", "tag": "tag:work/acme", "from": "from:2024-01-01",
+             "to": "to:2024-12-31", "on": "on:2024-03-02", "is": "is:starred"}
+
+
+def _starts(tok):
+    return tok is not None and (tok.kind in ("word", "phrase", "(", "neg", "filter")
+                                or (tok.kind == "op" and tok.text == "NOT"))
+
+
+def _ends(tok):
+    return tok is not None and tok.kind in ("word", "phrase", ")", "filter")
+
+
+def _fix_operators(toks):
+    """An operator out of place (`OR` first, `AND` last, `a OR OR b`) is a plain word."""
+    for k, tok in enumerate(toks):
+        if tok.kind != "op":
+            continue
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        prev = toks[k - 1] if k else None
+        binary = tok.text in ("OR", "AND")
+        if not _starts(nxt) or (binary and not _ends(prev)):
+            toks[k] = _Tok("word", tok.text.lower())
+    return toks
+
+
+# Tree nodes: ("term", fts_text) | ("and", [nodes]) | ("or", [nodes]) | ("not", node)
+
+class _Parser:
+    def __init__(self, toks):
+        self.toks = toks
+        self.pos = 0
+        self.terms = 0
+        self.filters = []
+
+    def peek(self):
+        return self.toks[self.pos] if self.pos < len(self.toks) else None
+
+    def take(self):
+        tok = self.peek()
+        self.pos += 1
+        return tok
+
+    def parse(self):
+        nodes = []
+        while self.peek() is not None:
+            node = self.or_expr(0)
+            if node is not None:
+                nodes.append(node)
+            if self.peek() is not None and self.peek().kind == ")":
+                self.take()  # an unmatched `)` is ignored
+        return _group("and", nodes)
+
+    def or_expr(self, depth):
+        nodes = [self.and_expr(depth)]
+        while self.peek() is not None and self.peek().kind == "op" and self.peek().text == "OR":
+            self.take()
+            nodes.append(self.and_expr(depth))
+        return _group("or", [n for n in nodes if n is not None])
+
+    def and_expr(self, depth):
+        nodes = []
+        while True:
+            tok = self.peek()
+            if tok is None or tok.kind == ")" or (tok.kind == "op" and tok.text == "OR"):
+                break
+            if tok.kind == "op" and tok.text == "AND":
+                self.take()
+                continue
+            node = self.unary(depth)
+            if node is not None:
+                nodes.append(node)
+        return _group("and", nodes)
+
+    def unary(self, depth):
+        tok = self.take()
+        if tok.kind == "neg" or tok.kind == "op":  # `-x` or NOT x (AND/OR handled above)
+            nxt = self.peek()
+            if nxt is not None and nxt.kind == "filter":
+                self.take()
+                return self.filter(nxt, depth, negated=True)
+            if not _starts(nxt):
+                return None
+            node = self.unary(depth)
+            return None if node is None else ("not", node)
+        if tok.kind == "(":
+            if depth >= MAX_DEPTH:
+                raise BadInput("too many nested parentheses in the query (at most %d)"
+                               % MAX_DEPTH)
+            node = self.or_expr(depth + 1)
+            if self.peek() is not None and self.peek().kind == ")":
+                self.take()  # an unclosed `(` closes at the end
+            return node
+        if tok.kind == "filter":
+            return self.filter(tok, depth, negated=False)
+        return self.term(tok.text, tok.prefix)
+
+    def term(self, text, prefix, column=None):
+        if not _searchable(text):
+            return None
+        if prefix and len(_last_word(text)) < 2:
+            # FTS5 would merge the lists of every word with that first letter:
+            # over a second on 100,000 entries (prefix indexes start at 2).
+            raise BadInput("%s*: a prefix needs at least 2 letters" % text.strip())
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise BadInput("too many words in the query (at most %d)" % MAX_TERMS)
+        fts = '"%s"%s' % (text.replace('"', '""'), "*" if prefix else "")
+        return ("term", "%s : %s" % (column, fts) if column else fts)
+
+    def filter(self, tok, depth, negated):
+        if tok.field == "title":
+            node = self.term(tok.text.rstrip("*"), tok.prefix, column="title")
+            return ("not", node) if negated and node is not None else node
+        # The other filters narrow the whole query: they cannot sit inside
+        # parentheses or be joined by OR, where they would mean something else.
+        k = self.pos - 1
+        around = [self.toks[j] for j in (k - 1 - negated, k + 1) if 0 <= j < len(self.toks)]
+        if depth or any(t.kind == "op" and t.text == "OR" for t in around):
+            raise BadInput("%s: applies to the whole query; it cannot go inside parentheses "
+                           "or next to OR" % tok.field)
+        self.filters.append((tok.field, tok.text, negated))
+        return None
+
+
+def _group(kind, nodes):
+    if not nodes:
+        return None
+    if len(nodes) == 1:
+        return nodes[0]
+    return (kind, nodes)
+
+
+def _compile(node):
+    """FTS5 text for ``node`` and whether it stands for the complement of that text."""
+    kind = node[0]
+    if kind == "term":
+        return node[1], False
+    if kind == "not":
+        text, complement = _compile(node[1])
+        return text, not complement
+    parts = [_compile(n) for n in node[1]]
+    pos = [t for t, c in parts if not c]
+    neg = [t for t, c in parts if c]
+    if kind == "and":   # P1 AND P2 AND not N1 AND not N2  ==  (P1 AND P2) NOT (N1 OR N2)
+        if not pos:
+            return _join("OR", neg), True
+        if not neg:
+            return _join("AND", pos), False
+        return "(%s NOT %s)" % (_join("AND", pos), _join("OR", neg)), False
+    # or: P1 OR P2 OR not N1 OR not N2  ==  not ((N1 AND N2) NOT (P1 OR P2))
+    if not neg:
+        return _join("OR", pos), False
+    if not pos:
+        return _join("AND", neg), True
+    return "(%s NOT %s)" % (_join("AND", neg), _join("OR", pos)), True
+
+
+def _join(op, texts):
+    return texts[0] if len(texts) == 1 else "(" + (" %s " % op).join(texts) + ")"
+
+
+def parse(text, *, now=None):
+    """Turn a person's query into a Query; BadInput for what cannot be searched."""
+    if not isinstance(text, str):
+        raise BadInput("the query must be text")
+    if len(text) > MAX_QUERY:
+        raise BadInput("the query is too long (%d characters; at most %d)"
+                       % (len(text), MAX_QUERY))
+    # Control characters separate words (a NUL would even end the FTS5 string).
+    text = _CONTROLS.sub(" ", text)
+    parser = _Parser(_fix_operators(_lex(text)))
+    tree = parser.parse()
+    query = Query()
+    if tree is not None:
+        query.fts, query.exclude = _compile(tree)
+    for field, value, negated in parser.filters:
+        _apply_filter(query, field, value, negated, now)
+    if query.fts is None and not query.filtered:
+        raise BadInput("nothing to search for: give some words, or filters like is:starred")
+    return query
+
+
+def _apply_filter(query, field, value, negated, now):
+    if negated and field not in ("tag", "is"):
+        raise BadInput("%s: cannot be negated" % field)
+    if field == "tag":
+        query.tags.append((value, negated))
+    elif field == "is":
+        if value.lower() not in ("starred", "star"):
+            raise BadInput("unknown is:%s (try is:starred)" % value)
+        query.starred = not negated
+    else:
+        day = _date(field, value, "end" if field == "to" else "start", now)
+        if field == "on":
+            day = day.replace(hour=0, minute=0, second=0, microsecond=0)
+            end = day + _dt.timedelta(days=1) - _dt.timedelta(microseconds=1)
+            query.since, query.until = _later(query.since, day), _earlier(query.until, end)
+        elif field == "from":
+            query.since = _later(query.since, day)
+        else:
+            query.until = _earlier(query.until, day)
+
+
+def _date(field, value, bound, now):
+    try:
+        return dates.parse(value, base=now, bound=bound)
+    except BadInput:
+        raise BadInput("%s:%s is not a date I understand (try %s, or quote words: "
+                       '%s:"last monday")' % (field, value, _EXAMPLES[field], field)) from None
+
+
+def _later(a, b):
+    return b if a is None or b > a else a
+
+
+def _earlier(a, b):
+    return b if a is None or b < a else a

@@ -1,0 +1,99 @@
+"""Calendar statistics of a diary: the days written, words, streaks, "on this day".
+
+Usage::
+
+    from diary import stats
+    days = stats.days_written(d)            # Counter: local date -> number of entries
+    s = stats.summary(d)                    # entries, words, days, current/longest streak
+    stats.on_this_day(d)                    # entries of this calendar day in earlier years
+
+Days are local calendar days (the time zone of the machine now), the way a
+person remembers them. A streak is a run of consecutive days with at least one
+entry; the current streak still counts when today has no entry yet but
+yesterday has (the day is not over), and is 0 once a whole day was missed.
+"""
+
+import calendar
+import collections
+import dataclasses
+import datetime as _dt
+
+from . import dates
+from .store import Entry
+
+ONE_DAY = _dt.timedelta(days=1)
+
+
+def word_count(text):
+    return len(text.split())
+
+
+def _today(today):
+    return today if today is not None else dates.now().date()
+
+
+def days_written(diary):
+    """Counter of local date -> number of entries written that day."""
+    with diary.read():
+        stamps = [row[0] for row in Entry.select(Entry.created_at).tuples()]
+    return collections.Counter(dates.local(dt).date() for dt in stamps)
+
+
+def streaks(days, today=None):
+    """``(current, longest)`` runs of consecutive days among ``days`` (dates)."""
+    days = set(days)
+    today = _today(today)
+    longest = run = 0
+    previous = None
+    for day in sorted(days):
+        run = run + 1 if previous is not None and day - previous == ONE_DAY else 1
+        longest = max(longest, run)
+        previous = day
+    day = today if today in days else today - ONE_DAY
+    current = 0
+    while day in days:
+        current += 1
+        day -= ONE_DAY
+    return current, longest
+
+
+@dataclasses.dataclass
+class Summary:
+    entries: int
+    words: int
+    days: int
+    current_streak: int
+    longest_streak: int
+    first: _dt.date = None  # the day of the oldest entry, None for an empty diary
+
+
+def summary(diary, today=None):
+    """Counts over the whole diary (words of titles and texts)."""
+    with diary.read():
+        rows = list(Entry.select(Entry.created_at, Entry.title, Entry.body).tuples())
+    days = collections.Counter(dates.local(created).date() for created, _, _ in rows)
+    words = sum(word_count(title) + word_count(body) for _, title, body in rows)
+    current, longest = streaks(days, today)
+    return Summary(entries=len(rows), words=words, days=len(days), current_streak=current,
+                   longest_streak=longest, first=min(days) if days else None)
+
+
+def _same_day(day, today):
+    if (day.month, day.day) == (today.month, today.day):
+        return True
+    # An entry of 29 February comes back on the 28th in the years without one.
+    return (day.month, day.day) == (2, 29) and (today.month, today.day) == (2, 28) \
+        and not calendar.isleap(today.year)
+
+
+def on_this_day(diary, today=None):
+    """Entries written on this calendar day in earlier years, newest first."""
+    today = _today(today)
+    with diary.read():
+        rows = Entry.select(Entry.id, Entry.created_at).tuples()
+        ids = [i for i, created in rows
+               if (d := dates.local(created).date()).year < today.year and _same_day(d, today)]
+        if not ids:
+            return []
+        return list(Entry.select().where(Entry.id.in_(ids))
+                    .order_by(Entry.created_at.desc(), Entry.id.desc()))

@@ -1,0 +1,576 @@
+"""The interactive diary, driven through prompt_toolkit's pipe input and DummyOutput.
+
+A ``Driver`` types the way a person does: it waits until the screen (read back
+from the renderer after every frame, 80x40) shows some text, then types the
+next keys. Every test ends by quitting, or by the input running dry (which
+quits like a closed terminal); a watchdog closes the input if a test gets
+stuck, and the test then fails naming the text it waited for.
+"""
+
+import dataclasses
+import datetime as dt
+import threading
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from diary import dates, entries, menu, store
+from diary.errors import PassphraseError
+
+from conftest import PASSPHRASE
+
+ENTER, TAB, SHIFT_TAB, ESC = "\r", "\t", "\x1b[Z", "\x1b"
+CTRL_C, CTRL_D, CTRL_S, CTRL_E = "\x03", "\x04", "\x13", "\x05"
+UP, DOWN, LEFT, RIGHT = "\x1b[A", "\x1b[B", "\x1b[D", "\x1b[C"
+
+
+def screen_text(app):
+    screen = app.renderer._last_screen
+    size = app.output.get_size()
+    return "\n".join("".join(screen.data_buffer[y][x].char for x in range(size.columns)).rstrip()
+                     for y in range(size.rows)).rstrip()
+
+
+class Driver:
+    """``steps``: (expect, keys) pairs. ``expect`` is text the screen must show
+    (or a predicate on the screen text, or None); ``keys`` a string or a
+    function returning one (it may act on the world first)."""
+
+    def __init__(self, inp, steps):
+        self.input = inp
+        self.steps = list(steps)
+        self.screens = []
+        self._marked = {}
+
+    def watch(self, app):
+        if app.is_done or app.renderer._last_screen is None:
+            return
+        text = screen_text(app)
+        self.screens.append(text)
+        buffer = app.renderer._last_screen.data_buffer
+        self._marked[text] = " ".join(
+            "".join(c.char for _, c in sorted(row.items()) if "class:match" in c.style)
+            for _, row in sorted(buffer.items())).split()
+        while self.steps:
+            expect, keys = self.steps[0]
+            if expect is not None and not (expect(text) if callable(expect) else expect in text):
+                return
+            self.steps.pop(0)
+            if callable(keys):
+                keys = keys()
+            if keys:
+                self.input.send_text(keys)
+                return  # the next step waits for the next frame
+        self.input.close()
+
+    def saw(self, text):
+        return any(text in s for s in self.screens)
+
+    def highlighted(self, screen):
+        """The words shown as matches (style class:match) on that screen."""
+        return self._marked[screen]
+
+
+@dataclasses.dataclass
+class Session:
+    code: int
+    driver: Driver
+    asked: list
+    menu: object
+
+    def saw(self, text):
+        return self.driver.saw(text)
+
+    @property
+    def last(self):
+        return self.driver.screens[-1]
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+    def advance(self, seconds):
+        self.t += seconds
+
+
+def drive(diary, *steps, answers=(), timeout=10, **kw):
+    answers = list(answers)
+    asked = []
+
+    def ask(prompt):
+        asked.append(prompt)
+        if not answers:
+            raise EOFError
+        answer = answers.pop(0)
+        return answer() if callable(answer) else answer
+
+    with create_pipe_input() as inp:
+        driver = Driver(inp, steps)
+        m = menu.Menu(diary, ask=ask, input=inp, output=DummyOutput(), **kw)
+        m.term.watch = driver.watch
+        watchdog = threading.Timer(timeout, inp.close)
+        watchdog.start()
+        try:
+            code = m.run()
+        finally:
+            watchdog.cancel()
+    assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
+        driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
+    return Session(code, driver, asked, m)
+
+
+def add(diary, body, **kw):
+    return entries.add(diary, body, **kw)
+
+
+# --- the main menu ---------------------------------------------------------------------
+
+def test_main_menu_shows_actions_status_and_quits_with_q(diary):
+    add(diary, "one")
+    s = drive(diary, ("Write a new entry", "q"))
+    assert s.code == 0
+    first = s.driver.screens[0]
+    for label in ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
+                  "Calendar and statistics", "Change passphrase", "Lock", "Quit"):
+        assert label in first
+    assert "diary.db · 1 entries" in first and "read-only" not in first
+
+
+def test_ctrl_c_at_the_main_menu_asks_before_quitting(diary):
+    s = drive(diary, ("Write a new entry", CTRL_C), ("Quit diary? [y/N]", "n"),
+              (lambda t: "Write a new entry" in t and "Quit diary" not in t, CTRL_C),
+              ("Quit diary?", "y"))
+    assert s.code == 0
+
+
+def test_ctrl_d_quits_at_once_and_esc_asks(diary):
+    assert drive(diary, ("Write a new entry", CTRL_D)).code == 0
+    s = drive(diary, ("Write a new entry", ESC), ("Quit diary?", "y"))
+    assert s.code == 0
+
+
+def test_arrow_keys_select_and_enter_opens(diary):
+    add(diary, "hello there", title="Greeting")
+    s = drive(diary, ("Write a new entry", DOWN + ENTER), ("All entries", CTRL_C),
+              ("Write a new entry", UP + UP + ENTER), ("New entry", CTRL_C),
+              ("Write a new entry", DOWN * 20 + ENTER))  # the last one: Quit
+    assert s.saw("Greeting") and s.code == 0
+
+
+def test_read_only_session_offers_only_reading(made):
+    with store.open_diary(made, PASSPHRASE) as d:
+        add(d, "kept as it is", title="Old")
+    with store.open_diary(made, PASSPHRASE, read_only=True) as d:
+        # w and p (Write, Change passphrase) do nothing; in the reader neither do
+        # e, d, s and t (edit, delete, star, tag).
+        s = drive(d, ("Browse entries", "wpb"), ("All entries", ENTER),
+                  ("kept as it is", "edst" + CTRL_C), ("All entries", CTRL_C),
+                  ("Browse entries", "q"))
+        first = s.driver.screens[0]
+        assert "[read-only]" in first
+        assert "Write a new entry" not in first and "Change passphrase" not in first
+        assert not s.saw("New entry") and not s.saw("Delete entry")
+        assert not any("e edit" in screen for screen in s.driver.screens)
+        [e] = entries.list_entries(d)
+        assert (e.version, e.starred) == (1, False)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def test_write_an_entry_with_title_date_and_text(diary):
+    s = drive(diary, ("Write a new entry", "w"),
+              ("New entry", "Long run" + TAB + "2024-03-02 21:30" + TAB + TAB +
+               "Ran 12 km\nby the river." + CTRL_S),
+              ("Saved entry #1.", "q"))
+    [e] = entries.list_entries(diary)
+    assert (e.title, e.body) == ("Long run", "Ran 12 km\nby the river.")
+    assert render_when(e.created_at) == "2024-03-02 21:30"
+    assert s.code == 0
+
+
+def render_when(stamp):
+    return dates.local(stamp).strftime("%Y-%m-%d %H:%M")
+
+
+def test_enter_in_the_title_goes_to_the_text_and_the_date_defaults_to_now(diary):
+    before = dates.now()
+    drive(diary, ("Write a new entry", "w"), ("New entry", "Title" + ENTER + "Body" + CTRL_S),
+          ("Saved entry #1.", "q"))
+    [e] = entries.list_entries(diary)
+    assert (e.title, e.body) == ("Title", "Body")
+    assert e.created_at >= before.replace(microsecond=0) - dt.timedelta(seconds=1)
+
+
+def test_natural_language_date(diary):
+    drive(diary, ("Write a new entry", "w"),
+          ("New entry", TAB + "yesterday 21:30" + ENTER + "x" + CTRL_S), ("Saved", "q"))
+    [e] = entries.list_entries(diary)
+    yesterday = dates.now().date() - dt.timedelta(days=1)
+    assert render_when(e.created_at) == "%s 21:30" % yesterday.isoformat()
+
+
+def test_a_bad_date_keeps_the_editor_and_the_text(diary):
+    s = drive(diary, ("Write a new entry", "w"),
+              ("New entry", "T" + TAB + "the day after never" + ENTER + "precious" + CTRL_S),
+              ("cannot understand the date", SHIFT_TAB + SHIFT_TAB + "\x15" + "2024-01-05"
+               + CTRL_S),  # Ctrl-U clears the date field
+              ("Saved entry #1.", "q"))
+    [e] = entries.list_entries(diary)
+    assert e.body == "precious" and render_when(e.created_at).startswith("2024-01-05")
+    assert s.code == 0
+
+
+def test_nothing_to_save_and_an_empty_cancel_does_not_ask(diary):
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", CTRL_S),
+              ("Nothing to save yet", CTRL_C), ("Write a new entry", "q"))
+    assert not s.saw("Throw away")
+    assert entries.count(diary) == 0
+
+
+def test_cancel_asks_before_throwing_text_away(diary):
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "my words" + CTRL_C),
+              ("Throw away what you wrote here? [y/N]", "n"),  # back to the editor
+              (lambda t: "my words" in t and "Throw" not in t, CTRL_C),
+              ("Throw away", ENTER),  # Enter means no
+              (lambda t: "my words" in t and "Throw" not in t, " kept" + CTRL_S),
+              ("Saved entry #1.", "w"), ("New entry", ENTER + "not wanted" + CTRL_C),
+              ("Throw away", "y"), ("Write a new entry", "q"))
+    assert [e.body for e in entries.list_entries(diary)] == ["my words kept"]
+    assert s.code == 0
+
+
+def test_ctrl_d_in_the_editor_asks_first(diary):
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "draft" + CTRL_D),
+              ("Quit and throw away", "n"),
+              (lambda t: "draft" in t and "Quit and" not in t, CTRL_S),
+              ("Saved entry #1.", "w"), ("New entry", ENTER + "gone" + CTRL_D),
+              ("Quit and throw away", "y"))
+    assert s.code == 0
+    assert [e.body for e in entries.list_entries(diary)] == ["draft"]
+
+
+def test_a_failed_save_keeps_the_text(diary, monkeypatch):
+    from diary.errors import Busy
+
+    calls = []
+    real_add = entries.add
+
+    def busy_once(*a, **k):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Busy("the diary is busy: another process is writing to it; try again")
+        return real_add(*a, **k)
+
+    monkeypatch.setattr(entries, "add", busy_once)
+    drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "keep me" + CTRL_S),
+          ("the diary is busy", CTRL_S), ("Saved entry #1.", "q"))
+    assert [e.body for e in entries.list_entries(diary)] == ["keep me"]
+
+
+# --- browsing and reading ------------------------------------------------------------------
+
+def many(diary, n):
+    for i in range(n):
+        add(diary, "text of entry %d\nsecond line" % i, title="Entry %d" % i,
+            created_at=dates.parse("2024-01-01") + dt.timedelta(days=i))
+
+
+def test_browse_pages_newest_first_and_reads_next_and_previous(diary):
+    many(diary, 25)
+    s = drive(diary, ("Write a new entry", "b"),
+              ("All entries · 1–20 of 25", "n"),
+              ("All entries · 21–25 of 25", ENTER),
+              ("All entries · 21 of 25", "n"), ("All entries · 22 of 25", "p"),
+              ("All entries · 21 of 25", CTRL_C),
+              ("All entries · 21–25 of 25", "p"), ("All entries · 1–20 of 25", CTRL_C),
+              ("Write a new entry", "q"))
+    page = next(x for x in s.driver.screens if "1–20 of 25" in x)
+    assert page.index("Entry 24") < page.index("Entry 23")  # newest first
+    assert "2024-01-25" in page and "text of entry 24" in page  # date and first line
+    entry = next(x for x in s.driver.screens if "21 of 25" in x)
+    assert "Entry 4" in entry and "second line" in entry
+
+
+def test_reading_renders_markdown_and_shows_hostile_text_inert(diary):
+    add(diary, "# Heading\n\nSome **bold** and [a link](http://example.com)\n"
+               "\x1b]52;c;aGk=\x07 and \u202e and <b>raw html</b>", title="T")
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("All entries · 1 of 1", CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    page = next(x for x in s.driver.screens if "All entries · 1 of 1" in x)
+    assert "a link (http://example.com)" in page
+    assert "\\x1b]52;c;aGk=\\x07" in page and "\\u202e" in page
+    assert "<b>raw html</b>" in page  # shown, not swallowed
+    assert "**" not in page
+
+
+def test_edit_from_the_reader(diary):
+    add(diary, "first text", title="Old title")
+    drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("first text", "e"),
+          ("Entry #1", CTRL_E + " and more" + CTRL_S), ("Saved entry #1.", CTRL_C),
+          ("All entries", CTRL_C), ("Write", "q"))
+    e = entries.get(diary, 1)
+    assert (e.title, e.body, e.version) == ("Old title", "first text and more", 2)
+
+
+def test_editing_an_entry_changed_meanwhile_keeps_both(diary, made):
+    add(diary, "original", title="Shared")
+
+    def other_session_saves():
+        with store.open_diary(made, PASSPHRASE) as other:
+            entries.edit(other, 1, body="their version")
+        return CTRL_E + " + mine" + CTRL_S
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("original", "e"),
+              ("Entry #1", other_session_saves),
+              ("was changed in another session", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"))
+    assert entries.get(diary, 1).body == "their version"
+    new = entries.get(diary, 2)
+    assert (new.title, new.body) == ("Shared", "original + mine")
+    screen = next(x for x in s.driver.screens if "was changed in another session" in x)
+    assert "botharekept,yourssavedasanewentry#2." in "".join(screen.split())
+
+
+def test_unchanged_edit_cancels_without_asking(diary):
+    add(diary, "same")
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("same", "e"),
+              ("Entry #1", CTRL_C), ("same", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"))
+    assert not s.saw("Throw away") and entries.get(diary, 1).version == 1
+
+
+def test_delete_asks_first(diary):
+    add(diary, "keep")
+    add(diary, "drop", title="Drop me")
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("Drop me", "d"),
+              ("Delete entry #2 (Drop me)? [y/N]", "n"), ("1 of 2", "d"),
+              ("Delete entry #2", "y"), ("Deleted entry #2.", CTRL_C),
+              ("All entries · 1–1 of 1", CTRL_C), ("Write", "q"))
+    assert [e.body for e in entries.list_entries(diary)] == ["keep"]
+    assert s.code == 0
+
+
+def test_star_and_unstar(diary):
+    add(diary, "shiny")
+    drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("shiny", "s"),
+          ("Starred.", lambda: "s" if entries.get(diary, 1).starred else None),
+          ("Star removed.", CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    assert entries.get(diary, 1).starred is False
+
+
+def test_empty_diary_lists(diary):
+    s = drive(diary, ("Write a new entry", "b"), ("No entries here.", ENTER + CTRL_C),
+              ("Write a new entry", "o"), ("No entries here.", CTRL_C), ("Write", "q"))
+    assert s.saw("All entries · none")
+
+
+# --- days ---------------------------------------------------------------------------------
+
+def test_on_this_day(diary):
+    now = dates.parse("2025-06-15 12:00")
+    for when, body in (("2024-06-15 08:00", "a year ago"), ("2022-06-15 23:00", "three years"),
+                       ("2024-06-14 08:00", "not this day"), ("2025-06-15 07:00", "today")):
+        add(diary, body, created_at=dates.parse(when))
+    s = drive(diary, ("Write a new entry", "o"), ("On this day, 15 June", ENTER),
+              ("a year ago", CTRL_C), ("On this day", CTRL_C), ("Write", "q"),
+              now=lambda: now)
+    page = next(x for x in s.driver.screens if "On this day, 15 June · 1–2 of 2" in x)
+    assert "1 year ago" in page and "3 years ago" in page
+    assert "not this day" not in page and "today" not in page
+
+
+def test_calendar_month_year_and_statistics(diary):
+    now = dates.parse("2025-06-15 12:00")
+    for day in ("2025-06-13", "2025-06-14", "2025-06-15", "2025-05-01"):
+        add(diary, "two words", created_at=dates.parse(day + " 10:00"))
+    s = drive(diary, ("Write a new entry", "c"), ("June 2025", LEFT), ("May 2025", "y"),
+              (lambda t: "Jan" in t and "Mo  " in t, "t"), ("June 2025", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    june = next(x for x in s.driver.screens if "June 2025" in x)
+    assert "4 entries · 8 words · 4 days written" in june
+    assert "current streak 3 days · longest streak 3 days" in june
+    assert s.saw("2025\n")  # the year heatmap's heading
+
+
+# --- passphrase and lock ---------------------------------------------------------------------
+
+def test_change_passphrase(diary, made):
+    s = drive(diary, ("Write a new entry", "p"), ("Passphrase changed.", "q"),
+              answers=[PASSPHRASE, "a new one", "a new one"])
+    assert s.asked == ["Current passphrase: ", "New passphrase: ", "Repeat it: "]
+    diary.close()
+    with pytest.raises(PassphraseError):
+        store.open_diary(made, PASSPHRASE)
+    store.open_diary(made, "a new one").close()
+
+
+def test_change_passphrase_refuses_a_wrong_current_one_and_a_mismatch(diary, made):
+    s = drive(diary, ("Write a new entry", "p"), ("wrong passphrase; nothing changed", "p"),
+              ("differ", "q"), answers=["nope", PASSPHRASE, "x1", "x2"])
+    assert s.code == 0
+    diary.close()
+    store.open_diary(made, PASSPHRASE).close()
+
+
+def test_lock_drops_the_key_and_asks_again(diary):
+    add(diary, "secret")
+    seen = {}
+
+    def wrong():
+        seen["key"] = diary.db._passphrase
+        with pytest.raises(PassphraseError):
+            entries.count(diary)  # the key is gone: nothing can be read
+        return "wrong"
+
+    s = drive(diary, ("Write a new entry", "l"), ("Write a new entry", "q"),
+              answers=[wrong, PASSPHRASE])
+    assert seen["key"] is None
+    assert s.asked == ["Passphrase: ", "Passphrase: "]
+    assert entries.count(diary) == 1
+
+
+def test_three_wrong_passphrases_after_a_lock_end_the_session(diary):
+    with pytest.raises(menu.LockedOut):
+        drive(diary, ("Write a new entry", "l"), answers=["a", "b", "c"])
+    assert diary.db._passphrase is None
+
+
+def test_idle_timer_locks_and_the_draft_survives(diary):
+    clock = Clock()
+    state = {}
+
+    def away():
+        clock.advance(11 * 60)  # the timer (every 10 ms here) notices
+
+    def back():
+        state["locked"] = diary.db._passphrase is None
+        return PASSPHRASE
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "half a thought"),
+              ("half a thought", away),
+              (lambda t: state and "half a thought" in t, ", finished" + CTRL_S),
+              ("Saved entry #1.", "q"),
+              answers=[back], clock=clock, tick=0.01, lock_after=600)
+    assert state["locked"] is True
+    assert [e.body for e in entries.list_entries(diary)] == ["half a thought, finished"]
+    assert s.asked == ["Passphrase: "]
+
+
+def test_the_key_that_wakes_an_idle_screen_is_swallowed(diary):
+    clock = Clock()
+    asked = []
+    drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "abc"),
+          ("abc", lambda: clock.advance(601) or "X"),  # the timer (every minute) sleeps
+          (lambda t: asked, "d" + CTRL_S), ("Saved", "q"),
+          answers=[lambda: asked.append(1) or PASSPHRASE], clock=clock, tick=60,
+          lock_after=600)
+    assert asked and [e.body for e in entries.list_entries(diary)] == ["abcd"]
+
+
+def test_lock_after_zero_never_locks(diary):
+    clock = Clock()
+    s = drive(diary, ("Write a new entry", lambda: clock.advance(10 ** 6) or "w"),
+              ("New entry", CTRL_C), ("Write", "q"), clock=clock, tick=0.01, lock_after=0)
+    assert s.asked == []
+
+
+def test_up_arrow_never_shows_a_passphrase(diary):
+    add(diary, "an entry")
+    s = drive(diary, ("Write a new entry", "l"),
+              ("Write a new entry", "w"), ("New entry", UP + UP + TAB + UP + TAB + UP),
+              (lambda t: "New entry" in t, CTRL_C), ("Write a new entry", "b"),
+              ("All entries", ENTER), ("an entry", "t"), ("Tags:", UP + UP + UP),
+              (lambda t: "Tags:" in t, CTRL_C), ("an entry", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), answers=[PASSPHRASE])
+    assert s.asked == ["Passphrase: "]
+    assert not any(PASSPHRASE in screen for screen in s.driver.screens)
+    assert PASSPHRASE not in list(s.menu.term.history.get_strings())
+
+
+# --- cli: unlocking before the menu ---------------------------------------------------------
+
+def run_menu(run, *steps, argv=(), **kw):
+    """``diary`` with no command, in-process, with the menu on a pipe."""
+    with create_pipe_input() as inp:
+        driver = Driver(inp, steps)
+        monkey = pytest.MonkeyPatch()
+        real_init = menu.Menu.__init__
+
+        def init(self, *a, **k):
+            real_init(self, *a, **k)
+            self.term.watch = driver.watch
+
+        monkey.setattr(menu.Menu, "__init__", init)
+        watchdog = threading.Timer(10, inp.close)
+        watchdog.start()
+        try:
+            r = run(*argv, tty=True, menu_io=(inp, DummyOutput()), **kw)
+        finally:
+            watchdog.cancel()
+            monkey.undo()
+    assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
+        driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
+    r.driver = driver
+    return r
+
+
+def test_first_run_welcomes_and_creates_the_diary(run, path):
+    r = run_menu(run, ("Write a new entry", "q"), environ={"DIARY_PASSPHRASE": None},
+                 answers=["my passphrase", "my passphrase"])
+    assert r.code == 0, r
+    assert "Welcome to diary" in r.err and r.asked == ["New passphrase: ", "Repeat it: "]
+    store.open_diary(path, "my passphrase").close()
+
+
+def test_three_tries_then_exit_3(run, made):
+    r = run_menu(run, environ={"DIARY_PASSPHRASE": None}, answers=["a", "b", "c"])
+    assert (r.code, r.asked) == (3, ["Passphrase: "] * 3)
+    assert r.err.count("Wrong passphrase, try again.") == 2
+    r = run_menu(run, ("Write a new entry", "q"), environ={"DIARY_PASSPHRASE": None},
+                 answers=["a", PASSPHRASE])
+    assert r.code == 0
+
+
+def test_a_scripted_wrong_passphrase_is_tried_once(run, made):
+    r = run_menu(run, environ={"DIARY_PASSPHRASE": "wrong"})
+    assert r.code == 3 and r.asked == []
+
+
+def test_read_only_flag_opens_a_read_only_menu(run, made):
+    r = run_menu(run, ("Write a new entry", "q"))
+    assert r.code == 0 and not r.driver.saw("[read-only]")
+    r = run_menu(run, ("[read-only]", "q"), argv=["--read-only"])
+    assert r.code == 0 and not r.driver.saw("Write a new entry")
+
+
+def test_needs_a_terminal(run, made):
+    r = run()
+    assert r.code == 2 and "needs a terminal" in r.err
+
+
+def test_lock_after_flag_and_variable(run, made, monkeypatch):
+    got = []
+    monkeypatch.setattr(menu.Menu, "run", lambda self: got.append(self.term.lock_after) or 0)
+    assert run("--lock-after", "2.5", tty=True).code == 0
+    assert run(tty=True, environ={"DIARY_LOCK_AFTER": "0"}).code == 0
+    assert run(tty=True).code == 0
+    assert run("--lock-after", "1", tty=True, environ={"DIARY_LOCK_AFTER": "0"}).code == 0
+    assert got == [150.0, 0.0, 600.0, 60.0]
+    r = run(tty=True, environ={"DIARY_LOCK_AFTER": "soon"})
+    assert r.code == 2 and "DIARY_LOCK_AFTER" in r.err
+    assert run("--lock-after", "-1", tty=True).code == 2
+
+
+def test_a_bug_in_a_screen_is_one_line_not_a_traceback(run, made, monkeypatch):
+    def boom(self, draft):
+        raise RuntimeError("secret entry text")
+
+    monkeypatch.setattr(menu.Menu, "check", boom)
+    r = run_menu(run, ("Write a new entry", "w"), ("New entry", "x" + CTRL_S))
+    assert r.code == 1
+    assert r.err == "diary: internal error (RuntimeError); rerun with --debug for details\n"

@@ -1,0 +1,109 @@
+"""The menu's Search and Tags screens and tag editing (over search.py and tags.py)."""
+
+import re
+
+from diary import entries
+
+from conftest import PASSPHRASE
+from test_menu import CTRL_C, CTRL_S, DOWN, ENTER, ESC, TAB, UP, drive
+
+
+CTRL_U = "\x15"
+
+
+def field(screen, label):
+    """The text of an editor field on the screen (up to the hint beside it)."""
+    found = re.search(r"^ %s +(\S.*?)(\s{2,}|$)" % label, screen, re.M)
+    return found.group(1) if found else None
+
+
+def test_search_ranks_highlights_opens_and_refines(diary):
+    entries.add(diary, "We ran by the river at dawn.", title="Morning")
+    entries.add(diary, "Budget meeting, nothing else.", title="Work")
+    entries.add(diary, "A meeting by the river.", title="Picnic")
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+              ("Search “river” · 1–2 of 2", ENTER), ("Search “river” · 1 of 2", "n"),
+              ("Search “river” · 2 of 2", CTRL_C), ("1–2 of 2", "/"),
+              ("Search: river", CTRL_U + "meeting -river" + ENTER),
+              ("Search “meeting -river” · 1–1 of 1", ESC),
+              ("Search: meeting -river", ESC), ("Write a new entry", "q"))
+    results = next(x for x in s.driver.screens if "1–2 of 2" in x)
+    assert "Morning" in results and "Picnic" in results and "Work" not in results
+    assert "river" in s.driver.highlighted(results)
+    refined = next(x for x in s.driver.screens if "1–1 of 1" in x)
+    assert "Work" in refined and "Morning" not in refined
+
+
+def test_a_query_search_rejects_is_a_message_and_keeps_the_text(diary):
+    entries.add(diary, "x")
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "from:someday" + ENTER),
+              (lambda t: "Search: from:someday" in t and "not a date I understand" in t, ESC),
+              ("Write a new entry", "q"))
+    assert s.code == 0
+
+
+def test_up_in_search_recalls_queries_never_the_passphrase(diary):
+    entries.add(diary, "river")
+    s = drive(diary, ("Write a new entry", "l"), ("Write a new entry", "/"),
+              ("Search:", UP + UP), (lambda t: "Search:" in t, "river" + ENTER),
+              ("1–1 of 1", ESC), ("Search: river", ESC), ("Write a new entry", "/"),
+              ("Search:", UP), ("Search: river", ESC), ("Write", "q"),
+              answers=[PASSPHRASE])
+    assert not any(PASSPHRASE in x for x in s.driver.screens)
+    assert list(s.menu.term.history.get_strings()) == ["river"]
+
+
+def test_tag_tree_with_counts_and_a_subtree(diary):
+    entries.add(diary, "a", tags=["work/acme"])
+    entries.add(diary, "b", tags=["work/beta"])
+    entries.add(diary, "c", tags=["work/acme", "health"])
+    s = drive(diary, ("Write a new entry", "t"), ("Tags", DOWN + DOWN + ENTER),
+              ("#work/acme · 1–2 of 2", CTRL_C), ("Enter browse", "\x1b[H" + ENTER),
+              ("#health · 1–1 of 1", CTRL_C), ("Tags", CTRL_C), ("Write a new entry", "q"))
+    tree = next(x for x in s.driver.screens if "Enter browse" in x)
+    lines = [line.strip(" ›") for line in tree.splitlines()]
+    assert "health  1" in lines and "work  3 (0 here)" in lines
+    assert "acme  2" in lines and "beta  1" in lines
+    acme = next(x for x in s.driver.screens if "#work/acme · 1–2 of 2" in x)
+    assert "a" in acme and "c" in acme
+
+
+def test_empty_tag_tree(diary):
+    s = drive(diary, ("Write a new entry", "t"), ("No tags yet", CTRL_C), ("Write", "q"))
+    assert s.code == 0
+
+
+def test_write_with_tab_completed_tags(diary):
+    entries.add(diary, "old", tags=["work/acme"])
+    drive(diary, ("Write a new entry", "w"),
+          ("New entry", "Title" + TAB + TAB + "work/a" + TAB),
+          (lambda t: field(t, "Tags") == "work/acme", ", fun" + TAB + "the text" + CTRL_S),
+          ("Saved entry #2.", "q"))
+    new = entries.get(diary, 2)
+    assert (new.title, new.body, sorted(new.tag_list)) == ("Title", "the text",
+                                                            ["fun", "work/acme"])
+
+
+def test_several_completions_show_a_menu_and_tab_cycles(diary):
+    entries.add(diary, "old", tags=["work/acme", "work/beta"])
+    drive(diary, ("Write a new entry", "w"),
+          ("New entry", "T" + TAB + TAB + "work/" + TAB),
+          (lambda t: "work/acme" in t and "work/beta" in t, TAB),  # the menu; Tab picks
+          (lambda t: field(t, "Tags") == "work/acme", ENTER + "x" + CTRL_S), ("Saved", "q"))
+    assert entries.get(diary, 2).tag_list == ["work/acme"]
+
+
+def test_change_tags_in_the_editor_and_from_the_reader(diary):
+    entries.add(diary, "text", tags=["work/acme", "health"])
+    drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("text", "e"),
+          ("Entry #1", TAB + TAB + TAB + CTRL_U + "health, travel" + CTRL_S),
+          ("Saved entry #1.", "t"), ("Tags:", CTRL_U + "travel/japan" + ENTER),
+          ("Saved entry #1.", CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    assert entries.get(diary, 1).tag_list == ["travel/japan"]
+
+
+def test_a_bad_tag_path_stays_in_the_editor(diary):
+    s = drive(diary, ("Write a new entry", "w"),
+              ("New entry", "T" + TAB + TAB + "a//b" + TAB + "text" + CTRL_S),
+              ("empty name", CTRL_C), ("Throw away", "y"), ("Write", "q"))
+    assert entries.count(diary) == 0 and s.code == 0

@@ -1,0 +1,389 @@
+"""search.py: the query language end to end, ranking, snippets, bounds, index consistency.
+
+The parser alone (exact FTS5 output, refusals) is tested in test_search_query.py.
+"""
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from diary import entries, search, store, tags
+from diary.errors import BadInput
+
+UTC = dt.timezone.utc
+
+
+def day(y, m, d, h=12):
+    return dt.datetime(y, m, d, h, tzinfo=UTC).astimezone()
+
+
+def found(diary, text, **kw):
+    """Ids of the hits, in order."""
+    return [h.entry.id for h in search.search(diary, text, **kw).hits]
+
+
+def ids(diary, text, **kw):
+    return set(found(diary, text, limit=None, **kw))
+
+
+@pytest.fixture
+def notes(diary):
+    """A small diary that every query-language test searches."""
+    add = lambda body, **kw: entries.add(diary, body, **kw).id  # noqa: E731
+    e = dict(
+        cafe=add("We met at the café near the station.", title="Zoë",
+                 created_at=day(2024, 3, 2)),
+        coffee=add("Coffee and cake, then a long run by the river.", title="Sunday",
+                   created_at=day(2024, 3, 3), starred=True),
+        run=add("The long run was hard; my legs hurt after the run.", title="Training",
+                created_at=day(2023, 7, 1)),
+        email=add("Wrote an e-mail to Zoe about the meeting.", title="Work",
+                  created_at=day(2022, 1, 15), starred=True),
+        walk=add("Walking in the rain, walked home, a walker passed.", title="Rain",
+                 created_at=day(2021, 11, 5)),
+    )
+    return e
+
+
+# --- the query language ------------------------------------------------------------
+
+def test_words_must_all_match(diary, notes):
+    assert ids(diary, "long run") == {notes["coffee"], notes["run"]}
+    assert ids(diary, "long river") == {notes["coffee"]}
+    assert ids(diary, "long nowhere") == set()
+
+
+def test_case_and_accents_fold_both_ways(diary, notes):
+    assert ids(diary, "cafe") == {notes["cafe"]}
+    assert ids(diary, "CAFÉ") == {notes["cafe"]}
+    assert ids(diary, "zoë") == {notes["cafe"], notes["email"]}
+    assert ids(diary, "Zoe") == {notes["cafe"], notes["email"]}
+
+
+def test_exact_phrase(diary, notes):
+    assert ids(diary, '"long run"') == {notes["coffee"], notes["run"]}
+    assert ids(diary, '"run long"') == set()
+    assert ids(diary, '"the run"') == {notes["run"]}
+
+
+def test_prefix(diary, notes):
+    assert ids(diary, "walk*") == {notes["walk"]}
+    assert ids(diary, "wa*") == {notes["walk"], notes["run"]}  # 2-char prefix index: "was"
+    assert ids(diary, "caf*") == {notes["cafe"]}
+    assert ids(diary, "walk") == set()                   # whole words without the star
+    assert ids(diary, '"long ru"*') == {notes["coffee"], notes["run"]}
+
+
+def test_or_not_and_parentheses(diary, notes):
+    assert ids(diary, "cafe OR river") == {notes["cafe"], notes["coffee"]}
+    assert ids(diary, "run -river") == {notes["run"]}
+    assert ids(diary, "run NOT river") == {notes["run"]}
+    assert ids(diary, "(cafe OR coffee) -cake") == {notes["cafe"]}
+    assert ids(diary, "long AND run") == {notes["coffee"], notes["run"]}
+    assert ids(diary, "(rain OR cafe) (station OR home)") == {notes["cafe"], notes["walk"]}
+
+
+def test_lowercase_operators_are_words(diary, notes):
+    entries.add(diary, "this or that", title="choice")
+    assert len(ids(diary, "this or that")) == 1
+    assert ids(diary, "cafe or river") == set()
+
+
+def test_only_negations_means_everything_else(diary, notes):
+    everyone = set(notes.values())
+    assert ids(diary, "-run") == everyone - {notes["coffee"], notes["run"]}
+    assert ids(diary, "NOT run -rain") == everyone - {notes["coffee"], notes["run"],
+                                                      notes["walk"]}
+    assert ids(diary, "-(long run)") == everyone - {notes["coffee"], notes["run"]}
+    # a OR not-b: everything except the b entries that lack a
+    assert ids(diary, "cake OR -run") == everyone - {notes["run"]}
+    res = search.search(diary, "-run")
+    assert res.total == 3 and all(h.score is None and h.snippet == "" for h in res.hits)
+
+
+def test_title_filter(diary, notes):
+    assert ids(diary, "title:zoe") == {notes["cafe"]}
+    assert ids(diary, "title:rain") == {notes["walk"]}
+    assert ids(diary, "title:train*") == {notes["run"]}
+    assert ids(diary, 'title:"sunday"') == {notes["coffee"]}
+    assert ids(diary, "zoe -title:zoe") == {notes["email"]}
+    assert ids(diary, "Title:work") == {notes["email"]}
+
+
+def test_date_filters(diary, notes):
+    assert ids(diary, "run from:2024-01-01") == {notes["coffee"]}
+    assert ids(diary, "run to:2023-12-31") == {notes["run"]}
+    assert ids(diary, "on:2024-03-02") == {notes["cafe"]}
+    assert ids(diary, "from:2022-01-15 to:2023-07-01") == {notes["email"], notes["run"]}
+    assert ids(diary, "from:2025-01-01") == set()
+
+
+def test_natural_dates_quoted(diary, notes):
+    now = day(2024, 3, 4)
+    assert ids(diary, 'from:"last saturday"', now=now) == {notes["cafe"], notes["coffee"]}
+    assert ids(diary, "on:yesterday", now=now) == {notes["coffee"]}
+
+
+def test_starred_filter_and_negation(diary, notes):
+    assert ids(diary, "is:starred") == {notes["coffee"], notes["email"]}
+    assert ids(diary, "zoe is:starred") == {notes["email"]}
+    assert ids(diary, "zoe -is:starred") == {notes["cafe"]}
+
+
+def test_filters_combine_with_words_and_each_other(diary, notes):
+    assert ids(diary, "run is:starred from:2024-01-01") == {notes["coffee"]}
+    assert ids(diary, "run is:starred to:2023-01-01") == set()
+    assert ids(diary, "-cake is:starred") == {notes["email"]}
+    assert ids(diary, "(zoe OR cake) from:2023-01-01") == {notes["cafe"], notes["coffee"]}
+
+
+def test_filters_only_list_newest_first(diary, notes):
+    res = search.search(diary, "from:2021-01-01")
+    assert [h.entry.id for h in res.hits] == [notes[k] for k in
+                                               ("coffee", "cafe", "run", "email", "walk")]
+    assert res.total == 5 and all(h.snippet == "" and h.score is None for h in res.hits)
+    assert found(diary, "from:2021-01-01", sort="oldest")[0] == notes["walk"]
+
+
+@pytest.mark.parametrize("text", [
+    'dog"', '"unbalanced', "AND", "OR", "NOT", "a AND", "OR a", "a OR OR b", "NEAR(",
+    "NEAR(a b)", "*", "**", "a*b", "(((", ")))", "()", "-", "--", "- -", "a - b", "^a",
+    "title", "col:umn", "10:30", "{title}: a", "\x00\x01\x1b[31m", "a\tb\nc", "x" * 1000,
+    "🎉", "🎉 cafe", "'", "\\", '""', '"*"', "a:", "http://example.com", "e-mail",
+    "-title:x", "NOT NOT a", "-(-a)", "a OR (-b)", "((a OR b) -c) OR -d", "NOT " * 249 + "a",
+    "-NOT " * 199 + "a", "tag:x*", "tag:work/ OR", "title:(a)",
+])
+def test_odd_queries_never_break_fts(diary, notes, text):
+    try:
+        search.search(diary, text)
+    except BadInput as exc:
+        assert "\n" not in str(exc)
+
+
+def test_lone_operators_are_searched_as_words(diary):
+    e = entries.add(diary, "Near the end AND or not", title="x").id
+    assert ids(diary, "AND") == {e}
+    assert ids(diary, "NEAR(") == {e}
+    assert ids(diary, "OR") == {e}
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60) | st.lists(st.sampled_from(
+    ['"', "(", ")", "-", "*", "OR", "AND", "NOT", "NEAR", ":", "title:", "tag:x", "is:starred",
+     "from:2024-01-01", "on:", "café", "run", " ", "\x00", "^", "{", "}", "+"]),
+    max_size=12).map("".join))
+def test_any_text_is_searched_or_rejected_with_bad_input(diary, text):
+    try:
+        search.search(diary, text, limit=3)
+    except BadInput:
+        pass
+
+
+@pytest.fixture
+def tagged(diary):
+    add = lambda body, *paths: entries.add(diary, body, tags=paths).id  # noqa: E731
+    return dict(
+        acme=add("kickoff with the client", "work/acme"),
+        meeting=add("weekly sync, long meeting", "work/acme/meetings", "people/zoë"),
+        globex=add("a long client call", "work/globex"),
+        home=add("painted the fence, long day", "home"),
+        plain=add("nothing tagged, a client mentioned"),
+    )
+
+
+def test_tag_filter_takes_the_subtree(diary, tagged):
+    t = tagged
+    assert ids(diary, "tag:work") == {t["acme"], t["meeting"], t["globex"]}
+    assert ids(diary, "tag:work/acme") == {t["acme"], t["meeting"]}
+    assert ids(diary, "tag:Work/ACME/meetings") == {t["meeting"]}
+    assert ids(diary, "tag:#home") == {t["home"]}
+    assert ids(diary, 'tag:"people/zoë"') == {t["meeting"]}
+
+
+def test_tag_filter_combines_with_words_dates_and_negation(diary, tagged):
+    t = tagged
+    assert ids(diary, "client tag:work") == {t["acme"], t["globex"]}
+    assert ids(diary, "long tag:work -tag:work/acme") == {t["globex"]}
+    assert ids(diary, "long -tag:work") == {t["home"]}
+    assert ids(diary, "tag:work tag:people") == {t["meeting"]}
+    assert ids(diary, "client tag:work from:2000-01-01 -is:starred") == {t["acme"], t["globex"]}
+    assert ids(diary, "-client tag:work") == {t["meeting"]}
+
+
+def test_unknown_or_bad_tag_paths(diary, tagged):
+    assert ids(diary, "tag:nowhere") == set()
+    assert ids(diary, "client -tag:nowhere") == {tagged["acme"], tagged["globex"],
+                                                 tagged["plain"]}
+    with pytest.raises(BadInput):
+        search.search(diary, "tag:work//acme")
+
+
+def test_tag_paths_are_searchable_words(diary, tagged):
+    assert ids(diary, "acme") == {tagged["acme"], tagged["meeting"]}
+    assert ids(diary, "zoe") == {tagged["meeting"]}
+
+
+# --- ranking, snippets, paging -------------------------------------------------------
+
+@pytest.fixture
+def many(diary):
+    """Enough entries for bm25 to tell them apart: 'heron' once in a title, in bodies elsewhere."""
+    with diary.write():
+        for i in range(30):
+            entries.add(diary, "an ordinary day number %d with nothing much" % i,
+                        created_at=day(2020, 1, 1) + dt.timedelta(days=i))
+    body = entries.add(diary, "by the lake we saw a heron standing still for an hour "
+                       "in the shallow water", title="Lake walk",
+                       created_at=day(2021, 1, 1)).id
+    title = entries.add(diary, "a quiet afternoon at the lake with a book", title="Heron",
+                        created_at=day(2019, 1, 1)).id
+    tagged = entries.add(diary, "cold morning on the lake, grey sky", title="Lake",
+                         created_at=day(2018, 1, 1), tags=["birds/heron"]).id
+    return dict(body=body, title=title, tagged=tagged)
+
+
+def test_title_match_ranks_above_tag_above_body(diary, many):
+    res = search.search(diary, "heron")
+    assert [h.entry.id for h in res.hits] == [many["title"], many["tagged"], many["body"]]
+    scores = [h.score for h in res.hits]
+    assert scores[0] > scores[1] > scores[2] > 0
+
+
+def test_sort_by_date(diary, many):
+    assert found(diary, "heron", sort="newest") == [many["body"], many["title"], many["tagged"]]
+    assert found(diary, "heron", sort="oldest") == [many["tagged"], many["title"], many["body"]]
+    with pytest.raises(BadInput):
+        search.search(diary, "heron", sort="best")
+
+
+def test_limit_and_offset_page_through(diary, many):
+    every = found(diary, "lake OR day", limit=None)
+    assert len(every) == 33
+    pages = [found(diary, "lake OR day", limit=10, offset=o) for o in (0, 10, 20, 30)]
+    assert sum(pages, []) == every
+    res = search.search(diary, "lake OR day", limit=5, offset=30)
+    assert res.total == 33 and len(res.hits) == 3
+    assert found(diary, "day", limit=None, offset=25, sort="newest") == \
+        found(diary, "day", limit=None, sort="newest")[25:]
+
+
+def test_snippet_marks_the_matched_words(diary, many):
+    hit = search.search(diary, "shallow heron").hits[0]
+    marked = [hit.snippet[a:b] for a, b in hit.spans]
+    assert marked == ["heron", "shallow"]
+    assert "\x02" not in hit.snippet and "\x03" not in hit.snippet
+    title_hit = search.search(diary, "title:heron").hits[0]
+    assert [title_hit.entry.title[a:b] for a, b in title_hit.title_spans] == ["Heron"]
+
+
+def test_snippet_offsets_survive_accents_and_prefixes(diary):
+    entries.add(diary, "Déjà vu at the Café Zoë, cafés everywhere")
+    hit = search.search(diary, "cafe* zoe").hits[0]
+    assert [hit.snippet[a:b] for a, b in hit.spans] == ["Café", "Zoë", "cafés"]
+
+
+def test_to_record_has_score_snippet_and_offsets(diary, many):
+    hit = search.search(diary, "heron").hits[0]
+    rec = search.to_record(hit)
+    assert rec["id"] == many["title"] and rec["score"] == hit.score
+    assert rec["title_matches"] == [[0, 5]] and isinstance(rec["matches"], list)
+
+
+def test_spans_ignore_unbalanced_markers():
+    assert search._spans("a\x02b\x03c") == ("abc", [(1, 2)])
+    assert search._spans("a\x03b\x02c") == ("abc", [])
+    assert search._spans("\x02\x02x\x03") == ("x", [(0, 1)])
+
+
+def test_big_results_are_capped_and_ranked_among_the_newest(diary, monkeypatch):
+    monkeypatch.setattr(search, "CAP", 5)
+    with diary.write():
+        made = [entries.add(diary, "tea %d" % i, title="tea" if i == 0 else "").id
+                for i in range(8)]
+    res = search.search(diary, "tea")
+    assert (res.total, res.at_least, res.window) == (5, True, 5)
+    assert {h.entry.id for h in res.hits} == set(made[-5:])   # the oldest-written are out
+    res = search.search(diary, "tea", sort="newest", limit=None)  # probing the date index
+    assert [h.entry.id for h in res.hits] == made[::-1] and res.window is None
+    res = search.search(diary, "tea -2")
+    assert (res.total, res.at_least) == (5, True)
+    assert search.search(diary, "tea").order == "rank"
+    monkeypatch.setattr(search, "RANK_LIMIT", 6)  # an estimated 8 matches: too many to rank
+    res = search.search(diary, "tea")
+    assert (res.order, res.window) == ("newest", None)
+    assert [h.entry.id for h in res.hits] == made[::-1] and res.hits[0].score is None
+    assert res.hits[0].snippet  # still marked
+    monkeypatch.setattr(search, "FEW", 2)  # the middle plan: walk the date index
+    assert found(diary, "tea -1 -2 -3 -4", sort="oldest") == [made[0], *made[5:]]
+
+
+# --- the index stays true to the entries ------------------------------------------------
+
+def _check_index(diary, words):
+    conn = diary.db.connection()
+    conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")
+    live = list(store.Entry.select())
+    for w in words:
+        want = {e.id for e in live if w in (e.title + " " + e.body + " " + e.tags).lower()}
+        assert ids(diary, w) == want, w
+
+
+def test_index_follows_adds_edits_and_deletes(diary):
+    words = ["apple", "pear", "plum", "fig"]
+    a = entries.add(diary, "apple pear", title="fig").id
+    b = entries.add(diary, "plum").id
+    c = entries.add(diary, "pear plum", title="apple").id
+    _check_index(diary, words)
+    entries.edit(diary, a, body="plum only")
+    entries.edit(diary, b, title="fig tree")
+    entries.edit(diary, c, starred=True, created_at=day(2020, 1, 1))  # no text change
+    _check_index(diary, words)
+    tags.set_entry_tags(diary, b, add=["fruit/pear"])
+    _check_index(diary, words)
+    tags.set_entry_tags(diary, b, remove=["fruit/pear"])
+    tags.set_entry_tags(diary, c, add=["fig/tree"])
+    _check_index(diary, words)
+    tags.rename(diary, "fig", "plum")    # c's tags column (and the index) follow
+    _check_index(diary, words)
+    tags.delete(diary, "plum", recursive=True)
+    _check_index(diary, words)
+    entries.delete(diary, [a])
+    _check_index(diary, words)
+    assert ids(diary, "fig") == {b}
+    entries.delete(diary, [b, c])
+    _check_index(diary, words)
+
+
+def test_search_never_writes(made):
+    with store.open_diary(made, "correct horse battery staple") as d:
+        entries.add(d, "hello world")
+        before = d.db.connection().execute("PRAGMA data_version").fetchone()
+        changes = d.db.connection().total_changes
+    with store.open_diary(made, "correct horse battery staple", read_only=True) as d:
+        assert found(d, "hello") and found(d, "-nothing") and found(d, "from:2000-01-01")
+        assert d.db.connection().total_changes == 0
+    assert before and changes
+
+
+@pytest.mark.parametrize("text", ["heron OR lake", "day -3", "lake from:2019-01-01",
+                                  "ordinary to:2020-01-15", "lake tag:birds", "day -tag:birds",
+                                  "-lake", "lake OR -day", "from:2019-06-01", "-is:starred",
+                                  "day -is:starred from:2020-01-10"])
+def test_every_plan_gives_the_same_answer(diary, many, monkeypatch, text):
+    sorts = ("rank", "newest", "oldest")
+    want = {s: found(diary, text, sort=s, limit=None) for s in sorts}
+    # (CAP, FEW, DENSE, ROW_COST): probe FTS5 per entry; list every match and
+    # walk the dates; walk against the found ids; look the found ids up; and
+    # filters listed, or checked on the rows of the matches.
+    for plan in ((1, 0, 0, 0), (1, 0, 2, 0), (1000, 0, 0, 0), (1000, 1000, 0, 0),
+                 (1000, 0, 0, 10**9), (1000, 1000, 0, 10**9)):
+        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST"), plan):
+            monkeypatch.setattr(search, name, value)
+        for sort in sorts:
+            if sort == "rank" and plan[0] == 1:
+                continue  # a window of one: a different answer on purpose
+            assert found(diary, text, sort=sort, limit=None) == want[sort], plan
+            assert found(diary, text, sort=sort, limit=3, offset=1) == want[sort][1:4], plan
