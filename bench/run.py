@@ -16,8 +16,8 @@ For each size, on the same files in the same run:
   one; both imports are timed;
 - every whole command runs as a fresh process, repeated, interleaved with its
   floor (floor.py: sqlcipher3 alone, same file, same key derivation, same SQL)
-  and its jrnl equivalent; wall time from process start to exit, and peak RSS
-  from wait4();
+  and its jrnl equivalent; wall time from process start to exit, and the
+  process's own peak RSS (both taken by launch.py);
 - warm.py measures in-process latencies (p50/p95) for search and subtree
   queries, library against floor.
 
@@ -36,12 +36,10 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,33 +73,20 @@ class Run:
 
 
 def measure(argv, env, *, stdout=None, timeout=None):
-    """Run ``argv``; wall time from just before the fork to its exit, peak RSS from wait4."""
+    """Run ``argv`` through launch.py: its wall time and its own peak RSS."""
     out = stdout if stdout is not None else subprocess.DEVNULL
-    with tempfile.TemporaryFile() as err:
-        timed_out = []
-
-        def kill():
-            timed_out.append(True)
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-        start = time.perf_counter()
-        p = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                             stderr=err, start_new_session=True)
-        timer = threading.Timer(timeout, kill) if timeout else None
-        if timer:
-            timer.start()
-        _, status, usage = os.wait4(p.pid, 0)
-        seconds = time.perf_counter() - start
-        if timer:
-            timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(suffix=".json") as res:
+        p = subprocess.run([PY, "-I", "-S", os.path.join(HERE, "launch.py"), res.name,
+                            str(timeout or 0), "--"] + list(argv),
+                           cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                           timeout=timeout + 120 if timeout else None)
         err.seek(0)
         text = err.read()[-3000:].decode("utf-8", "replace")
-    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
-               p.returncode, text, bool(timed_out))
+        try:
+            r = json.load(res)
+        except ValueError:
+            return Run(0.0, 0.0, 0.0, p.returncode or 1, text or "launch.py failed", False)
+    return Run(r["seconds"], r["rss_mb"], r["cpu"], r["code"], text, r["timed_out"])
 
 
 def summary(runs):
@@ -284,8 +269,15 @@ def commands(manifest):
 
 
 def first_column(path):
+    """The first tab-separated field of each line (the entry id, as diary prints it)."""
     with open(path, encoding="utf-8", errors="replace") as f:
         return [line.split("\t", 1)[0].strip() for line in f if line.strip()]
+
+
+def count_lines(path):
+    # Streamed: an export at 1M entries is a gigabyte, and the runner stays small.
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
 
 
 def bench_size(n, args, env, available, passfile, jrnl_on):
@@ -347,7 +339,7 @@ def bench_size(n, args, env, available, passfile, jrnl_on):
                 r = measure(argv, e, stdout=f, timeout=limit)
             entry = res["commands"][key]
             entry.setdefault("output", {})[tool] = {"bytes": os.path.getsize(path),
-                                                    "lines": len(first_column(path))}
+                                                    "lines": count_lines(path)}
             if not r.ok:
                 what = "timed out after %d s" % limit if r.timed_out else "exit %d" % r.code
                 entry.setdefault("failed", {})[tool] = what
@@ -419,6 +411,10 @@ def main(argv=None):
                         "than that (default 300)")
     p.add_argument("--out", help="report path (default bench/RESULTS.md; "
                                  "bench/data/RESULTS-quick.md with --quick)")
+    p.add_argument("--report-only", action="store_true",
+                   help="measure nothing: rewrite the report from the last run's results "
+                        "(bench/data/results-full.json, or -quick), e.g. after editing "
+                        "bench/ANALYSIS.md")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.queries = "1k", 3, 40
@@ -432,6 +428,14 @@ def main(argv=None):
     out = args.out or (os.path.join(DATA, "RESULTS-quick.md") if args.quick
                        else os.path.join(HERE, "RESULTS.md"))
 
+    saved = os.path.join(DATA, "results-%s.json" % ("quick" if args.quick else "full"))
+    if args.report_only:
+        with open(saved) as f:
+            results = json.load(f)
+        with open(out, "w") as f:
+            f.write(report.markdown(results))
+        log("rewrote %s from %s" % (os.path.relpath(out, REPO), os.path.relpath(saved, REPO)))
+        return 0
     os.makedirs(DATA, exist_ok=True)
     env = diary_env()
     facts = machine_facts(env)
@@ -455,8 +459,7 @@ def main(argv=None):
     for n in sizes:
         results["sizes"].append(bench_size(n, args, env, available, passfile, n in jrnl_sizes))
     facts["load_after"] = os.getloadavg()
-    with open(os.path.join(DATA, "results-%s.json" % ("quick" if args.quick else "full")),
-              "w") as f:
+    with open(saved, "w") as f:
         json.dump(results, f, indent=1)
     text = report.markdown(results)
     with open(out, "w") as f:
