@@ -34,14 +34,18 @@ def _fts_phrase(word):
 
 
 CAP = 5_000  # search.py: beyond this many matches, rank the newest CAP only
+DENSE = 0.1  # search.py: this share of entries matching makes probing cheap
+RANK_LIMIT = 100_000  # search.py: estimated matches beyond this: newest first, unranked
 WEIGHTS = "10.0, 1.0, 5.0"  # search.py: bm25 weights of title, body, tags
 
 
 def _search(conn, word, n):
-    # The queries search.py makes for one word, ranked: the newest CAP + 1
-    # matches (the count, "more than CAP" beyond), the best n by bm25 among
-    # them, their entries, and a snippet and title highlight for each.
+    # The queries search.py makes for one word: the newest CAP + 1 matches (the
+    # count, "more than CAP" beyond); then the best n by bm25 among them, or,
+    # for a word too common to rank (RANK_LIMIT), the newest n along the date
+    # index; their entries; a snippet and title highlight for each.
     q = _fts_phrase(word)
+    n = int(n)
     found = [r[0] for r in conn.execute(
         "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
         (q, CAP + 1))]
@@ -49,18 +53,31 @@ def _search(conn, word, n):
     sys.stderr.write("%s%d matches\n" % ("more than " if at_least else "", total))
     if not found:
         return []
-    window = " AND rowid >= %d" % found[-1] if total == CAP else ""
-    ranked = conn.execute(
-        "SELECT rowid, bm25(entry_fts, %s) AS score FROM entry_fts WHERE entry_fts MATCH ?%s "
-        "ORDER BY score, rowid DESC LIMIT ?" % (WEIGHTS, window), (q, int(n))).fetchall()
-    ids = ",".join(str(r[0]) for r in ranked)
+    density = 0.0
+    if at_least:
+        last = conn.execute("SELECT max(id) FROM entry").fetchone()[0] or 0
+        density = len(found) / max(1, last - found[-1] + 1)
+    if density * (last if at_least else 0) > RANK_LIMIT:
+        probe = ("EXISTS (SELECT 1 FROM entry_fts WHERE entry_fts.rowid = entry.id "
+                 "AND entry_fts MATCH ?)" if density >= DENSE else
+                 "id + 0 IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)")
+        ids = [r[0] for r in conn.execute(
+            "SELECT id FROM entry WHERE %s ORDER BY created_at DESC, id DESC LIMIT ?" % probe,
+            (q, n))]
+    else:
+        window = " AND rowid >= %d" % found[-1] if at_least else ""
+        ids = [r[0] for r in conn.execute(
+            "SELECT rowid, bm25(entry_fts, %s) AS score FROM entry_fts "
+            "WHERE entry_fts MATCH ?%s ORDER BY score, rowid DESC LIMIT ?"
+            % (WEIGHTS, window), (q, n))]
+    listed = ",".join(str(i) for i in ids)
     rows = {r[0]: r for r in conn.execute(
-        "SELECT id, created_at, starred, title, tags FROM entry WHERE id IN (%s)" % ids)}
+        "SELECT id, created_at, starred, title, tags FROM entry WHERE id IN (%s)" % listed)}
     snippets = {r[0]: r[1:] for r in conn.execute(
         "SELECT rowid, snippet(entry_fts, 1, '[', ']', '...', 24), "
         "highlight(entry_fts, 0, '[', ']') FROM entry_fts "
-        "WHERE entry_fts MATCH ? AND rowid IN (%s)" % ids, (q,))}
-    return [rows[i] + snippets[i] for i, _ in ranked]
+        "WHERE entry_fts MATCH ? AND rowid IN (%s)" % listed, (q,))}
+    return [rows[i] + snippets[i] for i in ids]
 
 
 def _tag_id(conn, path):
