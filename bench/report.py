@@ -255,7 +255,9 @@ def markdown(results):
     cmd = "python bench/run.py" + (" --quick" if a["quick"] else
                                    " --sizes %s --jrnl-sizes %s --repeats %d" % (
                                        ",".join(a["sizes"]), ",".join(a["jrnl_sizes"]) or "''",
-                                       a["repeats"]))
+                                       a["repeats"])
+                                   + (" --jrnl-timeout %d" % a["jrnl_timeout"]
+                                      if a.get("jrnl_timeout", 300) != 300 else ""))
     lines = ["# Benchmark results", "",
              "Written by `%s` on %s (commit %s). Every figure below is from that one run; "
              "rerun it whenever a change touches performance. Issue 8 sets the targets." % (

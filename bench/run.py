@@ -454,6 +454,7 @@ def main(argv=None):
                "args": {"sizes": [corpus.size_label(n) for n in sizes],
                         "jrnl_sizes": [corpus.size_label(n) for n in sorted(jrnl_sizes)],
                         "repeats": args.repeats, "queries": args.queries, "seed": args.seed,
+                        "jrnl_timeout": args.jrnl_timeout,
                         "quick": args.quick},
                "sizes": []}
     for n in sizes:
