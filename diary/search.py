@@ -9,7 +9,7 @@ Usage::
         ...
 
 The query language lives in search_query.py (``parse`` is re-exported here). The
-index is the FTS5 table ``entry_fts`` of store.MIGRATIONS[1]; every query
+index is the FTS5 table ``entry_fts`` of schema.MIGRATIONS[1]; every query
 here is a read, so search works in read-only sessions.
 """
 
@@ -32,7 +32,7 @@ SNIPPET_TOKENS = 24
 
 
 class EntryIndex(FTS5Model):
-    """The FTS5 index (store.MIGRATIONS[1]); bound per search, not a store model."""
+    """The FTS5 index (schema.MIGRATIONS[1]); bound per search, not a store model."""
 
     rowid = RowIDField()
     title = SearchField()

@@ -8,7 +8,7 @@ queries, and reorganising (rename, move, merge, delete). Usage::
     query = tags.filter_under(Entry.select(), "work")  # work and everything below
     tags.move(d, "work/acme", "clients")               # now clients/acme
 
-The schema (store.MIGRATIONS[0]): ``tag`` is the adjacency list (name as
+The schema (schema.MIGRATIONS[0]): ``tag`` is the adjacency list (name as
 first written, ``key`` = casefolded name, ``parent_id``); ``tag_path`` holds
 (ancestor, descendant, depth) for every pair, each tag with itself at depth 0,
 kept by SQL triggers on insert and on ``parent_id`` updates, so no code path
