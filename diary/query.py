@@ -10,7 +10,7 @@ do is decided there, not here. Usage::
         result.rows             # [(1, 'First'), ...]
         query.to_records(result)  # [{'id': 1, 'title': 'First'}, ...] (for JSON)
 
-The schema a user may query is described in docs/query.md.
+The schema a user may query is described in the README (Queries and read-only sessions).
 """
 
 import collections

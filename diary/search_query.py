@@ -4,7 +4,7 @@
     >>> q.fts
     '(("cafe" AND "long run") NOT "work")'
 
-The language (docs/search.md): plain words must all match, ``"exact
+The language (README: Searching the diary): plain words must all match, ``"exact
 phrase"``, ``prefix*``, ``OR``, ``-word`` / ``NOT word``, parentheses, and
 the filters ``title:word``, ``tag:work/acme``, ``from:DATE``, ``to:DATE``,
 ``on:DATE``, ``is:starred``.

@@ -323,7 +323,7 @@ def tree(diary):
 
 
 def to_record(node):
-    """The stable JSON shape of a tree node (docs/tags.md)."""
+    """The stable JSON shape of a tree node (README: Tags)."""
     return {"name": node.name, "path": node.path, "count": node.count, "total": node.total,
             "children": [to_record(c) for c in node.children]}
 

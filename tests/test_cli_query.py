@@ -193,10 +193,12 @@ def test_ctrl_c_stops_a_runaway_query(filled):
         assert query.run(d, "SELECT 1").rows == [(1,)]  # the connection still works
 
 
-def test_every_example_in_the_docs_runs_read_only(filled):
-    docs = os.path.join(os.path.dirname(__file__), "..", "docs", "query.md")
-    with open(docs, encoding="utf-8") as f:
-        blocks = f.read().split("```sql\n")[1:]
+def test_every_example_in_the_readme_runs_read_only(filled):
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## Queries and read-only sessions")[1].split("\n## ")[0]
+    blocks = section.split("```sql\n")[1:]
     examples = [b.split("```")[0] for b in blocks]
     assert len(examples) >= 8
     with store.open_diary(filled, PASSPHRASE, read_only=True) as d:
