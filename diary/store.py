@@ -497,8 +497,9 @@ def problems(diary):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
-    SQLite's integrity check, the FTS5 index against its content, and the
-    closure table against the parent links. Each check runs on its own: one
+    SQLite's integrity check, the FTS5 index against its content, the
+    closure table against the parent links, and the stored subtree entry
+    counts against a recount. Each check runs on its own: one
     that cannot read a damaged page becomes a finding, and the others still run.
     """
     conn = diary.db.connection()
@@ -519,6 +520,15 @@ def problems(diary):
             if line != "ok":
                 found.append("integrity: " + line)
 
+    def counts():
+        wrong = conn.execute("""
+            SELECT count(*) FROM tag WHERE subtree_entries <> (
+                SELECT count(DISTINCT et.entry_id) FROM tag_path p
+                JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = tag.id)
+        """).fetchone()[0]
+        if wrong:
+            found.append("tag entry counts: wrong for %d tag(s)" % wrong)
+
     def closure():
         have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
         expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
@@ -536,6 +546,7 @@ def problems(diary):
     check("search index", lambda: conn.execute(
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
     check("tag closure table", closure)
+    check("tag entry counts", counts)
     return found
 
 
