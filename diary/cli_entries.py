@@ -59,10 +59,27 @@ def cmd_add(args, env):
     with unlock(args, env, write=True, create=True) as d:
         entry = entries.add(d, body, title=args.title, created_at=created_at,
                             starred=args.star, tags=args.tags)
-        if args.json:
-            output(env).json(entries.to_record(entry))
-        else:
-            output(env).line(str(entry.id))
+        print_entry(env, entry, args.json)
+
+
+def filter_options(p):
+    """--since, --until, --starred and --tag: shared by list and export."""
+    p.add_argument("--since", help="only entries on or after this date")
+    p.add_argument("--until", help="only entries on or before this date")
+    p.add_argument("--starred", action="store_true", help="only starred entries")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
+                   help="only entries tagged PATH or any tag below it (repeatable: all "
+                        "of them)")
+
+
+def print_entry(env, entry, as_json):
+    """What add and edit print: the entry's id, or the whole entry as JSON."""
+    from . import entries
+
+    if as_json:
+        output(env).json(entries.to_record(entry))
+    else:
+        output(env).line(str(entry.id))
 
 
 @arguments("list")
@@ -70,12 +87,7 @@ def _list_args(p):
     p.add_argument("-n", "--limit", type=positive_int, default=20,
                    help="how many entries (default 20; 0 for all)")
     p.add_argument("--offset", type=positive_int, default=0, help="skip this many first")
-    p.add_argument("--since", help="only entries on or after this date")
-    p.add_argument("--until", help="only entries on or before this date")
-    p.add_argument("--starred", action="store_true", help="only starred entries")
-    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
-                   help="only entries tagged PATH or any tag below it (repeatable: all "
-                        "of them)")
+    filter_options(p)
     p.add_argument("--tag-exact", action="store_true",
                    help="with --tag: only PATH itself, not the tags below it")
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
@@ -162,10 +174,7 @@ def cmd_edit(args, env):
         entry = entries.edit(d, args.id, body=body, title=args.title,
                              created_at=created_at, starred=args.starred,
                              add_tags=args.tags, remove_tags=args.untag)
-        if args.json:
-            output(env).json(entries.to_record(entry))
-        else:
-            output(env).line(str(entry.id))
+        print_entry(env, entry, args.json)
 
 
 @arguments("delete")

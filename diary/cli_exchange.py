@@ -8,6 +8,7 @@ import io
 import os
 
 from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
+from .cli_entries import filter_options
 from .errors import DamagedFile, NotFound, SourcePassphraseError, UsageError
 
 EXPORT_FORMATS = ("json", "jsonl", "markdown", "csv", "txt")
@@ -88,11 +89,7 @@ def _export_args(p):
     p.add_argument("--force", action="store_true", help="replace an existing FILE, or "
                    "write into a DIR that is not empty")
     p.add_argument("-q", "--query", help="only entries this search finds (as `diary search`)")
-    p.add_argument("--since", help="only entries on or after this date")
-    p.add_argument("--until", help="only entries on or before this date")
-    p.add_argument("--tag", action="append", default=[], metavar="PATH",
-                   help="only entries with this tag or one below it (repeatable: all of them)")
-    p.add_argument("--starred", action="store_true", help="only starred entries")
+    filter_options(p)
 
 
 @command("export", "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)",
@@ -110,7 +107,7 @@ def cmd_export(args, env):
     if args.split:
         files.check_target(args.split, force=args.force, directory=True)
     filters = dict(query=args.query, since=parse_date(args.since, "start"),
-                   until=parse_date(args.until, "end"), tags=args.tag, starred=args.starred)
+                   until=parse_date(args.until, "end"), tags=args.tags, starred=args.starred)
     with unlock(args, env, write=False) as d:
         if args.split:
             with progress_bar(env, "Exporting") as progress:
