@@ -122,8 +122,10 @@ class Menu:
             self.term.error(str(exc))
 
     def status(self):
-        frags = [("class:status", " %s · %d entries" % (
-            render.one_line(os.path.basename(self.diary.path)), entries.count(self.diary)))]
+        n = entries.count(self.diary)
+        frags = [("class:status", " %s · %d %s" % (
+            render.one_line(os.path.basename(self.diary.path)), n,
+            "entry" if n == 1 else "entries"))]
         if self.diary.read_only:
             frags.append(("class:badge", "  [read-only]"))
         return frags
