@@ -70,7 +70,8 @@ def _source(args, env):
 
     # environ={}: $DIARY_PASSPHRASE is this diary's, never the source's.
     return Source(file=args.source_passphrase_file, fd=args.source_passphrase_fd,
-                  environ={}, ask=env.getpass, interactive=env.stdin_tty)
+                  environ={}, ask=env.getpass, interactive=env.can_prompt,
+                  options="--source-passphrase-file or --source-passphrase-fd")
 
 
 # --- export ----------------------------------------------------------------------
@@ -120,12 +121,15 @@ def cmd_export(args, env):
                                          progress=progress, **filters)
             env.say("Exported %s to %s" % (_entries(n), args.output))
         else:
+            from .render import TerminalSafe
+
             out, wrapped = _utf8(env.stdout)
+            sink = TerminalSafe(out) if env.stdout_tty else out
             bar = progress_bar(env, "Exporting") if not env.stdout_tty else \
                 contextlib.nullcontext()
             try:
                 with bar as progress:
-                    exchange.export(d, out, args.format, progress=progress, **filters)
+                    exchange.export(d, sink, args.format, progress=progress, **filters)
             finally:
                 try:
                     out.flush()

@@ -119,7 +119,7 @@ class Menu:
         except LockedOut:
             raise
         except DiaryError as exc:
-            self.term.error(str(exc))
+            self.term.error(render.clean(str(exc)))
 
     def status(self):
         n = entries.count(self.diary)

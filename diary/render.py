@@ -53,6 +53,20 @@ def headline(entry):
     return ""
 
 
+class TerminalSafe:
+    """A text stream that cleans what is written: for data (an export, CSV)
+    sent raw to a pipe or a file, but to a terminal only through ``clean``."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        return self.stream.write(clean(text))
+
+    def flush(self):
+        self.stream.flush()
+
+
 class Output:
     """Where data goes: rich on a terminal, plain text when piped."""
 
@@ -77,8 +91,10 @@ class Output:
         self.stream.write(text + "\n")
 
     def json(self, data):
-        json.dump(data, self.stream, ensure_ascii=False, indent=2)
-        self.stream.write("\n")
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        # json escapes C0 controls only: on a terminal, bidi overrides and C1
+        # controls must not act either (piped, the JSON stays raw data).
+        self.stream.write((clean(text) if self.terminal else text) + "\n")
 
     # --- entries ---------------------------------------------------------------
 
@@ -173,7 +189,8 @@ class Output:
 
         if not columns:
             return
-        writer = csv.writer(self.stream, lineterminator="\n")
+        writer = csv.writer(TerminalSafe(self.stream) if self.terminal else self.stream,
+                            lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow(["" if v is None else convert(v) for v in row])

@@ -26,9 +26,10 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
+from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
+                     PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
-from .errors import (Busy, DamagedFile, Denied, DiaryError, NotFound, PassphraseError,
-                     ReadOnly, SchemaTooNew, WeakPassphrase)
+
 
 WRONG_KEY = "wrong passphrase, or not a diary file"
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
@@ -63,6 +64,8 @@ def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
     the key, kdf_iter (tests only) and other cipher ``pragmas`` (for foreign
     files) follow it, temporary tables stay in memory.
     """
+    if not passphrase or "\x00" in passphrase:
+        raise PassphraseError(WRONG_KEY)  # never a key: see check_new_passphrase
     conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -159,8 +162,6 @@ class EntryTag(BaseModel):
 
 
 MODELS = [Entry, Tag, TagPath, EntryTag]
-
-
 
 
 # --- the database --------------------------------------------------------------
@@ -343,8 +344,8 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
                 "knows %d); upgrade diary to open it" % (version, SCHEMA_VERSION))
         if version < SCHEMA_VERSION:
             if read_only:
-                raise ReadOnly("this diary is in an older format; open it once without "
-                               "--read-only to upgrade it")
+                raise NeedsUpgrade("this diary is in an older format; open it once without "
+                                   "--read-only to upgrade it")
             _migrate(conn, version)
     except BaseException as exc:
         db.close()
