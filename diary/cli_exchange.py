@@ -99,7 +99,7 @@ def _export_args(p):
          "diary export --split notes/")
 def cmd_export(args, env):
     from . import exchange
-    from .exchange import files
+    from . import files
 
     if args.split and args.format not in ("json", "markdown"):
         raise UsageError("--split writes Markdown files; leave out --format")
@@ -197,7 +197,7 @@ def _backup_args(p):
          "diary backup ~/backups/diary-$(date +%F).db")
 def cmd_backup(args, env):
     from . import exchange
-    from .exchange import files
+    from . import files
 
     files.check_target(args.dest, force=args.force)
     with unlock(args, env, write=False) as d:

@@ -26,6 +26,7 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
+from . import files
 from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -403,9 +404,9 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
-        _fsync(tmp)
-        os.link(tmp, path)  # fails if the path appeared meanwhile: never clobber
-        _fsync_dir(parent)
+        files.fsync(tmp)
+        files.move_new(tmp, path)  # fails if the path appeared meanwhile: never clobber
+        files.fsync_dir(parent)
     except FileExistsError:
         raise DiaryError("%s already exists" % path) from None
     except sqlcipher3.Error as exc:
@@ -549,18 +550,3 @@ def problems(diary):
     check("tag closure table", closure)
     check("tag entry counts", counts)
     return found
-
-
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path):
-    try:
-        _fsync(path)
-    except OSError:
-        pass  # not every platform can fsync a directory

@@ -11,7 +11,7 @@ import os
 
 from .. import store
 from ..errors import BadInput, DamagedFile
-from . import files
+from .. import files
 
 
 @dataclasses.dataclass

@@ -13,7 +13,8 @@ from peewee import SQL
 from .. import entries
 from ..errors import DiaryError
 from ..store import Entry
-from . import files, jrnl, markdown
+from .. import files
+from . import jrnl, markdown
 from .records import export_record
 
 SEARCH_PAGE = 1000
