@@ -74,6 +74,19 @@ def _isatty(stream):
 
 # --- parsing -----------------------------------------------------------------
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples keep their lines (tables, examples), but a
+    line too long for the terminal is wrapped instead of running off it."""
+
+    def _fill_text(self, text, width, indent):
+        import textwrap
+
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+            if len(indent + line) > width else indent + line
+            for line in text.splitlines())
+
+
 class Parser(argparse.ArgumentParser):
     out = None  # where --help and --version go (the injected stdout)
 
@@ -174,7 +187,7 @@ def build_parser(out=None):
     for name, (func, help, example, description) in COMMANDS.items():
         p = sub.add_parser(name, help=help, description=description or help,
                            epilog="example:\n  " + "\n  ".join(example.splitlines()),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=HelpFormatter)
         p.out = out
         global_options(p, suppress=True)
         ARGUMENTS.get(name, lambda p: None)(p)

@@ -1,8 +1,7 @@
 """Commands for the tag tree: tags (show it) and tag (reorganise it)."""
 
-import argparse
 
-from .cli import Parser, global_options, positive_int, arguments, command, output, unlock
+from .cli import HelpFormatter, Parser, global_options, positive_int, arguments, command, output, unlock
 
 
 
@@ -65,7 +64,7 @@ def _tag_args(p):
     for name, (help, example, params) in TAG_ACTIONS.items():
         a = sub.add_parser(name, help=help, description=help,
                            epilog="example:\n  " + "\n  ".join(example.splitlines()),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=HelpFormatter)
         a.out = p.out
         global_options(a, suppress=True)
         for dest, metavar, text in params:
