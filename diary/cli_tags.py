@@ -1,7 +1,7 @@
 """Commands for the tag tree: tags (show it) and tag (reorganise it)."""
 
-
-from .cli import HelpFormatter, Parser, global_options, positive_int, arguments, command, output, unlock
+from .cli import (HelpFormatter, Parser, arguments, command, global_options, output,
+                  positive_int, unlock)
 
 
 
