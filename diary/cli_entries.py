@@ -44,9 +44,11 @@ def _tag_option(p):
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
          "echo 'A quiet day.' | diary add --star")
 def cmd_add(args, env):
-    from . import entries
+    from . import entries, tags
 
     refuse_if_read_only(args)
+    for path in args.tags:
+        tags.parse_path(path)  # bad input fails before a diary is created or unlocked
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
