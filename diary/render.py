@@ -56,11 +56,12 @@ def headline(entry):
 class Output:
     """Where data goes: rich on a terminal, plain text when piped."""
 
-    def __init__(self, stream, *, terminal, color=True):
+    def __init__(self, stream, *, terminal, color=True, width=None):
         self.stream = stream
         self.terminal = terminal
         self._console = None
         self._color = color
+        self._width = width  # None: the terminal's (tests force one)
 
     @property
     def console(self):
@@ -69,7 +70,7 @@ class Output:
 
             self._console = Console(file=self.stream, force_terminal=self.terminal,
                                     no_color=not self._color, highlight=False,
-                                    markup=False, emoji=False)
+                                    markup=False, emoji=False, width=self._width)
         return self._console
 
     def line(self, text=""):
@@ -130,12 +131,24 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
+        # Ids and dates always show in full: they are what a reader types next.
+        # Left to itself, rich shrinks every column evenly on a narrow terminal
+        # (cutting "2026-…" and the id); so those get fixed widths and the
+        # headline and tags share what is left, about 3:1.
+        entries = list(entries)
+        id_width = max([2] + [len(str(e.id)) for e in entries])
+        date_width = len(when(entries[0].created_at)) if entries else 16
+        rest = max(2, self.console.width - id_width - date_width - 1 - 2 * 4)
+        tag_width = min(max([4] + [len(" ".join(e.tag_list)) for e in entries]),
+                        max(1, rest // 4))
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-        table.add_column("id", justify="right", style="dim")
-        table.add_column("date", style="cyan", no_wrap=True)
-        table.add_column("", style="yellow")
-        table.add_column("entry", overflow="ellipsis", no_wrap=True, ratio=3)
-        table.add_column("tags", style="magenta", overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column("id", justify="right", style="dim", no_wrap=True, width=id_width)
+        table.add_column("date", style="cyan", no_wrap=True, width=date_width)
+        table.add_column("", style="yellow", no_wrap=True, width=1)
+        table.add_column("entry", overflow="ellipsis", no_wrap=True,
+                         max_width=max(1, rest - tag_width))
+        table.add_column("tags", style="magenta", overflow="ellipsis", no_wrap=True,
+                         max_width=tag_width)
         for e in entries:
             table.add_row(str(e.id), when(e.created_at), "★" if e.starred else "",
                           Text(one_line(headline(e), 200)),
