@@ -15,9 +15,12 @@ from . import dates
 
 # C0 controls except tab and newline, DEL, C1 controls, and the Unicode
 # format characters that reorder or hide text (bidi embeddings, overrides and
-# isolates, marks, zero-width joiners are left alone: they are harmless).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                     "\u2066-\u2069\u2028\u2029]")
+# isolates, marks, line and paragraph separators; zero-width joiners are left
+# alone: they are harmless). tags.py refuses these (and tab and newline) in
+# tag names, so it builds its pattern from this one.
+UNSAFE_CHARS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                "\u2066-\u2069\u2028\u2029")
+_UNSAFE = re.compile("[%s]" % UNSAFE_CHARS)
 
 
 def _escape(match):

@@ -107,3 +107,13 @@ def test_a_bad_tag_path_stays_in_the_editor(diary):
               ("New entry", "T" + TAB + TAB + "a//b" + TAB + "text" + CTRL_S),
               ("empty name", CTRL_C), ("Throw away", "y"), ("Write", "q"))
     assert entries.count(diary) == 0 and s.code == 0
+
+
+def test_retag_with_a_decomposed_spelling_keeps_the_tag(diary):
+    """"café" typed as e + combining acute is the same tag (NFC): the retag
+    must not read it as a new tag and unlink the stored one."""
+    entries.add(diary, "text", tags=["café", "work"])
+    drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("text", "t"),
+          ("Tags:", CTRL_U + "cafe\u0301, work" + ENTER),
+          ("Saved entry #1.", CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    assert entries.get(diary, 1).tag_list == ["café", "work"]
