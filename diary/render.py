@@ -108,18 +108,8 @@ class Output:
     def _entry_rich(self, entry):
         from rich.text import Text
 
-        head = Text()
-        head.append("#%d " % entry.id, style="dim")
-        head.append(when(entry.created_at), style="cyan")
-        if entry.starred:
-            head.append(" ★", style="yellow")
-        if entry.title:
-            head.append("  ")
-            head.append(one_line(entry.title), style="bold")
-        self.console.print(head)
-        if entry.tag_list:
-            self.console.print(Text("  ".join("#" + one_line(t) for t in entry.tag_list),
-                                    style="magenta"))
+        for line in entry_header(entry):
+            self.console.print(line)
         self.console.print()
         self.console.print(Text(clean(entry.body)))
 
@@ -266,13 +256,9 @@ class Output:
             return
         from rich.text import Text
 
-        for i, h in enumerate(hits):
+        for h in hits:
             e = h.entry
-            head = Text()
-            head.append("#%d " % e.id, style="dim")
-            head.append(when(e.created_at), style="cyan")
-            if e.starred:
-                head.append(" ★", style="yellow")
+            head = _id_date_star(e)
             head.append("  ")
             if e.title.strip():
                 _append_marked(head, marked(e.title, h.title_spans), "bold")
@@ -341,7 +327,8 @@ def markdown(text):
     return md
 
 
-def entry_header(entry):
+def _id_date_star(entry):
+    """The start of every entry's heading line: ``#12 2024-03-02 21:30 ★``."""
     from rich.text import Text
 
     head = Text()
@@ -349,6 +336,14 @@ def entry_header(entry):
     head.append(when(entry.created_at), style="cyan")
     if entry.starred:
         head.append(" ★", style="yellow")
+    return head
+
+
+def entry_header(entry):
+    """An entry's heading (id, date, star, title) and its tags: rich Text lines."""
+    from rich.text import Text
+
+    head = _id_date_star(entry)
     if entry.title.strip():
         head.append("  ")
         head.append(one_line(entry.title), style="bold")
@@ -390,24 +385,9 @@ def entry_fragments(entry, width=80, note=None):
 
 
 def highlight_fragments(text, spans, style="class:dim"):
-    """``text`` (a snippet) with the (start, end) ``spans`` marked as matches.
-
-    The text is cut at the spans first and each piece cleaned on its own, so
-    an escape shown as ``\\x1b`` cannot shift a highlight."""
-    frags, at = [], 0
-    for start, end in sorted(spans):
-        if start < at:
-            continue
-        frags.append((style, one_line_keep_edges(text[at:start])))
-        frags.append(("class:match", one_line_keep_edges(text[start:end])))
-        at = end
-    frags.append((style, one_line_keep_edges(text[at:])))
-    return [f for f in frags if f[1]]
-
-
-def one_line_keep_edges(text):
-    """``one_line`` without trimming the spaces at the ends (for pieces of a line)."""
-    return clean(text).replace("\n", " ").replace("\t", " ")
+    """``text`` (a snippet) with the (start, end) ``spans`` marked as matches,
+    as prompt_toolkit fragments (cut and cleaned by ``marked``)."""
+    return [("class:match" if match else style, piece) for piece, match in marked(text, spans)]
 
 
 def tag_rows(nodes, depth=0):

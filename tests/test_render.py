@@ -46,6 +46,8 @@ def test_highlight_fragments_marks_spans_after_cleaning():
     frags = render.highlight_fragments("a \x1b b match c", [(6, 11)])
     assert ("class:match", "match") in frags
     assert "".join(t for _, t in frags) == "a \\x1b b match c"
+    # the same cutting as search results (render.marked): stale spans are ignored
+    assert render.highlight_fragments("abc", [(1, 99)]) == [("class:dim", "abc")]
 
 
 def test_tag_rows_indent_children():
