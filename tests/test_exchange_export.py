@@ -238,3 +238,10 @@ def test_split_export_of_a_stored_uuid_that_is_not_one(diary, outdir):
         assert [line.split(":")[0] for line in head] == [
             "uuid", "created_at", "updated_at", "title", "tags", "starred"]
         assert "starred: false" in head
+
+
+def test_one_list_of_formats_for_the_library_and_the_cli():
+    from diary import cli_exchange
+
+    assert tuple(export_mod.WRITERS) == exchange.EXPORT_FORMATS == cli_exchange.EXPORT_FORMATS
+    assert exchange.IMPORT_FORMATS is cli_exchange.IMPORT_FORMATS

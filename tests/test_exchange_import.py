@@ -392,3 +392,14 @@ def test_not_a_peewee_diary(diary, tmp_path):
     assert exchange.guess_format(p) == "peewee-diary"
     with pytest.raises(BadInput, match="has no table entry"):
         exchange.import_file(diary, p)
+
+
+@pytest.mark.parametrize("fmt", exchange.IMPORT_FORMATS)
+def test_every_import_format_has_a_reader(tmp_path, fmt):
+    import contextlib
+
+    from diary.exchange import _records
+
+    path = str(tmp_path) if fmt == "markdown" else write(tmp_path, "empty", "")
+    with contextlib.ExitStack() as stack:
+        assert iter(_records(path, fmt, "passphrase", stack)) is not None

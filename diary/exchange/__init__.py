@@ -25,14 +25,14 @@ import json
 import os
 import re
 
+from .. import store
 from ..errors import BadInput, DiaryError
+from ..formats import EXPORT_FORMATS, IMPORT_FORMATS
 from . import jrnl, markdown, ourjson, peewee_diary
 from .backups import BackupResult, backup
-from .exporter import FORMATS as EXPORT_FORMATS, export, export_file, export_split
+from .exporter import export, export_file, export_split
 from .loader import Loader
 from .merger import MergeStats, merge
-
-IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
 
 __all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportStats", "MergeStats",
            "backup", "export", "export_file", "export_split", "guess_format",
@@ -60,7 +60,7 @@ def guess_format(path):
     except OSError as exc:
         raise DiaryError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
     text = head.lstrip(b"\xef\xbb\xbf")
-    if head.startswith(b"SQLite format 3\x00"):
+    if head.startswith(store.SQLITE_HEADER):
         return "peewee-diary"
     try:
         text.decode("utf-8")

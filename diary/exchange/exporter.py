@@ -12,6 +12,7 @@ from peewee import SQL
 
 from .. import entries
 from ..errors import DiaryError
+from ..formats import EXPORT_FORMATS
 from ..store import Entry
 from . import files, jrnl, markdown
 from .records import export_record
@@ -107,7 +108,7 @@ WRITERS = {
     "csv": write_csv,
     "txt": jrnl.write_text,
 }
-FORMATS = tuple(WRITERS)
+FORMATS = EXPORT_FORMATS  # the names; WRITERS has one writer for each
 
 
 def export(diary, out, fmt, *, progress=None, **filters):
