@@ -352,13 +352,13 @@ class Menu:
                 return
             query = text
             try:
-                search.search(self.diary, query, limit=0)
+                parsed = search.parse(query)  # parsed once: every page runs the same query
             except BadInput as exc:
                 self.term.error(str(exc))
                 continue
 
-            def fetch(offset, limit, query=query):
-                found = search.search(self.diary, query, limit=limit, offset=offset)
+            def fetch(offset, limit, parsed=parsed):
+                found = search.search(self.diary, parsed, limit=limit, offset=offset)
                 return found.total, [(hit.entry, self.hit_line(hit)) for hit in found.hits]
 
             # Back from the results (or / there) is back to the query, to refine it.

@@ -337,6 +337,9 @@ def _apply_filter(query, field, value, negated, now):
     if negated and field not in ("tag", "is"):
         raise BadInput("%s: cannot be negated" % field)
     if field == "tag":
+        from . import tags  # only now: it loads the database layer
+
+        tags.parse_path(value)  # a malformed path is a bad query: say so before searching
         query.tags.append((value, negated))
     elif field == "is":
         if value.lower() not in ("starred", "star"):

@@ -117,3 +117,21 @@ def test_retag_with_a_decomposed_spelling_keeps_the_tag(diary):
           ("Tags:", CTRL_U + "cafe\u0301, work" + ENTER),
           ("Saved entry #1.", CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
     assert entries.get(diary, 1).tag_list == ["café", "work"]
+
+
+def test_a_search_runs_once_per_page(diary, monkeypatch):
+    from diary import search
+
+    entries.add(diary, "river")
+    queries = []
+    real = search.search
+    monkeypatch.setattr(search, "search", lambda d, q, **kw: queries.append(q) or real(d, q, **kw))
+    drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+          ("1–1 of 1", ESC), ("Search: river", ESC), ("Write", "q"))
+    assert len(queries) == 1 and isinstance(queries[0], search.Query)
+
+
+def test_a_malformed_tag_filter_is_a_message(diary):
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "tag:a//b" + ENTER),
+              (lambda t: "empty name" in t, ESC), ("Write a new entry", "q"))
+    assert s.code == 0

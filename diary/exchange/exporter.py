@@ -35,9 +35,10 @@ def _matching(diary, text):
     """Ids of the entries the search query ``text`` finds, a page at a time."""
     from .. import search
 
-    ids, offset = [], 0
+    query, ids, offset = search.parse(text), [], 0
     while True:
-        page = search.search(diary, text, limit=SEARCH_PAGE, offset=offset, sort="oldest")
+        page = search.search(diary, query, limit=SEARCH_PAGE, offset=offset, sort="oldest",
+                             snippets=False)
         ids.extend(hit.entry.id for hit in page.hits)
         if len(page.hits) < SEARCH_PAGE:
             return ids
