@@ -228,6 +228,19 @@ def test_guess_format_of_folders_databases_and_junk(tmp_path):
         exchange.guess_format(write(tmp_path, "x", "just some words"))
 
 
+def test_guess_format_of_bytes_that_are_not_text(tmp_path, made):
+    """Only whole pages of random-looking bytes can be an encrypted database;
+    other binary files are not asked a passphrase."""
+    noise = bytes(range(128, 256)) * 64  # 8192 bytes, not UTF-8
+    assert exchange.guess_format(write(tmp_path, "pages.db", noise)) == "peewee-diary"
+    assert exchange.guess_format(made) == "peewee-diary"  # ours is SQLCipher too
+    latin1 = "[2024-01-01 10:00] caf\xe9 au lait\n".encode("latin-1")
+    for data in (noise[:1000], noise + b"x", latin1):
+        with pytest.raises(BadInput, match=r"^cannot tell the format of .*--format") as err:
+            exchange.guess_format(write(tmp_path, "x.bin", data))
+        assert "\n" not in str(err.value)
+
+
 # --- jrnl ------------------------------------------------------------------------------
 
 def jrnl_expected():
@@ -403,3 +416,19 @@ def test_every_import_format_has_a_reader(tmp_path, fmt):
     path = str(tmp_path) if fmt == "markdown" else write(tmp_path, "empty", "")
     with contextlib.ExitStack() as stack:
         assert iter(_records(path, fmt, "passphrase", stack)) is not None
+
+
+def test_importing_a_diary_of_ours_points_to_merge(diary, tmp_path, monkeypatch):
+    from conftest import PASSPHRASE, TEST_KDF_ITER
+    from diary.exchange import peewee_diary
+
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    with pytest.raises(SourcePassphraseError, match="diary merge"):
+        exchange.import_file(diary, other, passphrase="wrong")
+    # with its passphrase (test diaries have a low kdf_iter: let the reader try it)
+    monkeypatch.setattr(peewee_diary, "ATTEMPTS",
+                        (("PRAGMA kdf_iter = %d" % TEST_KDF_ITER,),) + peewee_diary.ATTEMPTS)
+    with pytest.raises(BadInput, match=r"is not a peewee diary \(.*`diary merge FILE`"):
+        exchange.import_file(diary, other, passphrase=PASSPHRASE)
+    assert entries.count(diary) == 0
