@@ -10,9 +10,8 @@ import os
 from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
 from .cli_entries import filter_options
 from .errors import DamagedFile, NotFound, SourcePassphraseError, UsageError
+from .formats import EXPORT_FORMATS, IMPORT_FORMATS
 
-EXPORT_FORMATS = ("json", "jsonl", "markdown", "csv", "txt")
-IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
 PROGRESS_AFTER = 2000  # entries: below this a bar would only flicker
 
 

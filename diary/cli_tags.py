@@ -24,7 +24,9 @@ def cmd_tags(args, env):
         if args.latest is not None:
             groups = tags.latest(d, args.latest)
             if args.json:
-                out.json([{"tag": name, "entries": [entries.to_record(e) for e in found]}
+                # A top-level tag: its name is its path (keys as in `tags --json`).
+                out.json([{"name": name, "path": name,
+                           "entries": [entries.to_record(e) for e in found]}
                           for name, found in groups])
             else:
                 out.latest_by_tag(groups)

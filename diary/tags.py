@@ -27,6 +27,7 @@ import unicodedata
 from peewee import SQL
 
 from .errors import BadInput, NotFound
+from .render import UNSAFE_CHARS
 from .store import Entry, EntryTag, Tag, TagPath
 
 EXPLICIT = 1  # entry_tag.source bits
@@ -35,10 +36,9 @@ INLINE = 2
 MAX_NAME = 100  # characters per name
 MAX_DEPTH = 32  # names per path
 
-# Characters that must never be part of a name: C0/C1 controls and the
-# Unicode characters that reorder or break text (bidi controls, separators).
-_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                        "\u2066-\u2069\u2028\u2029]")
+# Characters that must never be part of a name: what render.clean would
+# escape (controls, bidi controls, separators), and tab and newline too.
+_FORBIDDEN = re.compile("[\t\n%s]" % UNSAFE_CHARS)
 
 
 # --- paths -------------------------------------------------------------------
@@ -164,12 +164,16 @@ def inline_tags(text):
             parts = parse_path(word)
         except BadInput:
             continue  # prose, not a command: a malformed tag is just text
-        found.setdefault(_keypath(parts), "/".join(parts))
+        found.setdefault(keypath(parts), "/".join(parts))
     return list(found.values())
 
 
-def _keypath(parts):
-    return "/".join(key(p) for p in parts)
+def keypath(path):
+    """The key two spellings of one tag share: ``"Work / Cafe\u0301"`` and
+    ``"work/café"`` -> ``"work/café"`` (trimmed, NFC, casefolded). ``path`` is
+    text or parse_path's parts; a bad path raises BadInput. Compare tag paths
+    only by this: a casefold alone misses a decomposed accent."""
+    return "/".join(key(p) for p in parse_path(path))
 
 
 # --- entry links -----------------------------------------------------------------
@@ -215,8 +219,8 @@ def sync_inline(diary, entry_id, old_text, new_text):
     nothing, and an explicit ``--untag`` is not undone by an unrelated edit.
     Does not refresh ``entry.tags``; the caller does (see entries.py).
     """
-    old = {_keypath(parse_path(p)): p for p in inline_tags(old_text)}
-    new = {_keypath(parse_path(p)): p for p in inline_tags(new_text)}
+    old = {keypath(p): p for p in inline_tags(old_text)}
+    new = {keypath(p): p for p in inline_tags(new_text)}
     for k in new.keys() - old.keys():
         _link(entry_id, ensure(diary, new[k]).id, INLINE)
     for k in old.keys() - new.keys():

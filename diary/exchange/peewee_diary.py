@@ -28,6 +28,10 @@ ATTEMPTS = (
 )
 
 
+# Our own diary files are SQLCipher files too, and look the same from outside.
+_OURS = "a diary of this program is folded in with `diary merge FILE`, not imported"
+
+
 def _uri(path):
     return "file:%s?mode=ro" % urllib.parse.quote(path)
 
@@ -48,7 +52,8 @@ def _connect(path, passphrase):
             return conn
         except sqlcipher3.DatabaseError:
             conn.close()
-    raise SourcePassphraseError("wrong passphrase for %s, or not a peewee diary" % path)
+    raise SourcePassphraseError("wrong passphrase for %s, or not a peewee diary (%s)"
+                                % (path, _OURS))
 
 
 def needs_passphrase(path):
@@ -74,6 +79,8 @@ def read(path, passphrase):
 
 def _rows(conn, path):
     columns = {row[1] for row in conn.execute("PRAGMA table_info(entry)")}
+    if {"uuid", "body"} <= columns:
+        fail("", "%s is not a peewee diary (%s)" % (path, _OURS))
     if not {"content", "timestamp"} <= columns:
         fail("", "%s is not a peewee diary: it has no table entry (content, timestamp)"
              % path)
