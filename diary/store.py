@@ -245,7 +245,8 @@ def translate(exc):
             return Denied("refused in a read-only session: %s" % what)
         return ReadOnly()
     if "readonly" in msg or "read-only" in msg:
-        return ReadOnly("the diary file cannot be written: %s" % msg)
+        return ReadOnly("the diary file or its directory is read-only (SQLite keeps its "
+                        "-wal and -shm files beside the diary, even to read it)")
     if "unable to open" in msg:
         return DiaryError("cannot open the diary file: %s" % msg)
     if "is full" in msg or "disk I/O error" in msg:
