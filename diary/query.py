@@ -56,6 +56,8 @@ def _translate(exc):
         return BadInput("give one SQL statement at a time")
     if msg == "interrupted":
         return KeyboardInterrupt()
+    if "readonly database" in msg:  # PRAGMA query_only, the layer under the authorizer
+        return ReadOnly("refused in a read-only session: the statement would write")
     err = store.translate(exc)
     if err is exc:
         return BadInput("SQL error: %s" % msg)

@@ -107,7 +107,8 @@ def test_a_statement_without_rows_prints_nothing(filled, run):
 
 def test_begin_immediate_is_refused_by_the_query_only_layer(filled, run):
     result = run("query", "BEGIN IMMEDIATE")
-    assert result.code == 1 and "cannot be written" in result.err
+    assert (result.code, result.err) == (
+        1, "diary: refused in a read-only session: the statement would write\n")
 
 
 def test_query_needs_a_diary_and_the_right_passphrase(path, run, made):
