@@ -458,7 +458,15 @@ def copy_to(diary, path):
         raise translate(exc) from None
     finally:
         conn.close()
-    return diary.db._kdf_iter
+
+
+def open_alongside(diary, path, *, passphrase=None, bound=True, read_only=False):
+    """Open another diary file (a backup, a copy to merge) with this diary's key,
+    or with ``passphrase``. ``bound=False`` gives an unbound database for raw
+    reads, leaving the models bound to ``diary``."""
+    opener = open_diary if bound else open_database
+    return opener(path, passphrase or diary.db._passphrase, read_only=read_only,
+                  kdf_iter=diary.db._kdf_iter)
 
 
 def lock(diary):
