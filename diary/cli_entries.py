@@ -44,9 +44,11 @@ def _tag_option(p):
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
          "echo 'A quiet day.' | diary add --star")
 def cmd_add(args, env):
-    from . import entries
+    from . import entries, tags
 
     refuse_if_read_only(args)
+    for path in args.tags:
+        tags.parse_path(path)  # bad input fails before a diary is created or unlocked
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
@@ -59,10 +61,27 @@ def cmd_add(args, env):
     with unlock(args, env, write=True, create=True) as d:
         entry = entries.add(d, body, title=args.title, created_at=created_at,
                             starred=args.star, tags=args.tags)
-        if args.json:
-            output(env).json(entries.to_record(entry))
-        else:
-            output(env).line(str(entry.id))
+        print_entry(env, entry, args.json)
+
+
+def filter_options(p):
+    """--since, --until, --starred and --tag: shared by list and export."""
+    p.add_argument("--since", help="only entries on or after this date")
+    p.add_argument("--until", help="only entries on or before this date")
+    p.add_argument("--starred", action="store_true", help="only starred entries")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
+                   help="only entries tagged PATH or any tag below it (repeatable: all "
+                        "of them)")
+
+
+def print_entry(env, entry, as_json):
+    """What add and edit print: the entry's id, or the whole entry as JSON."""
+    from . import entries
+
+    if as_json:
+        output(env).json(entries.to_record(entry))
+    else:
+        output(env).line(str(entry.id))
 
 
 @arguments("list")
@@ -70,12 +89,7 @@ def _list_args(p):
     p.add_argument("-n", "--limit", type=positive_int, default=20,
                    help="how many entries (default 20; 0 for all)")
     p.add_argument("--offset", type=positive_int, default=0, help="skip this many first")
-    p.add_argument("--since", help="only entries on or after this date")
-    p.add_argument("--until", help="only entries on or before this date")
-    p.add_argument("--starred", action="store_true", help="only starred entries")
-    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="PATH",
-                   help="only entries tagged PATH or any tag below it (repeatable: all "
-                        "of them)")
+    filter_options(p)
     p.add_argument("--tag-exact", action="store_true",
                    help="with --tag: only PATH itself, not the tags below it")
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
@@ -138,34 +152,39 @@ def _edit_args(p):
     _tag_option(p)
     p.add_argument("--untag", action="append", default=[], metavar="PATH",
                    help="remove the tag PATH from the entry (repeatable)")
+    p.add_argument("--stdin", action="store_true",
+                   help="read the new text from stdin together with other changes")
     p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
 
 
 @command("edit", "change an entry; a new text is read from stdin",
-         "echo 'Rewritten text' | diary edit 12 --title 'New title'\ndiary edit 12 --star\n"
+         "echo 'Rewritten text' | diary edit 12\n"
+         "echo 'Rewritten text' | diary edit 12 --stdin --title 'New title'\n"
+         "diary edit 12 --star\n"
          "diary edit 12 --tag health/running --untag health",
-         "Change an entry; a new text is read from stdin. A new text re-derives its #tags: "
-         "tags that came only from the old text go, tags added with --tag stay.")
+         "Change an entry. A new text is read from stdin when stdin is not a terminal and "
+         "nothing else is asked, or with --stdin: so `... | while read id; do diary edit "
+         "$id --star; done` never swallows the loop's input as text. A new text re-derives "
+         "its #tags: tags that came only from the old text go, tags added with --tag stay.")
 def cmd_edit(args, env):
     from . import entries
 
     refuse_if_read_only(args)
-    body = read_stdin(env).rstrip() if not env.stdin_tty else None
-    if body is not None and not body:
-        body = None  # nothing piped in: keep the text
+    others = (args.title is not None or args.date is not None or args.starred is not None
+              or args.tags or args.untag)
+    body = None
+    if args.stdin or (not others and not env.stdin_tty):
+        body = read_stdin(env).rstrip() or None  # nothing piped in: keep the text
     created_at = parse_date(args.date)
     if (body is None and args.title is None and created_at is None and args.starred is None
             and not args.tags and not args.untag):
-        raise BadInput("nothing to change: pipe a new text in, or give --title, --date, "
+        raise BadInput("nothing to change: pipe a new text in, or give --stdin, --title, --date, "
                        "--star, --unstar, --tag or --untag")
     with unlock(args, env, write=True) as d:
         entry = entries.edit(d, args.id, body=body, title=args.title,
                              created_at=created_at, starred=args.starred,
                              add_tags=args.tags, remove_tags=args.untag)
-        if args.json:
-            output(env).json(entries.to_record(entry))
-        else:
-            output(env).line(str(entry.id))
+        print_entry(env, entry, args.json)
 
 
 @arguments("delete")
@@ -215,7 +234,8 @@ def cmd_passwd(args, env):
     from .passphrase import Source
 
     new_source = Source(file=args.new_passphrase_file, fd=args.new_passphrase_fd,
-                        environ={}, ask=env.getpass, interactive=env.stdin_tty)
+                        environ={}, ask=env.getpass, interactive=env.can_prompt,
+                        options="--new-passphrase-file or --new-passphrase-fd")
     with unlock(args, env, write=True) as d:
         new = new_source.new("New passphrase: ")
         store.change_passphrase(d, new)

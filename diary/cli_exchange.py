@@ -8,10 +8,10 @@ import io
 import os
 
 from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
+from .cli_entries import filter_options
 from .errors import DamagedFile, NotFound, SourcePassphraseError, UsageError
+from .formats import EXPORT_FORMATS, IMPORT_FORMATS
 
-EXPORT_FORMATS = ("json", "jsonl", "markdown", "csv", "txt")
-IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
 PROGRESS_AFTER = 2000  # entries: below this a bar would only flicker
 
 
@@ -69,7 +69,8 @@ def _source(args, env):
 
     # environ={}: $DIARY_PASSPHRASE is this diary's, never the source's.
     return Source(file=args.source_passphrase_file, fd=args.source_passphrase_fd,
-                  environ={}, ask=env.getpass, interactive=env.stdin_tty)
+                  environ={}, ask=env.getpass, interactive=env.can_prompt,
+                  options="--source-passphrase-file or --source-passphrase-fd")
 
 
 # --- export ----------------------------------------------------------------------
@@ -88,11 +89,7 @@ def _export_args(p):
     p.add_argument("--force", action="store_true", help="replace an existing FILE, or "
                    "write into a DIR that is not empty")
     p.add_argument("-q", "--query", help="only entries this search finds (as `diary search`)")
-    p.add_argument("--since", help="only entries on or after this date")
-    p.add_argument("--until", help="only entries on or before this date")
-    p.add_argument("--tag", action="append", default=[], metavar="PATH",
-                   help="only entries with this tag or one below it (repeatable: all of them)")
-    p.add_argument("--starred", action="store_true", help="only starred entries")
+    filter_options(p)
 
 
 @command("export", "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)",
@@ -101,7 +98,7 @@ def _export_args(p):
          "diary export --split notes/")
 def cmd_export(args, env):
     from . import exchange
-    from .exchange import files
+    from . import files
 
     if args.split and args.format not in ("json", "markdown"):
         raise UsageError("--split writes Markdown files; leave out --format")
@@ -110,7 +107,7 @@ def cmd_export(args, env):
     if args.split:
         files.check_target(args.split, force=args.force, directory=True)
     filters = dict(query=args.query, since=parse_date(args.since, "start"),
-                   until=parse_date(args.until, "end"), tags=args.tag, starred=args.starred)
+                   until=parse_date(args.until, "end"), tags=args.tags, starred=args.starred)
     with unlock(args, env, write=False) as d:
         if args.split:
             with progress_bar(env, "Exporting") as progress:
@@ -123,12 +120,15 @@ def cmd_export(args, env):
                                          progress=progress, **filters)
             env.say("Exported %s to %s" % (_entries(n), args.output))
         else:
+            from .render import TerminalSafe
+
             out, wrapped = _utf8(env.stdout)
+            sink = TerminalSafe(out) if env.stdout_tty else out
             bar = progress_bar(env, "Exporting") if not env.stdout_tty else \
                 contextlib.nullcontext()
             try:
                 with bar as progress:
-                    exchange.export(d, out, args.format, progress=progress, **filters)
+                    exchange.export(d, sink, args.format, progress=progress, **filters)
             finally:
                 try:
                     out.flush()
@@ -196,7 +196,7 @@ def _backup_args(p):
          "diary backup ~/backups/diary-$(date +%F).db")
 def cmd_backup(args, env):
     from . import exchange
-    from .exchange import files
+    from . import files
 
     files.check_target(args.dest, force=args.force)
     with unlock(args, env, write=False) as d:

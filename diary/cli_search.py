@@ -82,7 +82,7 @@ def _query_args(p):
     fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
 
 
-@command("query", "run one SQL statement on the diary, read-only (schema: docs/query.md)",
+@command("query", "run one SQL statement on the diary, read-only (the schema is in the README)",
          "diary query 'SELECT id, title FROM entry ORDER BY created_at DESC LIMIT 5'\n"
          "diary query --csv \"SELECT strftime('%Y-%m', created_at) AS month, count(*) AS n "
          "FROM entry GROUP BY month\"\n"

@@ -1,8 +1,7 @@
 """Commands for the tag tree: tags (show it) and tag (reorganise it)."""
 
-import argparse
-
-from .cli import Parser, global_options, positive_int, arguments, command, output, unlock
+from .cli import (HelpFormatter, Parser, arguments, command, global_options, output,
+                  positive_int, unlock)
 
 
 
@@ -25,7 +24,9 @@ def cmd_tags(args, env):
         if args.latest is not None:
             groups = tags.latest(d, args.latest)
             if args.json:
-                out.json([{"tag": name, "entries": [entries.to_record(e) for e in found]}
+                # A top-level tag: its name is its path (keys as in `tags --json`).
+                out.json([{"name": name, "path": name,
+                           "entries": [entries.to_record(e) for e in found]}
                           for name, found in groups])
             else:
                 out.latest_by_tag(groups)
@@ -65,7 +66,7 @@ def _tag_args(p):
     for name, (help, example, params) in TAG_ACTIONS.items():
         a = sub.add_parser(name, help=help, description=help,
                            epilog="example:\n  " + "\n  ".join(example.splitlines()),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=HelpFormatter)
         a.out = p.out
         global_options(a, suppress=True)
         for dest, metavar, text in params:

@@ -11,6 +11,7 @@ import re
 
 from .errors import BadInput
 
+MIN_YEAR, MAX_YEAR = 1000, 9998
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -41,6 +42,10 @@ def parse(text, *, base=None, bound=None):
         value = _dt.datetime.fromisoformat(text)
     except ValueError:
         value, date_only = _natural(text, base)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        # beyond these, time-zone arithmetic overflows datetime's range
+        raise BadInput("dates must fall between the years %d and %d: %r"
+                       % (MIN_YEAR, MAX_YEAR, text))
     if value.tzinfo is None:
         value = value.astimezone()  # a naive time is local time
     if date_only and bound:

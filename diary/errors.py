@@ -61,6 +61,10 @@ class ReadOnly(DiaryError):
         super().__init__(message)
 
 
+class NeedsUpgrade(ReadOnly):
+    """An older schema met in a read-only session, which cannot migrate it."""
+
+
 class Conflict(DiaryError):
     """An entry changed in another session since it was read (optimistic lock)."""
 

@@ -62,10 +62,6 @@ class Listing:
     fetch: object
 
 
-def _tag_key(path):
-    return "/".join(p.strip().casefold() for p in path.strip().lstrip("#").split("/"))
-
-
 class Menu:
     def __init__(self, diary, *, ask, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now):
@@ -119,11 +115,13 @@ class Menu:
         except LockedOut:
             raise
         except DiaryError as exc:
-            self.term.error(str(exc))
+            self.term.error(render.clean(str(exc)))
 
     def status(self):
-        frags = [("class:status", " %s · %d entries" % (
-            render.one_line(os.path.basename(self.diary.path)), entries.count(self.diary)))]
+        n = entries.count(self.diary)
+        frags = [("class:status", " %s · %d %s" % (
+            render.one_line(os.path.basename(self.diary.path)), n,
+            "entry" if n == 1 else "entries"))]
         if self.diary.read_only:
             frags.append(("class:badge", "  [read-only]"))
         return frags
@@ -156,8 +154,6 @@ class Menu:
         self.compose(None)
 
     def tag_paths(self):
-        from . import tags
-
         return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
 
     def check(self, draft):
@@ -212,8 +208,8 @@ class Menu:
             new = self._add(draft, created, paths)
             self.term.say("Saved entry #%d." % new.id)
             return new
-        old = {_tag_key(t): t for t in entry.tag_list}
-        wanted = {_tag_key(p): p for p in paths}
+        old = {tags.keypath(t): t for t in entry.tag_list}
+        wanted = {tags.keypath(p): p for p in paths}
         changes = {}
         add = [p for k, p in wanted.items() if k not in old]
         remove = [t for k, t in old.items() if k not in wanted]
@@ -356,13 +352,13 @@ class Menu:
                 return
             query = text
             try:
-                search.search(self.diary, query, limit=0)
+                parsed = search.parse(query)  # parsed once: every page runs the same query
             except BadInput as exc:
                 self.term.error(str(exc))
                 continue
 
-            def fetch(offset, limit, query=query):
-                found = search.search(self.diary, query, limit=limit, offset=offset)
+            def fetch(offset, limit, parsed=parsed):
+                found = search.search(self.diary, parsed, limit=limit, offset=offset)
                 return found.total, [(hit.entry, self.hit_line(hit)) for hit in found.hits]
 
             # Back from the results (or / there) is back to the query, to refine it.

@@ -51,12 +51,14 @@ def _first_line(raw, where):
 class Source:
     """The passphrase options of one command, resolved once and then cached."""
 
-    def __init__(self, *, file=None, fd=None, environ=None, ask=None, interactive=False):
+    def __init__(self, *, file=None, fd=None, environ=None, ask=None, interactive=False,
+                 options="--passphrase-file, --passphrase-fd or $" + ENV_VAR):
         self.file = file
         self.fd = fd
         self.environ = environ if environ is not None else os.environ
         self.ask = ask  # a getpass-like function(prompt) -> str
         self.interactive = interactive
+        self.options = options  # named in the error when there is no way to ask
         self._value = None
 
     def scripted(self):
@@ -91,8 +93,7 @@ class Source:
     def prompt(self, prompt):
         if not self.interactive or self.ask is None:
             raise PassphraseError(
-                "no passphrase: not on a terminal, and none given with --passphrase-file, "
-                "--passphrase-fd or $%s" % ENV_VAR)
+                "no passphrase: not on a terminal, and none given with %s" % self.options)
         try:
             return self.ask(prompt)
         except EOFError:

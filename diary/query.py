@@ -10,7 +10,7 @@ do is decided there, not here. Usage::
         result.rows             # [(1, 'First'), ...]
         query.to_records(result)  # [{'id': 1, 'title': 'First'}, ...] (for JSON)
 
-The schema a user may query is described in docs/query.md.
+The schema a user may query is described in the README (Queries and read-only sessions).
 """
 
 import collections
@@ -56,6 +56,8 @@ def _translate(exc):
         return BadInput("give one SQL statement at a time")
     if msg == "interrupted":
         return KeyboardInterrupt()
+    if "readonly database" in msg:  # PRAGMA query_only, the layer under the authorizer
+        return ReadOnly("refused in a read-only session: the statement would write")
     err = store.translate(exc)
     if err is exc:
         return BadInput("SQL error: %s" % msg)

@@ -15,9 +15,12 @@ from . import dates
 
 # C0 controls except tab and newline, DEL, C1 controls, and the Unicode
 # format characters that reorder or hide text (bidi embeddings, overrides and
-# isolates, marks, zero-width joiners are left alone: they are harmless).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                     "\u2066-\u2069\u2028\u2029]")
+# isolates, marks, line and paragraph separators; zero-width joiners are left
+# alone: they are harmless). tags.py refuses these (and tab and newline) in
+# tag names, so it builds its pattern from this one.
+UNSAFE_CHARS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                "\u2066-\u2069\u2028\u2029")
+_UNSAFE = re.compile("[%s]" % UNSAFE_CHARS)
 
 
 def _escape(match):
@@ -53,14 +56,29 @@ def headline(entry):
     return ""
 
 
+class TerminalSafe:
+    """A text stream that cleans what is written: for data (an export, CSV)
+    sent raw to a pipe or a file, but to a terminal only through ``clean``."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        return self.stream.write(clean(text))
+
+    def flush(self):
+        self.stream.flush()
+
+
 class Output:
     """Where data goes: rich on a terminal, plain text when piped."""
 
-    def __init__(self, stream, *, terminal, color=True):
+    def __init__(self, stream, *, terminal, color=True, width=None):
         self.stream = stream
         self.terminal = terminal
         self._console = None
         self._color = color
+        self._width = width  # None: the terminal's (tests force one)
 
     @property
     def console(self):
@@ -69,7 +87,7 @@ class Output:
 
             self._console = Console(file=self.stream, force_terminal=self.terminal,
                                     no_color=not self._color, highlight=False,
-                                    markup=False, emoji=False)
+                                    markup=False, emoji=False, width=self._width)
         return self._console
 
     def line(self, text=""):
@@ -77,8 +95,10 @@ class Output:
         self.stream.write(text + "\n")
 
     def json(self, data):
-        json.dump(data, self.stream, ensure_ascii=False, indent=2)
-        self.stream.write("\n")
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        # json escapes C0 controls only: on a terminal, bidi overrides and C1
+        # controls must not act either (piped, the JSON stays raw data).
+        self.stream.write((clean(text) if self.terminal else text) + "\n")
 
     # --- entries ---------------------------------------------------------------
 
@@ -104,18 +124,8 @@ class Output:
     def _entry_rich(self, entry):
         from rich.text import Text
 
-        head = Text()
-        head.append("#%d " % entry.id, style="dim")
-        head.append(when(entry.created_at), style="cyan")
-        if entry.starred:
-            head.append(" ★", style="yellow")
-        if entry.title:
-            head.append("  ")
-            head.append(one_line(entry.title), style="bold")
-        self.console.print(head)
-        if entry.tag_list:
-            self.console.print(Text("  ".join("#" + one_line(t) for t in entry.tag_list),
-                                    style="magenta"))
+        for line in entry_header(entry):
+            self.console.print(line)
         self.console.print()
         self.console.print(Text(clean(entry.body)))
 
@@ -130,12 +140,24 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
+        # Ids and dates always show in full: they are what a reader types next.
+        # Left to itself, rich shrinks every column evenly on a narrow terminal
+        # (cutting "2026-…" and the id); so those get fixed widths and the
+        # headline and tags share what is left, about 3:1.
+        entries = list(entries)
+        id_width = max([2] + [len(str(e.id)) for e in entries])
+        date_width = len(when(entries[0].created_at)) if entries else 16
+        rest = max(2, self.console.width - id_width - date_width - 1 - 2 * 4)
+        tag_width = min(max([4] + [len(" ".join(e.tag_list)) for e in entries]),
+                        max(1, rest // 4))
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-        table.add_column("id", justify="right", style="dim")
-        table.add_column("date", style="cyan", no_wrap=True)
-        table.add_column("", style="yellow")
-        table.add_column("entry", overflow="ellipsis", no_wrap=True, ratio=3)
-        table.add_column("tags", style="magenta", overflow="ellipsis", no_wrap=True, ratio=1)
+        table.add_column("id", justify="right", style="dim", no_wrap=True, width=id_width)
+        table.add_column("date", style="cyan", no_wrap=True, width=date_width)
+        table.add_column("", style="yellow", no_wrap=True, width=1)
+        table.add_column("entry", overflow="ellipsis", no_wrap=True,
+                         max_width=max(1, rest - tag_width))
+        table.add_column("tags", style="magenta", overflow="ellipsis", no_wrap=True,
+                         max_width=tag_width)
         for e in entries:
             table.add_row(str(e.id), when(e.created_at), "★" if e.starred else "",
                           Text(one_line(headline(e), 200)),
@@ -173,7 +195,8 @@ class Output:
 
         if not columns:
             return
-        writer = csv.writer(self.stream, lineterminator="\n")
+        writer = csv.writer(TerminalSafe(self.stream) if self.terminal else self.stream,
+                            lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow(["" if v is None else convert(v) for v in row])
@@ -250,13 +273,9 @@ class Output:
             return
         from rich.text import Text
 
-        for i, h in enumerate(hits):
+        for h in hits:
             e = h.entry
-            head = Text()
-            head.append("#%d " % e.id, style="dim")
-            head.append(when(e.created_at), style="cyan")
-            if e.starred:
-                head.append(" ★", style="yellow")
+            head = _id_date_star(e)
             head.append("  ")
             if e.title.strip():
                 _append_marked(head, marked(e.title, h.title_spans), "bold")
@@ -325,7 +344,8 @@ def markdown(text):
     return md
 
 
-def entry_header(entry):
+def _id_date_star(entry):
+    """The start of every entry's heading line: ``#12 2024-03-02 21:30 ★``."""
     from rich.text import Text
 
     head = Text()
@@ -333,6 +353,14 @@ def entry_header(entry):
     head.append(when(entry.created_at), style="cyan")
     if entry.starred:
         head.append(" ★", style="yellow")
+    return head
+
+
+def entry_header(entry):
+    """An entry's heading (id, date, star, title) and its tags: rich Text lines."""
+    from rich.text import Text
+
+    head = _id_date_star(entry)
     if entry.title.strip():
         head.append("  ")
         head.append(one_line(entry.title), style="bold")
@@ -374,24 +402,9 @@ def entry_fragments(entry, width=80, note=None):
 
 
 def highlight_fragments(text, spans, style="class:dim"):
-    """``text`` (a snippet) with the (start, end) ``spans`` marked as matches.
-
-    The text is cut at the spans first and each piece cleaned on its own, so
-    an escape shown as ``\\x1b`` cannot shift a highlight."""
-    frags, at = [], 0
-    for start, end in sorted(spans):
-        if start < at:
-            continue
-        frags.append((style, one_line_keep_edges(text[at:start])))
-        frags.append(("class:match", one_line_keep_edges(text[start:end])))
-        at = end
-    frags.append((style, one_line_keep_edges(text[at:])))
-    return [f for f in frags if f[1]]
-
-
-def one_line_keep_edges(text):
-    """``one_line`` without trimming the spaces at the ends (for pieces of a line)."""
-    return clean(text).replace("\n", " ").replace("\t", " ")
+    """``text`` (a snippet) with the (start, end) ``spans`` marked as matches,
+    as prompt_toolkit fragments (cut and cleaned by ``marked``)."""
+    return [("class:match" if match else style, piece) for piece, match in marked(text, spans)]
 
 
 def tag_rows(nodes, depth=0):

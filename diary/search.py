@@ -9,7 +9,7 @@ Usage::
         ...
 
 The query language lives in search_query.py (``parse`` is re-exported here). The
-index is the FTS5 table ``entry_fts`` of store.MIGRATIONS[1]; every query
+index is the FTS5 table ``entry_fts`` of schema.MIGRATIONS[1]; every query
 here is a read, so search works in read-only sessions.
 """
 
@@ -32,7 +32,7 @@ SNIPPET_TOKENS = 24
 
 
 class EntryIndex(FTS5Model):
-    """The FTS5 index (store.MIGRATIONS[1]); bound per search, not a store model."""
+    """The FTS5 index (schema.MIGRATIONS[1]); bound per search, not a store model."""
 
     rowid = RowIDField()
     title = SearchField()
@@ -95,11 +95,13 @@ ROW_COST = 30  # a random row read costs about as much as listing 30 ids
 FEW = 200  # matches looked up one by one rather than found along the date index
 
 
-def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
+def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=True):
     """Entries matching the query ``text`` (or a parsed Query), ``limit`` at a time.
 
     ``sort`` is "rank" (bm25, title above tags above body; newest first when
-    the query has no words), "newest" or "oldest". Read-only: never writes.
+    the query has no words), "newest" or "oldest". Without ``snippets`` the
+    hits have none (and no spans): for callers that want only the entries.
+    Read-only: never writes.
     """
     if sort not in SORTS:
         raise BadInput("unknown sort %r (use %s)" % (sort, ", ".join(SORTS)))
@@ -127,7 +129,7 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None):
             ids = _by_date(query, found, at_least, density >= DENSE, limit, offset,
                            sort != "oldest")
         entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
-        marks = _snippets(query, ids) if query.ranked and ids else {}
+        marks = _snippets(query, ids) if snippets and query.ranked and ids else {}
     hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
     order = sort if query.ranked or sort != "rank" else "newest"
     return Results(total, hits, at_least, window, order)

@@ -4,7 +4,7 @@
     >>> q.fts
     '(("cafe" AND "long run") NOT "work")'
 
-The language (docs/search.md): plain words must all match, ``"exact
+The language (README: Searching the diary): plain words must all match, ``"exact
 phrase"``, ``prefix*``, ``OR``, ``-word`` / ``NOT word``, parentheses, and
 the filters ``title:word``, ``tag:work/acme``, ``from:DATE``, ``to:DATE``,
 ``on:DATE``, ``is:starred``.
@@ -30,6 +30,9 @@ import unicodedata
 from . import dates
 from .errors import BadInput
 
+# Not render.UNSAFE_CHARS: here the question is what separates words, not what
+# is unsafe to show. Every C0/C1 control (tab and newline too) becomes a space;
+# bidi marks need nothing (FTS5 does not index them, tag: refuses them).
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_QUERY = 1000  # characters: a pasted page is not a query
 MAX_TERMS = 64    # FTS5 fails beyond a few hundred terms; no person types 64
@@ -334,6 +337,9 @@ def _apply_filter(query, field, value, negated, now):
     if negated and field not in ("tag", "is"):
         raise BadInput("%s: cannot be negated" % field)
     if field == "tag":
+        from . import tags  # only now: it loads the database layer
+
+        tags.parse_path(value)  # a malformed path is a bad query: say so before searching
         query.tags.append((value, negated))
     elif field == "is":
         if value.lower() not in ("starred", "star"):

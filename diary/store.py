@@ -26,8 +26,11 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from .errors import (Busy, DamagedFile, Denied, DiaryError, NotFound, PassphraseError,
-                     ReadOnly, SchemaTooNew, WeakPassphrase)
+from . import files
+from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
+                     PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
 
 WRONG_KEY = "wrong passphrase, or not a diary file"
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
@@ -62,6 +65,8 @@ def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
     the key, kdf_iter (tests only) and other cipher ``pragmas`` (for foreign
     files) follow it, temporary tables stay in memory.
     """
+    if not passphrase or "\x00" in passphrase:
+        raise PassphraseError(WRONG_KEY)  # never a key: see check_new_passphrase
     conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -160,144 +165,6 @@ class EntryTag(BaseModel):
 MODELS = [Entry, Tag, TagPath, EntryTag]
 
 
-# --- schema ------------------------------------------------------------------
-# MIGRATIONS[i] takes a file from user_version i to i + 1. A new diary runs them
-# all, so creating and upgrading share one path. Each is a list of statements
-# (sqlite3's executescript would COMMIT behind our back).
-
-MIGRATIONS = [
-    # 1: entries, tags, the closure table
-    [
-        """CREATE TABLE entry (
-            id INTEGER PRIMARY KEY,
-            uuid TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            title TEXT NOT NULL DEFAULT '',
-            body TEXT NOT NULL DEFAULT '',
-            starred INTEGER NOT NULL DEFAULT 0 CHECK (starred IN (0, 1)),
-            version INTEGER NOT NULL DEFAULT 1,
-            tags TEXT NOT NULL DEFAULT '')""",
-        "CREATE INDEX entry_created_at ON entry (created_at)",
-        """CREATE TABLE tag (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            key TEXT NOT NULL,
-            parent_id INTEGER REFERENCES tag (id),
-            -- distinct entries linked to this tag or any tag below it, kept by
-            -- the triggers below: counting them on demand costs ~200 ms at
-            -- 100,000 entries, reading them costs nothing
-            subtree_entries INTEGER NOT NULL DEFAULT 0)""",
-        "CREATE UNIQUE INDEX tag_sibling_key ON tag (coalesce(parent_id, 0), key)",
-        "CREATE INDEX tag_parent ON tag (parent_id)",
-        """CREATE TABLE tag_path (
-            ancestor_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
-            descendant_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
-            depth INTEGER NOT NULL,
-            PRIMARY KEY (ancestor_id, descendant_id)) WITHOUT ROWID""",
-        "CREATE INDEX tag_path_descendant ON tag_path (descendant_id, depth)",
-        """CREATE TABLE entry_tag (
-            entry_id INTEGER NOT NULL REFERENCES entry (id) ON DELETE CASCADE,
-            tag_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
-            -- why the link exists, a bit set: 1 = explicit (--tag), 2 = #inline
-            -- in the text; editing the text drops only links that were just 2
-            source INTEGER NOT NULL DEFAULT 1 CHECK (source BETWEEN 1 AND 3),
-            PRIMARY KEY (entry_id, tag_id)) WITHOUT ROWID""",
-        "CREATE INDEX entry_tag_tag ON entry_tag (tag_id, entry_id)",
-        # The closure table follows the parent links by trigger, whatever code
-        # changes them: a new tag hangs below its parent's ancestors ...
-        """CREATE TRIGGER tag_path_insert AFTER INSERT ON tag BEGIN
-            INSERT INTO tag_path (ancestor_id, descendant_id, depth)
-                SELECT ancestor_id, NEW.id, depth + 1 FROM tag_path
-                WHERE descendant_id = NEW.parent_id
-                UNION ALL SELECT NEW.id, NEW.id, 0;
-        END""",
-        # ... a move may not create a cycle ...
-        """CREATE TRIGGER tag_path_no_cycle BEFORE UPDATE OF parent_id ON tag
-            WHEN NEW.parent_id IS NOT NULL AND EXISTS (
-                SELECT 1 FROM tag_path
-                WHERE ancestor_id = NEW.id AND descendant_id = NEW.parent_id)
-        BEGIN
-            SELECT RAISE(ABORT, 'a tag cannot move under itself');
-        END""",
-        # ... and a moved subtree leaves its old ancestors for the new ones.
-        """CREATE TRIGGER tag_path_move AFTER UPDATE OF parent_id ON tag
-            WHEN OLD.parent_id IS NOT NEW.parent_id
-        BEGIN
-            DELETE FROM tag_path
-            WHERE descendant_id IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id)
-              AND ancestor_id NOT IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id);
-            INSERT INTO tag_path (ancestor_id, descendant_id, depth)
-                SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1
-                FROM tag_path a, tag_path d
-                WHERE a.descendant_id = NEW.parent_id AND d.ancestor_id = NEW.id;
-            -- Old and new ancestors recount their entries (the subtree's own
-            -- counts do not change).
-            UPDATE tag SET subtree_entries = (
-                SELECT count(DISTINCT et.entry_id) FROM tag_path p
-                JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = tag.id)
-            WHERE id IN (SELECT ancestor_id FROM tag_path
-                         WHERE descendant_id IN (OLD.parent_id, NEW.parent_id));
-        END""",
-        # Subtree counts: an entry counts for a tag's ancestors when its first
-        # link below each of them appears ...
-        """CREATE TRIGGER tag_count_link AFTER INSERT ON entry_tag BEGIN
-            UPDATE tag SET subtree_entries = subtree_entries + 1
-            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = NEW.tag_id)
-              AND NOT EXISTS (
-                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
-                WHERE o.entry_id = NEW.entry_id AND o.tag_id <> NEW.tag_id
-                  AND q.ancestor_id = tag.id);
-        END""",
-        # ... and stops when its last one goes (deleting an entry cascades here).
-        """CREATE TRIGGER tag_count_unlink AFTER DELETE ON entry_tag BEGIN
-            UPDATE tag SET subtree_entries = subtree_entries - 1
-            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = OLD.tag_id)
-              AND NOT EXISTS (
-                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
-                WHERE o.entry_id = OLD.entry_id AND q.ancestor_id = tag.id);
-        END""",
-        # A deleted tag drops its links first, while its ancestors are still in
-        # tag_path (the cascades would run in no promised order).
-        """CREATE TRIGGER tag_unlink_on_delete BEFORE DELETE ON tag BEGIN
-            DELETE FROM entry_tag WHERE tag_id = OLD.id;
-        END""",
-    ],
-    # 2: the full-text index. External content: the text lives once, in entry;
-    # triggers keep the index in step with every insert, update and delete.
-    [
-        """CREATE VIRTUAL TABLE entry_fts USING fts5 (
-            title, body, tags,
-            content='entry', content_rowid='id',
-            tokenize='unicode61 remove_diacritics 2',
-            prefix='2 3')""",
-        """CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN
-            INSERT INTO entry_fts (rowid, title, body, tags)
-            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
-        END""",
-        """CREATE TRIGGER entry_fts_delete AFTER DELETE ON entry BEGIN
-            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
-            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
-        END""",
-        """CREATE TRIGGER entry_fts_update AFTER UPDATE OF title, body, tags ON entry BEGIN
-            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
-            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
-            INSERT INTO entry_fts (rowid, title, body, tags)
-            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
-        END""",
-        "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
-        # Merge index segments when two (not four) pile up at a level: every
-        # search reads each segment, a diary writes rarely (10 segments made
-        # searches ~30% slower than 1 on 100,000 entries; bench_search.py).
-        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
-        # is:starred in a search (and list --starred) without reading every row.
-        "CREATE INDEX entry_starred ON entry (starred, created_at)",
-    ],
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
 # --- the database --------------------------------------------------------------
 
 class DiaryDatabase(SqlCipherDatabase):
@@ -378,7 +245,8 @@ def translate(exc):
             return Denied("refused in a read-only session: %s" % what)
         return ReadOnly()
     if "readonly" in msg or "read-only" in msg:
-        return ReadOnly("the diary file cannot be written: %s" % msg)
+        return ReadOnly("the diary file or its directory is read-only (SQLite keeps its "
+                        "-wal and -shm files beside the diary, even to read it)")
     if "unable to open" in msg:
         return DiaryError("cannot open the diary file: %s" % msg)
     if "is full" in msg or "disk I/O error" in msg:
@@ -478,8 +346,8 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
                 "knows %d); upgrade diary to open it" % (version, SCHEMA_VERSION))
         if version < SCHEMA_VERSION:
             if read_only:
-                raise ReadOnly("this diary is in an older format; open it once without "
-                               "--read-only to upgrade it")
+                raise NeedsUpgrade("this diary is in an older format; open it once without "
+                                   "--read-only to upgrade it")
             _migrate(conn, version)
     except BaseException as exc:
         db.close()
@@ -537,9 +405,9 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
-        _fsync(tmp)
-        os.link(tmp, path)  # fails if the path appeared meanwhile: never clobber
-        _fsync_dir(parent)
+        files.fsync(tmp)
+        files.move_new(tmp, path)  # fails if the path appeared meanwhile: never clobber
+        files.fsync_dir(parent)
     except FileExistsError:
         raise DiaryError("%s already exists" % path) from None
     except sqlcipher3.Error as exc:
@@ -590,7 +458,15 @@ def copy_to(diary, path):
         raise translate(exc) from None
     finally:
         conn.close()
-    return diary.db._kdf_iter
+
+
+def open_alongside(diary, path, *, passphrase=None, bound=True, read_only=False):
+    """Open another diary file (a backup, a copy to merge) with this diary's key,
+    or with ``passphrase``. ``bound=False`` gives an unbound database for raw
+    reads, leaving the models bound to ``diary``."""
+    opener = open_diary if bound else open_database
+    return opener(path, passphrase or diary.db._passphrase, read_only=read_only,
+                  kdf_iter=diary.db._kdf_iter)
 
 
 def lock(diary):
@@ -632,8 +508,9 @@ def problems(diary):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
-    SQLite's integrity check, the FTS5 index against its content, and the
-    closure table against the parent links. Each check runs on its own: one
+    SQLite's integrity check, the FTS5 index against its content, the
+    closure table against the parent links, and the stored subtree entry
+    counts against a recount. Each check runs on its own: one
     that cannot read a damaged page becomes a finding, and the others still run.
     """
     conn = diary.db.connection()
@@ -654,6 +531,15 @@ def problems(diary):
             if line != "ok":
                 found.append("integrity: " + line)
 
+    def counts():
+        wrong = conn.execute("""
+            SELECT count(*) FROM tag WHERE subtree_entries <> (
+                SELECT count(DISTINCT et.entry_id) FROM tag_path p
+                JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = tag.id)
+        """).fetchone()[0]
+        if wrong:
+            found.append("tag entry counts: wrong for %d tag(s)" % wrong)
+
     def closure():
         have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
         expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
@@ -671,19 +557,5 @@ def problems(diary):
     check("search index", lambda: conn.execute(
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
     check("tag closure table", closure)
+    check("tag entry counts", counts)
     return found
-
-
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path):
-    try:
-        _fsync(path)
-    except OSError:
-        pass  # not every platform can fsync a directory

@@ -8,7 +8,7 @@ queries, and reorganising (rename, move, merge, delete). Usage::
     query = tags.filter_under(Entry.select(), "work")  # work and everything below
     tags.move(d, "work/acme", "clients")               # now clients/acme
 
-The schema (store.MIGRATIONS[0]): ``tag`` is the adjacency list (name as
+The schema (schema.MIGRATIONS[0]): ``tag`` is the adjacency list (name as
 first written, ``key`` = casefolded name, ``parent_id``); ``tag_path`` holds
 (ancestor, descendant, depth) for every pair, each tag with itself at depth 0,
 kept by SQL triggers on insert and on ``parent_id`` updates, so no code path
@@ -19,7 +19,6 @@ paths, one per line, feeding the FTS index) is refreshed by ``_refresh`` in
 the same transaction as every change, with one set-based UPDATE.
 """
 
-import dataclasses
 import json
 import re
 import unicodedata
@@ -27,6 +26,7 @@ import unicodedata
 from peewee import SQL
 
 from .errors import BadInput, NotFound
+from .render import UNSAFE_CHARS
 from .store import Entry, EntryTag, Tag, TagPath
 
 EXPLICIT = 1  # entry_tag.source bits
@@ -35,10 +35,9 @@ INLINE = 2
 MAX_NAME = 100  # characters per name
 MAX_DEPTH = 32  # names per path
 
-# Characters that must never be part of a name: C0/C1 controls and the
-# Unicode characters that reorder or break text (bidi controls, separators).
-_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                        "\u2066-\u2069\u2028\u2029]")
+# Characters that must never be part of a name: what render.clean would
+# escape (controls, bidi controls, separators), and tab and newline too.
+_FORBIDDEN = re.compile("[\t\n%s]" % UNSAFE_CHARS)
 
 
 # --- paths -------------------------------------------------------------------
@@ -164,12 +163,16 @@ def inline_tags(text):
             parts = parse_path(word)
         except BadInput:
             continue  # prose, not a command: a malformed tag is just text
-        found.setdefault(_keypath(parts), "/".join(parts))
+        found.setdefault(keypath(parts), "/".join(parts))
     return list(found.values())
 
 
-def _keypath(parts):
-    return "/".join(key(p) for p in parts)
+def keypath(path):
+    """The key two spellings of one tag share: ``"Work / Cafe\u0301"`` and
+    ``"work/café"`` -> ``"work/café"`` (trimmed, NFC, casefolded). ``path`` is
+    text or parse_path's parts; a bad path raises BadInput. Compare tag paths
+    only by this: a casefold alone misses a decomposed accent."""
+    return "/".join(key(p) for p in parse_path(path))
 
 
 # --- entry links -----------------------------------------------------------------
@@ -215,8 +218,8 @@ def sync_inline(diary, entry_id, old_text, new_text):
     nothing, and an explicit ``--untag`` is not undone by an unrelated edit.
     Does not refresh ``entry.tags``; the caller does (see entries.py).
     """
-    old = {_keypath(parse_path(p)): p for p in inline_tags(old_text)}
-    new = {_keypath(parse_path(p)): p for p in inline_tags(new_text)}
+    old = {keypath(p): p for p in inline_tags(old_text)}
+    new = {keypath(p): p for p in inline_tags(new_text)}
     for k in new.keys() - old.keys():
         _link(entry_id, ensure(diary, new[k]).id, INLINE)
     for k in old.keys() - new.keys():
@@ -288,17 +291,20 @@ def filter_under(query, path, exact=False):
     return query.where((Entry.id + 0).in_(sub))
 
 
-@dataclasses.dataclass
 class Node:
     """A tag in the tree: ``count`` entries carry it, ``total`` distinct
-    entries carry it or a tag below it."""
+    entries carry it or a tag below it. (Plain classes here, not dataclasses:
+    every command imports this module, and dataclasses costs 10 ms to import.)"""
 
-    id: int
-    name: str
-    path: str
-    count: int = 0
-    total: int = 0
-    children: list = dataclasses.field(default_factory=list)
+    __slots__ = ("id", "name", "path", "count", "total", "children")
+
+    def __init__(self, id, name, path, count=0, total=0, children=None):
+        self.id, self.name, self.path = id, name, path
+        self.count, self.total = count, total
+        self.children = children if children is not None else []
+
+    def __repr__(self):
+        return "Node(%r, count=%d, total=%d)" % (self.path, self.count, self.total)
 
 
 def tree(diary):
@@ -323,7 +329,7 @@ def tree(diary):
 
 
 def to_record(node):
-    """The stable JSON shape of a tree node (docs/tags.md)."""
+    """The stable JSON shape of a tree node (README: Tags)."""
     return {"name": node.name, "path": node.path, "count": node.count, "total": node.total,
             "children": [to_record(c) for c in node.children]}
 
@@ -358,14 +364,21 @@ def latest(diary, n):
 # Each runs in one write transaction: the tree, the links and every affected
 # entry's tags text change together or not at all.
 
-@dataclasses.dataclass
 class Change:
     """What a reorganisation did: the path before and after, entries re-indexed."""
 
-    old: str
-    new: str
-    entries: int = 0
-    tags: int = 0
+    __slots__ = ("old", "new", "entries", "tags")
+
+    def __init__(self, old, new, entries=0, tags=0):
+        self.old, self.new, self.entries, self.tags = old, new, entries, tags
+
+    def __eq__(self, other):
+        return isinstance(other, Change) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self):
+        return "Change(%r -> %r, entries=%d, tags=%d)" % (self.old, self.new, self.entries,
+                                                          self.tags)
 
 
 def _subtree(tag_id):

@@ -83,7 +83,7 @@ def run(path):
 
         out, err = _Stream(tty=tty), _Stream()
         env = cli.Env(stdin=_Stream(stdin, tty=tty), stdout=out, stderr=err,
-                      environ=env_vars, stdin_tty=tty, stdout_tty=tty, getpass=ask,
+                      environ=env_vars, stdin_tty=tty, stdout_tty=tty, can_prompt=tty, getpass=ask,
                       menu_io=menu_io)
         code = cli.main(list(argv), env)
         result = Result(code, out.getvalue(), err.getvalue())

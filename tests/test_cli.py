@@ -83,7 +83,7 @@ def test_show_unknown_entry(run):
 
 def test_edit_from_stdin_and_flags(run):
     run("add", "--title", "old", "old text")
-    assert run("edit", "1", "--title", "new", stdin="new text\n").code == 0
+    assert run("edit", "1", "--title", "new", "--stdin", stdin="new text\n").code == 0
     assert run("edit", "1", "--star").code == 0
     [rec] = json.loads(run("show", "1", "--json").out)
     assert (rec["title"], rec["body"], rec["starred"], rec["version"]) == (
@@ -297,3 +297,84 @@ def test_missing_diary_is_reported_before_asking(run, path):
     r = run("list", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=["x"])
     assert r.code == 1 and r.asked == []
     assert r.err == "diary: no diary at %s (create one with `diary init`)\n" % path
+
+
+def test_edit_with_flags_never_takes_piped_input_as_text(run):
+    """`... | while read id; do diary edit $id --star; done` must not eat the loop's input."""
+    run("add", "first")
+    run("add", "second")
+    r = run("edit", "1", "--star", stdin="2\n")
+    assert r.code == 0
+    [rec] = json.loads(run("show", "1", "--json").out)
+    assert (rec["body"], rec["starred"]) == ("first", True)
+    assert run("edit", "2", stdin="replaced\n").code == 0  # alone: the pipe is the text
+    assert json.loads(run("show", "2", "--json").out)[0]["body"] == "replaced"
+
+
+def test_invalid_utf8_in_stdin_or_arguments(run):
+    run("add", "x")
+    bad = b"caf\xe9".decode("utf-8", "surrogateescape")
+    r = run("add", stdin=bad)
+    assert (r.code, r.err) == (1, "diary: the text on stdin is not valid UTF-8\n")
+    r = run("add", "--title", bad, "x")
+    assert (r.code, r.err) == (2, "diary: an argument is not valid UTF-8\n")
+
+
+def test_huge_numbers_are_usage_errors(run):
+    run("add", "x")
+    for argv in (["show", "99999999999999999999999"], ["list", "--offset", "1" + "0" * 20]):
+        r = run(*argv)
+        assert r.code == 2 and r.err.count("\n") == 1, (argv, r)
+
+
+def test_out_of_range_dates_are_one_line_errors(run):
+    run("add", "x")
+    for argv in (["add", "--date", "0001-01-01", "y"], ["list", "--until", "9999-12-31"],
+                 ["list", "--since", "0001-01-01"], ["search", "to:0001-01-01 x"]):
+        r = run(*argv)
+        assert r.code in (0, 1), (argv, r)
+        assert "internal error" not in r.err, (argv, r)
+
+
+def test_json_on_a_terminal_shows_bidi_and_c1_escaped(run):
+    run("add", "--title", "a\u202eb\x9bc", "x")
+    r = run("show", "1", "--json", tty=True)
+    assert "\u202e" not in r.out and "\x9b" not in r.out
+    r = run("show", "1", "--json")  # piped: raw data
+    assert json.loads(r.out)[0]["title"] == "a\u202eb\x9bc"
+
+
+def test_reading_commands_upgrade_an_older_diary_once(run, path):
+    from diary import store
+
+    store.create(path, PASSPHRASE, schema_version=1)
+    r = run("list", "--read-only")
+    assert r.code == 1 and "older format" in r.err  # asked for: nothing written
+    r = run("list")
+    assert r.code == 0, r
+    assert run("search", "anything").code == 0
+
+
+def test_nul_in_a_passphrase_file(run, tmp_path):
+    run("add", "x")
+    pw = tmp_path / "pw"
+    pw.write_bytes(b"a\x00b\n")
+    r = run("list", "--passphrase-file", str(pw))
+    assert (r.code, r.err) == (3, "diary: wrong passphrase, or not a diary file\n")
+
+
+def test_missing_passphrase_names_the_options_of_that_passphrase(run):
+    run("add", "x")
+    r = run("passwd")
+    assert r.code == 3 and "--new-passphrase-file" in r.err and "DIARY_PASSPHRASE" not in r.err
+
+
+def test_data_formats_on_a_terminal_are_cleaned(run):
+    run("add", "--title", "evil \x1b]52;c;aGk=\x07 title", "x")
+    for argv in (["export", "--format", "txt"], ["export", "--format", "csv"],
+                 ["query", "--csv", "SELECT title FROM entry"], ["export"]):
+        r = run(*argv, tty=True)
+        assert r.code == 0, (argv, r)
+        assert "\x1b" not in r.out and "\x07" not in r.out, argv  # no raw escape at all
+    r = run("export", "--format", "txt")  # piped: the export is raw data
+    assert "\x1b]52" in r.out

@@ -91,20 +91,21 @@ def test_export_query_runs_under_the_read_only_authorizer(run, filled, monkeypat
         total: int
         hits: list
 
-    def search(d, text, *, limit=20, offset=0, sort="rank"):
-        calls.append((limit, offset, sort))
+    def search(d, text, *, limit=20, offset=0, sort="rank", snippets=True):
+        calls.append((limit, offset, sort, snippets))
         found = [e for e in entries.list_entries(d, newest_first=False) if text in e.body]
         return Results(len(found), [types.SimpleNamespace(entry=e)
                                     for e in found[offset:offset + limit]])
 
     fake = types.ModuleType("diary.search")
     fake.search = search
+    fake.parse = lambda text: text  # a stand-in's query is its text
     monkeypatch.setitem(sys.modules, "diary.search", fake)
     monkeypatch.setattr(diary_pkg, "search", fake, raising=False)
     r = run("export", "-f", "jsonl", "-q", "river")
     assert r.code == 0, r
     assert [json.loads(line)["title"] for line in r.out.splitlines()] == ["Long run"]
-    assert calls == [(1000, 0, "oldest")]
+    assert calls == [(1000, 0, "oldest", False)]  # no snippets: an export drops them
 
 
 def test_progress_bar_on_a_terminal_only(run, made, tmp_path):

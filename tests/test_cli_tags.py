@@ -115,8 +115,12 @@ def test_tags_latest(filled):
     filled("add", "--tag", "work/acme", "--date", "2029-01-01", "later")
     result = filled("tags", "--latest", "2", "--json")
     groups = json.loads(result.out)
-    assert [(g["tag"], [e["id"] for e in g["entries"]]) for g in groups] == [
+    assert [(g["path"], [e["id"] for e in g["entries"]]) for g in groups] == [
         ("health", [2]), ("people", [1]), ("work", [2, 4])]
+    # the keys of `tags --json` for the same tag
+    tree = json.loads(filled("tags", "--json").out)
+    assert [set(g) - {"entries"} <= set(node) for g, node in zip(groups, tree)] == [True] * 3
+    assert [g["name"] for g in groups] == [node["name"] for node in tree]
     plain = filled("tags", "--latest", "1").out
     assert plain.split("\n\n")[2].splitlines()[0] == "work"
     assert plain.split("\n\n")[2].splitlines()[1].startswith("2\t")

@@ -216,3 +216,32 @@ def test_file_names_are_unique(three):
     e = entries.list_entries(three)[0]
     first, second = markdown.file_name(e, taken), markdown.file_name(e, taken)
     assert first != second and e.uuid in second
+
+
+def test_split_export_of_a_stored_uuid_that_is_not_one(diary, outdir):
+    """A uuid stored before imports checked them (or merged in from a crafted
+    file) never reaches a file name or front matter as it is."""
+    import uuid as _uuid
+
+    entries.add(diary, "text", title="t", uuid="../x\nstarred: true",
+                created_at=at(2024, 3, 2, 21, 30))
+    entries.add(diary, "text", title="t", uuid="B0A1C2D3-E4F5-4617-8899-AABBCCDDEEFF",
+                created_at=at(2024, 3, 2, 21, 30))
+    d = outdir / "notes"
+    assert exchange.export_split(diary, str(d)) == 2
+    names = sorted(os.listdir(d))
+    assert len(names) == 2 and all(os.path.isfile(d / n) for n in names)
+    assert "2024-03-02-2130-t-b0a1c2d3.md" in names
+    for name in names:
+        head = (d / name).read_text().split("---\n")[1].splitlines()
+        assert head[0].startswith("uuid: ") and str(_uuid.UUID(head[0][6:])) == head[0][6:]
+        assert [line.split(":")[0] for line in head] == [
+            "uuid", "created_at", "updated_at", "title", "tags", "starred"]
+        assert "starred: false" in head
+
+
+def test_one_list_of_formats_for_the_library_and_the_cli():
+    from diary import cli_exchange
+
+    assert tuple(export_mod.WRITERS) == exchange.EXPORT_FORMATS == cli_exchange.EXPORT_FORMATS
+    assert exchange.IMPORT_FORMATS is cli_exchange.IMPORT_FORMATS

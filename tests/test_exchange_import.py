@@ -72,7 +72,7 @@ def test_wrapped_json_object_imports(diary, tmp_path):
 
 
 def test_reimport_adds_nothing(diary, tmp_path):
-    p = write(tmp_path, "a.jsonl", jsonl(REC, dict(REC, uuid="another", title="Other")))
+    p = write(tmp_path, "a.jsonl", jsonl(REC, dict(REC, uuid="0e3b9f0c-5d2a-4c1e-8f7a-6b5c4d3e2f1a", title="Other")))
     assert exchange.import_file(diary, p).added == 2
     before = snapshot(diary)
     stats = exchange.import_file(diary, p)
@@ -145,6 +145,14 @@ BAD = [
      "line 3: malformed entry header"),
     ("j.txt", "Some text before any header\n[2024-01-01 10:00] Fine.\n", "line 1: expected"),
     ("j.txt", b"[2024-01-01 10:00] Fine.\nbody \xe9t\xe9\n", "line 2: not valid UTF-8"),
+    # a uuid lands in file names and front matter: only real uuids get in
+    ("a.jsonl", jsonl(dict(REC, uuid="../../etc/x")), "line 1: uuid is not a valid UUID"),
+    ("a.jsonl", jsonl(dict(REC, uuid="x\nstarred: true")), "line 1: uuid is not a valid UUID"),
+    ("a.jsonl", jsonl(dict(REC, uuid="")), "line 1: uuid is not a valid UUID"),
+    ("a.jsonl", jsonl(dict(REC, uuid=7)), "line 1: uuid must be text"),
+    ("a.json", json.dumps([REC, dict(REC, uuid="a/b")]), "entry 2 (line 1): uuid is not"),
+    ("j.json", json.dumps({"entries": [{"date": "2024-01-01", "time": "10:00", "body": "x",
+                                        "uuid": "no/such"}]}), "entry 1: uuid is not"),
 ]
 
 
@@ -152,12 +160,31 @@ BAD = [
 def test_bad_input_names_the_place_and_changes_nothing(diary, tmp_path, name, data, message):
     entries.add(diary, "already here", tags=["kept"])
     before = snapshot(diary)
-    fmt = {"a.json": "json", "a.jsonl": "jsonl", "j.txt": "jrnl"}[name]
+    fmt = {"a.json": "json", "a.jsonl": "jsonl", "j.txt": "jrnl", "j.json": "jrnl-json"}[name]
     with pytest.raises(BadInput) as err:
         exchange.import_file(diary, write(tmp_path, name, data), fmt)
     assert message in str(err.value) and "\n" not in str(err.value)
     assert snapshot(diary) == before
     assert [t.name for t in store.Tag.select()] == ["kept"]
+
+
+def test_uuids_are_normalised(diary, tmp_path):
+    spelled = "{3F0C7A52-6B1E-4D3C-9A53-0B7E8A9F1C2D}"
+    p = write(tmp_path, "a.jsonl", jsonl(dict(REC, uuid=spelled)))
+    assert exchange.import_file(diary, p).added == 1
+    assert entries.list_entries(diary)[0].uuid == REC["uuid"]
+    assert exchange.import_file(diary, write(tmp_path, "b.jsonl", jsonl(REC))).added == 0
+
+
+def test_markdown_uuid_is_checked(diary, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\nuuid: a/b\n---\ntext\n")
+    with pytest.raises(BadInput, match=r"^a\.md: uuid is not a valid UUID"):
+        exchange.import_file(diary, str(folder))
+    (folder / "a.md").write_text("---\nuuid: %s\n---\ntext\n" % REC["uuid"].upper())
+    assert exchange.import_file(diary, str(folder)).added == 1
+    assert entries.list_entries(diary)[0].uuid == REC["uuid"]
 
 
 def test_failure_after_many_entries_rolls_everything_back(diary, tmp_path):
@@ -199,6 +226,19 @@ def test_guess_format_of_folders_databases_and_junk(tmp_path):
     assert exchange.guess_format(PEEWEE_DB) == "peewee-diary"
     with pytest.raises(BadInput, match="--format"):
         exchange.guess_format(write(tmp_path, "x", "just some words"))
+
+
+def test_guess_format_of_bytes_that_are_not_text(tmp_path, made):
+    """Only whole pages of random-looking bytes can be an encrypted database;
+    other binary files are not asked a passphrase."""
+    noise = bytes(range(128, 256)) * 64  # 8192 bytes, not UTF-8
+    assert exchange.guess_format(write(tmp_path, "pages.db", noise)) == "peewee-diary"
+    assert exchange.guess_format(made) == "peewee-diary"  # ours is SQLCipher too
+    latin1 = "[2024-01-01 10:00] caf\xe9 au lait\n".encode("latin-1")
+    for data in (noise[:1000], noise + b"x", latin1):
+        with pytest.raises(BadInput, match=r"^cannot tell the format of .*--format") as err:
+            exchange.guess_format(write(tmp_path, "x.bin", data))
+        assert "\n" not in str(err.value)
 
 
 # --- jrnl ------------------------------------------------------------------------------
@@ -365,3 +405,30 @@ def test_not_a_peewee_diary(diary, tmp_path):
     assert exchange.guess_format(p) == "peewee-diary"
     with pytest.raises(BadInput, match="has no table entry"):
         exchange.import_file(diary, p)
+
+
+@pytest.mark.parametrize("fmt", exchange.IMPORT_FORMATS)
+def test_every_import_format_has_a_reader(tmp_path, fmt):
+    import contextlib
+
+    from diary.exchange import _records
+
+    path = str(tmp_path) if fmt == "markdown" else write(tmp_path, "empty", "")
+    with contextlib.ExitStack() as stack:
+        assert iter(_records(path, fmt, "passphrase", stack)) is not None
+
+
+def test_importing_a_diary_of_ours_points_to_merge(diary, tmp_path, monkeypatch):
+    from conftest import PASSPHRASE, TEST_KDF_ITER
+    from diary.exchange import peewee_diary
+
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    with pytest.raises(SourcePassphraseError, match="diary merge"):
+        exchange.import_file(diary, other, passphrase="wrong")
+    # with its passphrase (test diaries have a low kdf_iter: let the reader try it)
+    monkeypatch.setattr(peewee_diary, "ATTEMPTS",
+                        (("PRAGMA kdf_iter = %d" % TEST_KDF_ITER,),) + peewee_diary.ATTEMPTS)
+    with pytest.raises(BadInput, match=r"is not a peewee diary \(.*`diary merge FILE`"):
+        exchange.import_file(diary, other, passphrase=PASSPHRASE)
+    assert entries.count(diary) == 0

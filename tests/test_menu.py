@@ -138,7 +138,7 @@ def test_main_menu_shows_actions_status_and_quits_with_q(diary):
     for label in ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
                   "Calendar and statistics", "Change passphrase", "Lock", "Quit"):
         assert label in first
-    assert "diary.db · 1 entries" in first and "read-only" not in first
+    assert "diary.db · 1 entry" in first and "read-only" not in first
 
 
 def test_ctrl_c_at_the_main_menu_asks_before_quitting(diary):

@@ -107,3 +107,31 @@ def test_a_bad_tag_path_stays_in_the_editor(diary):
               ("New entry", "T" + TAB + TAB + "a//b" + TAB + "text" + CTRL_S),
               ("empty name", CTRL_C), ("Throw away", "y"), ("Write", "q"))
     assert entries.count(diary) == 0 and s.code == 0
+
+
+def test_retag_with_a_decomposed_spelling_keeps_the_tag(diary):
+    """"café" typed as e + combining acute is the same tag (NFC): the retag
+    must not read it as a new tag and unlink the stored one."""
+    entries.add(diary, "text", tags=["café", "work"])
+    drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("text", "t"),
+          ("Tags:", CTRL_U + "cafe\u0301, work" + ENTER),
+          ("Saved entry #1.", CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    assert entries.get(diary, 1).tag_list == ["café", "work"]
+
+
+def test_a_search_runs_once_per_page(diary, monkeypatch):
+    from diary import search
+
+    entries.add(diary, "river")
+    queries = []
+    real = search.search
+    monkeypatch.setattr(search, "search", lambda d, q, **kw: queries.append(q) or real(d, q, **kw))
+    drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+          ("1–1 of 1", ESC), ("Search: river", ESC), ("Write", "q"))
+    assert len(queries) == 1 and isinstance(queries[0], search.Query)
+
+
+def test_a_malformed_tag_filter_is_a_message(diary):
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "tag:a//b" + ENTER),
+              (lambda t: "empty name" in t, ESC), ("Write a new entry", "q"))
+    assert s.code == 0

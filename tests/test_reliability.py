@@ -80,6 +80,55 @@ def test_killed_while_changing_passphrase_opens_with_exactly_one(made, trials):
         current = opened[0]
 
 
+def test_killed_while_importing_leaves_all_or_nothing(made, tmp_path, trials):
+    import json
+
+    source = tmp_path / "big.jsonl"
+    with open(source, "w", encoding="utf-8") as f:
+        for i in range(10_000):
+            f.write(json.dumps({"created_at": "2024-01-01T00:00:%02d+00:00" % (i % 60),
+                                "title": "imported %d" % i, "body": "body of %d " % i * 10,
+                                "tags": ["import/batch%d" % (i % 7)]}) + "\n")
+    rng = random.Random(7)
+    for _ in range(trials):
+        lines = kill_after(start("import", made, PASSPHRASE, str(source)),
+                           rng.uniform(0.5, 4.0))
+        with store.open_diary(made, PASSPHRASE) as d:
+            assert_healthy(d)
+            n = entries.count(d)
+            assert n in (0, 10_000), n  # whole or absent
+            if any(line.startswith("IMPORTED") for line in lines):
+                assert n == 10_000
+            if n:  # start the next trial from an empty diary again
+                with d.write():
+                    d.db.execute_sql("DELETE FROM entry")
+
+
+def test_killed_while_moving_a_tag_subtree(made, trials):
+    from diary import tags
+
+    with store.open_diary(made, PASSPHRASE) as d:
+        for i in range(300):
+            entries.add(d, "entry %d" % i, tags=["a/sub/t%d/leaf%d" % (i % 40, i % 3)])
+        with d.write():
+            tags.ensure(d, "b")
+    rng = random.Random(11)
+    for _ in range(trials):
+        lines = kill_after(start("tagmove", made, PASSPHRASE), rng.uniform(0.3, 1.5))
+        with store.open_diary(made, PASSPHRASE) as d:
+            assert_healthy(d)
+            under_a = tags.resolve("a/sub") is not None
+            under_b = tags.resolve("b/sub") is not None
+            assert under_a != under_b  # the subtree is in exactly one place
+            where = "a" if under_a else "b"
+            moves = [line.split()[1] for line in lines if line.startswith("MOVED")]
+            if moves:  # the last acknowledged move, or one more that committed unacked
+                assert where in (moves[-1], "a" if moves[-1] == "b" else "b")
+            found = list(tags.filter_under(entries.select(), where + "/sub"))
+            assert len(found) == 300
+            assert all(e.tag_list[0].startswith(where + "/sub/") for e in found)
+
+
 def test_two_writers_and_a_reader(made):
     writers = [start("add", made, PASSPHRASE, "500") for _ in range(2)]
     reader = start("read", made, PASSPHRASE, "200")

@@ -46,6 +46,8 @@ def test_highlight_fragments_marks_spans_after_cleaning():
     frags = render.highlight_fragments("a \x1b b match c", [(6, 11)])
     assert ("class:match", "match") in frags
     assert "".join(t for _, t in frags) == "a \\x1b b match c"
+    # the same cutting as search results (render.marked): stale spans are ignored
+    assert render.highlight_fragments("abc", [(1, 99)]) == [("class:dim", "abc")]
 
 
 def test_tag_rows_indent_children():
@@ -75,3 +77,24 @@ def test_calendars_and_summary():
     text = render.ansi([render.summary_text(s)], 80, color=False)
     assert "1 entry · 2 words · 1 day written" in text
     assert "current streak 1 day · longest streak 1 day" in text
+
+
+def test_entry_list_on_a_narrow_terminal_shows_ids_and_dates_in_full(diary):
+    import io
+
+    long_title = "A rather long title that goes on and on about the day " * 3
+    made = [entries.add(diary, "text", title=long_title, tags=["work/acme/meetings"],
+                        starred=True, created_at=dates.parse("2026-01-%02d 09:30" % day))
+            for day in (1, 2, 3)]
+    made.append(entries.add(diary, "text", title="short",
+                            created_at=dates.parse("2026-01-04 10:00")))
+    for width in (40, 60, 80):
+        buf = io.StringIO()
+        render.Output(buf, terminal=True, color=False, width=width).entry_list(made)
+        lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in buf.getvalue().splitlines()]
+        assert all(len(line) <= width for line in lines), (width, lines)
+        for e, line in zip(made, lines[1:]):
+            assert line.split()[:2] == [str(e.id), render.when(e.created_at).split()[0]], \
+                (width, line)
+            assert render.when(e.created_at) in line, (width, line)
+        assert "★" in lines[1]

@@ -219,6 +219,8 @@ def test_unknown_or_bad_tag_paths(diary, tagged):
                                                  tagged["plain"]}
     with pytest.raises(BadInput):
         search.search(diary, "tag:work//acme")
+    with pytest.raises(BadInput, match="empty name"):
+        search.parse("tag:work//acme")  # refused by the parser, before any search
 
 
 def test_tag_paths_are_searchable_words(diary, tagged):
@@ -277,6 +279,14 @@ def test_snippet_marks_the_matched_words(diary, many):
     assert "\x02" not in hit.snippet and "\x03" not in hit.snippet
     title_hit = search.search(diary, "title:heron").hits[0]
     assert [title_hit.entry.title[a:b] for a, b in title_hit.title_spans] == ["Heron"]
+
+
+def test_without_snippets_the_same_hits_and_no_snippet_work(diary, many, monkeypatch):
+    found = search.search(diary, "shallow heron")
+    monkeypatch.setattr(search, "_snippets", None)  # never called
+    bare = search.search(diary, "shallow heron", snippets=False)
+    assert [h.entry.id for h in bare.hits] == [h.entry.id for h in found.hits]
+    assert bare.total == found.total and all(h.snippet == "" and not h.spans for h in bare.hits)
 
 
 def test_snippet_offsets_survive_accents_and_prefixes(diary):

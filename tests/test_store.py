@@ -212,3 +212,14 @@ def test_rekey_never_logs_the_passphrase(diary, caplog):
 
 def test_temp_store_is_memory(diary):
     assert diary.db.connection().execute("PRAGMA temp_store").fetchone()[0] == 2
+
+
+def test_problems_finds_a_wrong_closure_row_and_a_wrong_count(diary):
+    entries.add(diary, "x", tags=["work/acme"])
+    assert store.problems(diary) == []
+    conn = diary.db.connection()
+    conn.execute("UPDATE tag SET subtree_entries = 7 WHERE name = 'work'")
+    conn.execute("DELETE FROM tag_path WHERE depth = 1")
+    found = store.problems(diary)
+    assert any(f.startswith("tag closure table") for f in found)
+    assert "tag entry counts: wrong for 1 tag(s)" in found

@@ -39,6 +39,28 @@ def passwd(path, passphrase, other):
         current, nxt = nxt, current
 
 
+def import_(path, passphrase, source):
+    """Import a file in one transaction; ack once it is committed."""
+    from diary import exchange
+
+    with store.open_diary(path, passphrase) as d:
+        stats = exchange.import_file(d, source, "jsonl")
+        ack("IMPORTED", stats.added)
+
+
+def tagmove(path, passphrase):
+    """Move a subtree back and forth between two parents; ack each committed move."""
+    from diary import tags
+
+    with store.open_diary(path, passphrase) as d:
+        where = "a" if tags.resolve("a/sub") is not None else "b"
+        while True:
+            target = "b" if where == "a" else "a"
+            tags.move(d, where + "/sub", target)
+            where = target
+            ack("MOVED", where)
+
+
 def read(path, passphrase, rounds="100"):
     """List and count over and over while others write."""
     with store.open_diary(path, passphrase, read_only=True) as d:
@@ -51,4 +73,5 @@ def read(path, passphrase, rounds="100"):
 
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
-    {"add": add, "passwd": passwd, "read": read}[mode](*args)
+    {"add": add, "passwd": passwd, "read": read, "import": import_,
+     "tagmove": tagmove}[mode](*args)

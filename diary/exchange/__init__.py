@@ -25,14 +25,14 @@ import json
 import os
 import re
 
+from .. import store
 from ..errors import BadInput, DiaryError
+from ..formats import EXPORT_FORMATS, IMPORT_FORMATS
 from . import jrnl, markdown, ourjson, peewee_diary
 from .backups import BackupResult, backup
-from .exporter import FORMATS as EXPORT_FORMATS, export, export_file, export_split
+from .exporter import export, export_file, export_split
 from .loader import Loader
 from .merger import MergeStats, merge
-
-IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
 
 __all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportStats", "MergeStats",
            "backup", "export", "export_file", "export_split", "guess_format",
@@ -57,17 +57,22 @@ def guess_format(path):
     try:
         with open(path, "rb") as f:
             head = f.read(64 * 1024)
+            size = os.fstat(f.fileno()).st_size
     except OSError as exc:
         raise DiaryError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
     text = head.lstrip(b"\xef\xbb\xbf")
-    if head.startswith(b"SQLite format 3\x00"):
+    if head.startswith(store.SQLITE_HEADER):
         return "peewee-diary"
     try:
         text.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(text) - 4:  # not merely a character cut by the 64 KB
-            # Not text: an encrypted database looks like random bytes.
-            return "peewee-diary"
+            # Not text. An encrypted database looks like random bytes, in
+            # whole pages (SQLCipher's are 1024 or 4096 bytes); anything else
+            # (a Latin-1 journal, a zip) would only be asked a passphrase.
+            if size >= 1024 and size % 1024 == 0:
+                return "peewee-diary"
+            raise _cannot_tell(path)
     if _JRNL_HEAD.match(text):
         return "jrnl"
     start = text.lstrip()[:1]
@@ -84,8 +89,12 @@ def guess_format(path):
     fmt = by_name.get(os.path.splitext(path)[1].lower())
     if fmt and not text.strip():
         return fmt  # an empty export: nothing to import, not an error
-    raise BadInput("cannot tell the format of %s; give it with --format (%s)"
-                   % (path, ", ".join(IMPORT_FORMATS)))
+    raise _cannot_tell(path)
+
+
+def _cannot_tell(path):
+    return BadInput("cannot tell the format of %s; give it with --format (%s)"
+                    % (path, ", ".join(IMPORT_FORMATS)))
 
 
 def needs_passphrase(path, fmt):

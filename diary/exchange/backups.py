@@ -11,7 +11,7 @@ import os
 
 from .. import store
 from ..errors import BadInput, DamagedFile
-from . import files
+from .. import files
 
 
 @dataclasses.dataclass
@@ -30,8 +30,8 @@ def backup(diary, dest, *, force=False):
     os.close(fd)  # an empty 0600 file: SQLite takes an empty file as a new database
     leftovers = (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal")
     try:
-        kdf_iter = store.copy_to(diary, tmp)
-        found, count = _verify(tmp, diary.db._passphrase, kdf_iter)
+        store.copy_to(diary, tmp)
+        found, count = _verify(diary, tmp)
         if found:
             raise DamagedFile("the copy failed its checks, so none was kept: %s" % found[0])
         size = os.path.getsize(tmp)
@@ -48,8 +48,8 @@ def backup(diary, dest, *, force=False):
     return BackupResult(dest, count, size)
 
 
-def _verify(path, passphrase, kdf_iter):
-    copy = store.open_diary(path, passphrase, kdf_iter=kdf_iter)
+def _verify(diary, path):
+    copy = store.open_alongside(diary, path)
     try:
         found = store.problems(copy)
         count = copy.db.connection().execute("SELECT count(*) FROM entry").fetchone()[0]

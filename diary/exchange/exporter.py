@@ -12,8 +12,10 @@ from peewee import SQL
 
 from .. import entries
 from ..errors import DiaryError
+from ..formats import EXPORT_FORMATS
 from ..store import Entry
-from . import files, jrnl, markdown
+from .. import files
+from . import jrnl, markdown
 from .records import export_record
 
 SEARCH_PAGE = 1000
@@ -34,9 +36,10 @@ def _matching(diary, text):
     """Ids of the entries the search query ``text`` finds, a page at a time."""
     from .. import search
 
-    ids, offset = [], 0
+    query, ids, offset = search.parse(text), [], 0
     while True:
-        page = search.search(diary, text, limit=SEARCH_PAGE, offset=offset, sort="oldest")
+        page = search.search(diary, query, limit=SEARCH_PAGE, offset=offset, sort="oldest",
+                             snippets=False)
         ids.extend(hit.entry.id for hit in page.hits)
         if len(page.hits) < SEARCH_PAGE:
             return ids
@@ -107,7 +110,7 @@ WRITERS = {
     "csv": write_csv,
     "txt": jrnl.write_text,
 }
-FORMATS = tuple(WRITERS)
+FORMATS = EXPORT_FORMATS  # the names; WRITERS has one writer for each
 
 
 def export(diary, out, fmt, *, progress=None, **filters):

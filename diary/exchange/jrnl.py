@@ -20,7 +20,7 @@ import re
 
 from .. import dates, tags as _tags
 from ..errors import BadInput
-from .records import Record, fail, text_lines
+from .records import Record, fail, parse_uuid, text_lines
 
 _HEADER = re.compile(r"\[([^\]\n]+)\](?: (.*?))?\r?\n?$", re.S)
 _DATE_LIKE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\b")
@@ -159,10 +159,10 @@ def _json_record(item, where):
     starred = item.get("starred", False)
     if not isinstance(starred, bool):
         fail(where, "starred must be true or false")
-    uuid = item.get("uuid")  # Day One journals have one
+    uuid = item.get("uuid")  # Day One journals have one; jrnl may leave it blank
+    uuid = parse_uuid(uuid, where) if isinstance(uuid, str) and uuid.strip() else None
     return Record(created_at=created, title=item.get("title", ""), body=item.get("body", ""),
-                  starred=starred, tags=tag_words(" ".join(tags)),
-                  uuid=uuid if isinstance(uuid, str) and uuid.strip() else None,
+                  starred=starred, tags=tag_words(" ".join(tags)), uuid=uuid,
                   inline=True, where=where)
 
 

@@ -79,11 +79,11 @@ class Loader:
         found = self._paths.get(path)
         if found is not None:
             return found[2]
-        return "/".join(_tags.key(p) for p in _tags.parse_path(path))
+        return _tags.keypath(path)
 
     def _tag(self, path):
         parts = _tags.parse_path(path)
-        keypath = "/".join(_tags.key(p) for p in parts)
+        keypath = _tags.keypath(parts)
         found = self._tags.get(keypath)
         if found is None:
             tag = _tags.ensure(self.diary, parts)

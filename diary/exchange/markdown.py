@@ -28,7 +28,7 @@ import os
 import re
 
 from .. import dates
-from .records import Record, export_record, fail, parse_time
+from .records import Record, export_record, fail, file_uuid, parse_time, parse_uuid
 
 _SLUG = re.compile(r"[^\w]+")
 _NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_T ](\d{2})[:.]?(\d{2}))?")
@@ -62,6 +62,7 @@ def _one_line(text):
 def entry_file(entry):
     """The text of one entry's file: front matter, the text, one final newline."""
     record = export_record(entry)
+    record["uuid"] = file_uuid(record["uuid"])  # one line, whatever was stored
     lines = ["---"]
     for key in ("uuid", "created_at", "updated_at"):
         lines.append("%s: %s" % (key, record[key]))
@@ -75,9 +76,10 @@ def file_name(entry, taken):
     """``2024-03-02-2130-long-run-3f0c7a52.md``: sortable, stable across exports."""
     when = dates.local(entry.created_at).strftime("%Y-%m-%d-%H%M")
     slug = _SLUG.sub("-", entry.title.casefold()).strip("-_")[:50].rstrip("-_")
-    stem = "-".join(p for p in (when, slug, entry.uuid[:8]) if p)
+    uuid = file_uuid(entry.uuid)
+    stem = "-".join(p for p in (when, slug, uuid[:8]) if p)
     if stem in taken:
-        stem = "%s-%s" % (when, entry.uuid)
+        stem = "%s-%s" % (when, uuid)
     taken.add(stem)
     return stem + ".md"
 
@@ -135,9 +137,7 @@ def parse(text, where, name, mtime=None):
                else _date_from_name(name) or _dt.datetime.fromtimestamp(mtime or 0).astimezone())
     updated = _first(meta, "updated_at", "updated", "modified")
     updated = _time(updated, where, "updated_at") if updated is not None else None
-    uuid = meta.get("uuid")
-    if uuid is not None and (not isinstance(uuid, str) or not uuid.strip()):
-        fail(where, "uuid must be non-empty text")
+    uuid = parse_uuid(meta.get("uuid"), where)
     return Record(created_at=created, updated_at=updated, title=title, body=body,
                   starred=_bool(meta.get("starred", False), where), uuid=uuid,
                   tags=_tag_list(meta.get("tags", meta.get("tag", [])), where),

@@ -88,8 +88,8 @@ def merge(diary, other_path, passphrase=None, *, progress=None):
     if os.path.exists(other_path) and os.path.samefile(other_path, diary.path):
         raise BadInput("cannot merge a diary into itself")
     try:
-        other = store.open_database(other_path, passphrase or diary.db._passphrase,
-                                    read_only=True)
+        other = store.open_alongside(diary, other_path, passphrase=passphrase, bound=False,
+                                     read_only=True)
     except NotFound:
         raise BadInput("no file %s" % other_path) from None
     except PassphraseError:

@@ -28,6 +28,10 @@ ATTEMPTS = (
 )
 
 
+# Our own diary files are SQLCipher files too, and look the same from outside.
+_OURS = "a diary of this program is folded in with `diary merge FILE`, not imported"
+
+
 def _uri(path):
     return "file:%s?mode=ro" % urllib.parse.quote(path)
 
@@ -48,7 +52,8 @@ def _connect(path, passphrase):
             return conn
         except sqlcipher3.DatabaseError:
             conn.close()
-    raise SourcePassphraseError("wrong passphrase for %s, or not a peewee diary" % path)
+    raise SourcePassphraseError("wrong passphrase for %s, or not a peewee diary (%s)"
+                                % (path, _OURS))
 
 
 def needs_passphrase(path):
@@ -62,21 +67,31 @@ def read(path, passphrase):
         conn = _connect(path, passphrase)
     except OSError as exc:
         fail("", "cannot read %s: %s" % (path, exc.strerror or exc))
+    except sqlcipher3.Error as exc:  # a damaged or truncated SQLite file
+        fail("", "cannot read %s as a database: %s" % (path, exc))
     try:
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(entry)")}
-        if not {"content", "timestamp"} <= columns:
-            fail("", "%s is not a peewee diary: it has no table entry (content, timestamp)"
-                 % path)
-        conn.execute("BEGIN")  # one snapshot, whatever else has the file open
-        rows = conn.execute("SELECT content, timestamp FROM entry ORDER BY timestamp, id")
-        for number, (content, timestamp) in enumerate(rows, 1):
-            where = "entry %d" % number
-            if not isinstance(content, str):
-                fail(where, "content is not text")
-            yield Record(created_at=_time(timestamp, where), body=content, inline=True,
-                         where=where)
+        yield from _rows(conn, path)
+    except sqlcipher3.Error as exc:
+        fail("", "cannot read %s as a database: %s" % (path, exc))
     finally:
         conn.close()
+
+
+def _rows(conn, path):
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(entry)")}
+    if {"uuid", "body"} <= columns:
+        fail("", "%s is not a peewee diary (%s)" % (path, _OURS))
+    if not {"content", "timestamp"} <= columns:
+        fail("", "%s is not a peewee diary: it has no table entry (content, timestamp)"
+             % path)
+    conn.execute("BEGIN")  # one snapshot, whatever else has the file open
+    rows = conn.execute("SELECT content, timestamp FROM entry ORDER BY timestamp, id")
+    for number, (content, timestamp) in enumerate(rows, 1):
+        where = "entry %d" % number
+        if not isinstance(content, str):
+            fail(where, "content is not text")
+        yield Record(created_at=_time(timestamp, where), body=content, inline=True,
+                     where=where)
 
 
 def _time(value, where):

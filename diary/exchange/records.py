@@ -10,6 +10,7 @@ import codecs
 import dataclasses
 import datetime as _dt
 import json
+import uuid as _uuid
 
 from .. import entries
 from ..errors import BadInput
@@ -55,6 +56,32 @@ def parse_time(value, where, field):
     return stamp if stamp.tzinfo else stamp.astimezone()
 
 
+def parse_uuid(value, where):
+    """``value`` as a normalised uuid (``3f0c7a52-6b1e-...``, lower case), or None.
+
+    Anything else is refused: a uuid lands in file names (``export --split``)
+    and in front matter, where a ``/`` or a newline would do harm.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fail(where, "uuid must be text")
+    try:
+        return str(_uuid.UUID(value.strip()))
+    except ValueError:
+        fail(where, "uuid is not a valid UUID: %r" % value[:40])
+
+
+def file_uuid(value):
+    """A stored uuid fit for a file name or a front matter line: normalised,
+    or, for one that is not a uuid at all (stored before imports checked),
+    a uuid derived from it, stable across exports."""
+    try:
+        return str(_uuid.UUID(value))
+    except ValueError:
+        return str(_uuid.uuid5(_uuid.NAMESPACE_OID, value))
+
+
 def from_json(obj, where):
     """A Record from one object of our JSON/JSONL export (or `diary list --json`).
 
@@ -78,9 +105,7 @@ def from_json(obj, where):
     tags = obj.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         fail(where, "tags must be a list of tag paths")
-    uuid = obj.get("uuid")
-    if uuid is not None and (not isinstance(uuid, str) or not uuid.strip()):
-        fail(where, "uuid must be non-empty text")
+    uuid = parse_uuid(obj.get("uuid"), where)
     return Record(created_at=created, updated_at=updated, title=title, body=body,
                   starred=starred, tags=tuple(tags), uuid=uuid, where=where)
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 
-from ..errors import DiaryError
+from .errors import DiaryError
 
 
 def check_target(path, *, force=False, directory=False):
@@ -53,17 +53,44 @@ def temp_name(path, suffix):
     return fd, tmp
 
 
-def put_in_place(tmp, path, *, force):
+def put_in_place(tmp, path, *, force, exists="%s already exists (add --force to replace it)"):
     """Move the finished ``tmp`` to ``path``: atomically, never clobbering without force."""
     try:
         if force:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)
-            os.unlink(tmp)
+            move_new(tmp, path)
     except FileExistsError:
-        raise DiaryError("%s already exists (add --force to replace it)" % path) from None
+        raise DiaryError(exists % path) from None
     fsync_dir(os.path.dirname(path))
+
+
+def move_new(tmp, path):
+    """Rename ``tmp`` to ``path`` unless that name exists (FileExistsError).
+
+    A hard link then an unlink is atomic and never clobbers. Where the file
+    system has no hard links (FAT and exFAT sticks, some network shares) a
+    check and a rename stand in: a name appearing between the two is the one
+    race left there.
+    """
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.rename(tmp, path)
+    else:
+        os.unlink(tmp)
+
+
+def fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def remove_quietly(*paths):

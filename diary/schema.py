@@ -1,0 +1,144 @@
+"""The diary's schema, as plain SQL migrations.
+
+MIGRATIONS[i] takes a file from ``PRAGMA user_version`` i to i + 1; store.py
+runs them in one transaction, and a new diary runs them all, so creating and
+upgrading share one path. A released migration is never edited: a change is
+a new migration appended to the list. The peewee models in store.py mirror
+these tables for queries; triggers and the FTS5 index are beyond peewee's
+create_table, which is why the schema is SQL.
+"""
+
+# Each migration is a list of statements: sqlite3's executescript would COMMIT
+# behind our back.
+
+MIGRATIONS = [
+    # 1: entries, tags, the closure table
+    [
+        """CREATE TABLE entry (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            starred INTEGER NOT NULL DEFAULT 0 CHECK (starred IN (0, 1)),
+            version INTEGER NOT NULL DEFAULT 1,
+            tags TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX entry_created_at ON entry (created_at)",
+        """CREATE TABLE tag (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            parent_id INTEGER REFERENCES tag (id),
+            -- distinct entries linked to this tag or any tag below it, kept by
+            -- the triggers below: counting them on demand costs ~200 ms at
+            -- 100,000 entries, reading them costs nothing
+            subtree_entries INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE UNIQUE INDEX tag_sibling_key ON tag (coalesce(parent_id, 0), key)",
+        "CREATE INDEX tag_parent ON tag (parent_id)",
+        """CREATE TABLE tag_path (
+            ancestor_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            descendant_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            depth INTEGER NOT NULL,
+            PRIMARY KEY (ancestor_id, descendant_id)) WITHOUT ROWID""",
+        "CREATE INDEX tag_path_descendant ON tag_path (descendant_id, depth)",
+        """CREATE TABLE entry_tag (
+            entry_id INTEGER NOT NULL REFERENCES entry (id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tag (id) ON DELETE CASCADE,
+            -- why the link exists, a bit set: 1 = explicit (--tag), 2 = #inline
+            -- in the text; editing the text drops only links that were just 2
+            source INTEGER NOT NULL DEFAULT 1 CHECK (source BETWEEN 1 AND 3),
+            PRIMARY KEY (entry_id, tag_id)) WITHOUT ROWID""",
+        "CREATE INDEX entry_tag_tag ON entry_tag (tag_id, entry_id)",
+        # The closure table follows the parent links by trigger, whatever code
+        # changes them: a new tag hangs below its parent's ancestors ...
+        """CREATE TRIGGER tag_path_insert AFTER INSERT ON tag BEGIN
+            INSERT INTO tag_path (ancestor_id, descendant_id, depth)
+                SELECT ancestor_id, NEW.id, depth + 1 FROM tag_path
+                WHERE descendant_id = NEW.parent_id
+                UNION ALL SELECT NEW.id, NEW.id, 0;
+        END""",
+        # ... a move may not create a cycle ...
+        """CREATE TRIGGER tag_path_no_cycle BEFORE UPDATE OF parent_id ON tag
+            WHEN NEW.parent_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM tag_path
+                WHERE ancestor_id = NEW.id AND descendant_id = NEW.parent_id)
+        BEGIN
+            SELECT RAISE(ABORT, 'a tag cannot move under itself');
+        END""",
+        # ... and a moved subtree leaves its old ancestors for the new ones.
+        """CREATE TRIGGER tag_path_move AFTER UPDATE OF parent_id ON tag
+            WHEN OLD.parent_id IS NOT NEW.parent_id
+        BEGIN
+            DELETE FROM tag_path
+            WHERE descendant_id IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id)
+              AND ancestor_id NOT IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id);
+            INSERT INTO tag_path (ancestor_id, descendant_id, depth)
+                SELECT a.ancestor_id, d.descendant_id, a.depth + d.depth + 1
+                FROM tag_path a, tag_path d
+                WHERE a.descendant_id = NEW.parent_id AND d.ancestor_id = NEW.id;
+            -- Old and new ancestors recount their entries (the subtree's own
+            -- counts do not change).
+            UPDATE tag SET subtree_entries = (
+                SELECT count(DISTINCT et.entry_id) FROM tag_path p
+                JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = tag.id)
+            WHERE id IN (SELECT ancestor_id FROM tag_path
+                         WHERE descendant_id IN (OLD.parent_id, NEW.parent_id));
+        END""",
+        # Subtree counts: an entry counts for a tag's ancestors when its first
+        # link below each of them appears ...
+        """CREATE TRIGGER tag_count_link AFTER INSERT ON entry_tag BEGIN
+            UPDATE tag SET subtree_entries = subtree_entries + 1
+            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = NEW.tag_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
+                WHERE o.entry_id = NEW.entry_id AND o.tag_id <> NEW.tag_id
+                  AND q.ancestor_id = tag.id);
+        END""",
+        # ... and stops when its last one goes (deleting an entry cascades here).
+        """CREATE TRIGGER tag_count_unlink AFTER DELETE ON entry_tag BEGIN
+            UPDATE tag SET subtree_entries = subtree_entries - 1
+            WHERE id IN (SELECT ancestor_id FROM tag_path WHERE descendant_id = OLD.tag_id)
+              AND NOT EXISTS (
+                SELECT 1 FROM entry_tag o JOIN tag_path q ON q.descendant_id = o.tag_id
+                WHERE o.entry_id = OLD.entry_id AND q.ancestor_id = tag.id);
+        END""",
+        # A deleted tag drops its links first, while its ancestors are still in
+        # tag_path (the cascades would run in no promised order).
+        """CREATE TRIGGER tag_unlink_on_delete BEFORE DELETE ON tag BEGIN
+            DELETE FROM entry_tag WHERE tag_id = OLD.id;
+        END""",
+    ],
+    # 2: the full-text index. External content: the text lives once, in entry;
+    # triggers keep the index in step with every insert, update and delete.
+    [
+        """CREATE VIRTUAL TABLE entry_fts USING fts5 (
+            title, body, tags,
+            content='entry', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2',
+            prefix='2 3')""",
+        """CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN
+            INSERT INTO entry_fts (rowid, title, body, tags)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
+        END""",
+        """CREATE TRIGGER entry_fts_delete AFTER DELETE ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
+        END""",
+        """CREATE TRIGGER entry_fts_update AFTER UPDATE OF title, body, tags ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
+            INSERT INTO entry_fts (rowid, title, body, tags)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
+        END""",
+        "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
+        # Merge index segments when two (not four) pile up at a level: every
+        # search reads each segment, a diary writes rarely (10 segments made
+        # searches ~30% slower than 1 on 100,000 entries; bench_search.py).
+        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
+        # is:starred in a search (and list --starred) without reading every row.
+        "CREATE INDEX entry_starred ON entry (starred, created_at)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
