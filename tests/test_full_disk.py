@@ -54,3 +54,34 @@ def test_file_size_limit_as_a_real_process(tmp_path):
     r = subprocess.run([DIARY, "list", "-n", "0"], env=env, capture_output=True, text=True,
                        timeout=60)
     assert r.stdout.count("\n") == 1
+
+
+def test_import_hitting_a_file_size_limit_changes_nothing(tmp_path):
+    import json
+
+    db = str(tmp_path / "d.db")
+    env = dict(os.environ, DIARY_PASSPHRASE=PASSPHRASE, DIARY_PATH=db)
+    assert subprocess.run([DIARY, "add", "before"], env=env, capture_output=True,
+                          timeout=60).returncode == 0
+    source = tmp_path / "big.jsonl"
+    with open(source, "w", encoding="utf-8") as f:
+        for i in range(3000):
+            f.write(json.dumps({"created_at": "2024-01-01T00:00:00+00:00",
+                                "title": "entry %d" % i, "body": "words of text %d " % i * 40,
+                                "tags": ["import/t%d" % (i % 50)]}) + "\n")
+    before = file_bytes(db)
+    limit = len(before) + 65536
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    r = subprocess.run([DIARY, "import", str(source), "--format", "jsonl"], env=env,
+                       capture_output=True, text=True, preexec_fn=small_files, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith("diary: cannot write the diary") and r.stderr.count("\n") == 1
+    assert sorted(os.listdir(tmp_path)) == ["big.jsonl", "d.db"]
+    r = subprocess.run([DIARY, "list", "-n", "0", "--json"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert [e["body"] for e in json.loads(r.stdout)] == ["before"]
+    r = subprocess.run([DIARY, "check"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -61,18 +61,25 @@ def test_a_whole_session_leaves_no_plaintext_anywhere(sandbox):
     diary, roots = sandbox
     diary("init")
     diary("add", "--title", "title " + MARKER, stdin="body " + MARKER + "\n")
-    diary("edit", "1", "--star", stdin="edited body " + MARKER + "\n")
+    diary("edit", "1", "--stdin", "--star", stdin="edited body " + MARKER + "\n")
+    diary("edit", "1", "--tag", "secret/" + MARKER)
     assert MARKER in diary("show", "1").stdout
     assert MARKER in diary("list").stdout
+    assert MARKER in diary("search", MARKER).stdout
+    assert MARKER in diary("tags").stdout
+    assert MARKER in diary("export", "--format", "jsonl").stdout  # to stdout: no file
+    assert MARKER in diary("query", "SELECT body FROM entry").stdout
     diary("passwd", "--new-passphrase-file", os.path.join(os.path.dirname(roots[0]),
                                                           "secrets", "new"))
     assert MARKER in diary("show", "1", "--json", secret="new").stdout
+    backup = os.path.join(str(roots[2]), "backup.db")
+    diary("backup", backup, secret="new")
     for root in roots:
         assert scan(root, MARKER) == [], root
         assert scan(root, SECRET) == [] and scan(root, NEW_SECRET) == []
     # nothing but the diary itself was created: no history, cache or config file
     home, tmp, data = roots
-    assert sorted(os.listdir(data)) == ["diary.db"]
+    assert sorted(os.listdir(data)) == ["backup.db", "diary.db"]
     assert os.listdir(tmp) == []
     assert os.listdir(home) == []
 
