@@ -223,3 +223,31 @@ def test_problems_finds_a_wrong_closure_row_and_a_wrong_count(diary):
     found = store.problems(diary)
     assert any(f.startswith("tag closure table") for f in found)
     assert "tag entry counts: wrong for 1 tag(s)" in found
+
+
+def test_index_deferred_indexes_the_new_rows_once_at_the_end(diary):
+    old = entries.add(diary, "an older entry about otters")
+    with diary.write(), store.index_deferred(diary):
+        new = entries.add(diary, "a bulk-loaded entry about otters")
+        conn = diary.db.connection()
+        hits = conn.execute("SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'otters'")
+        assert [r[0] for r in hits] == [old.id]  # not yet: indexed at the end
+    hits = diary.db.connection().execute(
+        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'otters' ORDER BY rowid")
+    assert [r[0] for r in hits] == [old.id, new.id]
+    assert store.problems(diary) == []
+    entries.add(diary, "after the block, otters again")  # the trigger is back
+    assert diary.db.connection().execute(
+        "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH 'otters'").fetchone()[0] == 3
+
+
+def test_index_deferred_failure_restores_everything(diary):
+    with pytest.raises(RuntimeError, match="boom"):
+        with diary.write(), store.index_deferred(diary):
+            entries.add(diary, "never kept")
+            raise RuntimeError("boom")
+    assert entries.count(diary) == 0
+    entries.add(diary, "indexed by the trigger again")
+    assert diary.db.connection().execute(
+        "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH 'trigger'").fetchone()[0] == 1
+    assert store.problems(diary) == []

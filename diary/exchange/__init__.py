@@ -132,7 +132,8 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
     with contextlib.ExitStack() as stack:
         records = _records(path, fmt, passphrase, stack)
         stack.callback(getattr(records, "close", lambda: None))
-        with diary.write(), Loader(diary).roomy_cache() as loader:
+        with diary.write(), Loader(diary).roomy_cache() as loader, \
+                store.index_deferred(diary):
             for record in records:
                 try:
                     added = loader.add(record)
