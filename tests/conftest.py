@@ -6,6 +6,7 @@ test (test_store.py) uses the real 256,000 iterations.
 
 import io
 import os
+import shutil
 
 import pytest
 
@@ -100,6 +101,17 @@ def file_bytes(p):
 
 def dir_listing(d):
     return sorted(os.listdir(d))
+
+
+def needs_tool(name, package):
+    """A test that drives an outside program: in CI (where .ci/run installs it)
+    its absence fails the run; on a developer's machine the test is skipped,
+    saying what to install."""
+    if shutil.which(name) is None:
+        message = "%s is not installed (Debian package: %s)" % (name, package)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def pytest_addoption(parser):

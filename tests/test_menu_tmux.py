@@ -7,17 +7,17 @@ quits, leaving the terminal as it found it. The key derivation is the real one
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
+from conftest import needs_tool
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSPHRASE = "tmux test passphrase"
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 class Tmux:
@@ -82,6 +82,7 @@ def shlex_quote(s):
 
 @pytest.fixture
 def term(tmp_path):
+    needs_tool("tmux", "tmux")
     t = Tmux(tmp_path)
     yield t
     t.kill()

@@ -11,7 +11,7 @@ import pytest
 
 from diary import store
 
-from conftest import PASSPHRASE, file_bytes
+from conftest import PASSPHRASE, file_bytes, needs_tool
 
 DIARY = os.path.join(os.path.dirname(sys.executable), "diary")
 
@@ -21,10 +21,8 @@ def run_unprivileged(*argv):
            "HOME": os.environ.get("HOME", "/tmp")}
     command = [DIARY, *argv]
     if os.geteuid() == 0:
+        needs_tool("capsh", "libcap2-bin")  # root must drop its file capabilities
         capsh = shutil.which("capsh")
-        if capsh is None:
-            pytest.fail("running as root needs capsh (Debian: libcap2-bin) to drop "
-                        "the capabilities that bypass file permissions")
         import shlex
 
         command = [capsh, "--drop=cap_dac_override,cap_dac_read_search", "--", "-c",
