@@ -9,7 +9,7 @@ import uuid as _uuid
 
 from . import dates, tags as _tags
 from .errors import BadInput, Conflict, NotFound
-from .store import Entry
+from .store import Entry, attach_tag_paths
 
 MAX_TEXT = 50 * 1024 * 1024  # 50 MB of text per field: beyond that, surely a mistake
 
@@ -52,14 +52,14 @@ def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, upd
             starred=bool(starred),
         )
         _tags.sync_inline(diary, entry.id, "", _inline_text(title, body))
-        return _tags.set_entry_tags(diary, entry, add=tags)
+        return attach_tag_paths([_tags.set_entry_tags(diary, entry, add=tags)])[0]
 
 
 def get(diary, entry_id):
     entry = Entry.get_or_none(Entry.id == entry_id)
     if entry is None:
         raise NotFound("no entry with id %s" % entry_id)
-    return entry
+    return attach_tag_paths([entry])[0]
 
 
 def get_many(diary, ids):
@@ -97,7 +97,7 @@ def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred
         query = query.limit(limit).offset(offset)
     elif offset:
         query = query.offset(offset)
-    return list(query)
+    return attach_tag_paths(list(query))
 
 
 def count(diary, **filters):

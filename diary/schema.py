@@ -11,6 +11,14 @@ create_table, which is why the schema is SQL.
 # Each migration is a list of statements: sqlite3's executescript would COMMIT
 # behind our back.
 
+# Shared by migrations 2 and 3 (3 drops it for a bulk rewrite, then restores it).
+_ENTRY_FTS_UPDATE = """CREATE TRIGGER entry_fts_update AFTER UPDATE OF title, body, tags ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
+            INSERT INTO entry_fts (rowid, title, body, tags)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
+        END"""
+
 MIGRATIONS = [
     # 1: entries, tags, the closure table
     [
@@ -125,12 +133,7 @@ MIGRATIONS = [
             INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
             VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
         END""",
-        """CREATE TRIGGER entry_fts_update AFTER UPDATE OF title, body, tags ON entry BEGIN
-            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
-            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
-            INSERT INTO entry_fts (rowid, title, body, tags)
-            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
-        END""",
+        _ENTRY_FTS_UPDATE,
         "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
         # Merge index segments when two (not four) pile up at a level: every
         # search reads each segment, a diary writes rarely (10 segments made
@@ -138,6 +141,65 @@ MIGRATIONS = [
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
         # is:starred in a search (and list --starred) without reading every row.
         "CREATE INDEX entry_starred ON entry (starred, created_at)",
+    ],
+    # 3: tag words are found through the tag tree at search time. Until now
+    # entry.tags held each entry's tag paths, so moving or renaming a tag
+    # re-indexed every entry below it (1.4 s for a subtree over 13,000
+    # entries). Now a tag's path is kept once, in tag.path, with its own small
+    # index tag_fts; entry.tags holds only tokens naming the linked tags
+    # ("t12 t40"), which no move or rename changes. search.py turns a word
+    # into "in the title or text, or linked to a tag whose path has it".
+    [
+        "ALTER TABLE tag ADD COLUMN path TEXT NOT NULL DEFAULT ''",
+        """WITH RECURSIVE walk(id, path) AS (
+            SELECT id, name FROM tag WHERE parent_id IS NULL
+            UNION ALL
+            SELECT t.id, w.path || '/' || t.name FROM tag t JOIN walk w ON t.parent_id = w.id)
+        UPDATE tag SET path = walk.path FROM walk WHERE tag.id = walk.id""",
+        """CREATE VIRTUAL TABLE tag_fts USING fts5 (
+            path,
+            content='tag', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2',
+            prefix='2 3')""",
+        "INSERT INTO tag_fts (tag_fts) VALUES ('rebuild')",
+        # A new tag's path is its parent's plus its name (the parent's is
+        # final: ancestors are created first). One trigger does both steps in
+        # order; two would run in an order SQLite does not promise.
+        """CREATE TRIGGER tag_label AFTER INSERT ON tag BEGIN
+            UPDATE tag SET path = coalesce(
+                (SELECT p.path || '/' FROM tag p WHERE p.id = NEW.parent_id), '') || NEW.name
+            WHERE id = NEW.id;
+            INSERT INTO tag_fts (rowid, path) SELECT id, path FROM tag WHERE id = NEW.id;
+        END""",
+        # A rename or move rewrites the paths of the tag's subtree: the new
+        # prefix, then each path's part below the tag. The subtree's own
+        # closure rows (ancestor = the tag) are the same before and after a
+        # move, so this does not depend on tag_path_move having run.
+        """CREATE TRIGGER tag_relabel AFTER UPDATE OF name, parent_id ON tag
+            WHEN OLD.name IS NOT NEW.name OR OLD.parent_id IS NOT NEW.parent_id
+        BEGIN
+            INSERT INTO tag_fts (tag_fts, rowid, path)
+                SELECT 'delete', id, path FROM tag
+                WHERE id IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id);
+            UPDATE tag SET path = coalesce(
+                (SELECT p.path || '/' FROM tag p WHERE p.id = NEW.parent_id), '')
+                || NEW.name || substr(path, length(OLD.path) + 1)
+            WHERE id IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id);
+            INSERT INTO tag_fts (rowid, path)
+                SELECT id, path FROM tag
+                WHERE id IN (SELECT descendant_id FROM tag_path WHERE ancestor_id = NEW.id);
+        END""",
+        """CREATE TRIGGER tag_unlabel AFTER DELETE ON tag BEGIN
+            INSERT INTO tag_fts (tag_fts, rowid, path) VALUES ('delete', OLD.id, OLD.path);
+        END""",
+        # Every entry's tags text becomes tokens, then the index is rebuilt
+        # once (through the trigger it would be re-indexed row by row).
+        "DROP TRIGGER entry_fts_update",
+        """UPDATE entry SET tags = coalesce((
+            SELECT group_concat('t' || tag_id, ' ' ORDER BY tag_id)
+            FROM entry_tag WHERE entry_id = entry.id), '')""",
+        _ENTRY_FTS_UPDATE,
+        "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
     ],
 ]
 

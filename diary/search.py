@@ -21,7 +21,7 @@ from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
 from .search_query import Query, parse  # noqa: F401 (parse is part of this API)
-from .store import Entry
+from .store import Entry, attach_tag_paths
 
 SORTS = ("rank", "newest", "oldest")
 
@@ -32,7 +32,8 @@ SNIPPET_TOKENS = 24
 
 
 class EntryIndex(FTS5Model):
-    """The FTS5 index (schema.MIGRATIONS[1]); bound per search, not a store model."""
+    """The FTS5 index (schema.MIGRATIONS[1]; ``tags`` holds tag tokens since
+    MIGRATIONS[2]); bound per search, not a store model."""
 
     rowid = RowIDField()
     title = SearchField()
@@ -78,7 +79,10 @@ class Results:
 # bm25 weights of the columns title, body, tags. A title names what an entry
 # is about and tags are labels chosen on purpose, so a word there outweighs the
 # same word somewhere in the text; bm25 also favours short columns by itself.
-WEIGHTS = (10.0, 1.0, 5.0)
+# A word found in a tag's path scores as that tag's token, whose rarity is the
+# tag's (fewer entries than carry a word, as a rule), hence the lower weight
+# that keeps a title match first.
+WEIGHTS = (10.0, 1.0, 2.0)
 # The bound that keeps a search fast however large the diary (measured with
 # bench/bench_search.py): counting and ranking cost time in proportion to the
 # matches (~1 us each to count, more for bm25), so a query found in more than
@@ -93,6 +97,9 @@ DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 RANK_LIMIT = 100_000
 ROW_COST = 30  # a random row read costs about as much as listing 30 ids
 FEW = 200  # matches looked up one by one rather than found along the date index
+# Tags a query's words may match by path (_TagFinder): FTS5 ORs their tokens,
+# ~15 us a tag for the newest CAP matches (bench/bench_tags.py measures it).
+MAX_TAGS = 1_000
 
 
 def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=True):
@@ -110,6 +117,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
     query = text if isinstance(text, Query) else parse(text, now=now)
     window, scores, found = None, {}, None
     with EntryIndex.bind_ctx(diary.db), diary.read():
+        if query.tree is not None:  # the words, now with the tags whose paths hold them
+            query = dataclasses.replace(query, fts=query.expression(_TagFinder()))
         if query.ranked:
             # One pass over the matches, newest-written first, gives the count,
             # and the ids that ranking and date sorting then work on.
@@ -128,11 +137,34 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
         else:
             ids = _by_date(query, found, at_least, density >= DENSE, limit, offset,
                            sort != "oldest")
-        entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
+        entries = {e.id: e for e in attach_tag_paths(
+            list(Entry.select().where(Entry.id.in_(ids))))} if ids else {}
         marks = _snippets(query, ids) if snippets and query.ranked and ids else {}
     hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
     order = sort if query.ranked or sort != "rank" else "newest"
     return Results(total, hits, at_least, window, order)
+
+
+class _TagFinder:
+    """Query.expression's ``tag_ids``: the tags that have entries and whose
+    paths hold a phrase, by the tag index (schema.MIGRATIONS[2]). Each tag
+    becomes a term FTS5 ORs, at a cost in proportion to the matches, so a
+    query may name at most MAX_TAGS of them."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, phrase):
+        ids = [row[0] for row in EntryIndex._meta.database.execute_sql(
+            "SELECT rowid FROM tag_fts WHERE tag_fts MATCH ? AND EXISTS ("
+            "SELECT 1 FROM entry_tag WHERE tag_id = tag_fts.rowid) ORDER BY rowid",
+            (phrase,))]
+        self.count += len(ids)
+        if self.count > MAX_TAGS:
+            raise BadInput("%s is in the paths of too many tags to search as a word "
+                           "(at most %d in one query): search tags with tag:PATH"
+                           % (phrase, MAX_TAGS))
+        return ids
 
 
 def _dates(select, query):

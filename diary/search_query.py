@@ -50,10 +50,29 @@ class Query:
 
     fts: str = None
     exclude: bool = False
+    tree: tuple = None  # the parsed words, for expression()
     since: _dt.datetime = None
     until: _dt.datetime = None
     starred: bool = None
     tags: list = dataclasses.field(default_factory=list)  # (path, negated)
+
+    def expression(self, tag_ids=None):
+        """The FTS5 expression search.py runs. A word matches an entry's title
+        or text, or one of its tags: ``tag_ids(phrase)`` gives the ids of the
+        tags whose paths hold the phrase (``phrase`` is FTS5 text, as in
+        ``fts``), and the word becomes ``({title body} : "w" OR tags : (t1 OR t2))``
+        (entry.tags holds those tokens; schema.MIGRATIONS[2])."""
+        if self.tree is None:
+            return None
+
+        def term(phrase):
+            text = "{title body} : " + phrase
+            ids = tag_ids(phrase) if tag_ids else ()
+            if not ids:
+                return text
+            return "(%s OR tags : (%s))" % (text, " OR ".join("t%d" % i for i in ids))
+
+        return _compile(self.tree, term)[0]
 
     @property
     def ranked(self):
@@ -176,7 +195,8 @@ def _fix_operators(toks):
     return toks
 
 
-# Tree nodes: ("term", fts_text) | ("and", [nodes]) | ("or", [nodes]) | ("not", node)
+# Tree nodes: ("term", fts_phrase, column) | ("and", [nodes]) | ("or", [nodes])
+# | ("not", node). column is None (any) or "title".
 
 class _Parser:
     def __init__(self, toks):
@@ -257,8 +277,7 @@ class _Parser:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise BadInput("too many words in the query (at most %d)" % MAX_TERMS)
-        fts = '"%s"%s' % (text.replace('"', '""'), "*" if prefix else "")
-        return ("term", "%s : %s" % (column, fts) if column else fts)
+        return ("term", '"%s"%s' % (text.replace('"', '""'), "*" if prefix else ""), column)
 
     def filter(self, tok, depth, negated):
         if tok.field == "title":
@@ -283,15 +302,17 @@ def _group(kind, nodes):
     return (kind, nodes)
 
 
-def _compile(node):
-    """FTS5 text for ``node`` and whether it stands for the complement of that text."""
+def _compile(node, term=lambda phrase: phrase):
+    """FTS5 text for ``node`` and whether it stands for the complement of that
+    text; ``term`` writes a phrase searched in any column."""
     kind = node[0]
     if kind == "term":
-        return node[1], False
+        phrase, column = node[1], node[2]
+        return ("%s : %s" % (column, phrase) if column else term(phrase)), False
     if kind == "not":
-        text, complement = _compile(node[1])
+        text, complement = _compile(node[1], term)
         return text, not complement
-    parts = [_compile(n) for n in node[1]]
+    parts = [_compile(n, term) for n in node[1]]
     pos = [t for t, c in parts if not c]
     neg = [t for t, c in parts if c]
     if kind == "and":   # P1 AND P2 AND not N1 AND not N2  ==  (P1 AND P2) NOT (N1 OR N2)
@@ -325,6 +346,7 @@ def parse(text, *, now=None):
     tree = parser.parse()
     query = Query()
     if tree is not None:
+        query.tree = tree
         query.fts, query.exclude = _compile(tree)
     for field, value, negated in parser.filters:
         _apply_filter(query, field, value, negated, now)

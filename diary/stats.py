@@ -19,7 +19,7 @@ import dataclasses
 import datetime as _dt
 
 from . import dates
-from .store import Entry
+from .store import Entry, attach_tag_paths
 
 ONE_DAY = _dt.timedelta(days=1)
 
@@ -95,5 +95,5 @@ def on_this_day(diary, today=None):
                if (d := dates.local(created).date()).year < today.year and _same_day(d, today)]
         if not ids:
             return []
-        return list(Entry.select().where(Entry.id.in_(ids))
-                    .order_by(Entry.created_at.desc(), Entry.id.desc()))
+        return attach_tag_paths(list(Entry.select().where(Entry.id.in_(ids))
+                                     .order_by(Entry.created_at.desc(), Entry.id.desc())))

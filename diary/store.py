@@ -120,9 +120,9 @@ class Entry(BaseModel):
     body = TextField(default="")
     starred = BooleanField(default=False)
     version = IntegerField(default=1)
-    # The entry's tag paths, one per line. Derived from entry_tag, kept by
-    # tags.py in the same transaction; it exists so the external-content FTS
-    # index can read tag paths from the entry row itself.
+    # Tokens naming the entry's linked tags, "t12 t40" (tags.index_text):
+    # derived from entry_tag, kept by tags.py in the same transaction, read by
+    # the external-content FTS index (schema.MIGRATIONS[2] says why not paths).
     tags = TextField(default="")
 
     class Meta:
@@ -130,7 +130,32 @@ class Entry(BaseModel):
 
     @property
     def tag_list(self):
-        return [t for t in self.tags.split("\n") if t]
+        """The paths of the entry's tags, in key order (one query the first
+        time; attach_tag_paths reads them for many entries at once)."""
+        paths = self.__dict__.get("_tag_paths")
+        if paths is None:
+            attach_tag_paths([self])
+            paths = self._tag_paths
+        return paths
+
+
+def attach_tag_paths(entries):
+    """Read the tag paths of ``entries`` (a list) in one query per thousand,
+    for tag_list; returns ``entries``. Library functions that return entries
+    call it, so that tag_list works after the diary is closed."""
+    todo = [e for e in entries if e.__dict__.get("_tag_paths") is None]
+    for start in range(0, len(todo), 1000):
+        chunk = {e.id: e for e in todo[start:start + 1000]}
+        found = {}
+        # Ids we read ourselves, written in as integers (binding a thousand
+        # parameters through peewee costs more than the query).
+        for entry_id, path in Entry._meta.database.execute_sql(
+                "SELECT et.entry_id, t.path FROM entry_tag et JOIN tag t ON t.id = et.tag_id "
+                "WHERE et.entry_id IN (%s)" % ",".join("%d" % i for i in chunk)):
+            found.setdefault(entry_id, []).append(path)
+        for entry_id, entry in chunk.items():
+            entry._tag_paths = sorted(found.get(entry_id, ()), key=str.casefold)
+    return entries
 
 
 class Tag(BaseModel):
@@ -138,6 +163,7 @@ class Tag(BaseModel):
     key = TextField()  # casefolded name: siblings are unique by key
     parent = ForeignKeyField("self", null=True, backref="children", column_name="parent_id")
     subtree_entries = IntegerField(default=0)  # kept by triggers (MIGRATIONS[0])
+    path = TextField(default="")  # the full path, names as stored; kept by triggers
 
     class Meta:
         table_name = "tag"
@@ -533,13 +559,28 @@ _CLOSURE_FROM_PARENTS = """
     SELECT ancestor_id, descendant_id, depth FROM walk"""
 
 
+_WRONG_PATHS = """
+    WITH RECURSIVE walk(id, path) AS (
+        SELECT id, name FROM tag WHERE parent_id IS NULL
+        UNION ALL
+        SELECT t.id, w.path || '/' || t.name FROM tag t JOIN walk w ON t.parent_id = w.id
+        WHERE length(w.path) < 100000)
+    SELECT count(*) FROM tag LEFT JOIN walk ON walk.id = tag.id
+    WHERE walk.path IS NOT tag.path"""
+_WRONG_ENTRY_TAGS = """
+    SELECT count(*) FROM entry WHERE tags IS NOT coalesce((
+        SELECT group_concat('t' || tag_id, ' ' ORDER BY tag_id)
+        FROM entry_tag WHERE entry_id = entry.id), '')"""
+
+
 def problems(diary):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
     SQLite's integrity check, the FTS5 index against its content, the
-    closure table against the parent links, and the stored subtree entry
-    counts against a recount. Each check runs on its own: one
+    tag index against the tags, the tag paths and the entries' tag tokens
+    against the tree and the links, the closure table against the parent
+    links, and the stored subtree entry counts against a recount. Each check runs on its own: one
     that cannot read a damaged page becomes a finding, and the others still run.
     """
     conn = diary.db.connection()
@@ -569,6 +610,15 @@ def problems(diary):
         if wrong:
             found.append("tag entry counts: wrong for %d tag(s)" % wrong)
 
+    def derived():
+        # Two texts derived from the tag tree, which the indexes read.
+        wrong = conn.execute(_WRONG_PATHS).fetchone()[0]
+        if wrong:
+            found.append("tag paths: wrong for %d tag(s)" % wrong)
+        wrong = conn.execute(_WRONG_ENTRY_TAGS).fetchone()[0]
+        if wrong:
+            found.append("entry tag tokens: wrong for %d entries" % wrong)
+
     def closure():
         have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
         expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
@@ -585,6 +635,9 @@ def problems(diary):
     check("integrity", integrity)
     check("search index", lambda: conn.execute(
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
+    check("tag index", lambda: conn.execute(
+        "INSERT INTO tag_fts (tag_fts, rank) VALUES ('integrity-check', 1)"))
+    check("tag paths", derived)
     check("tag closure table", closure)
     check("tag entry counts", counts)
     return found

@@ -14,9 +14,13 @@ first written, ``key`` = casefolded name, ``parent_id``); ``tag_path`` holds
 kept by SQL triggers on insert and on ``parent_id`` updates, so no code path
 can forget it; ``entry_tag.source`` records why a link exists (EXPLICIT from
 --tag, INLINE from ``#tag`` in the text, or both) so that editing the text
-removes only links that came from the text alone. ``entry.tags`` (the entry's
-paths, one per line, feeding the FTS index) is refreshed by ``_refresh`` in
-the same transaction as every change, with one set-based UPDATE.
+removes only links that came from the text alone.
+
+Two texts derived from the tree feed the search indexes (schema.MIGRATIONS[2]):
+``tag.path``, kept by triggers on every insert, rename and move, with its
+index ``tag_fts``; and ``entry.tags``, tokens naming the entry's linked tags
+(``index_text``), refreshed by ``_refresh`` in the same transaction as every
+change of links, with one set-based UPDATE. A rename or move changes no entry.
 """
 
 import json
@@ -27,7 +31,7 @@ from peewee import SQL
 
 from .errors import BadInput, NotFound
 from .render import UNSAFE_CHARS
-from .store import Entry, EntryTag, Tag, TagPath
+from .store import Entry, EntryTag, Tag, TagPath, attach_tag_paths
 
 EXPLICIT = 1  # entry_tag.source bits
 INLINE = 2
@@ -124,9 +128,15 @@ def ensure(diary, path):
 
 def path_of(tag_id):
     """The full path of a tag, names as stored."""
-    return _sql("SELECT group_concat(t.name, '/' ORDER BY p.depth DESC) FROM tag_path p "
-                "JOIN tag t ON t.id = p.ancestor_id WHERE p.descendant_id = ?",
-                (tag_id,)).fetchone()[0]
+    row = _sql("SELECT path FROM tag WHERE id = ?", (tag_id,)).fetchone()
+    return row and row[0]
+
+
+def index_text(tag_ids):
+    """entry.tags for an entry linked to ``tag_ids``: ``"t12 t40"``, as _REFRESH
+    and MIGRATIONS[2] write it. search.py finds tags by path in tag_fts and
+    matches these tokens, so no entry changes when a tag is renamed or moved."""
+    return " ".join("t%d" % i for i in sorted(tag_ids))
 
 
 def _db():
@@ -206,6 +216,7 @@ def set_entry_tags(diary, entry, add=(), remove=(), *, source=EXPLICIT):
         _refresh(ids=[entry_id])
         if isinstance(entry, Entry):
             entry.tags = Entry.get_by_id(entry_id).tags
+            entry.__dict__.pop("_tag_paths", None)  # tag_list reads them anew
     return entry
 
 
@@ -231,22 +242,15 @@ def sync_inline(diary, entry_id, old_text, new_text):
                  (EXPLICIT, entry_id, tag.id))
 
 
-# The entry.tags text of the chosen entries, recomputed from their links in
-# one statement: every tag's path is built once by a recursive walk from the
-# roots, each entry's paths are joined in key order, and only rows whose text
-# really changes are written (each write re-indexes the entry in FTS).
+# The entry.tags text (index_text) of the chosen entries, recomputed from
+# their links in one statement; only rows whose text really changes are
+# written (each write re-indexes the entry in FTS).
 _REFRESH = """
-WITH RECURSIVE paths(id, path, keypath) AS (
-    SELECT id, name, key FROM tag WHERE parent_id IS NULL
-    UNION ALL
-    SELECT t.id, p.path || '/' || t.name, p.keypath || '/' || t.key
-    FROM tag t JOIN paths p ON t.parent_id = p.id),
-target(id) AS (%s),
+WITH target(id) AS (%s),
 fresh(id, tags) AS (
     SELECT target.id, coalesce((
-        SELECT group_concat(paths.path, char(10) ORDER BY paths.keypath)
-        FROM entry_tag et JOIN paths ON paths.id = et.tag_id
-        WHERE et.entry_id = target.id), '')
+        SELECT group_concat('t' || et.tag_id, ' ' ORDER BY et.tag_id)
+        FROM entry_tag et WHERE et.entry_id = target.id), '')
     FROM target)
 UPDATE entry SET tags = fresh.tags FROM fresh
 WHERE entry.id = fresh.id AND entry.tags IS NOT fresh.tags
@@ -255,10 +259,8 @@ _UNDER = ("SELECT DISTINCT et.entry_id FROM tag_path p "
           "JOIN entry_tag et ON et.tag_id = p.descendant_id WHERE p.ancestor_id = ?")
 
 
-def _refresh(*, ids=None, under=None):
-    """Recompute entry.tags for ``ids`` or for every entry under tag ``under``."""
-    if under is not None:
-        return _sql(_REFRESH % _UNDER, (under,)).rowcount
+def _refresh(*, ids):
+    """Recompute entry.tags for the entries ``ids``; how many changed."""
     ids = list(ids)
     if not ids:
         return 0
@@ -355,17 +357,18 @@ def latest(diary, n):
     with diary.read():
         tops = list(Tag.select().where(Tag.parent.is_null()).order_by(Tag.key))
         found = {}
-        for entry in Entry.raw(_LATEST, n):
+        for entry in attach_tag_paths(list(Entry.raw(_LATEST, n))):
             found.setdefault(entry.top_id, []).append(entry)
     return [(t.name, found.get(t.id, [])) for t in tops]
 
 
 # --- reorganising ---------------------------------------------------------------------
-# Each runs in one write transaction: the tree, the links and every affected
-# entry's tags text change together or not at all.
+# Each runs in one write transaction: the tree, the paths, the links and the
+# tags text of every entry whose links change, together or not at all.
 
 class Change:
-    """What a reorganisation did: the path before and after, entries re-indexed."""
+    """What a reorganisation did: the path before and after, how many entries
+    it concerned (their tags now read differently), how many tags went."""
 
     __slots__ = ("old", "new", "entries", "tags")
 
@@ -409,7 +412,7 @@ def rename(diary, path, new_name):
             return Change(old, old)
         _refuse_clash(tag.parent_id, key(name), tag.id)
         Tag.update(name=name, key=key(name)).where(Tag.id == tag.id).execute()
-        return Change(old, path_of(tag.id), _refresh(under=tag.id))
+        return Change(old, path_of(tag.id), tag.subtree_entries)
 
 
 def move(diary, path, new_parent):
@@ -433,7 +436,7 @@ def move(diary, path, new_parent):
         _refuse_clash(parent_id, tag.key, tag.id,
                       "cannot move: %s already exists; use `diary tag merge` to combine them")
         Tag.update(parent=parent_id).where(Tag.id == tag.id).execute()
-        return Change(old, path_of(tag.id), _refresh(under=tag.id))
+        return Change(old, path_of(tag.id), tag.subtree_entries)
 
 
 def merge(diary, src, dest):
@@ -450,7 +453,8 @@ def merge(diary, src, dest):
                            % (old, new))
         affected = _entries_under(source.id)
         merged = _merge(source.id, target.id)
-        return Change(old, new, _refresh(ids=affected), merged)
+        _refresh(ids=affected)
+        return Change(old, new, len(affected), merged)
 
 
 def _merge(src_id, dest_id):
@@ -491,4 +495,5 @@ def delete(diary, path, *, recursive=False):
         # parent_id foreign key (checked at the statement's end) holds.
         _sql("DELETE FROM tag WHERE id IN (SELECT value FROM json_each(?))",
              (json.dumps(doomed),))
-        return Change(old, "", _refresh(ids=affected), len(doomed))
+        _refresh(ids=affected)
+        return Change(old, "", len(affected), len(doomed))

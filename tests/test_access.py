@@ -392,8 +392,11 @@ READS = [
     ("SELECT id, row_number() OVER (ORDER BY created_at DESC), "
      "lag(id) OVER (ORDER BY id), sum(length(body)) OVER () > 0 FROM entry ORDER BY id",
      [(1, 3, None, 1), (2, 2, 1, 1), (3, 1, 2, 1)]),
-    ("SELECT json_object('id', id, 'tags', json_array(tags)) FROM entry WHERE id = 2",
+    ("SELECT json_object('id', id, 'tags', (SELECT json_group_array(t.path) FROM entry_tag et "
+     "JOIN tag t ON t.id = et.tag_id WHERE et.entry_id = entry.id)) FROM entry WHERE id = 2",
      [('{"id":2,"tags":["work/Acme/meetings"]}',)]),
+    ("SELECT path FROM tag WHERE id IN (SELECT rowid FROM tag_fts WHERE tag_fts MATCH 'acme') "
+     "ORDER BY id", [("work/Acme",), ("work/Acme/meetings",)]),
     ("SELECT json_group_array(id) ->> '$[0]', json_extract('{\"a\": [5]}', '$.a[0]') "
      "FROM entry", [(1, 5)]),
     ("SELECT value FROM json_each('[1, 2]')", [(1,), (2,)]),
@@ -409,7 +412,7 @@ READS = [
     ("PRAGMA application_id", [(store.APPLICATION_ID,)]),
     ("PRAGMA query_only", [(1,)]),
     ("SELECT name FROM pragma_table_info('tag') ORDER BY cid",
-     [("id",), ("name",), ("key",), ("parent_id",), ("subtree_entries",)]),
+     [("id",), ("name",), ("key",), ("parent_id",), ("subtree_entries",), ("path",)]),
     ("PRAGMA integrity_check", [("ok",)]),
     ("PRAGMA cipher_integrity_check", []),
     ("PRAGMA foreign_key_check", []),

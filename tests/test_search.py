@@ -337,7 +337,7 @@ def _check_index(diary, words):
     conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")
     live = list(store.Entry.select())
     for w in words:
-        want = {e.id for e in live if w in (e.title + " " + e.body + " " + e.tags).lower()}
+        want = {e.id for e in live if w in (e.title + " " + e.body + " " + " ".join(e.tag_list)).lower()}
         assert ids(diary, w) == want, w
 
 
@@ -356,7 +356,7 @@ def test_index_follows_adds_edits_and_deletes(diary):
     tags.set_entry_tags(diary, b, remove=["fruit/pear"])
     tags.set_entry_tags(diary, c, add=["fig/tree"])
     _check_index(diary, words)
-    tags.rename(diary, "fig", "plum")    # c's tags column (and the index) follow
+    tags.rename(diary, "fig", "plum")    # search follows c's tag by its new path
     _check_index(diary, words)
     tags.delete(diary, "plum", recursive=True)
     _check_index(diary, words)

@@ -83,7 +83,7 @@ def test_parse_emits_only_quoted_terms():
     q = query.parse('a "b cd"* -d title:e (f OR NEAR) g"h')
     assert q.fts == '(("a" AND "b cd"* AND title : "e" AND ("f" OR "NEAR") AND "g" AND "h") ' \
         'NOT "d")'
-    assert query._Parser([]).term('say "hi"', False) == ("term", '"say ""hi"""')
+    assert query._Parser([]).term('say "hi"', False) == ("term", '"say ""hi"""', None)
 
 
 @pytest.mark.parametrize("text, message", [

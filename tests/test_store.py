@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 import sqlcipher3
 
-from diary import entries, store
+from diary import entries, search, store
 from diary.errors import (DiaryError, NotFound, PassphraseError, ReadOnly, SchemaTooNew,
                           WeakPassphrase)
 
@@ -158,6 +158,41 @@ def test_older_schema_is_migrated_with_its_entries(path):
         assert [e.title for e in entries.list_entries(d)] == ["old"]
 
 
+def test_version_2_tags_move_from_entry_text_to_the_tag_index(path):
+    """A diary written before MIGRATIONS[2] held each entry's tag paths as text;
+    after the upgrade the paths live in tag.path and tag_fts, entry.tags holds
+    tokens, and search, tag_list and every check agree."""
+    store.create(path, PASSPHRASE, schema_version=2)
+    conn = raw_connect(path, PASSPHRASE)
+    for name, parent in (("work", None), ("Acme", 1), ("home", None)):
+        conn.execute("INSERT INTO tag (name, key, parent_id) VALUES (?, ?, ?)",
+                     (name, name.casefold(), parent))
+    stamp = "2020-01-01T00:00:00.000000Z"
+    for title, paths, links in (("one", "work/Acme", (2,)), ("two", "home\nwork", (3, 1)),
+                                ("three", "", ())):
+        cur = conn.execute("INSERT INTO entry (uuid, created_at, updated_at, title, tags) "
+                           "VALUES (?, ?, ?, ?, ?)", (title, stamp, stamp, title, paths))
+        for tag_id in links:
+            conn.execute("INSERT INTO entry_tag (entry_id, tag_id) VALUES (?, ?)",
+                         (cur.lastrowid, tag_id))
+    conn.commit()
+    conn.close()
+    with store.open_diary(path, PASSPHRASE) as d:
+        conn = d.db.connection()
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+        assert list(conn.execute("SELECT id, path FROM tag ORDER BY id")) == [
+            (1, "work"), (2, "work/Acme"), (3, "home")]
+        assert list(conn.execute("SELECT tags FROM entry ORDER BY id")) == [
+            ("t2",), ("t1 t3",), ("",)]
+        assert [e.tag_list for e in entries.list_entries(d, newest_first=False)] == [
+            ["work/Acme"], ["home", "work"], []]
+        found = {w: sorted(h.entry.title for h in search.search(d, w).hits)
+                 for w in ("acme", "work", "home", "one")}
+        assert found == {"acme": ["one"], "work": ["one", "two"], "home": ["two"],
+                         "one": ["one"]}
+        assert store.problems(d) == []
+
+
 def test_a_failing_migration_changes_nothing(path, monkeypatch):
     store.create(path, PASSPHRASE, schema_version=1)
     broken = store.MIGRATIONS[:1] + [["CREATE TABLE half_done (x)", "THIS IS NOT SQL"]]
@@ -223,6 +258,17 @@ def test_problems_finds_a_wrong_closure_row_and_a_wrong_count(diary):
     found = store.problems(diary)
     assert any(f.startswith("tag closure table") for f in found)
     assert "tag entry counts: wrong for 1 tag(s)" in found
+
+
+def test_problems_finds_wrong_tag_paths_and_tokens(diary):
+    entries.add(diary, "x", tags=["work/acme"])
+    conn = diary.db.connection()
+    # only triggers write paths, so tag_fts does not follow this one
+    conn.execute("UPDATE tag SET path = 'elsewhere' WHERE name = 'acme'")
+    conn.execute("UPDATE entry SET tags = 't99'")  # entry_fts follows
+    assert store.problems(diary) == ["tag index: database disk image is malformed",
+                                     "tag paths: wrong for 1 tag(s)",
+                                     "entry tag tokens: wrong for 1 entries"]
 
 
 def test_index_deferred_indexes_the_new_rows_once_at_the_end(diary):

@@ -3,7 +3,7 @@ reorganising, and a state machine checking the invariants after random steps."""
 
 import pytest
 
-from diary import entries, tags
+from diary import entries, search, store, tags
 from diary.errors import BadInput, NotFound
 from diary.store import Entry, EntryTag, Tag
 
@@ -108,16 +108,32 @@ def test_the_cycle_trigger_refuses_even_raw_sql(diary):
 
 def test_add_with_tags_links_and_fills_the_tags_text(diary):
     e = entries.add(diary, "text", tags=["work/acme", "Health/running", "work/acme"])
-    assert e.tags == "Health/running\nwork/acme"
-    assert Entry.get_by_id(e.id).tag_list == ["Health/running", "work/acme"]
+    ids = {tags.resolve(p).id for p in ("work/acme", "health/running")}
+    assert e.tags == tags.index_text(ids) == " ".join("t%d" % i for i in sorted(ids))
+    assert e.tag_list == Entry.get_by_id(e.id).tag_list == ["Health/running", "work/acme"]
     assert EntryTag.select().count() == 2
 
 
-def test_tags_text_is_searchable(diary):
+def test_tag_list_for_many_entries_in_one_go(diary):
+    a = entries.add(diary, "a", tags=["b/Zeta", "b/alpha"])
+    b = entries.add(diary, "b")
+    c = entries.add(diary, "c", tags=["x"])
+    got = list(Entry.select().order_by(Entry.id))
+    assert store.attach_tag_paths(got) == got
+    assert [e.__dict__["_tag_paths"] for e in got] == [["b/alpha", "b/Zeta"], [], ["x"]]
+    assert [e.id for e in got] == [a.id, b.id, c.id]
+
+
+def found(diary, word):
+    return sorted(h.entry.id for h in search.search(diary, word, limit=None).hits)
+
+
+def test_tag_words_are_searchable(diary):
     e = entries.add(diary, "text", tags=["work/acme"])
-    found = list(diary.db.execute_sql(
-        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:acme'"))
-    assert found == [(e.id,)]
+    entries.add(diary, "other text", tags=["home"])
+    assert found(diary, "acme") == found(diary, "work") == found(diary, "wor*") == [e.id]
+    assert found(diary, '"work acme"') == [e.id]  # a phrase along the path
+    assert found(diary, "t%d" % tags.resolve("work/acme").id) == []  # tokens are not words
 
 
 def test_edit_adds_and_removes_tags(diary):
@@ -143,7 +159,7 @@ def test_set_entry_tags_in_the_callers_transaction(diary):
     with pytest.raises(RuntimeError):
         with diary.write():
             tags.set_entry_tags(diary, e, add=["x/y"])
-            assert e.tags == "x/y"
+            assert e.tag_list == ["x/y"]
             raise RuntimeError
     assert Entry.get_by_id(e.id).tags == ""
     assert Tag.select().count() == 0
@@ -253,7 +269,7 @@ def snapshot(diary):
     """Everything a tag operation may touch, for before/after comparisons."""
     q = diary.db.execute_sql
     return {
-        "tag": sorted(q("SELECT id, name, key, parent_id, subtree_entries FROM tag")),
+        "tag": sorted(q("SELECT id, name, key, parent_id, subtree_entries, path FROM tag")),
         "tag_path": sorted(q("SELECT * FROM tag_path")),
         "entry_tag": sorted(q("SELECT * FROM entry_tag")),
         "entry": sorted(q("SELECT id, tags, version FROM entry")),
@@ -267,13 +283,13 @@ def all_paths(diary):
 def test_rename_keeps_place_links_and_refreshes_tags_text(diary, tagged):
     change = tags.rename(diary, "work/acme", "Acme Corp")
     assert (change.old, change.new, change.entries) == ("work/acme", "work/Acme Corp", 3)
-    assert Entry.get_by_id(tagged["meeting"]).tags == "work/Acme Corp/meetings"
+    assert Entry.get_by_id(tagged["meeting"]).tag_list == ["work/Acme Corp/meetings"]
     assert ids(tags.filter_under(Entry.select(), "work/acme corp")) == sorted(
         [tagged["meeting"], tagged["acme"], tagged["work"]])
-    # the FTS index follows through the entry.tags trigger
-    assert list(diary.db.execute_sql(
-        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:corp' ORDER BY rowid")) == [
-        (tagged["meeting"],), (tagged["acme"],), (tagged["work"],)]
+    # search follows through the tag index: the new name is found, the old one not
+    assert found(diary, "corp") == sorted([tagged["meeting"], tagged["acme"], tagged["work"]])
+    assert found(diary, '"corp meetings"') == sorted([tagged["meeting"], tagged["work"]])
+    assert found(diary, '"acme meetings"') == []  # the old path, word for word
 
 
 def test_rename_clash_is_refused_and_changes_nothing(diary, tagged):
@@ -289,6 +305,36 @@ def test_rename_clash_is_refused_and_changes_nothing(diary, tagged):
     assert snapshot(diary) == before
 
 
+@pytest.mark.parametrize("operation", [
+    lambda d: tags.move(d, "work/acme", "clients/big"),
+    lambda d: tags.rename(d, "work", "job"),
+])
+def test_moving_or_renaming_rewrites_tags_not_entries(diary, tagged, operation):
+    """Why a subtree moves in milliseconds: no entry row (nor its index row)
+    changes, only the paths of the moved tags; search finds the new words."""
+    rows = list(diary.db.execute_sql("SELECT * FROM entry ORDER BY id"))
+    fts_rows = list(diary.db.execute_sql("SELECT count(*), sum(length(block)) FROM entry_fts_data"))
+    under = [tagged["meeting"], tagged["acme"], tagged["work"]]
+    assert found(diary, "clients") == found(diary, "job") == []
+    change = operation(diary)
+    assert change.entries == 3
+    assert list(diary.db.execute_sql("SELECT * FROM entry ORDER BY id")) == rows
+    assert list(diary.db.execute_sql(
+        "SELECT count(*), sum(length(block)) FROM entry_fts_data")) == fts_rows
+    assert found(diary, "clients") + found(diary, "job") == sorted(under)
+    assert store.problems(diary) == []
+
+
+def test_a_word_in_the_paths_of_too_many_tags_is_refused(diary, monkeypatch):
+    for i in range(4):
+        entries.add(diary, "text %d" % i, tags=["big/part%d" % i])
+    monkeypatch.setattr(search, "MAX_TAGS", 3)
+    with pytest.raises(BadInput, match="too many tags"):
+        search.search(diary, "big")
+    assert found(diary, "part1") == [2]  # fewer tags are fine
+    assert found(diary, "text") == [1, 2, 3, 4]
+
+
 def test_move_subtree(diary, tagged):
     change = tags.move(diary, "work/acme", "clients/big")
     assert (change.old, change.new) == ("work/acme", "clients/big/acme")
@@ -300,6 +346,8 @@ def test_move_subtree(diary, tagged):
         [tagged["meeting"], tagged["acme"], tagged["work"]])
     tags.move(diary, "clients/big/acme", "/")
     assert tags.resolve("acme/meetings") is not None
+    assert found(diary, "big") == [] and found(diary, "acme") == sorted(
+        [tagged["meeting"], tagged["acme"], tagged["work"]])
     assert tags.move(diary, "acme", None).old == "acme"  # already at the top: nothing to do
 
 
@@ -387,21 +435,22 @@ def test_delete_leaf_and_recursive(diary, tagged):
 ])
 def test_a_failure_midway_leaves_everything_as_before(diary, tagged, monkeypatch, operation):
     """An exception after the tree changed but before the transaction ends
-    rolls back the tree, the closure table, the links and the tags text."""
+    rolls back the tree, the paths, the closure table, the links and the tags
+    text: the failure comes where each operation ends (refreshing the entries'
+    tags text, or reporting the Change)."""
     before = snapshot(diary)
-    fts_before = list(diary.db.execute_sql(
-        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:acme' ORDER BY rowid"))
+    found_before = [found(diary, w) for w in ("acme", "corp", "clients")]
 
-    def boom(**kw):
+    def boom(*args, **kw):
         raise RuntimeError("injected")
 
     monkeypatch.setattr(tags, "_refresh", boom)
+    monkeypatch.setattr(tags, "Change", boom)
     with pytest.raises(RuntimeError, match="injected"):
         operation(diary)
     assert snapshot(diary) == before
-    assert list(diary.db.execute_sql(
-        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'tags:acme' ORDER BY rowid")) \
-        == fts_before
+    assert [found(diary, w) for w in ("acme", "corp", "clients")] == found_before
+    assert store.problems(diary) == []
     monkeypatch.undo()
     operation(diary)  # and the same operation then succeeds
     assert snapshot(diary) != before
@@ -450,7 +499,6 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.stateful import (RuleBasedStateMachine, invariant, precondition,  # noqa: E402
                                  rule)
 
-from diary import store  # noqa: E402
 from diary.errors import DiaryError  # noqa: E402
 
 # Few names, in two cases, so that clashes, case-insensitive matches and
@@ -609,17 +657,22 @@ class TagMachine(RuleBasedStateMachine):
             above = parts(parent) if parent else []
             return above + [(name, k)]
 
+        for tag_id, path in self.q("SELECT id, path FROM tag"):
+            assert path == "/".join(n for n, _ in parts(tag_id))
         expected = {}
         for entry_id, tag_id in self.q("SELECT entry_id, tag_id FROM entry_tag"):
-            expected.setdefault(entry_id, []).append(parts(tag_id))
-        for entry_id, text in self.q("SELECT id, tags FROM entry"):
-            found = sorted(expected.get(entry_id, []),
-                           key=lambda ps: "/".join(k for _, k in ps))
-            assert text == "\n".join("/".join(n for n, _ in ps) for ps in found)
+            expected.setdefault(entry_id, []).append(tag_id)
+        for entry in Entry.select():
+            links = expected.get(entry.id, [])
+            assert entry.tags == " ".join("t%d" % i for i in sorted(links))
+            assert entry.tag_list == sorted(
+                ("/".join(n for n, _ in parts(i)) for i in links),
+                key=lambda p: p.casefold())
 
     @invariant()
     def fts_index_in_step(self):
         self.diary.db.execute_sql("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")
+        self.diary.db.execute_sql("INSERT INTO tag_fts (tag_fts) VALUES ('integrity-check')")
 
 
 TagMachine.TestCase.settings = settings(

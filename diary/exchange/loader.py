@@ -2,8 +2,9 @@
 
 ``Loader`` is what import and merge share. It writes with raw SQL on the
 diary's connection (prepared statements, cached by the driver), resolves each
-tag path once per run, and writes an entry's derived ``tags`` text with the
-row itself, so the full-text trigger indexes each entry exactly once.
+tag path once per run, and writes an entry's derived ``tags`` text (tag
+tokens, tags.index_text) with the row itself, so the full-text trigger
+indexes each entry exactly once.
 
 Duplicates: a record with a uuid matches the entry with that uuid; one
 without (jrnl, Markdown, peewee's diary) gets a uuid derived from its date,
@@ -24,6 +25,9 @@ from ..store import Entry
 # Derived uuids: uuid5 of the entry's stable text under this namespace.
 NAMESPACE = _uuid.UUID("6f1d3c52-8f0e-4b7a-9c1e-2d5a7e4b9f30")
 CACHE_KIB = 32 * 1024
+# In a SELECT FROM entry: the entry's tag paths, one per line.
+TAG_PATHS = ("coalesce((SELECT group_concat(t.path, char(10)) FROM entry_tag et "
+             "JOIN tag t ON t.id = et.tag_id WHERE et.entry_id = entry.id), '')")
 
 
 def stamp(dt):
@@ -111,8 +115,7 @@ class Loader:
 
     @staticmethod
     def tags_text(links):
-        # As tags._refresh writes it: stored paths, one per line, in key order.
-        return "\n".join(links[k][1] for k in sorted(links))
+        return _tags.index_text(tag_id for tag_id, _, _ in links.values())
 
     def link(self, entry_id, links):
         self.conn.executemany(
@@ -123,11 +126,11 @@ class Loader:
     # --- entries ---------------------------------------------------------------
 
     def find(self, uuid):
-        """The row (id, created_at, updated_at, title, body, starred, tags, version)
-        of the entry with ``uuid``, or None."""
+        """The row (id, created_at, updated_at, title, body, starred, tag paths
+        one per line, version) of the entry with ``uuid``, or None."""
         return self.conn.execute(
-            "SELECT id, created_at, updated_at, title, body, starred, tags, version "
-            "FROM entry WHERE uuid = ?", (uuid,)).fetchone()
+            "SELECT id, created_at, updated_at, title, body, starred, %s, version "
+            "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
 
     def add(self, record):
         """Insert ``record`` unless the diary has it; True when it was added."""

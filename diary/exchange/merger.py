@@ -27,18 +27,13 @@ import os
 
 from .. import dates, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
-from .loader import Loader, derived_uuid, digest
+from .loader import TAG_PATHS, Loader, derived_uuid, digest
 
 CONFLICT_TAG = "conflict"
 
-_TAG_PATHS = """
-WITH RECURSIVE paths(id, path) AS (
-    SELECT id, name FROM tag WHERE parent_id IS NULL
-    UNION ALL
-    SELECT t.id, p.path || '/' || t.name FROM tag t JOIN paths p ON t.parent_id = p.id)
-SELECT path FROM paths ORDER BY path"""
-_ENTRIES = ("SELECT uuid, created_at, updated_at, title, body, starred, tags "
-            "FROM entry ORDER BY id")
+_TAG_PATHS = "SELECT path FROM tag ORDER BY path"
+_ENTRIES = ("SELECT uuid, created_at, updated_at, title, body, starred, %s "
+            "FROM entry ORDER BY id" % TAG_PATHS)
 
 
 @dataclasses.dataclass
