@@ -100,6 +100,7 @@ FEW = 200  # matches looked up one by one rather than found along the date index
 # Tags a query's words may match by path (_TagFinder): FTS5 ORs their tokens,
 # ~15 us a tag for the newest CAP matches (bench/bench_tags.py measures it).
 MAX_TAGS = 1_000
+PROBE_TAGS = 16  # beyond, _by_date lists the matches once rather than probing each entry
 
 
 def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=True):
@@ -117,8 +118,10 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
     query = text if isinstance(text, Query) else parse(text, now=now)
     window, scores, found = None, {}, None
     with EntryIndex.bind_ctx(diary.db), diary.read():
+        text_only = query.expression()  # for snippets: tags are not shown
+        tagged = _TagFinder()
         if query.tree is not None:  # the words, now with the tags whose paths hold them
-            query = dataclasses.replace(query, fts=query.expression(_TagFinder()))
+            query = dataclasses.replace(query, fts=query.expression(tagged))
         if query.ranked:
             # One pass over the matches, newest-written first, gives the count,
             # and the ids that ranking and date sorting then work on.
@@ -135,12 +138,18 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
             window = CAP if at_least else None
             ids = list(scores)
         else:
-            ids = _by_date(query, found, at_least, density >= DENSE, limit, offset,
+            # Asking FTS5 entry by entry seeks every tag token each time.
+            dense = density >= DENSE and tagged.count <= PROBE_TAGS
+            ids = _by_date(query, found, at_least, dense, limit, offset,
                            sort != "oldest")
         entries = {e.id: e for e in attach_tag_paths(
             list(Entry.select().where(Entry.id.in_(ids))))} if ids else {}
-        marks = _snippets(query, ids) if snippets and query.ranked and ids else {}
+        marks = _snippets(text_only, ids) if snippets and query.ranked and ids else {}
     hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
+    if snippets and query.ranked:
+        for hit in hits:  # found by a tag alone: the text's start, nothing marked
+            if hit.entry.id not in marks:
+                hit.snippet = _opening(hit.entry.body)
     order = sort if query.ranked or sort != "rank" else "newest"
     return Results(total, hits, at_least, window, order)
 
@@ -307,23 +316,32 @@ def _by_date(query, found, many, dense, limit, offset, newest):
     return [r[0] for r in _page(select, limit, offset).tuples()]
 
 
-def _snippets(query, ids):
-    """(snippet, spans, title_spans) by entry id, for the hits only.
+def _snippets(fts, ids):
+    """(snippet, spans, title_spans) by entry id, for the hits found by ``fts``
+    (the words in title and text: an entry found by a tag alone is not here).
 
     No rank here: bm25 recomputes its IDF for each id looked up (1 ms each
-    for a common word); the ranking query already gave the scores."""
+    for a common word); the ranking query already gave the scores. Nor tag
+    tokens: FTS5 seeks each one for each id (60 ms for 300 tags and 20 ids)."""
     entity = EntryIndex._meta.entity
     select = (EntryIndex.select(
         EntryIndex.rowid,
         fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
         fn.highlight(entity, 0, START, END))
-        .where(EntryIndex.match(query.fts) & EntryIndex.rowid.in_(ids)))
+        .where(EntryIndex.match(fts) & EntryIndex.rowid.in_(ids)))
     out = {}
     for rowid, snippet, title in select.tuples():
         snippet, spans = _spans(snippet or "")
         _, title_spans = _spans(title or "")
         out[rowid] = (snippet, spans, title_spans)
     return out
+
+
+def _opening(body):
+    """The start of a text, as long as a snippet, for an entry no word of the
+    query is in (found by its tags)."""
+    words = body.split(None, SNIPPET_TOKENS)
+    return " ".join(words[:SNIPPET_TOKENS]) + ("…" if len(words) > SNIPPET_TOKENS else "")
 
 
 _MARKS = re.compile("([%s%s])" % (START, END))

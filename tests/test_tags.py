@@ -325,6 +325,21 @@ def test_moving_or_renaming_rewrites_tags_not_entries(diary, tagged, operation):
     assert store.problems(diary) == []
 
 
+def test_a_word_in_many_tag_paths(diary):
+    """More than 16 tags: the tokens go to FTS5 in groups (search_query._any_token)."""
+    made = [entries.add(diary, "entry %d about nothing in particular" % i,
+                        tags=["big/part%d/leaf" % i]).id for i in range(40)]
+    other = entries.add(diary, "the word big in the text").id
+    entries.add(diary, "unrelated", tags=["small"])
+    assert found(diary, "big") == sorted(made + [other])
+    for sort in ("rank", "newest", "oldest"):
+        res = search.search(diary, "big -text", sort=sort, limit=None)
+        assert sorted(h.entry.id for h in res.hits) == made and res.total == 40
+    assert found(diary, "part3*") == [made[3]] + made[30:40]
+    hit = search.search(diary, "part7").hits[0]  # found by its tag alone
+    assert (hit.snippet, hit.spans) == ("entry 7 about nothing in particular", [])
+
+
 def test_a_word_in_the_paths_of_too_many_tags_is_refused(diary, monkeypatch):
     for i in range(4):
         entries.add(diary, "text %d" % i, tags=["big/part%d" % i])
