@@ -11,6 +11,7 @@ and what the move's design costs search: a word naming a top-level tag
 (found in every path below it), ranked, 20 hits.
 
 Run from the worktree:  python bench/bench_tags.py [--entries N] [--tags N]
+run.py runs it on its own corpus's diary:  bench_tags.py --diary COPY --passfile F
 """
 
 import argparse
@@ -83,15 +84,80 @@ def timed(func, repeat):
     return statistics.median(times), max(times)
 
 
+def measure(d):
+    """The figures, on an open writable diary with a tag tree. A subtree is
+    moved and moved back, so the tree ends as it began."""
+    tops = [t for t in Tag.select().where(Tag.parent.is_null())]
+    results = {"top_level_tags": len(tops)}
+
+    def latest50():
+        for top in tops:
+            with d.read():
+                list(tags.filter_under(entries.select(), top.name).limit(50))
+
+    latest50()  # warm the page cache
+    ms, worst = timed(latest50, 5)
+    results.update(latest50_ms=ms / len(tops), latest50_worst_ms=worst / len(tops))
+
+    def tree():
+        out = io.StringIO()
+        Output(out, terminal=False).tag_tree(tags.tree(d))
+
+    tree()
+    results["tags_ms"], results["tags_worst_ms"] = timed(tree, 5)
+
+    # The subtree closest to 200 tags, moved back and forth between two
+    # top-level tags other than its own.
+    sizes = dict(d.db.execute_sql(
+        "SELECT ancestor_id, count(*) FROM tag_path GROUP BY ancestor_id"))
+    sub_id = min(sizes, key=lambda t: abs(sizes[t] - 200))
+    state = {"path": tags.path_of(sub_id)}
+    home = state["path"].rsplit("/", 1)[0] if "/" in state["path"] else None
+    there = [t.name for t in tops if t.id != sub_id
+             and not state["path"].startswith(t.name + "/")][:2]
+    results["move_tags"] = sizes[sub_id]
+    results["move_entries"] = len(tags._entries_under(sub_id))
+
+    def move():
+        target = there[0] if not state["path"].startswith(there[0] + "/") else there[1]
+        state["path"] = tags.move(d, state["path"], target).new
+
+    results["move200_ms"], results["move200_worst_ms"] = timed(move, 6)
+    tags.move(d, state["path"], home)
+
+    # What the move's speed costs search (schema.MIGRATIONS[2]): a word
+    # that names a top-level tag matches every tag below it, and FTS5
+    # ORs one token per tag. Ranked, 20 hits, for each top-level tag.
+    def search_tag_words():
+        for top in tops:
+            search.search(d, top.name, limit=20)
+
+    search_tag_words()
+    ms, worst = timed(search_tag_words, 5)
+    results["search_top_tag_word_ms"] = ms / len(tops)
+    results["search_top_tag_word_worst_ms"] = worst / len(tops)
+    results["top_subtree_tags"] = max(sizes[t.id] for t in tops)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=100_000)
     ap.add_argument("--tags", type=int, default=2_000)
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--keep", metavar="PATH", help="build (or reuse) the diary at PATH")
+    ap.add_argument("--diary", metavar="PATH", help="measure this diary (changed, then "
+                    "restored: give a copy) instead of building one; with --passfile")
+    ap.add_argument("--passfile", help="the passphrase of --diary, on its first line")
     ap.add_argument("--cache-mb", type=int, help="PRAGMA cache_size for the run (default: "
                                                  "SQLCipher's)")
     opts = ap.parse_args()
+    if opts.diary:
+        with open(opts.passfile, encoding="utf-8") as f:
+            d = store.open_diary(opts.diary, f.readline().rstrip("\r\n"))
+        print(json.dumps(measure(d)))
+        d.close()
+        return
     rng = random.Random(opts.seed)
     store.KDF_ITER = 1000
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,56 +170,7 @@ def main():
             d.db.execute_sql("PRAGMA cache_size = -%d" % (opts.cache_mb * 1024))
         print("built %d entries, %d tags in %.1f s" % (
             opts.entries, opts.tags, time.perf_counter() - t0))
-        tops = [t for t in Tag.select().where(Tag.parent.is_null())]
-        under = {t.id: len(tags._entries_under(t.id)) for t in tops}
-        print("entries under each top-level tag: %s" % sorted(under.values()))
-
-        def latest50():
-            for top in tops:
-                with d.read():
-                    found = list(tags.filter_under(entries.select(), top.name).limit(50))
-                assert len(found) == 50
-
-        latest50()  # warm the page cache
-        ms, worst = timed(latest50, 5)
-        results = {"latest50_ms": ms / len(tops), "latest50_worst_ms": worst / len(tops)}
-
-        def tree():
-            out = io.StringIO()
-            Output(out, terminal=False).tag_tree(tags.tree(d))
-
-        tree()
-        results["tags_ms"], results["tags_worst_ms"] = timed(tree, 5)
-
-        # The subtree closest to 200 tags, moved back and forth between two
-        # top-level tags other than its own.
-        sizes = dict(d.db.execute_sql(
-            "SELECT ancestor_id, count(*) FROM tag_path GROUP BY ancestor_id"))
-        sub_id = min(sizes, key=lambda t: abs(sizes[t] - 200))
-        state = {"path": tags.path_of(sub_id)}
-        there = [t.name for t in tops if t.id != sub_id
-                 and not state["path"].startswith(t.name + "/")][:2]
-        results["move_tags"] = sizes[sub_id]
-        results["move_entries"] = len(tags._entries_under(sub_id))
-
-        def move():
-            target = there[0] if not state["path"].startswith(there[0] + "/") else there[1]
-            state["path"] = tags.move(d, state["path"], target).new
-
-        results["move200_ms"], results["move200_worst_ms"] = timed(move, 6)
-
-        # What the move's speed costs search (schema.MIGRATIONS[2]): a word
-        # that names a top-level tag matches every tag below it, and FTS5
-        # ORs one token per tag. Ranked, 20 hits, for each top-level tag.
-        def search_tag_words():
-            for top in tops:
-                assert search.search(d, top.name, limit=20).hits
-
-        search_tag_words()
-        ms, worst = timed(search_tag_words, 5)
-        results["search_top_tag_word_ms"] = ms / len(tops)
-        results["search_top_tag_word_worst_ms"] = worst / len(tops)
-        results["top_subtree_tags"] = max(sizes[t.id] for t in tops)
+        results = measure(d)
         d.close()
     print(json.dumps({k: round(v, 1) for k, v in results.items()}, indent=2))
     print("targets: latest50 < 20 ms, tags < 100 ms, move200 < 100 ms")

@@ -20,13 +20,19 @@ The SQL is also used in-process by warm.py, through ``connect`` and ``QUERIES``.
 
 import sys
 
+import math
+
 # Each query takes (connection, arguments) and returns the rows to print.
+
+# An entry's tag paths, one per line (the diary shows them with each entry).
+PATHS = ("coalesce((SELECT group_concat(t.path, char(10)) FROM entry_tag et "
+         "JOIN tag t ON t.id = et.tag_id WHERE et.entry_id = entry.id), '')")
 
 
 def _list(conn, n):
     return conn.execute(
-        "SELECT id, created_at, starred, title, tags FROM entry "
-        "ORDER BY created_at DESC, id DESC LIMIT ?", (int(n),)).fetchall()
+        "SELECT id, created_at, starred, title, %s FROM entry "
+        "ORDER BY created_at DESC, id DESC LIMIT ?" % PATHS, (int(n),)).fetchall()
 
 
 def _fts_phrase(word):
@@ -36,7 +42,26 @@ def _fts_phrase(word):
 CAP = 5_000  # search.py: beyond this many matches, rank the newest CAP only
 DENSE = 0.1  # search.py: this share of entries matching makes probing cheap
 RANK_LIMIT = 100_000  # search.py: estimated matches beyond this: newest first, unranked
-WEIGHTS = "10.0, 1.0, 5.0"  # search.py: bm25 weights of title, body, tags
+WEIGHTS = "10.0, 1.0, 2.0"  # search.py: bm25 weights of title, body, tags
+PROBE_TAGS = 16  # search.py: with more tag tokens, never probe entry by entry
+
+
+def _expression(conn, phrase):
+    """search_query.Query.expression for one word: in the title or text, or
+    tagged with a tag whose path holds it (tokens grouped as _any_token does)."""
+    tokens = ["t%d" % r[0] for r in conn.execute(
+        "SELECT rowid FROM tag_fts WHERE tag_fts MATCH ? AND EXISTS ("
+        "SELECT 1 FROM entry_tag WHERE tag_id = tag_fts.rowid) ORDER BY rowid", (phrase,))]
+    text = "{title body} : " + phrase
+    if not tokens:
+        return text, text, 0
+    if len(tokens) <= 16:
+        group = "(%s)" % " OR ".join(tokens)
+    else:
+        size = math.isqrt(len(tokens) - 1) + 1
+        group = "(%s)" % " OR ".join("((%s) NOT t0)" % " OR ".join(tokens[i:i + size])
+                                     for i in range(0, len(tokens), size))
+    return "(%s OR tags : %s)" % (text, group), text, len(tokens)
 
 
 def _search(conn, word, n):
@@ -44,7 +69,7 @@ def _search(conn, word, n):
     # count, "more than CAP" beyond); then the best n by bm25 among them, or,
     # for a word too common to rank (RANK_LIMIT), the newest n along the date
     # index; their entries; a snippet and title highlight for each.
-    q = _fts_phrase(word)
+    q, text, n_tags = _expression(conn, _fts_phrase(word))
     n = int(n)
     found = [r[0] for r in conn.execute(
         "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
@@ -59,7 +84,7 @@ def _search(conn, word, n):
         density = len(found) / max(1, last - found[-1] + 1)
     if density * (last if at_least else 0) > RANK_LIMIT:
         probe = ("EXISTS (SELECT 1 FROM entry_fts WHERE entry_fts.rowid = entry.id "
-                 "AND entry_fts MATCH ?)" if density >= DENSE else
+                 "AND entry_fts MATCH ?)" if density >= DENSE and n_tags <= PROBE_TAGS else
                  "id + 0 IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)")
         ids = [r[0] for r in conn.execute(
             "SELECT id FROM entry WHERE %s ORDER BY created_at DESC, id DESC LIMIT ?" % probe,
@@ -72,12 +97,15 @@ def _search(conn, word, n):
             % (WEIGHTS, window), (q, n))]
     listed = ",".join(str(i) for i in ids)
     rows = {r[0]: r for r in conn.execute(
-        "SELECT id, created_at, starred, title, tags FROM entry WHERE id IN (%s)" % listed)}
+        "SELECT id, created_at, starred, title, %s, body FROM entry WHERE id IN (%s)"
+        % (PATHS, listed))}
     snippets = {r[0]: r[1:] for r in conn.execute(
         "SELECT rowid, snippet(entry_fts, 1, '[', ']', '...', 24), "
         "highlight(entry_fts, 0, '[', ']') FROM entry_fts "
-        "WHERE entry_fts MATCH ? AND rowid IN (%s)" % listed, (q,))}
-    return [rows[i] + snippets[i] for i in ids]
+        "WHERE entry_fts MATCH ? AND rowid IN (%s)" % listed, (text,))}
+    # found by a tag alone: the start of the text
+    return [rows[i][:-1] + snippets.get(i, (" ".join(rows[i][-1].split()[:24]), rows[i][3]))
+            for i in ids]
 
 
 def _tag_id(conn, path):
@@ -96,7 +124,7 @@ def _tag(conn, path, n):
     # `id + 0`, as tags.filter_under: walk the date index, test each id.
     tag_id = _tag_id(conn, path)
     return conn.execute(
-        "SELECT id, created_at, starred, title, tags FROM entry WHERE id + 0 IN ("
+        "SELECT id, created_at, starred, title, " + PATHS + " FROM entry WHERE id + 0 IN ("
         "  SELECT et.entry_id FROM tag_path tp JOIN entry_tag et ON et.tag_id = tp.descendant_id"
         "  WHERE tp.ancestor_id = ?) "
         "ORDER BY created_at DESC, id DESC LIMIT ?", (tag_id, int(n))).fetchall()
@@ -118,8 +146,8 @@ def _export(conn, out):
     import json
 
     out.write("[")
-    cur = conn.execute("SELECT uuid, created_at, updated_at, title, body, starred, tags "
-                       "FROM entry ORDER BY created_at, id")
+    cur = conn.execute("SELECT uuid, created_at, updated_at, title, body, starred, "
+                       "%s FROM entry ORDER BY created_at, id" % PATHS)
     sep = "\n"
     for uuid, created, updated, title, body, starred, tags in cur:
         out.write(sep + json.dumps({

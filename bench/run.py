@@ -184,7 +184,7 @@ def build_diary(label, manifest, cdir, passfile, env, available):
     """The pristine diary for this corpus (cached), with the stats of its load."""
     method = "import" if available["import"] else "library"
     sources = [os.path.join(REPO, "diary", m + ".py")
-               for m in ("store", "entries", "tags", "exchange")]
+               for m in ("store", "schema", "entries", "tags", "exchange")]
     sources += glob.glob(os.path.join(REPO, "diary", "exchange", "*.py"))
     key = fingerprint(sources + [os.path.join(HERE, "load.py")],
                       "%s %s %s" % (method, manifest["seed"], manifest["entries"]))
@@ -388,6 +388,16 @@ def bench_size(n, args, env, available, passfile, jrnl_on):
             res["warm"] = json.loads(f.read())
         else:
             res["problems"].append("warm.py failed:\n" + r.err)
+    if available["tag"]:
+        log("%s: tag tree (latest 50 per top-level tag, tree, moving ~200 tags)" % label)
+        with tempfile.TemporaryFile() as f:
+            r = measure([PY, os.path.join(HERE, "bench_tags.py"), "--diary", work,
+                         "--passfile", passfile], env, stdout=f)
+            f.seek(0)
+            if r.ok:
+                res["tags"] = json.loads(f.read())
+            else:
+                res["problems"].append("bench_tags.py failed:\n" + r.err)
     res["load_after"] = os.getloadavg()
     return res
 

@@ -13,7 +13,10 @@ object: per kind, p50 and p95 in milliseconds for "diary" and "floor", or
 
 Search words are drawn from the corpus vocabulary at ranks spread evenly on a
 log scale (from the most frequent words to the rarest) plus the marker words;
-subtree queries name random tags of the tree, any level.
+subtree queries name random tags of the tree, any level. "mixed" (diary only:
+the floor runs one word) is issue 3's workload: rare and common words, two
+words, phrases taken from the entries, prefixes, OR, negation, title:, and
+words with date, star and tag filters.
 """
 
 import json
@@ -50,6 +53,41 @@ def workloads(seed, n):
     rng.shuffle(words)
     paths = [rng.choice(c.tags) for _ in range(n)]
     return words, paths
+
+
+def mixed(seed, n, conn):
+    """n queries of the kinds issue 3 names, in the proportions of bench_search.py."""
+    c = corpus.Corpus(seed)
+    rng = random.Random(("mixed", seed).__repr__())
+    v = c.vocabulary
+    common, middle, rare = v[:60], v[200:5000], v[5000:]
+    bodies = [r[0].replace(".", "").split() for r in conn.execute(
+        "SELECT body FROM entry WHERE id % 97 = 0 ORDER BY id LIMIT 300")]
+    filters = ["is:starred", "from:2020-01-01", "to:2014-12-31", "on:2019-06-15",
+               "from:2016-01-01 to:2016-12-31", "is:starred from:2022-01-01"]
+    filters += ["tag:" + rng.choice(c.tags) for _ in range(4)]
+
+    def phrase():
+        words = rng.choice(bodies)
+        i = rng.randrange(len(words) - 3)
+        return '"%s"' % " ".join(words[i:i + rng.choice((2, 3))])
+
+    kinds = [
+        (60, lambda: rng.choice(rare)),
+        (40, lambda: rng.choice(common)),
+        (40, lambda: "%s %s" % (rng.choice(common), rng.choice(middle))),
+        (40, phrase),
+        (40, lambda: rng.choice(middle + common)[:rng.choice((2, 3, 4))] + "*"),
+        (20, lambda: "%s OR %s" % (rng.choice(middle), rng.choice(rare))),
+        (20, lambda: "%s -%s" % (rng.choice(common), rng.choice(common))),
+        (20, lambda: "title:%s" % rng.choice(middle)),
+        (60, lambda: "%s %s" % (rng.choice((rng.choice(common), rng.choice(middle),
+                                            rng.choice(rare))), rng.choice(filters))),
+    ]
+    total = sum(k for k, _ in kinds)
+    queries = [make() for k, make in kinds for _ in range(max(1, round(k * n / total)))]
+    rng.shuffle(queries)
+    return queries[:n]
 
 
 def diary_functions(d):
@@ -94,23 +132,41 @@ def main(argv):
     floor_fns = {"search": lambda w: floor.QUERIES["search"](conn, w, 20),
                  "subtree": lambda p: floor.QUERIES["tag"](conn, p, 50)}
     result = {}
-    for kind, inputs in (("search", words), ("subtree", paths)):
+    queries = mixed(seed, n, conn)
+    refused = []
+    if fns["search"]:
+        from diary.errors import DiaryError
+
+        def guarded(q):
+            try:
+                return fns["search"](q)
+            except DiaryError as exc:  # a one-line refusal is an answer too
+                refused.append("%s: %s" % (q, exc))
+        fns["mixed"] = guarded
+        floor_fns["mixed"] = None
+    for kind, inputs in (("search", words), ("subtree", paths), ("mixed", queries)):
+        if kind not in fns:
+            continue
         fn = fns[kind]
         times = {"diary": [], "floor": []}
         for x in inputs[:10]:  # warm the page cache and statement caches
-            floor_fns[kind](x)
+            if floor_fns[kind]:
+                floor_fns[kind](x)
             if fn:
                 fn(x)
         for x in inputs:
-            t = time.perf_counter()
-            floor_fns[kind](x)
-            times["floor"].append(time.perf_counter() - t)
+            if floor_fns[kind]:
+                t = time.perf_counter()
+                floor_fns[kind](x)
+                times["floor"].append(time.perf_counter() - t)
             if fn:
                 t = time.perf_counter()
                 fn(x)
                 times["diary"].append(time.perf_counter() - t)
-        result[kind] = {"floor": percentiles(times["floor"]),
+        result[kind] = {"floor": percentiles(times["floor"]) if times["floor"] else None,
                         "diary": percentiles(times["diary"]) if fn else "not available"}
+    if "mixed" in result:
+        result["mixed"]["refused"] = refused
     d.close()
     conn.close()
     print(json.dumps(result))
