@@ -214,12 +214,12 @@ def cmd_backup(args, env):
                      "It opens the diary writable (the search index check and folding in the "
                      "write-ahead log need it) but changes none of your data.")
 def cmd_check(args, env):
-    from . import store
+    from . import health, store
 
     refuse_if_read_only(args)
     with unlock(args, env, write=True) as d:
         try:
-            found = store.problems(d)
+            found = health.problems(d)
         except Exception as exc:
             mapped = store.translate(exc)
             if not isinstance(mapped, DamagedFile):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from diary import entries, exchange, store
+from diary import entries, exchange, health, store
 from diary.errors import DamagedFile, DiaryError, PassphraseError
 
 from conftest import PASSPHRASE, TEST_KDF_ITER
@@ -59,7 +59,7 @@ def test_backup_keeps_an_existing_file_without_force(diary, dest):
 
 def test_a_copy_failing_its_checks_is_not_kept(diary, dest, monkeypatch):
     entries.add(diary, "x")
-    monkeypatch.setattr(store, "problems", lambda d: ["page HMAC: injected"])
+    monkeypatch.setattr(health, "problems", lambda d: ["page HMAC: injected"])
     with pytest.raises(DamagedFile, match="injected"):
         exchange.backup(diary, str(dest / "copy.db"))
     assert os.listdir(dest) == []
@@ -89,7 +89,7 @@ def test_backup_while_another_process_writes(made, dest):
                 exchange.backup(d, target)  # opens the copy and runs every check
                 with store.open_diary(target, PASSPHRASE) as copy:
                     got = {e.uuid for e in entries.list_entries(copy)}
-                    assert store.problems(copy) == []
+                    assert health.problems(copy) == []
                 assert before <= got  # everything committed before the backup is in it
                 acked.append(worker.stdout.readline().split()[1])  # the worker goes on
         assert worker.poll() is None  # it really was writing all along
@@ -98,7 +98,7 @@ def test_backup_while_another_process_writes(made, dest):
         worker.communicate()
 
 
-# --- check (store.problems through the command) ---------------------------------------
+# --- check (health.problems through the command) ---------------------------------------
 
 def test_check_healthy(run, made):
     r = run("add", "hello")

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from diary import entries, exchange, store
+from diary import entries, exchange, health, store
 from diary.errors import BadInput, SourcePassphraseError
 
 from conftest import PASSPHRASE
@@ -51,7 +51,7 @@ def pair(made, tmp_path):
 def merge_into(path, passphrase, other, other_passphrase):
     with store.open_diary(path, passphrase) as d:
         stats = exchange.merge(d, other, other_passphrase)
-        assert store.problems(d) == []
+        assert health.problems(d) == []
         return stats, state(d)
 
 

@@ -5,7 +5,7 @@ import resource
 import subprocess
 import sys
 
-from diary import entries, store
+from diary import entries, health, store
 from diary.errors import DiaryError
 
 from conftest import PASSPHRASE, file_bytes
@@ -29,7 +29,7 @@ def test_max_page_count_reached(diary):
     assert str(mapped).startswith("cannot write the diary") and "nothing was written" in \
         str(mapped)
     assert [e.body for e in entries.list_entries(diary)] == ["before"]
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []
 
 
 def test_file_size_limit_as_a_real_process(tmp_path):

@@ -8,7 +8,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diary import entries, exchange, store, tags
+from diary import entries, exchange, health, tags
 from diary.errors import BadInput
 
 from conftest import PASSPHRASE
@@ -63,7 +63,7 @@ def test_importers_raise_only_bad_input(diary, tmp_path, text, fmt):
         exchange.import_file(diary, p, fmt)
     except BadInput:
         assert _state(diary) == before
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []
 
 
 @SETTINGS
@@ -118,4 +118,4 @@ def test_many_tags(diary):
     assert [x.id for x in tags.filter_under(entries.select(), "t7")] == [e.id]
     tags.rename(diary, "t7", "seven")
     assert entries.get(diary, e.id).tag_list == ["seven/c42"]
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from diary import entries, store
+from diary import entries, health, store
 from diary.errors import PassphraseError
 
 from conftest import PASSPHRASE, TEST_KDF_ITER
@@ -37,7 +37,7 @@ def kill_after(proc, seconds):
 
 
 def assert_healthy(d):
-    assert store.problems(d) == []
+    assert health.problems(d) == []
 
 
 def test_killed_while_adding_loses_no_acknowledged_entry(made, trials):

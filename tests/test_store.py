@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 import sqlcipher3
 
-from diary import entries, search, store
+from diary import entries, health, search, store
 from diary.errors import (DiaryError, NotFound, PassphraseError, ReadOnly, SchemaTooNew,
                           WeakPassphrase)
 
@@ -190,7 +190,7 @@ def test_version_2_tags_move_from_entry_text_to_the_tag_index(path):
                  for w in ("acme", "work", "home", "one")}
         assert found == {"acme": ["one"], "work": ["one", "two"], "home": ["two"],
                          "one": ["one"]}
-        assert store.problems(d) == []
+        assert health.problems(d) == []
 
 
 def test_a_failing_migration_changes_nothing(path, monkeypatch):
@@ -249,28 +249,6 @@ def test_temp_store_is_memory(diary):
     assert diary.db.connection().execute("PRAGMA temp_store").fetchone()[0] == 2
 
 
-def test_problems_finds_a_wrong_closure_row_and_a_wrong_count(diary):
-    entries.add(diary, "x", tags=["work/acme"])
-    assert store.problems(diary) == []
-    conn = diary.db.connection()
-    conn.execute("UPDATE tag SET subtree_entries = 7 WHERE name = 'work'")
-    conn.execute("DELETE FROM tag_path WHERE depth = 1")
-    found = store.problems(diary)
-    assert any(f.startswith("tag closure table") for f in found)
-    assert "tag entry counts: wrong for 1 tag(s)" in found
-
-
-def test_problems_finds_wrong_tag_paths_and_tokens(diary):
-    entries.add(diary, "x", tags=["work/acme"])
-    conn = diary.db.connection()
-    # only triggers write paths, so tag_fts does not follow this one
-    conn.execute("UPDATE tag SET path = 'elsewhere' WHERE name = 'acme'")
-    conn.execute("UPDATE entry SET tags = 't99'")  # entry_fts follows
-    assert store.problems(diary) == ["tag index: database disk image is malformed",
-                                     "tag paths: wrong for 1 tag(s)",
-                                     "entry tag tokens: wrong for 1 entries"]
-
-
 def test_index_deferred_indexes_the_new_rows_once_at_the_end(diary):
     old = entries.add(diary, "an older entry about otters")
     with diary.write(), store.index_deferred(diary):
@@ -281,7 +259,7 @@ def test_index_deferred_indexes_the_new_rows_once_at_the_end(diary):
     hits = diary.db.connection().execute(
         "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'otters' ORDER BY rowid")
     assert [r[0] for r in hits] == [old.id, new.id]
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []
     entries.add(diary, "after the block, otters again")  # the trigger is back
     assert diary.db.connection().execute(
         "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH 'otters'").fetchone()[0] == 3
@@ -296,4 +274,4 @@ def test_index_deferred_failure_restores_everything(diary):
     entries.add(diary, "indexed by the trigger again")
     assert diary.db.connection().execute(
         "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH 'trigger'").fetchone()[0] == 1
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []

@@ -3,7 +3,7 @@ reorganising, and a state machine checking the invariants after random steps."""
 
 import pytest
 
-from diary import entries, search, store, tags
+from diary import entries, health, search, store, tags
 from diary.errors import BadInput, NotFound
 from diary.store import Entry, EntryTag, Tag
 
@@ -322,7 +322,7 @@ def test_moving_or_renaming_rewrites_tags_not_entries(diary, tagged, operation):
     assert list(diary.db.execute_sql(
         "SELECT count(*), sum(length(block)) FROM entry_fts_data")) == fts_rows
     assert found(diary, "clients") + found(diary, "job") == sorted(under)
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []
 
 
 def test_a_word_in_many_tag_paths(diary):
@@ -465,7 +465,7 @@ def test_a_failure_midway_leaves_everything_as_before(diary, tagged, monkeypatch
         operation(diary)
     assert snapshot(diary) == before
     assert [found(diary, w) for w in ("acme", "corp", "clients")] == found_before
-    assert store.problems(diary) == []
+    assert health.problems(diary) == []
     monkeypatch.undo()
     operation(diary)  # and the same operation then succeeds
     assert snapshot(diary) != before

@@ -2,14 +2,14 @@
 
 The copy is made under a temporary name beside the destination
 (store.copy_to: same passphrase, same key settings), opened and put through
-every health check (store.problems), and only then renamed into place. A
+every health check (health.problems), and only then renamed into place. A
 failure at any point leaves no copy and no temporary behind.
 """
 
 import dataclasses
 import os
 
-from .. import store
+from .. import health, store
 from ..errors import BadInput, DamagedFile
 from .. import files
 
@@ -51,7 +51,7 @@ def backup(diary, dest, *, force=False):
 def _verify(diary, path):
     copy = store.open_alongside(diary, path)
     try:
-        found = store.problems(copy)
+        found = health.problems(copy)
         count = copy.db.connection().execute("SELECT count(*) FROM entry").fetchone()[0]
         return found, count
     finally:
