@@ -155,17 +155,88 @@ def entry_id_arg(text):
     return value
 
 
-COMMANDS = {}
+# Every command: the module that defines it and its line in `diary --help`, in
+# the order of `diary --help`. Only the module of the command that runs is
+# imported, and only its parser is built (_CommandParser): importing every
+# cli_* module and building every parser cost ~10 ms on each run.
+COMMANDS = {
+    "init": ("cli_entries", "create a new diary"),
+    "add": ("cli_entries", "add an entry (text from the arguments or stdin); prints its id"),
+    "list": ("cli_entries", "list entries, newest first"),
+    "show": ("cli_entries", "show whole entries"),
+    "edit": ("cli_entries", "change an entry; a new text is read from stdin"),
+    "delete": ("cli_entries", "delete entries (asks first on a terminal)"),
+    "passwd": ("cli_entries", "change the diary's passphrase"),
+    "search": ("cli_search", "find entries by words, phrases, tags and dates"),
+    "query": ("cli_search",
+              "run one SQL statement on the diary, read-only (the schema is in the README)"),
+    "tags": ("cli_tags", "show the tag tree with entry counts"),
+    "tag": ("cli_tags", "reorganise tags: rename, move, merge, delete"),
+    "export": ("cli_exchange",
+               "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)"),
+    "import": ("cli_exchange", "add the entries of an export, a jrnl journal, Markdown files "
+                               "or a peewee diary (all or nothing; entries already here are "
+                               "skipped)"),
+    "backup": ("cli_exchange", "make a verified encrypted copy of the diary (same passphrase), "
+                               "even while it is in use"),
+    "check": ("cli_exchange",
+              "check the diary file's health: pages, page HMACs, search index, tag tree"),
+    "merge": ("cli_exchange", "fold another copy of the diary into this one (nothing is lost: "
+                              "the older side of a conflict is kept as a copy tagged "
+                              "`conflict`)"),
+}
+
+HANDLERS = {}  # name -> (handler, example, description): filled by @command on import
+ARGUMENTS = {}  # name -> function(parser) adding the command's own arguments
 
 
-def command(name, help, example, description=None):
-    """Register a command: its handler, help line and example (shown in --help)."""
+def command(name, example, description=None):
+    """Register the handler of a command of COMMANDS, with its example (shown in
+    its --help) and a description longer than its help line."""
 
     def register(func):
-        COMMANDS[name] = (func, help, example, description)
+        HANDLERS[name] = (func, example, description)
         return func
 
     return register
+
+
+def arguments(name):
+    def register(func):
+        ARGUMENTS[name] = func
+        return func
+
+    return register
+
+
+def command_parser(name, prog, out=None):
+    """The parser of one command; imports the module that defines it."""
+    import importlib
+
+    module, help = COMMANDS[name]
+    importlib.import_module("." + module, __package__)
+    func, example, description = HANDLERS[name]
+    p = Parser(prog=prog, description=description or help,
+               epilog="example:\n  " + "\n  ".join(example.splitlines()),
+               formatter_class=HelpFormatter)
+    p.out = out
+    global_options(p, suppress=True)
+    ARGUMENTS.get(name, lambda p: None)(p)
+    p.set_defaults(func=func)
+    return p
+
+
+class _CommandParser:
+    """Stands for a command's parser in the top-level parser until that command
+    is named: argparse only asks the chosen command's parser to parse the rest
+    of the line (parse_known_args), and `diary --help` lists the commands from
+    their help lines alone."""
+
+    def __init__(self, prog, command, out):
+        self.prog, self.command, self.out = prog, command, out
+
+    def parse_known_args(self, args=None, namespace=None):
+        return command_parser(self.command, self.prog, self.out).parse_known_args(args, namespace)
 
 
 def build_parser(out=None):
@@ -181,27 +252,10 @@ def build_parser(out=None):
                         help="interactive diary: lock after this many idle minutes "
                              "(default: $%s, else %g; 0: never)" % (LOCK_AFTER_VAR, LOCK_AFTER))
     global_options(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, (func, help, example, description) in COMMANDS.items():
-        p = sub.add_parser(name, help=help, description=description or help,
-                           epilog="example:\n  " + "\n  ".join(example.splitlines()),
-                           formatter_class=HelpFormatter)
-        p.out = out
-        global_options(p, suppress=True)
-        ARGUMENTS.get(name, lambda p: None)(p)
-        p.set_defaults(func=func)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    for name, (_, help) in COMMANDS.items():
+        sub.add_parser(name, help=help, command=name, out=out)
     return parser
-
-
-ARGUMENTS = {}
-
-
-def arguments(name):
-    def register(func):
-        ARGUMENTS[name] = func
-        return func
-
-    return register
 
 
 # --- running -----------------------------------------------------------------
@@ -403,8 +457,3 @@ def open_menu(args, env):
     with diary:
         return menu.Menu(diary, ask=env.getpass, input=input, output=output,
                          lock_after=minutes * 60, color=not env.environ.get("NO_COLOR")).run()
-
-
-# The commands register themselves with @command when imported; the order here
-# is the order of `diary --help`.
-from . import cli_entries, cli_search, cli_tags, cli_exchange  # noqa: E402,F401

@@ -64,3 +64,11 @@ def test_help_and_version_import_no_heavy_stack():
             "'dateparser') if m in sys.modules]; print('HEAVY', heavy)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.splitlines()[-1] == "HEAVY []"
+
+
+def test_a_command_imports_only_the_module_that_defines_it():
+    code = ("import sys; from diary.cli import main; main(['search', '--help']); "
+            "print('CLI', sorted(m for m in sys.modules if m.startswith('diary.cli_')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert r.stdout.splitlines()[-1] == "CLI ['diary.cli_search']"
