@@ -72,3 +72,16 @@ def test_a_command_imports_only_the_module_that_defines_it():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert r.stdout.splitlines()[-1] == "CLI ['diary.cli_search']"
+
+
+def test_only_the_real_process_freezes_the_collector_at_exit():
+    # cli.main with no Env is the process: it spares the interpreter's last
+    # collections (gc.freeze); with an injected Env (tests, in-process) it must not.
+    code = ("import gc, io, os, sys; from diary import cli\n"
+            "env = cli.Env(io.StringIO(), io.StringIO(), io.StringIO(), {})\n"
+            "cli.main(['--version'], env); print('INJECTED', gc.get_freeze_count())\n"
+            "cli.main(['--version']); print('PROCESS', gc.get_freeze_count() > 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    lines = r.stdout.splitlines()
+    assert "INJECTED 0" in lines and lines[-1] == "PROCESS True", r.stdout + r.stderr
