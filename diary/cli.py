@@ -260,22 +260,45 @@ def build_parser(out=None):
 
 # --- running -----------------------------------------------------------------
 
+_collector_paused = False  # main() turned the collector off for start-up
+
+
 def main(argv=None, env=None):
     """Run the program; return its exit status."""
+    global _collector_paused
     if env is None:  # the real process, which ends when this returns
+        import gc
+
+        # Start-up (imports, the parser) makes long-lived objects only, which
+        # the collector would walk ~25 times for nothing: unlock() turns it
+        # back on before any real work.
+        _collector_paused = gc.isenabled()
+        gc.disable()
         try:
             return _main(argv, Env.system())
         finally:
-            # The interpreter's last garbage collections at exit walk every
-            # object of every module loaded (peewee's classes and functions):
+            # The interpreter's last collections at exit walk every object of
+            # every module loaded (peewee's classes and functions above all):
             # ~14 ms, a tenth of a read command. Frozen objects are still freed
             # by reference counting; only reference cycles are left to the OS,
             # and nothing of ours waits on a cycle's finalizer (the diary is
             # closed and files are written inside `with`).
-            import gc
-
+            _start_up_done()
             gc.freeze()
     return _main(argv, env)
+
+
+def _start_up_done():
+    """The collector back on where main() paused it, with what start-up made
+    set aside (gc.freeze): long work (an export, the menu) never walks those
+    objects again. In-process callers (an injected Env) are left as they are."""
+    global _collector_paused
+    if _collector_paused:
+        import gc
+
+        _collector_paused = False
+        gc.freeze()
+        gc.enable()
 
 
 def _main(argv, env):
@@ -372,6 +395,7 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     """
     from . import store
 
+    _start_up_done()
     if write:
         refuse_if_read_only(args)
     read_only = not write or getattr(args, "read_only", False)
