@@ -72,7 +72,35 @@ def _isatty(stream):
 
 # --- parsing -----------------------------------------------------------------
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+def _help_width():
+    """shutil.get_terminal_size().columns - 2, as argparse computes it, without
+    importing shutil (with zlib, bz2 and lzma): argparse makes a formatter for
+    every argument it adds, so it would import them on every run."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class _Width:
+    """A help formatter that takes its width from _help_width()."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None, **kwargs):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _help_width() if width is None else width, **kwargs)
+
+
+class TopFormatter(_Width, argparse.HelpFormatter):
+    pass
+
+
+class HelpFormatter(_Width, argparse.RawDescriptionHelpFormatter):
     """Descriptions and examples keep their lines (tables, examples), but a
     line too long for the terminal is wrapped instead of running off it."""
 
@@ -87,6 +115,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 class Parser(argparse.ArgumentParser):
     out = None  # where --help and --version go (the injected stdout)
+
+    def __init__(self, *args, formatter_class=TopFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message):
         raise UsageError("%s (see `%s --help`)" % (message, self.prog))

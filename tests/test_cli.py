@@ -405,3 +405,15 @@ def test_data_formats_on_a_terminal_are_cleaned(run):
         assert "\x1b" not in r.out and "\x07" not in r.out, argv  # no raw escape at all
     r = run("export", "--format", "txt")  # piped: the export is raw data
     assert "\x1b]52" in r.out
+
+
+def test_help_width_is_the_one_argparse_would_take(monkeypatch):
+    # cli._help_width stands in for shutil.get_terminal_size (not imported at start-up).
+    import shutil
+
+    for columns in ("120", "57", "0", "-3", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert cli._help_width() == shutil.get_terminal_size().columns - 2, columns
