@@ -31,7 +31,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from run import PY, REPO, diary_env, measure, remove_db  # noqa: E402
+from run import PY, REPO, capture, diary_env, measure, remove_db  # noqa: E402
 
 
 def commands(manifest):
@@ -66,6 +66,11 @@ def main(argv=None):
         manifest = json.load(f)
     tmp = tempfile.mkdtemp(prefix="bench-startup-")
     tools = {"floor": REPO, "before": os.path.abspath(args.before), "after": REPO}
+    for tool in ("before", "after"):  # each diary runs from its own checkout
+        env = dict(diary_env(), PYTHONPATH=tools[tool], PYTHONSAFEPATH="1")
+        code, out, _ = capture([PY, "-c", "import diary; print(diary.__file__)"], env)
+        if not out.startswith(os.path.join(tools[tool], "diary")):
+            sys.exit("%s: diary is imported from %s, not %s" % (tool, out.strip(), tools[tool]))
     copies = {}
     for tool in tools:
         copies[tool] = os.path.join(tmp, tool + ".db")
@@ -87,6 +92,9 @@ def main(argv=None):
                         cmd += f_args
                     else:
                         env["PYTHONPATH"] = tools[tool]
+                        # Not the current directory first on sys.path (`-m`
+                        # puts it there): this checkout would shadow --before.
+                        env["PYTHONSAFEPATH"] = "1"
                         cmd = [PY, "-m", "diary"]
                         if not d_args[0].startswith("-"):
                             cmd += ["--diary", copies[tool], "--passphrase-file", args.passfile]
