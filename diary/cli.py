@@ -240,16 +240,18 @@ def arguments(name):
     return register
 
 
-def command_parser(name, prog, out=None):
-    """The parser of one command; imports the module that defines it."""
+def command_parser(name, out=None, **kwargs):
+    """The parser of one command (``kwargs``: more ArgumentParser arguments);
+    imports the module that defines the command."""
     import importlib
 
     module, help = COMMANDS[name]
     importlib.import_module("." + module, __package__)
     func, example, description = HANDLERS[name]
-    p = Parser(prog=prog, description=description or help,
+    kwargs.setdefault("prog", "diary " + name)
+    p = Parser(description=description or help,
                epilog="example:\n  " + "\n  ".join(example.splitlines()),
-               formatter_class=HelpFormatter)
+               formatter_class=HelpFormatter, **kwargs)
     p.out = out
     global_options(p, suppress=True)
     ARGUMENTS.get(name, lambda p: None)(p)
@@ -261,13 +263,15 @@ class _CommandParser:
     """Stands for a command's parser in the top-level parser until that command
     is named: argparse only asks the chosen command's parser to parse the rest
     of the line (parse_known_args), and `diary --help` lists the commands from
-    their help lines alone."""
+    their help lines alone. ``kwargs``: what add_parser passes on (prog; newer
+    Pythons add more)."""
 
-    def __init__(self, prog, command, out):
-        self.prog, self.command, self.out = prog, command, out
+    def __init__(self, command, out, **kwargs):
+        self.command, self.out, self.kwargs = command, out, kwargs
 
     def parse_known_args(self, args=None, namespace=None):
-        return command_parser(self.command, self.prog, self.out).parse_known_args(args, namespace)
+        parser = command_parser(self.command, self.out, **self.kwargs)
+        return parser.parse_known_args(args, namespace)
 
 
 def build_parser(out=None):
