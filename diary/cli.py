@@ -37,9 +37,9 @@ class Env:
 
     @classmethod
     def system(cls):
-        import getpass
-
         def ask(prompt):
+            import getpass  # and termios: only when a passphrase is typed
+
             return getpass.getpass(prompt, stream=sys.stderr)
 
         return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
@@ -72,7 +72,35 @@ def _isatty(stream):
 
 # --- parsing -----------------------------------------------------------------
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+def _help_width():
+    """shutil.get_terminal_size().columns - 2, as argparse computes it, without
+    importing shutil (with zlib, bz2 and lzma): argparse makes a formatter for
+    every argument it adds, so it would import them on every run."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class _Width:
+    """A help formatter that takes its width from _help_width()."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None, **kwargs):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _help_width() if width is None else width, **kwargs)
+
+
+class TopFormatter(_Width, argparse.HelpFormatter):
+    pass
+
+
+class HelpFormatter(_Width, argparse.RawDescriptionHelpFormatter):
     """Descriptions and examples keep their lines (tables, examples), but a
     line too long for the terminal is wrapped instead of running off it."""
 
@@ -87,6 +115,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 class Parser(argparse.ArgumentParser):
     out = None  # where --help and --version go (the injected stdout)
+
+    def __init__(self, *args, formatter_class=TopFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message):
         raise UsageError("%s (see `%s --help`)" % (message, self.prog))
@@ -155,17 +186,92 @@ def entry_id_arg(text):
     return value
 
 
-COMMANDS = {}
+# Every command: the module that defines it and its line in `diary --help`, in
+# the order of `diary --help`. Only the module of the command that runs is
+# imported, and only its parser is built (_CommandParser): importing every
+# cli_* module and building every parser cost ~10 ms on each run.
+COMMANDS = {
+    "init": ("cli_entries", "create a new diary"),
+    "add": ("cli_entries", "add an entry (text from the arguments or stdin); prints its id"),
+    "list": ("cli_entries", "list entries, newest first"),
+    "show": ("cli_entries", "show whole entries"),
+    "edit": ("cli_entries", "change an entry; a new text is read from stdin"),
+    "delete": ("cli_entries", "delete entries (asks first on a terminal)"),
+    "passwd": ("cli_entries", "change the diary's passphrase"),
+    "search": ("cli_search", "find entries by words, phrases, tags and dates"),
+    "query": ("cli_search",
+              "run one SQL statement on the diary, read-only (the schema is in the README)"),
+    "tags": ("cli_tags", "show the tag tree with entry counts"),
+    "tag": ("cli_tags", "reorganise tags: rename, move, merge, delete"),
+    "export": ("cli_exchange",
+               "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)"),
+    "import": ("cli_exchange", "add the entries of an export, a jrnl journal, Markdown files "
+                               "or a peewee diary (all or nothing; entries already here are "
+                               "skipped)"),
+    "backup": ("cli_exchange", "make a verified encrypted copy of the diary (same passphrase), "
+                               "even while it is in use"),
+    "check": ("cli_exchange",
+              "check the diary file's health: pages, page HMACs, search index, tag tree"),
+    "merge": ("cli_exchange", "fold another copy of the diary into this one (nothing is lost: "
+                              "the older side of a conflict is kept as a copy tagged "
+                              "`conflict`)"),
+}
+
+HANDLERS = {}  # name -> (handler, example, description): filled by @command on import
+ARGUMENTS = {}  # name -> function(parser) adding the command's own arguments
 
 
-def command(name, help, example, description=None):
-    """Register a command: its handler, help line and example (shown in --help)."""
+def command(name, example, description=None):
+    """Register the handler of a command of COMMANDS, with its example (shown in
+    its --help) and a description longer than its help line."""
 
     def register(func):
-        COMMANDS[name] = (func, help, example, description)
+        HANDLERS[name] = (func, example, description)
         return func
 
     return register
+
+
+def arguments(name):
+    def register(func):
+        ARGUMENTS[name] = func
+        return func
+
+    return register
+
+
+def command_parser(name, out=None, **kwargs):
+    """The parser of one command (``kwargs``: more ArgumentParser arguments);
+    imports the module that defines the command."""
+    import importlib
+
+    module, help = COMMANDS[name]
+    importlib.import_module("." + module, __package__)
+    func, example, description = HANDLERS[name]
+    kwargs.setdefault("prog", "diary " + name)
+    p = Parser(description=description or help,
+               epilog="example:\n  " + "\n  ".join(example.splitlines()),
+               formatter_class=HelpFormatter, **kwargs)
+    p.out = out
+    global_options(p, suppress=True)
+    ARGUMENTS.get(name, lambda p: None)(p)
+    p.set_defaults(func=func)
+    return p
+
+
+class _CommandParser:
+    """Stands for a command's parser in the top-level parser until that command
+    is named: argparse only asks the chosen command's parser to parse the rest
+    of the line (parse_known_args), and `diary --help` lists the commands from
+    their help lines alone. ``kwargs``: what add_parser passes on (prog; newer
+    Pythons add more)."""
+
+    def __init__(self, command, out, **kwargs):
+        self.command, self.out, self.kwargs = command, out, kwargs
+
+    def parse_known_args(self, args=None, namespace=None):
+        parser = command_parser(self.command, self.out, **self.kwargs)
+        return parser.parse_known_args(args, namespace)
 
 
 def build_parser(out=None):
@@ -181,34 +287,56 @@ def build_parser(out=None):
                         help="interactive diary: lock after this many idle minutes "
                              "(default: $%s, else %g; 0: never)" % (LOCK_AFTER_VAR, LOCK_AFTER))
     global_options(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, (func, help, example, description) in COMMANDS.items():
-        p = sub.add_parser(name, help=help, description=description or help,
-                           epilog="example:\n  " + "\n  ".join(example.splitlines()),
-                           formatter_class=HelpFormatter)
-        p.out = out
-        global_options(p, suppress=True)
-        ARGUMENTS.get(name, lambda p: None)(p)
-        p.set_defaults(func=func)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    for name, (_, help) in COMMANDS.items():
+        sub.add_parser(name, help=help, command=name, out=out)
     return parser
-
-
-ARGUMENTS = {}
-
-
-def arguments(name):
-    def register(func):
-        ARGUMENTS[name] = func
-        return func
-
-    return register
 
 
 # --- running -----------------------------------------------------------------
 
+_collector_paused = False  # main() turned the collector off for start-up
+
+
 def main(argv=None, env=None):
     """Run the program; return its exit status."""
-    env = env or Env.system()
+    global _collector_paused
+    if env is None:  # the real process, which ends when this returns
+        import gc
+
+        # Start-up (imports, the parser) makes long-lived objects only, which
+        # the collector would walk ~25 times for nothing: unlock() turns it
+        # back on before any real work.
+        _collector_paused = gc.isenabled()
+        gc.disable()
+        try:
+            return _main(argv, Env.system())
+        finally:
+            # The interpreter's last collections at exit walk every object of
+            # every module loaded (peewee's classes and functions above all):
+            # ~14 ms, a tenth of a read command. Frozen objects are still freed
+            # by reference counting; only reference cycles are left to the OS,
+            # and nothing of ours waits on a cycle's finalizer (the diary is
+            # closed and files are written inside `with`).
+            _start_up_done()
+            gc.freeze()
+    return _main(argv, env)
+
+
+def _start_up_done():
+    """The collector back on where main() paused it, with what start-up made
+    set aside (gc.freeze): long work (an export, the menu) never walks those
+    objects again. In-process callers (an injected Env) are left as they are."""
+    global _collector_paused
+    if _collector_paused:
+        import gc
+
+        _collector_paused = False
+        gc.freeze()
+        gc.enable()
+
+
+def _main(argv, env):
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     try:
@@ -302,6 +430,7 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     """
     from . import store
 
+    _start_up_done()
     if write:
         refuse_if_read_only(args)
     read_only = not write or getattr(args, "read_only", False)
@@ -403,8 +532,3 @@ def open_menu(args, env):
     with diary:
         return menu.Menu(diary, ask=env.getpass, input=input, output=output,
                          lock_after=minutes * 60, color=not env.environ.get("NO_COLOR")).run()
-
-
-# The commands register themselves with @command when imported; the order here
-# is the order of `diary --help`.
-from . import cli_entries, cli_search, cli_tags, cli_exchange  # noqa: E402,F401

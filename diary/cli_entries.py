@@ -9,7 +9,7 @@ from .errors import BadInput, DiaryError, UsageError
 
 
 
-@command("init", "create a new diary", "diary init --diary ~/notes.db")
+@command("init", "diary init --diary ~/notes.db")
 def cmd_init(args, env):
     from . import store
 
@@ -39,7 +39,7 @@ def _tag_option(p):
                         "tags are created); #tags written in the text count too")
 
 
-@command("add", "add an entry (text from the arguments or stdin); prints its id",
+@command("add",
          "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
          "echo 'A quiet day.' | diary add --star")
@@ -95,7 +95,7 @@ def _list_args(p):
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
 
 
-@command("list", "list entries, newest first",
+@command("list",
          "diary list -n 10 --since 'last monday'\ndiary list --starred --json\n"
          "diary list --tag work          # work, work/acme, work/acme/meetings, ...\n"
          "diary list --tag work --tag-exact")
@@ -131,7 +131,7 @@ def _show_args(p):
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
 
 
-@command("show", "show whole entries", "diary show 12 15\ndiary show 12 --json")
+@command("show", "diary show 12 15\ndiary show 12 --json")
 def cmd_show(args, env):
     from . import entries
 
@@ -157,7 +157,7 @@ def _edit_args(p):
     p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
 
 
-@command("edit", "change an entry; a new text is read from stdin",
+@command("edit",
          "echo 'Rewritten text' | diary edit 12\n"
          "echo 'Rewritten text' | diary edit 12 --stdin --title 'New title'\n"
          "diary edit 12 --star\n"
@@ -193,7 +193,7 @@ def _delete_args(p):
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
-@command("delete", "delete entries (asks first on a terminal)",
+@command("delete",
          "diary delete 12\ndiary delete 12 13 --yes")
 def cmd_delete(args, env):
     from . import entries
@@ -227,7 +227,7 @@ def _passwd_args(p):
                    help="read the new passphrase from file descriptor N")
 
 
-@command("passwd", "change the diary's passphrase",
+@command("passwd",
          "diary passwd\ndiary passwd --passphrase-file old.txt --new-passphrase-file new.txt")
 def cmd_passwd(args, env):
     from . import store

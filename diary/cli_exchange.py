@@ -92,7 +92,7 @@ def _export_args(p):
     filter_options(p)
 
 
-@command("export", "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)",
+@command("export",
          "diary export -o all.json\n"
          "diary export --format jsonl --tag work --since 2024-01-01 | jq .title\n"
          "diary export --split notes/")
@@ -157,8 +157,7 @@ def _import_args(p):
     p.add_argument("--json", action="store_true", help="print the counts as JSON on stdout")
 
 
-@command("import", "add the entries of an export, a jrnl journal, Markdown files or a "
-                   "peewee diary (all or nothing; entries already here are skipped)",
+@command("import",
          "diary import all.json\n"
          "diary import ~/journal.txt --format jrnl\n"
          "diary import notes/\n"
@@ -191,8 +190,7 @@ def _backup_args(p):
     p.add_argument("--force", action="store_true", help="replace an existing DEST")
 
 
-@command("backup", "make a verified encrypted copy of the diary (same passphrase), "
-                   "even while it is in use",
+@command("backup",
          "diary backup ~/backups/diary-$(date +%F).db")
 def cmd_backup(args, env):
     from . import exchange
@@ -206,7 +204,7 @@ def cmd_backup(args, env):
                                      done.path))
 
 
-@command("check", "check the diary file's health: pages, page HMACs, search index, tag tree",
+@command("check",
          "diary check",
          description="Check the diary file's health: SQLite's integrity check, SQLCipher's "
                      "HMAC of every page, the full-text index against the entries, and the "
@@ -241,8 +239,7 @@ def _merge_args(p):
     p.add_argument("--json", action="store_true", help="print the counts as JSON on stdout")
 
 
-@command("merge", "fold another copy of the diary into this one (nothing is lost: the "
-                  "older side of a conflict is kept as a copy tagged `conflict`)",
+@command("merge",
          "diary merge /media/usb/diary.db\n"
          "diary merge laptop.db --source-passphrase-file laptop-pass.txt")
 def cmd_merge(args, env):

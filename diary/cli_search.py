@@ -39,7 +39,7 @@ def _search_args(p):
                    help="print a JSON array: entries with score, snippet and match offsets")
 
 
-@command("search", "find entries by words, phrases, tags and dates",
+@command("search",
          "diary search 'cafe \"long run\" -work'\n"
          "diary search 'title:holiday from:2023-01-01 is:starred' --sort newest\n"
          "diary search -- '-work from:\"last monday\"'",
@@ -82,7 +82,7 @@ def _query_args(p):
     fmt.add_argument("--csv", action="store_true", help="print CSV with a header row")
 
 
-@command("query", "run one SQL statement on the diary, read-only (the schema is in the README)",
+@command("query",
          "diary query 'SELECT id, title FROM entry ORDER BY created_at DESC LIMIT 5'\n"
          "diary query --csv \"SELECT strftime('%Y-%m', created_at) AS month, count(*) AS n "
          "FROM entry GROUP BY month\"\n"

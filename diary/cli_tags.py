@@ -12,7 +12,7 @@ def _tags_args(p):
     p.add_argument("--json", action="store_true", help="print JSON (shapes in the README)")
 
 
-@command("tags", "show the tag tree with entry counts",
+@command("tags",
          "diary tags\ndiary tags --json\ndiary tags --latest 3",
          "Show the tag tree. Each tag shows how many entries carry it, then how many "
          "distinct entries carry it or any tag below it.")
@@ -75,7 +75,7 @@ def _tag_args(p):
                                        help="also delete the tags below it")
 
 
-@command("tag", "reorganise tags: rename, move, merge, delete",
+@command("tag",
          "diary tag rename work/acme 'Acme Corp'\ndiary tag move work/acme clients\n"
          "diary tag merge health/jogging health/running\ndiary tag delete old --recursive",
          "Reorganise the tag tree. Each action is all-or-nothing and entries follow their "

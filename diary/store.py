@@ -27,7 +27,6 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from . import files
 from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -432,6 +431,8 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
+        from . import files  # tempfile and shutil: only when a diary is created
+
         files.fsync(tmp)
         files.move_new(tmp, path)  # fails if the path appeared meanwhile: never clobber
         files.fsync_dir(parent)

@@ -250,6 +250,33 @@ def test_every_command_has_help_with_an_example(run):
     assert r.code == 0 and all(name in r.out for name in cli.COMMANDS)
 
 
+def test_every_command_resolves_to_the_module_that_defines_it():
+    # cli.py imports a command's module only when that command runs: the table
+    # must name, for every command, the module that registers it, and every
+    # command some cli_* module defines must be in the table.
+    import importlib
+    import pkgutil
+
+    import diary
+
+    for info in pkgutil.iter_modules(diary.__path__):
+        if info.name.startswith("cli_"):
+            importlib.import_module("diary." + info.name)
+    assert set(cli.HANDLERS) == set(cli.COMMANDS)
+    for name, (module, _) in cli.COMMANDS.items():
+        assert cli.HANDLERS[name][0].__module__ == "diary." + module, name
+
+
+def test_help_lists_every_command_with_its_help_line_in_order(run):
+    out = run("--help").out
+    listed = [line.split()[0] for line in out.splitlines()
+              if line.startswith("    ") and not line.startswith("     ")]
+    assert listed == list(cli.COMMANDS)
+    flat = " ".join(out.split())
+    for name, (_, help) in cli.COMMANDS.items():
+        assert "%s %s" % (name, " ".join(help.split())) in flat, name
+
+
 def test_version(run):
     from diary import __version__
 
@@ -378,3 +405,15 @@ def test_data_formats_on_a_terminal_are_cleaned(run):
         assert "\x1b" not in r.out and "\x07" not in r.out, argv  # no raw escape at all
     r = run("export", "--format", "txt")  # piped: the export is raw data
     assert "\x1b]52" in r.out
+
+
+def test_help_width_is_the_one_argparse_would_take(monkeypatch):
+    # cli._help_width stands in for shutil.get_terminal_size (not imported at start-up).
+    import shutil
+
+    for columns in ("120", "57", "0", "-3", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert cli._help_width() == shutil.get_terminal_size().columns - 2, columns

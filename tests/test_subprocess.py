@@ -8,6 +8,7 @@ import sys
 import pytest
 
 DIARY = os.path.join(os.path.dirname(sys.executable), "diary")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run(*argv, env_extra=None, stdin="", cwd=None):
@@ -64,3 +65,41 @@ def test_help_and_version_import_no_heavy_stack():
             "'dateparser') if m in sys.modules]; print('HEAVY', heavy)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.splitlines()[-1] == "HEAVY []"
+
+
+def test_a_command_imports_only_the_module_that_defines_it():
+    code = ("import sys; from diary.cli import main; main(['search', '--help']); "
+            "print('CLI', sorted(m for m in sys.modules if m.startswith('diary.cli_')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=REPO)
+    assert r.stdout.splitlines()[-1] == "CLI ['diary.cli_search']"
+
+
+def test_only_the_real_process_pauses_and_freezes_the_collector():
+    # cli.main with no Env is the process: the collector is off during start-up
+    # and frozen at exit (gc.freeze spares the interpreter's last collections);
+    # with an injected Env (tests, in-process callers) it is left alone.
+    code = ("import gc, io, os, sys; from diary import cli\n"
+            "env = cli.Env(io.StringIO(), io.StringIO(), io.StringIO(), {})\n"
+            "cli.main(['--version'], env); print('INJECTED', gc.get_freeze_count())\n"
+            "cli.main(['--version'])\n"
+            "print('PROCESS', gc.get_freeze_count() > 0, gc.isenabled())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=REPO)
+    lines = r.stdout.splitlines()
+    assert "INJECTED 0" in lines and lines[-1] == "PROCESS True True", r.stdout + r.stderr
+
+
+def test_the_collector_is_back_on_before_a_command_opens_the_diary(files):
+    # A long command (an export, the menu) must run with the collector on.
+    db, pw = files
+    assert run("init", "--diary", db, "--passphrase-file", pw).returncode == 0
+    code = ("import gc, sys; from diary import cli, errors, store\n"
+            "def opened(*a, **k):\n"
+            "    print('ENABLED', gc.isenabled()); raise errors.DiaryError('stop')\n"
+            "store.open_diary = opened\n"
+            "print('EXIT', cli.main(['--diary', sys.argv[1], '--passphrase-file', sys.argv[2],"
+            " 'list']))")
+    r = subprocess.run([sys.executable, "-c", code, db, pw], capture_output=True, text=True,
+                       timeout=60, cwd=REPO)
+    assert r.stdout.splitlines() == ["ENABLED True", "EXIT 1"], r.stdout + r.stderr
