@@ -11,7 +11,8 @@ the filters ``title:word``, ``tag:work/acme``, ``from:DATE``, ``to:DATE``,
 
 Safety: user text never reaches FTS5 as syntax. This small parser emits only
 double-quoted strings (inner quotes doubled), the ``*`` prefix marker, the
-``title`` column filter, AND/OR/NOT and parentheses, so whatever is typed,
+``title`` column filter, AND/OR/NOT and parentheses (and ``expression()`` the
+``{title body}`` and ``tags`` filters and tag tokens it makes from ids), so whatever is typed,
 FTS5 sees a well-formed expression. What cannot be searched (an empty query,
 a date that is no date, too long a query) raises errors.BadInput with a
 one-line message; nothing else is raised for any text.
@@ -45,8 +46,10 @@ FILTERS = ("title", "tag", "from", "to", "on", "is")
 class Query:
     """A parsed query: an FTS5 expression and the filters around it.
 
-    ``fts`` is None when the query has only filters. With ``exclude`` the
-    result is every entry NOT matching ``fts`` (a query of only negations).
+    ``fts`` is the words as FTS5 text, each in any column; search.py runs
+    ``expression()``, which also looks for them in tag paths. ``fts`` is None
+    when the query has only filters. With ``exclude`` the result is every
+    entry NOT matching ``fts`` (a query of only negations).
     """
 
     fts: str = None
