@@ -362,8 +362,11 @@ class Menu:
                 return found.total, [(hit.entry, self.hit_line(hit)) for hit in found.hits]
 
             # Back from the results (or / there) is back to the query, to refine it.
-            self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
-                        keys={"/": "refine"})
+            try:
+                self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
+                            keys={"/": "refine"})
+            except BadInput as exc:  # what only the diary can tell (too many tags)
+                self.term.error(str(exc))
 
     def hit_line(self, hit):
         if hit.snippet:

@@ -2,7 +2,7 @@
 
 import re
 
-from diary import entries
+from diary import entries, search
 
 from conftest import PASSPHRASE
 from test_menu import CTRL_C, CTRL_S, DOWN, ENTER, ESC, TAB, UP, drive
@@ -38,6 +38,16 @@ def test_a_query_search_rejects_is_a_message_and_keeps_the_text(diary):
     entries.add(diary, "x")
     s = drive(diary, ("Write a new entry", "/"), ("Search:", "from:someday" + ENTER),
               (lambda t: "Search: from:someday" in t and "not a date I understand" in t, ESC),
+              ("Write a new entry", "q"))
+    assert s.code == 0
+
+
+def test_a_query_the_diary_refuses_is_a_message_and_keeps_the_text(diary, monkeypatch):
+    for i in range(3):
+        entries.add(diary, "x", tags=["big/t%d" % i])
+    monkeypatch.setattr(search, "MAX_TAGS", 2)
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "big" + ENTER),
+              (lambda t: "Search: big" in t and "too many tags" in t, ESC),
               ("Write a new entry", "q"))
     assert s.code == 0
 
