@@ -9,7 +9,7 @@ import uuid as _uuid
 
 from . import dates, tags as _tags
 from .errors import BadInput, Conflict, NotFound
-from .store import Entry, attach_tag_paths
+from .store import Entry, attach_tag_paths, with_tag_paths
 
 MAX_TEXT = 50 * 1024 * 1024  # 50 MB of text per field: beyond that, surely a mistake
 
@@ -97,7 +97,7 @@ def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred
         query = query.limit(limit).offset(offset)
     elif offset:
         query = query.offset(offset)
-    return attach_tag_paths(list(query))
+    return list(with_tag_paths(query))
 
 
 def count(diary, **filters):

@@ -7,6 +7,8 @@ from diary import entries, health, search, store, tags
 from diary.errors import BadInput, NotFound
 from diary.store import Entry, EntryTag, Tag
 
+from conftest import PASSPHRASE
+
 
 def closure(diary):
     return set(diary.db.execute_sql("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
@@ -122,6 +124,19 @@ def test_tag_list_for_many_entries_in_one_go(diary):
     assert store.attach_tag_paths(got) == got
     assert [e.__dict__["_tag_paths"] for e in got] == [["b/alpha", "b/Zeta"], [], ["x"]]
     assert [e.id for e in got] == [a.id, b.id, c.id]
+
+
+def test_listed_entries_carry_their_tag_paths(made):
+    """list_entries reads the paths with the rows (store.with_tag_paths): they
+    are there after the diary is closed, when no query can run."""
+    with store.open_diary(made, PASSPHRASE) as d:
+        entries.add(d, "a", tags=["b/Zeta", "b/alpha"])
+        entries.add(d, "b")
+        listed = entries.list_entries(d, newest_first=False)
+        assert all("_tag_paths" not in e.__dict__ for e in listed)
+        hits = search.search(d, "a OR b").hits
+    assert [e.tag_list for e in listed] == [["b/alpha", "b/Zeta"], []]
+    assert sorted(h.entry.tag_list for h in hits) == [[], ["b/alpha", "b/Zeta"]]
 
 
 def found(diary, word):

@@ -6,7 +6,6 @@ diary: each writer handles one entry at a time and keeps nothing.
 """
 
 import csv
-import itertools
 import json
 
 from peewee import SQL
@@ -14,7 +13,7 @@ from peewee import SQL
 from .. import entries
 from ..errors import DiaryError
 from ..formats import EXPORT_FORMATS
-from ..store import Entry, attach_tag_paths
+from ..store import Entry, with_tag_paths
 from .. import files
 from . import jrnl, markdown
 from .records import export_record
@@ -63,21 +62,11 @@ class _Counted:
             self.progress(self.count, self.total)
 
 
-def _with_tags(rows, chunk=1000):
-    """The rows with their tag paths read a thousand at a time (Entry.tag_list)."""
-    rows = iter(rows)
-    while True:
-        batch = attach_tag_paths(list(itertools.islice(rows, chunk)))
-        if not batch:
-            return
-        yield from batch
-
-
 def _run(diary, write, progress, filters):
     with diary.read():
         query = select(diary, **filters)
         total = query.count() if progress else None
-        rows = _Counted(_with_tags(query.iterator()), progress, total)
+        rows = _Counted(with_tag_paths(query).iterator(), progress, total)
         write(rows)
     return rows.count
 
