@@ -62,11 +62,33 @@ class _Counted:
             self.progress(self.count, self.total)
 
 
+class _Row:
+    """An entry as the writers read it (the Entry attributes they use), from a
+    plain row: a peewee model object costs ~10 us to build, a second of a
+    100,000-entry export."""
+
+    __slots__ = ("id", "uuid", "created_at", "updated_at", "title", "body", "starred",
+                 "version", "tag_list")
+    COLUMNS = __slots__[:-1]
+
+    def __init__(self, row):
+        for name, value in zip(self.COLUMNS, row):
+            setattr(self, name, value)
+        paths = row[-1]
+        self.tag_list = sorted(paths.split("\n"), key=str.casefold) if paths else []
+
+
+def _rows(query):
+    columns = [getattr(Entry, name) for name in _Row.COLUMNS]
+    for row in with_tag_paths(query.select(*columns)).tuples().iterator():
+        yield _Row(row)
+
+
 def _run(diary, write, progress, filters):
     with diary.read():
         query = select(diary, **filters)
         total = query.count() if progress else None
-        rows = _Counted(with_tag_paths(query).iterator(), progress, total)
+        rows = _Counted(_rows(query), progress, total)
         write(rows)
     return rows.count
 
