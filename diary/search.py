@@ -175,6 +175,14 @@ def _ids(ids):
     return SQL("(%s)" % ",".join("%d" % i for i in ids))
 
 
+def _id_set(ids):
+    """``ids`` for testing many rows against (x IN ...): as a subquery, SQLite
+    puts a Bloom filter in front of the list, and most rows tested are not
+    in it (1M: bm25 among 3,575 filtered matches of a word in 270,000
+    entries, 140 -> 80 ms). One parameter, a JSON array of integers."""
+    return SQL("(SELECT value FROM json_each(?))", ["[%s]" % ",".join("%d" % i for i in ids)])
+
+
 def _page(select, limit, offset):
     if limit is not None:
         return select.limit(limit).offset(offset)
@@ -296,7 +304,7 @@ def _ranked(query, found, windowed, limit, offset):
     if windowed:  # FTS5 seeks there and reads no older matches
         select = select.where(EntryIndex.rowid >= found[-1])
     if query.filtered:
-        select = select.where(SQL("+rowid").in_(_ids(found)))
+        select = select.where(SQL("+rowid").in_(_id_set(found)))
     select = select.order_by(score, EntryIndex.rowid.desc())
     # bm25 is negative, lower is better: the score shown is its negation.
     return {r[0]: -r[1] for r in _page(select, limit, offset).tuples()}
@@ -325,7 +333,7 @@ def _by_date(query, found, many, dense, limit, offset, newest):
         # id + 0: an expression, so SQLite cannot use it to look rows up and
         # walks the date index instead (the rows themselves are large); the
         # dates narrow the walk, the other filters are in ``found`` already.
-        select = _dates(Entry.select(Entry.id), query).where((Entry.id + 0).in_(_ids(found)))
+        select = _dates(Entry.select(Entry.id), query).where((Entry.id + 0).in_(_id_set(found)))
     else:
         select = Entry.select(Entry.id).where(Entry.id.in_(_ids(found) if found else []))
     if newest:

@@ -367,13 +367,16 @@ def test_index_follows_adds_edits_and_deletes(diary):
     _check_index(diary, words)
 
 
-def test_search_never_writes(made):
+def test_search_never_writes(made, monkeypatch):
     with store.open_diary(made, "correct horse battery staple") as d:
         entries.add(d, "hello world")
         before = d.db.connection().execute("PRAGMA data_version").fetchone()
         changes = d.db.connection().total_changes
+    monkeypatch.setattr(search, "FEW", 0)  # every plan: the id lists too
     with store.open_diary(made, "correct horse battery staple", read_only=True) as d:
         assert found(d, "hello") and found(d, "-nothing") and found(d, "from:2000-01-01")
+        for sort in search.SORTS:
+            assert found(d, "hello from:2000-01-01", sort=sort)
         assert d.db.connection().total_changes == 0
     assert before and changes
 
