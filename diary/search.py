@@ -117,12 +117,12 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
     if (limit is not None and limit < 0) or offset < 0:
         raise BadInput("limit and offset must be 0 or more")
     query = text if isinstance(text, Query) else parse(text, now=now)
-    window, scores, found = None, {}, None
+    window, scores, found, word_density = None, {}, None, 0.0
     with EntryIndex.bind_ctx(diary.db), diary.read():
         if query.ranked:
             # One pass over the matches, newest-written first, gives the count,
             # and the ids that ranking and date sorting then work on.
-            found = _newest_matches(query)
+            found, word_density = _newest_matches(query)
             total, at_least = min(len(found), CAP), len(found) > CAP
             found = found[:CAP]
         else:
@@ -135,7 +135,7 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
             window = CAP if at_least else None
             ids = list(scores)
         else:
-            ids = _by_date(query, found, at_least, density >= DENSE, limit, offset,
+            ids = _by_date(query, found, at_least, word_density >= DENSE, limit, offset,
                            sort != "oldest")
         entries = {e.id: e for e in Entry.select().where(Entry.id.in_(ids))} if ids else {}
         marks = _snippets(query, ids) if snippets and query.ranked and ids else {}
@@ -190,9 +190,21 @@ def _page(select, limit, offset):
 
 
 def _newest_matches(query):
-    """Ids of the matches passing the filters, newest-written first, at most CAP + 1.
+    """Ids of the matches passing the filters, newest-written first, at most
+    CAP + 1; and the share of entries the words alone match (_density), which
+    is how often a walk along the dates, filters applied, meets a match.
+    """
+    select = _matching(query).order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
+    every = _fetch(select)
+    word_density = _density(every) if len(every) > CAP else 0.0
+    return _filtered(query, select, every) if query.filtered else every, word_density
 
-    With filters, the plan follows the two sides' sizes: how many entries
+
+def _filtered(query, select, every):
+    """The newest-written matches passing the filters, at most CAP + 1, given
+    ``every``: the newest CAP + 1 matches, filters aside (``select`` lists them).
+
+    The plan follows the two sides' sizes: how many entries
     the words match (exact up to CAP, else estimated from the newest CAP)
     and how many pass the filters (counted along their index, ~0.1 us an
     entry, up to what the decision needs):
@@ -210,9 +222,7 @@ def _newest_matches(query):
     - otherwise the ids passing the filters are listed once and each match,
       newest-written first, tested against them (stops after CAP + 1).
     """
-    select = _matching(query).order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
-    every = _fetch(select)
-    if not query.filtered or not every:
+    if not every:
         return every
     few = len(every) <= CAP
     if not few:
@@ -224,7 +234,7 @@ def _newest_matches(query):
                 _filter(Entry.select(Entry.id), query).where(Entry.id + 0 >= start))))
             if len(found) > CAP:
                 return found
-    matches = len(every) if few else _density(every) * _last_id()
+    matches = len(every) if few else _density(every) * _last_id()  # estimated
     passing = _passing(query, int(max(len(every) * ROW_COST * few, matches * SIDES)) + 1)
     if few and passing > len(every) * ROW_COST:
         return _checked(query, every)
