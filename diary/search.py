@@ -91,14 +91,16 @@ DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 # 900,000 entries). A query estimated to match more entries than this is
 # listed newest first instead of ranked (Results.order says so).
 RANK_LIMIT = 100_000
-ROW_COST = 30  # a random row read costs about as much as listing 30 ids
+# A random row read (~30 us) costs about as much as walking 250 entries of an
+# index while testing them against a list of matches (~0.12 us each).
+ROW_COST = 250
 # Listing ids into SQLite's IN-set costs ~0.6 us each, walking an index ~0.1 us:
 # of the words' matches and the filters' passing entries, the smaller side is
 # listed; SIDES weighs the two (tests set it to force either plan).
 SIDES = 1
-# Beyond CAP, the share of matches passing the filters is estimated from a
-# sample of SAMPLE of them (row reads: ~2 ms), and MARGIN times the matches
-# that share implies are read (a range too short costs a second pass).
+# The share of matches passing the filters is estimated from the rows of a
+# sample of SAMPLE of them (~2 ms); beyond CAP, MARGIN times the matches that
+# share implies are read (a range too short costs a second pass).
 SAMPLE = 64
 MARGIN = 2
 FEW = 200  # matches looked up one by one rather than found along the date index
@@ -204,49 +206,63 @@ def _filtered(query, select, every):
     """The newest-written matches passing the filters, at most CAP + 1, given
     ``every``: the newest CAP + 1 matches, filters aside (``select`` lists them).
 
-    The plan follows the two sides' sizes: how many entries
-    the words match (exact up to CAP, else estimated from the newest CAP)
-    and how many pass the filters (counted along their index, ~0.1 us an
-    entry, up to what the decision needs):
+    The plan follows the two sides' sizes: how many entries the words match
+    (exact up to CAP, else estimated from the newest CAP) and how many pass
+    the filters (counted along their index, ~0.1 us an entry, no further than
+    the choice needs), or what share of the matches does, from the rows of a
+    sample of SAMPLE of them (~2 ms):
+    - filters passing fewer entries than ``every`` holds (on:DATE): the ids
+      passing are listed once and each match, newest-written first, tested
+      against them (stops after CAP + 1);
     - words matching at most CAP entries, filters passing many more: those
-      few rows are checked (a random row read costs ~30 us, as much as
-      counting ~ROW_COST filtered ids);
+      few rows are checked (cheaper than walking more than ROW_COST
+      filtered entries per match);
     - words matching more than CAP: only the newest-written are wanted, so
       both sides are first narrowed to the ids those likely reach
       (_window_start); if that range holds fewer than CAP + 1, the next
       plans run on every id;
-    - filters passing more entries than the words match (dates, is:starred):
-      the matches are listed and the filters' index walked, testing each id
-      against them (at a million entries, a rare word from:2020 in 40 ms
-      instead of listing 200,000 dates in 180 ms);
-    - otherwise the ids passing the filters are listed once and each match,
-      newest-written first, tested against them (stops after CAP + 1).
+    - filters passing more entries than the words match: the matches are
+      listed and the filters' index walked, testing each id against them
+      (1M entries: a rare word from:2020 in 40 ms instead of listing
+      200,000 dates in 180 ms);
+    - otherwise, and for tag filters, the passing ids are listed as above.
     """
     if not every:
         return every
     few = len(every) <= CAP
-    if not few:
-        start = _window_start(query, every)
-        if start is not None:
-            # A common word from:2020 at a million entries: 35 ms instead of
-            # 150 ms listing all 200,000 ids since 2020.
-            found = _fetch(select.where(EntryIndex.rowid >= start).where(SQL("+rowid").in_(
-                _filter(Entry.select(Entry.id), query).where(Entry.id + 0 >= start))))
-            if len(found) > CAP:
-                return found
-    matches = len(every) if few else _density(every) * _last_id()  # estimated
-    passing = _passing(query, int(max(len(every) * ROW_COST * few, matches * SIDES)) + 1)
-    if few and passing > len(every) * ROW_COST:
+    if _passing(query, int(len(every) * SIDES) + 1) <= len(every) * SIDES:
+        return _listed(query, select)  # on:DATE: fewer pass than match
+    sample = every[::max(1, len(every) // SAMPLE)]
+    kept = _checked(query, sample)
+    if few and len(sample) == len(every):
+        return kept
+    share = len(kept) / len(sample)
+    if few and share * _last_id() > len(every) * ROW_COST:
         return _checked(query, every)
-    if passing > matches * SIDES and not query.tags:
-        # id + 0: tested against the list of matches, not looked up by id
-        # (a row read each); the sort keeps only the newest CAP + 1.
-        return _fetch(_filter(Entry.select(Entry.id), query)
-                      .where((Entry.id + 0).in_(_matching(query)))
-                      .order_by((Entry.id + 0).desc()).limit(CAP + 1))
-    # The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
-    # equality constraint, which runs the whole MATCH once per listed id
-    # (100x slower); this way the list is built once and probed per match.
+    start = None if few else _window_start(every, share)
+    if start is not None:
+        # A common word from:2020 at a million entries: 35 ms instead of
+        # 150 ms listing all 200,000 ids since 2020.
+        found = _fetch(select.where(EntryIndex.rowid >= start).where(SQL("+rowid").in_(
+            _filter(Entry.select(Entry.id), query).where(Entry.id + 0 >= start))))
+        if len(found) > CAP:
+            return found
+    matches = len(every) if few else _density(every) * _last_id()  # estimated
+    if query.tags or not (few or _passing(query, int(matches * SIDES) + 1) > matches * SIDES):
+        return _listed(query, select)
+    # id + 0: tested against the list of matches, not looked up by id (a row
+    # read each); the sort keeps only the newest CAP + 1.
+    return _fetch(_filter(Entry.select(Entry.id), query)
+                  .where((Entry.id + 0).in_(_matching(query)))
+                  .order_by((Entry.id + 0).desc()).limit(CAP + 1))
+
+
+def _listed(query, select):
+    """The matches of ``select`` among the ids passing the filters, listed.
+
+    The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
+    equality constraint, which runs the whole MATCH once per listed id
+    (100x slower); this way the list is built once and probed per match."""
     return _fetch(select.where(SQL("+rowid").in_(_filter(Entry.select(Entry.id), query))))
 
 
@@ -257,16 +273,13 @@ def _checked(query, ids):
     return [i for i in ids if i in keep]
 
 
-def _window_start(query, every):
+def _window_start(every, share):
     """The lowest id the newest CAP + 1 matches passing the filters likely
-    reach, estimated from the share of a sample of ``every`` (the newest
-    matches, filters aside) that passes; None when the range would be
-    (nearly) everything, or no sampled match passes."""
-    sample = every[::max(1, len(every) // SAMPLE)]
-    passing = len(_checked(query, sample))
-    if not passing:
+    reach, when a ``share`` of ``every`` (the newest matches, filters aside)
+    passes them; None when the range would be (nearly) everything."""
+    if not share:
         return None
-    need = (CAP + 1) * MARGIN * len(sample) / passing  # matches to read
+    need = (CAP + 1) * MARGIN / share  # matches to read
     start = int(every[0] - (every[0] - every[-1] + 1) * need / len(every))
     return start if start > 1 else None
 

@@ -388,16 +388,18 @@ def test_search_never_writes(made, monkeypatch):
 def test_every_plan_gives_the_same_answer(diary, many, monkeypatch, text):
     sorts = ("rank", "newest", "oldest")
     want = {s: found(diary, text, sort=s, limit=None) for s in sorts}
-    # (CAP, FEW, DENSE, ROW_COST, SIDES): probe FTS5 per entry; list every
-    # match and walk the dates; walk against the found ids; look the found ids
-    # up; and filters listed, checked on the rows of the matches, or walked
-    # along their index against the list of matches.
+    # (CAP, FEW, DENSE, ROW_COST, SIDES, SAMPLE): probe FTS5 per entry; list
+    # every match and walk the dates; walk against the found ids; look the
+    # found ids up; and filters checked on the rows of a sample that is every
+    # match, on the rows of the matches, listed, or walked along their index
+    # against the list of matches.
     never = 10**9
-    for plan in ((1, 0, 0, 0, never), (1, 0, 2, 0, never), (1000, 0, 0, 0, never),
-                 (1000, 1000, 0, 0, never), (1000, 0, 0, never, never),
-                 (1000, 1000, 0, never, never), (1, 0, 0, never, 0), (1, 0, 2, never, 0),
-                 (1000, 0, 0, never, 0), (1000, 1000, 0, never, 0)):
-        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST", "SIDES"), plan):
+    for plan in ((1, 0, 0, 0, never, 1), (1, 0, 2, 0, never, 1), (1000, 0, 0, 0, never, 1),
+                 (1000, 1000, 0, 0, never, 1), (1000, 0, 0, never, never, 1),
+                 (1000, 1000, 0, never, never, 1), (1, 0, 0, never, 0, 1),
+                 (1, 0, 2, never, 0, 1), (1000, 0, 0, never, 0, 1),
+                 (1000, 1000, 0, never, 0, 1), (1000, 0, 0, never, never, 1000)):
+        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST", "SIDES", "SAMPLE"), plan):
             monkeypatch.setattr(search, name, value)
         for sort in sorts:
             if sort == "rank" and plan[0] == 1:
