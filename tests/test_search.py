@@ -372,13 +372,16 @@ def test_index_follows_adds_edits_and_deletes(diary):
     _check_index(diary, words)
 
 
-def test_search_never_writes(made):
+def test_search_never_writes(made, monkeypatch):
     with store.open_diary(made, "correct horse battery staple") as d:
         entries.add(d, "hello world")
         before = d.db.connection().execute("PRAGMA data_version").fetchone()
         changes = d.db.connection().total_changes
+    monkeypatch.setattr(search, "FEW", 0)  # every plan: the id lists too
     with store.open_diary(made, "correct horse battery staple", read_only=True) as d:
         assert found(d, "hello") and found(d, "-nothing") and found(d, "from:2000-01-01")
+        for sort in search.SORTS:
+            assert found(d, "hello from:2000-01-01", sort=sort)
         assert d.db.connection().total_changes == 0
     assert before and changes
 
@@ -390,15 +393,39 @@ def test_search_never_writes(made):
 def test_every_plan_gives_the_same_answer(diary, many, monkeypatch, text):
     sorts = ("rank", "newest", "oldest")
     want = {s: found(diary, text, sort=s, limit=None) for s in sorts}
-    # (CAP, FEW, DENSE, ROW_COST): probe FTS5 per entry; list every match and
-    # walk the dates; walk against the found ids; look the found ids up; and
-    # filters listed, or checked on the rows of the matches.
-    for plan in ((1, 0, 0, 0), (1, 0, 2, 0), (1000, 0, 0, 0), (1000, 1000, 0, 0),
-                 (1000, 0, 0, 10**9), (1000, 1000, 0, 10**9)):
-        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST"), plan):
+    # (CAP, FEW, DENSE, ROW_COST, SIDES, SAMPLE): probe FTS5 per entry; list
+    # every match and walk the dates; walk against the found ids; look the
+    # found ids up; and filters checked on the rows of a sample that is every
+    # match, on the rows of the matches, listed, or walked along their index
+    # against the list of matches.
+    never = 10**9
+    for plan in ((1, 0, 0, 0, never, 1), (1, 0, 2, 0, never, 1), (1000, 0, 0, 0, never, 1),
+                 (1000, 1000, 0, 0, never, 1), (1000, 0, 0, never, never, 1),
+                 (1000, 1000, 0, never, never, 1), (1, 0, 0, never, 0, 1),
+                 (1, 0, 2, never, 0, 1), (1000, 0, 0, never, 0, 1),
+                 (1000, 1000, 0, never, 0, 1), (1000, 0, 0, never, never, 1000)):
+        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST", "SIDES", "SAMPLE"), plan):
             monkeypatch.setattr(search, name, value)
         for sort in sorts:
             if sort == "rank" and plan[0] == 1:
                 continue  # a window of one: a different answer on purpose
             assert found(diary, text, sort=sort, limit=None) == want[sort], plan
             assert found(diary, text, sort=sort, limit=3, offset=1) == want[sort][1:4], plan
+
+
+@pytest.mark.parametrize("text", ["day from:2020-01-10", "ordinary to:2020-01-20",
+                                  "ordinary OR lake from:2018-06-01", "day is:starred"])
+def test_ranked_window_is_the_newest_written_whatever_the_plan(diary, many, monkeypatch, text):
+    with diary.write():
+        store.Entry.update(starred=True).where(store.Entry.id % 3 == 0).execute()
+    every = ids(diary, text)
+    monkeypatch.setattr(search, "CAP", 3)
+    # The newest ids first (a range estimated wide enough, or too short: then
+    # a second pass); then filters listed and the matches probed against
+    # them, or the matches listed and the filters' index walked.
+    for margin, sides in ((2, 10**9), (0.01, 10**9), (0.01, 0), (0, 0)):
+        monkeypatch.setattr(search, "MARGIN", margin)
+        monkeypatch.setattr(search, "SIDES", sides)
+        res = search.search(diary, text, limit=None)
+        assert (res.total, res.at_least, res.window) == (3, True, 3), (margin, sides)
+        assert {h.entry.id for h in res.hits} == set(sorted(every)[-3:]), (margin, sides)
