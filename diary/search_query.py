@@ -60,12 +60,17 @@ class Query:
     starred: bool = None
     tags: list = dataclasses.field(default_factory=list)  # (path, negated)
 
-    def expression(self, tag_ids=None):
+    def expression(self, tag_ids=None, *, positive=False):
         """The FTS5 expression search.py runs. A word matches an entry's title
         or text, or one of its tags: ``tag_ids(phrase)`` gives the ids of the
         tags whose paths hold the phrase (``phrase`` is FTS5 text, as in
         ``fts``), and the word becomes ``({title body} : "w" OR tags : (t1 OR t2))``
-        (entry.tags holds those tokens; schema.MIGRATIONS[2])."""
+        (entry.tags holds those tokens; schema.MIGRATIONS[2]).
+
+        With ``positive`` the negated words are left out: what it matches
+        includes every match, and bm25 gives each match the same score by
+        it (a word an entry lacks adds nothing), without reading the negated
+        words' lists. For ranking ids already found."""
         if self.tree is None:
             return None
 
@@ -76,7 +81,7 @@ class Query:
                 return text
             return "(%s OR tags : %s)" % (text, _any_token(["t%d" % i for i in ids]))
 
-        return _compile(self.tree, term)[0]
+        return _compile(self.tree, term, positive)[0]
 
     @property
     def ranked(self):
@@ -322,23 +327,25 @@ def _group(kind, nodes):
     return (kind, nodes)
 
 
-def _compile(node, term=lambda phrase: phrase):
+def _compile(node, term=lambda phrase: phrase, positive=False):
     """FTS5 text for ``node`` and whether it stands for the complement of that
-    text; ``term`` writes a phrase searched in any column."""
+    text; ``term`` writes a phrase searched in any column. With ``positive``
+    an AND keeps only its positive side (a superset of the matches: see
+    Query.expression)."""
     kind = node[0]
     if kind == "term":
         phrase, column = node[1], node[2]
         return ("%s : %s" % (column, phrase) if column else term(phrase)), False
     if kind == "not":
-        text, complement = _compile(node[1], term)
+        text, complement = _compile(node[1], term, positive)
         return text, not complement
-    parts = [_compile(n, term) for n in node[1]]
+    parts = [_compile(n, term, positive) for n in node[1]]
     pos = [t for t, c in parts if not c]
     neg = [t for t, c in parts if c]
     if kind == "and":   # P1 AND P2 AND not N1 AND not N2  ==  (P1 AND P2) NOT (N1 OR N2)
         if not pos:
             return _join("OR", neg), True
-        if not neg:
+        if not neg or positive:
             return _join("AND", pos), False
         return "(%s NOT %s)" % (_join("AND", pos), _join("OR", neg)), False
     # or: P1 OR P2 OR not N1 OR not N2  ==  not ((N1 AND N2) NOT (P1 OR P2))

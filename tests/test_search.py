@@ -252,6 +252,30 @@ def many(diary):
     return dict(body=body, title=title, tagged=tagged)
 
 
+@pytest.mark.parametrize("text", [
+    "heron -ordinary", "lake -heron", "(heron OR lake) -cold", "lake (heron OR walk -book)",
+    "lake -\"grey sky\" -tag:birds", "lake NOT (cold OR quiet)", "lake -bird*",
+])
+def test_ranking_without_the_negated_words_gives_the_same_order_and_scores(diary, many, text):
+    """search.py ranks by Query.expression(positive=True) among the ids found;
+    the reference here ranks by the whole expression, as bm25 is defined."""
+    with diary.write():
+        entries.add(diary, "lake and heron and book", title="Lake heron", tags=["birds/grey"])
+        entries.add(diary, "a cold lake, grey sky over the lake")
+    query = search.parse(text)
+    with search.EntryIndex.bind_ctx(diary.db), diary.read():
+        full = query.expression(search._TagFinder())
+        assert full != query.expression(search._TagFinder(), positive=True)
+        sql = ("SELECT rowid, -bm25(entry_fts, %s) AS s FROM entry_fts WHERE entry_fts MATCH ? "
+               "ORDER BY s DESC, rowid DESC" % ", ".join(map(str, search.WEIGHTS)))
+        want = [(i, round(sc, 9)) for i, sc in diary.db.execute_sql(sql, (full,))]
+    if query.tags:  # -tag: narrows after the words
+        keep = ids(diary, text)
+        want = [w for w in want if w[0] in keep]
+    got = [(h.entry.id, round(h.score, 9)) for h in search.search(diary, text, limit=None).hits]
+    assert got == want and got
+
+
 def test_title_match_ranks_above_tag_above_body(diary, many):
     res = search.search(diary, "heron")
     assert [h.entry.id for h in res.hits] == [many["title"], many["tagged"], many["body"]]
