@@ -200,7 +200,9 @@ def _dates(select, query):
     return select
 
 
-def _filter(select, query):
+def _filter(select, query, walk=False):
+    """``select`` narrowed to the entries passing the filters; ``walk``: it
+    walks entries in date order with a LIMIT (tags.under)."""
     select = _dates(select, query)
     if query.starred is not None:
         select = select.where(Entry.starred == query.starred)
@@ -208,8 +210,13 @@ def _filter(select, query):
         from . import tags
 
         for path, negated in query.tags:
-            under = tags.filter_under(Entry.select(Entry.id), path)
-            select = select.where(Entry.id.not_in(under) if negated else Entry.id.in_(under))
+            ids, n = tags.entries_under(path)
+            if ids is None:  # an unknown tag: nothing is under it
+                select = select if negated else select.where(SQL("0"))
+            elif negated:
+                select = select.where(Entry.id.not_in(ids))
+            else:
+                select = select.where(tags.under(ids, n, walk=walk))
     return select
 
 
@@ -392,7 +399,7 @@ def _by_date(query, found, many, dense, limit, offset, newest):
     a list of every match, or, when they are ``dense`` (a page comes within a
     few hundred entries), asks FTS5 entry by entry (cheap for a word, ~1 ms
     for a long prefix, so only where few entries are asked)."""
-    select = _filter(Entry.select(Entry.id), query)
+    select = _filter(Entry.select(Entry.id), query, walk=True)
     if query.fts is None:
         pass
     elif query.exclude:

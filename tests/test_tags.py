@@ -252,6 +252,22 @@ def tagged(diary):
     return {k: v.id for k, v in made.items()}
 
 
+@pytest.mark.parametrize("walk", [0, 10**9])
+def test_both_plans_of_a_tag_filter_agree(diary, tagged, monkeypatch, walk):
+    """tags.under walks the dates (many entries) or looks ids up (few): the
+    same entries either way, in lists and in searches of every plan."""
+    monkeypatch.setattr(tags, "WALK", walk)
+    t = tagged
+    assert ids(tags.filter_under(entries.select(), "work")) == sorted(
+        [t["meeting"], t["acme"], t["work"]])
+    assert ids(tags.filter_under(entries.select(), "work/acme", exact=True)) == [t["acme"]]
+    for sort in ("rank", "newest", "oldest"):
+        for text, want in (("m tag:work", [t["meeting"]]), ("tag:work/acme", [t["meeting"],
+                           t["acme"], t["work"]]), ("-tag:work r", [t["run"]])):
+            got = search.search(diary, text, sort=sort, limit=None).hits
+            assert sorted(h.entry.id for h in got) == sorted(want), (text, sort)
+
+
 def test_filter_under_subtree_and_exact(diary, tagged):
     t = tagged
     assert ids(tags.filter_under(Entry.select(), "work")) == sorted(
