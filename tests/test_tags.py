@@ -136,6 +136,10 @@ def test_listed_entries_carry_their_tag_paths(made):
         assert all("_tag_paths" not in e.__dict__ for e in listed)
         hits = search.search(d, "a OR b").hits
     assert [e.tag_list for e in listed] == [["b/alpha", "b/Zeta"], []]
+    with store.open_diary(made, PASSPHRASE) as d:  # a listed entry, tagged again
+        entry = entries.list_entries(d, newest_first=False)[1]
+        tags.set_entry_tags(d, entry, add=["c"])
+        assert entry.tag_list == ["c"]
     assert sorted(h.entry.tag_list for h in hits) == [[], ["b/alpha", "b/Zeta"]]
 
 
