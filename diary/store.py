@@ -132,19 +132,23 @@ class Entry(BaseModel):
         """The paths of the entry's tags, in key order: read with the row
         (with_tag_paths), or for many rows at once (attach_tag_paths), or
         else by one query now."""
-        paths = self.__dict__.get("_tag_paths")
-        if paths is None:
-            if _PATHS_COLUMN in self.__dict__:
-                text = self.__dict__[_PATHS_COLUMN]
-                paths = sorted(text.split("\n") if text else (), key=str.casefold)
-                self._tag_paths = paths
-            else:
-                attach_tag_paths([self])
-                paths = self._tag_paths
-        return paths
+        if _PATHS_COLUMN not in self.__dict__:
+            attach_tag_paths([self])
+        return split_paths(self.__dict__[_PATHS_COLUMN])
+
+    def forget_tag_paths(self):
+        """After a change of links: tag_list reads the paths anew."""
+        self.__dict__.pop(_PATHS_COLUMN, None)
 
 
+# The attribute holding the paths, newline-joined, as the subquery of
+# with_tag_paths names its column (attach_tag_paths fills it the same way).
 _PATHS_COLUMN = "tag_paths_text"
+
+
+def split_paths(text):
+    """Tag paths joined by newlines -> tag_list's list, in key order."""
+    return sorted(text.split("\n"), key=str.casefold) if text else []
 
 
 def with_tag_paths(query):
@@ -161,8 +165,7 @@ def attach_tag_paths(entries):
     for tag_list; returns ``entries``. Library functions that return entries
     call it (or with_tag_paths), so that tag_list works after the diary is
     closed."""
-    todo = [e for e in entries
-            if e.__dict__.get("_tag_paths") is None and _PATHS_COLUMN not in e.__dict__]
+    todo = [e for e in entries if _PATHS_COLUMN not in e.__dict__]
     for start in range(0, len(todo), 1000):
         chunk = {e.id: e for e in todo[start:start + 1000]}
         found = {}
@@ -173,7 +176,7 @@ def attach_tag_paths(entries):
                 "WHERE et.entry_id IN (%s)" % ",".join("%d" % i for i in chunk)):
             found.setdefault(entry_id, []).append(path)
         for entry_id, entry in chunk.items():
-            entry._tag_paths = sorted(found.get(entry_id, ()), key=str.casefold)
+            entry.__dict__[_PATHS_COLUMN] = "\n".join(found.get(entry_id, ()))
     return entries
 
 

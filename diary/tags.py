@@ -216,8 +216,7 @@ def set_entry_tags(diary, entry, add=(), remove=(), *, source=EXPLICIT):
         _refresh(ids=[entry_id])
         if isinstance(entry, Entry):
             entry.tags = Entry.get_by_id(entry_id).tags
-            for cached in ("_tag_paths", "tag_paths_text"):  # tag_list reads them anew
-                entry.__dict__.pop(cached, None)
+            entry.forget_tag_paths()
     return entry
 
 

@@ -38,7 +38,11 @@ ENTRY = st.fixed_dictionaries({
 }).filter(lambda e: e["title"].strip() or e["body"].strip())
 
 counter = itertools.count()
-QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+# data_too_large: the long bodies (2,000-6,000 characters) sometimes overrun
+# hypothesis's generation buffer on a loaded machine; a check of the generator,
+# not of the round trip.
+QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+         HealthCheck.data_too_large]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from peewee import SQL
 from .. import entries
 from ..errors import DiaryError
 from ..formats import EXPORT_FORMATS
-from ..store import Entry, with_tag_paths
+from ..store import Entry, split_paths, with_tag_paths
 from .. import files
 from . import jrnl, markdown
 from .records import export_record
@@ -74,8 +74,7 @@ class _Row:
     def __init__(self, row):
         for name, value in zip(self.COLUMNS, row):
             setattr(self, name, value)
-        paths = row[-1]
-        self.tag_list = sorted(paths.split("\n"), key=str.casefold) if paths else []
+        self.tag_list = split_paths(row[-1])
 
 
 def _rows(query):
