@@ -22,7 +22,9 @@ accents (cafe finds café). Quote the query so the shell leaves it alone.
 Dates are 2024-03-02 or words in quotes: from:"last monday", on:yesterday.
 Filters alone (is:starred from:2024-01-01) list entries newest first.
 Results are ranked: a match in the title counts most, then tags, then the
-text. The number of matches goes to stderr.
+text. The number of matches goes to stderr. In a diary of more than 100,000
+entries the latest 100,000 are searched first: their matches come first,
+the older entries' after them (page on with --offset).
 """
 
 
@@ -60,15 +62,20 @@ def cmd_search(args, env):
 
 
 def _found_message(found, offset, rank_asked):
-    total = "%s%d" % ("more than " if found.at_least else "", found.total)
-    noun = "match" if found.total == 1 and not found.at_least else "matches"
+    more = found.at_least and (found.window or not found.scope)
+    total = "%s%d" % ("more than " if more else "", found.total)
+    noun = "match" if found.total == 1 and not more else "matches"
     message = "%s %s" % (total, noun)
+    if found.scope:
+        message += " in the latest %d entries" % found.scope
     if found.hits and (offset or len(found.hits) < found.total or found.at_least):
         message += ", showing %d-%d" % (offset + 1, offset + len(found.hits))
     if found.window:
         message += "; ranked among the %d newest (add words to narrow)" % found.window
     elif rank_asked and found.order != "rank" and found.hits:
         message += "; too many to rank, newest first (add words to narrow)"
+    if found.scope and not found.window:
+        message += "; older entries follow them (--offset %d)" % found.total
     return message + "."
 
 

@@ -56,10 +56,19 @@ SEARCH_HELP = ("Words must all match; \"exact phrase\", prefix*, a OR b, -word, 
 @dataclasses.dataclass
 class Listing:
     """A sequence of entries to walk through: ``fetch(offset, limit) ->
-    (total, [(entry, second line fragments or None), ...])``."""
+    (total, [(entry, second line fragments or None), ...])``; ``total`` is
+    an int, or More where more may follow it."""
 
     title: str
     fetch: object
+
+
+class More(int):
+    """A count that more may follow (a search of a big diary's latest
+    entries first: search.Results.scope): shown as N+, and paged past."""
+
+    def __str__(self):
+        return "%d+" % self
 
 
 class Menu:
@@ -257,7 +266,7 @@ class Menu:
             if not items and offset:
                 offset = max(0, offset - PAGE)
                 continue
-            span = "%d–%d of %d" % (offset + 1, offset + len(items), total) if items else "none"
+            span = "%d–%d of %s" % (offset + 1, offset + len(items), total) if items else "none"
             action, selected = tui.Picker(
                 self.term, header="%s · %s" % (listing.title, span), status=self.status(),
                 items=[self.item(e, second) for e, second in items], selected=selected,
@@ -269,7 +278,7 @@ class Menu:
                 index = self.read(listing, offset + selected)
                 offset, selected = index // PAGE * PAGE, index % PAGE
             elif action == "next":
-                if offset + PAGE < total:
+                if offset + PAGE < total or isinstance(total, More):
                     offset, selected = offset + PAGE, 0
             elif action == "prev":
                 if offset:
@@ -294,13 +303,13 @@ class Menu:
                 return 0
             entry = items[0][0]
             action = tui.Pager(
-                self.term, header="%s · %d of %d" % (listing.title, index + 1, total),
+                self.term, header="%s · %d of %s" % (listing.title, index + 1, total),
                 status=self.status(), keys=keys, footer=footer,
                 render=lambda width, e=entry: render.entry_ansi(e, width, self.color)).run()
             if action is tui.BACK:
                 return index
             if action == "next":
-                if index + 1 < total:
+                if index + 1 < total or isinstance(total, More):
                     index += 1
                 else:
                     self.term.say("That was the last one.")
@@ -359,7 +368,9 @@ class Menu:
 
             def fetch(offset, limit, parsed=parsed):
                 found = search.search(self.diary, parsed, limit=limit, offset=offset)
-                return found.total, [(hit.entry, self.hit_line(hit)) for hit in found.hits]
+                more = found.scope and not found.window  # the older entries follow
+                return ((More(found.total) if more else found.total),
+                        [(hit.entry, self.hit_line(hit)) for hit in found.hits])
 
             # Back from the results (or / there) is back to the query, to refine it.
             try:

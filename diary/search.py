@@ -14,13 +14,14 @@ here is a read, so search works in read-only sessions.
 """
 
 import dataclasses
+import datetime as _dt
 import re
 
 from peewee import SQL, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
-from .search_query import Query, parse  # noqa: F401 (parse is part of this API)
+from .search_query import Query, every_word, parse  # noqa: F401 (parse is part of this API)
 from .store import Entry, attach_tag_paths
 
 SORTS = ("rank", "newest", "oldest")
@@ -63,17 +64,21 @@ class Hit:
 
 @dataclasses.dataclass
 class Results:
-    """``total`` matches in all; with ``at_least`` there are more than that
-    (counting stops at CAP). ``window`` is set when the query matched more
-    than CAP entries and only the newest-written CAP of them were ranked.
-    ``order`` is "newest" instead of the "rank" asked for when a query has
-    no words to rank by or matches too many entries (RANK_LIMIT)."""
+    """``total`` matches in all; with ``at_least`` there may be more than
+    that (counting stops at CAP, or at ``scope``). ``window`` is set when
+    the query matched more than CAP entries and only the newest-written CAP
+    of them were ranked. ``scope`` is set (to WINDOW) when only the latest
+    ``scope`` entries were searched (_tiers): the page was found among them,
+    and ``total`` counts their matches; the older entries' follow them. ``order`` is "newest" instead of the
+    "rank" asked for when a query has no words to rank by, or only words
+    too common to rank by (RANK_LIMIT)."""
 
     total: int
     hits: list
     at_least: bool = False
     window: int = None
     order: str = "rank"  # how the hits are ordered: rank, newest or oldest
+    scope: int = None
 
 
 # bm25 weights of the columns title, body, tags. A title names what an entry
@@ -91,10 +96,24 @@ WEIGHTS = (10.0, 1.0, 2.0)
 CAP = 5_000
 DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 # bm25 needs each word's document frequency, and FTS5 counts it by reading the
-# word's whole list on every query (~50 ns an entry: 45 ms for a word in
-# 900,000 entries). A query estimated to match more entries than this is
-# listed newest first instead of ranked (Results.order says so).
+# word's whole list on every query (~60 ns an entry: 55 ms for a word in
+# 900,000 entries; a phrase walks the entries holding all its words). So
+# ranking leaves out the words (and phrases) estimated to be together in more
+# entries than this: bm25 weighs a word by its rarity, and gives little weight
+# to a word in more than a tenth of the entries (none beyond half). A query
+# with nothing left to rank by is listed newest first (Results.order says so).
+# A diary of at most RANK_LIMIT entries ranks by every word.
 RANK_LIMIT = 100_000
+RARITY_PROBE = 256  # matches whose span of ids estimates how many there are
+# A diary of more entries (or dates that hold more) is searched in two tiers
+# (_tiers): its WINDOW latest entries (written last, or the newest in the
+# dates asked for), then, where the page asked for goes further, the older
+# ones. Ranked, the latest entries' matches come first, then the older
+# ones'; the count, and CAP, are those of the latest (Results.scope says
+# so). By date the order stays exact. So a search of a million entries reads
+# about what one of WINDOW does. No person writes WINDOW entries: up to it,
+# search is exact.
+WINDOW = 100_000
 # A random row read (~30 us) costs about as much as walking 250 entries of an
 # index while testing them against a list of matches (~0.12 us each).
 ROW_COST = 250
@@ -127,44 +146,119 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
     if (limit is not None and limit < 0) or offset < 0:
         raise BadInput("limit and offset must be 0 or more")
     query = text if isinstance(text, Query) else parse(text, now=now)
-    window, scores, found, word_density = None, {}, None, 0.0
     with EntryIndex.bind_ctx(diary.db), diary.read():
         text_only = query.expression()  # for snippets: tags are not shown
         tagged = _TagFinder()
         rank_fts = None
         if query.tree is not None:  # the words, now with the tags whose paths hold them
             query = dataclasses.replace(query, fts=query.expression(tagged))
-            rank_fts = query.expression(tagged, positive=True)
-        if query.ranked:
-            # One pass over the matches, newest-written first, gives the count,
-            # and the ids that ranking and date sorting then work on.
-            found, word_density = _newest_matches(query)
-            total, at_least = min(len(found), CAP), len(found) > CAP
-            found = found[:CAP]
-        else:
-            total, at_least = _count(query)
-        density = _density(found) if at_least else 0.0
-        if sort == "rank" and query.ranked and density * _last_id() > RANK_LIMIT:
-            sort = "newest"  # too common to rank in time: see RANK_LIMIT
-        if query.ranked and sort == "rank":
-            scores = _ranked(query, rank_fts, found, at_least, limit, offset)
-            window = CAP if at_least else None
-            ids = list(scores)
-        else:
-            # Asking FTS5 entry by entry seeks every tag token each time.
-            dense = word_density >= DENSE and tagged.count <= PROBE_TAGS
-            ids = _by_date(query, found, at_least, dense, limit, offset,
-                           sort != "oldest")
+            if query.ranked and sort == "rank":
+                rank_fts = query.expression(tagged, weighs=_Rarity())
+                if rank_fts is None:
+                    sort = "newest"  # every word too common to rank by: see RANK_LIMIT
+        # Asking FTS5 entry by entry seeks every tag token each time.
+        probe = tagged.count <= PROBE_TAGS
+        newer, older = _tiers(query) if query.ranked and sort != "oldest" else (query, None)
+        found = _find(newer, rank_fts, sort, probe, limit, offset)
+        scope = None
+        if older is not None:
+            left = None if limit is None else limit - len(found.ids)
+            if sort == "rank" and (found.at_least or left == 0):
+                scope = WINDOW  # the page is among the latest: the older are not searched
+            elif sort == "rank":  # the page goes on among the older entries
+                rest = _find(older, rank_fts, sort, probe, left, max(0, offset - found.total))
+                found = _Found(found.ids + rest.ids, {**found.scores, **rest.scores},
+                               found.total + rest.total, rest.at_least, rest.window)
+            elif left == 0 and (not found.ids or not _dated_later(older, found.ids[-1])):
+                scope = WINDOW  # by date, no older entry belongs on the page
+            else:  # by date, the two tiers interleave: one search of every entry
+                found = _find(query, rank_fts, sort, probe, limit, offset)
+        ids = found.ids
         entries = {e.id: e for e in attach_tag_paths(
             list(Entry.select().where(Entry.id.in_(ids))))} if ids else {}
-        marks = _snippets(text_only, ids) if snippets and query.ranked and ids else {}
-    hits = [Hit(entries[i], scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
+        marks = (_snippets(text_only, ids, _lookup_cost(query))
+                 if snippets and query.ranked and ids else {})
+    hits = [Hit(entries[i], found.scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
     if snippets and query.ranked:
         for hit in hits:  # found by a tag alone: the text's start, nothing marked
             if hit.entry.id not in marks:
                 hit.snippet = _opening(hit.entry.body)
     order = sort if query.ranked or sort != "rank" else "newest"
-    return Results(total, hits, at_least, window, order)
+    return Results(found.total, hits, found.at_least or bool(scope), found.window, order, scope)
+
+
+@dataclasses.dataclass
+class _Found:
+    ids: list
+    scores: dict
+    total: int
+    at_least: bool
+    window: int = None
+
+
+def _find(query, rank_fts, sort, probe, limit, offset):
+    """The page of ids for ``query`` alone (one tier: _tiers), their scores
+    when ranked, and the count of all matches."""
+    scores, window, found, word_density = {}, None, None, 0.0
+    if query.ranked:
+        # One pass over the matches, newest-written first, gives the count,
+        # and the ids that ranking and date sorting then work on.
+        found, word_density = _newest_matches(query)
+        total, at_least = min(len(found), CAP), len(found) > CAP
+        found = found[:CAP]
+    else:
+        total, at_least = _count(query)
+    if query.ranked and sort == "rank":
+        scores = _ranked(query, rank_fts, found, at_least, limit, offset)
+        window = CAP if at_least else None
+        ids = list(scores)
+    else:
+        dense = word_density >= DENSE and probe
+        ids = _by_date(query, found, at_least, dense, limit, offset, sort != "oldest")
+    return _Found(ids, scores, total, at_least, window)
+
+
+def _tiers(query):
+    """(newer, older): ``query`` split so that a search of a big diary reads
+    little more than WINDOW entries; ``older`` is None where there is one
+    tier. Without dates, the newer are the entries written last (the WINDOW
+    highest ids). Dates that hold more than WINDOW entries are split at
+    their WINDOW newest; the ids of the entries in the newer dates bound
+    what FTS5 reads (ids follow the order entries were written in, mostly
+    their dates' order), as they do for dates holding fewer."""
+    if query.since is not None or query.until is not None:
+        edge = [r[0] for r in _dates(Entry.select(Entry.created_at), query)
+                .order_by(Entry.created_at.desc()).limit(2).offset(WINDOW - 1).tuples()]
+        if len(edge) < 2:
+            return _bounded(query), None
+        return (_bounded(dataclasses.replace(query, since=edge[0])),
+                dataclasses.replace(query, until=edge[0] - _MICROSECOND))
+    last = _last_id()
+    if last <= WINDOW:
+        return query, None
+    low = last - WINDOW
+    return (dataclasses.replace(query, id_range=(low + 1, last)),
+            dataclasses.replace(query, id_range=(1, low)))
+
+
+_MICROSECOND = _dt.timedelta(microseconds=1)
+
+
+def _dated_later(older, hit):
+    """Whether a match of ``older`` (older-written entries) is dated after
+    ``hit``, the last of a page by date (ties go to the higher id, so not
+    to it)."""
+    when = Entry.select(Entry.created_at).where(Entry.id == hit).tuples()[0][0]
+    later = when + _MICROSECOND if older.since is None else max(older.since, when + _MICROSECOND)
+    return _filter(Entry.select(SQL("1")), dataclasses.replace(older, since=later)).where(
+        fn.EXISTS(EntryIndex.select(SQL("1")).where(
+            (EntryIndex.rowid == Entry.id) & EntryIndex.match(older.fts)))).limit(1).exists()
+
+
+def _bounded(query):
+    low, high = _dates(Entry.select(fn.MIN(Entry.id), fn.MAX(Entry.id)), query).scalar(
+        as_tuple=True)
+    return dataclasses.replace(query, id_range=(low or 0, high or 0))
 
 
 class _TagFinder:
@@ -192,6 +286,33 @@ class _TagFinder:
         return ids
 
 
+class _Rarity:
+    """Query.expression's ``weighs``: whether the words of a phrase are
+    together in at most RANK_LIMIT entries (see there). A word's count is
+    estimated from the span of ids its RARITY_PROBE newest matches cover;
+    the words are together in no more entries than the rarest is in, and
+    only where every word is common is the phrase's own count estimated
+    (finding its newest matches is slow where they are few)."""
+
+    def __init__(self):
+        self.last = _last_id()
+
+    def __call__(self, phrase):
+        if self.last <= RANK_LIMIT:
+            return True
+        words = every_word(phrase).split(" AND ")
+        if len(words) > 1 and any(self.rare(word) for word in words):
+            return True
+        return self.rare(" AND ".join(words))
+
+    def rare(self, fts):
+        newest = _fetch(EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(fts))
+                        .order_by(EntryIndex.rowid.desc()).limit(RARITY_PROBE))
+        if len(newest) < RARITY_PROBE:  # all of them
+            return len(newest) <= RANK_LIMIT
+        return RARITY_PROBE * self.last / (self.last - newest[-1] + 1) <= RANK_LIMIT
+
+
 def _dates(select, query):
     if query.since is not None:
         select = select.where(Entry.created_at >= query.since)
@@ -204,6 +325,8 @@ def _filter(select, query, walk=False):
     """``select`` narrowed to the entries passing the filters; ``walk``: it
     walks entries in date order with a LIMIT (tags.under)."""
     select = _dates(select, query)
+    if query.id_range:  # id + 0: checked on the index walked, not a walk by id
+        select = select.where((Entry.id + 0).between(*query.id_range))
     if query.starred is not None:
         select = select.where(Entry.starred == query.starred)
     if query.tags:
@@ -221,7 +344,13 @@ def _filter(select, query, walk=False):
 
 
 def _matching(query):
-    return EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts))
+    return _within(EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(query.fts)), query)
+
+
+def _within(select, query):
+    if query.id_range:
+        select = select.where(EntryIndex.rowid.between(*query.id_range))
+    return select
 
 
 def _ids(ids):
@@ -251,7 +380,7 @@ def _newest_matches(query):
     """
     select = _matching(query).order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
     every = _fetch(select)
-    word_density = _density(every) if len(every) > CAP else 0.0
+    word_density = _density(every, query) if len(every) > CAP else 0.0
     return _filtered(query, select, every) if query.filtered else every, word_density
 
 
@@ -290,7 +419,8 @@ def _filtered(query, select, every):
     if few and len(sample) == len(every):
         return kept
     share = len(kept) / len(sample)
-    if few and share * _last_id() > len(every) * ROW_COST:
+    low, high = _span(query)
+    if few and share * (high - low + 1) > len(every) * ROW_COST:
         return _checked(query, every)
     start = None if few else _window_start(every, share)
     if start is not None:
@@ -300,7 +430,7 @@ def _filtered(query, select, every):
             _filter(Entry.select(Entry.id), query).where(Entry.id + 0 >= start))))
         if len(found) > CAP:
             return found
-    matches = len(every) if few else _density(every) * _last_id()  # estimated
+    matches = len(every) if few else _density(every, query) * (high - low + 1)  # estimated
     if query.tags or not (few or _passing(query, int(matches * SIDES) + 1) > matches * SIDES):
         return _listed(query, select)
     # id + 0: tested against the list of matches, not looked up by id (a row
@@ -351,10 +481,15 @@ def _last_id():
     return Entry.select(fn.MAX(Entry.id)).scalar() or 0
 
 
-def _density(found):
+def _span(query):
+    """The lowest and highest id a match of ``query`` can have."""
+    return query.id_range or (1, _last_id())
+
+
+def _density(found, query):
     """The share of entries that match, estimated from the CAP newest-written
     matches and the span of ids they cover."""
-    return len(found) / max(1, _last_id() - found[-1] + 1) if found else 0.0
+    return len(found) / max(1, _span(query)[1] - found[-1] + 1) if found else 0.0
 
 
 def _count(query):
@@ -372,16 +507,16 @@ def _ranked(query, rank_fts, found, windowed, limit, offset):
 
     An explicit bm25() under ORDER BY ... LIMIT measured twice as fast as
     FTS5's own ``ORDER BY rank`` (which sorts every match, before filters).
-    ``rank_fts`` is the query without its negated words
-    (Query.expression(positive=True)): bm25 would read their whole lists to
-    add nothing (1M: 96 -> 41 ms for a common word less another); the ids
-    found keep the negation.
+    ``rank_fts`` is the query without its negated and most common words
+    (Query.expression with weighs): bm25 would read their whole lists to add
+    nothing, or little (1M: 96 -> 41 ms for a common word less another); the
+    ids found keep them.
     """
     if not found:
         return {}
     score = fn.bm25(EntryIndex._meta.entity, *WEIGHTS)
-    select = (EntryIndex.select(EntryIndex.rowid, score)
-              .where(EntryIndex.match(rank_fts)))
+    select = _within(EntryIndex.select(EntryIndex.rowid, score)
+                     .where(EntryIndex.match(rank_fts)), query)
     if windowed:  # FTS5 seeks there and reads no older matches
         select = select.where(EntryIndex.rowid >= found[-1])
     if query.filtered or rank_fts != query.fts:
@@ -398,7 +533,16 @@ def _by_date(query, found, many, dense, limit, offset, newest):
     (``many``) ``found`` is not all of them: the walk tests entries against
     a list of every match, or, when they are ``dense`` (a page comes within a
     few hundred entries), asks FTS5 entry by entry (cheap for a word, ~1 ms
-    for a long prefix, so only where few entries are asked)."""
+    for a long prefix, so only where few entries are asked). Newest first,
+    the page among ``found`` (the newest-written) is first checked against
+    the older-written matches: none dated after it, as where entries were
+    written in the order of their dates, and it is the page."""
+    if many and newest and limit is not None and query.ranked:
+        page = _by_date(query, found, False, dense, limit, offset, newest)
+        low = query.id_range[0] if query.id_range else 1
+        rest = dataclasses.replace(query, id_range=(low, found[-1] - 1))
+        if len(page) == limit and not _dated_later(rest, page[-1]):
+            return page
     select = _filter(Entry.select(Entry.id), query, walk=True)
     if query.fts is None:
         pass
@@ -424,19 +568,44 @@ def _by_date(query, found, many, dense, limit, offset, newest):
     return [r[0] for r in _page(select, limit, offset).tuples()]
 
 
-def _snippets(fts, ids):
+def _lookup_cost(query):
+    """What makes FTS5 slow to look ``query`` up at one id: "merge" where it
+    merges the lists of every word a prefix longer than the prefix indexes
+    (3 letters) starts (~5 ms at a million entries), "phrase" where it walks
+    a phrase's words to the id to compare their positions (~1.5 ms), or
+    None."""
+    cost = None
+    for phrase in query.phrases():
+        words = every_word(phrase).split(" AND ")
+        if phrase.endswith("*") and len(words[-1].strip('"*')) > 3:
+            return "merge"
+        if len(words) > 1:
+            cost = "phrase"
+    return cost
+
+
+def _snippets(fts, ids, cost=None):
     """(snippet, spans, title_spans) by entry id, for the hits found by ``fts``
     (the words in title and text: an entry found by a tag alone is not here).
 
     No rank here: bm25 recomputes its IDF for each id looked up (1 ms each
     for a common word); the ranking query already gave the scores. Nor tag
-    tokens: FTS5 seeks each one for each id (60 ms for 300 tags and 20 ids)."""
+    tokens: FTS5 seeks each one for each id (60 ms for 300 tags and 20 ids).
+    Where looking up each id costs a merge (_lookup_cost), FTS5 walks the
+    ids' range once instead (110 -> 11 ms for 20 hits of a 4-letter prefix
+    at a million entries); for a phrase, where the range is at most WINDOW
+    ids (the matches FTS5 walks there cost less than the lookups)."""
     entity = EntryIndex._meta.entity
-    select = (EntryIndex.select(
+    select = EntryIndex.select(
         EntryIndex.rowid,
         fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
-        fn.highlight(entity, 0, START, END))
-        .where(EntryIndex.match(fts) & EntryIndex.rowid.in_(ids)))
+        fn.highlight(entity, 0, START, END)).where(EntryIndex.match(fts))
+    if cost == "merge" or (cost == "phrase" and max(ids) - min(ids) <= WINDOW):
+        # +rowid: tested on each row of the range, not looked up
+        select = select.where(EntryIndex.rowid.between(min(ids), max(ids)),
+                              SQL("+rowid").in_(_ids(ids)))
+    else:
+        select = select.where(EntryIndex.rowid.in_(ids))
     out = {}
     for rowid, snippet, title in select.tuples():
         snippet, spans = _spans(snippet or "")

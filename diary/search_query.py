@@ -59,18 +59,25 @@ class Query:
     until: _dt.datetime = None
     starred: bool = None
     tags: list = dataclasses.field(default_factory=list)  # (path, negated)
+    # Not the language: search.py's hint that only entries with ids in this
+    # (low, high) range pass the dates, so FTS5 reads no further.
+    id_range: tuple = None
 
-    def expression(self, tag_ids=None, *, positive=False):
+    def expression(self, tag_ids=None, *, weighs=None):
         """The FTS5 expression search.py runs. A word matches an entry's title
         or text, or one of its tags: ``tag_ids(phrase)`` gives the ids of the
         tags whose paths hold the phrase (``phrase`` is FTS5 text, as in
         ``fts``), and the word becomes ``({title body} : "w" OR tags : (t1 OR t2))``
         (entry.tags holds those tokens; schema.MIGRATIONS[2]).
 
-        With ``positive`` the negated words are left out: what it matches
-        includes every match, and bm25 gives each match the same score by
-        it (a word an entry lacks adds nothing), without reading the negated
-        words' lists. For ranking ids already found."""
+        With ``weighs`` (a test of each phrase) it is the expression to rank
+        by: only the words that are not negated and that ``weighs`` accepts.
+        It matches at least every match (a word left out of an AND matches
+        more, an OR with one left out is left out whole), or is None where
+        nothing is left. bm25 gives each match the same score by a word
+        left out as by none, where the word is negated (an entry lacking a
+        word scores nothing by it) or in most entries (bm25 weighs a word by
+        its rarity), without reading its list over the whole index."""
         if self.tree is None:
             return None
 
@@ -81,7 +88,19 @@ class Query:
                 return text
             return "(%s OR tags : %s)" % (text, _any_token(["t%d" % i for i in ids]))
 
-        return _compile(self.tree, term, positive)[0]
+        if weighs is not None:
+            return _ranking(self.tree, term, weighs)
+        return _compile(self.tree, term)[0]
+
+    def phrases(self):
+        """The FTS5 phrase of every word, negated or not, in order."""
+        def walk(node):
+            if node[0] == "term":
+                yield node[1]
+            else:
+                for child in (node[1:] if node[0] == "not" else node[1]):
+                    yield from walk(child)
+        return list(walk(self.tree)) if self.tree is not None else []
 
     @property
     def ranked(self):
@@ -107,6 +126,16 @@ def _any_token(tokens):
     groups = ["((%s) NOT t0)" % " OR ".join(tokens[i:i + size])
               for i in range(0, len(tokens), size)]
     return "(%s)" % " OR ".join(groups)
+
+
+def every_word(phrase):
+    """FTS5 text matching the entries that hold every word of ``phrase`` (FTS5
+    text as in Query.fts, ``"a b"`` or ``"a b"*``) anywhere: where FTS5 looks
+    for the phrase."""
+    star = phrase.endswith("*")
+    inner = phrase[1:-2 if star else -1].replace('""', '"')
+    words = "".join(ch if _is_token_char(ch) else " " for ch in inner).split()
+    return " AND ".join('"%s"' % w for w in words) + ("*" if star else "")
 
 
 def _is_token_char(ch):
@@ -327,25 +356,23 @@ def _group(kind, nodes):
     return (kind, nodes)
 
 
-def _compile(node, term=lambda phrase: phrase, positive=False):
+def _compile(node, term=lambda phrase: phrase):
     """FTS5 text for ``node`` and whether it stands for the complement of that
-    text; ``term`` writes a phrase searched in any column. With ``positive``
-    an AND keeps only its positive side (a superset of the matches: see
-    Query.expression)."""
+    text; ``term`` writes a phrase searched in any column."""
     kind = node[0]
     if kind == "term":
         phrase, column = node[1], node[2]
         return ("%s : %s" % (column, phrase) if column else term(phrase)), False
     if kind == "not":
-        text, complement = _compile(node[1], term, positive)
+        text, complement = _compile(node[1], term)
         return text, not complement
-    parts = [_compile(n, term, positive) for n in node[1]]
+    parts = [_compile(n, term) for n in node[1]]
     pos = [t for t, c in parts if not c]
     neg = [t for t, c in parts if c]
     if kind == "and":   # P1 AND P2 AND not N1 AND not N2  ==  (P1 AND P2) NOT (N1 OR N2)
         if not pos:
             return _join("OR", neg), True
-        if not neg or positive:
+        if not neg:
             return _join("AND", pos), False
         return "(%s NOT %s)" % (_join("AND", pos), _join("OR", neg)), False
     # or: P1 OR P2 OR not N1 OR not N2  ==  not ((N1 AND N2) NOT (P1 OR P2))
@@ -354,6 +381,25 @@ def _compile(node, term=lambda phrase: phrase, positive=False):
     if not pos:
         return _join("AND", neg), True
     return "(%s NOT %s)" % (_join("AND", neg), _join("OR", pos)), True
+
+
+def _ranking(node, term, weighs):
+    """Query.expression with ``weighs``: FTS5 text matching at least what
+    ``node`` matches, from its positive phrases that ``weighs``; None for
+    "every entry"."""
+    kind = node[0]
+    if kind == "term":
+        phrase, column = node[1], node[2]
+        if not weighs(phrase):
+            return None
+        return "%s : %s" % (column, phrase) if column else term(phrase)
+    if kind == "not":
+        return None
+    parts = [_ranking(n, term, weighs) for n in node[1]]
+    if kind == "and":
+        kept = [p for p in parts if p is not None]
+        return _join("AND", kept) if kept else None
+    return None if None in parts else _join("OR", parts)
 
 
 def _join(op, texts):

@@ -175,3 +175,16 @@ def test_huge_results_say_how_they_are_ordered(run, filled, monkeypatch):
         filled[k] for k in ("run", "cafe", "work", "old")]
     r = run("search", "is:starred", "--sort", "oldest")
     assert r.err == "1 match.\n"
+
+
+def test_a_big_diary_says_the_latest_were_searched_first(run, filled, monkeypatch):
+    from diary import search
+
+    monkeypatch.setattr(search, "WINDOW", 2)  # the two written last: work, old
+    r = run("search", "cafe OR river", "-n", "2")
+    assert r.err == "2 matches in the latest 2 entries, showing 1-2; older entries " \
+        "follow them (--offset 2).\n"
+    assert {int(line[0]) for line in lines(r.out)} == {filled["work"], filled["old"]}
+    r = run("search", "cafe OR river", "-n", "2", "--offset", "2")
+    assert r.err == "4 matches, showing 3-4.\n"
+    assert {int(line[0]) for line in lines(r.out)} == {filled["cafe"], filled["run"]}

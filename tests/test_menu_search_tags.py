@@ -145,3 +145,15 @@ def test_a_malformed_tag_filter_is_a_message(diary):
     s = drive(diary, ("Write a new entry", "/"), ("Search:", "tag:a//b" + ENTER),
               (lambda t: "empty name" in t, ESC), ("Write a new entry", "q"))
     assert s.code == 0
+
+
+def test_reading_search_hits_goes_on_past_the_latest_entries(diary, monkeypatch):
+    for i in range(3):
+        entries.add(diary, "river %d" % i)
+    monkeypatch.setattr(search, "WINDOW", 2)  # the latest two, then the first
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+              ("Search “river” · 1–3 of 3", ENTER), ("Search “river” · 1 of 2+", "n"),
+              ("Search “river” · 2 of 2+", "n"), ("Search “river” · 3 of 3", "n"),
+              ("That was the last one.", ESC), ("1–3 of 3", ESC), ("Search: river", ESC),
+              ("Write a new entry", "q"))
+    assert s.code == 0

@@ -257,7 +257,7 @@ def many(diary):
     "lake -\"grey sky\" -tag:birds", "lake NOT (cold OR quiet)", "lake -bird*",
 ])
 def test_ranking_without_the_negated_words_gives_the_same_order_and_scores(diary, many, text):
-    """search.py ranks by Query.expression(positive=True) among the ids found;
+    """search.py ranks by Query.expression(weighs=...) among the ids found;
     the reference here ranks by the whole expression, as bm25 is defined."""
     with diary.write():
         entries.add(diary, "lake and heron and book", title="Lake heron", tags=["birds/grey"])
@@ -265,7 +265,7 @@ def test_ranking_without_the_negated_words_gives_the_same_order_and_scores(diary
     query = search.parse(text)
     with search.EntryIndex.bind_ctx(diary.db), diary.read():
         full = query.expression(search._TagFinder())
-        assert full != query.expression(search._TagFinder(), positive=True)
+        assert full != query.expression(search._TagFinder(), weighs=lambda phrase: True)
         sql = ("SELECT rowid, -bm25(entry_fts, %s) AS s FROM entry_fts WHERE entry_fts MATCH ? "
                "ORDER BY s DESC, rowid DESC" % ", ".join(map(str, search.WEIGHTS)))
         want = [(i, round(sc, 9)) for i, sc in diary.db.execute_sql(sql, (full,))]
@@ -274,6 +274,30 @@ def test_ranking_without_the_negated_words_gives_the_same_order_and_scores(diary
         want = [w for w in want if w[0] in keep]
     got = [(h.entry.id, round(h.score, 9)) for h in search.search(diary, text, limit=None).hits]
     assert got == want and got
+
+
+@pytest.mark.parametrize("probe", [256, 4])  # counted, or estimated from the newest 4
+def test_words_in_most_entries_are_left_out_of_the_ranking(diary, monkeypatch, probe):
+    """Beyond RANK_LIMIT entries, a word in more than RANK_LIMIT of them does not
+    weigh in the ranking (bm25 would read its whole list to weigh it little)."""
+    with diary.write():
+        for i in range(40):
+            heron = " heron" * (1 + i % 3) if i % 10 == 0 else ""
+            entries.add(diary, "common" + " common" * (i % 4) + heron + " filler" * (i % 5))
+    monkeypatch.setattr(search, "RARITY_PROBE", probe)
+
+    def scores(text):
+        res = search.search(diary, text, limit=None)
+        return res.order, [(h.entry.id, h.score and round(h.score, 9)) for h in res.hits]
+
+    both, rare = scores("common heron"), scores("heron")
+    assert both[0] == rare[0] == "rank" and both != rare  # every word weighs
+    monkeypatch.setattr(search, "RANK_LIMIT", 10)
+    assert scores("common heron") == scores("heron")
+    assert scores("heron -filler")[0] == "rank"
+    for text in ("common", "common OR heron", "common -heron"):
+        order, hits = scores(text)
+        assert order == "newest" and hits[0][1] is None and len(hits) == len(ids(diary, text))
 
 
 def test_title_match_ranks_above_tag_above_body(diary, many):
@@ -357,6 +381,84 @@ def test_big_results_are_capped_and_ranked_among_the_newest(diary, monkeypatch):
     assert res.hits[0].snippet  # still marked
     monkeypatch.setattr(search, "FEW", 2)  # the middle plan: walk the date index
     assert found(diary, "tea -1 -2 -3 -4", sort="oldest") == [made[0], *made[5:]]
+
+
+def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
+    with diary.write():
+        made = [entries.add(diary, "walk" + " walk" * (i % 3) + " x" * (i % 4),
+                            created_at=day(2020, 1, 1) + dt.timedelta(days=i)).id
+                for i in range(12)]
+    monkeypatch.setattr(search, "WINDOW", 5)
+    res = search.search(diary, "walk", limit=3)
+    assert (res.total, res.at_least, res.scope, res.window) == (5, True, 5, None)
+    assert {h.entry.id for h in res.hits} < set(made[-5:])
+    # Paging on: the five written last (ranked), then the older seven
+    # (ranked): every match once, and all of them at once in the same order.
+    pages = [found(diary, "walk", limit=3, offset=o) for o in range(0, 15, 3)]
+    flat = [i for page in pages for i in page]
+    assert sorted(flat) == made and set(flat[:5]) == set(made[-5:])
+    assert found(diary, "walk", limit=None) == flat
+    res = search.search(diary, "walk", limit=3, offset=3)
+    assert (res.total, res.at_least, res.scope) == (12, False, None)
+    scores = [h.score for h in search.search(diary, "walk", limit=None).hits]
+    assert scores[:5] == sorted(scores[:5], reverse=True)
+    assert scores[5:] == sorted(scores[5:], reverse=True)
+    # Beyond CAP among the latest: ranked among the newest CAP, no further.
+    monkeypatch.setattr(search, "CAP", 2)
+    res = search.search(diary, "walk", limit=None)
+    assert (res.total, res.at_least, res.scope, res.window) == (2, True, 5, 2)
+    # Dates holding more than WINDOW entries split at their WINDOW newest.
+    monkeypatch.setattr(search, "CAP", 5000)
+    res = search.search(diary, "walk from:2020-01-02", limit=2)
+    assert (res.total, res.scope) == (5, 5)
+    assert {h.entry.id for h in res.hits} < set(made[-5:])
+    assert sorted(found(diary, "walk from:2020-01-02", limit=None)) == made[1:]
+    # A page the latest do not fill goes on among the older.
+    assert search.search(diary, "walk x", limit=3).scope == 5
+    res = search.search(diary, "walk x", limit=5)
+    assert (res.total, res.scope, len(res.hits)) == (9, None, 5)
+
+
+@pytest.mark.parametrize("window, cap", [(5, 5000), (5, 2), (12, 2), (100, 2)])
+def test_the_latest_first_gives_the_exact_order_by_date(diary, monkeypatch, window, cap):
+    """By date, the tiers and the capped list of newest-written matches give
+    the page only where no older-written entry belongs on it: an entry
+    written first and dated last, or dated among the rest, still is."""
+    with diary.write():
+        made = [entries.add(diary, "tea %d" % i + " cake" * (i % 2),
+                            created_at=day(2020, 1, 1) + dt.timedelta(days=i)).id
+                for i in range(12)]
+        entries.edit(diary, made[0], created_at=day(2030, 1, 1))
+        entries.edit(diary, made[1], created_at=day(2020, 1, 6, 12))
+        entries.edit(diary, made[11], created_at=day(2019, 1, 1))
+    texts = ["tea", "cake", "tea -cake", "tea from:2020-01-03", "tea to:2020-01-09"]
+    want = {(t, s): found(diary, t, sort=s, limit=None) for t in texts for s in search.SORTS}
+    monkeypatch.setattr(search, "WINDOW", window)
+    monkeypatch.setattr(search, "CAP", cap)
+    for text in texts:
+        for sort in ("newest", "oldest"):
+            for limit, offset in ((1, 0), (3, 0), (3, 2), (4, 8), (None, 0)):
+                end = None if limit is None else offset + limit
+                assert found(diary, text, sort=sort, limit=limit, offset=offset) \
+                    == want[text, sort][offset:end], (text, sort, limit, offset)
+        if cap > window:  # every match once, whatever the tiers
+            assert sorted(found(diary, text, limit=None)) == sorted(want[text, "rank"])
+
+
+@pytest.mark.parametrize("text", ["walki*", '"long walk"', '"long walk" OR river', "walki* -river"])
+def test_snippets_read_in_one_pass_are_the_snippets_looked_up(diary, monkeypatch, text):
+    with diary.write():
+        for i in range(30):
+            entries.add(diary, "a long walking day by the river %d, then a long walk home" % i
+                        if i % 3 else "nothing to see %d" % i, title="walking" if i % 5 else "")
+    def marks():
+        return [(h.entry.id, h.snippet, h.spans, h.title_spans)
+                for h in search.search(diary, text, limit=None).hits]
+    assert search._lookup_cost(search.parse(text)) in ("merge", "phrase")
+    one_pass = marks()
+    assert one_pass and all(m[2] or m[3] for m in one_pass)
+    monkeypatch.setattr(search, "_lookup_cost", lambda query: None)
+    assert marks() == one_pass
 
 
 # --- the index stays true to the entries ------------------------------------------------

@@ -127,3 +127,20 @@ def test_any_text_parses_or_is_refused_with_bad_input(text):
         syntax = re.sub(r'"(?:[^"]|"")*"', "S", q.fts)
         assert re.fullmatch(r"(S\*?|title : |[()]| AND | OR | NOT )+", syntax), q.fts
         assert syntax.count("(") == syntax.count(")")
+        for phrase in q.phrases():  # what search.py probes and ranks by is well-formed too
+            words = re.sub(r'"(?:[^"]|"")*"', "S", query.every_word(phrase))
+            assert re.fullmatch(r"S( AND S)*\*?", words), phrase
+        ranking = q.expression(weighs=lambda phrase: len(phrase) % 2 == 0)
+        if ranking is not None:
+            syntax = re.sub(r'"(?:[^"]|"")*"', "S", ranking)
+            assert re.fullmatch(r"(S\*?|title : |\{title body\} : |[()]| AND | OR )+", syntax)
+
+
+def test_phrases_and_their_words():
+    q = query.parse('"Déjà vu" -walk* (title:don\'t OR x) is:starred')
+    assert q.phrases() == ['"Déjà vu"', '"walk"*', '"don\'t"', '"x"']
+    assert [query.every_word(p) for p in q.phrases()] == [
+        '"Déjà" AND "vu"', '"walk"*', '"don" AND "t"', '"x"']
+    assert q.expression(weighs=lambda p: p != '"x"') == '{title body} : "Déjà vu"'
+    assert q.expression(weighs=lambda p: p != '"walk"*') == (
+        '({title body} : "Déjà vu" AND (title : "don\'t" OR {title body} : "x"))')
