@@ -22,7 +22,7 @@ from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
 from .search_query import Query, every_word, parse  # noqa: F401 (parse is part of this API)
-from .store import Entry, attach_tag_paths
+from .store import Entry, EntryTag, attach_tag_paths
 
 SORTS = ("rank", "newest", "oldest")
 
@@ -105,6 +105,7 @@ DENSE = 0.1     # beyond CAP, this share of entries matching makes probing cheap
 # A diary of at most RANK_LIMIT entries ranks by every word.
 RANK_LIMIT = 100_000
 RARITY_PROBE = 256  # matches whose span of ids estimates how many there are
+PHRASE_COST = 10  # bm25 over a phrase: ~0.4 us an entry with its words, a word ~0.05
 # A diary of more entries (or dates that hold more) is searched in two tiers
 # (_tiers): its WINDOW latest entries (written last, or the newest in the
 # dates asked for), then, where the page asked for goes further, the older
@@ -159,19 +160,26 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
         # Asking FTS5 entry by entry seeks every tag token each time.
         probe = tagged.count <= PROBE_TAGS
         newer, older = _tiers(query) if query.ranked and sort != "oldest" else (query, None)
-        found = _find(newer, rank_fts, sort, probe, limit, offset)
         scope = None
-        if older is not None:
-            left = None if limit is None else limit - len(found.ids)
-            if sort == "rank" and (found.at_least or left == 0):
-                scope = WINDOW  # the page is among the latest: the older are not searched
-            elif sort == "rank":  # the page goes on among the older entries
-                rest = _find(older, rank_fts, sort, probe, left, max(0, offset - found.total))
-                found = _Found(found.ids + rest.ids, {**found.scores, **rest.scores},
-                               found.total + rest.total, rest.at_least, rest.window)
-            elif left == 0 and (not found.ids or not _dated_later(older, found.ids[-1])):
-                scope = WINDOW  # by date, no older entry belongs on the page
-            else:  # by date, the two tiers interleave: one search of every entry
+        if older is None:
+            found = _find(newer, rank_fts, sort, probe, limit, offset)
+        else:
+            latest = _newest_matches(newer, probe)
+            need = None if limit is None else offset + limit
+            if len(latest[0]) > CAP or (need is not None and len(latest[0]) >= need):
+                found = _find(newer, rank_fts, sort, probe, limit, offset, latest)
+                if sort == "rank" or (len(found.ids) == limit and not (
+                        found.ids and _dated_later(older, found.ids[-1]))):
+                    scope = WINDOW  # the page is among the latest: the older are not searched
+                else:  # by date, an older entry belongs on the page
+                    found = _find(query, rank_fts, sort, probe, limit, offset)
+            elif sort == "rank":  # the page goes on among the older: ranked after the latest
+                older_found = _newest_matches(older, probe)[0]
+                at_least = len(older_found) > CAP
+                both = latest[0] + older_found[:CAP]
+                scores = _ranked(query, rank_fts, both, at_least, limit, offset, first=latest[0])
+                found = _Found(list(scores), scores, len(both), at_least, CAP if at_least else None)
+            else:  # by date the tiers interleave: one search of every entry
                 found = _find(query, rank_fts, sort, probe, limit, offset)
         ids = found.ids
         entries = {e.id: e for e in attach_tag_paths(
@@ -196,14 +204,15 @@ class _Found:
     window: int = None
 
 
-def _find(query, rank_fts, sort, probe, limit, offset):
-    """The page of ids for ``query`` alone (one tier: _tiers), their scores
-    when ranked, and the count of all matches."""
+def _find(query, rank_fts, sort, probe, limit, offset, matches=None):
+    """The page of ids for ``query`` (one tier of _tiers, or all), their
+    scores when ranked, and the count of all matches; ``matches`` are its
+    _newest_matches where already found."""
     scores, window, found, word_density = {}, None, None, 0.0
     if query.ranked:
         # One pass over the matches, newest-written first, gives the count,
         # and the ids that ranking and date sorting then work on.
-        found, word_density = _newest_matches(query)
+        found, word_density = matches or _newest_matches(query, probe)
         total, at_least = min(len(found), CAP), len(found) > CAP
         found = found[:CAP]
     else:
@@ -247,12 +256,20 @@ _MICROSECOND = _dt.timedelta(microseconds=1)
 def _dated_later(older, hit):
     """Whether a match of ``older`` (older-written entries) is dated after
     ``hit``, the last of a page by date (ties go to the higher id, so not
-    to it)."""
+    to it). The entries dated after it are few where ids follow dates:
+    listed along the date index first, they are all that is checked."""
     when = Entry.select(Entry.created_at).where(Entry.id == hit).tuples()[0][0]
-    later = when + _MICROSECOND if older.since is None else max(older.since, when + _MICROSECOND)
-    return _filter(Entry.select(SQL("1")), dataclasses.replace(older, since=later)).where(
-        fn.EXISTS(EntryIndex.select(SQL("1")).where(
-            (EntryIndex.rowid == Entry.id) & EntryIndex.match(older.fts)))).limit(1).exists()
+    later = dataclasses.replace(older, since=max(older.since or when, when) + _MICROSECOND)
+    near = _dates(Entry.select(Entry.id), later)
+    if later.id_range:
+        near = near.where((Entry.id + 0).between(*later.id_range))
+    near = [r[0] for r in near.limit(CAP + 1).tuples()]
+    select = _filter(Entry.select(SQL("1")), later).where(fn.EXISTS(
+        EntryIndex.select(SQL("1")).where(
+            (EntryIndex.rowid == Entry.id) & EntryIndex.match(older.fts))))
+    if len(near) <= CAP:
+        select = select.where(Entry.id.in_(_ids(near) if near else []))
+    return select.limit(1).exists()
 
 
 def _bounded(query):
@@ -288,11 +305,13 @@ class _TagFinder:
 
 class _Rarity:
     """Query.expression's ``weighs``: whether the words of a phrase are
-    together in at most RANK_LIMIT entries (see there). A word's count is
-    estimated from the span of ids its RARITY_PROBE newest matches cover;
-    the words are together in no more entries than the rarest is in, and
-    only where every word is common is the phrase's own count estimated
-    (finding its newest matches is slow where they are few)."""
+    together in at most RANK_LIMIT entries (see there); a phrase of several
+    words in at most a PHRASE_COST-th of that, as bm25 compares its words'
+    positions in each of those entries. A word's count is estimated from the
+    span of ids its RARITY_PROBE newest matches cover; the words are
+    together in no more entries than the rarest is in, and only where every
+    word is common is their count together estimated (finding the newest of
+    them is slow where they are few)."""
 
     def __init__(self):
         self.last = _last_id()
@@ -301,16 +320,17 @@ class _Rarity:
         if self.last <= RANK_LIMIT:
             return True
         words = every_word(phrase).split(" AND ")
-        if len(words) > 1 and any(self.rare(word) for word in words):
+        limit = RANK_LIMIT if len(words) == 1 else RANK_LIMIT // PHRASE_COST
+        if len(words) > 1 and any(self.rare(word, limit) for word in words):
             return True
-        return self.rare(" AND ".join(words))
+        return self.rare(" AND ".join(words), limit)
 
-    def rare(self, fts):
+    def rare(self, fts, limit):
         newest = _fetch(EntryIndex.select(EntryIndex.rowid).where(EntryIndex.match(fts))
                         .order_by(EntryIndex.rowid.desc()).limit(RARITY_PROBE))
         if len(newest) < RARITY_PROBE:  # all of them
-            return len(newest) <= RANK_LIMIT
-        return RARITY_PROBE * self.last / (self.last - newest[-1] + 1) <= RANK_LIMIT
+            return len(newest) <= limit
+        return RARITY_PROBE * self.last / (self.last - newest[-1] + 1) <= limit
 
 
 def _dates(select, query):
@@ -334,6 +354,8 @@ def _filter(select, query, walk=False):
 
         for path, negated in query.tags:
             ids, n = tags.entries_under(path)
+            if ids is not None and query.id_range:  # from the tag's index: no rows read
+                ids = ids.where(EntryTag.entry.between(*query.id_range))
             if ids is None:  # an unknown tag: nothing is under it
                 select = select if negated else select.where(SQL("0"))
             elif negated:
@@ -373,7 +395,7 @@ def _page(select, limit, offset):
     return select.limit(-1).offset(offset) if offset else select
 
 
-def _newest_matches(query):
+def _newest_matches(query, probe=True):
     """Ids of the matches passing the filters, newest-written first, at most
     CAP + 1; and the share of entries the words alone match (_density), which
     is how often a walk along the dates, filters applied, meets a match.
@@ -381,10 +403,10 @@ def _newest_matches(query):
     select = _matching(query).order_by(EntryIndex.rowid.desc()).limit(CAP + 1)
     every = _fetch(select)
     word_density = _density(every, query) if len(every) > CAP else 0.0
-    return _filtered(query, select, every) if query.filtered else every, word_density
+    return _filtered(query, select, every, probe) if query.filtered else every, word_density
 
 
-def _filtered(query, select, every):
+def _filtered(query, select, every, probe=True):
     """The newest-written matches passing the filters, at most CAP + 1, given
     ``every``: the newest CAP + 1 matches, filters aside (``select`` lists them).
 
@@ -395,7 +417,8 @@ def _filtered(query, select, every):
     sample of SAMPLE of them (~2 ms):
     - filters passing fewer entries than ``every`` holds (on:DATE): the ids
       passing are listed once and each match, newest-written first, tested
-      against them (stops after CAP + 1);
+      against them (stops after CAP + 1); or, where at most FEW pass and
+      FTS5 looks the words up fast, each passing entry is looked up;
     - words matching at most CAP entries, filters passing many more: those
       few rows are checked (cheaper than walking more than ROW_COST
       filtered entries per match);
@@ -412,8 +435,11 @@ def _filtered(query, select, every):
     if not every:
         return every
     few = len(every) <= CAP
-    if _passing(query, int(len(every) * SIDES) + 1) <= len(every) * SIDES:
-        return _listed(query, select)  # on:DATE: fewer pass than match
+    passing = _passing(query, int(len(every) * SIDES) + 1)
+    if passing <= len(every) * SIDES:  # on:DATE, a small tag: fewer pass than match
+        if passing <= FEW and probe and _lookup_cost(query) is None:
+            return _probed(query)
+        return _listed(query, select)
     sample = every[::max(1, len(every) // SAMPLE)]
     kept = _checked(query, sample)
     if few and len(sample) == len(every):
@@ -438,6 +464,16 @@ def _filtered(query, select, every):
     return _fetch(_filter(Entry.select(Entry.id), query)
                   .where((Entry.id + 0).in_(_matching(query)))
                   .order_by((Entry.id + 0).desc()).limit(CAP + 1))
+
+
+def _probed(query):
+    """The matches among the entries passing the filters, FTS5 asked entry by
+    entry (~15 us each for words): for a few passing, where the words match
+    many (a common word in a small tag: 40 -> 5 ms at a million entries)."""
+    return _fetch(_filter(Entry.select(Entry.id), query).where(fn.EXISTS(
+        EntryIndex.select(SQL("1")).where(
+            (EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
+        .order_by(Entry.id.desc()).limit(CAP + 1))
 
 
 def _listed(query, select):
@@ -501,7 +537,7 @@ def _count(query):
     return min(n, CAP), n > CAP
 
 
-def _ranked(query, rank_fts, found, windowed, limit, offset):
+def _ranked(query, rank_fts, found, windowed, limit, offset, first=None):
     """{id: score} in rank order, among the ids ``found`` (all the matches, or
     with ``windowed`` the CAP newest-written).
 
@@ -510,7 +546,8 @@ def _ranked(query, rank_fts, found, windowed, limit, offset):
     ``rank_fts`` is the query without its negated and most common words
     (Query.expression with weighs): bm25 would read their whole lists to add
     nothing, or little (1M: 96 -> 41 ms for a common word less another); the
-    ids found keep them.
+    ids found keep them. The ids in ``first`` (the latest tier's, _tiers)
+    come before the others, each part ranked.
     """
     if not found:
         return {}
@@ -518,10 +555,13 @@ def _ranked(query, rank_fts, found, windowed, limit, offset):
     select = _within(EntryIndex.select(EntryIndex.rowid, score)
                      .where(EntryIndex.match(rank_fts)), query)
     if windowed:  # FTS5 seeks there and reads no older matches
-        select = select.where(EntryIndex.rowid >= found[-1])
-    if query.filtered or rank_fts != query.fts:
+        select = select.where(EntryIndex.rowid >= min(found))
+    if query.filtered or rank_fts != query.fts or first is not None:
         select = select.where(SQL("+rowid").in_(_id_set(found)))
-    select = select.order_by(score, EntryIndex.rowid.desc())
+    order = [score, EntryIndex.rowid.desc()]
+    if first is not None:
+        order.insert(0, SQL("+rowid").not_in(_id_set(first)))
+    select = select.order_by(*order)
     # bm25 is negative, lower is better: the score shown is its negation.
     return {r[0]: -r[1] for r in _page(select, limit, offset).tuples()}
 
