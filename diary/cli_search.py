@@ -62,20 +62,22 @@ def cmd_search(args, env):
 
 
 def _found_message(found, offset, rank_asked):
-    more = found.at_least and (found.window or not found.scope)
-    total = "%s%d" % ("more than " if more else "", found.total)
-    noun = "match" if found.total == 1 and not more else "matches"
+    total = "%s%d" % ("more than " if found.at_least else "", found.total)
+    noun = "match" if found.total == 1 and not found.at_least else "matches"
     message = "%s %s" % (total, noun)
     if found.scope:
         message += " in the latest %d entries" % found.scope
-    if found.hits and (offset or len(found.hits) < found.total or found.at_least):
+    if found.hits and (offset or len(found.hits) < found.total or found.at_least
+                       or found.scope):
         message += ", showing %d-%d" % (offset + 1, offset + len(found.hits))
     if found.window:
         message += "; ranked among the %d newest (add words to narrow)" % found.window
     elif rank_asked and found.order != "rank" and found.hits:
         message += "; too many to rank, newest first (add words to narrow)"
-    if found.scope and not found.window:
+    if found.scope and found.order == "rank" and not found.window:
         message += "; older entries follow them (--offset %d)" % found.total
+    elif found.scope and not found.window:
+        message += "; older entries on later pages (--offset %d)" % (offset + len(found.hits))
     return message + "."
 
 

@@ -278,7 +278,8 @@ class Menu:
                 index = self.read(listing, offset + selected)
                 offset, selected = index // PAGE * PAGE, index % PAGE
             elif action == "next":
-                if offset + PAGE < total or isinstance(total, More):
+                if offset + PAGE < total or (isinstance(total, More)
+                                             and listing.fetch(offset + PAGE, 1)[1]):
                     offset, selected = offset + PAGE, 0
             elif action == "prev":
                 if offset:
@@ -309,7 +310,8 @@ class Menu:
             if action is tui.BACK:
                 return index
             if action == "next":
-                if index + 1 < total or isinstance(total, More):
+                if index + 1 < total or (isinstance(total, More)
+                                         and listing.fetch(index + 1, 1)[1]):
                     index += 1
                 else:
                     self.term.say("That was the last one.")

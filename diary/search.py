@@ -64,12 +64,13 @@ class Hit:
 
 @dataclasses.dataclass
 class Results:
-    """``total`` matches in all; with ``at_least`` there may be more than
-    that (counting stops at CAP, or at ``scope``). ``window`` is set when
+    """``total`` matches in all; with ``at_least`` there are more than that
+    (counting stops at CAP). ``window`` is set when
     the query matched more than CAP entries and only the newest-written CAP
     of them were ranked. ``scope`` is set (to WINDOW) when only the latest
     ``scope`` entries were searched (_tiers): the page was found among them,
-    and ``total`` counts their matches; the older entries' follow them. ``order`` is "newest" instead of the
+    and ``total`` counts their matches; the older entries' come on later
+    pages (ranked: after them; by date: in date order). ``order`` is "newest" instead of the
     "rank" asked for when a query has no words to rank by, or only words
     too common to rank by (RANK_LIMIT)."""
 
@@ -166,7 +167,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
         else:
             latest = _newest_matches(newer, probe)
             need = None if limit is None else offset + limit
-            if len(latest[0]) > CAP or (need is not None and len(latest[0]) >= need):
+            if (sort == "rank" and len(latest[0]) > CAP) or (
+                    need is not None and len(latest[0]) >= min(need, CAP + 1)):
                 found = _find(newer, rank_fts, sort, probe, limit, offset, latest)
                 if sort == "rank" or (len(found.ids) == limit and not (
                         found.ids and _dated_later(older, found.ids[-1]))):
@@ -174,9 +176,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
                 else:  # by date, an older entry belongs on the page
                     found = _find(query, rank_fts, sort, probe, limit, offset)
             elif sort == "rank":  # the page goes on among the older: ranked after the latest
-                older_found = _newest_matches(older, probe)[0]
-                at_least = len(older_found) > CAP
-                both = latest[0] + older_found[:CAP]
+                both = latest[0] + _newest_matches(older, probe)[0]
+                at_least, both = len(both) > CAP, both[:CAP]  # as CAP says, of both tiers
                 scores = _ranked(query, rank_fts, both, at_least, limit, offset, first=latest[0])
                 found = _Found(list(scores), scores, len(both), at_least, CAP if at_least else None)
             else:  # by date the tiers interleave: one search of every entry
@@ -192,7 +193,7 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
             if hit.entry.id not in marks:
                 hit.snippet = _opening(hit.entry.body)
     order = sort if query.ranked or sort != "rank" else "newest"
-    return Results(found.total, hits, found.at_least or bool(scope), found.window, order, scope)
+    return Results(found.total, hits, found.at_least, found.window, order, scope)
 
 
 @dataclasses.dataclass
@@ -259,17 +260,18 @@ def _dated_later(older, hit):
     to it). The entries dated after it are few where ids follow dates:
     listed along the date index first, they are all that is checked."""
     when = Entry.select(Entry.created_at).where(Entry.id == hit).tuples()[0][0]
-    later = dataclasses.replace(older, since=max(older.since or when, when) + _MICROSECOND)
+    since = when + _MICROSECOND if older.since is None else max(older.since, when + _MICROSECOND)
+    later = dataclasses.replace(older, since=since)
     near = _dates(Entry.select(Entry.id), later)
     if later.id_range:
         near = near.where((Entry.id + 0).between(*later.id_range))
     near = [r[0] for r in near.limit(CAP + 1).tuples()]
-    select = _filter(Entry.select(SQL("1")), later).where(fn.EXISTS(
-        EntryIndex.select(SQL("1")).where(
-            (EntryIndex.rowid == Entry.id) & EntryIndex.match(older.fts))))
-    if len(near) <= CAP:
-        select = select.where(Entry.id.in_(_ids(near) if near else []))
-    return select.limit(1).exists()
+    if len(near) > CAP:  # ids far from dates: taken as yes, the caller's exact search runs
+        return True
+    return _filter(Entry.select(SQL("1")), later).where(
+        Entry.id.in_(_ids(near) if near else []),
+        fn.EXISTS(EntryIndex.select(SQL("1")).where(
+            (EntryIndex.rowid == Entry.id) & EntryIndex.match(older.fts)))).limit(1).exists()
 
 
 def _bounded(query):
@@ -581,7 +583,7 @@ def _by_date(query, found, many, dense, limit, offset, newest):
         page = _by_date(query, found, False, dense, limit, offset, newest)
         low = query.id_range[0] if query.id_range else 1
         rest = dataclasses.replace(query, id_range=(low, found[-1] - 1))
-        if len(page) == limit and not _dated_later(rest, page[-1]):
+        if len(page) == limit and (not page or not _dated_later(rest, page[-1])):
             return page
     select = _filter(Entry.select(Entry.id), query, walk=True)
     if query.fts is None:

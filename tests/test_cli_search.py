@@ -188,3 +188,17 @@ def test_a_big_diary_says_the_latest_were_searched_first(run, filled, monkeypatc
     r = run("search", "cafe OR river", "-n", "2", "--offset", "2")
     assert r.err == "4 matches, showing 3-4.\n"
     assert {int(line[0]) for line in lines(r.out)} == {filled["cafe"], filled["run"]}
+
+
+def test_by_date_the_latest_entries_say_the_older_come_on_later_pages(run, monkeypatch):
+    from diary import search
+
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        assert run("add", "--date", day, "tea on " + day).code == 0
+    monkeypatch.setattr(search, "WINDOW", 2)
+    r = run("search", "tea", "--sort", "newest", "-n", "1")
+    assert r.err == "2 matches in the latest 2 entries, showing 1-1; older entries on " \
+        "later pages (--offset 1).\n"
+    r = run("search", "tea", "--sort", "newest", "-n", "2", "--offset", "1")
+    assert r.err == "3 matches, showing 2-3.\n"
+    assert [row[1][:10] for row in lines(r.out)] == ["2024-01-02", "2024-01-01"]

@@ -157,3 +157,16 @@ def test_reading_search_hits_goes_on_past_the_latest_entries(diary, monkeypatch)
               ("That was the last one.", ESC), ("1–3 of 3", ESC), ("Search: river", ESC),
               ("Write a new entry", "q"))
     assert s.code == 0
+
+
+def test_the_end_of_the_latest_entries_hits_is_the_last_one_when_no_older_match(
+        diary, monkeypatch):
+    entries.add(diary, "nothing here")
+    entries.add(diary, "river a")
+    entries.add(diary, "river b")
+    monkeypatch.setattr(search, "WINDOW", 2)
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+              ("Search “river” · 1–2 of 2", ENTER), ("Search “river” · 1 of 2+", "n"),
+              ("Search “river” · 2 of 2+", "n"), ("That was the last one.", ESC),
+              ("1–2 of 2", ESC), ("Search: river", ESC), ("Write a new entry", "q"))
+    assert s.code == 0

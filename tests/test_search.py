@@ -298,6 +298,14 @@ def test_words_in_most_entries_are_left_out_of_the_ranking(diary, monkeypatch, p
     for text in ("common", "common OR heron", "common -heron"):
         order, hits = scores(text)
         assert order == "newest" and hits[0][1] is None and len(hits) == len(ids(diary, text))
+    # A phrase weighs where its words are together in at most a PHRASE_COST-th.
+    monkeypatch.setattr(search, "PHRASE_COST", 2)  # together in at most 5 entries
+    assert scores('"common filler"')[0] == "newest"  # together in 32
+    assert scores('"common heron"')[0] == "rank"     # heron is in 4: at most that
+    monkeypatch.setattr(search, "PHRASE_COST", 4)  # at most 2
+    assert scores('"common heron"')[0] == "newest"
+    monkeypatch.setattr(search, "RANK_LIMIT", 40)  # every entry: the diary is small enough
+    assert scores('"common filler"')[0] == "rank"
 
 
 def test_title_match_ranks_above_tag_above_body(diary, many):
@@ -390,8 +398,12 @@ def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
                 for i in range(12)]
     monkeypatch.setattr(search, "WINDOW", 5)
     res = search.search(diary, "walk", limit=3)
-    assert (res.total, res.at_least, res.scope, res.window) == (5, True, 5, None)
+    assert (res.total, res.at_least, res.scope, res.window) == (5, False, 5, None)
     assert {h.entry.id for h in res.hits} < set(made[-5:])
+    # By date too, where ids follow the dates.
+    res = search.search(diary, "walk", limit=3, sort="newest")
+    assert [h.entry.id for h in res.hits] == made[:-4:-1] and res.scope == 5
+    assert found(diary, "walk", limit=0, sort="newest") == []
     # Paging on: the five written last (ranked), then the older seven
     # (ranked): every match once, and all of them at once in the same order.
     pages = [found(diary, "walk", limit=3, offset=o) for o in range(0, 15, 3)]
@@ -403,10 +415,16 @@ def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
     scores = [h.score for h in search.search(diary, "walk", limit=None).hits]
     assert scores[:5] == sorted(scores[:5], reverse=True)
     assert scores[5:] == sorted(scores[5:], reverse=True)
-    # Beyond CAP among the latest: ranked among the newest CAP, no further.
+    # Beyond CAP among the latest: ranked among the newest CAP, no further;
+    # and across both tiers, among the newest CAP of both.
     monkeypatch.setattr(search, "CAP", 2)
     res = search.search(diary, "walk", limit=None)
     assert (res.total, res.at_least, res.scope, res.window) == (2, True, 5, 2)
+    monkeypatch.setattr(search, "CAP", 7)
+    res = search.search(diary, "walk", limit=None)
+    assert (res.total, res.at_least, res.scope, res.window) == (7, True, None, 7)
+    assert {h.entry.id for h in res.hits} == set(made[-7:])
+    assert found(diary, "walk", limit=0, sort="newest") == []
     # Dates holding more than WINDOW entries split at their WINDOW newest.
     monkeypatch.setattr(search, "CAP", 5000)
     res = search.search(diary, "walk from:2020-01-02", limit=2)
@@ -437,7 +455,7 @@ def test_the_latest_first_gives_the_exact_order_by_date(diary, monkeypatch, wind
     monkeypatch.setattr(search, "CAP", cap)
     for text in texts:
         for sort in ("newest", "oldest"):
-            for limit, offset in ((1, 0), (3, 0), (3, 2), (4, 8), (None, 0)):
+            for limit, offset in ((0, 0), (1, 0), (3, 0), (3, 2), (4, 8), (None, 0)):
                 end = None if limit is None else offset + limit
                 assert found(diary, text, sort=sort, limit=limit, offset=offset) \
                     == want[text, sort][offset:end], (text, sort, limit, offset)
