@@ -61,8 +61,12 @@ def mixed(seed, n, conn):
     rng = random.Random(("mixed", seed).__repr__())
     v = c.vocabulary
     common, middle, rare = v[:60], v[200:5000], v[5000:]
+    # Phrases come from 300 entries spread evenly over the whole diary, so
+    # that the mix is the same at every size (the first 300 multiples of 97
+    # were the oldest 29% of 100k entries but the oldest 3% of a million).
+    step = max(1, conn.execute("SELECT max(id) FROM entry").fetchone()[0] // 300)
     bodies = [r[0].replace(".", "").split() for r in conn.execute(
-        "SELECT body FROM entry WHERE id % 97 = 0 ORDER BY id LIMIT 300")]
+        "SELECT body FROM entry WHERE id %% %d = 0 ORDER BY id LIMIT 300" % step)]
     filters = ["is:starred", "from:2020-01-01", "to:2014-12-31", "on:2019-06-15",
                "from:2016-01-01 to:2016-12-31", "is:starred from:2022-01-01"]
     filters += ["tag:" + rng.choice(c.tags) for _ in range(4)]
