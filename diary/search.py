@@ -149,6 +149,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
         raise BadInput("limit and offset must be 0 or more")
     query = text if isinstance(text, Query) else parse(text, now=now)
     with EntryIndex.bind_ctx(diary.db), diary.read():
+        if query.tags:
+            query = dataclasses.replace(query, under=_under(query))
         text_only = query.expression()  # for snippets: tags are not shown
         tagged = _TagFinder()
         rank_fts = None
@@ -176,10 +178,7 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
                 else:  # by date, an older entry belongs on the page
                     found = _find(query, rank_fts, sort, probe, limit, offset)
             elif sort == "rank":  # the page goes on among the older: ranked after the latest
-                both = latest[0] + _newest_matches(older, probe)[0]
-                at_least, both = len(both) > CAP, both[:CAP]  # as CAP says, of both tiers
-                scores = _ranked(query, rank_fts, both, at_least, limit, offset, first=latest[0])
-                found = _Found(list(scores), scores, len(both), at_least, CAP if at_least else None)
+                found = _ranked_tiers(query, older, rank_fts, latest[0], probe, limit, offset)
             else:  # by date the tiers interleave: one search of every entry
                 found = _find(query, rank_fts, sort, probe, limit, offset)
         ids = found.ids
@@ -226,6 +225,30 @@ def _find(query, rank_fts, sort, probe, limit, offset, matches=None):
         dense = word_density >= DENSE and probe
         ids = _by_date(query, found, at_least, dense, limit, offset, sort != "oldest")
     return _Found(ids, scores, total, at_least, window)
+
+
+def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset):
+    """The page of both tiers (_tiers), ranked: the ``latest`` tier's matches
+    first, then the older's, each part by rank, among the CAP newest-written
+    of both. Where nothing is filtered and every word weighs, one walk lists
+    the matches with their scores (a phrase read twice, to list and to rank,
+    was most of a search that went on among a million entries)."""
+    if query.filtered or rank_fts != query.fts:
+        both = latest + _newest_matches(older, probe)[0]
+        at_least, both = len(both) > CAP, both[:CAP]  # as CAP says, of both tiers
+        scores = _ranked(query, rank_fts, both, at_least, limit, offset, first=latest)
+        return _Found(list(scores), scores, len(both), at_least, CAP if at_least else None)
+    score = fn.bm25(EntryIndex._meta.entity, *WEIGHTS)
+    scored = EntryIndex._meta.database.execute(
+        EntryIndex.select(EntryIndex.rowid, score).where(EntryIndex.match(rank_fts))
+        .order_by(EntryIndex.rowid.desc()).limit(CAP + 1)).fetchall()
+    at_least, scored = len(scored) > CAP, scored[:CAP]
+    first = set(latest)
+    scored.sort(key=lambda row: (row[0] not in first, row[1], -row[0]))
+    # bm25 is negative, lower is better: the score shown is its negation.
+    scores = {i: -s for i, s in (scored[offset:] if limit is None
+                                 else scored[offset:offset + limit])}
+    return _Found(list(scores), scores, len(scored), at_least, CAP if at_least else None)
 
 
 def _tiers(query):
@@ -354,8 +377,7 @@ def _filter(select, query, walk=False):
     if query.tags:
         from . import tags
 
-        for path, negated in query.tags:
-            ids, n = tags.entries_under(path)
+        for ids, n, negated in _under(query):
             if ids is not None and query.id_range:  # from the tag's index: no rows read
                 ids = ids.where(EntryTag.entry.between(*query.id_range))
             if ids is None:  # an unknown tag: nothing is under it
@@ -365,6 +387,31 @@ def _filter(select, query, walk=False):
             else:
                 select = select.where(tags.under(ids, n, walk=walk))
     return select
+
+
+def _under(query):
+    """Each tag filter of ``query`` as (ids, n, negated): tags.entries_under."""
+    if query.under is not None:
+        return query.under
+    from . import tags
+
+    return [tags.entries_under(path) + (negated,) for path, negated in query.tags]
+
+
+def _passing_ids(query):
+    """(select, id column): the ids of the entries passing the filters. A
+    lone tag filter is answered from the tag's index (entry_tag) alone,
+    reading no entry's row (~20 us each): at a million entries, a rare word
+    in a tag 40 -> 10 ms. An entry under two tags of the subtree comes
+    twice: callers that list the ids take them DISTINCT."""
+    if (len(query.tags) == 1 and not query.tags[0][1] and query.since is None
+            and query.until is None and query.starred is None):
+        ids, _, _ = _under(query)[0]
+        if ids is not None:
+            if query.id_range:
+                ids = ids.where(EntryTag.entry.between(*query.id_range))
+            return ids, EntryTag.entry
+    return _filter(Entry.select(Entry.id), query), Entry.id
 
 
 def _matching(query):
@@ -419,8 +466,9 @@ def _filtered(query, select, every, probe=True):
     sample of SAMPLE of them (~2 ms):
     - filters passing fewer entries than ``every`` holds (on:DATE): the ids
       passing are listed once and each match, newest-written first, tested
-      against them (stops after CAP + 1); or, where at most FEW pass and
-      FTS5 looks the words up fast, each passing entry is looked up;
+      against them (stops after CAP + 1); or, where at most FEW pass, the
+      words match more than CAP and FTS5 looks them up fast, each passing
+      entry is looked up (a few matches are cheaper to walk);
     - words matching at most CAP entries, filters passing many more: those
       few rows are checked (cheaper than walking more than ROW_COST
       filtered entries per match);
@@ -439,7 +487,7 @@ def _filtered(query, select, every, probe=True):
     few = len(every) <= CAP
     passing = _passing(query, int(len(every) * SIDES) + 1)
     if passing <= len(every) * SIDES:  # on:DATE, a small tag: fewer pass than match
-        if passing <= FEW and probe and _lookup_cost(query) is None:
+        if passing <= FEW and not few and probe and _lookup_cost(query) is None:
             return _probed(query)
         return _listed(query, select)
     sample = every[::max(1, len(every) // SAMPLE)]
@@ -454,8 +502,9 @@ def _filtered(query, select, every, probe=True):
     if start is not None:
         # A common word from:2020 at a million entries: 35 ms instead of
         # 150 ms listing all 200,000 ids since 2020.
+        passing, id_ = _passing_ids(query)
         found = _fetch(select.where(EntryIndex.rowid >= start).where(SQL("+rowid").in_(
-            _filter(Entry.select(Entry.id), query).where(Entry.id + 0 >= start))))
+            passing.where(id_ + 0 >= start))))
         if len(found) > CAP:
             return found
     matches = len(every) if few else _density(every, query) * (high - low + 1)  # estimated
@@ -472,10 +521,11 @@ def _probed(query):
     """The matches among the entries passing the filters, FTS5 asked entry by
     entry (~15 us each for words): for a few passing, where the words match
     many (a common word in a small tag: 40 -> 5 ms at a million entries)."""
-    return _fetch(_filter(Entry.select(Entry.id), query).where(fn.EXISTS(
+    passing, id_ = _passing_ids(query)
+    return _fetch(passing.where(fn.EXISTS(
         EntryIndex.select(SQL("1")).where(
-            (EntryIndex.rowid == Entry.id) & EntryIndex.match(query.fts))))
-        .order_by(Entry.id.desc()).limit(CAP + 1))
+            (EntryIndex.rowid == id_) & EntryIndex.match(query.fts))))
+        .distinct().order_by(id_.desc()).limit(CAP + 1))
 
 
 def _listed(query, select):
@@ -484,13 +534,13 @@ def _listed(query, select):
     The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
     equality constraint, which runs the whole MATCH once per listed id
     (100x slower); this way the list is built once and probed per match."""
-    return _fetch(select.where(SQL("+rowid").in_(_filter(Entry.select(Entry.id), query))))
+    return _fetch(select.where(SQL("+rowid").in_(_passing_ids(query)[0])))
 
 
 def _checked(query, ids):
     """Those of ``ids`` whose rows pass the filters, in the same order."""
-    keep = {r[0] for r in _filter(Entry.select(Entry.id), query)
-            .where(Entry.id.in_(_ids(ids))).tuples()}
+    passing, id_ = _passing_ids(query)
+    keep = {r[0] for r in passing.where(id_.in_(_ids(ids))).tuples()}
     return [i for i in ids if i in keep]
 
 
@@ -512,7 +562,8 @@ def _fetch(select):
 
 def _passing(query, at_most):
     """How many entries pass the filters, counting no further than ``at_most``."""
-    return _filter(Entry.select(SQL("1")), query).limit(at_most).count()
+    passing, id_ = _passing_ids(query)
+    return passing.distinct().limit(at_most).count()
 
 
 def _last_id():

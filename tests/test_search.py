@@ -437,6 +437,49 @@ def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
     assert (res.total, res.scope, len(res.hits)) == (9, None, 5)
 
 
+@pytest.mark.parametrize("cap, few, sides", [(5000, 200, 1), (4, 200, 10), (4, 0, 10)])
+def test_a_tag_filter_read_from_the_tag_index_finds_each_entry_once(
+        diary, monkeypatch, cap, few, sides):
+    """A lone tag filter lists its entries from entry_tag, where an entry
+    under two tags of the subtree comes twice: it is still found and
+    counted once, whichever plan runs (every match checked, listed, or
+    probed: the last where the word matches more than CAP)."""
+    with diary.write():
+        made = [entries.add(diary, "tea %d" % i,
+                            tags=["work/a", "work/b"] if i % 4 == 0 else []).id
+                for i in range(12)]
+    monkeypatch.setattr(search, "CAP", cap)
+    monkeypatch.setattr(search, "FEW", few)
+    monkeypatch.setattr(search, "SIDES", sides)
+    for text, want in (("tea tag:work", made[::4]), ("tea tag:work/b", made[::4]),
+                       ("tag:work tea -8", made[0:5:4])):
+        for sort in search.SORTS:
+            res = search.search(diary, text, sort=sort, limit=None)
+            assert sorted(h.entry.id for h in res.hits) == want, (text, sort)
+            assert (res.total, res.at_least) == (len(want), False), (text, sort)
+
+
+@pytest.mark.parametrize("cap", [5000, 7, 3])
+def test_both_tiers_rank_alike_listed_with_scores_or_ranked_apart(diary, monkeypatch, cap):
+    """Unfiltered, the page that goes on among the older entries comes from
+    one walk of the matches with their scores; filtered, from the matches
+    listed and then ranked. A filter every entry passes gives the same."""
+    with diary.write():
+        for i in range(12):
+            entries.add(diary, "walk" + " walk" * (i % 3) + " x" * (i % 4),
+                        title="walk" if i % 5 == 0 else "", starred=True)
+    monkeypatch.setattr(search, "WINDOW", 5)
+    monkeypatch.setattr(search, "CAP", cap)
+    for text in ("walk", "walk x", '"walk walk"'):
+        for limit, offset in ((3, 0), (5, 0), (4, 3), (20, 0), (None, 0), (None, 6)):
+            plain, starred = (search.search(diary, t, limit=limit, offset=offset)
+                              for t in (text, text + " is:starred"))
+            assert [(h.entry.id, h.score) for h in plain.hits] \
+                == [(h.entry.id, h.score) for h in starred.hits], (text, limit, offset)
+            assert (plain.total, plain.at_least, plain.window, plain.scope) \
+                == (starred.total, starred.at_least, starred.window, starred.scope)
+
+
 @pytest.mark.parametrize("window, cap", [(5, 5000), (5, 2), (12, 2), (100, 2)])
 def test_the_latest_first_gives_the_exact_order_by_date(diary, monkeypatch, window, cap):
     """By date, the tiers and the capped list of newest-written matches give
