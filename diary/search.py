@@ -152,17 +152,18 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
         if query.tags:
             query = dataclasses.replace(query, under=_under(query))
         text_only = query.expression()  # for snippets: tags are not shown
-        tagged = _TagFinder()
+        tagged, last = _TagFinder(), _last_id()
         rank_fts = None
         if query.tree is not None:  # the words, now with the tags whose paths hold them
             query = dataclasses.replace(query, fts=query.expression(tagged))
             if query.ranked and sort == "rank":
-                rank_fts = query.expression(tagged, weighs=_Rarity())
+                rank_fts = query.expression(tagged, weighs=_Rarity(last))
                 if rank_fts is None:
                     sort = "newest"  # every word too common to rank by: see RANK_LIMIT
         # Asking FTS5 entry by entry seeks every tag token each time.
         probe = tagged.count <= PROBE_TAGS
-        newer, older = _tiers(query) if query.ranked and sort != "oldest" else (query, None)
+        newer, older = (_tiers(query, last) if query.ranked and sort != "oldest"
+                        else (query, None))
         scope = None
         if older is None:
             found = _find(newer, rank_fts, sort, probe, limit, offset)
@@ -172,8 +173,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
             if (sort == "rank" and len(latest[0]) > CAP) or (
                     need is not None and len(latest[0]) >= min(need, CAP + 1)):
                 found = _find(newer, rank_fts, sort, probe, limit, offset, latest)
-                if sort == "rank" or (len(found.ids) == limit and not (
-                        found.ids and _dated_later(older, found.ids[-1]))):
+                if sort == "rank" or (len(found.ids) == limit and (found.final or not (
+                        found.ids and _dated_later(older, found.ids[-1])))):
                     scope = WINDOW  # the page is among the latest: the older are not searched
                 else:  # by date, an older entry belongs on the page
                     found = _find(query, rank_fts, sort, probe, limit, offset)
@@ -202,6 +203,7 @@ class _Found:
     total: int
     at_least: bool
     window: int = None
+    final: bool = False  # by date: no entry written before the page's is dated after it
 
 
 def _find(query, rank_fts, sort, probe, limit, offset, matches=None):
@@ -223,7 +225,8 @@ def _find(query, rank_fts, sort, probe, limit, offset, matches=None):
         ids = list(scores)
     else:
         dense = word_density >= DENSE and probe
-        ids = _by_date(query, found, at_least, dense, limit, offset, sort != "oldest")
+        ids, final = _by_date(query, found, at_least, dense, limit, offset, sort != "oldest")
+        return _Found(ids, scores, total, at_least, window, final)
     return _Found(ids, scores, total, at_least, window)
 
 
@@ -251,7 +254,7 @@ def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset):
     return _Found(list(scores), scores, len(scored), at_least, CAP if at_least else None)
 
 
-def _tiers(query):
+def _tiers(query, last):
     """(newer, older): ``query`` split so that a search of a big diary reads
     little more than WINDOW entries; ``older`` is None where there is one
     tier. Without dates, the newer are the entries written last (the WINDOW
@@ -266,7 +269,6 @@ def _tiers(query):
             return _bounded(query), None
         return (_bounded(dataclasses.replace(query, since=edge[0])),
                 dataclasses.replace(query, until=edge[0] - _MICROSECOND))
-    last = _last_id()
     if last <= WINDOW:
         return query, None
     low = last - WINDOW
@@ -338,8 +340,8 @@ class _Rarity:
     word is common is their count together estimated (finding the newest of
     them is slow where they are few)."""
 
-    def __init__(self):
-        self.last = _last_id()
+    def __init__(self, last):
+        self.last = last
 
     def __call__(self, phrase):
         if self.last <= RANK_LIMIT:
@@ -629,13 +631,15 @@ def _by_date(query, found, many, dense, limit, offset, newest):
     for a long prefix, so only where few entries are asked). Newest first,
     the page among ``found`` (the newest-written) is first checked against
     the older-written matches: none dated after it, as where entries were
-    written in the order of their dates, and it is the page."""
+    written in the order of their dates, and it is the page. That check
+    goes down to the first entry, the older tier's too (_tiers), so
+    (ids, True) says no older-written entry belongs on the page; else
+    (ids, False)."""
     if many and newest and limit is not None and query.ranked:
-        page = _by_date(query, found, False, dense, limit, offset, newest)
-        low = query.id_range[0] if query.id_range else 1
-        rest = dataclasses.replace(query, id_range=(low, found[-1] - 1))
+        page, _ = _by_date(query, found, False, dense, limit, offset, newest)
+        rest = dataclasses.replace(query, id_range=(1, found[-1] - 1))
         if len(page) == limit and (not page or not _dated_later(rest, page[-1])):
-            return page
+            return page, True
     select = _filter(Entry.select(Entry.id), query, walk=True)
     if query.fts is None:
         pass
@@ -658,7 +662,7 @@ def _by_date(query, found, many, dense, limit, offset, newest):
         select = select.order_by(Entry.created_at.desc(), Entry.id.desc())
     else:
         select = select.order_by(Entry.created_at, Entry.id)
-    return [r[0] for r in _page(select, limit, offset).tuples()]
+    return [r[0] for r in _page(select, limit, offset).tuples()], False
 
 
 def _lookup_cost(query):
