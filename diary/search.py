@@ -179,14 +179,16 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
                 else:  # by date, an older entry belongs on the page
                     found = _find(query, rank_fts, sort, probe, limit, offset)
             elif sort == "rank":  # the page goes on among the older: ranked after the latest
-                found = _ranked_tiers(query, older, rank_fts, latest[0], probe, limit, offset)
+                found = _ranked_tiers(query, older, rank_fts, latest[0], probe, limit, offset,
+                                      text_only if snippets else None)
             else:  # by date the tiers interleave: one search of every entry
                 found = _find(query, rank_fts, sort, probe, limit, offset)
         ids = found.ids
         entries = {e.id: e for e in attach_tag_paths(
             list(Entry.select().where(Entry.id.in_(ids))))} if ids else {}
-        marks = (_snippets(text_only, ids, _lookup_cost(query))
-                 if snippets and query.ranked and ids else {})
+        marks = found.marks if found.marks is not None else (
+            _snippets(text_only, ids, _lookup_cost(query))
+            if snippets and query.ranked and ids else {})
     hits = [Hit(entries[i], found.scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
     if snippets and query.ranked:
         for hit in hits:  # found by a tag alone: the text's start, nothing marked
@@ -204,6 +206,7 @@ class _Found:
     at_least: bool
     window: int = None
     final: bool = False  # by date: no entry written before the page's is dated after it
+    marks: dict = None  # the page's snippets where found with it (_snippets' shape)
 
 
 def _find(query, rank_fts, sort, probe, limit, offset, matches=None):
@@ -230,28 +233,45 @@ def _find(query, rank_fts, sort, probe, limit, offset, matches=None):
     return _Found(ids, scores, total, at_least, window)
 
 
-def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset):
+def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset, marked=None):
     """The page of both tiers (_tiers), ranked: the ``latest`` tier's matches
     first, then the older's, each part by rank, among the CAP newest-written
     of both. Where nothing is filtered and every word weighs, one walk lists
     the matches with their scores (a phrase read twice, to list and to rank,
-    was most of a search that went on among a million entries)."""
+    was most of a search that went on among a million entries); and where
+    the snippets' expression ``marked`` is that too, and the matches are
+    few (at most twice the entries up to the page's end), the walk also
+    takes their snippets: looked up one by one afterwards, a phrase's cost
+    ~0.25 ms each at a million entries. Where they are more, that walk
+    stopped early and a second lists them all."""
     if query.filtered or rank_fts != query.fts:
         both = latest + _newest_matches(older, probe)[0]
         at_least, both = len(both) > CAP, both[:CAP]  # as CAP says, of both tiers
         scores = _ranked(query, rank_fts, both, at_least, limit, offset, first=latest)
         return _Found(list(scores), scores, len(both), at_least, CAP if at_least else None)
-    score = fn.bm25(EntryIndex._meta.entity, *WEIGHTS)
-    scored = EntryIndex._meta.database.execute(
-        EntryIndex.select(EntryIndex.rowid, score).where(EntryIndex.match(rank_fts))
-        .order_by(EntryIndex.rowid.desc()).limit(CAP + 1)).fetchall()
+    entity = EntryIndex._meta.entity
+    select = EntryIndex.select(EntryIndex.rowid, fn.bm25(entity, *WEIGHTS)).where(
+        EntryIndex.match(rank_fts)).order_by(EntryIndex.rowid.desc())
+    scored, marks = None, None
+    if marked == rank_fts and limit is not None:
+        few = min(2 * (offset + limit), CAP)
+        rows = EntryIndex._meta.database.execute(select.select_extend(
+            fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
+            fn.highlight(entity, 0, START, END)).limit(few + 1)).fetchall()
+        if len(rows) <= few:
+            scored, marks = [r[:2] for r in rows], {r[0]: r[2:] for r in rows}
+    if scored is None:
+        scored = EntryIndex._meta.database.execute(select.limit(CAP + 1)).fetchall()
     at_least, scored = len(scored) > CAP, scored[:CAP]
     first = set(latest)
     scored.sort(key=lambda row: (row[0] not in first, row[1], -row[0]))
     # bm25 is negative, lower is better: the score shown is its negation.
     scores = {i: -s for i, s in (scored[offset:] if limit is None
                                  else scored[offset:offset + limit])}
-    return _Found(list(scores), scores, len(scored), at_least, CAP if at_least else None)
+    if marks is not None:
+        marks = {i: _marked(*marks[i]) for i in scores}
+    return _Found(list(scores), scores, len(scored), at_least, CAP if at_least else None,
+                  marks=marks)
 
 
 def _tiers(query, last):
@@ -703,12 +723,13 @@ def _snippets(fts, ids, cost=None):
                               SQL("+rowid").in_(_ids(ids)))
     else:
         select = select.where(EntryIndex.rowid.in_(ids))
-    out = {}
-    for rowid, snippet, title in select.tuples():
-        snippet, spans = _spans(snippet or "")
-        _, title_spans = _spans(title or "")
-        out[rowid] = (snippet, spans, title_spans)
-    return out
+    return {rowid: _marked(snippet, title) for rowid, snippet, title in select.tuples()}
+
+
+def _marked(snippet, title):
+    """(snippet, spans, title_spans) from snippet() and highlight()'s text."""
+    snippet, spans = _spans(snippet or "")
+    return (snippet, spans, _spans(title or "")[1])
 
 
 def _opening(body):

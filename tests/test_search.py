@@ -462,8 +462,9 @@ def test_a_tag_filter_read_from_the_tag_index_finds_each_entry_once(
 @pytest.mark.parametrize("cap", [5000, 7, 3])
 def test_both_tiers_rank_alike_listed_with_scores_or_ranked_apart(diary, monkeypatch, cap):
     """Unfiltered, the page that goes on among the older entries comes from
-    one walk of the matches with their scores; filtered, from the matches
-    listed and then ranked. A filter every entry passes gives the same."""
+    one walk of the matches with their scores (and, where they are few,
+    their snippets); filtered, from the matches listed, then ranked, then
+    looked up for snippets. A filter every entry passes gives the same."""
     with diary.write():
         for i in range(12):
             entries.add(diary, "walk" + " walk" * (i % 3) + " x" * (i % 4),
@@ -474,8 +475,10 @@ def test_both_tiers_rank_alike_listed_with_scores_or_ranked_apart(diary, monkeyp
         for limit, offset in ((3, 0), (5, 0), (4, 3), (20, 0), (None, 0), (None, 6)):
             plain, starred = (search.search(diary, t, limit=limit, offset=offset)
                               for t in (text, text + " is:starred"))
-            assert [(h.entry.id, h.score) for h in plain.hits] \
-                == [(h.entry.id, h.score) for h in starred.hits], (text, limit, offset)
+            assert [(h.entry.id, h.score, h.snippet, h.spans, h.title_spans)
+                    for h in plain.hits] \
+                == [(h.entry.id, h.score, h.snippet, h.spans, h.title_spans)
+                    for h in starred.hits], (text, limit, offset)
             assert (plain.total, plain.at_least, plain.window, plain.scope) \
                 == (starred.total, starred.at_least, starred.window, starred.scope)
 
