@@ -39,8 +39,9 @@ def problems(diary):
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
     SQLite's integrity check, the FTS5 index against its content, the tag
     index against the tags, the tag paths and the entries' tag tokens against
-    the tree and the links, the closure table against the parent links, and
-    the stored subtree entry counts against a recount. Each check runs on its
+    the tree and the links, the closure table against the parent links, the
+    stored subtree entry counts against a recount, and the entries per month
+    (search's date bounds) against the entries. Each check runs on its
     own: one that cannot read a damaged page becomes a finding, and the
     others still run.
     """
@@ -70,6 +71,18 @@ def problems(diary):
         """).fetchone()[0]
         if wrong:
             found.append("tag entry counts: wrong for %d tag(s)" % wrong)
+
+    def months():
+        # Counts exact, bounds holding every id (they may be wider).
+        wrong = conn.execute("""
+            SELECT count(*) FROM (
+                SELECT substr(created_at, 1, 7) AS month, count(*) AS n,
+                       min(id) AS low, max(id) AS high FROM entry GROUP BY 1) e
+            FULL JOIN entry_month m USING (month)
+            WHERE coalesce(e.n, 0) <> coalesce(m.entries, 0)
+               OR e.low < m.low_id OR e.high > m.high_id""").fetchone()[0]
+        if wrong:
+            found.append("entries per month: wrong for %d month(s)" % wrong)
 
     def derived():
         # Two texts derived from the tag tree, which the indexes read.
@@ -101,4 +114,5 @@ def problems(diary):
     check("tag paths", derived)
     check("tag closure table", closure)
     check("tag entry counts", counts)
+    check("entries per month", months)
     return found

@@ -67,8 +67,9 @@ class Results:
     """``total`` matches in all; with ``at_least`` there are more than that
     (counting stops at CAP). ``window`` is set when
     the query matched more than CAP entries and only the newest-written CAP
-    of them were ranked. ``scope`` is set (to WINDOW) when only the latest
-    ``scope`` entries were searched (_tiers): the page was found among them,
+    of them were ranked. ``scope`` is set when only the latest ``scope``
+    entries were searched (_tiers: WINDOW of them, or by dates the newest
+    whole months holding at least WINDOW): the page was found among them,
     and ``total`` counts their matches; the older entries' come on later
     pages (ranked: after them; by date: in date order). ``order`` is "newest" instead of the
     "rank" asked for when a query has no words to rank by, or only words
@@ -108,8 +109,9 @@ RANK_LIMIT = 100_000
 RARITY_PROBE = 256  # matches whose span of ids estimates how many there are
 PHRASE_COST = 10  # bm25 over a phrase: ~0.4 us an entry with its words, a word ~0.05
 # A diary of more entries (or dates that hold more) is searched in two tiers
-# (_tiers): its WINDOW latest entries (written last, or the newest in the
-# dates asked for), then, where the page asked for goes further, the older
+# (_tiers): its WINDOW latest entries (written last, or the newest whole
+# months of the dates asked for that hold as many), then, where the page
+# asked for goes further, the older
 # ones. Ranked, the latest entries' matches come first, then the older
 # ones'; the count, and CAP, are those of the latest (Results.scope says
 # so). By date the order stays exact. So a search of a million entries reads
@@ -162,8 +164,8 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
                     sort = "newest"  # every word too common to rank by: see RANK_LIMIT
         # Asking FTS5 entry by entry seeks every tag token each time.
         probe = tagged.count <= PROBE_TAGS
-        newer, older = (_tiers(query, last) if query.ranked and sort != "oldest"
-                        else (query, None))
+        newer, older, held = (_tiers(query, last) if query.ranked and sort != "oldest"
+                              else (query, None, None))
         scope = None
         if older is None:
             found = _find(newer, rank_fts, sort, probe, limit, offset)
@@ -175,7 +177,7 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
                 found = _find(newer, rank_fts, sort, probe, limit, offset, latest)
                 if sort == "rank" or (len(found.ids) == limit and (found.final or not (
                         found.ids and _dated_later(older, found.ids[-1])))):
-                    scope = WINDOW  # the page is among the latest: the older are not searched
+                    scope = held  # the page is among the latest: the older are not searched
                 else:  # by date, an older entry belongs on the page
                     found = _find(query, rank_fts, sort, probe, limit, offset)
             elif sort == "rank":  # the page goes on among the older: ranked after the latest
@@ -275,25 +277,74 @@ def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset, marked=N
 
 
 def _tiers(query, last):
-    """(newer, older): ``query`` split so that a search of a big diary reads
-    little more than WINDOW entries; ``older`` is None where there is one
-    tier. Without dates, the newer are the entries written last (the WINDOW
-    highest ids). Dates that hold more than WINDOW entries are split at
-    their WINDOW newest; the ids of the entries in the newer dates bound
-    what FTS5 reads (ids follow the order entries were written in, mostly
-    their dates' order), as they do for dates holding fewer."""
+    """(newer, older, held): ``query`` split so that a search of a big diary
+    reads little more than WINDOW entries; ``older`` is None where there is
+    one tier; the newer holds ``held`` entries. Without dates, the newer are
+    the entries written last (the WINDOW highest ids). With dates, whole
+    months of them (entry_month, schema.MIGRATIONS[3]): the newest that
+    hold at least WINDOW of the entries in the dates, if the dates hold
+    more; each tier's months bound the ids FTS5 reads (ids follow the order
+    entries were written in, mostly their dates' order)."""
     if query.since is not None or query.until is not None:
-        edge = [r[0] for r in _dates(Entry.select(Entry.created_at), query)
-                .order_by(Entry.created_at.desc()).limit(2).offset(WINDOW - 1).tuples()]
-        if len(edge) < 2:
-            return _bounded(query), None
-        return (_bounded(dataclasses.replace(query, since=edge[0])),
-                dataclasses.replace(query, until=edge[0] - _MICROSECOND))
+        return _date_tiers(query)
     if last <= WINDOW:
-        return query, None
+        return query, None, None
     low = last - WINDOW
     return (dataclasses.replace(query, id_range=(low + 1, last)),
-            dataclasses.replace(query, id_range=(1, low)))
+            dataclasses.replace(query, id_range=(1, low)), WINDOW)
+
+
+def _date_tiers(query):
+    """_tiers for a query with dates. A month is created_at's first seven
+    characters, so the entries in the dates are in the months between
+    theirs. The newest month is counted up to the last date, along the date
+    index (it may go on after it); the others are counted whole. Dates
+    holding few entries get the exact bounds of their ids instead of their
+    months' (on:DATE: a day's ids, not a month's)."""
+    text = Entry.created_at.db_value
+    first = text(query.since)[:7] if query.since is not None else ""
+    rows = EntryIndex._meta.database.execute_sql(
+        "SELECT month, entries, low_id, high_id FROM entry_month WHERE month >= ? AND "
+        "month <= ? AND entries > 0 ORDER BY month DESC",
+        (first, text(query.until)[:7] if query.until is not None else "\uffff")).fetchall()
+    held = 0
+    for i, (month, n, _, _) in enumerate(rows):
+        start = _month_start(month)
+        if start is None:  # not a date SQLite wrote: no split
+            break
+        if i == 0 and query.until is not None:
+            n = _dates(Entry.select(SQL("1")), dataclasses.replace(
+                query, since=max(start, query.since or start))).count()
+        held += n
+        if held >= WINDOW and i + 1 < len(rows):
+            newer = dataclasses.replace(query, since=max(start, query.since or start),
+                                        id_range=_id_bounds(rows[:i + 1]))
+            older = dataclasses.replace(query, until=start - _MICROSECOND,
+                                        id_range=_id_bounds(rows[i + 1:]))
+            return newer, older, held
+    if held <= WINDOW // 10:  # a few (on:DATE): bound them exactly, along the date index
+        return _bounded(query), None, None
+    return dataclasses.replace(query, id_range=_id_bounds(rows)), None, None
+
+
+def _bounded(query):
+    low, high = _dates(Entry.select(fn.MIN(Entry.id), fn.MAX(Entry.id)), query).scalar(
+        as_tuple=True)
+    return dataclasses.replace(query, id_range=(low or 0, high or 0))
+
+
+def _month_start(month):
+    """The first moment of an entry_month month ("2024-03"), or None."""
+    try:
+        start = _dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=_dt.timezone.utc)
+    except ValueError:
+        return None
+    return start if Entry.created_at.db_value(start)[:7] == month else None
+
+
+def _id_bounds(rows):
+    """Bounds of the ids of the entries in entry_month ``rows``."""
+    return (min(r[2] for r in rows), max(r[3] for r in rows)) if rows else (0, 0)
 
 
 _MICROSECOND = _dt.timedelta(microseconds=1)
@@ -317,12 +368,6 @@ def _dated_later(older, hit):
         Entry.id.in_(_ids(near) if near else []),
         fn.EXISTS(EntryIndex.select(SQL("1")).where(
             (EntryIndex.rowid == Entry.id) & EntryIndex.match(older.fts)))).limit(1).exists()
-
-
-def _bounded(query):
-    low, high = _dates(Entry.select(fn.MIN(Entry.id), fn.MAX(Entry.id)), query).scalar(
-        as_tuple=True)
-    return dataclasses.replace(query, id_range=(low or 0, high or 0))
 
 
 class _TagFinder:

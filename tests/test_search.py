@@ -392,9 +392,9 @@ def test_big_results_are_capped_and_ranked_among_the_newest(diary, monkeypatch):
 
 
 def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
-    with diary.write():
+    with diary.write():  # one to two entries a month, January to August
         made = [entries.add(diary, "walk" + " walk" * (i % 3) + " x" * (i % 4),
-                            created_at=day(2020, 1, 1) + dt.timedelta(days=i)).id
+                            created_at=day(2020, 1, 1) + dt.timedelta(days=20 * i)).id
                 for i in range(12)]
     monkeypatch.setattr(search, "WINDOW", 5)
     res = search.search(diary, "walk", limit=3)
@@ -425,7 +425,8 @@ def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
     assert (res.total, res.at_least, res.scope, res.window) == (7, True, None, 7)
     assert {h.entry.id for h in res.hits} == set(made[-7:])
     assert found(diary, "walk", limit=0, sort="newest") == []
-    # Dates holding more than WINDOW entries split at their WINDOW newest.
+    # Dates holding more than WINDOW entries split at the newest whole months
+    # holding at least WINDOW of them (May to August: 5).
     monkeypatch.setattr(search, "CAP", 5000)
     res = search.search(diary, "walk from:2020-01-02", limit=2)
     assert (res.total, res.scope) == (5, 5)
@@ -435,6 +436,32 @@ def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
     assert search.search(diary, "walk x", limit=3).scope == 5
     res = search.search(diary, "walk x", limit=5)
     assert (res.total, res.scope, len(res.hits)) == (9, None, 5)
+
+
+def test_dates_split_at_whole_months_counted_up_to_the_last_date(diary, monkeypatch):
+    """The newer tier of a search by dates is the newest months holding at
+    least WINDOW entries of the dates; the month of the last date is counted
+    only up to it, so the latest held are WINDOW or more, never fewer."""
+    with diary.write():  # 2021: three entries a month; March's last two after the 15th
+        made = {(m, d): entries.add(diary, "tea", created_at=day(2021, m, d)).id
+                for m in range(1, 7) for d in (5, 18, 25)}
+    monkeypatch.setattr(search, "WINDOW", 4)
+    res = search.search(diary, "tea to:2021-03-15", limit=2)
+    # March holds one entry up to the 15th, February three: 4, split there.
+    assert (res.total, res.scope) == (4, 4)
+    assert {h.entry.id for h in res.hits} <= {made[2, d] for d in (5, 18, 25)} | {made[3, 5]}
+    res = search.search(diary, "tea from:2021-02-20", limit=3)
+    # June and May hold six: more than WINDOW, whole months.
+    assert (res.total, res.scope) == (6, 6)
+    every = found(diary, "tea from:2021-02-20", limit=None)
+    assert sorted(every) == sorted(i for (m, d), i in made.items() if (m, d) > (2, 18))
+    assert found(diary, "tea to:2021-03-15", sort="newest", limit=None) == [
+        made[3, 5], made[2, 25], made[2, 18], made[2, 5], made[1, 25], made[1, 18], made[1, 5]]
+    # Dates holding fewer: one tier, bounded by their months.
+    monkeypatch.setattr(search, "WINDOW", 100)
+    assert search.search(diary, "tea from:2021-02-20").scope is None
+    assert found(diary, "tea on:2021-04-18") == [made[4, 18]]
+    assert found(diary, "tea on:2021-04-19") == []
 
 
 @pytest.mark.parametrize("cap, few, sides", [(5000, 200, 1), (4, 200, 10), (4, 0, 10)])

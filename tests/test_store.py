@@ -1,5 +1,6 @@
 """The encrypted file: creation, unlocking, bad files, migrations, rekey."""
 
+import datetime
 import os
 import sqlite3
 
@@ -156,6 +157,29 @@ def test_older_schema_is_migrated_with_its_entries(path):
         hits = conn.execute("SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'search'")
         assert [r[0] for r in hits] == [1]
         assert [e.title for e in entries.list_entries(d)] == ["old"]
+
+
+def test_version_3_counts_its_entries_per_month(path):
+    """MIGRATIONS[3] fills entry_month from the entries already there, and its
+    triggers follow from then on."""
+    store.create(path, PASSPHRASE, schema_version=3)
+    conn = raw_connect(path, PASSPHRASE)
+    for i, stamp in enumerate(("2020-01-31T23:59:59.999999Z", "2020-02-01T00:00:00.000000Z",
+                               "2020-01-01T00:00:00.000000Z")):
+        conn.execute("INSERT INTO entry (uuid, created_at, updated_at) VALUES (?, ?, ?)",
+                     ("u%d" % i, stamp, stamp))
+    conn.commit()
+    conn.close()
+    with store.open_diary(path, PASSPHRASE) as d:
+        conn = d.db.connection()
+        assert list(conn.execute("SELECT * FROM entry_month ORDER BY month")) == [
+            ("2020-01", 2, 1, 3), ("2020-02", 1, 2, 2)]
+        with d.write():
+            entries.add(d, "x", created_at=datetime.datetime(2020, 2, 9,
+                                                             tzinfo=datetime.timezone.utc))
+        assert list(conn.execute("SELECT * FROM entry_month ORDER BY month")) == [
+            ("2020-01", 2, 1, 3), ("2020-02", 2, 2, 4)]
+        assert health.problems(d) == []
 
 
 def test_version_2_tags_move_from_entry_text_to_the_tag_index(path):
