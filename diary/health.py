@@ -75,12 +75,13 @@ def problems(diary):
     def months():
         # Counts exact, bounds holding every id (they may be wider).
         wrong = conn.execute("""
-            SELECT count(*) FROM (
-                SELECT substr(created_at, 1, 7) AS month, count(*) AS n,
-                       min(id) AS low, max(id) AS high FROM entry GROUP BY 1) e
-            FULL JOIN entry_month m USING (month)
-            WHERE coalesce(e.n, 0) <> coalesce(m.entries, 0)
-               OR e.low < m.low_id OR e.high > m.high_id""").fetchone()[0]
+            WITH e AS (SELECT substr(created_at, 1, 7) AS month, count(*) AS n,
+                              min(id) AS low, max(id) AS high FROM entry GROUP BY 1)
+            SELECT (SELECT count(*) FROM e LEFT JOIN entry_month m USING (month)
+                    WHERE m.month IS NULL OR e.n <> m.entries
+                       OR e.low < m.low_id OR e.high > m.high_id)
+                 + (SELECT count(*) FROM entry_month
+                    WHERE entries <> 0 AND month NOT IN (SELECT month FROM e))""").fetchone()[0]
         if wrong:
             found.append("entries per month: wrong for %d month(s)" % wrong)
 

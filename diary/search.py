@@ -30,6 +30,7 @@ SORTS = ("rank", "newest", "oldest")
 # practically never contain (a stray one only misplaces a highlight).
 START, END = "\x02", "\x03"
 SNIPPET_TOKENS = 24
+SNIPPET_WALK = 200  # matches at most whose snippets a walk takes (_ranked_tiers)
 
 
 class EntryIndex(FTS5Model):
@@ -242,7 +243,8 @@ def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset, marked=N
     the matches with their scores (a phrase read twice, to list and to rank,
     was most of a search that went on among a million entries); and where
     the snippets' expression ``marked`` is that too, and the matches are
-    few (at most twice the entries up to the page's end), the walk also
+    few (at most twice the entries up to the page's end, and SNIPPET_WALK),
+    the walk also
     takes their snippets: looked up one by one afterwards, a phrase's cost
     ~0.25 ms each at a million entries. Where they are more, that walk
     stopped early and a second lists them all."""
@@ -255,8 +257,8 @@ def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset, marked=N
     select = EntryIndex.select(EntryIndex.rowid, fn.bm25(entity, *WEIGHTS)).where(
         EntryIndex.match(rank_fts)).order_by(EntryIndex.rowid.desc())
     scored, marks = None, None
-    if marked == rank_fts and limit is not None:
-        few = min(2 * (offset + limit), CAP)
+    few = None if limit is None else 2 * (offset + limit)
+    if marked == rank_fts and few is not None and few <= SNIPPET_WALK:
         rows = EntryIndex._meta.database.execute(select.select_extend(
             fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
             fn.highlight(entity, 0, START, END)).limit(few + 1)).fetchall()
@@ -469,15 +471,15 @@ def _passing_ids(query):
     """(select, id column): the ids of the entries passing the filters. A
     lone tag filter is answered from the tag's index (entry_tag) alone,
     reading no entry's row (~20 us each): at a million entries, a rare word
-    in a tag 40 -> 10 ms. An entry under two tags of the subtree comes
-    twice: callers that list the ids take them DISTINCT."""
+    in a tag 40 -> 10 ms. (DISTINCT: an entry under two tags of the
+    subtree has two links.)"""
     if (len(query.tags) == 1 and not query.tags[0][1] and query.since is None
             and query.until is None and query.starred is None):
         ids, _, _ = _under(query)[0]
         if ids is not None:
             if query.id_range:
                 ids = ids.where(EntryTag.entry.between(*query.id_range))
-            return ids, EntryTag.entry
+            return ids.distinct(), EntryTag.entry
     return _filter(Entry.select(Entry.id), query), Entry.id
 
 
@@ -592,7 +594,7 @@ def _probed(query):
     return _fetch(passing.where(fn.EXISTS(
         EntryIndex.select(SQL("1")).where(
             (EntryIndex.rowid == id_) & EntryIndex.match(query.fts))))
-        .distinct().order_by(id_.desc()).limit(CAP + 1))
+        .order_by(id_.desc()).limit(CAP + 1))
 
 
 def _listed(query, select):
@@ -629,8 +631,7 @@ def _fetch(select):
 
 def _passing(query, at_most):
     """How many entries pass the filters, counting no further than ``at_most``."""
-    passing, id_ = _passing_ids(query)
-    return passing.distinct().limit(at_most).count()
+    return _passing_ids(query)[0].limit(at_most).count()
 
 
 def _last_id():
