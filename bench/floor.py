@@ -44,6 +44,7 @@ DENSE = 0.1  # search.py: this share of entries matching makes probing cheap
 RANK_LIMIT = 100_000  # search.py: estimated matches beyond this: newest first, unranked
 WEIGHTS = "10.0, 1.0, 2.0"  # search.py: bm25 weights of title, body, tags
 PROBE_TAGS = 16  # search.py: with more tag tokens, never probe entry by entry
+WINDOW = 100_000  # search.py: a bigger diary is searched in its latest WINDOW first
 
 
 def _expression(conn, phrase):
@@ -66,23 +67,30 @@ def _expression(conn, phrase):
 
 def _search(conn, word, n):
     # The queries search.py makes for one word: the newest CAP + 1 matches (the
-    # count, "more than CAP" beyond); then the best n by bm25 among them, or,
-    # for a word too common to rank (RANK_LIMIT), the newest n along the date
-    # index; their entries; a snippet and title highlight for each.
+    # count, "more than CAP" beyond) among the WINDOW entries written last, or
+    # where they do not fill the page among all; then the best n by bm25 among
+    # them (the latest first), or, for a word too common to rank (RANK_LIMIT),
+    # the newest n along the date index; their entries; a snippet and title
+    # highlight for each.
     q, text, n_tags = _expression(conn, _fts_phrase(word))
     n = int(n)
-    found = [r[0] for r in conn.execute(
-        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-        (q, CAP + 1))]
+    last = conn.execute("SELECT max(id) FROM entry").fetchone()[0] or 0
+    edge = last - WINDOW if last > WINDOW else 0  # the latest: ids above it
+
+    def newest(low):
+        return [r[0] for r in conn.execute(
+            "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? AND rowid > ? "
+            "ORDER BY rowid DESC LIMIT ?", (q, low, CAP + 1))]
+    found = newest(edge)
+    older = edge and len(found) < min(n, CAP + 1)
+    if older:
+        found = newest(0)
     at_least, total, found = len(found) > CAP, min(len(found), CAP), found[:CAP]
     sys.stderr.write("%s%d matches\n" % ("more than " if at_least else "", total))
     if not found:
         return []
-    density = 0.0
-    if at_least:
-        last = conn.execute("SELECT max(id) FROM entry").fetchone()[0] or 0
-        density = len(found) / max(1, last - found[-1] + 1)
-    if density * (last if at_least else 0) > RANK_LIMIT:
+    density = len(found) / max(1, last - found[-1] + 1) if at_least else 0.0
+    if density * last > RANK_LIMIT:
         probe = ("EXISTS (SELECT 1 FROM entry_fts WHERE entry_fts.rowid = entry.id "
                  "AND entry_fts MATCH ?)" if density >= DENSE and n_tags <= PROBE_TAGS else
                  "id + 0 IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?)")
@@ -90,11 +98,11 @@ def _search(conn, word, n):
             "SELECT id FROM entry WHERE %s ORDER BY created_at DESC, id DESC LIMIT ?" % probe,
             (q, n))]
     else:
-        window = " AND rowid >= %d" % found[-1] if at_least else ""
+        window = " AND rowid >= %d" % (found[-1] if at_least else 1 if older else edge + 1)
         ids = [r[0] for r in conn.execute(
             "SELECT rowid, bm25(entry_fts, %s) AS score FROM entry_fts "
-            "WHERE entry_fts MATCH ?%s ORDER BY score, rowid DESC LIMIT ?"
-            % (WEIGHTS, window), (q, n))]
+            "WHERE entry_fts MATCH ?%s ORDER BY rowid <= %d, score, rowid DESC LIMIT ?"
+            % (WEIGHTS, window, edge), (q, n))]
     listed = ",".join(str(i) for i in ids)
     rows = {r[0]: r for r in conn.execute(
         "SELECT id, created_at, starred, title, %s, body FROM entry WHERE id IN (%s)"
