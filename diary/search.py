@@ -259,9 +259,8 @@ def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset, marked=N
     scored, marks = None, None
     few = None if limit is None else 2 * (offset + limit)
     if marked == rank_fts and few is not None and few <= SNIPPET_WALK:
-        rows = EntryIndex._meta.database.execute(select.select_extend(
-            fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
-            fn.highlight(entity, 0, START, END)).limit(few + 1)).fetchall()
+        rows = EntryIndex._meta.database.execute(
+            select.select_extend(*_mark_columns()).limit(few + 1)).fetchall()
         if len(rows) <= few:
             scored, marks = [r[:2] for r in rows], {r[0]: r[2:] for r in rows}
     if scored is None:
@@ -447,8 +446,6 @@ def _filter(select, query, walk=False):
         from . import tags
 
         for ids, n, negated in _under(query):
-            if ids is not None and query.id_range:  # from the tag's index: no rows read
-                ids = ids.where(EntryTag.entry.between(*query.id_range))
             if ids is None:  # an unknown tag: nothing is under it
                 select = select if negated else select.where(SQL("0"))
             elif negated:
@@ -459,12 +456,17 @@ def _filter(select, query, walk=False):
 
 
 def _under(query):
-    """Each tag filter of ``query`` as (ids, n, negated): tags.entries_under."""
-    if query.under is not None:
-        return query.under
-    from . import tags
+    """Each tag filter of ``query`` as (ids, n, negated): tags.entries_under,
+    its ids narrowed to ``query.id_range`` on the tag's index (no rows read)."""
+    under = query.under
+    if under is None:
+        from . import tags
 
-    return [tags.entries_under(path) + (negated,) for path, negated in query.tags]
+        under = [tags.entries_under(path) + (negated,) for path, negated in query.tags]
+    if not query.id_range:
+        return under
+    return [(ids if ids is None else ids.where(EntryTag.entry.between(*query.id_range)),
+             n, negated) for ids, n, negated in under]
 
 
 def _passing_ids(query):
@@ -477,8 +479,6 @@ def _passing_ids(query):
             and query.until is None and query.starred is None):
         ids, _, _ = _under(query)[0]
         if ids is not None:
-            if query.id_range:
-                ids = ids.where(EntryTag.entry.between(*query.id_range))
             return ids.distinct(), EntryTag.entry
     return _filter(Entry.select(Entry.id), query), Entry.id
 
@@ -758,11 +758,7 @@ def _snippets(fts, ids, cost=None):
     ids' range once instead (110 -> 11 ms for 20 hits of a 4-letter prefix
     at a million entries); for a phrase, where the range is at most WINDOW
     ids (the matches FTS5 walks there cost less than the lookups)."""
-    entity = EntryIndex._meta.entity
-    select = EntryIndex.select(
-        EntryIndex.rowid,
-        fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
-        fn.highlight(entity, 0, START, END)).where(EntryIndex.match(fts))
+    select = EntryIndex.select(EntryIndex.rowid, *_mark_columns()).where(EntryIndex.match(fts))
     if cost == "merge" or (cost == "phrase" and max(ids) - min(ids) <= WINDOW):
         # +rowid: tested on each row of the range, not looked up
         select = select.where(EntryIndex.rowid.between(min(ids), max(ids)),
@@ -770,6 +766,13 @@ def _snippets(fts, ids, cost=None):
     else:
         select = select.where(EntryIndex.rowid.in_(ids))
     return {rowid: _marked(snippet, title) for rowid, snippet, title in select.tuples()}
+
+
+def _mark_columns():
+    """The text's snippet and the title, matches marked: _marked reads them."""
+    entity = EntryIndex._meta.entity
+    return (fn.snippet(entity, 1, START, END, "…", SNIPPET_TOKENS),
+            fn.highlight(entity, 0, START, END))
 
 
 def _marked(snippet, title):
