@@ -34,6 +34,56 @@ def clean(text):
     return _UNSAFE.sub(_escape, text)
 
 
+# What a rendering may send to a terminal: rich's SGR (colour and style)
+# escapes, and text with every unsafe character shown as an escape. The last
+# line of defence behind ``clean``: user text is cleaned before rich sees it,
+# and what rich produces from it (Markdown turns ``&#x202e;`` back into the
+# character) is cleaned again here.
+_SGR_OR_UNSAFE = re.compile(r"(\x1b\[[0-9;]*m)|[%s]" % UNSAFE_CHARS)
+
+
+def _sgr_or_escape(match):
+    return match.group(1) or _escape(match)
+
+
+def sgr_only(text):
+    """``text`` rendered by rich, with nothing but SGR escapes left to act on a
+    terminal: any other escape or unsafe character is shown as ``clean`` does."""
+    return _SGR_OR_UNSAFE.sub(_sgr_or_escape, text)
+
+
+class _SgrOnlyStream:
+    """A terminal stream that lets only SGR escapes through (``sgr_only``);
+    everything else is the wrapped stream's (rich asks it for isatty, fileno)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(sgr_only(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def safe_fragments(fragments, escape_style="class:escape"):
+    """prompt_toolkit ``(style, text)`` fragments with every unsafe character
+    (``clean``'s set: controls, bidi controls, line separators) cut out into
+    its own fragment showing its escape, styled ``escape_style`` on top of
+    the fragment's: for screens that show user text as it is typed."""
+    out = []
+    for style, text, *rest in fragments:
+        at = 0
+        for match in _UNSAFE.finditer(text):
+            if match.start() > at:
+                out.append((style, text[at:match.start()], *rest))
+            out.append(((style + " " + escape_style).strip(), _escape(match), *rest))
+            at = match.end()
+        if at < len(text) or not text:
+            out.append((style, text[at:], *rest))
+    return out
+
+
 def one_line(text, width=None):
     """``clean`` and flattened to one line (for lists and snippets)."""
     line = " ".join(clean(text).split())
@@ -85,7 +135,8 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(file=self.stream, force_terminal=self.terminal,
+            stream = _SgrOnlyStream(self.stream) if self.terminal else self.stream
+            self._console = Console(file=stream, force_terminal=self.terminal,
                                     no_color=not self._color, highlight=False,
                                     markup=False, emoji=False, width=self._width)
         return self._console
@@ -320,28 +371,37 @@ def ansi(renderables, width, color=True):
                       markup=False, emoji=False, legacy_windows=False)
     for r in renderables:
         console.print(r)
-    return buf.getvalue()
+    return sgr_only(buf.getvalue())
 
 
 def markdown(text):
     """The cleaned ``text`` as rich Markdown, without hyperlinks and without
     dropping anything written: raw HTML (which rich would silently omit) is
-    shown as text."""
+    shown as text. What the parser makes of the text is cleaned again: it
+    turns character references (``&#x202e;``) back into characters."""
     from rich.markdown import Markdown
 
     md = Markdown(clean(text), hyperlinks=False)
-
-    def literal(tokens):
-        for token in tokens:
-            if token.type == "html_inline":
-                token.type = "text"
-            elif token.type == "html_block":
-                token.type = "code_block"
-            if token.children:
-                literal(token.children)
-
-    literal(md.parsed)
+    _made_safe(md.parsed)
     return md
+
+
+def _made_safe(tokens):
+    """markdown-it ``tokens`` as rich reads them, with every text rich shows
+    (content, a fence's info, link and image attributes) cleaned; raw HTML
+    turned into text."""
+    for token in tokens:
+        if token.type == "html_inline":
+            token.type = "text"
+        elif token.type == "html_block":
+            token.type = "code_block"
+        token.content = clean(token.content)
+        token.info = clean(token.info)
+        if token.attrs:
+            token.attrs = {k: clean(v) if isinstance(v, str) else v
+                           for k, v in token.attrs.items()}
+        if token.children:
+            _made_safe(token.children)
 
 
 def _id_date_star(entry):

@@ -1,0 +1,101 @@
+"""render: what the reader shows of an entry's text (exact output at 40 and 80 columns)."""
+
+import datetime as dt
+import re
+import types
+
+import pytest
+
+from diary import render
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+# Everything render.clean escapes, as the characters themselves.
+UNSAFE = re.compile("[%s]" % render.UNSAFE_CHARS)
+BIDI_AND_SEPARATORS = ("\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+                       "\u2068", "\u2069", "\u200e", "\u200f", "\u061c", "\u2028", "\u2029")
+
+
+def entry(body, title="", tags=(), starred=False):
+    return types.SimpleNamespace(
+        id=7, title=title, body=body, tag_list=list(tags), starred=starred,
+        created_at=dt.datetime(2024, 3, 2, 21, 30, tzinfo=dt.timezone.utc))
+
+
+def lines(text):
+    """Rendered text as lines, SGR escapes and the padding to the width removed."""
+    return [SGR.sub("", line).rstrip() for line in text.splitlines()]
+
+
+def md_lines(text, width):
+    return lines(render.ansi([render.markdown(text)], width, color=False))
+
+
+# --- 1. nothing from user text acts on the terminal ---------------------------------
+
+REFERENCES = " ".join("&#x%x;" % ord(ch) for ch in BIDI_AND_SEPARATORS)
+
+
+@pytest.mark.parametrize("body", [
+    "plain " + REFERENCES,
+    "# heading " + REFERENCES,
+    "*em " + REFERENCES + "*",
+    "[link " + REFERENCES + "](http://x/&#x202e;)",
+    "![alt " + REFERENCES + "](http://x/&#x202e;.png)",
+    "![](http://x/&#x202e;&#x2028;.png)",
+    "| a &#x202e; | b |\n|---|---|\n| " + REFERENCES + " | c |",
+    "```py&#x202e;\ncode\n```",
+    "- item " + REFERENCES,
+    "> quote " + REFERENCES,
+    "esc &#27;[2J &#x1b;]52;c;aGk= &#x9b;31m &#0; &#x7f;",
+])
+def test_character_references_never_reach_the_terminal(body):
+    for width in (40, 80):
+        out = render.entry_ansi(entry(body, title="t &#x202e;"), width)
+        assert not UNSAFE.search(SGR.sub("", out)), repr(out)
+
+
+def test_bidi_references_show_as_visible_escapes():
+    assert md_lines("a &#x202E; b &#x2066;c&#x2069; &#x2028;d", 40) == [
+        "a \\u202e b \\u2066c\\u2069 \\u2028d"]
+
+
+def test_raw_bidi_and_separators_show_as_visible_escapes():
+    body = "x".join(BIDI_AND_SEPARATORS)
+    out = "".join(lines(render.entry_ansi(entry(body), 80, color=False))[2:])
+    assert out == "x".join("\\u%04x" % ord(ch) for ch in BIDI_AND_SEPARATORS)
+
+
+def test_any_renderable_is_made_safe_by_ansi():
+    """The last line of defence: whatever a renderable holds, ansi() lets only
+    SGR escapes through (calendars, summaries, anything rendered for the menu)."""
+    from rich.text import Text
+
+    out = render.ansi([Text("a\u202eb\x1b[2Jc\x9bd\u2028e")], 40)
+    assert not UNSAFE.search(SGR.sub("", out)), repr(out)
+    assert lines(out) == ["a\\u202eb\\x1b[2Jc\\x9bd\\u2028e"]
+
+
+def test_clean_covers_the_bidi_and_line_separator_set():
+    for ch in BIDI_AND_SEPARATORS:
+        assert render.clean("a%sb" % ch) == "a\\u%04xb" % ord(ch)
+
+
+def test_terminal_output_lets_only_sgr_through():
+    """``diary show`` on a terminal: the console's stream itself refuses escapes."""
+    import io
+
+    buf = io.StringIO()
+    out = render.Output(buf, terminal=True, color=True, width=40)
+    out.console.print("x\u202ey\x1b]52;c;aGk=\x07")  # as if a path forgot clean()
+    assert not UNSAFE.search(SGR.sub("", buf.getvalue())), repr(buf.getvalue())
+    assert "x\\u202ey\\x1b]52;c;aGk=" in lines(buf.getvalue())
+
+
+def test_safe_fragments_show_unsafe_characters_as_styled_escapes():
+    frags = [("class:text", "ab\u202ec\u2028"), ("", "\x1b[2J"), ("class:x", "plain")]
+    assert render.safe_fragments(frags) == [
+        ("class:text", "ab"), ("class:text class:escape", "\\u202e"), ("class:text", "c"),
+        ("class:text class:escape", "\\u2028"), ("class:escape", "\\x1b"), ("", "[2J"),
+        ("class:x", "plain")]
+    assert "".join(t for _, t in render.safe_fragments(frags)) == render.clean(
+        "ab\u202ec\u2028\x1b[2Jplain")
