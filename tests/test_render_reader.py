@@ -99,3 +99,51 @@ def test_safe_fragments_show_unsafe_characters_as_styled_escapes():
         ("class:x", "plain")]
     assert "".join(t for _, t in render.safe_fragments(frags)) == render.clean(
         "ab\u202ec\u2028\x1b[2Jplain")
+
+
+# --- 2. the line breaks a person typed are kept ------------------------------------
+
+def test_typed_line_breaks_are_kept():
+    assert md_lines("eggs\nmilk\nbread", 40) == ["eggs", "milk", "bread"]
+    poem = "Roses are red,\nviolets are blue,\n*sugar* is sweet"
+    assert md_lines(poem, 80) == ["Roses are red,", "violets are blue,", "sugar is sweet"]
+
+
+def test_markdown_still_renders_around_kept_breaks():
+    text = "# Shopping\n\n- eggs\n- milk\n\n**note** one\ntwo\n\n    code\n    block"
+    out = md_lines(text, 40)
+    assert out[0].strip() == "Shopping"
+    assert out[1:] == ["", " • eggs", " • milk", "", "note one", "two", "", "", " code",
+                       " block", ""]
+    styled = render.ansi([render.markdown("**note** one\ntwo")], 40)
+    assert "\x1b[1m" in styled  # bold still bold
+
+
+# --- 3. text however deeply quoted stays visible -------------------------------------
+
+@pytest.mark.parametrize("width", [40, 80])
+@pytest.mark.parametrize("depth", [1, 5, 20, 40])
+def test_deeply_quoted_text_stays_visible(width, depth):
+    out = md_lines("> " * depth + "deep text here", width)
+    shown = min(depth, (width - 20) // 4)
+    assert out == ["", "▌ " * shown + "deep text here"]  # rich starts a quote with a blank
+
+
+def test_quote_levels_past_the_cap_flatten_into_the_deepest_shown():
+    text = "> " * 6 + "six\n\n" + "> " * 8 + "eight\n\n" + "> " * 5 + "five"
+    assert md_lines(text, 40) == ["", "▌ " * 5 + "six", "", "▌ " * 5 + "eight", "",
+                                  "▌ " * 5 + "five"]
+
+
+@pytest.mark.parametrize("width", [40, 80])
+def test_deeply_nested_lists_stay_visible(width):
+    shown = (width - 20) // 4
+    assert md_lines("- " * 30 + "deep", width) == ["", " • " * shown + "deep"]
+    assert md_lines("> - " * 10 + "deep", 40) == ["", "▌  • ▌  • ▌ deep"]
+
+
+def test_text_nested_past_what_the_parser_reads_is_shown_plain():
+    out = md_lines("para\n\n" + "> " * 150 + "deep\n\nafter", 80)
+    assert out[:2] == ["para", ""] and out[-2:] == ["", "after"]
+    assert all(len(line) <= 80 for line in out)
+    assert " ".join(out[2:-2]).split() == [">"] * 150 + ["deep"]
