@@ -10,6 +10,7 @@ Exports to files and ``--json`` write raw text: they are data, not display.
 
 import json
 import re
+import unicodedata
 
 from . import dates
 
@@ -495,40 +496,227 @@ def entry_header(entry):
     return lines
 
 
-def entry_ansi(entry, width, color=True):
-    """A whole entry for the reading screen: header, tags, the text as Markdown."""
+class Page(str):
+    """A rendered page (ANSI text) that also says on which of its lines
+    (0-based) the words asked for were marked: ``matches``, in order."""
+
+    def __new__(cls, text, matches=()):
+        page = super().__new__(cls, text)
+        page.matches = list(matches)
+        return page
+
+
+def entry_ansi(entry, width, color=True, terms=None):
+    """A whole entry for the reading screen: header, tags, the text as Markdown.
+
+    With ``terms`` (highlight.query_terms of a search) their words are marked
+    wherever they show, and the Page's ``matches`` lists the lines they are on
+    (for keys that jump from one to the next). A word cut by wrapping is not
+    marked."""
     from rich.text import Text
 
     body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
-    return ansi([*entry_header(entry), Text(""), body], width, color)
+    out = ansi([*entry_header(entry), Text(""), body], width, color)
+    return _marked_page(out, terms, MATCH_SGR if color else REVERSE_SGR)
 
 
-def entry_fragments(entry, width=80, note=None):
+MATCH_SGR = "\x1b[1;30;43m"  # MATCH_STYLE: bold black on yellow
+REVERSE_SGR = "\x1b[7m"      # without colour: reverse video
+_RESET = "\x1b[0m"
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+
+
+def _marked_page(out, terms, mark):
+    from . import highlight
+
+    found = highlight.pattern(tuple(terms)) if terms else None
+    if found is None:
+        return Page(out)
+    plain = _SGR.sub("", out)  # SGR escapes hold no newline: the same lines
+    matched, line, at = [], 0, 0
+    for m in found.finditer(plain):
+        line += plain.count("\n", at, m.start())
+        at = m.start()
+        if not matched or matched[-1] != line:
+            matched.append(line)
+    if not matched:
+        return Page(out)
+    lines = out.split("\n")
+    for n in matched:
+        lines[n] = _mark_line(lines[n], found, mark)
+    return Page("\n".join(lines), matched)
+
+
+def _mark_line(line, found, mark):
+    """An ANSI ``line`` with the matches of ``found`` in its text shown in
+    ``mark``, the style around them restored after each."""
+    bounds = []
+    for m in found.finditer(_SGR.sub("", line)):
+        bounds += m.span()
+    out, style, at, inside, k = [], "", 0, False, 0
+    for piece in _SGR.split(line):
+        if _SGR.fullmatch(piece):
+            style = "" if piece == _RESET else style + piece
+            if not inside:
+                out.append(piece)
+            continue
+        end = at + len(piece)
+        while k < len(bounds) and bounds[k] <= end:
+            out.append(piece[:bounds[k] - at])
+            piece, at = piece[bounds[k] - at:], bounds[k]
+            inside = not inside
+            out.append((_RESET if style or not inside else "") + (mark if inside else style))
+            k += 1
+        out.append(piece)
+        at = end
+    return "".join(out)
+
+
+def entry_fragments(entry, width=80, note=None, title_spans=None):
     """Two lines for a list: date, star, headline and tags; then the first line
-    of the text (or ``note``, e.g. "2 years ago")."""
+    of the text (or ``note``, e.g. "2 years ago": text or fragments). Nothing
+    passes ``width``: tags show in full where the row has room; otherwise
+    the headline keeps about what the tags do not need, up to 30 columns of
+    tags. ``title_spans`` (a search hit's) mark matches in the title."""
     first = ""
     if entry.title.strip():
         for line in entry.body.splitlines():
             if line.strip():
                 first = line
                 break
+    spans = title_spans if entry.title.strip() else None
+    head = marked(headline(entry), spans or []) or [("(empty)", False)]
     tags = " ".join("#" + one_line(t) for t in entry.tag_list)
-    head = one_line(headline(entry), max(10, width - 24 - min(len(tags), 30))) or "(empty)"
-    frags = [("class:date", when(entry.created_at)),
-             ("class:star", " ★ " if entry.starred else "   "),
-             ("class:title", head)]
+    room = max(2, width - 19)  # after the date (16 columns) and the star (3)
     if tags:
-        frags.append(("class:tags", "  " + one_line(tags, 30)))
-    second = note if note is not None else one_line(first, max(10, width - 8))
+        head = _cut(head, min(room, max(10, room - 2 - min(cells(tags), 30))))
+        tags = _cut([(tags, False)], max(1, room - 2 - cells("".join(p for p, _ in head))))
+    else:
+        head = _cut(head, room)
+    frags = [("class:date", when(entry.created_at)),
+             ("class:star", " ★ " if entry.starred else "   ")]
+    frags += [("class:match" if match else "class:title", piece) for piece, match in head]
+    if tags:
+        frags.append(("class:tags", "  " + "".join(p for p, _ in tags)))
     frags.append(("", "\n"))
-    frags.append(("class:dim", "      " + second))
+    if note is None:
+        frags.append(("class:dim", "      " + "".join(
+            p for p, _ in _cut([(one_line(first), False)], max(1, width - 6)))))
+    elif isinstance(note, str):
+        frags.append(("class:dim", "      " + note))
+    else:
+        frags.append(("class:dim", "      "))
+        frags.extend(note)
     return frags
 
 
-def highlight_fragments(text, spans, style="class:dim"):
+def highlight_fragments(text, spans, style="class:dim", width=None):
     """``text`` (a snippet) with the (start, end) ``spans`` marked as matches,
-    as prompt_toolkit fragments (cut and cleaned by ``marked``)."""
-    return [("class:match" if match else style, piece) for piece, match in marked(text, spans)]
+    as prompt_toolkit fragments (cut and cleaned by ``marked``); with
+    ``width``, only the columns around the first match (``snippet_window``)."""
+    pieces = snippet_window(text, spans, width) if width else marked(text, spans)
+    return [("class:match" if match else style, piece) for piece, match in pieces]
+
+
+def title_fragments(title, spans=None, terms=None, style="class:title", width=None):
+    """A title as prompt_toolkit fragments, its matches marked: the (start,
+    end) ``spans`` a search hit gives (Hit.title_spans), or where the words
+    ``terms`` (highlight.query_terms) are. With ``width``, cut to it."""
+    if terms:
+        from . import highlight
+
+        spans = highlight.term_spans(title, terms)
+    pieces = _cut(marked(title, spans or []), width)
+    return [("class:match" if match else style, piece) for piece, match in pieces]
+
+
+def cells(text):
+    """The columns ``text`` takes on a terminal: wide characters two,
+    combining marks none."""
+    return sum(_cells(ch) for ch in text)
+
+
+def _cells(ch):
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _cut(pieces, width):
+    """(piece, is_match) ``pieces`` cut to ``width`` columns, "…" where cut."""
+    if width is None or cells("".join(p for p, _ in pieces)) <= width:
+        return pieces
+    out, room = [], width - 1
+    for piece, match in pieces:
+        kept = _fit(piece, room)
+        if kept:
+            out.append((kept, match))
+        room -= cells(kept)
+        if len(kept) < len(piece):
+            break
+    out.append(("…", False))
+    return out
+
+
+def _fit(text, room):
+    """The longest start of ``text`` that takes at most ``room`` columns."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _cells(ch)
+        if used > room:
+            return text[:i]
+    return text
+
+
+def snippet_window(text, spans, width):
+    """What shows of a snippet in ``width`` columns: (piece, is_match) pairs
+    as ``marked`` cuts them, the window centred on the first match, with "…"
+    where the text goes on beyond it. A match longer than the window shows
+    from its start."""
+    import bisect
+
+    pieces = marked(text, spans)
+    line = "".join(p for p, _ in pieces)
+    ends = [0]  # ends[i]: the columns of line[:i]
+    for ch in line:
+        ends.append(ends[-1] + _cells(ch))
+    n = len(line)
+    if ends[n] <= width:
+        return pieces
+    first, at = (0, 0), 0
+    for piece, match in pieces:
+        if match:
+            first = (at, at + len(piece))
+            break
+        at += len(piece)
+
+    def centred(room):
+        a, b = first
+        if ends[b] - ends[a] >= room:
+            start = ends[a]
+        else:
+            start = max(0, min((ends[a] + ends[b] - room) // 2, ends[n] - room))
+        i = bisect.bisect_left(ends, start)
+        return i, bisect.bisect_right(ends, ends[i] + room) - 1
+
+    i, j = centred(width)
+    for _ in range(3):  # room for the ellipses the window needs
+        i, j = centred(width - (i > 0) - (j < n))
+    out, at = [("…", False)] if i > 0 else [], 0
+    for piece, match in pieces:
+        lo, hi = max(at, i), min(at + len(piece), j)
+        if lo < hi:
+            out.append((line[lo:hi], match))
+        at += len(piece)
+    if j < n:
+        out.append(("…", False))
+    merged = []  # "…" joins the text beside it
+    for piece, match in out:
+        if merged and not match and not merged[-1][1]:
+            merged[-1] = (merged[-1][0] + piece, False)
+        else:
+            merged.append((piece, match))
+    return merged
 
 
 def tag_rows(nodes, depth=0):
@@ -633,7 +821,7 @@ def summary_text(s):
     return t
 
 
-MATCH_STYLE = "bold black on yellow"
+MATCH_STYLE = "bold black on yellow"  # MATCH_SGR in the reader
 
 
 def marked(text, spans):
