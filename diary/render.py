@@ -8,6 +8,7 @@ only then: it is slow to import); piped, it is plain text without escapes.
 Exports to files and ``--json`` write raw text: they are data, not display.
 """
 
+import datetime as _dt
 import json
 import re
 import unicodedata
@@ -768,39 +769,63 @@ def calendar_month(year, month, counts, today):
 
 
 def calendar_year(year, counts, today):
-    """A year heatmap: one column per week, one row per weekday."""
-    import datetime as _dt
+    """A year heatmap: one column per week, one row per weekday; as many
+    months side by side as the width rendered to holds (12, 6, 4, 3, 2 or 1)."""
+    return _YearHeatmap(year, counts, today)
 
-    from rich.text import Text
 
-    start = _dt.date(year, 1, 1)
-    start -= _dt.timedelta(days=start.weekday())  # the Monday of the first week
-    weeks = (_dt.date(year, 12, 31) - start).days // 7 + 1
-    out = Text()
-    out.append("%d\n" % year, style="bold")
-    months = [" "] * weeks
-    for m in range(1, 13):
-        col = (_dt.date(year, m, 1) - start).days // 7
-        label = _dt.date(year, m, 1).strftime("%b")
-        if col + len(label) <= weeks and all(c == " " for c in months[col:col + len(label)]):
-            months[col:col + len(label)] = list(label)
-    out.append("    " + "".join(months).rstrip() + "\n", style="dim")
-    for weekday, name in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
-        out.append(name + "  ", style="dim")
-        for w in range(weeks):
-            day = start + _dt.timedelta(days=7 * w + weekday)
-            if day.year != year:
-                out.append(" ")
-                continue
-            n = counts.get(day, 0)
-            out.append("■" if n else "·",
-                       style=_heat(n) + (" underline" if day == today else ""))
-        out.append("\n")
-    out.append("    less ", style="dim")
-    for n in range(4):
-        out.append("■", style=_heat(n))
-    out.append(" more", style="dim")
-    return out
+class _YearHeatmap:
+    def __init__(self, year, counts, today):
+        self.year, self.counts, self.today = year, counts, today
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        out = Text()
+        out.append("%d\n" % self.year, style="bold")
+        blocks = None
+        for per in (12, 6, 4, 3, 2, 1):
+            blocks = [(m, m + per - 1) for m in range(1, 13, per)]
+            if all(4 + self._weeks(*b)[1] <= options.max_width for b in blocks):
+                break
+        for i, block in enumerate(blocks):
+            if i:
+                out.append("\n")
+            self._block(out, *block)
+        out.append("    less ", style="dim")
+        for n in range(4):
+            out.append("■", style=_heat(n))
+        out.append(" more", style="dim")
+        yield out
+
+    def _weeks(self, first, last):
+        """The Monday the months ``first``..``last`` start in, and their weeks."""
+        start = _dt.date(self.year, first, 1)
+        start -= _dt.timedelta(days=start.weekday())
+        end = (_dt.date(self.year + 1, 1, 1) if last == 12
+               else _dt.date(self.year, last + 1, 1)) - _dt.timedelta(days=1)
+        return start, (end - start).days // 7 + 1
+
+    def _block(self, out, first, last):
+        start, weeks = self._weeks(first, last)
+        months = [" "] * weeks
+        for m in range(first, last + 1):
+            col = (_dt.date(self.year, m, 1) - start).days // 7
+            label = _dt.date(self.year, m, 1).strftime("%b")
+            if col + len(label) <= weeks and all(c == " " for c in months[col:col + len(label)]):
+                months[col:col + len(label)] = list(label)
+        out.append("    " + "".join(months).rstrip() + "\n", style="dim")
+        for weekday, name in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
+            out.append(name + "  ", style="dim")
+            for w in range(weeks):
+                day = start + _dt.timedelta(days=7 * w + weekday)
+                if day.year != self.year or not first <= day.month <= last:
+                    out.append(" ")
+                    continue
+                n = self.counts.get(day, 0)
+                out.append("■" if n else "·",
+                           style=_heat(n) + (" underline" if day == self.today else ""))
+            out.append("\n")
 
 
 def summary_text(s):
