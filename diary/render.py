@@ -516,9 +516,44 @@ def entry_ansi(entry, width, color=True, terms=None):
     marked."""
     from rich.text import Text
 
-    body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
-    out = ansi([*entry_header(entry), Text(""), body], width, color)
+    head = [*entry_header(entry), Text("")]
+    if len(entry.body) > MARKDOWN_LIMIT:
+        out = ansi(head, width, color) + "".join(
+            line + "\n" for line in wrapped(clean(entry.body), max(20, width)))
+    else:
+        body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
+        out = ansi([*head, body], width, color)
     return _marked_page(out, terms, MATCH_SGR if color else REVERSE_SGR)
+
+
+# Past this many characters an entry is read as plain text, wrapped at words
+# (``wrapped``), not as Markdown: rich renders Markdown at ~1.2 s a megabyte
+# here (0.2 s at this limit), ``wrapped`` a 10 MB entry in ~0.5 s
+# (bench/bench_reader.py); a reader must open a 10 MB entry in about a second.
+MARKDOWN_LIMIT = 200_000
+
+
+def wrapped(text, width):
+    """``text`` (cleaned) as lines of at most ``width`` columns, broken at the
+    last space that fits, or inside a word longer than a line; the lines it
+    has are kept, tabs expanded to 8 columns."""
+    out = []
+    for line in text.expandtabs(8).split("\n"):
+        while True:
+            fit = line[:width]
+            if fit and max(fit) >= "\u0300":  # below, every character is one column
+                fit = _fit(line, width) or line[:1]
+            if len(fit) == len(line):
+                out.append(line)
+                break
+            cut = line.rfind(" ", 0, len(fit) + 1)  # a space just past the width will do
+            if cut > 0:
+                out.append(line[:cut].rstrip(" "))
+                line = line[cut + 1:]
+            else:
+                out.append(fit)
+                line = line[len(fit):]
+    return out
 
 
 MATCH_SGR = "\x1b[1;30;43m"  # MATCH_STYLE: bold black on yellow

@@ -147,3 +147,38 @@ def test_text_nested_past_what_the_parser_reads_is_shown_plain():
     assert out[:2] == ["para", ""] and out[-2:] == ["", "after"]
     assert all(len(line) <= 80 for line in out)
     assert " ".join(out[2:-2]).split() == [">"] * 150 + ["deep"]
+
+
+# --- a very long entry: plain text, wrapped at words -----------------------------------
+
+def test_an_entry_past_the_markdown_limit_is_shown_plain(monkeypatch):
+    monkeypatch.setattr(render, "MARKDOWN_LIMIT", 50)
+    body = ("# not a heading\n**not bold** \x1b[2J &#x202e;\n\n"
+            + "word " * 12 + "\n" + "x" * 45 + "\n\tend \u202e")
+    out = lines(render.entry_ansi(entry(body), 40, color=False))
+    assert out[2:] == [
+        "# not a heading",
+        "**not bold** \\x1b[2J &#x202e;",
+        "",
+        "word word word word word word word word",
+        "word word word word",
+        "x" * 40,
+        "x" * 5,
+        "        end \\u202e",
+    ]
+    assert "\x1b" not in render.entry_ansi(entry(body), 40, color=False)
+    page = render.entry_ansi(entry(body), 40, terms=["end"])
+    assert page.matches == [9]
+
+
+def test_a_wide_text_past_the_limit_wraps_by_columns(monkeypatch):
+    monkeypatch.setattr(render, "MARKDOWN_LIMIT", 10)
+    out = lines(render.entry_ansi(entry("日本語" * 10 + " ok"), 40, color=False))
+    assert out[2:] == ["日本語" * 6 + "日本", "語" + "日本語" * 3 + " ok"]
+
+
+def test_wrapped_breaks_at_the_last_space_that_fits():
+    assert render.wrapped("a" * 20 + " " + "b" * 5, 20) == ["a" * 20, "b" * 5]
+    assert render.wrapped("aaa bbb ccc", 7) == ["aaa bbb", "ccc"]
+    assert render.wrapped("", 20) == [""]
+    assert render.wrapped("x" * 45, 20) == ["x" * 20, "x" * 20, "x" * 5]
