@@ -1,4 +1,4 @@
-"""Where a query's words are in a text, as search finds them: for highlighting.
+"""Where a query's words are in a text, as search finds them, and marking them.
 
 Usage::
 
@@ -10,6 +10,7 @@ The index's tokenizer is ``unicode61 remove_diacritics 2`` (schema.py): a
 word is a run of letters and numbers, matched without regard to case or
 accents (``cafe`` finds ``Café``), whole unless the query word ends in ``*``
 (a prefix). Phrases are highlighted word by word; negated words never.
+``mark_page`` marks the words in a rendered page (render.entry_ansi's).
 """
 
 import functools
@@ -97,3 +98,57 @@ def term_spans(text, terms):
     if found is None:
         return []
     return [m.span() for m in found.finditer(text)]
+
+
+# --- marking a rendered page ----------------------------------------------------------
+
+_RESET = "\x1b[0m"
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+
+
+def mark_page(out, terms, mark):
+    """``out`` (ANSI text, rich's: each styled run opens with its SGR escape
+    and ends with a reset) with the words ``terms`` shown in the SGR escape
+    ``mark``; and the numbers of the lines they are on. A word cut by
+    wrapping is not marked."""
+    found = pattern(tuple(terms)) if terms else None
+    if found is None:
+        return out, []
+    plain = _SGR.sub("", out)  # SGR escapes hold no newline: the same lines
+    matched, line, at = [], 0, 0
+    for m in found.finditer(plain):
+        line += plain.count("\n", at, m.start())
+        at = m.start()
+        if not matched or matched[-1] != line:
+            matched.append(line)
+    if not matched:
+        return out, []
+    lines = out.split("\n")
+    for n in matched:
+        lines[n] = _mark_line(lines[n], found, mark)
+    return "\n".join(lines), matched
+
+
+def _mark_line(line, found, mark):
+    """An ANSI ``line`` with the matches of ``found`` in its text shown in
+    ``mark``, the style around them restored after each."""
+    bounds = []
+    for m in found.finditer(_SGR.sub("", line)):
+        bounds += m.span()
+    out, style, at, inside, k = [], "", 0, False, 0
+    for piece in _SGR.split(line):
+        if _SGR.fullmatch(piece):
+            style = "" if piece == _RESET else style + piece
+            if not inside:
+                out.append(piece)
+            continue
+        end = at + len(piece)
+        while k < len(bounds) and bounds[k] <= end:
+            out.append(piece[:bounds[k] - at])
+            piece, at = piece[bounds[k] - at:], bounds[k]
+            inside = not inside
+            out.append((_RESET if style or not inside else "") + (mark if inside else style))
+            k += 1
+        out.append(piece)
+        at = end
+    return "".join(out)

@@ -8,82 +8,15 @@ only then: it is slow to import); piped, it is plain text without escapes.
 Exports to files and ``--json`` write raw text: they are data, not display.
 """
 
-import datetime as _dt
 import json
 import re
 import unicodedata
 
 from . import dates
-
-# C0 controls except tab and newline, DEL, C1 controls, and the Unicode
-# format characters that reorder or hide text (bidi embeddings, overrides and
-# isolates, marks, line and paragraph separators; zero-width joiners are left
-# alone: they are harmless). tags.py refuses these (and tab and newline) in
-# tag names, so it builds its pattern from this one.
-UNSAFE_CHARS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                "\u2066-\u2069\u2028\u2029")
-_UNSAFE = re.compile("[%s]" % UNSAFE_CHARS)
-
-
-def _escape(match):
-    ch = match.group()
-    code = ord(ch)
-    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
-
-
-def clean(text):
-    """``text`` with every unsafe character shown as an escape; newlines and tabs kept."""
-    return _UNSAFE.sub(_escape, text)
-
-
-# What a rendering may send to a terminal: rich's SGR (colour and style)
-# escapes, and text with every unsafe character shown as an escape. The last
-# line of defence behind ``clean``: user text is cleaned before rich sees it,
-# and what rich produces from it (Markdown turns ``&#x202e;`` back into the
-# character) is cleaned again here.
-_SGR_OR_UNSAFE = re.compile(r"(\x1b\[[0-9;]*m)|[%s]" % UNSAFE_CHARS)
-
-
-def _sgr_or_escape(match):
-    return match.group(1) or _escape(match)
-
-
-def sgr_only(text):
-    """``text`` rendered by rich, with nothing but SGR escapes left to act on a
-    terminal: any other escape or unsafe character is shown as ``clean`` does."""
-    return _SGR_OR_UNSAFE.sub(_sgr_or_escape, text)
-
-
-class _SgrOnlyStream:
-    """A terminal stream that lets only SGR escapes through (``sgr_only``);
-    everything else is the wrapped stream's (rich asks it for isatty, fileno)."""
-
-    def __init__(self, stream):
-        self._stream = stream
-
-    def write(self, text):
-        return self._stream.write(sgr_only(text))
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-
-def safe_fragments(fragments, escape_style="class:escape"):
-    """prompt_toolkit ``(style, text)`` fragments with every unsafe character
-    (``clean``'s set: controls, bidi controls, line separators) cut out into
-    its own fragment showing its escape, styled ``escape_style`` on top of
-    the fragment's: for screens that show user text as it is typed."""
-    out = []
-    for style, text, *rest in fragments:
-        at = 0
-        for match in _UNSAFE.finditer(text):
-            if match.start() > at:
-                out.append((style, text[at:match.start()], *rest))
-            out.append(((style + " " + escape_style).strip(), _escape(match), *rest))
-            at = match.end()
-        if at < len(text) or not text:
-            out.append((style, text[at:], *rest))
-    return out
+from .render_calendar import calendar_month, calendar_year, summary_text  # noqa: F401
+from .render_markdown import MAX_NESTING, markdown  # noqa: F401
+from .safe_text import (UNSAFE_CHARS, SgrOnlyStream, clean,  # noqa: F401
+                        safe_fragments, sgr_only)
 
 
 def one_line(text, width=None):
@@ -137,7 +70,7 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
-            stream = _SgrOnlyStream(self.stream) if self.terminal else self.stream
+            stream = SgrOnlyStream(self.stream) if self.terminal else self.stream
             self._console = Console(file=stream, force_terminal=self.terminal,
                                     no_color=not self._color, highlight=False,
                                     markup=False, emoji=False, width=self._width)
@@ -376,100 +309,6 @@ def ansi(renderables, width, color=True):
     return sgr_only(buf.getvalue())
 
 
-# How deep markdown-it nests blocks (quotes, lists) before it stops reading
-# (rich's parser: 20, and the text deeper down vanished). Text that reaches
-# this depth is shown plain, as written: nothing a person wrote is dropped.
-MAX_NESTING = 100
-
-
-def markdown(text):
-    """The cleaned ``text`` as rich Markdown, without hyperlinks and without
-    dropping anything written: raw HTML (which rich would silently omit) is
-    shown as text. What the parser makes of the text is cleaned again: it
-    turns character references (``&#x202e;``) back into characters.
-
-    In a diary the line breaks a person typed are meant: each is kept (a
-    hard break), as ``diary show`` keeps them. Block quotes nest only as deep
-    as leaves 20 columns of text at the width rendered to (deeper levels are
-    flattened into the deepest shown): rich takes 4 columns a level, and
-    text 20 levels deep would vanish at 80 columns. Text nested MAX_NESTING
-    blocks deep is shown plain."""
-    from markdown_it import MarkdownIt
-    from rich.markdown import Markdown
-    from rich.text import Text
-
-    text = clean(text)
-    # rich's own parser, but nesting deeper before it stops reading
-    parser = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
-    tokens = parser.enable("strikethrough").enable("table").parse(text)
-    if any(token.level >= MAX_NESTING - 1 for token in tokens):
-        return Text(text)
-    md = Markdown("", hyperlinks=False)
-    md.markup, md.parsed = text, tokens
-    _made_safe(md.parsed)
-    return _NestingCapped(md)
-
-
-class _NestingCapped:
-    """A rich Markdown rendered with its quotes and list items nested at most
-    as deep as leaves about TEXT_ROOM columns for the text at the width
-    rendered to (rich takes 3 or 4 columns a level)."""
-
-    TEXT_ROOM = 20
-
-    def __init__(self, md):
-        self.md, self.tokens = md, md.parsed
-
-    def __rich_console__(self, console, options):
-        self.md.parsed = _flattened(self.tokens, max(1, (options.max_width - self.TEXT_ROOM) // 4))
-        yield self.md
-
-
-_LISTS = ("bullet_list", "ordered_list")
-
-
-def _flattened(tokens, cap):
-    """``tokens`` with quotes and list items nested at most ``cap`` deep: a
-    deeper quote, or a deeper list with its items, is left out, and what it
-    held goes on inside the deepest one kept."""
-    out, kept, depth = [], [], 0
-    for token in tokens:
-        kind = token.type.rsplit("_", 1)[0]
-        if kind not in ("blockquote", "list_item") + _LISTS:
-            out.append(token)
-        elif token.nesting == 1:
-            # an item goes as its list goes; a quote or an item is a level
-            keep = kept[-1] if kind == "list_item" else depth < cap
-            kept.append(keep)
-            if keep:
-                depth += kind not in _LISTS
-                out.append(token)
-        elif kept.pop():
-            depth -= kind not in _LISTS
-            out.append(token)
-    return out
-
-
-def _made_safe(tokens):
-    """markdown-it ``tokens`` as rich reads them, with every text rich shows
-    (content, a fence's info, link and image attributes) cleaned; raw HTML
-    turned into text."""
-    for token in tokens:
-        if token.type == "softbreak":
-            token.type = "hardbreak"
-        elif token.type == "html_inline":
-            token.type = "text"
-        elif token.type == "html_block":
-            token.type = "code_block"
-        token.content = clean(token.content)
-        token.info = clean(token.info)
-        if token.attrs:
-            token.attrs = {k: clean(v) if isinstance(v, str) else v
-                           for k, v in token.attrs.items()}
-        if token.children:
-            _made_safe(token.children)
-
-
 def _id_date_star(entry):
     """The start of every entry's heading line: ``#12 2024-03-02 21:30 ★``."""
     from rich.text import Text
@@ -523,7 +362,11 @@ def entry_ansi(entry, width, color=True, terms=None):
     else:
         body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
         out = ansi([*head, body], width, color)
-    return _marked_page(out, terms, MATCH_SGR if color else REVERSE_SGR)
+    if not terms:
+        return Page(out)
+    from .highlight import mark_page
+
+    return Page(*mark_page(out, terms, MATCH_SGR if color else REVERSE_SGR))
 
 
 # Past this many characters an entry is read as plain text, wrapped at words
@@ -558,56 +401,6 @@ def wrapped(text, width):
 
 MATCH_SGR = "\x1b[1;30;43m"  # MATCH_STYLE: bold black on yellow
 REVERSE_SGR = "\x1b[7m"      # without colour: reverse video
-_RESET = "\x1b[0m"
-_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
-
-
-def _marked_page(out, terms, mark):
-    from . import highlight
-
-    found = highlight.pattern(tuple(terms)) if terms else None
-    if found is None:
-        return Page(out)
-    plain = _SGR.sub("", out)  # SGR escapes hold no newline: the same lines
-    matched, line, at = [], 0, 0
-    for m in found.finditer(plain):
-        line += plain.count("\n", at, m.start())
-        at = m.start()
-        if not matched or matched[-1] != line:
-            matched.append(line)
-    if not matched:
-        return Page(out)
-    lines = out.split("\n")
-    for n in matched:
-        lines[n] = _mark_line(lines[n], found, mark)
-    return Page("\n".join(lines), matched)
-
-
-def _mark_line(line, found, mark):
-    """An ANSI ``line`` with the matches of ``found`` in its text shown in
-    ``mark``, the style around them restored after each."""
-    bounds = []
-    for m in found.finditer(_SGR.sub("", line)):
-        bounds += m.span()
-    out, style, at, inside, k = [], "", 0, False, 0
-    for piece in _SGR.split(line):
-        if _SGR.fullmatch(piece):
-            style = "" if piece == _RESET else style + piece
-            if not inside:
-                out.append(piece)
-            continue
-        end = at + len(piece)
-        while k < len(bounds) and bounds[k] <= end:
-            out.append(piece[:bounds[k] - at])
-            piece, at = piece[bounds[k] - at:], bounds[k]
-            inside = not inside
-            out.append((_RESET if style or not inside else "") + (mark if inside else style))
-            k += 1
-        out.append(piece)
-        at = end
-    return "".join(out)
-
-
 def entry_fragments(entry, width=80, note=None, title_spans=None):
     """Two lines for a list: date, star, headline and tags; then the first line
     of the text (or ``note``, e.g. "2 years ago": text or fragments). Nothing
@@ -766,119 +559,6 @@ def tag_rows(nodes, depth=0):
         rows.append((node.path, frags))
         rows.extend(tag_rows(node.children, depth + 1))
     return rows
-
-
-# --- calendar and statistics ---------------------------------------------------------
-
-_HEAT = ["grey30", "green4", "green3", "green1"]
-
-
-def _heat(count):
-    return _HEAT[min(count, 3)]
-
-
-def calendar_month(year, month, counts, today):
-    """A month grid: the days written in colour, today underlined."""
-    import calendar as _cal
-
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="%s %d" % (_cal.month_name[month], year), box=None,
-                  padding=(0, 1), show_edge=False)
-    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
-        table.add_column(name, justify="right", header_style="bold")
-    for week in _cal.Calendar().monthdatescalendar(year, month):
-        cells = []
-        for day in week:
-            if day.month != month:
-                cells.append(Text(""))
-                continue
-            n = counts.get(day, 0)
-            style = ("bold white on " + _heat(n)) if n else "dim"
-            if day == today:
-                style += " underline"
-            cells.append(Text("%2d" % day.day, style=style))
-        table.add_row(*cells)
-    return table
-
-
-def calendar_year(year, counts, today):
-    """A year heatmap: one column per week, one row per weekday; as many
-    months side by side as the width rendered to holds (12, 6, 4, 3, 2 or 1)."""
-    return _YearHeatmap(year, counts, today)
-
-
-class _YearHeatmap:
-    def __init__(self, year, counts, today):
-        self.year, self.counts, self.today = year, counts, today
-
-    def __rich_console__(self, console, options):
-        from rich.text import Text
-
-        out = Text()
-        out.append("%d\n" % self.year, style="bold")
-        blocks = None
-        for per in (12, 6, 4, 3, 2, 1):
-            blocks = [(m, m + per - 1) for m in range(1, 13, per)]
-            if all(4 + self._weeks(*b)[1] <= options.max_width for b in blocks):
-                break
-        for i, block in enumerate(blocks):
-            if i:
-                out.append("\n")
-            self._block(out, *block)
-        out.append("    less ", style="dim")
-        for n in range(4):
-            out.append("■", style=_heat(n))
-        out.append(" more", style="dim")
-        yield out
-
-    def _weeks(self, first, last):
-        """The Monday the months ``first``..``last`` start in, and their weeks."""
-        start = _dt.date(self.year, first, 1)
-        start -= _dt.timedelta(days=start.weekday())
-        end = (_dt.date(self.year + 1, 1, 1) if last == 12
-               else _dt.date(self.year, last + 1, 1)) - _dt.timedelta(days=1)
-        return start, (end - start).days // 7 + 1
-
-    def _block(self, out, first, last):
-        start, weeks = self._weeks(first, last)
-        months = [" "] * weeks
-        for m in range(first, last + 1):
-            col = (_dt.date(self.year, m, 1) - start).days // 7
-            label = _dt.date(self.year, m, 1).strftime("%b")
-            if col + len(label) <= weeks and all(c == " " for c in months[col:col + len(label)]):
-                months[col:col + len(label)] = list(label)
-        out.append("    " + "".join(months).rstrip() + "\n", style="dim")
-        for weekday, name in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
-            out.append(name + "  ", style="dim")
-            for w in range(weeks):
-                day = start + _dt.timedelta(days=7 * w + weekday)
-                if day.year != self.year or not first <= day.month <= last:
-                    out.append(" ")
-                    continue
-                n = self.counts.get(day, 0)
-                out.append("■" if n else "·",
-                           style=_heat(n) + (" underline" if day == self.today else ""))
-            out.append("\n")
-
-
-def summary_text(s):
-    from rich.text import Text
-
-    def plural(n, word, words=None):
-        return "%d %s" % (n, word if n == 1 else words or word + "s")
-
-    t = Text()
-    t.append(plural(s.entries, "entry", "entries"), style="bold")
-    t.append(" · %s · %s written" % (plural(s.words, "word"), plural(s.days, "day")))
-    t.append("\ncurrent streak ", style="dim")
-    t.append(plural(s.current_streak, "day"), style="bold")
-    t.append(" · longest streak ", style="dim")
-    t.append(plural(s.longest_streak, "day"), style="bold")
-    if s.first:
-        t.append("\nsince %s" % s.first.isoformat(), style="dim")
-    return t
 
 
 MATCH_STYLE = "bold black on yellow"  # MATCH_SGR in the reader
