@@ -51,12 +51,14 @@ class _NestingCapped:
     rendered to (rich takes 3 or 4 columns a level)."""
 
     TEXT_ROOM = 20
+    DEEPEST = 30  # however wide: rich renders each level in a few nested calls
 
     def __init__(self, md):
         self.md, self.tokens = md, md.parsed
 
     def __rich_console__(self, console, options):
-        self.md.parsed = _flattened(self.tokens, max(1, (options.max_width - self.TEXT_ROOM) // 4))
+        cap = min(self.DEEPEST, (options.max_width - self.TEXT_ROOM) // 4)
+        self.md.parsed = _flattened(self.tokens, max(1, cap))
         yield self.md
 
 

@@ -182,3 +182,33 @@ def test_wrapped_breaks_at_the_last_space_that_fits():
     assert render.wrapped("aaa bbb ccc", 7) == ["aaa bbb", "ccc"]
     assert render.wrapped("", 20) == [""]
     assert render.wrapped("x" * 45, 20) == ["x" * 20, "x" * 20, "x" * 5]
+
+
+def test_however_wide_the_window_quotes_nest_at_most_30_deep():
+    assert md_lines("> " * 60 + "deep", 400) == ["", "▌ " * 30 + "deep"]
+
+
+# --- any text, every rendering of the menu ------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = st.sampled_from(
+    ["&#x202e;", "&#x2028;", "&#27;", "&#x9b;", "&#x61c;", "&#8206;", "&amp;", "\x1b[2J",
+     "\x1b]8;;x\x1b\\", "\u202e", "\u2029", "\x9b", "\x00", "\t", "\n", "\n\n", "> ", "- ",
+     "1. ", "# ", "**", "*", "`", "```", "[a](b)", "![c](d)", "<b>", "|", "---", "\\", " ",
+     "word", "café", "日本"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(PIECES, max_size=40).map("".join), st.sampled_from([40, 80]))
+def test_nothing_unsafe_reaches_the_terminal_from_any_text(text, width):
+    e = entry(text, title=text[:50], tags=[text[:20] or "t"])
+    outputs = [render.entry_ansi(e, width), render.entry_ansi(e, width, terms=["word"])]
+    outputs += ["".join(t for _, t in render.entry_fragments(e, width))]
+    outputs += ["".join(t for _, t in render.highlight_fragments(text, [(0, 3)], width=width))]
+    for out in outputs:
+        assert not UNSAFE.search(SGR.sub("", out)), repr(out)
+    assert all(render.cells(line) <= width for line in lines(outputs[0])), lines(outputs[0])
+    assert all(render.cells(line) <= width
+               for line in "".join(t for _, t in render.entry_fragments(e, width)).split("\n"))
