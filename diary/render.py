@@ -401,6 +401,8 @@ def wrapped(text, width):
 
 MATCH_SGR = "\x1b[1;30;43m"  # MATCH_STYLE: bold black on yellow
 REVERSE_SGR = "\x1b[7m"      # without colour: reverse video
+
+
 def entry_fragments(entry, width=80, note=None, title_spans=None):
     """Two lines for a list: date, star, headline and tags; then the first line
     of the text (or ``note``, e.g. "2 years ago": text or fragments). Nothing
@@ -510,8 +512,8 @@ def snippet_window(text, spans, width):
     for ch in line:
         ends.append(ends[-1] + _cells(ch))
     n = len(line)
-    if ends[n] <= width:
-        return pieces
+    if ends[n] <= width or width < 3:
+        return _cut(pieces, width)
     first, at = (0, 0), 0
     for piece, match in pieces:
         if match:

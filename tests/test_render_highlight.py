@@ -145,3 +145,19 @@ def test_marking_text_that_looks_like_an_escape_keeps_it_text():
     assert SGR.sub("", page).splitlines()[2].rstrip() == "x \\x1b[31m y"
     assert page.matches == [2]
     assert "\x1b" not in SGR.sub("", page)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(st.sampled_from("ab 日\u0301\x1b\u202e\n…"), max_size=80),
+       st.lists(st.tuples(st.integers(0, 80), st.integers(1, 6)), max_size=3),
+       st.integers(3, 50))
+def test_snippet_window_fits_and_shows_the_first_match(text, starts, width):
+    spans = sorted({(a, a + n) for a, n in starts})
+    pieces = render.snippet_window(text, spans, width)
+    assert sum(render.cells(p) for p, _ in pieces) <= width
+    if any(m for _, m in render.marked(text, spans)):
+        assert any(m for _, m in pieces)
