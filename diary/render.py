@@ -10,28 +10,13 @@ Exports to files and ``--json`` write raw text: they are data, not display.
 
 import json
 import re
+import unicodedata
 
 from . import dates
-
-# C0 controls except tab and newline, DEL, C1 controls, and the Unicode
-# format characters that reorder or hide text (bidi embeddings, overrides and
-# isolates, marks, line and paragraph separators; zero-width joiners are left
-# alone: they are harmless). tags.py refuses these (and tab and newline) in
-# tag names, so it builds its pattern from this one.
-UNSAFE_CHARS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                "\u2066-\u2069\u2028\u2029")
-_UNSAFE = re.compile("[%s]" % UNSAFE_CHARS)
-
-
-def _escape(match):
-    ch = match.group()
-    code = ord(ch)
-    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
-
-
-def clean(text):
-    """``text`` with every unsafe character shown as an escape; newlines and tabs kept."""
-    return _UNSAFE.sub(_escape, text)
+from .render_calendar import calendar_month, calendar_year, summary_text  # noqa: F401
+from .render_markdown import MAX_NESTING, markdown  # noqa: F401
+from .safe_text import (UNSAFE_CHARS, SgrOnlyStream, clean,  # noqa: F401
+                        safe_fragments, sgr_only)
 
 
 def one_line(text, width=None):
@@ -85,7 +70,8 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(file=self.stream, force_terminal=self.terminal,
+            stream = SgrOnlyStream(self.stream) if self.terminal else self.stream
+            self._console = Console(file=stream, force_terminal=self.terminal,
                                     no_color=not self._color, highlight=False,
                                     markup=False, emoji=False, width=self._width)
         return self._console
@@ -320,28 +306,7 @@ def ansi(renderables, width, color=True):
                       markup=False, emoji=False, legacy_windows=False)
     for r in renderables:
         console.print(r)
-    return buf.getvalue()
-
-
-def markdown(text):
-    """The cleaned ``text`` as rich Markdown, without hyperlinks and without
-    dropping anything written: raw HTML (which rich would silently omit) is
-    shown as text."""
-    from rich.markdown import Markdown
-
-    md = Markdown(clean(text), hyperlinks=False)
-
-    def literal(tokens):
-        for token in tokens:
-            if token.type == "html_inline":
-                token.type = "text"
-            elif token.type == "html_block":
-                token.type = "code_block"
-            if token.children:
-                literal(token.children)
-
-    literal(md.parsed)
-    return md
+    return sgr_only(buf.getvalue())
 
 
 def _id_date_star(entry):
@@ -371,40 +336,218 @@ def entry_header(entry):
     return lines
 
 
-def entry_ansi(entry, width, color=True):
-    """A whole entry for the reading screen: header, tags, the text as Markdown."""
+class Page(str):
+    """A rendered page (ANSI text) that also says on which of its lines
+    (0-based) the words asked for were marked: ``matches``, in order."""
+
+    def __new__(cls, text, matches=()):
+        page = super().__new__(cls, text)
+        page.matches = list(matches)
+        return page
+
+
+def entry_ansi(entry, width, color=True, terms=None):
+    """A whole entry for the reading screen: header, tags, the text as Markdown.
+
+    With ``terms`` (highlight.query_terms of a search) their words are marked
+    wherever they show, and the Page's ``matches`` lists the lines they are on
+    (for keys that jump from one to the next). A word cut by wrapping is not
+    marked."""
     from rich.text import Text
 
-    body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
-    return ansi([*entry_header(entry), Text(""), body], width, color)
+    head = [*entry_header(entry), Text("")]
+    if len(entry.body) > MARKDOWN_LIMIT:
+        out = ansi(head, width, color) + "".join(
+            line + "\n" for line in wrapped(clean(entry.body), max(20, width)))
+    else:
+        body = markdown(entry.body) if entry.body.strip() else Text("(no text)", style="dim")
+        out = ansi([*head, body], width, color)
+    if not terms:
+        return Page(out)
+    from .highlight import mark_page
+
+    return Page(*mark_page(out, terms, MATCH_SGR if color else REVERSE_SGR))
 
 
-def entry_fragments(entry, width=80, note=None):
+# Past this many characters an entry is read as plain text, wrapped at words
+# (``wrapped``), not as Markdown: rich renders Markdown at ~1.2 s a megabyte
+# here (0.2 s at this limit), ``wrapped`` a 10 MB entry in ~0.5 s
+# (bench/bench_reader.py); a reader must open a 10 MB entry in about a second.
+MARKDOWN_LIMIT = 200_000
+
+
+def wrapped(text, width):
+    """``text`` (cleaned) as lines of at most ``width`` columns, broken at the
+    last space that fits, or inside a word longer than a line; the lines it
+    has are kept, tabs expanded to 8 columns."""
+    out = []
+    for line in text.expandtabs(8).split("\n"):
+        while True:
+            fit = line[:width]
+            if fit and max(fit) >= "\u0300":  # below, every character is one column
+                fit = _fit(line, width) or line[:1]
+            if len(fit) == len(line):
+                out.append(line)
+                break
+            cut = line.rfind(" ", 0, len(fit) + 1)  # a space just past the width will do
+            if cut > 0:
+                out.append(line[:cut].rstrip(" "))
+                line = line[cut + 1:]
+            else:
+                out.append(fit)
+                line = line[len(fit):]
+    return out
+
+
+MATCH_SGR = "\x1b[1;30;43m"  # MATCH_STYLE: bold black on yellow
+REVERSE_SGR = "\x1b[7m"      # without colour: reverse video
+
+
+def entry_fragments(entry, width=80, note=None, title_spans=None):
     """Two lines for a list: date, star, headline and tags; then the first line
-    of the text (or ``note``, e.g. "2 years ago")."""
+    of the text (or ``note``, e.g. "2 years ago": text or fragments). Nothing
+    passes ``width``: tags show in full where the row has room; otherwise
+    the headline keeps about what the tags do not need, up to 30 columns of
+    tags. ``title_spans`` (a search hit's) mark matches in the title."""
     first = ""
     if entry.title.strip():
         for line in entry.body.splitlines():
             if line.strip():
                 first = line
                 break
+    spans = title_spans if entry.title.strip() else None
+    head = marked(headline(entry), spans or []) or [("(empty)", False)]
     tags = " ".join("#" + one_line(t) for t in entry.tag_list)
-    head = one_line(headline(entry), max(10, width - 24 - min(len(tags), 30))) or "(empty)"
-    frags = [("class:date", when(entry.created_at)),
-             ("class:star", " ★ " if entry.starred else "   "),
-             ("class:title", head)]
+    room = max(2, width - 19)  # after the date (16 columns) and the star (3)
     if tags:
-        frags.append(("class:tags", "  " + one_line(tags, 30)))
-    second = note if note is not None else one_line(first, max(10, width - 8))
+        head = _cut(head, min(room, max(10, room - 2 - min(cells(tags), 30))))
+        tags = _cut([(tags, False)], max(1, room - 2 - cells("".join(p for p, _ in head))))
+    else:
+        head = _cut(head, room)
+    frags = [("class:date", when(entry.created_at)),
+             ("class:star", " ★ " if entry.starred else "   ")]
+    frags += [("class:match" if match else "class:title", piece) for piece, match in head]
+    if tags:
+        frags.append(("class:tags", "  " + "".join(p for p, _ in tags)))
     frags.append(("", "\n"))
-    frags.append(("class:dim", "      " + second))
+    if note is None:
+        frags.append(("class:dim", "      " + "".join(
+            p for p, _ in _cut([(one_line(first), False)], max(1, width - 6)))))
+    elif isinstance(note, str):
+        frags.append(("class:dim", "      " + note))
+    else:
+        frags.append(("class:dim", "      "))
+        frags.extend(note)
     return frags
 
 
-def highlight_fragments(text, spans, style="class:dim"):
+def highlight_fragments(text, spans, style="class:dim", width=None):
     """``text`` (a snippet) with the (start, end) ``spans`` marked as matches,
-    as prompt_toolkit fragments (cut and cleaned by ``marked``)."""
-    return [("class:match" if match else style, piece) for piece, match in marked(text, spans)]
+    as prompt_toolkit fragments (cut and cleaned by ``marked``); with
+    ``width``, only the columns around the first match (``snippet_window``)."""
+    pieces = snippet_window(text, spans, width) if width else marked(text, spans)
+    return [("class:match" if match else style, piece) for piece, match in pieces]
+
+
+def title_fragments(title, spans=None, terms=None, style="class:title", width=None):
+    """A title as prompt_toolkit fragments, its matches marked: the (start,
+    end) ``spans`` a search hit gives (Hit.title_spans), or where the words
+    ``terms`` (highlight.query_terms) are. With ``width``, cut to it."""
+    if terms:
+        from . import highlight
+
+        spans = highlight.term_spans(title, terms)
+    pieces = _cut(marked(title, spans or []), width)
+    return [("class:match" if match else style, piece) for piece, match in pieces]
+
+
+def cells(text):
+    """The columns ``text`` takes on a terminal: wide characters two,
+    combining marks none."""
+    return sum(_cells(ch) for ch in text)
+
+
+def _cells(ch):
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _cut(pieces, width):
+    """(piece, is_match) ``pieces`` cut to ``width`` columns, "…" where cut."""
+    if width is None or cells("".join(p for p, _ in pieces)) <= width:
+        return pieces
+    out, room = [], width - 1
+    for piece, match in pieces:
+        kept = _fit(piece, room)
+        if kept:
+            out.append((kept, match))
+        room -= cells(kept)
+        if len(kept) < len(piece):
+            break
+    out.append(("…", False))
+    return out
+
+
+def _fit(text, room):
+    """The longest start of ``text`` that takes at most ``room`` columns."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _cells(ch)
+        if used > room:
+            return text[:i]
+    return text
+
+
+def snippet_window(text, spans, width):
+    """What shows of a snippet in ``width`` columns: (piece, is_match) pairs
+    as ``marked`` cuts them, the window centred on the first match, with "…"
+    where the text goes on beyond it. A match longer than the window shows
+    from its start."""
+    import bisect
+
+    pieces = marked(text, spans)
+    line = "".join(p for p, _ in pieces)
+    ends = [0]  # ends[i]: the columns of line[:i]
+    for ch in line:
+        ends.append(ends[-1] + _cells(ch))
+    n = len(line)
+    if ends[n] <= width or width < 3:
+        return _cut(pieces, width)
+    first, at = (0, 0), 0
+    for piece, match in pieces:
+        if match:
+            first = (at, at + len(piece))
+            break
+        at += len(piece)
+
+    def centred(room):
+        a, b = first
+        if ends[b] - ends[a] >= room:
+            start = ends[a]
+        else:
+            start = max(0, min((ends[a] + ends[b] - room) // 2, ends[n] - room))
+        i = bisect.bisect_left(ends, start)
+        return i, bisect.bisect_right(ends, ends[i] + room) - 1
+
+    i, j = centred(width)
+    for _ in range(3):  # room for the ellipses the window needs
+        i, j = centred(width - (i > 0) - (j < n))
+    out, at = [("…", False)] if i > 0 else [], 0
+    for piece, match in pieces:
+        lo, hi = max(at, i), min(at + len(piece), j)
+        if lo < hi:
+            out.append((line[lo:hi], match))
+        at += len(piece)
+    if j < n:
+        out.append(("…", False))
+    merged = []  # "…" joins the text beside it
+    for piece, match in out:
+        if merged and not match and not merged[-1][1]:
+            merged[-1] = (merged[-1][0] + piece, False)
+        else:
+            merged.append((piece, match))
+    return merged
 
 
 def tag_rows(nodes, depth=0):
@@ -420,96 +563,7 @@ def tag_rows(nodes, depth=0):
     return rows
 
 
-# --- calendar and statistics ---------------------------------------------------------
-
-_HEAT = ["grey30", "green4", "green3", "green1"]
-
-
-def _heat(count):
-    return _HEAT[min(count, 3)]
-
-
-def calendar_month(year, month, counts, today):
-    """A month grid: the days written in colour, today underlined."""
-    import calendar as _cal
-
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="%s %d" % (_cal.month_name[month], year), box=None,
-                  padding=(0, 1), show_edge=False)
-    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
-        table.add_column(name, justify="right", header_style="bold")
-    for week in _cal.Calendar().monthdatescalendar(year, month):
-        cells = []
-        for day in week:
-            if day.month != month:
-                cells.append(Text(""))
-                continue
-            n = counts.get(day, 0)
-            style = ("bold white on " + _heat(n)) if n else "dim"
-            if day == today:
-                style += " underline"
-            cells.append(Text("%2d" % day.day, style=style))
-        table.add_row(*cells)
-    return table
-
-
-def calendar_year(year, counts, today):
-    """A year heatmap: one column per week, one row per weekday."""
-    import datetime as _dt
-
-    from rich.text import Text
-
-    start = _dt.date(year, 1, 1)
-    start -= _dt.timedelta(days=start.weekday())  # the Monday of the first week
-    weeks = (_dt.date(year, 12, 31) - start).days // 7 + 1
-    out = Text()
-    out.append("%d\n" % year, style="bold")
-    months = [" "] * weeks
-    for m in range(1, 13):
-        col = (_dt.date(year, m, 1) - start).days // 7
-        label = _dt.date(year, m, 1).strftime("%b")
-        if col + len(label) <= weeks and all(c == " " for c in months[col:col + len(label)]):
-            months[col:col + len(label)] = list(label)
-    out.append("    " + "".join(months).rstrip() + "\n", style="dim")
-    for weekday, name in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
-        out.append(name + "  ", style="dim")
-        for w in range(weeks):
-            day = start + _dt.timedelta(days=7 * w + weekday)
-            if day.year != year:
-                out.append(" ")
-                continue
-            n = counts.get(day, 0)
-            out.append("■" if n else "·",
-                       style=_heat(n) + (" underline" if day == today else ""))
-        out.append("\n")
-    out.append("    less ", style="dim")
-    for n in range(4):
-        out.append("■", style=_heat(n))
-    out.append(" more", style="dim")
-    return out
-
-
-def summary_text(s):
-    from rich.text import Text
-
-    def plural(n, word, words=None):
-        return "%d %s" % (n, word if n == 1 else words or word + "s")
-
-    t = Text()
-    t.append(plural(s.entries, "entry", "entries"), style="bold")
-    t.append(" · %s · %s written" % (plural(s.words, "word"), plural(s.days, "day")))
-    t.append("\ncurrent streak ", style="dim")
-    t.append(plural(s.current_streak, "day"), style="bold")
-    t.append(" · longest streak ", style="dim")
-    t.append(plural(s.longest_streak, "day"), style="bold")
-    if s.first:
-        t.append("\nsince %s" % s.first.isoformat(), style="dim")
-    return t
-
-
-MATCH_STYLE = "bold black on yellow"
+MATCH_STYLE = "bold black on yellow"  # MATCH_SGR in the reader
 
 
 def marked(text, spans):
