@@ -109,7 +109,7 @@ def _edit(env):
     if created:
         env.say("Created %s: every setting, commented out at its default." % path)
     try:
-        status = subprocess.call(argv + [path])
+        status = subprocess.call(argv + [path], env=dict(env.environ))
     except OSError as exc:
         raise DiaryError("cannot run the editor %s: %s" % (argv[0], exc.strerror)) from None
     if status != 0:

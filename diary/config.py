@@ -184,14 +184,14 @@ def read_file(path):
         raise UsageError("config file %s: cannot read it: %s" % (path, exc.strerror)) from None
     import stat
 
-    with open(fd, "rb") as f:
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise UsageError("config file %s: not a regular file" % path)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a directory, a FIFO (that would block)
+            os.close(fd)
+            raise UsageError("config file %s: not a regular file" % path)
+        with open(fd, "rb") as f:
             data = f.read(MAX_BYTES + 1)
-        except OSError as exc:
-            raise UsageError("config file %s: cannot read it: %s" % (path, exc.strerror)) \
-                from None
+    except OSError as exc:
+        raise UsageError("config file %s: cannot read it: %s" % (path, exc.strerror)) from None
     if len(data) > MAX_BYTES:
         raise UsageError("config file %s: larger than %d bytes" % (path, MAX_BYTES))
     try:
