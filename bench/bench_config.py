@@ -5,9 +5,10 @@ Usage, from the repository root::
 
     python bench/bench_config.py [--repeats 31]
 
-Cases: no file ($DIARY_CONFIG names an absent file), no file found through
-platformdirs (no $DIARY_CONFIG), and the full commented template plus a
-[diaries] table (tomllib imported and the file parsed). Each process first
+Cases: no file ($DIARY_CONFIG names an absent file), no file in the user
+config directory (no $DIARY_CONFIG), the full commented template plus a
+[diaries] table (read by config.simple_toml), and the same with an escaped
+quote in a string (outside that subset: tomllib imported and the file parsed). Each process first
 imports what every diary command imports anyway (diary.cli), then times the
 load. Prints the median and min-max in milliseconds.
 """
@@ -52,14 +53,18 @@ def main(argv=None):
         f.write(config.template() + '\ncolor = "auto"\n[diaries]\nwork = "~/work.db"\n'
                                     'home = "~/home.db"\n')
     # One bytecode cache for all runs, as an installed diary has (bench_startup.py too).
+    escaped = os.path.join(tmp, "escaped.toml")
+    with open(full) as f, open(escaped, "w") as g:
+        g.write(f.read().replace("\n[diaries]", '\neditor = "vi -c \\"set nu\\""\n[diaries]'))
     base = dict(os.environ, DIARY_PATH=os.path.join(tmp, "d.db"),
                 PYTHONPYCACHEPREFIX=os.path.join(tmp, "pycache"))
     for var in ("DIARY_CONFIG", "PYTHONDONTWRITEBYTECODE"):
         base.pop(var, None)
     cases = [
         ("no file ($DIARY_CONFIG absent)", dict(base, DIARY_CONFIG=os.path.join(tmp, "none"))),
-        ("no file (platformdirs)", dict(base, XDG_CONFIG_HOME=os.path.join(tmp, "xdg"))),
+        ("no file (user config dir)", dict(base, XDG_CONFIG_HOME=os.path.join(tmp, "xdg"))),
         ("template + [diaries]", dict(base, DIARY_CONFIG=full)),
+        ("same + an escape: tomllib", dict(base, DIARY_CONFIG=escaped)),
     ]
     for label, environ in cases:
         run(environ, 1)  # writes the bytecode cache
