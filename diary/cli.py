@@ -135,8 +135,11 @@ def global_options(parser, suppress):
     """
     default = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
-    g.add_argument("--diary", metavar="PATH", default=default,
-                   help="the diary file (default: $DIARY_PATH, then the user data directory)")
+    g.add_argument("-d", "--diary", metavar="PATH|NAME", default=default,
+                   help="the diary file, or a name from [diaries] in the config file (a name "
+                        "wins over a file of that name here: ./NAME is the file; default: "
+                        "$DIARY_PATH, then `diary` in the config file, then the user data "
+                        "directory)")
     g.add_argument("--passphrase-file", metavar="PATH", default=default,
                    help="read the passphrase from the first line of PATH")
     g.add_argument("--passphrase-fd", metavar="N", type=int, default=default,
@@ -215,6 +218,10 @@ COMMANDS = {
     "merge": ("cli_exchange", "fold another copy of the diary into this one (nothing is lost: "
                               "the older side of a conflict is kept as a copy tagged "
                               "`conflict`)"),
+    "config": ("cli_config", "show the settings in effect and where each came from; "
+                             "`config path`, `config edit`"),
+    "diaries": ("cli_config", "list the named diaries of the config file, with their paths "
+                              "and sizes"),
 }
 
 HANDLERS = {}  # name -> (handler, example, description): filled by @command on import
@@ -285,7 +292,8 @@ def build_parser(out=None):
     parser.add_argument("--version", action="version", version="diary " + __version__)
     parser.add_argument("--lock-after", metavar="MINUTES", type=_minutes,
                         help="interactive diary: lock after this many idle minutes "
-                             "(default: $%s, else %g; 0: never)" % (LOCK_AFTER_VAR, LOCK_AFTER))
+                             "(default: $%s, then `lock_after` in the config file, else %g; "
+                             "0: never)" % (LOCK_AFTER_VAR, LOCK_AFTER))
     global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     for name, (_, help) in COMMANDS.items():
@@ -385,14 +393,29 @@ def _database_error(exc):
     return mapped if isinstance(mapped, DiaryError) else None
 
 
-def diary_path(args, env):
-    """--diary, then $DIARY_PATH, then the platform's user data directory."""
-    path = getattr(args, "diary", None) or env.environ.get("DIARY_PATH")
-    if not path:
-        import platformdirs
+def loaded_settings(env):
+    """The config file and the environment's settings (config.py), read once per
+    run; the file's warnings are said once."""
+    loaded = env.__dict__.get("_settings")
+    if loaded is None:
+        from . import config
 
-        path = os.path.join(platformdirs.user_data_dir("diary", appauthor=False), "diary.db")
-    return os.path.abspath(os.path.expanduser(path))
+        loaded = env._settings = config.load(env.environ)
+        for warning in loaded.warnings:
+            env.say("diary: warning: %s" % warning)
+    return loaded
+
+
+def settings(args, env):
+    """Every setting in effect for this command: flags > environment > file > default."""
+    return loaded_settings(env).with_flags(diary=getattr(args, "diary", None) or None,
+                                           lock_after=getattr(args, "lock_after", None))
+
+
+def diary_path(args, env):
+    """--diary, then $DIARY_PATH, then `diary` in the config file, then the
+    platform's user data directory; a name is looked up in [diaries]."""
+    return settings(args, env).diary_path()
 
 
 def passphrase_source(args, env):
@@ -465,10 +488,19 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
             env.say("Wrong passphrase, try again.")
 
 
+def use_color(env):
+    """The `color` setting: "auto" (on a terminal), "always" or "never"; a set
+    NO_COLOR means never."""
+    return loaded_settings(env).get("color")
+
+
 def output(env):
     from .render import Output
 
-    return Output(env.stdout, terminal=env.stdout_tty, color=not env.environ.get("NO_COLOR"))
+    color = use_color(env)
+    if color == "always":  # `diary list | less -R`: rendered as on a terminal
+        return Output(env.stdout, terminal=True, color=True)
+    return Output(env.stdout, terminal=env.stdout_tty, color=color != "never")
 
 
 def _valid_text(text):
@@ -505,16 +537,9 @@ WELCOME = (
 
 
 def lock_after(args, env):
-    """Idle minutes before the menu locks: --lock-after, $DIARY_LOCK_AFTER, 10."""
-    if getattr(args, "lock_after", None) is not None:
-        return args.lock_after
-    text = env.environ.get(LOCK_AFTER_VAR)
-    if not text:
-        return LOCK_AFTER
-    try:
-        return _minutes(text)
-    except argparse.ArgumentTypeError as exc:
-        raise UsageError("$%s: %s" % (LOCK_AFTER_VAR, exc)) from None
+    """Idle minutes before the menu locks: --lock-after, $DIARY_LOCK_AFTER,
+    `lock_after` in the config file, 10."""
+    return settings(args, env).get("lock_after")
 
 
 def open_menu(args, env):
@@ -531,4 +556,4 @@ def open_menu(args, env):
     input, output = env.menu_io or (None, None)
     with diary:
         return menu.Menu(diary, ask=env.getpass, input=input, output=output,
-                         lock_after=minutes * 60, color=not env.environ.get("NO_COLOR")).run()
+                         lock_after=minutes * 60, color=use_color(env) != "never").run()

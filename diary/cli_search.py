@@ -1,6 +1,6 @@
 """Commands that find: search (the query language) and query (SQL, read-only)."""
 
-from .cli import positive_int, arguments, command, output, read_stdin, unlock
+from .cli import positive_int, arguments, command, output, read_stdin, settings, unlock
 from .errors import UsageError
 
 
@@ -35,8 +35,9 @@ def _search_args(p):
                    help="how many results (default 20; 0 for all)")
     p.add_argument("--offset", type=positive_int, default=0,
                    help="skip this many first (the next page: --offset 20)")
-    p.add_argument("--sort", choices=("rank", "newest", "oldest"), default="rank",
-                   help="best match first (default), or by date")
+    p.add_argument("--sort", choices=("rank", "newest", "oldest"),
+                   help="best match first, or by date (default: `default_sort` in the "
+                        "config file, else rank)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON array: entries with score, snippet and match offsets")
 
@@ -50,15 +51,16 @@ def cmd_search(args, env):
     from . import search
 
     query = search.parse(" ".join(args.query))  # bad queries fail before the passphrase
+    sort = args.sort or settings(args, env).get("default_sort")
     with unlock(args, env, write=False) as d:
         found = search.search(d, query, limit=args.limit or None, offset=args.offset,
-                              sort=args.sort)
+                              sort=sort)
         out = output(env)
         if args.json:
             out.json([search.to_record(h) for h in found.hits])
         else:
             out.search_results(found.hits, snippets=query.ranked)
-    env.say(_found_message(found, args.offset, query.ranked and args.sort == "rank"))
+    env.say(_found_message(found, args.offset, query.ranked and sort == "rank"))
 
 
 def _found_message(found, offset, rank_asked):

@@ -60,17 +60,20 @@ class _Stream(io.StringIO):
 
 
 @pytest.fixture
-def run(path):
+def run(path, tmp_path):
     """Run ``diary ARGV`` in-process against ``path``; returns a Result.
 
     ``stdin`` is the piped input; ``tty=True`` pretends stdin and stdout are a
     terminal; ``answers`` feeds the passphrase prompt; ``environ`` adds
-    variables (DIARY_PASSPHRASE defaults to PASSPHRASE, unset it with None).
+    variables (DIARY_PASSPHRASE defaults to PASSPHRASE, DIARY_CONFIG to an absent
+    file under tmp_path; unset one with None).
     """
 
     def _run(*argv, stdin="", tty=False, answers=None, environ=None, diary_path=path,
              menu_io=None):
-        env_vars = {"DIARY_PATH": diary_path, "DIARY_PASSPHRASE": PASSPHRASE}
+        # DIARY_CONFIG: never the config file of whoever runs the tests
+        env_vars = {"DIARY_PATH": diary_path, "DIARY_PASSPHRASE": PASSPHRASE,
+                    "DIARY_CONFIG": str(tmp_path / "config" / "config.toml")}
         env_vars.update(environ or {})
         env_vars = {k: v for k, v in env_vars.items() if v is not None}
         prompts = list(answers or [])
