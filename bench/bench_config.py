@@ -7,8 +7,8 @@ Usage, from the repository root::
 
 Cases: no file ($DIARY_CONFIG names an absent file), no file in the user
 config directory (no $DIARY_CONFIG), the full commented template plus a
-[diaries] table (read by config.simple_toml), and the same with an escaped
-quote in a string (outside that subset: tomllib imported and the file parsed). Each process first
+[diaries] table, and the same with an escaped quote in a string (tomllib
+imported and the file parsed in both). Each process first
 imports what every diary command imports anyway (diary.cli), then times the
 load. Prints the median and min-max in milliseconds.
 """
@@ -64,7 +64,7 @@ def main(argv=None):
         ("no file ($DIARY_CONFIG absent)", dict(base, DIARY_CONFIG=os.path.join(tmp, "none"))),
         ("no file (user config dir)", dict(base, XDG_CONFIG_HOME=os.path.join(tmp, "xdg"))),
         ("template + [diaries]", dict(base, DIARY_CONFIG=full)),
-        ("same + an escape: tomllib", dict(base, DIARY_CONFIG=escaped)),
+        ("same + an escape", dict(base, DIARY_CONFIG=escaped)),
     ]
     for label, environ in cases:
         run(environ, 1)  # writes the bytecode cache

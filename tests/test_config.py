@@ -10,7 +10,6 @@ import sys
 import tomllib
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 from diary import cli, config
 
@@ -195,60 +194,6 @@ def test_malformed_toml_is_one_line_with_its_line_number(run, made, cfg):
     cfg('color = "auto"\nlock_after = = 3\n')
     err = one_line_error(run("list"))
     assert "not valid TOML" in err and "line 2" in err
-
-
-@pytest.mark.parametrize("text, line", [
-    ('color = "auto"\ncolor = "never"\n', 2),
-    ('[diaries]\nwork = "/w.db"\n[diaries]\n', 3),
-    ('diaries = 1\n[diaries]\n', 2),
-    ('color = "a\\qb"\n', 1),
-    ("lock_after = 01\n", 1),
-    ('color = "auto" # \x01\n', 1),
-])
-def test_what_the_fast_reader_leaves_to_tomllib_is_reported_with_its_line(
-        run, made, cfg, text, line):
-    cfg(text)
-    err = one_line_error(run("list"))
-    assert "not valid TOML" in err and "line %d," % line in err
-
-
-_piece = st.sampled_from([" ", "\t", "", "\r", "#", "# note", "=", " = ", "[", "]", '"', "'",
-                          "\\", "\\n", "\x01", "\x7f", "é", "/", ".", "-", "+", "0", "01",
-                          "1.5", "1.", "1e3", "12345678901234567890", "true", "false",
-                          "nan", "color", "diaries", "work", "a b", "a-b_9"])
-_line = st.one_of(
-    st.lists(_piece, max_size=8).map("".join),
-    st.tuples(st.sampled_from(["color", "work", "lock_after", "x"]),
-              st.sampled_from([" = ", "=", "\t=  "]),
-              st.one_of(st.text(max_size=8).map(lambda t: '"%s"' % t),
-                        st.text(max_size=8).map(lambda t: "'%s'" % t),
-                        st.integers(-10 ** 20, 10 ** 20).map(str),
-                        st.floats(allow_nan=False, allow_infinity=False).map(repr),
-                        st.sampled_from(["true", "false", "-0", "+1", "-0.0"])),
-              st.sampled_from(["", " # c", "#", "\t"])).map("".join),
-    st.sampled_from(["[diaries]", "[ diaries ]", "[other]", "[a.b]", '["q"]']),
-)
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_line, max_size=6).map("\n".join))
-def test_the_fast_reader_agrees_with_tomllib(text):
-    fast = config.simple_toml(text)
-    if fast is not None:
-        assert typed(tomllib.loads(text)) == typed(fast)
-
-
-def typed(value):
-    """``value`` with every type spelt out: 1 == 1.0 == True in Python."""
-    if isinstance(value, dict):
-        return {k: typed(v) for k, v in value.items()}
-    return (type(value).__name__, repr(value))
-
-
-def test_the_fast_reader_reads_the_template_and_common_files():
-    text = config.template() + '\ncolor = "never"  # mine\nlock_after = 2.5\n[diaries]\n' \
-        "work = '~/w.db'\nhome = \"/h.db\"\n"
-    assert typed(config.simple_toml(text)) == typed(tomllib.loads(text)) != {}
 
 
 def test_a_config_file_that_is_not_text_or_not_a_file(run, made, cfg, tmp_path):
