@@ -27,6 +27,7 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField, fn)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
+from . import dates
 from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -85,21 +86,25 @@ def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
 # --- times -----------------------------------------------------------------
 
 class UTCDateTimeField(Field):
-    """An aware datetime stored as sortable UTC text: 2024-03-02T20:30:00.000000Z."""
+    """An aware datetime stored as sortable UTC text: 2024-03-02T20:30:00.000000Z.
+
+    dates.py owns the form: text that does not read as a date in its range
+    comes back as a dates.Unreadable (shown raw), never as an exception, so
+    one bad row takes no other entry down. The range itself is checked where
+    dates come in (dates.stored), not here: query bounds may lie outside it.
+    """
 
     field_type = "TEXT"
 
     def db_value(self, value):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return dates.text(value)
 
     def python_value(self, value):
         if value is None:
             return None
-        return _dt.datetime.fromisoformat(value)
+        return dates.read_stored(value)
 
 
 # --- models ------------------------------------------------------------------

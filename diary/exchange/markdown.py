@@ -187,8 +187,6 @@ def _first(meta, *keys):
 def _time(value, where, field):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        value = value.strip() + "T00:00:00"
     return parse_time(value, where, field)
 
 
@@ -217,9 +215,9 @@ def _date_from_name(name):
     day, hour, minute = match.groups()
     try:
         value = _dt.datetime.fromisoformat(day)
-        if hour:
-            value = value.replace(hour=int(hour), minute=int(minute))
+        value = value.replace(hour=int(hour) if hour else dates.DEFAULT_HOUR,
+                              minute=int(minute) if hour else 0)
     except ValueError:
         return None
-    return value.astimezone()
+    return dates.aware(value)
 

@@ -1,0 +1,144 @@
+"""dates.py: the one stored form and range, what a person types, and the
+ways in (add, edit, every importer, merge) that must use them."""
+
+import datetime as _dt
+import json
+import os
+
+import pytest
+
+from diary import dates, entries, store
+from diary.errors import BadInput
+
+from conftest import PASSPHRASE, file_bytes
+
+UTC = _dt.timezone.utc
+
+
+# --- the stored form and its range ------------------------------------------------
+
+def test_stored_text_is_zero_padded_utc():
+    value = _dt.datetime(1000, 1, 2, 0, 0, tzinfo=UTC)
+    assert dates.stored(value) == "1000-01-02T00:00:00.000000Z"
+    berlin = _dt.timezone(_dt.timedelta(hours=1))
+    assert dates.stored(_dt.datetime(2024, 3, 2, 21, 30, 5, 7, tzinfo=berlin)) \
+        == "2024-03-02T20:30:05.000007Z"
+    # below 1000 the text stays four digits (read_stored then calls it unreadable)
+    assert dates.text(_dt.datetime(999, 5, 1, 10, tzinfo=UTC)) == "0999-05-01T10:00:00.000000Z"
+
+
+@pytest.mark.parametrize("value", [
+    _dt.datetime(1, 1, 1, tzinfo=UTC),
+    _dt.datetime(999, 5, 1, 10, tzinfo=UTC),
+    _dt.datetime(1000, 1, 1, 23, 59, tzinfo=UTC),
+    _dt.datetime(9998, 12, 31, 0, 0, tzinfo=UTC),
+    _dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    _dt.datetime(1000, 1, 2, 13, 0, tzinfo=_dt.timezone(_dt.timedelta(hours=14))),
+])
+def test_out_of_range_is_refused(value):
+    with pytest.raises(BadInput, match="out of range"):
+        dates.stored(value, "line 3")
+
+
+@pytest.mark.parametrize("offset", range(-14, 15))
+def test_the_range_holds_in_every_local_time(offset):
+    tz = _dt.timezone(_dt.timedelta(hours=offset))
+    for edge in (dates.EARLIEST, dates.LATEST):
+        local = edge.astimezone(tz)
+        assert 1000 <= local.year <= 9998
+        assert dates.read_stored(dates.stored(edge)) == edge
+
+
+def test_unreadable_stored_text_reads_as_its_raw_text():
+    for raw in ("999-05-01T10:00:00.000000Z", "2020-02-31T00:00:00.000000Z",
+                "9999-12-31T23:59:59.000000Z", "hello\x1b[31m", "", None):
+        value = dates.read_stored(raw)
+        assert isinstance(value, dates.Unreadable)
+        assert dates.local(value) is value
+        shown = value.strftime("%Y-%m-%d %H:%M")
+        assert "\x1b" not in shown and shown == value.isoformat()
+        if raw:
+            assert raw[:5] in shown
+        assert not dates.readable(raw)
+        assert dates.text(value) == raw  # written back as it was
+    assert dates.readable("2024-03-02T20:30:00.000000Z")
+    assert not dates.readable("2024-03-02T20:30:00+00:00")  # readable, not the stored form
+
+
+# --- every way in uses the range --------------------------------------------------
+
+def test_add_and_edit_refuse_out_of_range(diary):
+    with pytest.raises(BadInput, match="out of range"):
+        entries.add(diary, "x", created_at=_dt.datetime(9999, 12, 31, 23, tzinfo=UTC))
+    e = entries.add(diary, "x")
+    with pytest.raises(BadInput, match="out of range"):
+        entries.edit(diary, e.id, created_at=_dt.datetime(1, 1, 1, tzinfo=UTC))
+    assert entries.count(diary) == 1
+
+
+def _import(run, tmp_path, name, content, *fmt):
+    p = tmp_path / name
+    p.write_text(content)
+    return run("import", str(p), *fmt)
+
+
+@pytest.mark.parametrize("name,content,where", [
+    ("j.txt", "[2024-01-01 10:00] Fine\n\n[0999-05-01 10:00] Typo year\nshould be 1999\n",
+     "line 3"),
+    ("j.txt", "[2020-02-31 10:00] No such day\n", "line 1"),
+    ("a.json", json.dumps([{"created_at": "2024-01-01T10:00:00+00:00", "body": "ok"},
+                           {"created_at": "0001-01-01T00:00:00+00:00", "body": "x"}]),
+     "line 1"),
+    ("a.jsonl", '{"created_at": "2024-01-01T10:00:00+00:00", "body": "ok"}\n'
+                '{"created_at": "9999-12-31T23:59:59+00:00", "body": "x"}\n', "line 2"),
+    ("a.jsonl", '{"created_at": "2020-02-31", "body": "x"}\n', "line 1"),
+    ("a.jsonl", '{"created_at": "2024-01-01T10:00:00+00:00", "updated_at": '
+                '"0001-01-01T00:00:00+00:00", "body": "x"}\n', "line 1"),
+])
+def test_import_refuses_a_bad_date_naming_it_and_imports_nothing(run, made, tmp_path, name,
+                                                                   content, where):
+    before = file_bytes(made)
+    r = _import(run, tmp_path, name, content)
+    assert r.code == 1, r
+    assert where in r.err and "internal error" not in r.err
+    assert run("list", "--json").out.strip() == "[]"
+    assert file_bytes(made) == before or run("check").code == 0
+
+
+def test_markdown_import_refuses_out_of_range(run, made, tmp_path):
+    folder = tmp_path / "md"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\ncreated_at: 0999-05-01T10:00:00+00:00\n---\nText\n")
+    r = run("import", str(folder))
+    assert r.code == 1 and "a.md" in r.err and "out of range" in r.err, r
+    assert run("list", "--json").out.strip() == "[]"
+
+
+def _raw_sql(path, *statements):
+    conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
+    try:
+        for s in statements:
+            conn.execute(s)
+    finally:
+        conn.close()
+
+
+def test_merge_refuses_a_copy_holding_an_impossible_date(run, made, tmp_path):
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    assert run("add", "fine", diary_path=other).code == 0
+    assert run("add", "bad", diary_path=other).code == 0
+    _raw_sql(other, "UPDATE entry SET created_at = '2020-02-31T10:00:00.000000Z' "
+                    "WHERE body = 'bad'")
+    r = run("merge", other)
+    assert r.code == 1 and "2020-02-31" in r.err and "internal error" not in r.err, r
+    assert run("list", "--json").out.strip() == "[]"
+
+
+def test_merge_copies_valid_dates_in_the_stored_form(run, made, tmp_path):
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    assert run("add", "--date", "2024-03-02 10:00", "fine", diary_path=other).code == 0
+    assert run("merge", other).code == 0
+    (row,) = json.loads(run("list", "--json").out)
+    assert row["body"] == "fine"
