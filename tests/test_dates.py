@@ -142,3 +142,92 @@ def test_merge_copies_valid_dates_in_the_stored_form(run, made, tmp_path):
     assert run("merge", other).code == 0
     (row,) = json.loads(run("list", "--json").out)
     assert row["body"] == "fine"
+
+
+# --- reading is robust: a row another tool wrote with an unreadable date ----------
+
+BAD_DATES = ["999-05-01T10:00:00.000000Z", "2020-02-31T00:00:00.000000Z",
+             "9999-12-31T23:59:59.000000Z", "yesterday\x1b[31m"]
+
+
+@pytest.fixture
+def with_bad_row(run, made):
+    """Two good entries (ids 1, 3) and one (id 2) whose created_at another
+    SQLCipher tool set to unreadable text."""
+    for text in ("first", "second heron", "third"):
+        assert run("add", "--date", "2024-03-02 10:00", text).code == 0
+
+    def corrupt(raw, column="created_at"):
+        _raw_sql(made, "UPDATE entry SET %s = '%s' WHERE id = 2" % (column, raw))
+    return corrupt
+
+
+@pytest.mark.parametrize("raw", BAD_DATES)
+def test_every_reading_command_works_with_an_unreadable_date(run, with_bad_row, tmp_path,
+                                                              raw):
+    with_bad_row(raw)
+    shown = dates.shown(raw)
+    r = run("list")
+    assert r.code == 0 and "first" in r.out and "third" in r.out, r
+    assert shown in r.out and "warning" in r.err and "diary check" in r.err
+    r = run("list", "--json")
+    assert r.code == 0, r
+    rows = {e["id"]: e for e in json.loads(r.out)}
+    assert rows[2]["created_at"] == shown and set(rows) == {1, 2, 3}
+    r = run("show", "2", "1")
+    assert r.code == 0 and "second heron" in r.out and "first" in r.out, r
+    r = run("search", "heron")
+    assert r.code == 0 and "heron" in r.out, r
+    assert run("search", "first").code == 0
+    for fmt in ("json", "jsonl", "markdown", "csv", "txt"):
+        r = run("export", "--format", fmt)
+        assert r.code == 0 and "second heron" in r.out and "third" in r.out, (fmt, r)
+    split = tmp_path / "split"
+    r = run("export", "--split", str(split))
+    assert r.code == 0 and len(os.listdir(split)) == 3, r
+    assert "\x1b" not in "".join(os.listdir(split))
+
+
+def test_check_names_unreadable_rows_and_the_fix_works(run, with_bad_row):
+    assert run("check").code == 0
+    with_bad_row("999-05-01T10:00:00.000000Z")
+    r = run("check")
+    assert r.code == 4, r
+    assert "2" in r.out and "diary edit 2 --date" in r.out, r
+    r = run("edit", "2", "--date", "1999-05-01 10:00")
+    assert r.code == 0, r
+    assert run("check").code == 0
+    (row,) = [e for e in json.loads(run("list", "--json").out) if e["id"] == 2]
+    assert row["created_at"].startswith("1999-05-01T10:00")
+
+
+def test_check_names_an_unreadable_updated_at(run, with_bad_row):
+    with_bad_row("not a date", "updated_at")
+    r = run("check")
+    assert r.code == 4 and "diary edit 2 --date" in r.out, r
+    assert run("list").code == 0
+
+
+def test_delete_and_edit_date_work_on_an_unreadable_row(run, with_bad_row):
+    with_bad_row("2020-02-31T00:00:00.000000Z")
+    assert run("delete", "2", "--yes").code == 0
+    assert [e["id"] for e in json.loads(run("list", "--json").out)] == [3, 1]
+    assert run("check").code == 0
+
+
+def test_tokyo_lists_the_edge_of_the_range(run, made, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert run("add", "--date", "9999-12-31T23:59:59+00:00", "edge").code == 1
+        assert run("add", "--date", "9998-12-30T23:59:00+00:00", "edge").code == 0
+        _raw_sql(made, "INSERT INTO entry (uuid, created_at, updated_at, body) VALUES "
+                       "('u', '9999-12-31T23:59:59.000000Z', '9999-12-31T23:59:59.000000Z', "
+                       "'raw')")
+        r = run("list")
+        assert r.code == 0 and "9998-12-31 08:59" in r.out and "raw" in r.out, r
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

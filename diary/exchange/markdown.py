@@ -74,7 +74,8 @@ def entry_file(entry):
 
 def file_name(entry, taken):
     """``2024-03-02-2130-long-run-3f0c7a52.md``: sortable, stable across exports."""
-    when = dates.local(entry.created_at).strftime("%Y-%m-%d-%H%M")
+    when = ("unreadable-date" if isinstance(entry.created_at, dates.Unreadable)
+            else dates.local(entry.created_at).strftime("%Y-%m-%d-%H%M"))
     slug = _SLUG.sub("-", entry.title.casefold()).strip("-_")[:50].rstrip("-_")
     uuid = file_uuid(entry.uuid)
     stem = "-".join(p for p in (when, slug, uuid[:8]) if p)
