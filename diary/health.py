@@ -63,14 +63,17 @@ def date_findings(conn):
     """check's lines for unreadable dates: each names the entry and the fix."""
     from . import dates
 
-    found = unreadable_dates(conn)
-    lines = ["date: entry %d has an unreadable %s (%s); set it with `diary edit %d --date DATE`"
-             % (entry_id, column, dates.shown(raw), entry_id)
-             for entry_id, column, raw in found[:UNREADABLE_SHOWN]]
-    if len(found) > UNREADABLE_SHOWN:
-        lines.append("date: %d more unreadable dates (entries %s)"
-                     % (len(found) - UNREADABLE_SHOWN,
-                        ", ".join(str(i) for i, _, _ in found[UNREADABLE_SHOWN:])))
+    found = {}
+    for entry_id, column, raw in unreadable_dates(conn):
+        found.setdefault(entry_id, []).append("%s %s" % (column, dates.shown(raw)))
+    ids = list(found)
+    lines = ["date: entry %d has an unreadable %s; set it with `diary edit %d --date DATE`"
+             % (entry_id, " and ".join(found[entry_id]), entry_id)
+             for entry_id in ids[:UNREADABLE_SHOWN]]
+    if len(ids) > UNREADABLE_SHOWN:
+        lines.append("date: %d more entries with an unreadable date: %s"
+                     % (len(ids) - UNREADABLE_SHOWN,
+                        ", ".join(str(i) for i in ids[UNREADABLE_SHOWN:])))
     return lines
 
 

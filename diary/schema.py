@@ -240,4 +240,42 @@ MIGRATIONS = [
     ],
 ]
 
+
+def _short_year(column):
+    """SQL: ``column`` starts with a year of 1 to 3 digits, then -MM-DD:
+    what strftime('%Y') stored for the years before 1000."""
+    return ("(instr({c}, '-') BETWEEN 2 AND 4 AND substr({c}, 1, instr({c}, '-') - 1) "
+            "NOT GLOB '*[^0-9]*' AND substr({c}, instr({c}, '-')) GLOB '-[0-9][0-9]-*')"
+            ).format(c=column)
+
+
+def _padded(column):
+    """SQL: ``column`` with its short year padded to four digits."""
+    return "substr('000', 1, 5 - instr({c}, '-')) || {c}".format(c=column)
+
+
+MIGRATIONS.append(
+    # 5: dates stored with a year below 1000 were written by strftime('%Y'),
+    # which glibc does not zero-pad: "999-05-01T10:00:00.000000Z". Such a
+    # date was meant clearly; it is padded ("0999-05-01T..."), which sorts
+    # and reads. It stays out of the range dates.py keeps (years 1000 to
+    # 9998), so it reads as unreadable and `diary check` names each such
+    # entry with `diary edit ID --date DATE`. The created_at update moves the
+    # entries to their padded month in entry_month by its trigger; the short
+    # months ("999-05-") then hand their id bounds, which must never shrink,
+    # to the padded month and go.
+    [
+        "UPDATE entry SET updated_at = %s WHERE %s" % (_padded("updated_at"),
+                                                        _short_year("updated_at")),
+        "UPDATE entry SET created_at = %s WHERE %s" % (_padded("created_at"),
+                                                        _short_year("created_at")),
+        """INSERT INTO entry_month (month, entries, low_id, high_id)
+            SELECT substr(%s, 1, 7), 0, low_id, high_id FROM entry_month
+            WHERE %s AND entries = 0
+            ON CONFLICT (month) DO UPDATE SET low_id = min(low_id, excluded.low_id),
+                high_id = max(high_id, excluded.high_id)"""
+        % (_padded("month"), _short_year("month || '0'")),
+        "DELETE FROM entry_month WHERE %s AND entries = 0" % _short_year("month || '0'"),
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)
