@@ -418,17 +418,27 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
 
 
 def _migrate(conn, version):
-    """Run MIGRATIONS[version:] in one transaction: all of them or none."""
-    conn.execute("BEGIN IMMEDIATE")
+    """Run MIGRATIONS[version:] in one transaction: all of them or none.
+
+    Foreign keys are off meanwhile (a table rebuilt must not cascade its
+    drop to the rows referring to it) and checked before the commit."""
+    conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
     try:
-        for step in MIGRATIONS[version:]:
-            for statement in step:
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    conn.execute(statement)
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise DamagedFile("the diary's links between entries and tags are broken; "
+                                  "run `diary check`")
+            conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):

@@ -75,3 +75,45 @@ def test_migration_5_on_a_healthy_diary_changes_no_row(path):
         assert health.problems(d) == []
     assert (_rows(path, "SELECT * FROM entry ORDER BY id"),
             _rows(path, "SELECT * FROM entry_month ORDER BY month")) == before
+
+
+def _ids(run):
+    return sorted(e["id"] for e in json.loads(run("list", "--json", "-n", "0").out))
+
+
+def test_ids_are_never_reused(run, made):
+    for text in ("one", "two"):
+        assert run("add", text).code == 0
+    assert run("delete", "2", "--yes").code == 0
+    assert run("add", "three").code == 0
+    assert _ids(run) == [1, 3]
+
+
+def test_migration_6_seeds_the_sequence_from_the_highest_id_ever_given(run, path):
+    store.create(path, PASSPHRASE, schema_version=5)
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z", body="heron one"),
+         _insert("b", "2024-02-01T10:00:00.000000Z", body="two"),
+         _insert("c", "2024-02-02T10:00:00.000000Z", body="three"),
+         ("INSERT INTO tag (name, key) VALUES ('bird', 'bird')",),
+         ("INSERT INTO entry_tag (entry_id, tag_id) VALUES (1, 1)",),
+         ("UPDATE entry SET tags = 't1' WHERE id = 1",),
+         ("DELETE FROM entry WHERE id IN (2, 3)",))
+    # entry's own max(id) is 1 now; entry_month remembers 3
+    r = run("add", "four")  # opening migrates
+    assert r.code == 0 and r.out.strip() == "4", r
+    assert _ids(run) == [1, 4]
+    r = run("search", "heron")
+    assert r.code == 0 and "heron one" in r.out, r
+    r = run("list", "--tag", "bird", "--json")
+    assert [e["id"] for e in json.loads(r.out)] == [1], r
+    assert run("delete", "4", "--yes").code == 0
+    assert run("add", "five").out.strip() == "5"
+    assert run("check").code == 0
+    sql = _rows(path, "SELECT sql FROM sqlite_master WHERE name = 'entry'")[0][0]
+    assert "AUTOINCREMENT" in sql
+
+
+def test_migration_6_on_an_empty_diary(run, path):
+    store.create(path, PASSPHRASE, schema_version=5)
+    assert run("add", "first").out.strip() == "1"
+    assert run("check").code == 0
