@@ -243,6 +243,20 @@ def parse(text, *, base=None, bound=None):
     return value
 
 
+def day_bounds(value):
+    """The first and the last microsecond of ``value``'s local day (23 or 25
+    hours long on the days the clocks change)."""
+    start = local(value).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    return (aware(start),
+            aware(start + _dt.timedelta(days=1)) - _dt.timedelta(microseconds=1))
+
+
+def numeric_form(text):
+    """Whether ``text`` is (or starts like) a numeric date such as 04/03/2024."""
+    text = (text or "").strip()
+    return bool(_NUMERIC.match(text) or _NUMERIC_START.match(text))
+
+
 def _numeric(text):
     """(naive datetime, date only) for 04/03/2024 [21:30] in DATE_ORDER, or
     None when the text is not of that form."""

@@ -231,3 +231,81 @@ def test_tokyo_lists_the_edge_of_the_range(run, made, monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+# --- dates people type ------------------------------------------------------------
+
+@pytest.fixture
+def tz(monkeypatch):
+    import time
+
+    def use(name):
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+    yield use
+    monkeypatch.delenv("TZ", raising=False)
+    time.tzset()
+
+
+def test_numeric_dates_follow_day_month_year(run, made, tz):
+    tz("UTC")
+    r = run("add", "--date", "03/04/2024", "x")
+    assert r.code == 1 and "3 April 2024" in r.err and "4 March 2024" in r.err, r
+    assert "2024-04-03" in r.err and "2024-03-04" in r.err
+    assert run("add", "--date", "04/13/2024", "x").code == 1  # not day/month/year
+    assert run("add", "--date", "13/04/2024", "thirteenth").code == 0
+    assert run("add", "--date", "04.04.2024 21:30", "fourth").code == 0
+    assert run("add", "--date", "4/3/24", "x").code == 1  # the year in full
+    got = {e["body"]: e["created_at"] for e in json.loads(run("list", "--json").out)}
+    assert got == {"thirteenth": "2024-04-13T09:00:00+00:00",
+                   "fourth": "2024-04-04T21:30:00+00:00"}
+    r = run("search", "on:04/03/2024")
+    assert r.code == 1 and "4 March 2024" in r.err and "3 April 2024" in r.err, r
+    r = run("search", "on:13/04/2024", "--json")
+    assert r.code == 0 and [h["body"] for h in json.loads(r.out)] == ["thirteenth"], r
+    r = run("list", "--since", "13/04/2024", "--json")
+    assert [e["body"] for e in json.loads(r.out)] == ["thirteenth"], r
+
+
+def test_the_order_is_one_setting(monkeypatch):
+    monkeypatch.setattr(dates, "DATE_ORDER", "mdy")
+    assert dates.parse("04/13/2024 10:00").date() == _dt.date(2024, 4, 13)
+    with pytest.raises(BadInput, match="month/day/year"):
+        dates.parse("13/04/2024")
+
+
+def test_a_date_without_a_time_is_nine_everywhere(run, made, tmp_path, tz):
+    tz("UTC")
+    assert run("add", "--date", "friday", "typed").code == 0
+    assert run("add", "--date", "2024-03-01", "iso").code == 0
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-03-02] From jrnl\n")
+    assert run("import", str(p)).code == 0
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"created_at": "2024-03-03", "body": "json"}\n')
+    assert run("import", str(p)).code == 0
+    got = {e["body"] or e["title"]: e["created_at"] for e in
+           json.loads(run("list", "--json").out)}
+    assert all(v[11:19] == "09:00:00" for v in got.values()), got
+    assert _dt.date.fromisoformat(got["typed"][:10]).weekday() == 4
+
+
+def test_a_time_in_the_spring_gap_moves_forward(run, made, tmp_path, tz):
+    tz("Europe/Berlin")
+    assert run("add", "--date", "2024-03-31 02:30", "typed").code == 0
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-03-31 02:45] From jrnl\n")
+    assert run("import", str(p)).code == 0
+    got = {e["body"] or e["title"]: e["created_at"] for e in
+           json.loads(run("list", "--json").out)}
+    assert got == {"typed": "2024-03-31T03:30:00+02:00",
+                   "From jrnl": "2024-03-31T03:45:00+02:00"}
+    # the hour that happens twice in autumn keeps its first reading
+    assert dates.parse("2024-10-27 02:30").utcoffset() == _dt.timedelta(hours=2)
+
+
+def test_a_query_beginning_with_a_dash_says_to_use_two_dashes(run, made):
+    for argv in (["-heron"], ["heron", "-work"]):
+        r = run("search", *argv)
+        assert r.code == 2 and "diary search -- " in r.err and "--help" not in r.err, r
+    assert run("search", "--", "-heron").code == 0
