@@ -309,3 +309,11 @@ def test_a_query_beginning_with_a_dash_says_to_use_two_dashes(run, made):
         r = run("search", *argv)
         assert r.code == 2 and "diary search -- " in r.err and "--help" not in r.err, r
     assert run("search", "--", "-heron").code == 0
+
+
+def test_backup_copies_a_diary_holding_an_unreadable_date(run, with_bad_row, tmp_path):
+    with_bad_row("999-05-01T10:00:00.000000Z")
+    r = run("backup", str(tmp_path / "copy.db"))
+    assert r.code == 0, r
+    r = run("check", diary_path=str(tmp_path / "copy.db"))
+    assert r.code == 4 and "diary edit 2 --date" in r.out, r
