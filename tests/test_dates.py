@@ -317,3 +317,52 @@ def test_backup_copies_a_diary_holding_an_unreadable_date(run, with_bad_row, tmp
     assert r.code == 0, r
     r = run("check", diary_path=str(tmp_path / "copy.db"))
     assert r.code == 4 and "diary edit 2 --date" in r.out, r
+
+
+# --- property: any date in, either refused or read back in every local time ------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(
+    lambda m: _dt.timezone(_dt.timedelta(minutes=m)))
+_any_date = st.one_of(
+    st.datetimes(min_value=_dt.datetime(1, 1, 2), max_value=_dt.datetime(9999, 12, 30),
+                 timezones=_offsets),
+    st.sampled_from([_dt.datetime(1000, 1, 1, 23, 59), _dt.datetime(1000, 1, 2, 13, 59),
+                     _dt.datetime(9998, 12, 30, 10, 0), _dt.datetime(9998, 12, 31, 0, 0)])
+    .flatmap(lambda d: _offsets.map(lambda tz: d.replace(tzinfo=tz))))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_any_date, _offsets)
+def test_property_a_date_is_refused_or_reads_back_anywhere(value, viewer):
+    try:
+        text = dates.stored(value)
+    except BadInput as exc:
+        assert "out of range" in str(exc)
+        assert not dates.EARLIEST <= value <= dates.LATEST
+        return
+    assert len(text) == 27 and dates.readable(text)
+    back = dates.read_stored(text)
+    assert back == value
+    shown = back.astimezone(viewer)
+    assert 1000 <= shown.year <= 9998
+    shown.strftime("%Y-%m-%d %H:%M")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.text(max_size=30), _any_date.map(lambda d: d.isoformat())),
+                min_size=1, max_size=3))
+def test_property_an_import_of_any_dates_is_all_or_nothing(run, made, tmp_path, stamps):
+    p = tmp_path / "any.jsonl"
+    p.write_text("".join(json.dumps({"created_at": s, "body": "b%d" % i}) + "\n"
+                         for i, s in enumerate(stamps)))
+    before = json.loads(run("list", "--json", "-n", "0").out)
+    r = run("import", str(p), "--format", "jsonl")
+    assert r.code in (0, 1) and "internal error" not in r.err, r
+    after = json.loads(run("list", "--json", "-n", "0").out)
+    if r.code == 1:
+        assert after == before
+    for argv in (["list"], ["export", "--format", "txt"], ["check"]):
+        r = run(*argv)
+        assert r.code == 0, (argv, r)
