@@ -366,3 +366,29 @@ def test_property_an_import_of_any_dates_is_all_or_nothing(run, made, tmp_path, 
     for argv in (["list"], ["export", "--format", "txt"], ["check"]):
         r = run(*argv)
         assert r.code == 0, (argv, r)
+
+
+def test_peewee_diary_and_jrnl_json_imports_refuse_out_of_range(diary, tmp_path):
+    import sqlcipher3
+
+    from diary import exchange
+
+    p = str(tmp_path / "old.db")
+    conn = sqlcipher3.connect(p)
+    conn.execute("PRAGMA key = 'old one'")
+    conn.execute("PRAGMA kdf_iter = 64000")
+    conn.execute('CREATE TABLE "entry" ("id" INTEGER NOT NULL PRIMARY KEY, '
+                 '"content" TEXT NOT NULL, "timestamp" DATETIME NOT NULL)')
+    conn.execute("INSERT INTO entry (content, timestamp) VALUES ('ok', '2015-01-01 10:00:00'), "
+                 "('old', '0999-01-01 10:00:00')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(BadInput, match="entry 1: timestamp: .*0999-01-01.*out of range"):
+        exchange.import_file(diary, p, "peewee-diary", passphrase="old one")  # by date
+    j = tmp_path / "j.json"
+    j.write_text(json.dumps({"entries": [
+        {"date": "2024-01-01", "time": "10:00", "title": "ok"},
+        {"date": "9999-12-31", "time": "23:59", "title": "late"}]}))
+    with pytest.raises(BadInput, match="entry 2: .*out of range"):
+        exchange.import_file(diary, str(j), "jrnl-json")
+    assert entries.count(diary) == 0
