@@ -368,15 +368,20 @@ def test_property_an_import_of_any_dates_is_all_or_nothing(run, made, tmp_path, 
         assert r.code == 0, (argv, r)
 
 
-def test_peewee_diary_and_jrnl_json_imports_refuse_out_of_range(diary, tmp_path):
+def test_peewee_diary_and_jrnl_json_imports_refuse_out_of_range(diary, tmp_path,
+                                                                 monkeypatch):
     import sqlcipher3
 
+    from conftest import TEST_KDF_ITER
     from diary import exchange
+    from diary.exchange import peewee_diary
 
+    monkeypatch.setattr(peewee_diary, "ATTEMPTS",
+                        (("PRAGMA kdf_iter = %d" % TEST_KDF_ITER,),) + peewee_diary.ATTEMPTS)
     p = str(tmp_path / "old.db")
     conn = sqlcipher3.connect(p)
     conn.execute("PRAGMA key = 'old one'")
-    conn.execute("PRAGMA kdf_iter = 64000")
+    conn.execute("PRAGMA kdf_iter = %d" % TEST_KDF_ITER)
     conn.execute('CREATE TABLE "entry" ("id" INTEGER NOT NULL PRIMARY KEY, '
                  '"content" TEXT NOT NULL, "timestamp" DATETIME NOT NULL)')
     conn.execute("INSERT INTO entry (content, timestamp) VALUES ('ok', '2015-01-01 10:00:00'), "
