@@ -146,6 +146,7 @@ def readable(value):
 
 
 _met = []
+_MET_KEPT = 100  # a long menu session that never asks keeps no more than these
 
 
 def take_unreadable():
@@ -164,7 +165,8 @@ class Unreadable(_dt.datetime):
         if len(args) == 1 and not kwargs and not isinstance(args[0], bytes):
             self = super().__new__(cls, 1970, 1, 1, tzinfo=UTC)
             self.raw = args[0]
-            _met.append(self.shown)
+            if len(_met) < _MET_KEPT:
+                _met.append(self.shown)
             return self
         # datetime's arithmetic builds results through type(self)(...): a plain one
         return _dt.datetime(*args, **kwargs)
