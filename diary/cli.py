@@ -8,6 +8,7 @@ terminal flags, environment, passphrase prompt).
 """
 
 import argparse
+import functools
 import os
 import sys
 
@@ -233,10 +234,34 @@ def command(name, example, description=None):
     its --help) and a description longer than its help line."""
 
     def register(func):
-        HANDLERS[name] = (func, example, description)
+        @functools.wraps(func)
+        def handler(args, env):
+            _unreadable_dates_met()  # forget any from an earlier run in this process
+            try:
+                return func(args, env)
+            finally:
+                _warn_unreadable_dates(env)
+
+        HANDLERS[name] = (handler, example, description)
         return func
 
     return register
+
+
+def _unreadable_dates_met():
+    dates = sys.modules.get("diary.dates")  # not imported: none read
+    return dates.take_unreadable() if dates else []
+
+
+def _warn_unreadable_dates(env):
+    """A row with a date that does not read is shown as stored (dates.Unreadable);
+    say so, once per command, with where to go next."""
+    met = _unreadable_dates_met()
+    if met:
+        env.say("diary: warning: %d unreadable date%s shown as stored (%s); `diary check` "
+                "names the entries and the command that fixes them"
+                % (len(met), "" if len(met) == 1 else "s", ", ".join(met[:3])
+                   + (", ..." if len(met) > 3 else "")))
 
 
 def arguments(name):

@@ -40,6 +40,33 @@ def _search_args(p):
                         "config file, else rank)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON array: entries with score, snippet and match offsets")
+    _dash_hint(p)
+
+
+def _dash_hint(p):
+    """argparse takes a query word starting with '-' (``-heron``) for options
+    (``-h eron``) and fails with a baffling message: say what to write."""
+    parse = p.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        dashed = [a for a in args or () if a.startswith("-") and a != "--"
+                  and a.split("=")[0] not in p._option_string_actions]
+        try:
+            found, extras = parse(args, namespace)
+        except UsageError:
+            if dashed:
+                raise _hint(dashed[0]) from None
+            raise
+        if any(a.startswith("-") for a in extras):
+            raise _hint(next(a for a in extras if a.startswith("-")))
+        return found, extras
+
+    p.parse_known_args = parse_known_args
+
+
+def _hint(word):
+    return UsageError("%s is not an option of search: a query word that begins with '-' "
+                      "needs '--' before the query, as in `diary search -- %s`" % (word, word))
 
 
 @command("search",

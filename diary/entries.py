@@ -42,6 +42,10 @@ def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, upd
     if not body.strip() and not title.strip():
         raise BadInput("nothing to add: the entry has no title and no text")
     stamp = dates.now()
+    if created_at is not None:
+        dates.stored(created_at)  # the one range (BadInput)
+    if updated_at is not None:
+        dates.stored(updated_at)
     with diary.write():
         entry = Entry.create(
             uuid=uuid or str(_uuid.uuid4()),
@@ -124,6 +128,7 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
         _check_text(title, "title")
         changes[Entry.title] = title
     if created_at is not None:
+        dates.stored(created_at)  # the one range (BadInput)
         changes[Entry.created_at] = created_at
     if starred is not None:
         changes[Entry.starred] = bool(starred)

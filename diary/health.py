@@ -33,7 +33,51 @@ _WRONG_ENTRY_TAGS = """
         FROM entry_tag WHERE entry_id = entry.id), '')"""
 
 
-def problems(diary):
+# A stored date in the stored form and range (dates.readable), as SQL: rows
+# failing it are checked one by one in Python, so that the scan of a big
+# diary costs one pass of the table, not a million Python calls.
+_READABLE = """(%(c)s GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'
+    AND substr(%(c)s, 12, 2) < '24' AND date(substr(%(c)s, 1, 10)) = substr(%(c)s, 1, 10)
+    AND %(c)s BETWEEN '%(low)s' AND '%(high)s')"""
+UNREADABLE_SHOWN = 20  # findings named one by one; the rest are counted
+
+
+def unreadable_dates(conn):
+    """(entry id, column, raw text) of every stored date that does not read
+    (dates.readable), in id order."""
+    from . import dates
+
+    bounds = {"low": dates.text(dates.EARLIEST), "high": dates.text(dates.LATEST)}
+    readable = " AND ".join(_READABLE % dict(bounds, c=c) for c in ("created_at", "updated_at"))
+    found = []
+    for entry_id, created, updated in conn.execute(
+            "SELECT id, created_at, updated_at FROM entry WHERE NOT (%s) ORDER BY id"
+            % readable):
+        for column, raw in (("created_at", created), ("updated_at", updated)):
+            if not isinstance(raw, str) or not dates.readable(raw):
+                found.append((entry_id, column, raw))
+    return found
+
+
+def date_findings(conn):
+    """check's lines for unreadable dates: each names the entry and the fix."""
+    from . import dates
+
+    found = {}
+    for entry_id, column, raw in unreadable_dates(conn):
+        found.setdefault(entry_id, []).append("%s %s" % (column, dates.shown(raw)))
+    ids = list(found)
+    lines = ["date: entry %d has an unreadable %s; set it with `diary edit %d --date DATE`"
+             % (entry_id, " and ".join(found[entry_id]), entry_id)
+             for entry_id in ids[:UNREADABLE_SHOWN]]
+    if len(ids) > UNREADABLE_SHOWN:
+        lines.append("date: %d more entries with an unreadable date: %s"
+                     % (len(ids) - UNREADABLE_SHOWN,
+                        ", ".join(str(i) for i in ids[UNREADABLE_SHOWN:])))
+    return lines
+
+
+def problems(diary, *, dates=True):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
@@ -41,7 +85,9 @@ def problems(diary):
     index against the tags, the tag paths and the entries' tag tokens against
     the tree and the links, the closure table against the parent links, the
     stored subtree entry counts against a recount, and the entries per month
-    (search's date bounds) against the entries. Each check runs on its
+    (search's date bounds) against the entries, and every stored date
+    (dates.readable: the entries it names are shown raw until fixed; not
+    with ``dates=False``). Each check runs on its
     own: one that cannot read a damaged page becomes a finding, and the
     others still run.
     """
@@ -116,4 +162,6 @@ def problems(diary):
     check("tag closure table", closure)
     check("tag entry counts", counts)
     check("entries per month", months)
+    if dates:  # a backup's copy is faithful to such rows: no reason to refuse it
+        check("dates", lambda: found.extend(date_findings(conn)))
     return found

@@ -8,6 +8,9 @@ these tables for queries; triggers and the FTS5 index are beyond peewee's
 create_table, which is why the schema is SQL.
 """
 
+_ENTRY_BY_DATE = "CREATE INDEX entry_created_at ON entry (created_at)"
+_ENTRY_STARRED = "CREATE INDEX entry_starred ON entry (starred, created_at)"
+
 # Each migration is a list of statements: sqlite3's executescript would COMMIT
 # behind our back.
 
@@ -27,11 +30,30 @@ _MONTH_ADD = """INSERT INTO entry_month (month, entries, low_id, high_id)
 _MONTH_REMOVE = """UPDATE entry_month SET entries = entries - 1
             WHERE month = substr(OLD.created_at, 1, 7)"""
 
-MIGRATIONS = [
-    # 1: entries, tags, the closure table
-    [
-        """CREATE TABLE entry (
-            id INTEGER PRIMARY KEY,
+_ENTRY_FTS_INSERT = """CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN
+            INSERT INTO entry_fts (rowid, title, body, tags)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
+        END"""
+_ENTRY_FTS_DELETE = """CREATE TRIGGER entry_fts_delete AFTER DELETE ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
+        END"""
+_MONTH_TRIGGERS = (
+    """CREATE TRIGGER entry_month_insert AFTER INSERT ON entry BEGIN
+            %s;
+        END""" % _MONTH_ADD,
+    """CREATE TRIGGER entry_month_delete AFTER DELETE ON entry BEGIN
+            %s;
+        END""" % _MONTH_REMOVE,
+    """CREATE TRIGGER entry_month_move AFTER UPDATE OF created_at ON entry
+            WHEN substr(OLD.created_at, 1, 7) IS NOT substr(NEW.created_at, 1, 7)
+        BEGIN
+            %s;
+            %s;
+        END""" % (_MONTH_REMOVE, _MONTH_ADD),
+)
+# The entry table's columns after its id (MIGRATIONS[0]; MIGRATIONS[5] rebuilds it).
+_ENTRY_COLUMNS = """
             uuid TEXT NOT NULL UNIQUE,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
@@ -39,8 +61,14 @@ MIGRATIONS = [
             body TEXT NOT NULL DEFAULT '',
             starred INTEGER NOT NULL DEFAULT 0 CHECK (starred IN (0, 1)),
             version INTEGER NOT NULL DEFAULT 1,
-            tags TEXT NOT NULL DEFAULT '')""",
-        "CREATE INDEX entry_created_at ON entry (created_at)",
+            tags TEXT NOT NULL DEFAULT '')"""
+
+MIGRATIONS = [
+    # 1: entries, tags, the closure table
+    [
+        """CREATE TABLE entry (
+            id INTEGER PRIMARY KEY,""" + _ENTRY_COLUMNS,
+        _ENTRY_BY_DATE,
         """CREATE TABLE tag (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,
@@ -133,14 +161,8 @@ MIGRATIONS = [
             content='entry', content_rowid='id',
             tokenize='unicode61 remove_diacritics 2',
             prefix='2 3')""",
-        """CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN
-            INSERT INTO entry_fts (rowid, title, body, tags)
-            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags);
-        END""",
-        """CREATE TRIGGER entry_fts_delete AFTER DELETE ON entry BEGIN
-            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags)
-            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags);
-        END""",
+        _ENTRY_FTS_INSERT,
+        _ENTRY_FTS_DELETE,
         _ENTRY_FTS_UPDATE,
         "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
         # Merge index segments when two (not four) pile up at a level: every
@@ -148,7 +170,7 @@ MIGRATIONS = [
         # searches ~30% slower than 1 on 100,000 entries; bench_search.py).
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
         # is:starred in a search (and list --starred) without reading every row.
-        "CREATE INDEX entry_starred ON entry (starred, created_at)",
+        _ENTRY_STARRED,
     ],
     # 3: tag words are found through the tag tree at search time. Until now
     # entry.tags held each entry's tag paths, so moving or renaming a tag
@@ -225,19 +247,81 @@ MIGRATIONS = [
             high_id INTEGER NOT NULL) WITHOUT ROWID""",
         """INSERT INTO entry_month (month, entries, low_id, high_id)
             SELECT substr(created_at, 1, 7), count(*), min(id), max(id) FROM entry GROUP BY 1""",
-        """CREATE TRIGGER entry_month_insert AFTER INSERT ON entry BEGIN
-            %s;
-        END""" % _MONTH_ADD,
-        """CREATE TRIGGER entry_month_delete AFTER DELETE ON entry BEGIN
-            %s;
-        END""" % _MONTH_REMOVE,
-        """CREATE TRIGGER entry_month_move AFTER UPDATE OF created_at ON entry
-            WHEN substr(OLD.created_at, 1, 7) IS NOT substr(NEW.created_at, 1, 7)
-        BEGIN
-            %s;
-            %s;
-        END""" % (_MONTH_REMOVE, _MONTH_ADD),
+        *_MONTH_TRIGGERS,
     ],
 ]
+
+
+def _short_year(column):
+    """SQL: ``column`` starts with a year of 1 to 3 digits, then -MM-DD:
+    what strftime('%Y') stored for the years before 1000."""
+    return ("(instr({c}, '-') BETWEEN 2 AND 4 AND substr({c}, 1, instr({c}, '-') - 1) "
+            "NOT GLOB '*[^0-9]*' AND substr({c}, instr({c}, '-')) GLOB '-[0-9][0-9]-*')"
+            ).format(c=column)
+
+
+def _padded(column):
+    """SQL: ``column`` with its short year padded to four digits."""
+    return "substr('000', 1, 5 - instr({c}, '-')) || {c}".format(c=column)
+
+
+MIGRATIONS.append(
+    # 5: dates stored with a year below 1000 were written by strftime('%Y'),
+    # which glibc does not zero-pad: "999-05-01T10:00:00.000000Z". Such a
+    # date was meant clearly; it is padded ("0999-05-01T..."), which sorts
+    # and reads. It stays out of the range dates.py keeps (years 1000 to
+    # 9998), so it reads as unreadable and `diary check` names each such
+    # entry with `diary edit ID --date DATE`. The created_at update moves the
+    # entries to their padded month in entry_month by its trigger; the short
+    # months ("999-05-") then hand their id bounds, which must never shrink,
+    # to the padded month and go.
+    [
+        "UPDATE entry SET updated_at = %s WHERE %s" % (_padded("updated_at"),
+                                                        _short_year("updated_at")),
+        "UPDATE entry SET created_at = %s WHERE %s" % (_padded("created_at"),
+                                                        _short_year("created_at")),
+        """INSERT INTO entry_month (month, entries, low_id, high_id)
+            SELECT substr(%s, 1, 7), 0, low_id, high_id FROM entry_month
+            WHERE %s AND entries = 0
+            ON CONFLICT (month) DO UPDATE SET low_id = min(low_id, excluded.low_id),
+                high_id = max(high_id, excluded.high_id)"""
+        % (_padded("month"), _short_year("month || '0'")),
+        "DELETE FROM entry_month WHERE %s AND entries = 0" % _short_year("month || '0'"),
+    ])
+
+MIGRATIONS.append(
+    # 6: an id is never given twice. Without AUTOINCREMENT SQLite gives a new
+    # row max(id) + 1, so deleting the newest entry handed its id to the next
+    # one, and a script holding the old id reached another entry. SQLite adds
+    # AUTOINCREMENT only to a new table: the entry table is rebuilt (ids kept,
+    # so the FTS index and the links stay valid), with its indexes and
+    # triggers, in the one transaction of the upgrade; store._migrate turns
+    # foreign keys off meanwhile (dropping the old table must not cascade to
+    # entry_tag) and checks them before committing. The sequence starts at
+    # the highest id the diary ever gave: entry_month's id bounds never
+    # shrink, so they know ids deleted since. Costs one copy of the table,
+    # once per diary.
+    [
+        "CREATE TABLE entry_new (\n            id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        + _ENTRY_COLUMNS,
+        """INSERT INTO entry_new (id, uuid, created_at, updated_at, title, body, starred,
+                                  version, tags)
+            SELECT id, uuid, created_at, updated_at, title, body, starred, version, tags
+            FROM entry ORDER BY id""",
+        "DROP TABLE entry",
+        "ALTER TABLE entry_new RENAME TO entry",
+        _ENTRY_BY_DATE,
+        _ENTRY_STARRED,
+        _ENTRY_FTS_INSERT,
+        _ENTRY_FTS_DELETE,
+        _ENTRY_FTS_UPDATE,
+        *_MONTH_TRIGGERS,
+        """INSERT INTO sqlite_sequence (name, seq) SELECT 'entry', 0
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'entry')""",
+        """UPDATE sqlite_sequence SET seq = max(seq,
+                coalesce((SELECT max(high_id) FROM entry_month), 0),
+                coalesce((SELECT max(id) FROM entry), 0))
+            WHERE name = 'entry'""",
+    ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -446,8 +446,7 @@ def _apply_filter(query, field, value, negated, now):
     else:
         day = _date(field, value, "end" if field == "to" else "start", now)
         if field == "on":
-            day = day.replace(hour=0, minute=0, second=0, microsecond=0)
-            end = day + _dt.timedelta(days=1) - _dt.timedelta(microseconds=1)
+            day, end = dates.day_bounds(day)
             query.since, query.until = _later(query.since, day), _earlier(query.until, end)
         elif field == "from":
             query.since = _later(query.since, day)
@@ -458,7 +457,9 @@ def _apply_filter(query, field, value, negated, now):
 def _date(field, value, bound, now):
     try:
         return dates.parse(value, base=now, bound=bound)
-    except BadInput:
+    except BadInput as exc:
+        if dates.numeric_form(value):  # its own message: which order, which readings
+            raise BadInput("%s:%s" % (field, exc)) from None
         raise BadInput("%s:%s is not a date I understand (try %s, or quote words: "
                        '%s:"last monday")' % (field, value, _EXAMPLES[field], field)) from None
 

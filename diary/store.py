@@ -27,6 +27,7 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField, fn)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
+from . import dates
 from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -85,21 +86,25 @@ def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
 # --- times -----------------------------------------------------------------
 
 class UTCDateTimeField(Field):
-    """An aware datetime stored as sortable UTC text: 2024-03-02T20:30:00.000000Z."""
+    """An aware datetime stored as sortable UTC text: 2024-03-02T20:30:00.000000Z.
+
+    dates.py owns the form: text that does not read as a date in its range
+    comes back as a dates.Unreadable (shown raw), never as an exception, so
+    one bad row takes no other entry down. The range itself is checked where
+    dates come in (dates.stored), not here: query bounds may lie outside it.
+    """
 
     field_type = "TEXT"
 
     def db_value(self, value):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return dates.text(value)
 
     def python_value(self, value):
         if value is None:
             return None
-        return _dt.datetime.fromisoformat(value)
+        return dates.read_stored(value)
 
 
 # --- models ------------------------------------------------------------------
@@ -413,17 +418,27 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
 
 
 def _migrate(conn, version):
-    """Run MIGRATIONS[version:] in one transaction: all of them or none."""
-    conn.execute("BEGIN IMMEDIATE")
+    """Run MIGRATIONS[version:] in one transaction: all of them or none.
+
+    Foreign keys are off meanwhile (a table rebuilt must not cascade its
+    drop to the rows referring to it) and checked before the commit."""
+    conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
     try:
-        for step in MIGRATIONS[version:]:
-            for statement in step:
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    conn.execute(statement)
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise DamagedFile("the diary's links between entries and tags are broken; "
+                                  "run `diary check`")
+            conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):

@@ -59,7 +59,7 @@ def test_backup_keeps_an_existing_file_without_force(diary, dest):
 
 def test_a_copy_failing_its_checks_is_not_kept(diary, dest, monkeypatch):
     entries.add(diary, "x")
-    monkeypatch.setattr(health, "problems", lambda d: ["page HMAC: injected"])
+    monkeypatch.setattr(health, "problems", lambda d, **kwargs: ["page HMAC: injected"])
     with pytest.raises(DamagedFile, match="injected"):
         exchange.backup(diary, str(dest / "copy.db"))
     assert os.listdir(dest) == []

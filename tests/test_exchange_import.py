@@ -9,7 +9,7 @@ import shutil
 import pytest
 import sqlcipher3
 
-from diary import entries, exchange, store, tags
+from diary import dates, entries, exchange, store, tags
 from diary.errors import BadInput, SourcePassphraseError
 from diary.exchange import jrnl
 
@@ -338,7 +338,7 @@ def test_hand_written_markdown_folder(diary, tmp_path):
     assert run.tag_list == ["health/running"]
     assert (plain.title, plain.body, plain.starred) == ("It's plain", "Text.", True)
     assert plain.tag_list == ["a", "b/c"]
-    assert plain.created_at == _dt.datetime(2024, 1, 5).astimezone()
+    assert plain.created_at == _dt.datetime(2024, 1, 5, dates.DEFAULT_HOUR).astimezone()
     assert exchange.import_file(diary, str(folder)).added == 0
 
 

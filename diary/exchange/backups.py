@@ -51,7 +51,7 @@ def backup(diary, dest, *, force=False):
 def _verify(diary, path):
     copy = store.open_alongside(diary, path)
     try:
-        found = health.problems(copy)
+        found = health.problems(copy, dates=False)  # a bad date is copied as it is
         count = copy.db.connection().execute("SELECT count(*) FROM entry").fetchone()[0]
         return found, count
     finally:

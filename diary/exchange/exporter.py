@@ -6,12 +6,11 @@ diary: each writer handles one entry at a time and keeps nothing.
 """
 
 import csv
-import datetime as _dt
 import json
 
 from peewee import SQL
 
-from .. import entries
+from .. import dates, entries
 from ..errors import DiaryError
 from ..formats import EXPORT_FORMATS
 from ..store import Entry, split_paths, with_tag_paths
@@ -77,8 +76,8 @@ class _Row:
     def __init__(self, row):
         (self.id, self.uuid, created_at, updated_at, self.title, self.body, self.starred,
          self.version, paths) = row
-        self.created_at = _dt.datetime.fromisoformat(created_at)
-        self.updated_at = _dt.datetime.fromisoformat(updated_at)
+        self.created_at = dates.read_stored(created_at)
+        self.updated_at = dates.read_stored(updated_at)
         self.tag_list = split_paths(paths)
 
 

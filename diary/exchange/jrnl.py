@@ -26,7 +26,6 @@ _HEADER = re.compile(r"\[([^\]\n]+)\](?: (.*?))?\r?\n?$", re.S)
 _DATE_LIKE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\b")
 _TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %I:%M %p",
                  "%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %H:%M:%S.%f")
-_DEFAULT_HOUR = 9
 # jrnl's tag words: a tag symbol at the start of a word, then word characters
 # and - + * # /.
 _TAG = re.compile(r"(?<!\S)[@#][-+*#/\w]+")
@@ -44,13 +43,13 @@ def _parse_date(text, where):
     plain = _PLAIN_DATE.match(text)  # jrnl's default layout: no strptime (slow)
     if plain:
         try:
-            return _dt.datetime(*map(int, plain.groups())).astimezone()
+            return dates.aware(_dt.datetime(*map(int, plain.groups())))
         except ValueError:
             pass  # 2024-02-30: strptime below says why
     text = " ".join(text.split())
     for fmt in _TIME_FORMATS:
         try:
-            return _dt.datetime.strptime(text, fmt).astimezone()
+            return dates.aware(_dt.datetime.strptime(text, fmt))
         except ValueError:
             pass
     try:
@@ -58,7 +57,7 @@ def _parse_date(text, where):
     except ValueError:
         fail(where, "malformed entry header: %r is not a date and time like "
                     "2024-03-02 21:30" % text[:40])
-    return day.replace(hour=_DEFAULT_HOUR).astimezone()
+    return dates.aware(day.replace(hour=dates.DEFAULT_HOUR))
 
 
 def split_title(text):
@@ -149,8 +148,9 @@ def _json_record(item, where):
         if not isinstance(item.get(key, ""), str):
             fail(where, "%s must be text" % key)
     try:
-        created = _dt.datetime.strptime("%s %s" % (item.get("date"), item.get("time", "09:00")),
-                                        "%Y-%m-%d %H:%M").astimezone()
+        created = dates.aware(_dt.datetime.strptime(
+            "%s %s" % (item.get("date"), item.get("time", "%02d:00" % dates.DEFAULT_HOUR)),
+            "%Y-%m-%d %H:%M"))
     except ValueError:
         fail(where, "date and time must be like 2024-03-02 and 21:30")
     tags = item.get("tags", [])

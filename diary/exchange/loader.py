@@ -18,9 +18,8 @@ import contextlib
 import hashlib
 import uuid as _uuid
 
-from .. import entries, tags as _tags
+from .. import dates, entries, tags as _tags
 from ..errors import BadInput
-from ..store import Entry
 
 # Derived uuids: uuid5 of the entry's stable text under this namespace.
 NAMESPACE = _uuid.UUID("6f1d3c52-8f0e-4b7a-9c1e-2d5a7e4b9f30")
@@ -31,8 +30,10 @@ TAG_PATHS = ("coalesce((SELECT group_concat(t.path, char(10)) FROM entry_tag et 
 
 
 def stamp(dt):
-    """A datetime as the entry table stores it (sortable UTC text)."""
-    return Entry.created_at.db_value(dt)
+    """A datetime as the entry table stores it (sortable UTC text), checked
+    against the one range (dates.stored: BadInput, which import_file
+    prefixes with the record's place)."""
+    return dates.stored(dt)
 
 
 def derived_uuid(*parts):

@@ -74,7 +74,8 @@ def entry_file(entry):
 
 def file_name(entry, taken):
     """``2024-03-02-2130-long-run-3f0c7a52.md``: sortable, stable across exports."""
-    when = dates.local(entry.created_at).strftime("%Y-%m-%d-%H%M")
+    when = ("unreadable-date" if isinstance(entry.created_at, dates.Unreadable)
+            else dates.local(entry.created_at).strftime("%Y-%m-%d-%H%M"))
     slug = _SLUG.sub("-", entry.title.casefold()).strip("-_")[:50].rstrip("-_")
     uuid = file_uuid(entry.uuid)
     stem = "-".join(p for p in (when, slug, uuid[:8]) if p)
@@ -187,8 +188,6 @@ def _first(meta, *keys):
 def _time(value, where, field):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        value = value.strip() + "T00:00:00"
     return parse_time(value, where, field)
 
 
@@ -217,9 +216,9 @@ def _date_from_name(name):
     day, hour, minute = match.groups()
     try:
         value = _dt.datetime.fromisoformat(day)
-        if hour:
-            value = value.replace(hour=int(hour), minute=int(minute))
+        value = value.replace(hour=int(hour) if hour else dates.DEFAULT_HOUR,
+                              minute=int(minute) if hour else 0)
     except ValueError:
         return None
-    return value.astimezone()
+    return dates.aware(value)
 

@@ -73,6 +73,14 @@ def _version(created, updated, title, body, starred, tags):
                    tuple(t for t in tags.split("\n") if t))
 
 
+def _theirs(uuid, created, updated, *rest):
+    """A version from the other file, its dates checked and in the stored form
+    (dates.canonical): text another tool wrote there is refused, naming the entry."""
+    where = "entry %s of the other diary" % dates.shown(uuid)
+    return _version(dates.canonical(created, where, "created_at"),
+                    dates.canonical(updated, where, "updated_at"), *rest)
+
+
 def merge(diary, other_path, passphrase=None, *, progress=None):
     """Merge the diary at ``other_path`` into ``diary``; returns MergeStats.
 
@@ -109,7 +117,7 @@ def _merge(diary, src, progress):
             total = src.execute("SELECT count(*) FROM entry").fetchone()[0]
             done = 0
             for uuid, *row in src.execute(_ENTRIES):
-                _fold(loader, uuid, _version(*row), stats)
+                _fold(loader, uuid, _theirs(uuid, *row), stats)
                 done += 1
                 if progress and done % 500 == 0:
                     progress(done, total)

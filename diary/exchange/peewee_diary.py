@@ -12,12 +12,11 @@ Each row becomes an entry with the content as its text and no title (the
 example has none); ``#tags`` in the text become tags, as in `diary add`.
 """
 
-import datetime as _dt
 import urllib.parse
 
 import sqlcipher3
 
-from .. import store
+from .. import dates, store
 from ..errors import SourcePassphraseError
 from .records import Record, fail
 
@@ -96,8 +95,5 @@ def _rows(conn, path):
 
 def _time(value, where):
     if isinstance(value, str):
-        try:
-            return _dt.datetime.fromisoformat(value.strip()).astimezone()
-        except ValueError:
-            pass
+        return dates.parse_iso(value, where, "timestamp")
     fail(where, "timestamp %r is not a date and time" % (value,))

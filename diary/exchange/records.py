@@ -12,7 +12,7 @@ import datetime as _dt
 import json
 import uuid as _uuid
 
-from .. import entries
+from .. import dates, entries
 from ..errors import BadInput
 
 FIELDS = ("uuid", "created_at", "updated_at", "title", "body", "starred", "tags")
@@ -46,14 +46,9 @@ def fail(where, message):
 
 
 def parse_time(value, where, field):
-    """An ISO 8601 timestamp; a naive one is local time."""
-    if not isinstance(value, str):
-        fail(where, "%s must be an ISO 8601 date as text" % field)
-    try:
-        stamp = _dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        fail(where, "%s is not an ISO 8601 date: %r" % (field, value[:40]))
-    return stamp if stamp.tzinfo else stamp.astimezone()
+    """An ISO 8601 timestamp in the one range (dates.parse_iso); a naive one
+    is local time, a bare day is dates.DEFAULT_HOUR."""
+    return dates.parse_iso(value, where, field)
 
 
 def parse_uuid(value, where):

@@ -1,0 +1,119 @@
+"""Migrations 5 (dates stored without a zero-padded year) and 6 (ids never
+reused), each tested from a file of the version before it."""
+
+import json
+
+from diary import health, store
+
+from conftest import PASSPHRASE
+
+
+def _raw(path, *statements):
+    conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
+    try:
+        for s, *params in statements:
+            conn.execute(s, *params)
+    finally:
+        conn.close()
+
+
+def _rows(path, sql):
+    conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _insert(uuid, created, updated=None, body="x"):
+    return ("INSERT INTO entry (uuid, created_at, updated_at, body) VALUES (?, ?, ?, ?)",
+            (uuid, created, updated or created, body))
+
+
+def test_migration_5_pads_short_years_and_rebuilds_their_months(run, path):
+    store.create(path, PASSPHRASE, schema_version=4)
+    # What strftime('%Y') stored for years below 1000, beside good rows; id 4
+    # (in the 999-05 month too) was deleted, so that month's bound says 4
+    # (and version 4 gives id 4 again to the next entry).
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z"),
+         _insert("b", "999-05-01T10:00:00.000000Z", "999-05-02T10:00:00.000000Z"),
+         _insert("c", "99-12-31T23:00:00.000000Z"),
+         _insert("d", "999-05-03T10:00:00.000000Z"),
+         ("DELETE FROM entry WHERE uuid = 'd'",),
+         _insert("e", "not a date at all"))
+    assert ("999-05-", 1, 2, 4) in _rows(path, "SELECT * FROM entry_month")
+    r = run("list", "--json")  # opening migrates
+    assert r.code == 0, r
+    assert dict(_rows(path, "SELECT uuid, created_at FROM entry")) == {
+        "a": "2024-01-01T10:00:00.000000Z", "b": "0999-05-01T10:00:00.000000Z",
+        "c": "0099-12-31T23:00:00.000000Z", "e": "not a date at all"}
+    assert _rows(path, "SELECT updated_at FROM entry WHERE uuid = 'b'") == [
+        ("0999-05-02T10:00:00.000000Z",)]
+    months = {m: rest for m, *rest in _rows(path, "SELECT * FROM entry_month")}
+    assert months["0999-05"] == [1, 2, 4] and months["0099-12"] == [1, 3, 3]
+    assert "999-05-" not in months and "99-12-3" not in months
+    # Out of the range (before 1000-01-02): kept, padded; check names them.
+    r = run("check")
+    assert r.code == 4, r
+    lines = [line for line in r.out.splitlines() if line.startswith("date:")]
+    assert [line.split()[2] for line in lines] == ["2", "3", "4"], r.out
+    assert "entries per month" not in r.out
+    assert run("edit", "2", "--date", "1999-05-01 10:00").code == 0
+    assert run("edit", "3", "--date", "1999-12-31 23:00").code == 0
+    assert run("edit", "4", "--date", "2020-01-01").code == 0
+    assert run("check").code == 0
+    assert len(json.loads(run("list", "--json").out)) == 4
+
+
+def test_migration_5_on_a_healthy_diary_changes_no_row(path):
+    store.create(path, PASSPHRASE, schema_version=4)
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z"),
+         _insert("b", "1999-05-01T10:00:00.000000Z"))
+    before = _rows(path, "SELECT * FROM entry ORDER BY id"), \
+        _rows(path, "SELECT * FROM entry_month ORDER BY month")
+    with store.open_diary(path, PASSPHRASE) as d:
+        assert health.problems(d) == []
+    assert (_rows(path, "SELECT * FROM entry ORDER BY id"),
+            _rows(path, "SELECT * FROM entry_month ORDER BY month")) == before
+
+
+def _ids(run):
+    return sorted(e["id"] for e in json.loads(run("list", "--json", "-n", "0").out))
+
+
+def test_ids_are_never_reused(run, made):
+    for text in ("one", "two"):
+        assert run("add", text).code == 0
+    assert run("delete", "2", "--yes").code == 0
+    assert run("add", "three").code == 0
+    assert _ids(run) == [1, 3]
+
+
+def test_migration_6_seeds_the_sequence_from_the_highest_id_ever_given(run, path):
+    store.create(path, PASSPHRASE, schema_version=5)
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z", body="heron one"),
+         _insert("b", "2024-02-01T10:00:00.000000Z", body="two"),
+         _insert("c", "2024-02-02T10:00:00.000000Z", body="three"),
+         ("INSERT INTO tag (name, key) VALUES ('bird', 'bird')",),
+         ("INSERT INTO entry_tag (entry_id, tag_id) VALUES (1, 1)",),
+         ("UPDATE entry SET tags = 't1' WHERE id = 1",),
+         ("DELETE FROM entry WHERE id IN (2, 3)",))
+    # entry's own max(id) is 1 now; entry_month remembers 3
+    r = run("add", "four")  # opening migrates
+    assert r.code == 0 and r.out.strip() == "4", r
+    assert _ids(run) == [1, 4]
+    r = run("search", "heron")
+    assert r.code == 0 and "heron one" in r.out, r
+    r = run("list", "--tag", "bird", "--json")
+    assert [e["id"] for e in json.loads(r.out)] == [1], r
+    assert run("delete", "4", "--yes").code == 0
+    assert run("add", "five").out.strip() == "5"
+    assert run("check").code == 0
+    sql = _rows(path, "SELECT sql FROM sqlite_master WHERE name = 'entry'")[0][0]
+    assert "AUTOINCREMENT" in sql
+
+
+def test_migration_6_on_an_empty_diary(run, path):
+    store.create(path, PASSPHRASE, schema_version=5)
+    assert run("add", "first").out.strip() == "1"
+    assert run("check").code == 0
