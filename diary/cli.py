@@ -379,6 +379,8 @@ def _main(argv, env):
             args = build_parser(env.stdout).parse_args(argv)
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else errors.OK
+        if args.command != "config":  # `config edit` must open a broken file
+            apply_settings(env)
         if args.command is None:
             return open_menu(args, env)
         return args.func(args, env) or errors.OK
@@ -429,6 +431,13 @@ def loaded_settings(env):
         for warning in loaded.warnings:
             env.say("diary: warning: %s" % warning)
     return loaded
+
+
+def apply_settings(env):
+    """What the library reads as module settings: the order of numeric dates."""
+    from . import dates
+
+    dates.DATE_ORDER = loaded_settings(env).get("date_order")
 
 
 def settings(args, env):

@@ -129,9 +129,9 @@ KEYS = {k.name: k for k in (
     Key("default_sort", "rank", _choice("rank", "newest", "oldest"),
         "`diary search`'s order when --sort is not given", env=("DIARY_DEFAULT_SORT",),
         flag="--sort"),
-    Key("date_order", "dmy", _choice("dmy", "mdy", "ymd"),
-        "how numeric dates like 04/03/2024 are read: day-month-year, month-day-year or "
-        "year-month-day", env=("DIARY_DATE_ORDER",)),
+    Key("date_order", "dmy", _choice("dmy", "mdy"),
+        "how numeric dates like 13/04/2024 are read: day-month-year or month-day-year "
+        "(year first is ISO: 2024-04-13)", env=("DIARY_DATE_ORDER",)),
     Key("week_start", "monday", _choice("monday", "sunday"),
         "the first day of the week in calendars and week ranges", env=("DIARY_WEEK_START",)),
     Key("color", "auto", _choice("auto", "always", "never"),

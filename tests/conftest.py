@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from diary import cli, store
+from diary import cli, dates, store
 
 TEST_KDF_ITER = 64
 PASSPHRASE = "correct horse battery staple"
@@ -19,6 +19,9 @@ PASSPHRASE = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def fast_kdf(monkeypatch):
     monkeypatch.setattr(store, "KDF_ITER", TEST_KDF_ITER)
+    # A command run in-process sets the date order from its settings: undone
+    # after each test, so one test's date_order never reaches the next.
+    monkeypatch.setattr(dates, "DATE_ORDER", dates.DATE_ORDER)
 
 
 @pytest.fixture

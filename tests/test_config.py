@@ -47,7 +47,7 @@ def one_line_error(result, code=2):
 SOURCES = {
     "lock_after": ("3", 3, "DIARY_LOCK_AFTER", "2.5", 2.5),
     "default_sort": ('"oldest"', "oldest", "DIARY_DEFAULT_SORT", "newest", "newest"),
-    "date_order": ('"mdy"', "mdy", "DIARY_DATE_ORDER", "YMD", "ymd"),
+    "date_order": ('"mdy"', "mdy", "DIARY_DATE_ORDER", "DMY", "dmy"),
     "week_start": ('"sunday"', "sunday", "DIARY_WEEK_START", "monday", "monday"),
     "color": ('"always"', "always", "DIARY_COLOR", "never", "never"),
     "trash_days": ("7", 7, "DIARY_TRASH_DAYS", "90", 90),
@@ -434,3 +434,23 @@ def test_new_commands_have_help_with_an_example(run, name):
 def test_help_says_a_name_wins_over_a_file_here(run):
     out = " ".join(run("list", "--help").out.split())
     assert "-d PATH|NAME" in out and "./NAME is the file" in out
+
+
+@pytest.mark.parametrize("setting, code, shown", [
+    (None, 0, "2024-04-13"), ('date_order = "dmy"', 0, "2024-04-13"),
+    ('date_order = "mdy"', 1, None)])
+def test_date_order_reaches_the_date_parser(run, made, cfg, setting, code, shown):
+    if setting:
+        cfg(setting + "\n")
+    result = run("add", "--date", "13/04/2024", "--json", stdin="a day in April")
+    assert result.code == code, result
+    if shown:
+        assert shown in run("list", "--json").out
+    else:
+        assert "month/day/year" in result.err
+
+
+def test_date_order_from_the_environment_reads_month_first(run, made):
+    assert run("add", "--date", "04/13/2024 10:00", stdin="x",
+               environ={"DIARY_DATE_ORDER": "mdy"}).code == 0
+    assert "2024-04-13" in run("list", "--json").out
