@@ -34,6 +34,7 @@ class Env:
         # The interactive diary's prompt_toolkit (input, output); None: the
         # terminal. Tests pass a pipe input and a DummyOutput.
         self.menu_io = menu_io
+        self.process = False  # the real process's streams (Env.system), not a test's
 
     @classmethod
     def system(cls):
@@ -42,17 +43,89 @@ class Env:
 
             return getpass.getpass(prompt, stream=sys.stderr)
 
-        return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
-                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
-                   stderr_tty=_isatty(sys.stderr), can_prompt=_has_terminal(), getpass=ask)
+        env = cls(sys.stdin if sys.stdin is not None else _Closed("standard input"),
+                  _Guarded(sys.stdout if sys.stdout is not None else
+                           _Closed("standard output")),
+                  sys.stderr if sys.stderr is not None else _Closed("standard error"),
+                  os.environ, stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
+                  stderr_tty=_isatty(sys.stderr), can_prompt=_has_terminal(), getpass=ask)
+        env.process = True
+        return env
 
     def say(self, message):
         """A message for the person (stderr), never data: it may quote user text
-        (a path, a tag, a refused table name), so it is cleaned of escapes."""
+        (a path, a tag, a refused table name), so it is cleaned of escapes.
+        A stderr that cannot be written loses the message, nothing else."""
         from .render import clean
 
-        self.stderr.write(clean(message) + "\n")
-        self.stderr.flush()
+        try:
+            self.stderr.write(clean(message) + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+class _Guarded:
+    """Standard output as the commands see it: a write that fails (a full
+    device, a closed descriptor) raises OutputError, which names it, instead
+    of an OSError that would read as a bug. A reader that went away still
+    raises BrokenPipeError. Its ``buffer`` (exports write bytes) is guarded too."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __getattr__(self, name):
+        value = getattr(self._stream, name)
+        return _Guarded(value) if name == "buffer" else value
+
+    def _guard(self, method, *args):
+        try:
+            return method(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise errors.OutputError(exc.strerror or str(exc)) from None
+
+    def write(self, data):
+        return self._guard(self._stream.write, data)
+
+    def writelines(self, lines):
+        return self._guard(self._stream.writelines, lines)
+
+    def flush(self):
+        return self._guard(self._stream.flush)
+
+
+class _Closed:
+    """A standard stream the program was started without (`diary list >&-`)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.closed = False
+        self.buffer = self
+
+    def write(self, data):
+        raise OSError(9, "%s is closed" % self.name)
+
+    writelines = write
+
+    def read(self, size=-1):
+        return ""
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return True
+
+    def seekable(self):
+        return False
 
 
 def _has_terminal():
@@ -301,9 +374,11 @@ _collector_paused = False  # main() turned the collector off for start-up
 def main(argv=None, env=None):
     """Run the program; return its exit status."""
     global _collector_paused
+    _harden()  # before anything is read: a passphrase, entry text on stdin
     if env is None:  # the real process, which ends when this returns
         import gc
 
+        _hold_standard_descriptors()
         # Start-up (imports, the parser) makes long-lived objects only, which
         # the collector would walk ~25 times for nothing: unlock() turns it
         # back on before any real work.
@@ -321,6 +396,24 @@ def main(argv=None, env=None):
             _start_up_done()
             gc.freeze()
     return _main(argv, env)
+
+
+def _hold_standard_descriptors():
+    """A standard descriptor the program was started without (`>&-`) gets
+    /dev/null, so that no file the program opens (an export, the diary) can
+    take its number and receive what is meant for a terminal. sys.stdout and
+    friends stay None: Env.system() reports a closed stdout when written."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+            except OSError:
+                pass
 
 
 def _start_up_done():
@@ -345,35 +438,67 @@ def _main(argv, env):
         try:
             args = build_parser(env.stdout).parse_args(argv)
         except SystemExit as exc:  # --help and --version
+            env.stdout.flush()
             return exc.code if isinstance(exc.code, int) else errors.OK
         if args.command is None:
             return open_menu(args, env)
-        return args.func(args, env) or errors.OK
+        code = args.func(args, env) or errors.OK
+        env.stdout.flush()  # a write that fails fails here, not silently at exit
+        return code
     except DiaryError as exc:
+        if isinstance(exc, errors.OutputError):
+            _discard_output(env)
         env.say("diary: %s" % exc)
         return exc.exit_code
     except KeyboardInterrupt:
         env.say("diary: interrupted")
         return errors.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`diary list | head`): not an error of ours.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        # The reader went away (`diary list | head -1`): it took what it
+        # wanted, so this is not an error of ours (exit 0, nothing said).
+        _discard_output(env)
         return errors.OK
+    except RecursionError:
+        env.say("diary: the input is nested too deeply to read")
+        return errors.ERROR
     except Exception as exc:
         mapped = _database_error(exc)
         if mapped is not None:
             env.say("diary: %s" % mapped)
             return mapped.exit_code
         if debug:
-            import traceback
-
-            env.say("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            env.say(_debug_trace(exc))
         env.say("diary: internal error (%s); rerun with --debug for details"
                 % type(exc).__name__)
         return errors.ERROR
+
+
+def _discard_output(env):
+    """After stdout failed: what is still buffered goes nowhere, so that the
+    interpreter's flush at exit raises nothing more."""
+    if env.process:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        except OSError:
+            pass
+
+
+def _debug_trace(exc):
+    """The traceback --debug prints: no locals, and no text of an exception that
+    quotes its input (a UnicodeError names the character and position it choked
+    on, which may be a passphrase's)."""
+    import traceback
+
+    parts, e, seen = [], exc, set()
+    while e is not None and id(e) not in seen:  # the chain, oldest first as Python prints it
+        seen.add(id(e))
+        detail = "" if isinstance(e, UnicodeError) else ": %s" % e
+        parts.insert(0, "Traceback (most recent call last):\n%s%s%s"
+                     % ("".join(traceback.format_tb(e.__traceback__)), type(e).__name__, detail))
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
+    return "\n".join(parts)
 
 
 def _database_error(exc):
@@ -403,14 +528,28 @@ def passphrase_source(args, env):
                   environ=env.environ, ask=env.getpass, interactive=env.can_prompt)
 
 
+PR_SET_DUMPABLE = 4  # linux/prctl.h
+
+
 def _harden():
-    """No core dumps while a key and plaintext are in memory."""
+    """No core dumps while a key and plaintext are in memory: RLIMIT_CORE 0,
+    and on Linux not dumpable at all (no core whatever the limit or a
+    core_pattern pipe, no ptrace or /proc/PID/mem by other processes of the
+    same user). Failures are ignored: the program still runs where these
+    do not exist."""
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ImportError, ValueError, OSError):
         pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        except (ImportError, OSError, AttributeError):
+            pass
 
 
 def refuse_if_read_only(args):
@@ -436,7 +575,6 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     read_only = not write or getattr(args, "read_only", False)
     path = diary_path(args, env)
     source = passphrase_source(args, env)
-    _harden()
     os.umask(0o077)
     if not os.path.lexists(path) and not create:
         raise errors.NotFound("no diary at %s (create one with `diary init`)" % path)

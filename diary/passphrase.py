@@ -48,6 +48,18 @@ def _first_line(raw, where):
     return text.rstrip("\r\n")
 
 
+def from_environment(value):
+    """The passphrase in $DIARY_PASSPHRASE. Python decodes the environment
+    with surrogateescape, so bytes that are not UTF-8 arrive as lone
+    surrogates: refused here, and the error never quotes the value (the
+    codec's own message names the character and its position)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DiaryError("the passphrase in $%s is not valid UTF-8" % ENV_VAR) from None
+    return value
+
+
 class Source:
     """The passphrase options of one command, resolved once and then cached."""
 
@@ -69,7 +81,7 @@ class Source:
             elif self.fd is not None:
                 self._value = read_fd(self.fd)
             elif self.environ.get(ENV_VAR):
-                self._value = self.environ[ENV_VAR]
+                self._value = from_environment(self.environ[ENV_VAR])
         return self._value
 
     def get(self, prompt="Passphrase: "):

@@ -27,8 +27,8 @@ from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
                     IntegerField, Model, PeeweeException, TextField, fn)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
-from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
-                     PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
+from .errors import (BadInput, Busy, DamagedFile, Denied, DiaryError, DiskFull, NeedsUpgrade,
+                     NotFound, PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -43,6 +43,9 @@ logging.getLogger("peewee").setLevel(logging.INFO)
 
 # Tests lower the key-derivation cost for speed; the product never sets this.
 KDF_ITER = None
+
+# Seconds a connection waits for another process's write lock before "busy".
+BUSY_TIMEOUT = 10
 
 
 def check_new_passphrase(passphrase):
@@ -67,6 +70,10 @@ def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
     """
     if not passphrase or "\x00" in passphrase:
         raise PassphraseError(WRONG_KEY)  # never a key: see check_new_passphrase
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:  # never quote the error: it names a character of it
+        raise PassphraseError("the passphrase is not valid UTF-8") from None
     conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -231,12 +238,13 @@ class DiaryDatabase(SqlCipherDatabase):
     """
 
     def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, read_only=False,
-                 timeout=10):
+                 timeout=None):
         self._passphrase = passphrase
         self._kdf_iter = kdf_iter
         self._authorizer = authorizer
         self._read_only = read_only
-        super().__init__(path, timeout=timeout, lock_type="IMMEDIATE")
+        super().__init__(path, timeout=BUSY_TIMEOUT if timeout is None else timeout,
+                         lock_type="IMMEDIATE")
 
     @property
     def authorizer(self):
@@ -281,34 +289,83 @@ class DiaryDatabase(SqlCipherDatabase):
             conn.set_authorizer(self._authorizer)
 
 
+# SQLite's primary result codes (sqlite3.h); the driver reports the extended
+# code, whose low byte is the primary one.
+SQLITE_OK, SQLITE_ERROR, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR = 0, 1, 7, 8, 10
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 11, 13, 14
+SQLITE_TOOBIG, SQLITE_AUTH, SQLITE_NOTADB = 18, 23, 26
+SQLITE_IOERR_READ, SQLITE_IOERR_SHORT_READ = 266, 522
+
+BUSY = "the diary is busy: another process is writing to it; try again"
+
+
+def driver_code(exc):
+    """The (extended) SQLite result code of a driver error, or None.
+
+    sqlcipher3's exceptions carry it as ``sqlite_errorcode``; peewee wraps
+    them in its own classes with the driver's exception as the first
+    argument (and as the context).
+    """
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        code = getattr(e, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return code
+        todo.extend(a for a in e.args if isinstance(a, BaseException))
+        todo.extend((e.__cause__, e.__context__))
+    return None
+
+
 def translate(exc):
-    """Map a driver exception to the error a user should see."""
+    """Map a driver exception to the error a user should see, by its SQLite
+    result code, never by its message text; anything else is returned as it
+    is (an internal error: a bug of ours)."""
     if isinstance(exc, DiaryError):
         return exc
     if not isinstance(exc, (sqlcipher3.Error, PeeweeException)):
         return exc
-    msg = str(exc)
-    if "not a database" in msg or "not an error" in msg:
+    code = driver_code(exc)
+    if code is None:
+        return exc
+    primary = code & 0xFF
+    if primary == SQLITE_NOTADB or code == SQLITE_OK:
+        # SQLITE_OK raised as an error: SQLCipher failing to set up a key.
         return PassphraseError(WRONG_KEY)
-    if "locked" in msg or "busy" in msg:
-        return Busy("the diary is busy: another process is writing to it; try again")
-    if "malformed" in msg or "corrupt" in msg or "disk image" in msg:
-        return DamagedFile("the diary file is damaged (%s); run `diary check`" % msg)
-    if "not authorized" in msg or "prohibited" in msg or "authorization denied" in msg:
+    if primary in (SQLITE_BUSY, SQLITE_LOCKED):
+        return Busy(BUSY)
+    if primary == SQLITE_CORRUPT:
+        return DamagedFile("the diary file is damaged (%s); run `diary check`" % exc)
+    if primary in (SQLITE_AUTH, SQLITE_ERROR):
+        # The authorizer remembers what it refused: a denied function comes
+        # back as a plain SQLITE_ERROR, a denied read as SQLITE_AUTH.
         from .access import take_denial
 
         what = take_denial()
         if what:
             return Denied("refused in a read-only session: %s" % what)
-        return ReadOnly()
-    if "readonly" in msg or "read-only" in msg:
+        if primary == SQLITE_AUTH:
+            return ReadOnly()
+    if primary == SQLITE_READONLY:
         return ReadOnly("the diary file or its directory is read-only (SQLite keeps its "
                         "-wal and -shm files beside the diary, even to read it)")
-    if "unable to open" in msg:
-        return DiaryError("cannot open the diary file: %s" % msg)
-    if "is full" in msg or "disk I/O error" in msg:
-        return DiaryError("cannot write the diary (%s: is the disk full?); nothing was "
-                          "written" % msg)
+    if primary == SQLITE_CANTOPEN:
+        return DiaryError("cannot open the diary file (or the -wal and -shm files SQLite "
+                          "keeps beside it)")
+    if primary == SQLITE_FULL:
+        return DiskFull("cannot write the diary: the disk is full; nothing was written")
+    if code in (SQLITE_IOERR_READ, SQLITE_IOERR_SHORT_READ):
+        return DiaryError("cannot read the diary file: disk I/O error")
+    if primary == SQLITE_IOERR:
+        return DiaryError("cannot write the diary (disk I/O error: is the disk full, or a "
+                          "file-size limit reached?); nothing was written")
+    if primary == SQLITE_NOMEM:
+        return DiaryError("not enough memory")
+    if primary == SQLITE_TOOBIG:
+        return BadInput("a text or value is too large for the diary")
     return exc
 
 
@@ -482,23 +539,89 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
 
 
 def change_passphrase(diary, new_passphrase):
-    """Re-encrypt every page under a new key, in one transaction.
+    """Re-encrypt every page under a new key; confirmed before it returns.
 
     SQLCipher's rekey rewrites the pages inside a write transaction, so a
     crash leaves the file under exactly one of the two keys. It runs on the raw
     connection: peewee's own rekey() logs its SQL, passphrase included.
+
+    ``PRAGMA rekey`` can answer "ok" when it failed (a full disk while it
+    writes the -wal), so success is only reported once a new connection opens
+    the file with the new passphrase. Otherwise the error says whether the old
+    passphrase still opens it. The diary's connection is closed either way and
+    reopens (with whichever key works) on its next use.
     """
     if diary.read_only:
         raise ReadOnly()
     check_new_passphrase(new_passphrase)
-    conn = diary.db.connection()
+    db = diary.db
+    conn = db.connection()
+    failure = None
+    try:
+        # The write lock first: a writer elsewhere is "busy", told by SQLite's
+        # own code, not the rekey's catch-all SQLITE_ERROR.
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
     try:
         conn.execute("PRAGMA rekey = " + _key_literal(new_passphrase))
         # Make the new key durable in the main file before reporting success.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlcipher3.Error as exc:
-        raise translate(exc) from None
-    diary.db._passphrase = new_passphrase
+        failure = translate(exc)
+    db.close()
+    if _opens(diary.path, new_passphrase, db._kdf_iter):
+        db._passphrase = new_passphrase
+        return
+    # After a rekey that failed silently the connection reports odd codes (a
+    # "locked" table): room to write is checked first.
+    kind, reason = DiskFull, _space_shortfall(diary.path)
+    if reason is None:
+        kind, reason = DiaryError, "SQLCipher could not rewrite the pages"
+        if isinstance(failure, Busy):
+            kind, reason = Busy, "another process took the diary meanwhile; try again"
+    if _opens(diary.path, db._passphrase, db._kdf_iter):
+        raise kind("the passphrase was not changed (%s); the old passphrase still works"
+                   % reason)
+    raise DamagedFile("the passphrase change failed (%s) and the diary opens with neither "
+                      "passphrase; restore a backup" % reason)
+
+
+def _opens(path, passphrase, kdf_iter):
+    """Whether a fresh connection reads the diary with ``passphrase``."""
+    try:
+        conn = keyed_connection(path, passphrase, kdf_iter or KDF_ITER, timeout=BUSY_TIMEOUT)
+    except (DiaryError, sqlcipher3.Error):
+        return False
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    except sqlcipher3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def _space_shortfall(path):
+    """Why a rewrite of every page may not fit, or None: a rekey writes them
+    all to the -wal, about the file's size again."""
+    try:
+        size = os.stat(path).st_size
+        fs = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return None
+    if fs.f_bavail * fs.f_frsize < size + (1 << 20):
+        return "the disk is full: it needs about %d MB free" % (size // (1 << 20) + 1)
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft != resource.RLIM_INFINITY and soft < size + (1 << 20):
+        return "a file-size limit (ulimit -f) is smaller than the diary"
+    return None
 
 
 def copy_to(diary, path):
