@@ -222,3 +222,43 @@ def test_passwd_on_a_full_disk_says_so_and_keeps_the_old_passphrase(real, tmp_pa
     r = subprocess.run([DIARY, "list", "--json"], env=real, capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0 and len(json.loads(r.stdout)) == 2
+
+
+# --- a passphrase change is confirmed before it is reported ----------------------
+
+class _SilentRekey:
+    """A connection whose PRAGMA rekey answers ok and changes nothing, as
+    SQLCipher's does when writing the -wal fails."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def execute(self, sql, *args):
+        if sql.startswith("PRAGMA rekey"):
+            return self._conn.execute("SELECT 'ok'")
+        return self._conn.execute(sql, *args)
+
+
+def test_a_rekey_that_answers_ok_but_failed_is_not_reported_done(diary, monkeypatch):
+    real = diary.db.connection()
+    with monkeypatch.context() as m:
+        m.setattr(diary.db, "connection", lambda: _SilentRekey(real))
+        with pytest.raises(DiaryError, match="not changed.*old passphrase still works"):
+            store.change_passphrase(diary, "the new one")
+    diary.close()
+    store.open_diary(diary.path, PASSPHRASE).close()
+    with pytest.raises(PassphraseError):
+        store.open_diary(diary.path, "the new one")
+
+
+def test_a_confirmed_change_keeps_the_diary_usable(diary):
+    entries.add(diary, "kept")
+    store.change_passphrase(diary, "the new one")
+    assert [e.body for e in entries.list_entries(diary)] == ["kept"]
+    diary.close()
+    with pytest.raises(PassphraseError):
+        store.open_diary(diary.path, PASSPHRASE)
+    store.open_diary(diary.path, "the new one").close()
