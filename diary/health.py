@@ -52,6 +52,9 @@ def problems(diary):
         try:
             run()
         except sqlcipher3.Error as exc:
+            busy = busy_error(exc)
+            if busy is not None:
+                raise busy from None  # a writer elsewhere is not damage
             found.append("%s: %s" % (label, exc))
 
     def pages():
@@ -117,3 +120,14 @@ def problems(diary):
     check("tag entry counts", counts)
     check("entries per month", months)
     return found
+
+
+def busy_error(exc):
+    """The Busy error of a driver error that means another process holds the
+    diary (SQLITE_BUSY or SQLITE_LOCKED, by code), else None: a check that
+    could not get the lock found nothing wrong with the file."""
+    from . import store
+    from .errors import Busy
+
+    mapped = store.translate(exc)
+    return mapped if isinstance(mapped, Busy) else None

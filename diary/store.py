@@ -465,8 +465,26 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
             _migrate(conn, version)
     except BaseException as exc:
         db.close()
-        raise translate(exc) from None
+        raise _diagnosed(translate(exc), exc, path, passphrase, kdf_iter) from None
     return db
+
+
+DAMAGED_FIRST_PAGE = ("the diary file is damaged: its first page fails its check, though the "
+                      "passphrase is right (later pages verify with it); restore a backup")
+
+
+def _diagnosed(err, exc, path, passphrase, kdf_iter):
+    """"Not a database" from SQLCipher is a wrong passphrase or a damaged
+    first page: when later pages verify with the passphrase (pages.py, one
+    extra key derivation on this failure path only), it is damage."""
+    code = driver_code(exc)
+    if (isinstance(err, PassphraseError) and code is not None
+            and code & 0xFF == SQLITE_NOTADB):
+        from . import pages
+
+        if pages.passphrase_fits(path, passphrase, kdf_iter or KDF_ITER):
+            return DamagedFile(DAMAGED_FIRST_PAGE)
+    return err
 
 
 def _migrate(conn, version):

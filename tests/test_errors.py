@@ -262,3 +262,62 @@ def test_a_confirmed_change_keeps_the_diary_usable(diary):
     with pytest.raises(PassphraseError):
         store.open_diary(diary.path, PASSPHRASE)
     store.open_diary(diary.path, "the new one").close()
+
+
+# --- busy is not damaged, damaged is not a wrong passphrase --------------------------
+
+def test_check_while_another_process_writes_is_busy(run, made, monkeypatch):
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.05)
+    assert run("add", "one").code == 0
+    holder = keyed(made)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE entry SET title = 'changing' WHERE id = 1")
+    try:
+        r = run("check")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.code == 5, r
+    assert "busy" in r.err and "damaged" not in r.err + r.out
+    assert run("check").code == 0
+
+
+def test_the_page_format_matches_a_real_file(run, made):
+    from diary import pages
+
+    assert run("add", "some text", "--tag", "a/b").code == 0
+    data = file_bytes(made)
+    assert len(data) % pages.PAGE_SIZE == 0 and len(data) // pages.PAGE_SIZE > 2
+    key = pages.hmac_key(PASSPHRASE, data[:16], TEST_KDF_ITER)
+    wrong = pages.hmac_key("not it", data[:16], TEST_KDF_ITER)
+    for n in range(1, len(data) // pages.PAGE_SIZE + 1):
+        page = data[(n - 1) * pages.PAGE_SIZE:n * pages.PAGE_SIZE]
+        assert pages.page_verifies(key, page, n), n
+        assert not pages.page_verifies(wrong, page, n)
+        assert not pages.page_verifies(key, page, n + 1)
+
+
+def _flip(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_a_flipped_byte_in_page_1_is_damage_not_a_wrong_passphrase(run, made):
+    assert run("add", "one").code == 0
+    _flip(made, 2000)
+    before = file_bytes(made)
+    r = run("list")
+    assert r.code == 4, r
+    assert "damaged" in r.err and "first page" in r.err and r.err.count("\n") == 1
+    r = run("list", environ={"DIARY_PASSPHRASE": "not it"})
+    assert r.code == 3 and "wrong passphrase" in r.err
+    assert file_bytes(made) == before
+
+
+def test_a_damaged_salt_cannot_be_told_from_a_wrong_passphrase(run, made):
+    _flip(made, 3)
+    r = run("list")
+    assert r.code == 3 and "wrong passphrase" in r.err
