@@ -34,12 +34,18 @@ SALT_MASK = 0x3A
 PAGES_TRIED = 8  # pages after the first: one intact among them is enough
 
 
+def cipher_key(passphrase, salt, kdf_iter=None):
+    """The page cipher key of ``passphrase`` for a file with ``salt``, as a
+    bytearray (the caller overwrites it when done)."""
+    return bytearray(hashlib.pbkdf2_hmac("sha512", passphrase.encode("utf-8"), salt,
+                                         kdf_iter or KDF_ITER, 32))
+
+
 def hmac_key(passphrase, salt, kdf_iter=None):
     """The page HMAC key of ``passphrase`` for a file with ``salt``, as a
     bytearray (the caller may overwrite it); the cipher key in between is
     overwritten here."""
-    key = bytearray(hashlib.pbkdf2_hmac("sha512", passphrase.encode("utf-8"), salt,
-                                        kdf_iter or KDF_ITER, 32))
+    key = cipher_key(passphrase, salt, kdf_iter)
     try:
         mask = bytes(b ^ SALT_MASK for b in salt)
         return bytearray(hashlib.pbkdf2_hmac("sha512", bytes(key), mask, FAST_KDF_ITER, 32))
