@@ -390,8 +390,10 @@ class Diary:
         return self.db.atomic("DEFERRED")
 
     def close(self):
+        """Close the connection and drop the passphrase (no key held longer
+        than needed); a closed Diary does not reopen."""
         self._bound.__exit__(None, None, None)
-        self.db.close()
+        self.db.forget_passphrase()
 
     def __enter__(self):
         return self
