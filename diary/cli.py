@@ -374,7 +374,7 @@ _collector_paused = False  # main() turned the collector off for start-up
 def main(argv=None, env=None):
     """Run the program; return its exit status."""
     global _collector_paused
-    _harden()  # before anything is read: a passphrase, entry text on stdin
+    _harden(process=env is None)  # before anything is read: a passphrase, entry text
     if env is None:  # the real process, which ends when this returns
         import gc
 
@@ -531,7 +531,7 @@ def passphrase_source(args, env):
 PR_SET_DUMPABLE = 4  # linux/prctl.h
 
 
-def _harden():
+def _harden(process=True):
     """No core dumps while a key and plaintext are in memory: RLIMIT_CORE 0,
     and on Linux not dumpable at all (no core whatever the limit or a
     core_pattern pipe, no ptrace or /proc/PID/mem by other processes of the
@@ -540,7 +540,11 @@ def _harden():
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # The soft limit decides whether a core is written. The hard one
+        # too for the program itself; a host running diary in-process (its
+        # tests) keeps its hard limit, to start children with core dumps.
+        hard = 0 if process else resource.getrlimit(resource.RLIMIT_CORE)[1]
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     except (ImportError, ValueError, OSError):
         pass
     if sys.platform.startswith("linux"):
