@@ -182,8 +182,8 @@ def _salvage(args, env):
         env.say("The tags of %s could not be read; exported without them."
                 % _entries(result.tags_lost))
     if result.lost:
-        raise DamagedFile("%s could not be read (their pages are damaged)"
-                          % _entries(result.lost))
+        raise DamagedFile("%s%s could not be read (their pages are damaged)"
+                          % ("" if result.exact else "at least ", _entries(result.lost)))
     env.say("Nothing was lost: every entry read.")
 
 

@@ -98,3 +98,16 @@ def test_salvage_refuses_filters_and_a_wrong_passphrase(run, made):
     assert run("export", "--salvage", "--since", "2024-01-01").code == 2
     r = run("export", "--salvage", environ={"DIARY_PASSPHRASE": "not it"})
     assert r.code == 3 and r.out == ""
+
+
+def test_without_a_count_of_entries_the_loss_is_a_lower_bound(run, diary, tmp_path):
+    _diary_of(diary, 120)
+    conn = diary.db.connection()
+    for statement in ("DROP TABLE entry_month", "DROP TABLE entry_fts"):
+        conn.execute(statement)
+    diary.close()
+    _damage_a_middle_entry_page(diary.path)
+    r = run("export", "--salvage", "--format", "jsonl")
+    assert r.code == 4, r
+    assert "diary: at least " in r.err and "could not be read" in r.err
+    assert 0 < len(r.out.splitlines()) < 120

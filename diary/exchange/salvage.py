@@ -39,6 +39,7 @@ CHUNK = 1000  # ids per range read
 class SalvageResult:
     saved: int = 0
     lost: int = 0  # entries that could not be read
+    exact: bool = True  # False: ``lost`` is a lower bound (no count of entries read)
     tags_lost: int = 0  # entries exported without their tags, which could not be read
 
 
@@ -63,9 +64,11 @@ def salvage(path, passphrase, out, fmt, *, kdf_iter=None):
     with _Source(path, passphrase, kdf_iter) as source:
         result = SalvageResult()
         WRITERS[fmt](out, _entries(source, result))
-        total = _first_number(source.conn, _TOTALS)
+        total = _first_number(source, _TOTALS)
         if total is not None and total >= result.saved:
             result.lost = total - result.saved
+        elif source.skipped:
+            result.exact = False  # each damaged stretch held one entry at least
         return result
 
 
@@ -83,6 +86,7 @@ class _Source:
         self.path, self.passphrase = path, passphrase
         self.kdf_iter = kdf_iter or store.KDF_ITER
         self.tmp = self.conn = self.uri = self.raw = None
+        self.skipped = 0  # stretches of ids stepped over
 
     def __enter__(self):
         try:
@@ -211,30 +215,31 @@ def _scan_entries(source, low, high):
                 bad = middle
             else:
                 good = middle
+        source.skipped += 1
         x = good
 
 
-def _bounds(conn):
+def _bounds(source):
     lows, highs = [], []
     for sql in _BOUNDS:
         try:
-            low, high = conn.execute(sql).fetchone() or (None, None)
-        except sqlcipher3.Error:
+            rows = _fetch(source, sql, ())
+        except sqlcipher3.Error:  # no such table (an older schema): try the next
             continue
-        if low is not None and high is not None:
-            lows.append(low)
-            highs.append(high)
+        if rows and rows[0][0] is not None and rows[0][1] is not None:
+            lows.append(rows[0][0])
+            highs.append(rows[0][1])
     return (max(1, min(lows)), max(highs)) if lows else None
 
 
-def _first_number(conn, queries):
+def _first_number(source, queries):
     for sql in queries:
         try:
-            (value,) = conn.execute(sql).fetchone()
+            rows = _fetch(source, sql, ())
         except sqlcipher3.Error:
             continue
-        if value is not None:
-            return value
+        if rows and rows[0][0] is not None:
+            return rows[0][0]
     return None
 
 
@@ -251,7 +256,7 @@ def _chunks(rows, size):
 
 def _entries(source, result):
     """Every readable entry as an export row, counting into ``result``."""
-    bounds = _bounds(source.conn)
+    bounds = _bounds(source)
     if bounds is None:
         return
     unreadable = 0
@@ -266,7 +271,7 @@ def _entries(source, result):
             result.saved += 1
             result.tags_lost += row[0] in untagged
             yield entry
-    result.lost = unreadable
+    result.lost = unreadable + source.skipped
 
 
 def _tag_paths(source, low, high):
