@@ -12,6 +12,8 @@ import os
 import sys
 
 from . import __version__, errors
+from .process import (Closed, Guarded, debug_trace, discard_output, harden,
+                      hold_standard_descriptors)
 from .errors import BadInput, DiaryError, NeedsUpgrade, PassphraseError, ReadOnly, UsageError
 
 # The heavy stacks (peewee, sqlcipher3, rich, prompt_toolkit) are imported
@@ -43,10 +45,10 @@ class Env:
 
             return getpass.getpass(prompt, stream=sys.stderr)
 
-        env = cls(sys.stdin if sys.stdin is not None else _Closed("standard input"),
-                  _Guarded(sys.stdout if sys.stdout is not None else
-                           _Closed("standard output")),
-                  sys.stderr if sys.stderr is not None else _Closed("standard error"),
+        env = cls(sys.stdin if sys.stdin is not None else Closed("standard input"),
+                  Guarded(sys.stdout if sys.stdout is not None else
+                           Closed("standard output")),
+                  sys.stderr if sys.stderr is not None else Closed("standard error"),
                   os.environ, stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
                   stderr_tty=_isatty(sys.stderr), can_prompt=_has_terminal(), getpass=ask)
         env.process = True
@@ -63,69 +65,6 @@ class Env:
             self.stderr.flush()
         except (OSError, ValueError):
             pass
-
-
-class _Guarded:
-    """Standard output as the commands see it: a write that fails (a full
-    device, a closed descriptor) raises OutputError, which names it, instead
-    of an OSError that would read as a bug. A reader that went away still
-    raises BrokenPipeError. Its ``buffer`` (exports write bytes) is guarded too."""
-
-    def __init__(self, stream):
-        self._stream = stream
-
-    def __getattr__(self, name):
-        value = getattr(self._stream, name)
-        return _Guarded(value) if name == "buffer" else value
-
-    def _guard(self, method, *args):
-        try:
-            return method(*args)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise errors.OutputError(exc.strerror or str(exc)) from None
-
-    def write(self, data):
-        return self._guard(self._stream.write, data)
-
-    def writelines(self, lines):
-        return self._guard(self._stream.writelines, lines)
-
-    def flush(self):
-        return self._guard(self._stream.flush)
-
-
-class _Closed:
-    """A standard stream the program was started without (`diary list >&-`)."""
-
-    def __init__(self, name):
-        self.name = name
-        self.closed = False
-        self.buffer = self
-
-    def write(self, data):
-        raise OSError(9, "%s is closed" % self.name)
-
-    writelines = write
-
-    def read(self, size=-1):
-        return ""
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
-
-    def readable(self):
-        return True
-
-    def writable(self):
-        return True
-
-    def seekable(self):
-        return False
 
 
 def _has_terminal():
@@ -374,11 +313,11 @@ _collector_paused = False  # main() turned the collector off for start-up
 def main(argv=None, env=None):
     """Run the program; return its exit status."""
     global _collector_paused
-    _harden(process=env is None)  # before anything is read: a passphrase, entry text
+    harden(process=env is None)  # before anything is read: a passphrase, entry text
     if env is None:  # the real process, which ends when this returns
         import gc
 
-        _hold_standard_descriptors()
+        hold_standard_descriptors()
         # Start-up (imports, the parser) makes long-lived objects only, which
         # the collector would walk ~25 times for nothing: unlock() turns it
         # back on before any real work.
@@ -396,24 +335,6 @@ def main(argv=None, env=None):
             _start_up_done()
             gc.freeze()
     return _main(argv, env)
-
-
-def _hold_standard_descriptors():
-    """A standard descriptor the program was started without (`>&-`) gets
-    /dev/null, so that no file the program opens (an export, the diary) can
-    take its number and receive what is meant for a terminal. sys.stdout and
-    friends stay None: Env.system() reports a closed stdout when written."""
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            try:
-                null = os.open(os.devnull, os.O_RDWR)
-                if null != fd:
-                    os.dup2(null, fd)
-                    os.close(null)
-            except OSError:
-                pass
 
 
 def _start_up_done():
@@ -447,7 +368,7 @@ def _main(argv, env):
         return code
     except DiaryError as exc:
         if isinstance(exc, errors.OutputError):
-            _discard_output(env)
+            discard_output(env.process)
         env.say("diary: %s" % exc)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -456,7 +377,7 @@ def _main(argv, env):
     except BrokenPipeError:
         # The reader went away (`diary list | head -1`): it took what it
         # wanted, so this is not an error of ours (exit 0, nothing said).
-        _discard_output(env)
+        discard_output(env.process)
         return errors.OK
     except RecursionError:
         env.say("diary: the input is nested too deeply to read")
@@ -467,38 +388,10 @@ def _main(argv, env):
             env.say("diary: %s" % mapped)
             return mapped.exit_code
         if debug:
-            env.say(_debug_trace(exc))
+            env.say(debug_trace(exc))
         env.say("diary: internal error (%s); rerun with --debug for details"
                 % type(exc).__name__)
         return errors.ERROR
-
-
-def _discard_output(env):
-    """After stdout failed: what is still buffered goes nowhere, so that the
-    interpreter's flush at exit raises nothing more."""
-    if env.process:
-        try:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1)
-            os.close(null)
-        except OSError:
-            pass
-
-
-def _debug_trace(exc):
-    """The traceback --debug prints: no locals, and no text of an exception that
-    quotes its input (a UnicodeError names the character and position it choked
-    on, which may be a passphrase's)."""
-    import traceback
-
-    parts, e, seen = [], exc, set()
-    while e is not None and id(e) not in seen:  # the chain, oldest first as Python prints it
-        seen.add(id(e))
-        detail = "" if isinstance(e, UnicodeError) else ": %s" % e
-        parts.insert(0, "Traceback (most recent call last):\n%s%s%s"
-                     % ("".join(traceback.format_tb(e.__traceback__)), type(e).__name__, detail))
-        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
-    return "\n".join(parts)
 
 
 def _database_error(exc):
@@ -526,34 +419,6 @@ def passphrase_source(args, env):
     return Source(file=getattr(args, "passphrase_file", None),
                   fd=getattr(args, "passphrase_fd", None),
                   environ=env.environ, ask=env.getpass, interactive=env.can_prompt)
-
-
-PR_SET_DUMPABLE = 4  # linux/prctl.h
-
-
-def _harden(process=True):
-    """No core dumps while a key and plaintext are in memory: RLIMIT_CORE 0,
-    and on Linux not dumpable at all (no core whatever the limit or a
-    core_pattern pipe, no ptrace or /proc/PID/mem by other processes of the
-    same user). Failures are ignored: the program still runs where these
-    do not exist."""
-    try:
-        import resource
-
-        # The soft limit decides whether a core is written. The hard one
-        # too for the program itself; a host running diary in-process (its
-        # tests) keeps its hard limit, to start children with core dumps.
-        hard = 0 if process else resource.getrlimit(resource.RLIMIT_CORE)[1]
-        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        except (ImportError, OSError, AttributeError):
-            pass
 
 
 def refuse_if_read_only(args):
