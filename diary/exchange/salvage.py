@@ -28,7 +28,7 @@ import urllib.parse
 
 import sqlcipher3
 
-from .. import store
+from .. import driver, store
 from ..errors import DamagedFile, DiaryError, PassphraseError
 from .exporter import WRITERS, _Row
 
@@ -129,13 +129,13 @@ class _Source:
         try:
             conn = store.keyed_connection(self.uri, key, self.kdf_iter, uri=True)
         except sqlcipher3.Error as exc:
-            raise store.translate(exc) from None
+            raise driver.translate(exc) from None
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlcipher3.Error as exc:
             conn.close()
-            err = store.translate(exc)
+            err = driver.translate(exc)
             if isinstance(err, PassphraseError):
                 from .. import pages
 
@@ -145,7 +145,7 @@ class _Source:
             raise err from None
         if app_id != store.APPLICATION_ID:
             conn.close()
-            raise PassphraseError(store.WRONG_KEY)
+            raise PassphraseError(driver.WRONG_KEY)
         conn.execute("PRAGMA query_only = ON")
         return conn
 
@@ -172,8 +172,8 @@ def _salt(path):
 def _damage(exc):
     """Whether a driver error means a page that cannot be read (corrupt, or
     failing its HMAC); any other error is raised."""
-    code = store.driver_code(exc)
-    return code is not None and code & 0xFF in (store.SQLITE_CORRUPT, store.SQLITE_NOTADB)
+    code = driver.driver_code(exc)
+    return code is not None and code & 0xFF in (driver.SQLITE_CORRUPT, driver.SQLITE_NOTADB)
 
 
 def _fetch(source, sql, args):
