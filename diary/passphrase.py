@@ -60,6 +60,16 @@ def from_environment(value):
     return value
 
 
+def _valid_typed(value):
+    """A typed passphrase holding bytes the terminal's encoding escaped."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PassphraseError("the passphrase typed is not valid in the terminal's "
+                              "encoding") from None
+    return value
+
+
 class Source:
     """The passphrase options of one command, resolved once and then cached."""
 
@@ -107,6 +117,10 @@ class Source:
             raise PassphraseError(
                 "no passphrase: not on a terminal, and none given with %s" % self.options)
         try:
-            return self.ask(prompt)
+            value = self.ask(prompt)
         except EOFError:
             raise PassphraseError("no passphrase given") from None
+        except UnicodeError:  # its message would quote a byte of the passphrase
+            raise PassphraseError("the passphrase typed is not valid in the terminal's "
+                                  "encoding") from None
+        return _valid_typed(value)

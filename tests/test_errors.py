@@ -2,6 +2,7 @@
 output that cannot be written, a passphrase that is not UTF-8, input nested
 too deeply. Never an "internal error", never a traceback, never a secret."""
 
+import io
 import json
 import os
 import resource
@@ -11,7 +12,7 @@ import sys
 import pytest
 import sqlcipher3
 
-from diary import entries, store
+from diary import cli, entries, store
 from diary.errors import (Busy, DamagedFile, DiaryError, DiskFull, PassphraseError,
                           ReadOnly)
 
@@ -321,3 +322,17 @@ def test_a_damaged_salt_cannot_be_told_from_a_wrong_passphrase(run, made):
     _flip(made, 3)
     r = run("list")
     assert r.code == 3 and "wrong passphrase" in r.err
+
+
+def test_a_typed_passphrase_the_terminal_cannot_decode(run, made):
+    def undecodable(prompt):
+        raise UnicodeDecodeError("utf-8", b"pa\xffss", 2, 3, "invalid start byte")
+
+    for ask in (undecodable, lambda prompt: "pa\udcffss"):
+        env = cli.Env(io.StringIO(), io.StringIO(), io.StringIO(), {"DIARY_PATH": made},
+                      can_prompt=True, getpass=ask)
+        code = cli.main(["--debug", "list"], env)
+        err = env.stderr.getvalue()
+        assert code == 3, err
+        assert "not valid" in err and err.count("\n") == 1
+        assert "position" not in err and "xff" not in err and "udcff" not in err
