@@ -13,6 +13,8 @@ import os
 import sys
 
 from . import __version__, errors
+from .process import (Closed, Guarded, debug_trace, discard_output, harden,
+                      hold_standard_descriptors)
 from .errors import BadInput, DiaryError, NeedsUpgrade, PassphraseError, ReadOnly, UsageError
 
 # The heavy stacks (peewee, sqlcipher3, rich, prompt_toolkit) are imported
@@ -35,6 +37,7 @@ class Env:
         # The interactive diary's prompt_toolkit (input, output); None: the
         # terminal. Tests pass a pipe input and a DummyOutput.
         self.menu_io = menu_io
+        self.process = False  # the real process's streams (Env.system), not a test's
 
     @classmethod
     def system(cls):
@@ -43,17 +46,26 @@ class Env:
 
             return getpass.getpass(prompt, stream=sys.stderr)
 
-        return cls(sys.stdin, sys.stdout, sys.stderr, os.environ,
-                   stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
-                   stderr_tty=_isatty(sys.stderr), can_prompt=_has_terminal(), getpass=ask)
+        env = cls(sys.stdin if sys.stdin is not None else Closed("standard input"),
+                  Guarded(sys.stdout if sys.stdout is not None else
+                           Closed("standard output")),
+                  sys.stderr if sys.stderr is not None else Closed("standard error"),
+                  os.environ, stdin_tty=_isatty(sys.stdin), stdout_tty=_isatty(sys.stdout),
+                  stderr_tty=_isatty(sys.stderr), can_prompt=_has_terminal(), getpass=ask)
+        env.process = True
+        return env
 
     def say(self, message):
         """A message for the person (stderr), never data: it may quote user text
-        (a path, a tag, a refused table name), so it is cleaned of escapes."""
+        (a path, a tag, a refused table name), so it is cleaned of escapes.
+        A stderr that cannot be written loses the message, nothing else."""
         from .render import clean
 
-        self.stderr.write(clean(message) + "\n")
-        self.stderr.flush()
+        try:
+            self.stderr.write(clean(message) + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def _has_terminal():
@@ -334,9 +346,11 @@ _collector_paused = False  # main() turned the collector off for start-up
 def main(argv=None, env=None):
     """Run the program; return its exit status."""
     global _collector_paused
+    harden(process=env is None)  # before anything is read: a passphrase, entry text
     if env is None:  # the real process, which ends when this returns
         import gc
 
+        hold_standard_descriptors()
         # Start-up (imports, the parser) makes long-lived objects only, which
         # the collector would walk ~25 times for nothing: unlock() turns it
         # back on before any real work.
@@ -378,34 +392,38 @@ def _main(argv, env):
         try:
             args = build_parser(env.stdout).parse_args(argv)
         except SystemExit as exc:  # --help and --version
+            env.stdout.flush()
             return exc.code if isinstance(exc.code, int) else errors.OK
         if args.command != "config":  # `config edit` must open a broken file
             apply_settings(env)
         if args.command is None:
             return open_menu(args, env)
-        return args.func(args, env) or errors.OK
+        code = args.func(args, env) or errors.OK
+        env.stdout.flush()  # a write that fails fails here, not silently at exit
+        return code
     except DiaryError as exc:
+        if isinstance(exc, errors.OutputError):
+            discard_output(env.process)
         env.say("diary: %s" % exc)
         return exc.exit_code
     except KeyboardInterrupt:
         env.say("diary: interrupted")
         return errors.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`diary list | head`): not an error of ours.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        # The reader went away (`diary list | head -1`): it took what it
+        # wanted, so this is not an error of ours (exit 0, nothing said).
+        discard_output(env.process)
         return errors.OK
+    except RecursionError:
+        env.say("diary: the input is nested too deeply to read")
+        return errors.ERROR
     except Exception as exc:
         mapped = _database_error(exc)
         if mapped is not None:
             env.say("diary: %s" % mapped)
             return mapped.exit_code
         if debug:
-            import traceback
-
-            env.say("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            env.say(debug_trace(exc))
         env.say("diary: internal error (%s); rerun with --debug for details"
                 % type(exc).__name__)
         return errors.ERROR
@@ -460,16 +478,6 @@ def passphrase_source(args, env):
                   environ=env.environ, ask=env.getpass, interactive=env.can_prompt)
 
 
-def _harden():
-    """No core dumps while a key and plaintext are in memory."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
 def refuse_if_read_only(args):
     if getattr(args, "read_only", False):
         raise ReadOnly()
@@ -493,7 +501,6 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     read_only = not write or getattr(args, "read_only", False)
     path = diary_path(args, env)
     source = passphrase_source(args, env)
-    _harden()
     os.umask(0o077)
     if not os.path.lexists(path) and not create:
         raise errors.NotFound("no diary at %s (create one with `diary init`)" % path)

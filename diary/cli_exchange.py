@@ -90,16 +90,23 @@ def _export_args(p):
                    "write into a DIR that is not empty")
     p.add_argument("-q", "--query", help="only entries this search finds (as `diary search`)")
     filter_options(p)
+    p.add_argument("--salvage", action="store_true",
+                   help="from a damaged diary: export every entry that still reads, never "
+                        "writing to the diary; says how many could not be read (exit 4 if "
+                        "any)")
 
 
 @command("export",
          "diary export -o all.json\n"
          "diary export --format jsonl --tag work --since 2024-01-01 | jq .title\n"
-         "diary export --split notes/")
+         "diary export --split notes/\n"
+         "diary export --salvage -o rescued.json")
 def cmd_export(args, env):
     from . import exchange
     from . import files
 
+    if args.salvage:
+        return _salvage(args, env)
     if args.split and args.format not in ("json", "markdown"):
         raise UsageError("--split writes Markdown files; leave out --format")
     if args.output:
@@ -135,6 +142,49 @@ def cmd_export(args, env):
                 finally:
                     if wrapped:
                         out.detach()  # never let the wrapper close stdout's buffer
+
+
+def _salvage(args, env):
+    """export --salvage: every entry that still reads from a damaged diary."""
+    from . import files
+    from .cli import diary_path, passphrase_source
+    from .exchange import salvage
+
+    if args.split or args.query or args.since or args.until or args.tags or args.starred:
+        raise UsageError("--salvage exports every entry that reads: leave out --split and "
+                         "the filters")
+    if args.output:
+        files.check_target(args.output, force=args.force)
+    path = diary_path(args, env)
+    if not os.path.isfile(path):
+        raise NotFound("no diary file at %s" % path)
+    passphrase = passphrase_source(args, env).get()
+    if args.output:
+        with files.atomic_file(args.output, force=args.force) as out:
+            result = salvage.salvage(path, passphrase, out, args.format)
+        where = args.output
+    else:
+        from .render import TerminalSafe
+
+        out, wrapped = _utf8(env.stdout)
+        try:
+            result = salvage.salvage(path, passphrase,
+                                     TerminalSafe(out) if env.stdout_tty else out, args.format)
+        finally:
+            try:
+                out.flush()
+            finally:
+                if wrapped:
+                    out.detach()
+        where = "stdout"
+    env.say("Salvaged %s to %s." % (_entries(result.saved), where))
+    if result.tags_lost:
+        env.say("The tags of %s could not be read; exported without them."
+                % _entries(result.tags_lost))
+    if result.lost:
+        raise DamagedFile("%s%s could not be read (their pages are damaged)"
+                          % ("" if result.exact else "at least ", _entries(result.lost)))
+    env.say("Nothing was lost: every entry read.")
 
 
 def _utf8(stream):

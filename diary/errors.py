@@ -84,3 +84,14 @@ class Denied(DiaryError):
 class SourcePassphraseError(BadInput):
     """A wrong passphrase for a file being imported or merged (exit 1: the diary's
     own passphrase was right)."""
+
+
+class DiskFull(DiaryError):
+    """No room to write the diary: the disk, a quota or a file-size limit."""
+
+
+class OutputError(DiaryError):
+    """Standard output cannot be written (a full device, a closed descriptor)."""
+
+    def __init__(self, reason):
+        super().__init__("cannot write output: %s" % reason)

@@ -98,6 +98,9 @@ def problems(diary, *, dates=True):
         try:
             run()
         except sqlcipher3.Error as exc:
+            busy = busy_error(exc)
+            if busy is not None:
+                raise busy from None  # a writer elsewhere is not damage
             found.append("%s: %s" % (label, exc))
 
     def pages():
@@ -165,3 +168,14 @@ def problems(diary, *, dates=True):
     if dates:  # a backup's copy is faithful to such rows: no reason to refuse it
         check("dates", lambda: found.extend(date_findings(conn)))
     return found
+
+
+def busy_error(exc):
+    """The Busy error of a driver error that means another process holds the
+    diary (SQLITE_BUSY or SQLITE_LOCKED, by code), else None: a check that
+    could not get the lock found nothing wrong with the file."""
+    from . import store
+    from .errors import Busy
+
+    mapped = store.translate(exc)
+    return mapped if isinstance(mapped, Busy) else None

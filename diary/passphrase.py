@@ -48,6 +48,28 @@ def _first_line(raw, where):
     return text.rstrip("\r\n")
 
 
+def from_environment(value):
+    """The passphrase in $DIARY_PASSPHRASE. Python decodes the environment
+    with surrogateescape, so bytes that are not UTF-8 arrive as lone
+    surrogates: refused here, and the error never quotes the value (the
+    codec's own message names the character and its position)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DiaryError("the passphrase in $%s is not valid UTF-8" % ENV_VAR) from None
+    return value
+
+
+def _valid_typed(value):
+    """A typed passphrase holding bytes the terminal's encoding escaped."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PassphraseError("the passphrase typed is not valid in the terminal's "
+                              "encoding") from None
+    return value
+
+
 class Source:
     """The passphrase options of one command, resolved once and then cached."""
 
@@ -69,7 +91,7 @@ class Source:
             elif self.fd is not None:
                 self._value = read_fd(self.fd)
             elif self.environ.get(ENV_VAR):
-                self._value = self.environ[ENV_VAR]
+                self._value = from_environment(self.environ[ENV_VAR])
         return self._value
 
     def get(self, prompt="Passphrase: "):
@@ -95,6 +117,10 @@ class Source:
             raise PassphraseError(
                 "no passphrase: not on a terminal, and none given with %s" % self.options)
         try:
-            return self.ask(prompt)
+            value = self.ask(prompt)
         except EOFError:
             raise PassphraseError("no passphrase given") from None
+        except UnicodeError:  # its message would quote a byte of the passphrase
+            raise PassphraseError("the passphrase typed is not valid in the terminal's "
+                                  "encoding") from None
+        return _valid_typed(value)

@@ -17,23 +17,22 @@ connection so that no logger ever sees the new passphrase.
 """
 
 import contextlib
-import datetime as _dt
 import logging
 import os
 import stat
 
 import sqlcipher3
 from peewee import (BooleanField, CompositeKey, Field, ForeignKeyField,
-                    IntegerField, Model, PeeweeException, TextField, fn)
+                    IntegerField, Model, TextField, fn)
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from . import dates
-from .errors import (Busy, DamagedFile, Denied, DiaryError, NeedsUpgrade, NotFound,
+from .driver import SQLITE_NOTADB, WRONG_KEY, driver_code, translate
+from .errors import (Busy, DamagedFile, DiaryError, DiskFull, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 
-WRONG_KEY = "wrong passphrase, or not a diary file"
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -44,6 +43,9 @@ logging.getLogger("peewee").setLevel(logging.INFO)
 
 # Tests lower the key-derivation cost for speed; the product never sets this.
 KDF_ITER = None
+
+# Seconds a connection waits for another process's write lock before "busy".
+BUSY_TIMEOUT = 10
 
 
 def check_new_passphrase(passphrase):
@@ -68,6 +70,10 @@ def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
     """
     if not passphrase or "\x00" in passphrase:
         raise PassphraseError(WRONG_KEY)  # never a key: see check_new_passphrase
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:  # never quote the error: it names a character of it
+        raise PassphraseError("the passphrase is not valid UTF-8") from None
     conn = sqlcipher3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -236,12 +242,13 @@ class DiaryDatabase(SqlCipherDatabase):
     """
 
     def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, read_only=False,
-                 timeout=10):
+                 timeout=None):
         self._passphrase = passphrase
         self._kdf_iter = kdf_iter
         self._authorizer = authorizer
         self._read_only = read_only
-        super().__init__(path, timeout=timeout, lock_type="IMMEDIATE")
+        super().__init__(path, timeout=BUSY_TIMEOUT if timeout is None else timeout,
+                         lock_type="IMMEDIATE")
 
     @property
     def authorizer(self):
@@ -286,37 +293,6 @@ class DiaryDatabase(SqlCipherDatabase):
             conn.set_authorizer(self._authorizer)
 
 
-def translate(exc):
-    """Map a driver exception to the error a user should see."""
-    if isinstance(exc, DiaryError):
-        return exc
-    if not isinstance(exc, (sqlcipher3.Error, PeeweeException)):
-        return exc
-    msg = str(exc)
-    if "not a database" in msg or "not an error" in msg:
-        return PassphraseError(WRONG_KEY)
-    if "locked" in msg or "busy" in msg:
-        return Busy("the diary is busy: another process is writing to it; try again")
-    if "malformed" in msg or "corrupt" in msg or "disk image" in msg:
-        return DamagedFile("the diary file is damaged (%s); run `diary check`" % msg)
-    if "not authorized" in msg or "prohibited" in msg or "authorization denied" in msg:
-        from .access import take_denial
-
-        what = take_denial()
-        if what:
-            return Denied("refused in a read-only session: %s" % what)
-        return ReadOnly()
-    if "readonly" in msg or "read-only" in msg:
-        return ReadOnly("the diary file or its directory is read-only (SQLite keeps its "
-                        "-wal and -shm files beside the diary, even to read it)")
-    if "unable to open" in msg:
-        return DiaryError("cannot open the diary file: %s" % msg)
-    if "is full" in msg or "disk I/O error" in msg:
-        return DiaryError("cannot write the diary (%s: is the disk full?); nothing was "
-                          "written" % msg)
-    return exc
-
-
 class Diary:
     """An unlocked diary: its database, its path and whether it may write."""
 
@@ -338,8 +314,10 @@ class Diary:
         return self.db.atomic("DEFERRED")
 
     def close(self):
+        """Close the connection and drop the passphrase (no key held longer
+        than needed); a closed Diary does not reopen."""
         self._bound.__exit__(None, None, None)
-        self.db.close()
+        self.db.forget_passphrase()
 
     def __enter__(self):
         return self
@@ -413,8 +391,26 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
             _migrate(conn, version)
     except BaseException as exc:
         db.close()
-        raise translate(exc) from None
+        raise _diagnosed(translate(exc), exc, path, passphrase, kdf_iter) from None
     return db
+
+
+DAMAGED_FIRST_PAGE = ("the diary file is damaged: its first page fails its check, though the "
+                      "passphrase is right (later pages verify with it); restore a backup")
+
+
+def _diagnosed(err, exc, path, passphrase, kdf_iter):
+    """"Not a database" from SQLCipher is a wrong passphrase or a damaged
+    first page: when later pages verify with the passphrase (pages.py, one
+    extra key derivation on this failure path only), it is damage."""
+    code = driver_code(exc)
+    if (isinstance(err, PassphraseError) and code is not None
+            and code & 0xFF == SQLITE_NOTADB):
+        from . import pages
+
+        if pages.passphrase_fits(path, passphrase, kdf_iter or KDF_ITER):
+            return DamagedFile(DAMAGED_FIRST_PAGE)
+    return err
 
 
 def _migrate(conn, version):
@@ -497,23 +493,89 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
 
 
 def change_passphrase(diary, new_passphrase):
-    """Re-encrypt every page under a new key, in one transaction.
+    """Re-encrypt every page under a new key; confirmed before it returns.
 
     SQLCipher's rekey rewrites the pages inside a write transaction, so a
     crash leaves the file under exactly one of the two keys. It runs on the raw
     connection: peewee's own rekey() logs its SQL, passphrase included.
+
+    ``PRAGMA rekey`` can answer "ok" when it failed (a full disk while it
+    writes the -wal), so success is only reported once a new connection opens
+    the file with the new passphrase. Otherwise the error says whether the old
+    passphrase still opens it. The diary's connection is closed either way and
+    reopens (with whichever key works) on its next use.
     """
     if diary.read_only:
         raise ReadOnly()
     check_new_passphrase(new_passphrase)
-    conn = diary.db.connection()
+    db = diary.db
+    conn = db.connection()
+    failure = None
+    try:
+        # The write lock first: a writer elsewhere is "busy", told by SQLite's
+        # own code, not the rekey's catch-all SQLITE_ERROR.
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from None
     try:
         conn.execute("PRAGMA rekey = " + _key_literal(new_passphrase))
         # Make the new key durable in the main file before reporting success.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlcipher3.Error as exc:
-        raise translate(exc) from None
-    diary.db._passphrase = new_passphrase
+        failure = translate(exc)
+    db.close()
+    if _opens(diary.path, new_passphrase, db._kdf_iter):
+        db._passphrase = new_passphrase
+        return
+    # After a rekey that failed silently the connection reports odd codes (a
+    # "locked" table): room to write is checked first.
+    kind, reason = DiskFull, _space_shortfall(diary.path)
+    if reason is None:
+        kind, reason = DiaryError, "SQLCipher could not rewrite the pages"
+        if isinstance(failure, Busy):
+            kind, reason = Busy, "another process took the diary meanwhile; try again"
+    if _opens(diary.path, db._passphrase, db._kdf_iter):
+        raise kind("the passphrase was not changed (%s); the old passphrase still works"
+                   % reason)
+    raise DamagedFile("the passphrase change failed (%s) and the diary opens with neither "
+                      "passphrase; restore a backup" % reason)
+
+
+def _opens(path, passphrase, kdf_iter):
+    """Whether a fresh connection reads the diary with ``passphrase``."""
+    try:
+        conn = keyed_connection(path, passphrase, kdf_iter or KDF_ITER, timeout=BUSY_TIMEOUT)
+    except (DiaryError, sqlcipher3.Error):
+        return False
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    except sqlcipher3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def _space_shortfall(path):
+    """Why a rewrite of every page may not fit, or None: a rekey writes them
+    all to the -wal, about the file's size again."""
+    try:
+        size = os.stat(path).st_size
+        fs = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return None
+    if fs.f_bavail * fs.f_frsize < size + (1 << 20):
+        return "the disk is full: it needs about %d MB free" % (size // (1 << 20) + 1)
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft != resource.RLIM_INFINITY and soft < size + (1 << 20):
+        return "a file-size limit (ulimit -f) is smaller than the diary"
+    return None
 
 
 def copy_to(diary, path):
