@@ -365,29 +365,32 @@ class Pager:
                 kb.add(name)(lambda event, action=action: event.app.exit(result=action))
         self.window = Window(FormattedTextControl(self._fragments, focusable=True,
                                                   show_cursor=False),
-                             get_vertical_scroll=lambda w: self.top, wrap_lines=False)
+                             wrap_lines=False)
         self.app = term.application(frame(term, header, self.window, footer, status),
                                     focus=self.window, keys=kb)
 
     def _height(self):
         info = self.window.render_info
-        return max(1, info.window_height if info else 10)
+        return max(1, info.window_height if info else get_app().output.get_size().rows)
 
     def _lines(self):
-        width = get_app().output.get_size().columns - 1
+        """The page as a list of lines at the terminal's width, rendered once per width
+        (a list: prompt_toolkit's ``split_lines`` is a generator, read only once)."""
+        width = max(1, get_app().output.get_size().columns - 1)
         if self._cache[0] != width:
             text = self.render(width)
-            self._cache = (width, split_lines(to_formatted_text(ANSI(text))))
+            self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))))
         return self._cache[1]
 
     def _fragments(self):
+        # Only the lines on screen: a key answers as fast in a long entry as in a short one.
         lines = self._lines()
+        height = self._height()
+        self.top = max(0, min(self.top, len(lines) - height))
         out = []
-        for n, line in enumerate(lines):
+        for n, line in enumerate(lines[self.top:self.top + height]):
             if n:
                 out.append(("", "\n"))
-            if n == self.top:
-                out.append(("[SetCursorPosition]", ""))
             out.extend(line)
         return out
 

@@ -13,6 +13,7 @@ import threading
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output import DummyOutput
 
 from diary import dates, entries, menu, store
@@ -98,7 +99,20 @@ class Clock:
         self.t += seconds
 
 
-def drive(diary, *steps, answers=(), timeout=10, **kw):
+class SizedOutput(DummyOutput):
+    """DummyOutput with a size a test can change (a resized terminal)."""
+
+    def __init__(self, columns=80, rows=40):
+        self.size = Size(rows=rows, columns=columns)
+
+    def get_size(self):
+        return self.size
+
+    def resize(self, columns, rows):
+        self.size = Size(rows=rows, columns=columns)
+
+
+def drive(diary, *steps, answers=(), timeout=10, output=None, **kw):
     answers = list(answers)
     asked = []
 
@@ -111,7 +125,7 @@ def drive(diary, *steps, answers=(), timeout=10, **kw):
 
     with create_pipe_input() as inp:
         driver = Driver(inp, steps)
-        m = menu.Menu(diary, ask=ask, input=inp, output=DummyOutput(), **kw)
+        m = menu.Menu(diary, ask=ask, input=inp, output=output or DummyOutput(), **kw)
         m.term.watch = driver.watch
         watchdog = threading.Timer(timeout, inp.close)
         watchdog.start()
@@ -574,3 +588,39 @@ def test_a_bug_in_a_screen_is_one_line_not_a_traceback(run, made, monkeypatch):
     r = run_menu(run, ("Write a new entry", "w"), ("New entry", "x" + CTRL_S))
     assert r.code == 1
     assert r.err == "diary: internal error (RuntimeError); rerun with --debug for details\n"
+
+
+# --- the reader's scroll keys (issue 15, defect 1) ------------------------------------------
+
+def long_entry(diary, lines=120):
+    return add(diary, "\n\n".join("paragraph %03d" % i for i in range(lines)), title="Long")
+
+
+def test_every_scroll_key_in_the_reader_scrolls(diary):
+    long_entry(diary)
+    top = lambda t: "paragraph 000" in t  # noqa: E731
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", DOWN * 3), (lambda t: not top(t), UP * 3), (top, "jjj"),
+              (lambda t: not top(t), "kkk"), (top, "\x1b[6~"),  # PgDn
+              ("paragraph 020", "\x1b[5~"), (top, " "), ("paragraph 020", "b"),
+              (top, "G"), ("paragraph 119", "g"), (top, "\x1b[F"),  # End
+              ("paragraph 119", "\x1b[H"),  # Home
+              (top, CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    assert s.code == 0
+
+
+def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
+    long_entry(diary)
+    out = SizedOutput(80, 40)
+
+    def smaller():
+        out.resize(45, 14)
+        return "j"  # a key redraws at the new size
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", "G"), ("paragraph 119", smaller),
+              # The top line stays where it was; the text is all there at the new size.
+              (lambda t: "paragraph 10" in t and len(t.splitlines()) <= 14, "G"),
+              ("paragraph 119", "g"), ("paragraph 000", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), output=out)
+    assert s.code == 0
