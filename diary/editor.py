@@ -41,7 +41,7 @@ class Draft:
 
 
 class Editor:
-    """``run()`` returns the Draft when Ctrl-S passed ``check`` (a function
+    """``await run()`` returns the Draft when Ctrl-S passed ``check`` (a function
     Draft -> error message or None), or BACK; Ctrl-D raises tui.Quit. The
     buffers keep their text between runs, so a cancelled cancel, a failed save
     or a lock in between never loses a word."""
@@ -51,6 +51,7 @@ class Editor:
         self.term = term
         self.check = check or (lambda draft: None)
         self.message = None
+        self.original = draft
 
         def to_body(buffer):
             get_app().layout.focus(self.body)
@@ -93,7 +94,7 @@ class Editor:
             if error:
                 self.message = error
             else:
-                event.app.exit(result=draft)
+                term.finish(draft)
 
         in_tags = Condition(lambda: get_app().layout.has_focus(self.tags))
 
@@ -122,9 +123,9 @@ class Editor:
         def _(event):
             self._focus(-1)
 
-        self.app = term.application(tui.frame(term, heading, body, FOOTER, status),
-                                    focus=self.title if not draft.has_text() else self.body,
-                                    keys=kb)
+        self.screen = tui.Screen(tui.frame(term, heading, body, FOOTER, status), title=heading,
+                                 focus=self.title if not draft.has_text() else self.body,
+                                 keys=kb, dirty=self.changed)
 
     def _message(self):
         return [("class:error", " " + self.message)] if self.message else []
@@ -138,5 +139,9 @@ class Editor:
         return Draft(title=self.title.text, body=self.body.text, tags=self.tags.text,
                      date=self.date.text)
 
-    def run(self):
-        return self.term.run(self.app)
+    def changed(self):
+        """Whether the text differs from what the editor was opened with."""
+        return self.draft() != self.original
+
+    async def run(self):
+        return await self.term.run(self.screen)

@@ -3,12 +3,13 @@ library calls the CLI makes (entries, store, search, tags, stats); no SQL here.
 
 Usage (cli.open_menu does this after unlocking)::
 
-    Menu(diary, ask=getpass.getpass, lock_after=600).run()   # -> exit status
+    Menu(diary, lock_after=600).run()   # -> exit status
 
-``ask`` is a getpass-like function: every passphrase (resuming after a lock,
-changing it) is read through it, never through a prompt_toolkit buffer, so no
-history can ever show one. Keys are listed in the README ("The interactive
-diary") and in each screen's footer.
+The menu is one coroutine (``main_menu``) that awaits each screen in turn,
+run in the session's one prompt_toolkit application (tui.Terminal). Every
+passphrase (resuming after a lock, changing it) is typed into a tui.Secret
+screen: no echo, no history, cleared as soon as it is read. Keys are listed in
+the README ("The interactive diary") and in each screen's footer.
 """
 
 import dataclasses
@@ -18,7 +19,6 @@ import time
 from . import dates, entries, render, stats, store, tags, tui
 from .editor import Draft, Editor
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
-from .passphrase import Source
 
 PAGE = 20  # entries per page of a list
 
@@ -72,10 +72,9 @@ class More(int):
 
 
 class Menu:
-    def __init__(self, diary, *, ask, input=None, output=None, clock=time.monotonic,
+    def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now):
         self.diary = diary
-        self.ask = ask
         self.now = now
         self.color = color
         self.term = tui.Terminal(input=input, output=output, clock=clock,
@@ -86,41 +85,37 @@ class Menu:
     # --- the loop ------------------------------------------------------------------
 
     def run(self):
-        with self.term.session():
-            try:
-                self.main_menu()
-            except tui.Quit:
-                pass
+        self.term.start(self.main_menu)
         return 0
 
     def actions(self):
         return [a for a in ACTIONS if not (a.writes and self.diary.read_only)]
 
-    def main_menu(self):
+    async def main_menu(self):
         actions = self.actions()
         keys = {a.key: a.name for a in actions}
         keys["s"] = "search"
         selected = 0
         while True:
             items = [[("class:key", " %s " % a.key), ("", "  " + a.label)] for a in actions]
-            action, selected = tui.Picker(
+            action, selected = await tui.Picker(
                 self.term, header="diary", status=self.status(), items=items, keys=keys,
                 footer=MENU_FOOTER, selected=selected, back_keys=("escape",)).run()
             if action == "open":
                 action = actions[selected].name
             if action is tui.BACK:
-                if tui.confirm(self.term, "Quit diary?", status=self.status()):
+                if await tui.confirm(self.term, "Quit diary?", status=self.status()):
                     return
                 continue
             if action == "quit":
                 return
             selected = next(i for i, a in enumerate(actions) if a.name == action)
-            self.do(getattr(self, action))
+            await self.do(getattr(self, action))
 
-    def do(self, func, *args):
+    async def do(self, func, *args):
         """Run an action; a library error becomes a message, not an exit."""
         try:
-            return func(*args)
+            return await func(*args)
         except LockedOut:
             raise
         except DiaryError as exc:
@@ -137,30 +132,36 @@ class Menu:
 
     # --- lock -----------------------------------------------------------------------
 
-    def lock(self):
-        """Clear the screen, drop the key, and ask the passphrase to go on."""
-        name = os.path.basename(self.diary.path)
-        self.term.clear()
+    async def lock(self, under=None):
+        """The Lock action, and the idle lock of the screen ``under``: drop the key
+        and ask the passphrase to go on. Leaving here (Ctrl-C: exit 130, Ctrl-D:
+        exit 3) first asks whether to throw away a draft ``under`` holds."""
         store.lock(self.diary)
-        lines = ["%s is locked." % name, ""]
+        await self.unlock("%s is locked." % os.path.basename(self.diary.path), under)
+
+    async def unlock(self, heading, under=None, note=""):
         for attempt in range(3):
-            self.term.clear(*lines)
+            answer = await tui.Secret(self.term, header=heading, prompt="Passphrase:",
+                                      lines=[note] if note else (), lockable=False).run_raw()
+            if answer is tui.BACK or answer is tui.QUIT:
+                if under and under.dirty() and not await tui.confirm(
+                        self.term, "Quit and throw away the draft?", header=heading,
+                        lockable=False):
+                    continue
+                if answer is tui.BACK:
+                    raise KeyboardInterrupt()
+                raise LockedOut("no passphrase given")
             try:
-                passphrase = self.ask("Passphrase: ")
-            except EOFError:
-                raise LockedOut("no passphrase given") from None
-            try:
-                store.resume(self.diary, passphrase)
-                self.term.clear()
+                store.resume(self.diary, answer)
                 return
             except PassphraseError:
-                lines = ["%s is locked." % name, "Wrong passphrase, try again.", ""]
+                note = "Wrong passphrase, try again."
         raise LockedOut(store.WRONG_KEY)
 
     # --- writing --------------------------------------------------------------------
 
-    def write(self):
-        self.compose(None)
+    async def write(self):
+        await self.compose(None)
 
     def tag_paths(self):
         return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
@@ -178,7 +179,7 @@ class Menu:
             return str(exc)
         return None
 
-    def compose(self, entry):
+    async def compose(self, entry):
         """The editor for a new entry (``entry`` None) or an existing one."""
         if entry is None:
             original, heading = Draft(), "New entry"
@@ -190,14 +191,14 @@ class Menu:
                         check=self.check, status=self.status())
         while True:
             try:
-                result = editor.run()
+                result = await editor.run()
             except tui.Quit:
-                if editor.draft() != original and not tui.confirm(
+                if editor.draft() != original and not await tui.confirm(
                         self.term, "Quit and throw away what you wrote here?"):
                     continue
                 raise
             if result is tui.BACK:
-                if editor.draft() != original and not tui.confirm(
+                if editor.draft() != original and not await tui.confirm(
                         self.term, "Throw away what you wrote here?"):
                     continue
                 return None
@@ -257,7 +258,7 @@ class Menu:
                                                              offset=offset)])
         return Listing("All entries", fetch)
 
-    def browse(self, listing=None, keys=None):
+    async def browse(self, listing=None, keys=None):
         """A paged list; returns the action of one of ``keys`` when pressed, else None."""
         listing = listing or self.all_entries()
         offset = selected = 0
@@ -267,7 +268,7 @@ class Menu:
                 offset = max(0, offset - PAGE)
                 continue
             span = "%d–%d of %s" % (offset + 1, offset + len(items), total) if items else "none"
-            action, selected = tui.Picker(
+            action, selected = await tui.Picker(
                 self.term, header="%s · %s" % (listing.title, span), status=self.status(),
                 items=[self.item(e, second) for e, second in items], selected=selected,
                 keys={"n|right": "next", "p|left": "prev", **(keys or {})},
@@ -275,7 +276,7 @@ class Menu:
             if action is tui.BACK:
                 return None
             if action == "open":
-                index = self.read(listing, offset + selected)
+                index = await self.read(listing, offset + selected)
                 offset, selected = index // PAGE * PAGE, index % PAGE
             elif action == "next":
                 if offset + PAGE < total or (isinstance(total, More)
@@ -287,7 +288,7 @@ class Menu:
             else:
                 return action
 
-    def read(self, listing, index):
+    async def read(self, listing, index):
         """Read entries one at a time from ``index``; returns where the reader stopped."""
         keys = {"n|right": "next", "p|left": "prev"}
         footer = "↑↓ PgUp/PgDn scroll · n/p next/previous"
@@ -303,7 +304,7 @@ class Menu:
                     continue
                 return 0
             entry = items[0][0]
-            action = tui.Pager(
+            action = await tui.Pager(
                 self.term, header="%s · %d of %s" % (listing.title, index + 1, total),
                 status=self.status(), keys=keys, footer=footer,
                 render=lambda width, e=entry: render.entry_ansi(e, width, self.color)).run()
@@ -321,21 +322,21 @@ class Menu:
                 else:
                     self.term.say("That was the first one.")
             else:
-                self.do({"edit": self.compose, "delete": self.delete, "star": self.star,
+                await self.do({"edit": self.compose, "delete": self.delete, "star": self.star,
                          "tag": self.retag}[action], entry)
 
-    def delete(self, entry):
+    async def delete(self, entry):
         what = render.one_line(render.headline(entry), 40)
-        if tui.confirm(self.term, "Delete entry #%d (%s)?" % (entry.id, what)):
+        if await tui.confirm(self.term, "Delete entry #%d (%s)?" % (entry.id, what)):
             entries.delete(self.diary, [entry.id])
             self.term.say("Deleted entry #%d." % entry.id)
 
-    def star(self, entry):
+    async def star(self, entry):
         entries.edit(self.diary, entry.id, starred=not entry.starred)
         self.term.say("Starred." if not entry.starred else "Star removed.")
 
-    def retag(self, entry):
-        text = tui.LineInput(
+    async def retag(self, entry):
+        text = await tui.LineInput(
             self.term, header="Tags of entry #%d" % entry.id, prompt="Tags:",
             default=", ".join(entry.tag_list), completer=tui.WordCompleter(self.tag_paths),
             history=self.tag_history, status=self.status(),
@@ -351,12 +352,12 @@ class Menu:
 
     # --- search and tags --------------------------------------------------------------
 
-    def search(self):
+    async def search(self):
         from . import search
 
         query = ""
         while True:
-            text = tui.LineInput(self.term, header="Search", prompt="Search:", default=query,
+            text = await tui.LineInput(self.term, header="Search", prompt="Search:", default=query,
                                  help=SEARCH_HELP, history=self.term.history,
                                  status=self.status()).run()
             if text is tui.BACK or not text.strip():
@@ -376,7 +377,7 @@ class Menu:
 
             # Back from the results (or / there) is back to the query, to refine it.
             try:
-                self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
+                await self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
                             keys={"/": "refine"})
             except BadInput as exc:  # what only the diary can tell (too many tags)
                 self.term.error(str(exc))
@@ -386,18 +387,18 @@ class Menu:
             return render.highlight_fragments(hit.snippet, hit.spans)
         return None
 
-    def tags(self):
+    async def tags(self):
         selected = 0
         while True:
             rows = render.tag_rows(tags.tree(self.diary))
-            action, selected = tui.Picker(
+            action, selected = await tui.Picker(
                 self.term, header="Tags", status=self.status(), selected=selected,
                 items=[frags for _, frags in rows], footer="↑↓ select · Enter browse · Esc back",
                 empty="No tags yet: add them in the Tags field when you write, or write "
                       "#tags in the text.").run()
             if action is tui.BACK:
                 return
-            self.browse(self.tagged(rows[selected][0]))
+            await self.browse(self.tagged(rows[selected][0]))
 
     def tagged(self, path):
         def fetch(offset, limit):
@@ -408,20 +409,20 @@ class Menu:
 
     # --- days -----------------------------------------------------------------------
 
-    def on_this_day(self):
+    async def on_this_day(self):
         today = self.now().date()
 
         def fetch(offset, limit):
             found = stats.on_this_day(self.diary, today)
             return len(found), [(e, self.years_ago(e, today)) for e in found[offset:offset + limit]]
 
-        self.browse(Listing("On this day, %s" % today.strftime("%d %B"), fetch))
+        await self.browse(Listing("On this day, %s" % today.strftime("%d %B"), fetch))
 
     def years_ago(self, entry, today):
         n = today.year - dates.local(entry.created_at).year
         return [("class:date", "%d year%s ago" % (n, "" if n == 1 else "s"))]
 
-    def calendar(self):
+    async def calendar(self):
         today = self.now().date()
         counts = stats.days_written(self.diary)
         summary = stats.summary(self.diary, today)
@@ -432,7 +433,7 @@ class Menu:
                         else render.calendar_month(year, month, counts, today))
                 return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
 
-            action = tui.Pager(
+            action = await tui.Pager(
                 self.term, header="Calendar", status=self.status(), render=draw,
                 keys={"left|h": "prev", "right|l": "next", "y": "year", "m": "month",
                       "t": "today"},
@@ -452,16 +453,25 @@ class Menu:
 
     # --- the passphrase ---------------------------------------------------------------
 
-    def passwd(self):
-        self.term.clear("Change the passphrase of %s." % os.path.basename(self.diary.path),
-                        "Ctrl-C cancels.", "")
+    async def passwd(self):
+        heading = "Change the passphrase of %s" % os.path.basename(self.diary.path)
+
+        async def ask(prompt):
+            answer = await tui.Secret(self.term, header=heading, prompt=prompt,
+                                      status=self.status()).run()
+            if answer is tui.BACK:
+                raise KeyboardInterrupt()
+            return answer
+
         try:
-            current = self.ask("Current passphrase: ")
+            current = await ask("Current passphrase:")
             if not store.check_passphrase(self.diary, current):
                 raise DiaryError("wrong passphrase; nothing changed")
-            new = Source(environ={}, ask=self.ask, interactive=True).new("New passphrase: ")
+            new = await ask("New passphrase:")
+            if new != await ask("Repeat it:"):
+                raise DiaryError("the two passphrases differ; nothing was changed")
             store.change_passphrase(self.diary, new)
-        except (KeyboardInterrupt, EOFError):
+        except KeyboardInterrupt:
             self.term.say("Nothing changed.")
             return
         self.term.say("Passphrase changed.")

@@ -16,7 +16,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, store
+from diary import dates, entries, menu, store, tui
 from diary.errors import PassphraseError
 
 from conftest import PASSPHRASE
@@ -38,17 +38,31 @@ class Driver:
     (or a predicate on the screen text, or None); ``keys`` a string or a
     function returning one (it may act on the world first)."""
 
-    def __init__(self, inp, steps):
+    def __init__(self, inp, steps, answers=None):
         self.input = inp
         self.steps = list(steps)
         self.screens = []
         self._marked = {}
+        self.term = None  # the menu's tui.Terminal
+        self.answers = answers  # typed at each passphrase prompt, when given
+        self.asked = []
+        self._answered = None
 
     def watch(self, app):
-        if app.is_done or app.renderer._last_screen is None:
+        if app.is_done or app.renderer._last_screen is None or self.term.screen is None:
             return
         text = screen_text(app)
         self.screens.append(text)
+        if self.answers is not None and self.term.screen.secret:
+            if self.term.shows != self._answered:
+                self._answered = self.term.shows
+                self.asked.append(self.term.screen.secret)
+                if not self.answers:
+                    self.input.close()
+                    return
+                answer = self.answers.pop(0)
+                self.input.send_text((answer() if callable(answer) else answer) + "\r")
+            return
         buffer = app.renderer._last_screen.data_buffer
         self._marked[text] = " ".join(
             "".join(c.char for _, c in sorted(row.items()) if "class:match" in c.style)
@@ -112,21 +126,14 @@ class SizedOutput(DummyOutput):
         self.size = Size(rows=rows, columns=columns)
 
 
-def drive(diary, *steps, answers=(), timeout=10, output=None, **kw):
-    answers = list(answers)
-    asked = []
-
-    def ask(prompt):
-        asked.append(prompt)
-        if not answers:
-            raise EOFError
-        answer = answers.pop(0)
-        return answer() if callable(answer) else answer
-
+def drive(diary, *steps, answers=None, timeout=10, output=None, **kw):
+    """Run the menu on ``diary`` through ``steps``; ``answers``: what to type at
+    each passphrase prompt (when given: the input closes once they run out)."""
     with create_pipe_input() as inp:
-        driver = Driver(inp, steps)
-        m = menu.Menu(diary, ask=ask, input=inp, output=output or DummyOutput(), **kw)
+        driver = Driver(inp, steps, None if answers is None else list(answers))
+        m = menu.Menu(diary, input=inp, output=output or DummyOutput(), **kw)
         m.term.watch = driver.watch
+        driver.term = m.term
         watchdog = threading.Timer(timeout, inp.close)
         watchdog.start()
         try:
@@ -135,7 +142,7 @@ def drive(diary, *steps, answers=(), timeout=10, output=None, **kw):
             watchdog.cancel()
     assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
         driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
-    return Session(code, driver, asked, m)
+    return Session(code, driver, driver.asked, m)
 
 
 def add(diary, body, **kw):
@@ -416,7 +423,7 @@ def test_calendar_month_year_and_statistics(diary):
 def test_change_passphrase(diary, made):
     s = drive(diary, ("Write a new entry", "p"), ("Passphrase changed.", "q"),
               answers=[PASSPHRASE, "a new one", "a new one"])
-    assert s.asked == ["Current passphrase: ", "New passphrase: ", "Repeat it: "]
+    assert s.asked == ["Current passphrase:", "New passphrase:", "Repeat it:"]
     diary.close()
     with pytest.raises(PassphraseError):
         store.open_diary(made, PASSPHRASE)
@@ -444,7 +451,7 @@ def test_lock_drops_the_key_and_asks_again(diary):
     s = drive(diary, ("Write a new entry", "l"), ("Write a new entry", "q"),
               answers=[wrong, PASSPHRASE])
     assert seen["key"] is None
-    assert s.asked == ["Passphrase: ", "Passphrase: "]
+    assert s.asked == ["Passphrase:", "Passphrase:"]
     assert entries.count(diary) == 1
 
 
@@ -472,7 +479,7 @@ def test_idle_timer_locks_and_the_draft_survives(diary):
               answers=[back], clock=clock, tick=0.01, lock_after=600)
     assert state["locked"] is True
     assert [e.body for e in entries.list_entries(diary)] == ["half a thought, finished"]
-    assert s.asked == ["Passphrase: "]
+    assert s.asked == ["Passphrase:"]
 
 
 def test_the_key_that_wakes_an_idle_screen_is_swallowed(diary):
@@ -501,7 +508,7 @@ def test_up_arrow_never_shows_a_passphrase(diary):
               ("All entries", ENTER), ("an entry", "t"), ("Tags:", UP + UP + UP),
               (lambda t: "Tags:" in t, CTRL_C), ("an entry", CTRL_C), ("All entries", CTRL_C),
               ("Write", "q"), answers=[PASSPHRASE])
-    assert s.asked == ["Passphrase: "]
+    assert s.asked == ["Passphrase:"]
     assert not any(PASSPHRASE in screen for screen in s.driver.screens)
     assert PASSPHRASE not in list(s.menu.term.history.get_strings())
 
@@ -518,6 +525,7 @@ def run_menu(run, *steps, argv=(), **kw):
         def init(self, *a, **k):
             real_init(self, *a, **k)
             self.term.watch = driver.watch
+            driver.term = self.term
 
         monkey.setattr(menu.Menu, "__init__", init)
         watchdog = threading.Timer(10, inp.close)
@@ -624,3 +632,40 @@ def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
               ("paragraph 119", "g"), ("paragraph 000", CTRL_C), ("All entries", CTRL_C),
               ("Write", "q"), output=out)
     assert s.code == 0
+
+
+# --- one application for the session (issue 15, structure) ----------------------------------
+
+def test_one_application_for_the_whole_session_and_keys_typed_ahead_go_in_order(
+        diary, monkeypatch):
+    add(diary, "read me", title="Typed ahead")
+    shown = []
+    real_show = tui.Terminal.show
+
+    def show(term, screen):
+        shown.append((term.app, screen.title))
+        return real_show(term, screen)
+
+    monkeypatch.setattr(tui.Terminal, "show", show)
+    # The keys of four screens at once: Browse, read, back, back; then quit.
+    s = drive(diary, ("Write a new entry", "b" + ENTER + CTRL_C + CTRL_C),
+              (lambda t: len(shown) == 5, "q"))
+    assert s.code == 0
+    assert len({id(app) for app, _ in shown}) == 1
+    assert [title for _, title in shown] == ["diary", "All entries · 1–1 of 1",
+                                             "All entries · 1 of 1", "All entries · 1–1 of 1",
+                                             "diary"]
+
+
+def test_the_unlock_prompt_has_no_history_and_keeps_nothing(diary, monkeypatch):
+    secrets = []
+    real_init = tui.Secret.__init__
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        secrets.append(self.area.buffer)
+
+    monkeypatch.setattr(tui.Secret, "__init__", init)
+    drive(diary, ("Write a new entry", "l"), ("Write a new entry", "q"), answers=[PASSPHRASE])
+    [buffer] = secrets
+    assert buffer.text == "" and list(buffer.history.get_strings()) == []
