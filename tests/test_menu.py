@@ -669,3 +669,34 @@ def test_the_unlock_prompt_has_no_history_and_keeps_nothing(diary, monkeypatch):
     drive(diary, ("Write a new entry", "l"), ("Write a new entry", "q"), answers=[PASSPHRASE])
     [buffer] = secrets
     assert buffer.text == "" and list(buffer.history.get_strings()) == []
+
+
+# --- a draft through the idle lock (issue 15, defect 2) -------------------------------------
+
+def test_ctrl_c_or_ctrl_d_at_the_unlock_prompt_asks_before_losing_a_draft(diary):
+    clock = Clock()
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "kept words"),
+              ("kept words", lambda: clock.advance(601) or "x"),  # wakes and locks
+              ("Passphrase:", CTRL_C), ("Quit and throw away the draft? [y/N]", ENTER),
+              (lambda t: "Passphrase:" in t and "throw away" not in t, CTRL_D),
+              ("Quit and throw away the draft?", "n"),
+              (lambda t: "Passphrase:" in t and "throw away" not in t, PASSPHRASE + ENTER),
+              ("kept words", CTRL_S), ("Saved entry #1.", "q"),
+              clock=clock, tick=60, lock_after=600)
+    assert s.code == 0 and not s.saw("kept wordsx")
+    assert [e.body for e in entries.list_entries(diary)] == ["kept words"]
+
+
+def test_leaving_at_the_unlock_prompt_when_asked_to(diary):
+    clock = Clock()
+    wake = lambda: clock.advance(601) or "x"  # noqa: E731
+    with pytest.raises(KeyboardInterrupt):  # exit 130; the draft thrown away as asked
+        drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "draft"),
+              ("draft", wake), ("Passphrase:", CTRL_C), ("throw away the draft?", "y"),
+              clock=clock, tick=60, lock_after=600)
+    store.resume(diary, PASSPHRASE)
+    with pytest.raises(menu.LockedOut):  # exit 3; no draft, nothing to ask
+        drive(diary, ("Write a new entry", wake), ("Passphrase:", CTRL_D),
+              clock=clock, tick=60, lock_after=600)
+    store.resume(diary, PASSPHRASE)
+    assert entries.count(diary) == 0
