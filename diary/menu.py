@@ -71,6 +71,15 @@ class More(int):
         return "%d+" % self
 
 
+def diary_error(exc):
+    """The DiaryError for a library or driver error (store.translate); anything
+    else (a bug) is raised again."""
+    error = store.translate(exc)
+    if not isinstance(error, DiaryError):
+        raise exc
+    return error
+
+
 class Menu:
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now):
@@ -118,8 +127,8 @@ class Menu:
             return await func(*args)
         except LockedOut:
             raise
-        except DiaryError as exc:
-            self.term.error(render.clean(str(exc)))
+        except Exception as exc:
+            self.term.error(render.one_line(str(diary_error(exc))))
 
     def status(self):
         n = entries.count(self.diary)
@@ -140,7 +149,11 @@ class Menu:
         await self.unlock("%s is locked." % os.path.basename(self.diary.path), under)
 
     async def unlock(self, heading, under=None, note=""):
-        for attempt in range(3):
+        """Ask the passphrase until it opens the diary: three tries, or as many as
+        it takes while ``under`` holds a draft (leaving asks about it first)."""
+        attempt = 0
+        while attempt < 3 or (under and under.dirty()):
+            attempt += 1
             answer = await tui.Secret(self.term, header=heading, prompt="Passphrase:",
                                       lines=[note] if note else (), lockable=False).run_raw()
             if answer is tui.BACK or answer is tui.QUIT:
@@ -202,12 +215,21 @@ class Menu:
                         self.term, "Throw away what you wrote here?"):
                     continue
                 return None
-            try:
-                return self.save(entry, original, result)
-            except LockedOut:
-                raise
-            except DiaryError as exc:
-                editor.message = str(exc)  # the text stays in the editor
+            while True:
+                try:
+                    return self.save(entry, original, result)
+                except Exception as exc:
+                    error = diary_error(exc)
+                if not isinstance(error, PassphraseError):
+                    # Busy, a full disk, ...: the text stays, Ctrl-S tries again.
+                    editor.message = render.one_line(str(error))
+                    break
+                # The passphrase was changed in another process: the file cannot be
+                # read with ours any more. Ask for the new one, then save.
+                store.lock(self.diary)
+                await self.unlock("The passphrase of %s was changed in another session"
+                                  % os.path.basename(self.diary.path), under=editor.screen,
+                                  note="Type the new passphrase to save what you wrote.")
 
     def save(self, entry, original, draft):
         created = None

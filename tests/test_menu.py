@@ -700,3 +700,63 @@ def test_leaving_at_the_unlock_prompt_when_asked_to(diary):
               clock=clock, tick=60, lock_after=600)
     store.resume(diary, PASSPHRASE)
     assert entries.count(diary) == 0
+
+
+# --- a save that meets a database error (issue 15, defect 3) --------------------------------
+
+def test_a_save_while_another_process_holds_the_write_lock_keeps_the_editor(diary, made):
+    diary.db.execute_sql("PRAGMA busy_timeout = 50")  # not the default 10 s
+    # A raw connection: a second store.Diary would bind the models to itself.
+    other = store.keyed_connection(made, PASSPHRASE, store.KDF_ITER)
+    other.execute("BEGIN IMMEDIATE")
+
+    def release():
+        other.execute("ROLLBACK")
+        return " again" + CTRL_S
+
+    try:
+        s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "my words" + CTRL_S),
+                  ("the diary is busy", release), ("Saved entry #1.", "q"))
+    finally:
+        other.close()
+    assert s.code == 0 and s.saw("my words")
+    assert [e.body for e in entries.list_entries(diary)] == ["my words again"]
+
+
+def test_a_full_disk_keeps_the_editor_and_the_text(diary, monkeypatch):
+    import peewee
+
+    real = store.Entry.create
+
+    def full(*a, **k):
+        raise peewee.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store.Entry, "create", full)
+
+    def room_again():
+        monkeypatch.setattr(store.Entry, "create", real)
+        return CTRL_S
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "every word" + CTRL_S),
+              ("is the disk full?", room_again), ("Saved entry #1.", "q"))
+    assert s.code == 0
+    screen = next(x for x in s.driver.screens if "is the disk full?" in x)
+    assert "every word" in screen  # the editor, with the text
+    assert [e.body for e in entries.list_entries(diary)] == ["every word"]
+
+
+def test_a_passphrase_changed_elsewhere_is_asked_and_the_draft_saved(diary, made):
+    def rekey_elsewhere():
+        with store.open_diary(made, PASSPHRASE) as other:
+            store.change_passphrase(other, "changed elsewhere")
+        return CTRL_S
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "precious"),
+              ("precious", rekey_elsewhere),
+              ("changed in another", "wrong" + ENTER), ("Wrong passphrase", CTRL_C),
+              ("throw away the draft?", ENTER),
+              (lambda t: "Passphrase:" in t and "throw" not in t,
+               "changed elsewhere" + ENTER),
+              ("Saved entry #1.", "q"))
+    assert s.code == 0
+    assert [e.body for e in entries.list_entries(diary)] == ["precious"]
