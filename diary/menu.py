@@ -27,6 +27,11 @@ class LockedOut(PassphraseError):
     """Three wrong passphrases (or none) after a lock: the session ends."""
 
 
+class Cancelled(Exception):
+    """Esc or Ctrl-C at a step of a longer question (never the unlock prompt's
+    Ctrl-C, which ends the session)."""
+
+
 @dataclasses.dataclass
 class Action:
     key: str
@@ -482,7 +487,7 @@ class Menu:
             answer = await tui.Secret(self.term, header=heading, prompt=prompt,
                                       status=self.status()).run()
             if answer is tui.BACK:
-                raise KeyboardInterrupt()
+                raise Cancelled()
             return answer
 
         try:
@@ -493,7 +498,7 @@ class Menu:
             if new != await ask("Repeat it:"):
                 raise DiaryError("the two passphrases differ; nothing was changed")
             store.change_passphrase(self.diary, new)
-        except KeyboardInterrupt:
+        except Cancelled:
             self.term.say("Nothing changed.")
             return
         self.term.say("Passphrase changed.")

@@ -760,3 +760,22 @@ def test_a_passphrase_changed_elsewhere_is_asked_and_the_draft_saved(diary, made
               ("Saved entry #1.", "q"))
     assert s.code == 0
     assert [e.body for e in entries.list_entries(diary)] == ["precious"]
+
+
+# --- the idle lock at every prompt (issue 15, defect 4) -------------------------------------
+
+def test_the_idle_lock_fires_at_every_prompt(diary):
+    clock = Clock()
+    away = lambda: clock.advance(601)  # noqa: E731  (the timer ticks every 10 ms here)
+    s = drive(diary, ("Write a new entry", "p"), ("Current passphrase:", away),
+              ("is locked", PASSPHRASE + ENTER), ("Current passphrase:", CTRL_C),
+              ("Nothing changed.", CTRL_C), ("Quit diary? [y/N]", away),
+              ("is locked", PASSPHRASE + ENTER), ("Quit diary? [y/N]", "y"),
+              clock=clock, tick=0.01, lock_after=600)
+    assert s.code == 0
+    # Away at the Change passphrase prompt, then Ctrl-C: the locked prompt ends the
+    # session (exit 130); the unlocked menu never comes back.
+    with pytest.raises(KeyboardInterrupt):
+        s = drive(diary, ("Write a new entry", "p"), ("Current passphrase:", away),
+                  ("is locked", CTRL_C), clock=clock, tick=0.01, lock_after=600)
+    assert diary.db._passphrase is None
