@@ -14,13 +14,15 @@ from prompt_toolkit.buffer import CompletionState
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.layout import Float, FloatContainer, HSplit, VSplit, Window
+from prompt_toolkit.layout import (ConditionalContainer, Float, FloatContainer, HSplit, VSplit,
+                                   Window)
 from prompt_toolkit.layout.dimension import D
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import TextArea
 
 from . import tui
 
+MIN_FIELD = 24  # columns a one-line field keeps before its hint is dropped
 FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Ctrl-C cancel"
 
 
@@ -71,7 +73,10 @@ class Editor:
             return tui.text_window(lambda: [("class:label", " %-6s" % text)], width=8)
 
         def hint(text):
-            return tui.text_window(lambda: [("class:dim", " " + text)], dont_extend_width=True)
+            # Shown only while the field beside it keeps room for a date or a few tags.
+            roomy = Condition(lambda: tui.columns() - 8 - len(text) - 1 >= MIN_FIELD)
+            return ConditionalContainer(tui.text_window(lambda: [("class:dim", " " + text)],
+                                                        dont_extend_width=True), filter=roomy)
 
         form = HSplit([
             VSplit([label("Title"), self.title], height=1),

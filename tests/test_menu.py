@@ -9,14 +9,17 @@ stuck, and the test then fails naming the text it waited for.
 
 import dataclasses
 import datetime as dt
+import re
 import threading
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.application.current import get_app
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output import DummyOutput
 
 from diary import dates, entries, menu, store, tui
+from diary import editor as editor_module
 from diary.errors import PassphraseError
 
 from conftest import PASSPHRASE
@@ -123,7 +126,9 @@ class SizedOutput(DummyOutput):
         return self.size
 
     def resize(self, columns, rows):
+        """Called from a step: the running application redraws at the new size."""
         self.size = Size(rows=rows, columns=columns)
+        get_app().invalidate()  # as prompt_toolkit does on SIGWINCH
 
 
 def drive(diary, *steps, answers=None, timeout=10, output=None, **kw):
@@ -623,7 +628,7 @@ def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
 
     def smaller():
         out.resize(45, 14)
-        return "j"  # a key redraws at the new size
+        return "j"
 
     s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
               ("paragraph 000", "G"), ("paragraph 119", smaller),
@@ -779,3 +784,50 @@ def test_the_idle_lock_fires_at_every_prompt(diary):
         s = drive(diary, ("Write a new entry", "p"), ("Current passphrase:", away),
                   ("is locked", CTRL_C), clock=clock, tick=0.01, lock_after=600)
     assert diary.db._passphrase is None
+
+
+# --- resizing (issue 15, defect 7) ----------------------------------------------------------
+
+def test_every_screen_redraws_at_40x12_and_below_asks_for_a_bigger_window(diary):
+    long_entry(diary)
+    add(diary, "tagged", tags=["health/running"])
+    out = SizedOutput(80, 40)
+
+    def size(columns, rows, keys):
+        def step():
+            out.resize(columns, rows)
+            return keys
+        return step
+
+    def fits(*words):
+        return lambda t: (all(w in t for w in words) and len(t.splitlines()) <= out.size.rows
+                          and all(len(line) <= out.size.columns for line in t.splitlines()))
+
+    s = drive(diary, ("Write a new entry", size(40, 12, "j")),
+              (fits("diary.db · 2 entries", "Browse entries"), size(39, 12, "j")),
+              ("diary needs at least 40x12", size(40, 11, "b")),  # keys do nothing there
+              ("diary needs at least 40x12", size(40, 12, None)),
+              (fits("Browse entries"), "b"), (fits("All entries · 1–2 of 2"), ENTER),
+              (fits("All entries · 1 of 2"), "G"), (fits("Esc back"), CTRL_C),
+              (fits("1–2 of 2"), CTRL_C), (fits("Browse"), "w"),
+              (fits("New entry", "Title"), "T" + TAB + "2024-03-02 21:30" + TAB),
+              (fits("2024-03-02 21:30"), CTRL_C), (fits("Throw away"), "y"),
+              (fits("Browse"), "/"), (fits("Search:"), "tagged" + ENTER),
+              (fits("1–1 of 1"), ESC), (fits("Search:"), ESC), (fits("Browse"), "t"),
+              (fits("health"), CTRL_C), (fits("Browse"), "c"), (fits("Calendar"), "y"),
+              (fits("Calendar"), CTRL_C), (fits("c   Calendar"), "q"), output=out)
+    assert s.code == 0
+
+
+def test_footer_hints_wrap_between_hints_and_the_date_field_keeps_room_at_45(diary):
+    out = SizedOutput(45, 14)
+    s = drive(diary, ("Write a new entry", "w"),
+              ("New entry", TAB + "2024-03-02 21:30" + TAB),
+              ("Tags", CTRL_C), ("Throw away", "y"), ("Write", "q"), output=out)
+    editor = next(x for x in s.driver.screens if "2024-03-02 21:30" in x)
+    assert re.search(r"^ Date +2024-03-02 21:30", editor, re.M)
+    lines = editor.splitlines()
+    footer = "\n".join(lines[lines.index(next(x for x in lines if "Ctrl-S save" in x)):])
+    hints = set(editor_module.FOOTER.split(" · "))
+    for line in footer.splitlines():
+        assert set(line.strip().split(" · ")) <= hints, line  # never cut inside a hint
