@@ -3,8 +3,8 @@
 Nothing is written to a temporary file: the text lives in prompt_toolkit
 buffers until it is saved into the diary. Keys (also in the footer and the
 README): Ctrl-S saves, Tab / Shift-Tab move between fields (in Tags, Tab first
-completes a tag path), Enter in a one-line field jumps to the text, Ctrl-C
-cancels (the menu asks before discarding text).
+completes a tag path), Enter in a one-line field jumps to the text, Esc or
+Ctrl-C cancels (the menu asks before discarding text).
 """
 
 import dataclasses
@@ -23,7 +23,7 @@ from prompt_toolkit.widgets import TextArea
 from . import tui
 
 MIN_FIELD = 24  # columns a one-line field keeps before its hint is dropped
-FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Ctrl-C cancel"
+FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Esc/Ctrl-C cancel"
 
 
 @dataclasses.dataclass
@@ -127,6 +127,14 @@ class Editor:
         @kb.add("s-tab")
         def _(event):
             self._focus(-1)
+
+        @kb.add("escape")
+        def _(event):  # closes a completion menu, else does what Ctrl-C does
+            buffer = event.app.current_buffer
+            if buffer is not None and buffer.complete_state:
+                buffer.cancel_completion()
+            else:
+                term.finish(tui.BACK)
 
         self.screen = tui.Screen(tui.frame(term, heading, body, FOOTER, status), title=heading,
                                  focus=self.title if not draft.has_text() else self.body,

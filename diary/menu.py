@@ -295,10 +295,12 @@ class Menu:
                 offset = max(0, offset - PAGE)
                 continue
             span = "%d–%d of %s" % (offset + 1, offset + len(items), total) if items else "none"
+            more = offset + len(items) < total or isinstance(total, More)
             action, selected = await tui.Picker(
                 self.term, header="%s · %s" % (listing.title, span), status=self.status(),
                 items=[self.item(e, second) for e, second in items], selected=selected,
                 keys={"n|right": "next", "p|left": "prev", **(keys or {})},
+                past_end="next" if more else None, past_start="up" if offset else None,
                 footer=LIST_FOOTER, empty="No entries here.").run()
             if action is tui.BACK:
                 return None
@@ -312,6 +314,8 @@ class Menu:
             elif action == "prev":
                 if offset:
                     offset, selected = offset - PAGE, 0
+            elif action == "up":  # up from the first row: the previous page's last
+                offset, selected = offset - PAGE, PAGE - 1
             else:
                 return action
 

@@ -552,7 +552,9 @@ async def confirm(term, question, *, header="diary", status=None, lockable=True)
 
 
 class WordCompleter(Completer):
-    """Completes the item being typed in a comma-separated list from ``words()``."""
+    """Completes the item being typed in a comma-separated list from ``words()``:
+    a tag path matches at the start of any of its segments (``run`` offers
+    ``health/running``)."""
 
     def __init__(self, words):
         self.words = words
@@ -564,5 +566,6 @@ class WordCompleter(Completer):
             return
         key = current.casefold().lstrip("#")
         for word in self.words():
-            if word.casefold().startswith(key) and word.casefold() != key:
+            folded = word.casefold()
+            if folded != key and ("/" + folded).find("/" + key) >= 0:
                 yield Completion(word, start_position=-len(current))

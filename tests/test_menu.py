@@ -831,3 +831,37 @@ def test_footer_hints_wrap_between_hints_and_the_date_field_keeps_room_at_45(dia
     hints = set(editor_module.FOOTER.split(" · "))
     for line in footer.splitlines():
         assert set(line.strip().split(" · ")) <= hints, line  # never cut inside a hint
+
+
+# --- lists and the editor (issue 15, defect 9) ----------------------------------------------
+
+def test_down_from_a_pages_last_row_goes_on_to_the_next_page_and_up_comes_back(diary):
+    many(diary, 25)
+    PGDN, PGUP, HOME, END = "\x1b[6~", "\x1b[5~", "\x1b[H", "\x1b[F"
+
+    def at(span, title):
+        return lambda t: span in t and re.search(r"›.*%s$" % title, t, re.M)
+
+    s = drive(diary, ("Write a new entry", "b"), (at("1–20 of 25", "Entry 24"), DOWN * 19),
+              (at("1–20 of 25", "Entry 5"), DOWN), (at("21–25 of 25", "Entry 4"), UP),
+              (at("1–20 of 25", "Entry 5"), PGDN), (at("21–25 of 25", "Entry 4"), PGUP),
+              (at("1–20 of 25", "Entry 5"), HOME + PGUP),  # no page before: stays
+              (at("1–20 of 25", "Entry 24"), "n" + END + DOWN),  # no page after: stays
+              (at("21–25 of 25", "Entry 0"), CTRL_C), ("Write", "q"))
+    assert s.code == 0
+
+
+def test_tab_in_tags_completes_any_segment_of_a_path(diary):
+    add(diary, "x", tags=["health/running", "work/acme/meetings"])
+    drive(diary, ("Write a new entry", "w"),
+          ("New entry", "T" + TAB + TAB + "running" + TAB + ", meet" + TAB + ENTER + "y"
+           + CTRL_S), ("Saved entry #2.", "q"))
+    assert entries.get(diary, 2).tag_list == ["health/running", "work/acme/meetings"]
+
+
+def test_esc_in_the_editor_does_what_ctrl_c_does(diary):
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ESC), ("Write a new entry", "w"),
+              ("New entry", ENTER + "words" + ESC), ("Throw away what you wrote here?", "n"),
+              (lambda t: "words" in t and "Throw" not in t, ESC), ("Throw away", "y"),
+              ("Write a new entry", "q"))
+    assert s.code == 0 and entries.count(diary) == 0
