@@ -10,8 +10,6 @@ Ctrl-C cancels (the menu asks before discarding text).
 import dataclasses
 
 from prompt_toolkit.application.current import get_app
-from prompt_toolkit.buffer import CompletionState
-from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.layout import (ConditionalContainer, Float, FloatContainer, HSplit, VSplit,
@@ -105,19 +103,7 @@ class Editor:
 
         @kb.add("tab", filter=in_tags)
         def _(event):
-            buffer = self.tags.buffer
-            if buffer.complete_state:
-                buffer.complete_next()
-                return
-            current = buffer.document.text_before_cursor.rsplit(",", 1)[-1].strip()
-            found = list(self.tags.completer.get_completions(
-                buffer.document, CompleteEvent(completion_requested=True))) if current else []
-            if len(found) == 1:
-                buffer.apply_completion(found[0])
-            elif found:
-                # Shows the menu; Tab again goes through it.
-                buffer.complete_state = CompletionState(buffer.document, found)
-            else:
+            if not tui.complete(self.tags.buffer, self.tags.completer):
                 self._focus(+1)
 
         @kb.add("tab", filter=~in_tags)

@@ -18,6 +18,7 @@ import time
 
 from . import dates, entries, render, stats, store, tags, tui
 from .editor import Draft, Editor
+from .menu_screens import Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
 
 PAGE = 20  # entries per page of a list
@@ -85,7 +86,7 @@ def diary_error(exc):
     return error
 
 
-class Menu:
+class Menu(Screens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now):
         self.diary = diary
@@ -418,19 +419,6 @@ class Menu:
             return render.highlight_fragments(hit.snippet, hit.spans)
         return None
 
-    async def tags(self):
-        selected = 0
-        while True:
-            rows = render.tag_rows(tags.tree(self.diary))
-            action, selected = await tui.Picker(
-                self.term, header="Tags", status=self.status(), selected=selected,
-                items=[frags for _, frags in rows], footer="↑↓ select · Enter browse · Esc back",
-                empty="No tags yet: add them in the Tags field when you write, or write "
-                      "#tags in the text.").run()
-            if action is tui.BACK:
-                return
-            await self.browse(self.tagged(rows[selected][0]))
-
     def tagged(self, path):
         def fetch(offset, limit):
             return (entries.count(self.diary, tags=(path,)),
@@ -452,35 +440,6 @@ class Menu:
     def years_ago(self, entry, today):
         n = today.year - dates.local(entry.created_at).year
         return [("class:date", "%d year%s ago" % (n, "" if n == 1 else "s"))]
-
-    async def calendar(self):
-        today = self.now().date()
-        counts = stats.days_written(self.diary)
-        summary = stats.summary(self.diary, today)
-        year, month, whole_year = today.year, today.month, False
-        while True:
-            def draw(width, year=year, month=month, whole_year=whole_year):
-                grid = (render.calendar_year(year, counts, today) if whole_year
-                        else render.calendar_month(year, month, counts, today))
-                return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
-
-            action = await tui.Pager(
-                self.term, header="Calendar", status=self.status(), render=draw,
-                keys={"left|h": "prev", "right|l": "next", "y": "year", "m": "month",
-                      "t": "today"},
-                footer="←→ previous/next · y year · m month · t today · Esc back").run()
-            if action is tui.BACK:
-                return
-            step = {"prev": -1, "next": 1}.get(action, 0)
-            if whole_year:
-                year += step
-            elif step:
-                year, month = divmod(year * 12 + month - 1 + step, 12)
-                month += 1
-            if action in ("year", "month"):
-                whole_year = action == "year"
-            elif action == "today":
-                year, month, whole_year = today.year, today.month, False
 
     # --- the passphrase ---------------------------------------------------------------
 

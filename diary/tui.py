@@ -26,7 +26,8 @@ import time
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.application.current import get_app
-from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.buffer import CompletionState
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.formatted_text.utils import split_lines
@@ -492,6 +493,8 @@ class LineInput:
             Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8))])
         kb = KeyBindings()
         kb.add("escape")(lambda event: term.finish(BACK))
+        if completer is not None:
+            kb.add("tab")(lambda event: complete(self.area.buffer, completer))
         self.screen = Screen(frame(term, header, body, footer or
                                    "Enter accept · ↑↓ history · Esc/Ctrl-C back", status),
                              title=header, focus=self.area, keys=kb)
@@ -549,6 +552,22 @@ async def confirm(term, question, *, header="diary", status=None, lockable=True)
     screen = Screen(frame(term, header, body, "y yes · n no", status), title=question,
                     focus=question_window, keys=kb, lockable=lockable)
     return await term.run(screen) is True
+
+
+def complete(buffer, completer):
+    """Tab in a field with tag completion: the one completion, or a menu that Tab
+    goes through; False when there is nothing to complete."""
+    if buffer.complete_state:
+        buffer.complete_next()
+        return True
+    current = buffer.document.text_before_cursor.rsplit(",", 1)[-1].strip()
+    found = list(completer.get_completions(
+        buffer.document, CompleteEvent(completion_requested=True))) if current else []
+    if len(found) == 1:
+        buffer.apply_completion(found[0])
+    elif found:
+        buffer.complete_state = CompletionState(buffer.document, found)
+    return bool(found)
 
 
 class WordCompleter(Completer):

@@ -414,7 +414,7 @@ def test_calendar_month_year_and_statistics(diary):
     now = dates.parse("2025-06-15 12:00")
     for day in ("2025-06-13", "2025-06-14", "2025-06-15", "2025-05-01"):
         add(diary, "two words", created_at=dates.parse(day + " 10:00"))
-    s = drive(diary, ("Write a new entry", "c"), ("June 2025", LEFT), ("May 2025", "y"),
+    s = drive(diary, ("Write a new entry", "c"), ("June 2025", "p"), ("May 2025", "y"),
               (lambda t: "Jan" in t and "Mo  " in t, "t"), ("June 2025", CTRL_C),
               ("Write", "q"), now=lambda: now)
     june = next(x for x in s.driver.screens if "June 2025" in x)
@@ -865,3 +865,21 @@ def test_esc_in_the_editor_does_what_ctrl_c_does(diary):
               (lambda t: "words" in t and "Throw" not in t, ESC), ("Throw away", "y"),
               ("Write a new entry", "q"))
     assert s.code == 0 and entries.count(diary) == 0
+
+
+def test_enter_on_a_calendar_day_lists_its_entries(diary):
+    now = dates.parse("2025-06-15 12:00")
+    for when, body in (("2025-06-14 08:00", "the day before"), ("2025-06-15 07:00", "today"),
+                       ("2025-05-31 23:00", "end of may")):
+        add(diary, body, created_at=dates.parse(when))
+    s = drive(diary, ("Write a new entry", "c"), ("June 2025", LEFT + ENTER),
+              ("Saturday 14 June 2025 · 1–1 of 1", CTRL_C), ("June 2025", UP + "n"),
+              ("July 2025", "p" + "p"), ("May 2025", "t"), ("June 2025", "\x1b[6~"),  # PgDn
+              ("July 2025", "t" + RIGHT + ENTER), ("Monday 16 June 2025 · none", CTRL_C),
+              ("June 2025", "y"), (lambda t: "Jan" in t and "Mo  " in t, "m"),
+              ("June 2025", "t" + "k" * 2 + "h" + ENTER),  # up two weeks, back a day
+              ("Saturday 31 May 2025 · 1–1 of 1", CTRL_C), ("May 2025", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    assert s.code == 0
+    day = next(x for x in s.driver.screens if "Saturday 14 June 2025 · 1–1" in x)
+    assert "the day before" in day and "today" not in day.split("─")[-1]
