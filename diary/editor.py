@@ -124,7 +124,7 @@ class Editor:
 
         self.screen = tui.Screen(tui.frame(term, heading, body, FOOTER, status), title=heading,
                                  focus=self.title if not draft.has_text() else self.body,
-                                 keys=kb, dirty=self.changed)
+                                 keys=kb)
 
     def _message(self):
         return [("class:error", " " + self.message)] if self.message else []

@@ -96,6 +96,7 @@ class Menu(Screens):
                                  lock_after=lock_after, tick=tick, color=color)
         self.term.on_lock = self.lock
         self.tag_history = type(self.term.history)()
+        self.editors = []  # the editors open now (one; two while editing from the reader)
 
     # --- the loop ------------------------------------------------------------------
 
@@ -147,23 +148,27 @@ class Menu(Screens):
 
     # --- lock -----------------------------------------------------------------------
 
-    async def lock(self, under=None):
-        """The Lock action, and the idle lock of the screen ``under``: drop the key
-        and ask the passphrase to go on. Leaving here (Ctrl-C: exit 130, Ctrl-D:
-        exit 3) first asks whether to throw away a draft ``under`` holds."""
+    async def lock(self, _screen=None):
+        """The Lock action, and the idle lock (tui.Terminal.on_lock): drop the key
+        and ask the passphrase to go on."""
         store.lock(self.diary)
-        await self.unlock("%s is locked." % os.path.basename(self.diary.path), under)
+        await self.unlock("%s is locked." % os.path.basename(self.diary.path))
 
-    async def unlock(self, heading, under=None, note=""):
+    def has_draft(self):
+        """Whether an open editor (under the screens shown now) holds unsaved text."""
+        return any(editor.changed() for editor in self.editors)
+
+    async def unlock(self, heading, note=""):
         """Ask the passphrase until it opens the diary: three tries, or as many as
-        it takes while ``under`` holds a draft (leaving asks about it first)."""
+        it takes while a draft is open. Leaving (Ctrl-C: exit 130, Ctrl-D: exit 3)
+        first asks whether to throw the draft away; the default keeps it."""
         attempt = 0
-        while attempt < 3 or (under and under.dirty()):
+        while attempt < 3 or self.has_draft():
             attempt += 1
             answer = await tui.Secret(self.term, header=heading, prompt="Passphrase:",
                                       lines=[note] if note else (), lockable=False).run_raw()
             if answer is tui.BACK or answer is tui.QUIT:
-                if under and under.dirty() and not await tui.confirm(
+                if self.has_draft() and not await tui.confirm(
                         self.term, "Quit and throw away the draft?", header=heading,
                         lockable=False):
                     continue
@@ -208,6 +213,13 @@ class Menu(Screens):
             heading = "Entry #%d" % entry.id
         editor = Editor(self.term, heading=heading, draft=original, tag_words=self.tag_paths,
                         check=self.check, status=self.status())
+        self.editors.append(editor)
+        try:
+            return await self.edit_until_done(entry, original, editor)
+        finally:
+            self.editors.remove(editor)
+
+    async def edit_until_done(self, entry, original, editor):
         while True:
             try:
                 result = await editor.run()
@@ -234,7 +246,7 @@ class Menu(Screens):
                 # read with ours any more. Ask for the new one, then save.
                 store.lock(self.diary)
                 await self.unlock("The passphrase of %s was changed in another session"
-                                  % os.path.basename(self.diary.path), under=editor.screen,
+                                  % os.path.basename(self.diary.path),
                                   note="Type the new passphrase to save what you wrote.")
 
     def save(self, entry, original, draft):

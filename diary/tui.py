@@ -97,10 +97,9 @@ def too_small():
 
 class Screen:
     """A screen's layout and keys. ``lockable`` False: the idle lock leaves it
-    alone (the unlock prompt); ``dirty()`` True: it holds unsaved text."""
+    alone (the unlock prompt)."""
 
-    def __init__(self, container, *, title="", focus=None, keys=None, lockable=True,
-                 dirty=None):
+    def __init__(self, container, *, title="", focus=None, keys=None, lockable=True):
         self.title = title  # its header
         small = Condition(too_small)
         self.layout = Layout(HSplit([
@@ -112,7 +111,6 @@ class Screen:
         self.keys = keys or KeyBindings()
         self.secret = None  # a passphrase prompt: its prompt text
         self.lockable = lockable
-        self.dirty = dirty or (lambda: False)
 
 
 class Terminal:
@@ -156,6 +154,9 @@ class Terminal:
     def idle(self):
         return bool(self.lock_after) and self.clock() - self._last_key >= self.lock_after
 
+    def _between_screens(self):
+        return self._future is not None and self._future.done()
+
     def _lockable_and_idle(self):
         return bool(self.screen and self.screen.lockable) and self.idle()
 
@@ -178,6 +179,12 @@ class Terminal:
         def _(event):
             self.finish(LOCK)
 
+        # Keys that reach a screen after it answered (the rest of a sequence being
+        # matched when it did) are the next screen's.
+        @shared.add(Keys.Any, filter=Condition(self._between_screens), eager=True)
+        def _(event):
+            self._typed_ahead.extend(event.key_sequence)
+
         @shared.add("c-c")
         @shared.add(Keys.SIGINT)
         def _(event):
@@ -197,7 +204,10 @@ class Terminal:
             layout=Layout(Window()), key_bindings=merge_key_bindings([shared, screen_keys]),
             style=STYLE, full_screen=True, mouse_support=False,
             color_depth=None if self.color else ColorDepth.MONOCHROME, **kw)
-        app.ttimeoutlen = 0.05  # a lone Esc acts at once
+        # A lone Esc acts at once: no waiting for an escape sequence (ttimeoutlen)
+        # or for a key binding that starts with Esc (timeoutlen; Alt-keys arrive whole).
+        app.ttimeoutlen = 0.05
+        app.timeoutlen = 0.05
         app.key_processor.after_key_press += self.touch
         if self.watch:
             app.after_render += self.watch

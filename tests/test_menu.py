@@ -883,3 +883,22 @@ def test_enter_on_a_calendar_day_lists_its_entries(diary):
     assert s.code == 0
     day = next(x for x in s.driver.screens if "Saturday 14 June 2025 · 1–1" in x)
     assert "the day before" in day and "today" not in day.split("─")[-1]
+
+
+def test_a_key_that_follows_esc_at_once_goes_to_the_next_screen(diary):
+    # "\x1bn" reads as Esc then n (no binding has both): Esc asks, n answers it.
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "words"),
+              ("words", ESC + "n"), (lambda t: "words" in t and "Throw" not in t, CTRL_S),
+              ("Saved entry #1.", "q"))
+    assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["words"]
+
+
+def test_a_lock_at_the_throw_away_question_still_knows_the_draft(diary):
+    clock = Clock()
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "behind" + CTRL_C),
+              ("Throw away what you wrote here?", lambda: clock.advance(601) or "x"),
+              ("Passphrase:", CTRL_C), ("Quit and throw away the draft?", "n"),
+              (lambda t: "Passphrase:" in t and "Quit" not in t, PASSPHRASE + ENTER),
+              ("Throw away what you wrote here?", "n"), ("behind", CTRL_S),
+              ("Saved entry #1.", "q"), clock=clock, tick=60, lock_after=600)
+    assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["behind"]
