@@ -179,11 +179,13 @@ class Terminal:
         def _(event):
             self.finish(LOCK)
 
-        # Keys that reach a screen after it answered (the rest of a sequence being
-        # matched when it did) are the next screen's.
+        # Keys that reach a screen after it answered (typed ahead, or the rest of a
+        # sequence being matched when it did) are the next screen's; after a lock,
+        # nobody's.
         @shared.add(Keys.Any, filter=Condition(self._between_screens), eager=True)
         def _(event):
-            self._typed_ahead.extend(event.key_sequence)
+            if self._future.result() is not LOCK:
+                self._typed_ahead.extend(event.key_sequence)
 
         @shared.add("c-c")
         @shared.add(Keys.SIGINT)
@@ -261,10 +263,6 @@ class Terminal:
         if self._future is None or self._future.done():
             return
         self._future.set_result(result)
-        # Keys typed after this one belong to the next screen; after a lock, to none.
-        pending = self.app.key_processor.empty_queue()
-        if result is not LOCK:
-            self._typed_ahead.extend(pending)
 
     async def show(self, screen):
         """Show ``screen`` until one of its keys (or the idle lock) answers."""
