@@ -902,3 +902,18 @@ def test_a_lock_at_the_throw_away_question_still_knows_the_draft(diary):
               ("Throw away what you wrote here?", "n"), ("behind", CTRL_S),
               ("Saved entry #1.", "q"), clock=clock, tick=60, lock_after=600)
     assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["behind"]
+
+
+def test_the_reader_scrolls_from_a_tag_list_search_results_and_on_this_day(diary):
+    now = dates.parse("2025-06-15 12:00")
+    add(diary, "\n\n".join("paragraph %03d" % i for i in range(120)), title="Long",
+        tags=["long/read"], created_at=dates.parse("2024-06-15 08:00"))
+    end = "paragraph 119"
+    s = drive(diary, ("Write a new entry", "t"), ("long", ENTER), ("#long · 1–1 of 1", ENTER),
+              ("paragraph 000", "G"), (end, CTRL_C), ("#long", CTRL_C), ("Tags", CTRL_C),
+              ("Write a new entry", "/"), ("Search:", "paragraph" + ENTER),
+              ("1–1 of 1", ENTER), ("paragraph 000", " " * 50), (end, ESC), ("1–1 of 1", ESC),
+              ("Search:", ESC), ("Write a new entry", "o"), ("On this day", ENTER),
+              ("paragraph 000", "\x1b[F"), (end, ESC), ("On this day", ESC), ("Write", "q"),
+              now=lambda: now)
+    assert s.code == 0
