@@ -596,5 +596,5 @@ def open_menu(args, env):
 
     input, output = env.menu_io or (None, None)
     with diary:
-        return menu.Menu(diary, ask=env.getpass, input=input, output=output,
+        return menu.Menu(diary, input=input, output=output,
                          lock_after=minutes * 60, color=use_color(env) != "never").run()

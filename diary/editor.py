@@ -3,25 +3,25 @@
 Nothing is written to a temporary file: the text lives in prompt_toolkit
 buffers until it is saved into the diary. Keys (also in the footer and the
 README): Ctrl-S saves, Tab / Shift-Tab move between fields (in Tags, Tab first
-completes a tag path), Enter in a one-line field jumps to the text, Ctrl-C
-cancels (the menu asks before discarding text).
+completes a tag path), Enter in a one-line field jumps to the text, Esc or
+Ctrl-C cancels (the menu asks before discarding text).
 """
 
 import dataclasses
 
 from prompt_toolkit.application.current import get_app
-from prompt_toolkit.buffer import CompletionState
-from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.layout import Float, FloatContainer, HSplit, VSplit, Window
+from prompt_toolkit.layout import (ConditionalContainer, Float, FloatContainer, HSplit, VSplit,
+                                   Window)
 from prompt_toolkit.layout.dimension import D
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import TextArea
 
 from . import tui
 
-FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Ctrl-C cancel"
+MIN_FIELD = 24  # columns a one-line field keeps before its hint is dropped
+FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Esc/Ctrl-C cancel"
 
 
 @dataclasses.dataclass
@@ -41,7 +41,7 @@ class Draft:
 
 
 class Editor:
-    """``run()`` returns the Draft when Ctrl-S passed ``check`` (a function
+    """``await run()`` returns the Draft when Ctrl-S passed ``check`` (a function
     Draft -> error message or None), or BACK; Ctrl-D raises tui.Quit. The
     buffers keep their text between runs, so a cancelled cancel, a failed save
     or a lock in between never loses a word."""
@@ -51,6 +51,7 @@ class Editor:
         self.term = term
         self.check = check or (lambda draft: None)
         self.message = None
+        self.original = draft
 
         def to_body(buffer):
             get_app().layout.focus(self.body)
@@ -70,7 +71,10 @@ class Editor:
             return tui.text_window(lambda: [("class:label", " %-6s" % text)], width=8)
 
         def hint(text):
-            return tui.text_window(lambda: [("class:dim", " " + text)], dont_extend_width=True)
+            # Shown only while the field beside it keeps room for a date or a few tags.
+            roomy = Condition(lambda: tui.columns() - 8 - len(text) - 1 >= MIN_FIELD)
+            return ConditionalContainer(tui.text_window(lambda: [("class:dim", " " + text)],
+                                                        dont_extend_width=True), filter=roomy)
 
         form = HSplit([
             VSplit([label("Title"), self.title], height=1),
@@ -93,25 +97,13 @@ class Editor:
             if error:
                 self.message = error
             else:
-                event.app.exit(result=draft)
+                term.finish(draft)
 
         in_tags = Condition(lambda: get_app().layout.has_focus(self.tags))
 
         @kb.add("tab", filter=in_tags)
         def _(event):
-            buffer = self.tags.buffer
-            if buffer.complete_state:
-                buffer.complete_next()
-                return
-            current = buffer.document.text_before_cursor.rsplit(",", 1)[-1].strip()
-            found = list(self.tags.completer.get_completions(
-                buffer.document, CompleteEvent(completion_requested=True))) if current else []
-            if len(found) == 1:
-                buffer.apply_completion(found[0])
-            elif found:
-                # Shows the menu; Tab again goes through it.
-                buffer.complete_state = CompletionState(buffer.document, found)
-            else:
+            if not tui.complete(self.tags.buffer, self.tags.completer):
                 self._focus(+1)
 
         @kb.add("tab", filter=~in_tags)
@@ -122,9 +114,17 @@ class Editor:
         def _(event):
             self._focus(-1)
 
-        self.app = term.application(tui.frame(term, heading, body, FOOTER, status),
-                                    focus=self.title if not draft.has_text() else self.body,
-                                    keys=kb)
+        @kb.add("escape")
+        def _(event):  # closes a completion menu, else does what Ctrl-C does
+            buffer = event.app.current_buffer
+            if buffer is not None and buffer.complete_state:
+                buffer.cancel_completion()
+            else:
+                term.finish(tui.BACK)
+
+        self.screen = tui.Screen(tui.frame(term, heading, body, FOOTER, status), title=heading,
+                                 focus=self.title if not draft.has_text() else self.body,
+                                 keys=kb)
 
     def _message(self):
         return [("class:error", " " + self.message)] if self.message else []
@@ -138,5 +138,9 @@ class Editor:
         return Draft(title=self.title.text, body=self.body.text, tags=self.tags.text,
                      date=self.date.text)
 
-    def run(self):
-        return self.term.run(self.app)
+    def changed(self):
+        """Whether the text differs from what the editor was opened with."""
+        return self.draft() != self.original
+
+    async def run(self):
+        return await self.term.run(self.screen)

@@ -3,12 +3,13 @@ library calls the CLI makes (entries, store, search, tags, stats); no SQL here.
 
 Usage (cli.open_menu does this after unlocking)::
 
-    Menu(diary, ask=getpass.getpass, lock_after=600).run()   # -> exit status
+    Menu(diary, lock_after=600).run()   # -> exit status
 
-``ask`` is a getpass-like function: every passphrase (resuming after a lock,
-changing it) is read through it, never through a prompt_toolkit buffer, so no
-history can ever show one. Keys are listed in the README ("The interactive
-diary") and in each screen's footer.
+The menu is one coroutine (``main_menu``) that awaits each screen in turn,
+run in the session's one prompt_toolkit application (tui.Terminal). Every
+passphrase (resuming after a lock, changing it) is typed into a tui.Secret
+screen: no echo, no history, cleared as soon as it is read. Keys are listed in
+the README ("The interactive diary") and in each screen's footer.
 """
 
 import dataclasses
@@ -17,14 +18,19 @@ import time
 
 from . import dates, entries, render, stats, store, tags, tui
 from .editor import Draft, Editor
+from .menu_screens import Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
-from .passphrase import Source
 
 PAGE = 20  # entries per page of a list
 
 
 class LockedOut(PassphraseError):
     """Three wrong passphrases (or none) after a lock: the session ends."""
+
+
+class Cancelled(Exception):
+    """Esc or Ctrl-C at a step of a longer question (never the unlock prompt's
+    Ctrl-C, which ends the session)."""
 
 
 @dataclasses.dataclass
@@ -71,60 +77,65 @@ class More(int):
         return "%d+" % self
 
 
-class Menu:
-    def __init__(self, diary, *, ask, input=None, output=None, clock=time.monotonic,
+def diary_error(exc):
+    """The DiaryError for a library or driver error (store.translate); anything
+    else (a bug) is raised again."""
+    error = store.translate(exc)
+    if not isinstance(error, DiaryError):
+        raise exc
+    return error
+
+
+class Menu(Screens):
+    def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now):
         self.diary = diary
-        self.ask = ask
         self.now = now
         self.color = color
         self.term = tui.Terminal(input=input, output=output, clock=clock,
                                  lock_after=lock_after, tick=tick, color=color)
         self.term.on_lock = self.lock
         self.tag_history = type(self.term.history)()
+        self.editors = []  # the editors open now (one; two while editing from the reader)
 
     # --- the loop ------------------------------------------------------------------
 
     def run(self):
-        with self.term.session():
-            try:
-                self.main_menu()
-            except tui.Quit:
-                pass
+        self.term.start(self.main_menu)
         return 0
 
     def actions(self):
         return [a for a in ACTIONS if not (a.writes and self.diary.read_only)]
 
-    def main_menu(self):
+    async def main_menu(self):
         actions = self.actions()
         keys = {a.key: a.name for a in actions}
         keys["s"] = "search"
         selected = 0
         while True:
             items = [[("class:key", " %s " % a.key), ("", "  " + a.label)] for a in actions]
-            action, selected = tui.Picker(
+            action, selected = await tui.Picker(
                 self.term, header="diary", status=self.status(), items=items, keys=keys,
                 footer=MENU_FOOTER, selected=selected, back_keys=("escape",)).run()
             if action == "open":
                 action = actions[selected].name
             if action is tui.BACK:
-                if tui.confirm(self.term, "Quit diary?", status=self.status()):
+                if await tui.confirm(self.term, "Quit diary?", status=self.status()):
                     return
                 continue
             if action == "quit":
                 return
             selected = next(i for i, a in enumerate(actions) if a.name == action)
-            self.do(getattr(self, action))
+            await self.do(getattr(self, action))
 
-    def do(self, func, *args):
+    async def do(self, func, *args):
         """Run an action; a library error becomes a message, not an exit."""
         try:
-            return func(*args)
+            return await func(*args)
         except LockedOut:
             raise
-        except DiaryError as exc:
-            self.term.error(render.clean(str(exc)))
+        except Exception as exc:
+            self.term.error(render.one_line(str(diary_error(exc))))
 
     def status(self):
         n = entries.count(self.diary)
@@ -137,30 +148,44 @@ class Menu:
 
     # --- lock -----------------------------------------------------------------------
 
-    def lock(self):
-        """Clear the screen, drop the key, and ask the passphrase to go on."""
-        name = os.path.basename(self.diary.path)
-        self.term.clear()
+    async def lock(self, _screen=None):
+        """The Lock action, and the idle lock (tui.Terminal.on_lock): drop the key
+        and ask the passphrase to go on."""
         store.lock(self.diary)
-        lines = ["%s is locked." % name, ""]
-        for attempt in range(3):
-            self.term.clear(*lines)
+        await self.unlock("%s is locked." % os.path.basename(self.diary.path))
+
+    def has_draft(self):
+        """Whether an open editor (under the screens shown now) holds unsaved text."""
+        return any(editor.changed() for editor in self.editors)
+
+    async def unlock(self, heading, note=""):
+        """Ask the passphrase until it opens the diary: three tries, or as many as
+        it takes while a draft is open. Leaving (Ctrl-C: exit 130, Ctrl-D: exit 3)
+        first asks whether to throw the draft away; the default keeps it."""
+        attempt = 0
+        while attempt < 3 or self.has_draft():
+            attempt += 1
+            answer = await tui.Secret(self.term, header=heading, prompt="Passphrase:",
+                                      lines=[note] if note else (), lockable=False).run_raw()
+            if answer is tui.BACK or answer is tui.QUIT:
+                if self.has_draft() and not await tui.confirm(
+                        self.term, "Quit and throw away the draft?", header=heading,
+                        lockable=False):
+                    continue
+                if answer is tui.BACK:
+                    raise KeyboardInterrupt()
+                raise LockedOut("no passphrase given")
             try:
-                passphrase = self.ask("Passphrase: ")
-            except EOFError:
-                raise LockedOut("no passphrase given") from None
-            try:
-                store.resume(self.diary, passphrase)
-                self.term.clear()
+                store.resume(self.diary, answer)
                 return
             except PassphraseError:
-                lines = ["%s is locked." % name, "Wrong passphrase, try again.", ""]
+                note = "Wrong passphrase, try again."
         raise LockedOut(store.WRONG_KEY)
 
     # --- writing --------------------------------------------------------------------
 
-    def write(self):
-        self.compose(None)
+    async def write(self):
+        await self.compose(None)
 
     def tag_paths(self):
         return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
@@ -178,7 +203,7 @@ class Menu:
             return str(exc)
         return None
 
-    def compose(self, entry):
+    async def compose(self, entry):
         """The editor for a new entry (``entry`` None) or an existing one."""
         if entry is None:
             original, heading = Draft(), "New entry"
@@ -188,25 +213,41 @@ class Menu:
             heading = "Entry #%d" % entry.id
         editor = Editor(self.term, heading=heading, draft=original, tag_words=self.tag_paths,
                         check=self.check, status=self.status())
+        self.editors.append(editor)
+        try:
+            return await self.edit_until_done(entry, original, editor)
+        finally:
+            self.editors.remove(editor)
+
+    async def edit_until_done(self, entry, original, editor):
         while True:
             try:
-                result = editor.run()
+                result = await editor.run()
             except tui.Quit:
-                if editor.draft() != original and not tui.confirm(
+                if editor.draft() != original and not await tui.confirm(
                         self.term, "Quit and throw away what you wrote here?"):
                     continue
                 raise
             if result is tui.BACK:
-                if editor.draft() != original and not tui.confirm(
+                if editor.draft() != original and not await tui.confirm(
                         self.term, "Throw away what you wrote here?"):
                     continue
                 return None
-            try:
-                return self.save(entry, original, result)
-            except LockedOut:
-                raise
-            except DiaryError as exc:
-                editor.message = str(exc)  # the text stays in the editor
+            while True:
+                try:
+                    return self.save(entry, original, result)
+                except Exception as exc:
+                    error = diary_error(exc)
+                if not isinstance(error, PassphraseError):
+                    # Busy, a full disk, ...: the text stays, Ctrl-S tries again.
+                    editor.message = render.one_line(str(error))
+                    break
+                # The passphrase was changed in another process: the file cannot be
+                # read with ours any more. Ask for the new one, then save.
+                store.lock(self.diary)
+                await self.unlock("The passphrase of %s was changed in another session"
+                                  % os.path.basename(self.diary.path),
+                                  note="Type the new passphrase to save what you wrote.")
 
     def save(self, entry, original, draft):
         created = None
@@ -257,7 +298,7 @@ class Menu:
                                                              offset=offset)])
         return Listing("All entries", fetch)
 
-    def browse(self, listing=None, keys=None):
+    async def browse(self, listing=None, keys=None):
         """A paged list; returns the action of one of ``keys`` when pressed, else None."""
         listing = listing or self.all_entries()
         offset = selected = 0
@@ -267,15 +308,17 @@ class Menu:
                 offset = max(0, offset - PAGE)
                 continue
             span = "%d–%d of %s" % (offset + 1, offset + len(items), total) if items else "none"
-            action, selected = tui.Picker(
+            more = offset + len(items) < total or isinstance(total, More)
+            action, selected = await tui.Picker(
                 self.term, header="%s · %s" % (listing.title, span), status=self.status(),
                 items=[self.item(e, second) for e, second in items], selected=selected,
                 keys={"n|right": "next", "p|left": "prev", **(keys or {})},
+                past_end="next" if more else None, past_start="up" if offset else None,
                 footer=LIST_FOOTER, empty="No entries here.").run()
             if action is tui.BACK:
                 return None
             if action == "open":
-                index = self.read(listing, offset + selected)
+                index = await self.read(listing, offset + selected)
                 offset, selected = index // PAGE * PAGE, index % PAGE
             elif action == "next":
                 if offset + PAGE < total or (isinstance(total, More)
@@ -284,10 +327,12 @@ class Menu:
             elif action == "prev":
                 if offset:
                     offset, selected = offset - PAGE, 0
+            elif action == "up":  # up from the first row: the previous page's last
+                offset, selected = offset - PAGE, PAGE - 1
             else:
                 return action
 
-    def read(self, listing, index):
+    async def read(self, listing, index):
         """Read entries one at a time from ``index``; returns where the reader stopped."""
         keys = {"n|right": "next", "p|left": "prev"}
         footer = "↑↓ PgUp/PgDn scroll · n/p next/previous"
@@ -303,7 +348,7 @@ class Menu:
                     continue
                 return 0
             entry = items[0][0]
-            action = tui.Pager(
+            action = await tui.Pager(
                 self.term, header="%s · %d of %s" % (listing.title, index + 1, total),
                 status=self.status(), keys=keys, footer=footer,
                 render=lambda width, e=entry: render.entry_ansi(e, width, self.color)).run()
@@ -321,21 +366,21 @@ class Menu:
                 else:
                     self.term.say("That was the first one.")
             else:
-                self.do({"edit": self.compose, "delete": self.delete, "star": self.star,
+                await self.do({"edit": self.compose, "delete": self.delete, "star": self.star,
                          "tag": self.retag}[action], entry)
 
-    def delete(self, entry):
+    async def delete(self, entry):
         what = render.one_line(render.headline(entry), 40)
-        if tui.confirm(self.term, "Delete entry #%d (%s)?" % (entry.id, what)):
+        if await tui.confirm(self.term, "Delete entry #%d (%s)?" % (entry.id, what)):
             entries.delete(self.diary, [entry.id])
             self.term.say("Deleted entry #%d." % entry.id)
 
-    def star(self, entry):
+    async def star(self, entry):
         entries.edit(self.diary, entry.id, starred=not entry.starred)
         self.term.say("Starred." if not entry.starred else "Star removed.")
 
-    def retag(self, entry):
-        text = tui.LineInput(
+    async def retag(self, entry):
+        text = await tui.LineInput(
             self.term, header="Tags of entry #%d" % entry.id, prompt="Tags:",
             default=", ".join(entry.tag_list), completer=tui.WordCompleter(self.tag_paths),
             history=self.tag_history, status=self.status(),
@@ -351,12 +396,12 @@ class Menu:
 
     # --- search and tags --------------------------------------------------------------
 
-    def search(self):
+    async def search(self):
         from . import search
 
         query = ""
         while True:
-            text = tui.LineInput(self.term, header="Search", prompt="Search:", default=query,
+            text = await tui.LineInput(self.term, header="Search", prompt="Search:", default=query,
                                  help=SEARCH_HELP, history=self.term.history,
                                  status=self.status()).run()
             if text is tui.BACK or not text.strip():
@@ -376,7 +421,7 @@ class Menu:
 
             # Back from the results (or / there) is back to the query, to refine it.
             try:
-                self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
+                await self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
                             keys={"/": "refine"})
             except BadInput as exc:  # what only the diary can tell (too many tags)
                 self.term.error(str(exc))
@@ -385,19 +430,6 @@ class Menu:
         if hit.snippet:
             return render.highlight_fragments(hit.snippet, hit.spans)
         return None
-
-    def tags(self):
-        selected = 0
-        while True:
-            rows = render.tag_rows(tags.tree(self.diary))
-            action, selected = tui.Picker(
-                self.term, header="Tags", status=self.status(), selected=selected,
-                items=[frags for _, frags in rows], footer="↑↓ select · Enter browse · Esc back",
-                empty="No tags yet: add them in the Tags field when you write, or write "
-                      "#tags in the text.").run()
-            if action is tui.BACK:
-                return
-            self.browse(self.tagged(rows[selected][0]))
 
     def tagged(self, path):
         def fetch(offset, limit):
@@ -408,60 +440,40 @@ class Menu:
 
     # --- days -----------------------------------------------------------------------
 
-    def on_this_day(self):
+    async def on_this_day(self):
         today = self.now().date()
 
         def fetch(offset, limit):
             found = stats.on_this_day(self.diary, today)
             return len(found), [(e, self.years_ago(e, today)) for e in found[offset:offset + limit]]
 
-        self.browse(Listing("On this day, %s" % today.strftime("%d %B"), fetch))
+        await self.browse(Listing("On this day, %s" % today.strftime("%d %B"), fetch))
 
     def years_ago(self, entry, today):
         n = today.year - dates.local(entry.created_at).year
         return [("class:date", "%d year%s ago" % (n, "" if n == 1 else "s"))]
 
-    def calendar(self):
-        today = self.now().date()
-        counts = stats.days_written(self.diary)
-        summary = stats.summary(self.diary, today)
-        year, month, whole_year = today.year, today.month, False
-        while True:
-            def draw(width, year=year, month=month, whole_year=whole_year):
-                grid = (render.calendar_year(year, counts, today) if whole_year
-                        else render.calendar_month(year, month, counts, today))
-                return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
-
-            action = tui.Pager(
-                self.term, header="Calendar", status=self.status(), render=draw,
-                keys={"left|h": "prev", "right|l": "next", "y": "year", "m": "month",
-                      "t": "today"},
-                footer="←→ previous/next · y year · m month · t today · Esc back").run()
-            if action is tui.BACK:
-                return
-            step = {"prev": -1, "next": 1}.get(action, 0)
-            if whole_year:
-                year += step
-            elif step:
-                year, month = divmod(year * 12 + month - 1 + step, 12)
-                month += 1
-            if action in ("year", "month"):
-                whole_year = action == "year"
-            elif action == "today":
-                year, month, whole_year = today.year, today.month, False
-
     # --- the passphrase ---------------------------------------------------------------
 
-    def passwd(self):
-        self.term.clear("Change the passphrase of %s." % os.path.basename(self.diary.path),
-                        "Ctrl-C cancels.", "")
+    async def passwd(self):
+        heading = "Change the passphrase of %s" % os.path.basename(self.diary.path)
+
+        async def ask(prompt):
+            answer = await tui.Secret(self.term, header=heading, prompt=prompt,
+                                      status=self.status()).run()
+            if answer is tui.BACK:
+                raise Cancelled()
+            return answer
+
         try:
-            current = self.ask("Current passphrase: ")
+            current = await ask("Current passphrase:")
             if not store.check_passphrase(self.diary, current):
                 raise DiaryError("wrong passphrase; nothing changed")
-            new = Source(environ={}, ask=self.ask, interactive=True).new("New passphrase: ")
+            new = await ask("New passphrase:")
+            if new != await ask("Repeat it:"):
+                raise DiaryError("the two passphrases differ; nothing was changed")
             store.change_passphrase(self.diary, new)
-        except (KeyboardInterrupt, EOFError):
+        except Cancelled:
             self.term.say("Nothing changed.")
             return
         self.term.say("Passphrase changed.")

@@ -1,19 +1,21 @@
-"""prompt_toolkit building blocks of the interactive diary: one full-screen
-application per screen, run one after another by ``Terminal.run``.
+"""prompt_toolkit building blocks of the interactive diary: ONE full-screen
+application for the whole session, whose layout changes with each screen.
 
-Each screen is a small synchronous call (``Picker(...).run()`` returns what was
-chosen), so the menu reads as a plain loop and typed-ahead keys go to the
-right screen in order. What every screen shares lives in ``Terminal``:
+The menu is a coroutine that awaits each screen in turn (``await
+Picker(...).run()`` returns what was chosen), so it reads as a plain loop.
+``Terminal.start(main)`` runs the application with ``main`` as a background
+task; a screen's key handlers resolve the future that ``Terminal.run`` awaits.
+What every screen shares lives in ``Terminal``:
 
 - Ctrl-C returns ``BACK`` (one level up), Ctrl-D raises ``Quit``;
-- an idle timer: after ``lock_after`` seconds without a key (measured with an
-  injectable clock), the screen returns ``LOCK``; ``Terminal.run`` then calls
-  ``on_lock`` (which clears the screen, drops the key and asks the passphrase)
-  and runs the *same* application again, so a half-written entry survives;
-- one alternate screen for the whole session (no flicker between screens),
-  always left again, whatever happens;
-- text inputs share one in-memory history. No passphrase is ever typed into a
-  prompt_toolkit buffer: it is read by a getpass-like function (menu.py).
+- one idle timer for every wait: after ``lock_after`` seconds without a key
+  (measured with an injectable clock) the screen returns ``LOCK``;
+  ``Terminal.run`` then awaits ``on_lock(screen)`` (the unlock prompt, itself a
+  screen) and shows the *same* screen again, so a half-written entry survives;
+- keys typed ahead go to the screen that comes next, in order;
+- below MIN_COLUMNS x MIN_ROWS a screen says it needs a bigger window;
+- text inputs share one in-memory history; a passphrase is typed into a
+  ``Secret`` screen, which has no history and clears its text once read.
 """
 
 import asyncio
@@ -24,12 +26,14 @@ import time
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.application.current import get_app
-from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.buffer import CompletionState
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.formatted_text.utils import split_lines
-from prompt_toolkit.history import InMemoryHistory
-from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from prompt_toolkit.history import DummyHistory, InMemoryHistory
+from prompt_toolkit.key_binding import (DynamicKeyBindings, KeyBindings,
+                                        merge_key_bindings)
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout import (ConditionalContainer, Float, FloatContainer,
                                    FormattedTextControl, HSplit, Layout, ScrollOffsets,
@@ -39,6 +43,8 @@ from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
+
+MIN_COLUMNS, MIN_ROWS = 40, 12
 
 
 class _Result:
@@ -56,7 +62,6 @@ QUIT = _Result("QUIT")  # Ctrl-D
 
 class Quit(Exception):
     """The person asked to leave (Ctrl-D, or the terminal went away)."""
-
 
 STYLE = Style.from_dict({
     "header": "bold",
@@ -77,66 +82,58 @@ STYLE = Style.from_dict({
     "label": "bold #5fafff",
     "field": "",
     "placeholder": "#6c6c6c italic",
+    "small": "bold",
 })
 
 
+def columns():
+    return get_app().output.get_size().columns
+
+
+def too_small():
+    size = get_app().output.get_size()
+    return size.columns < MIN_COLUMNS or size.rows < MIN_ROWS
+
+
+class Screen:
+    """A screen's layout and keys. ``lockable`` False: the idle lock leaves it
+    alone (the unlock prompt)."""
+
+    def __init__(self, container, *, title="", focus=None, keys=None, lockable=True):
+        self.title = title  # its header
+        small = Condition(too_small)
+        self.layout = Layout(HSplit([
+            ConditionalContainer(container, filter=~small),
+            ConditionalContainer(Window(FormattedTextControl(lambda: [(
+                "class:small", "diary needs at least %dx%d" % (MIN_COLUMNS, MIN_ROWS))]),
+                wrap_lines=True), filter=small),
+        ]), focused_element=focus)
+        self.keys = keys or KeyBindings()
+        self.secret = None  # a passphrase prompt: its prompt text
+        self.lockable = lockable
+
+
 class Terminal:
-    """The input, output, clock and idle lock shared by every screen."""
+    """The input, output, clock, idle lock and the one application of a session."""
 
     def __init__(self, *, input=None, output=None, clock=time.monotonic, lock_after=600.0,
                  tick=1.0, color=True):
-        if output is None:
-            from prompt_toolkit.output.defaults import create_output
-
-            output = create_output()
-        if input is None:
-            from prompt_toolkit.input.defaults import create_input
-
-            input = create_input()
         self.input = input
         self.output = output
         self.clock = clock
         self.lock_after = lock_after  # seconds; 0 or None: never
         self.tick = tick
         self.color = color
-        self.on_lock = None   # called when a screen locked itself; may raise
-        self.watch = None     # tests: called with each application after it renders
+        self.on_lock = None   # awaited with the screen that locked; may raise
+        self.watch = None     # tests: called with the application after each render
         self.history = InMemoryHistory()  # for text inputs; never holds a passphrase
         self.message = None   # (style, text) shown once by the next screen
+        self.app = None
+        self.screen = None
+        self._future = None
+        self._typed_ahead = []
+        self.shows = 0  # screens shown so far
         self._last_key = clock()
-
-    # --- the session ---------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def session(self):
-        """One alternate screen for the whole menu; the terminal is restored on exit."""
-        out = self.output
-        out.enter_alternate_screen()
-        # Screens share that alternate screen: entering it again only homes the
-        # cursor, leaving it is for us alone.
-        out.enter_alternate_screen = lambda: out.cursor_goto(0, 0)
-        out.quit_alternate_screen = lambda: None
-        out.flush()
-        try:
-            yield self
-        finally:
-            del out.enter_alternate_screen, out.quit_alternate_screen
-            out.reset_attributes()
-            out.erase_screen()
-            out.show_cursor()
-            out.quit_alternate_screen()
-            out.flush()
-
-    def clear(self, *lines):
-        """A blank screen with a few lines of program text (before a passphrase prompt)."""
-        out = self.output
-        out.reset_attributes()
-        out.erase_screen()
-        out.cursor_goto(0, 0)
-        for line in lines:
-            out.write(line + "\r\n")
-        out.show_cursor()
-        out.flush()
 
     def say(self, text, style="class:message"):
         """A message for the next screen (one line)."""
@@ -157,90 +154,157 @@ class Terminal:
     def idle(self):
         return bool(self.lock_after) and self.clock() - self._last_key >= self.lock_after
 
-    async def _watch_idle(self, app):
-        while not app.is_done:
+    def _between_screens(self):
+        return self._future is not None and self._future.done()
+
+    def _lockable_and_idle(self):
+        return bool(self.screen and self.screen.lockable) and self.idle()
+
+    async def _watch_idle(self):
+        while True:
             await asyncio.sleep(self.tick)
-            if self.idle() and not app.is_done:
-                app.exit(result=LOCK)
+            if self._lockable_and_idle():
+                self.finish(LOCK)
 
-    # --- running screens -------------------------------------------------------------
+    # --- the session -----------------------------------------------------------------
 
-    def application(self, container, *, focus=None, keys=None):
-        """A full-screen application over ``container`` with the shared keys."""
+    def start(self, main):
+        """Run the coroutine function ``main`` in the session's application; returns
+        what it returns, or None when the person left (Ctrl-D, terminal gone)."""
         shared = KeyBindings()
 
         # An idle session locks on the first key, and that key is swallowed:
         # whoever wakes the screen must not type into the hidden entry.
-        @shared.add(Keys.Any, filter=Condition(self.idle), eager=True)
+        @shared.add(Keys.Any, filter=Condition(self._lockable_and_idle), eager=True)
         def _(event):
-            event.app.exit(result=LOCK)
+            self.finish(LOCK)
+
+        # Keys that reach a screen after it answered (typed ahead, or the rest of a
+        # sequence being matched when it did) are the next screen's; after a lock,
+        # nobody's.
+        @shared.add(Keys.Any, filter=Condition(self._between_screens), eager=True)
+        def _(event):
+            if self._future.result() is not LOCK:
+                self._typed_ahead.extend(event.key_sequence)
 
         @shared.add("c-c")
         @shared.add(Keys.SIGINT)
         def _(event):
-            event.app.exit(result=BACK)
+            self.finish(BACK)
 
         @shared.add("c-d")
         def _(event):
-            event.app.exit(result=QUIT)
+            self.finish(QUIT)
 
-        bindings = merge_key_bindings([shared, keys]) if keys else shared
-        app = Application(layout=Layout(container, focused_element=focus),
-                          key_bindings=bindings, style=STYLE, full_screen=True,
-                          input=self.input, output=self.output, mouse_support=False,
-                          color_depth=None if self.color else ColorDepth.MONOCHROME)
-        app.ttimeoutlen = 0.05  # a lone Esc acts at once
-        # Leave the last frame standing when a screen ends: the next screen
-        # paints over it in one write, so nothing flickers in between.
-        app.erase_when_done = True
-        app.renderer.erase = lambda leave_alternate_screen=True: app.renderer.reset(
-            leave_alternate_screen=leave_alternate_screen)
+        # A screen too small to be drawn takes no keys but Ctrl-C and Ctrl-D.
+        screen_keys = DynamicKeyBindings(
+            lambda: self.screen.keys if self.screen and not too_small() else None)
+        kw = {} if self.input is None else {"input": self.input}
+        if self.output is not None:
+            kw["output"] = self.output
+        app = self.app = Application(
+            layout=Layout(Window()), key_bindings=merge_key_bindings([shared, screen_keys]),
+            style=STYLE, full_screen=True, mouse_support=False,
+            color_depth=None if self.color else ColorDepth.MONOCHROME, **kw)
+        # A lone Esc acts at once: no waiting for an escape sequence (ttimeoutlen)
+        # or for a key binding that starts with Esc (timeoutlen; Alt-keys arrive whole).
+        app.ttimeoutlen = 0.05
+        app.timeoutlen = 0.05
         app.key_processor.after_key_press += self.touch
         if self.watch:
             app.after_render += self.watch
-        return app
+        self.touch()
+        try:
+            return app.run(pre_run=lambda: self._started(main), set_exception_handler=False)
+        except EOFError:  # the input is gone (terminal closed, pipe ended)
+            return None
 
-    def run(self, app):
-        """Run ``app`` until it returns something other than LOCK; Ctrl-D raises Quit."""
-        while True:
-            self.touch()
-            try:
-                result = app.run(pre_run=lambda: self._started(app),
-                                 set_exception_handler=False)
-            except EOFError:  # the input is gone (terminal closed, pipe ended)
-                raise Quit() from None
-            if result is LOCK:
-                self.on_lock()
-                continue
-            if result is QUIT:
-                raise Quit()
-            return result
+    def _started(self, main):
+        app = self.app
 
-    def _started(self, app):
         def crashed(loop, context):
-            # A bug in a key handler ends the screen with that exception, to
-            # be reported by cli.main in one line; prompt_toolkit's own handler
+            # A bug in a key handler ends the session with that exception, to be
+            # reported by cli.main in one line; prompt_toolkit's own handler
             # would print a traceback and wait for Enter.
             exc = context.get("exception") or RuntimeError(context.get("message"))
             if not app.is_done:
                 app.exit(exception=exc)
 
-        asyncio.get_running_loop().set_exception_handler(crashed)
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(crashed)
         if self.lock_after:
-            app.create_background_task(self._watch_idle(app))
+            app.create_background_task(self._watch_idle())
+        app.create_background_task(self._main(main))
         if threading.current_thread() is threading.main_thread():
             # A polite kill still restores the terminal (via app.run's cleanup).
-            loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
                     loop.add_signal_handler(
                         sig, lambda: app.is_done or app.exit(exception=KeyboardInterrupt()))
+
+    async def _main(self, main):
+        try:
+            result = await main()
+        except Quit:
+            result = None
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            if not self.app.is_done:
+                self.app.exit(exception=exc)
+            return
+        if not self.app.is_done:
+            self.app.exit(result=result)
+
+    # --- screens ---------------------------------------------------------------------
+
+    def finish(self, result):
+        """The current screen's answer (from its key handlers or the idle lock)."""
+        if self._future is None or self._future.done():
+            return
+        self._future.set_result(result)
+
+    async def show(self, screen):
+        """Show ``screen`` until one of its keys (or the idle lock) answers."""
+        self.screen = screen
+        self.shows += 1
+        self.app.layout = screen.layout
+        self._future = future = asyncio.get_running_loop().create_future()
+        self.app.invalidate()
+        if self._typed_ahead:
+            keys, self._typed_ahead = self._typed_ahead, []
+            self.app.key_processor.feed_multiple(keys)
+            asyncio.get_running_loop().call_soon(self.app.key_processor.process_keys)
+        return await future
+
+    async def run(self, screen):
+        """Show ``screen`` until it answers something other than LOCK; QUIT raises Quit."""
+        while True:
+            result = await self.show(screen)
+            if result is LOCK:
+                await self.on_lock(screen)
+                self.touch()
+                continue
+            if result is QUIT:
+                raise Quit()
+            return result
 
 
 # --- layout helpers ----------------------------------------------------------------------
 
 def text_window(get_fragments, height=1, **kw):
     return Window(FormattedTextControl(get_fragments), height=height, **kw)
+
+
+def wrap_hints(text, width):
+    """Key hints ("a · b · c") in lines of at most ``width``, broken only between hints."""
+    lines = []
+    for hint in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(hint) <= width:
+            lines[-1] += " · " + hint
+        else:
+            lines.append(hint)
+    return "\n".join(lines)
 
 
 def frame(term, header, body, footer, status=None):
@@ -255,8 +319,9 @@ def frame(term, header, body, footer, status=None):
         Window(FormattedTextControl(lambda: [(message[0], " " + message[1])] if message else []),
                wrap_lines=True, dont_extend_height=True),
         filter=Condition(lambda: bool(message))))
-    rows.append(Window(FormattedTextControl(lambda: [("class:footer", " " + footer)]),
-                       wrap_lines=True, dont_extend_height=True))
+    rows.append(Window(FormattedTextControl(lambda: [(
+        "class:footer", " " + wrap_hints(footer, columns() - 2).replace("\n", "\n "))]),
+        wrap_lines=True, dont_extend_height=True))
     return HSplit(rows)
 
 
@@ -266,12 +331,14 @@ def key_names(key):
 
 
 class Picker:
-    """A list with one selected item. ``run()`` returns ``(action, index)``:
+    """A list with one selected item. ``await run()`` returns ``(action, index)``:
     ``("open", i)`` for Enter, ``(keys[k], i)`` for a key of ``keys``, or
-    ``(BACK, i)`` for Esc, q, Left or Ctrl-C."""
+    ``(BACK, i)`` for Esc, q or Ctrl-C. With ``past_end``/``past_start``, a move
+    down from the last item (or up from the first) returns that action instead."""
 
     def __init__(self, term, *, header, items, keys=None, footer="", status=None,
-                 selected=0, empty="Nothing here yet.", back_keys=("escape", "q")):
+                 selected=0, empty="Nothing here yet.", back_keys=("escape", "q"),
+                 past_end=None, past_start=None):
         self.term = term
         self.items = items
         self.selected = max(0, min(selected, len(items) - 1))
@@ -281,31 +348,41 @@ class Picker:
 
         def move(delta):
             def handler(event):
-                if self.items:
-                    self.selected = max(0, min(len(self.items) - 1, self.selected + delta))
+                if not self.items:
+                    return
+                last = len(self.items) - 1
+                if delta > 0 and self.selected == last and past_end:
+                    term.finish((past_end, self.selected))
+                elif delta < 0 and self.selected == 0 and past_start:
+                    term.finish((past_start, self.selected))
+                else:
+                    self.selected = max(0, min(last, self.selected + delta))
             return handler
 
         for key, delta in (("up", -1), ("k", -1), ("down", 1), ("j", 1), ("pageup", -10),
-                           ("pagedown", 10), ("home", -10 ** 9), ("end", 10 ** 9)):
+                           ("pagedown", 10)):
             if key not in taken:
                 kb.add(key)(move(delta))
+        for key, where in (("home", 0), ("end", 10 ** 9)):
+            if key not in taken:
+                kb.add(key)(lambda event, where=where: setattr(
+                    self, "selected", max(0, min(len(self.items) - 1, where))))
 
         @kb.add("enter")
         def _(event):
             if self.items:
-                event.app.exit(result=("open", self.selected))
+                term.finish(("open", self.selected))
 
         for key in set(back_keys) - taken:
-            kb.add(key)(lambda event: event.app.exit(result=(BACK, self.selected)))
+            kb.add(key)(lambda event: term.finish((BACK, self.selected)))
         for key, action in (keys or {}).items():
             for name in key_names(key):
-                kb.add(name)(lambda event, action=action:
-                             event.app.exit(result=(action, self.selected)))
+                kb.add(name)(lambda event, action=action: term.finish((action, self.selected)))
         self.control = FormattedTextControl(self._fragments, focusable=True, show_cursor=False)
         self.window = Window(self.control, scroll_offsets=ScrollOffsets(top=1, bottom=2),
                              wrap_lines=False)
-        self.app = term.application(frame(term, header, self.window, footer, status),
-                                    focus=self.window, keys=kb)
+        self.screen = Screen(frame(term, header, self.window, footer, status), title=header,
+                             focus=self.window, keys=kb)
 
     def _fragments(self):
         if not self.items:
@@ -317,8 +394,7 @@ class Picker:
             if i == self.selected:
                 out.append(("[SetCursorPosition]", ""))
                 out.append(("class:selected", "›"))
-                lines = split_lines(to_formatted_text(item))
-                for n, line in enumerate(lines):
+                for n, line in enumerate(split_lines(to_formatted_text(item))):
                     if n:
                         out.append(("", "\n "))
                     out.extend((style + " class:selected", text) for style, text, *_ in line)
@@ -328,14 +404,14 @@ class Picker:
                     out.append((style, text.replace("\n", "\n ")))
         return out
 
-    def run(self):
-        result = self.term.run(self.app)
+    async def run(self):
+        result = await self.term.run(self.screen)
         return result if isinstance(result, tuple) else (result, self.selected)
 
 
 class Pager:
     """A scrollable page of rich output (``render(width) -> ANSI text``).
-    ``run()`` returns the action of a key of ``keys``, or BACK."""
+    ``await run()`` returns the action of a key of ``keys``, or BACK."""
 
     def __init__(self, term, *, header, render, keys=None, footer="", status=None):
         self.term = term
@@ -359,57 +435,56 @@ class Pager:
             if key not in taken:
                 kb.add(key)(scroll(amount))
         for key in ("escape", "q"):
-            kb.add(key)(lambda event: event.app.exit(result=BACK))
+            kb.add(key)(lambda event: term.finish(BACK))
         for key, action in (keys or {}).items():
             for name in key_names(key):
-                kb.add(name)(lambda event, action=action: event.app.exit(result=action))
+                kb.add(name)(lambda event, action=action: term.finish(action))
         self.window = Window(FormattedTextControl(self._fragments, focusable=True,
                                                   show_cursor=False),
-                             get_vertical_scroll=lambda w: self.top, wrap_lines=False)
-        self.app = term.application(frame(term, header, self.window, footer, status),
-                                    focus=self.window, keys=kb)
+                             wrap_lines=False)
+        self.screen = Screen(frame(term, header, self.window, footer, status), title=header,
+                             focus=self.window, keys=kb)
 
     def _height(self):
         info = self.window.render_info
-        return max(1, info.window_height if info else 10)
+        return max(1, info.window_height if info else get_app().output.get_size().rows)
 
     def _lines(self):
-        width = get_app().output.get_size().columns - 1
+        """The page as a list of lines at the terminal's width, rendered once per width
+        (a list: prompt_toolkit's ``split_lines`` is a generator, read only once)."""
+        width = max(1, columns() - 1)
         if self._cache[0] != width:
             text = self.render(width)
-            self._cache = (width, split_lines(to_formatted_text(ANSI(text))))
+            self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))))
         return self._cache[1]
 
     def _fragments(self):
+        # Only the lines on screen: a key answers as fast in a long entry as in a short one.
         lines = self._lines()
+        height = self._height()
+        self.top = max(0, min(self.top, len(lines) - height))
         out = []
-        for n, line in enumerate(lines):
+        for n, line in enumerate(lines[self.top:self.top + height]):
             if n:
                 out.append(("", "\n"))
-            if n == self.top:
-                out.append(("[SetCursorPosition]", ""))
             out.extend(line)
         return out
 
-    def run(self):
-        return self.term.run(self.app)
-
-    def text(self):
-        """The page as plain text (for tests and the screen reader in us all)."""
-        return "\n".join("".join(t for _, t, *_ in line) for line in self._lines())
+    async def run(self):
+        return await self.term.run(self.screen)
 
 
 class LineInput:
     """One line of text with the shared in-memory history (Up/Down) and an
-    optional completer. ``run()`` returns the text, or BACK."""
+    optional completer. ``await run()`` returns the text, or BACK."""
 
     def __init__(self, term, *, header, prompt, default="", completer=None, footer="",
                  status=None, help=None, history=None):
         self.term = term
 
         def accept(buffer):
-            get_app().exit(result=buffer.text)
-            return True  # keep the text: the app is done anyway
+            term.finish(buffer.text)
+            return True  # keep the text: shown again if this screen comes back
 
         self.area = TextArea(text=default, multiline=False, history=history or term.history,
                              completer=completer, complete_while_typing=completer is not None,
@@ -425,34 +500,88 @@ class LineInput:
         body = FloatContainer(HSplit(rows + [Window()]), floats=[
             Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8))])
         kb = KeyBindings()
-        kb.add("escape")(lambda event: event.app.exit(result=BACK))
-        self.app = term.application(frame(term, header, body, footer or
-                                          "Enter accept · ↑↓ history · Esc/Ctrl-C back",
-                                          status),
-                                    focus=self.area, keys=kb)
+        kb.add("escape")(lambda event: term.finish(BACK))
+        if completer is not None:
+            kb.add("tab")(lambda event: complete(self.area.buffer, completer))
+        self.screen = Screen(frame(term, header, body, footer or
+                                   "Enter accept · ↑↓ history · Esc/Ctrl-C back", status),
+                             title=header, focus=self.area, keys=kb)
 
-    def run(self):
-        return self.term.run(self.app)
+    async def run(self):
+        return await self.term.run(self.screen)
 
 
-def confirm(term, question, *, header="diary", status=None):
+class Secret:
+    """A passphrase: typed without echo into a buffer with no history, and cleared
+    as soon as it is read. ``await run()`` returns it, or BACK (Esc, Ctrl-C).
+    ``lockable`` False for the unlock prompt itself."""
+
+    def __init__(self, term, *, header, prompt, lines=(), status=None, lockable=True):
+        self.term = term
+
+        def accept(buffer):
+            text = buffer.text
+            buffer.reset()
+            term.finish(text)
+            return True  # nothing left to keep
+
+        self.area = TextArea(multiline=False, password=True, history=DummyHistory(),
+                             accept_handler=accept, style="class:field")
+        rows = [text_window(lambda: [("", " " + line)], wrap_lines=True, height=None,
+                            dont_extend_height=True) for line in lines]
+        rows.append(VSplit([text_window(lambda: [("class:label", " " + prompt + " ")],
+                                        dont_extend_width=True), self.area], height=1))
+        kb = KeyBindings()
+        kb.add("escape")(lambda event: term.finish(BACK))
+        self.screen = Screen(frame(term, header, HSplit(rows + [Window()]),
+                                   "Enter accept · Esc/Ctrl-C cancel", status),
+                             title=header, focus=self.area, keys=kb, lockable=lockable)
+        self.screen.secret = prompt
+
+    async def run(self):
+        return await self.term.run(self.screen)
+
+    async def run_raw(self):
+        """The answer, BACK or QUIT, as typed: for the unlock prompt, which decides."""
+        return await self.term.show(self.screen)
+
+
+async def confirm(term, question, *, header="diary", status=None, lockable=True):
     """y: True; n, Enter, Esc or Ctrl-C: False."""
     kb = KeyBindings()
-    kb.add("y")(lambda event: event.app.exit(result=True))
-    kb.add("Y")(lambda event: event.app.exit(result=True))
+    kb.add("y")(lambda event: term.finish(True))
+    kb.add("Y")(lambda event: term.finish(True))
     for key in ("n", "N", "enter", "escape", "q"):
-        kb.add(key)(lambda event: event.app.exit(result=False))
+        kb.add(key)(lambda event: term.finish(False))
     question_window = Window(FormattedTextControl(
         [("class:title", " " + question + " "), ("class:key", "[y/N]")], focusable=True,
         show_cursor=False), wrap_lines=True, height=D(min=1))
     body = HSplit([Window(height=1), question_window, Window()])
-    app = term.application(frame(term, header, body, "y yes · n no", status),
-                           focus=question_window, keys=kb)
-    return term.run(app) is True
+    screen = Screen(frame(term, header, body, "y yes · n no", status), title=question,
+                    focus=question_window, keys=kb, lockable=lockable)
+    return await term.run(screen) is True
+
+
+def complete(buffer, completer):
+    """Tab in a field with tag completion: the one completion, or a menu that Tab
+    goes through; False when there is nothing to complete."""
+    if buffer.complete_state:
+        buffer.complete_next()
+        return True
+    current = buffer.document.text_before_cursor.rsplit(",", 1)[-1].strip()
+    found = list(completer.get_completions(
+        buffer.document, CompleteEvent(completion_requested=True))) if current else []
+    if len(found) == 1:
+        buffer.apply_completion(found[0])
+    elif found:
+        buffer.complete_state = CompletionState(buffer.document, found)
+    return bool(found)
 
 
 class WordCompleter(Completer):
-    """Completes the item being typed in a comma-separated list from ``words()``."""
+    """Completes the item being typed in a comma-separated list from ``words()``:
+    a tag path matches at the start of any of its segments (``run`` offers
+    ``health/running``)."""
 
     def __init__(self, words):
         self.words = words
@@ -464,5 +593,6 @@ class WordCompleter(Completer):
             return
         key = current.casefold().lstrip("#")
         for word in self.words():
-            if word.casefold().startswith(key) and word.casefold() != key:
+            folded = word.casefold()
+            if folded != key and ("/" + folded).find("/" + key) >= 0:
                 yield Completion(word, start_position=-len(current))

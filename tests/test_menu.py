@@ -9,13 +9,17 @@ stuck, and the test then fails naming the text it waited for.
 
 import dataclasses
 import datetime as dt
+import re
 import threading
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, store
+from diary import dates, entries, menu, store, tui
+from diary import editor as editor_module
 from diary.errors import PassphraseError
 
 from conftest import PASSPHRASE
@@ -37,17 +41,31 @@ class Driver:
     (or a predicate on the screen text, or None); ``keys`` a string or a
     function returning one (it may act on the world first)."""
 
-    def __init__(self, inp, steps):
+    def __init__(self, inp, steps, answers=None):
         self.input = inp
         self.steps = list(steps)
         self.screens = []
         self._marked = {}
+        self.term = None  # the menu's tui.Terminal
+        self.answers = answers  # typed at each passphrase prompt, when given
+        self.asked = []
+        self._answered = None
 
     def watch(self, app):
-        if app.is_done or app.renderer._last_screen is None:
+        if app.is_done or app.renderer._last_screen is None or self.term.screen is None:
             return
         text = screen_text(app)
         self.screens.append(text)
+        if self.answers is not None and self.term.screen.secret:
+            if self.term.shows != self._answered:
+                self._answered = self.term.shows
+                self.asked.append(self.term.screen.secret)
+                if not self.answers:
+                    self.input.close()
+                    return
+                answer = self.answers.pop(0)
+                self.input.send_text((answer() if callable(answer) else answer) + "\r")
+            return
         buffer = app.renderer._last_screen.data_buffer
         self._marked[text] = " ".join(
             "".join(c.char for _, c in sorted(row.items()) if "class:match" in c.style)
@@ -98,21 +116,29 @@ class Clock:
         self.t += seconds
 
 
-def drive(diary, *steps, answers=(), timeout=10, **kw):
-    answers = list(answers)
-    asked = []
+class SizedOutput(DummyOutput):
+    """DummyOutput with a size a test can change (a resized terminal)."""
 
-    def ask(prompt):
-        asked.append(prompt)
-        if not answers:
-            raise EOFError
-        answer = answers.pop(0)
-        return answer() if callable(answer) else answer
+    def __init__(self, columns=80, rows=40):
+        self.size = Size(rows=rows, columns=columns)
 
+    def get_size(self):
+        return self.size
+
+    def resize(self, columns, rows):
+        """Called from a step: the running application redraws at the new size."""
+        self.size = Size(rows=rows, columns=columns)
+        get_app().invalidate()  # as prompt_toolkit does on SIGWINCH
+
+
+def drive(diary, *steps, answers=None, timeout=10, output=None, **kw):
+    """Run the menu on ``diary`` through ``steps``; ``answers``: what to type at
+    each passphrase prompt (when given: the input closes once they run out)."""
     with create_pipe_input() as inp:
-        driver = Driver(inp, steps)
-        m = menu.Menu(diary, ask=ask, input=inp, output=DummyOutput(), **kw)
+        driver = Driver(inp, steps, None if answers is None else list(answers))
+        m = menu.Menu(diary, input=inp, output=output or DummyOutput(), **kw)
         m.term.watch = driver.watch
+        driver.term = m.term
         watchdog = threading.Timer(timeout, inp.close)
         watchdog.start()
         try:
@@ -121,7 +147,7 @@ def drive(diary, *steps, answers=(), timeout=10, **kw):
             watchdog.cancel()
     assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
         driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
-    return Session(code, driver, asked, m)
+    return Session(code, driver, driver.asked, m)
 
 
 def add(diary, body, **kw):
@@ -388,7 +414,7 @@ def test_calendar_month_year_and_statistics(diary):
     now = dates.parse("2025-06-15 12:00")
     for day in ("2025-06-13", "2025-06-14", "2025-06-15", "2025-05-01"):
         add(diary, "two words", created_at=dates.parse(day + " 10:00"))
-    s = drive(diary, ("Write a new entry", "c"), ("June 2025", LEFT), ("May 2025", "y"),
+    s = drive(diary, ("Write a new entry", "c"), ("June 2025", "p"), ("May 2025", "y"),
               (lambda t: "Jan" in t and "Mo  " in t, "t"), ("June 2025", CTRL_C),
               ("Write", "q"), now=lambda: now)
     june = next(x for x in s.driver.screens if "June 2025" in x)
@@ -402,7 +428,7 @@ def test_calendar_month_year_and_statistics(diary):
 def test_change_passphrase(diary, made):
     s = drive(diary, ("Write a new entry", "p"), ("Passphrase changed.", "q"),
               answers=[PASSPHRASE, "a new one", "a new one"])
-    assert s.asked == ["Current passphrase: ", "New passphrase: ", "Repeat it: "]
+    assert s.asked == ["Current passphrase:", "New passphrase:", "Repeat it:"]
     diary.close()
     with pytest.raises(PassphraseError):
         store.open_diary(made, PASSPHRASE)
@@ -430,7 +456,7 @@ def test_lock_drops_the_key_and_asks_again(diary):
     s = drive(diary, ("Write a new entry", "l"), ("Write a new entry", "q"),
               answers=[wrong, PASSPHRASE])
     assert seen["key"] is None
-    assert s.asked == ["Passphrase: ", "Passphrase: "]
+    assert s.asked == ["Passphrase:", "Passphrase:"]
     assert entries.count(diary) == 1
 
 
@@ -458,7 +484,7 @@ def test_idle_timer_locks_and_the_draft_survives(diary):
               answers=[back], clock=clock, tick=0.01, lock_after=600)
     assert state["locked"] is True
     assert [e.body for e in entries.list_entries(diary)] == ["half a thought, finished"]
-    assert s.asked == ["Passphrase: "]
+    assert s.asked == ["Passphrase:"]
 
 
 def test_the_key_that_wakes_an_idle_screen_is_swallowed(diary):
@@ -487,7 +513,7 @@ def test_up_arrow_never_shows_a_passphrase(diary):
               ("All entries", ENTER), ("an entry", "t"), ("Tags:", UP + UP + UP),
               (lambda t: "Tags:" in t, CTRL_C), ("an entry", CTRL_C), ("All entries", CTRL_C),
               ("Write", "q"), answers=[PASSPHRASE])
-    assert s.asked == ["Passphrase: "]
+    assert s.asked == ["Passphrase:"]
     assert not any(PASSPHRASE in screen for screen in s.driver.screens)
     assert PASSPHRASE not in list(s.menu.term.history.get_strings())
 
@@ -504,6 +530,7 @@ def run_menu(run, *steps, argv=(), **kw):
         def init(self, *a, **k):
             real_init(self, *a, **k)
             self.term.watch = driver.watch
+            driver.term = self.term
 
         monkey.setattr(menu.Menu, "__init__", init)
         watchdog = threading.Timer(10, inp.close)
@@ -574,3 +601,319 @@ def test_a_bug_in_a_screen_is_one_line_not_a_traceback(run, made, monkeypatch):
     r = run_menu(run, ("Write a new entry", "w"), ("New entry", "x" + CTRL_S))
     assert r.code == 1
     assert r.err == "diary: internal error (RuntimeError); rerun with --debug for details\n"
+
+
+# --- the reader's scroll keys (issue 15, defect 1) ------------------------------------------
+
+def long_entry(diary, lines=120):
+    return add(diary, "\n\n".join("paragraph %03d" % i for i in range(lines)), title="Long")
+
+
+def test_every_scroll_key_in_the_reader_scrolls(diary):
+    long_entry(diary)
+    top = lambda t: "paragraph 000" in t  # noqa: E731
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", DOWN * 3), (lambda t: not top(t), UP * 3), (top, "jjj"),
+              (lambda t: not top(t), "kkk"), (top, "\x1b[6~"),  # PgDn
+              ("paragraph 020", "\x1b[5~"), (top, " "), ("paragraph 020", "b"),
+              (top, "G"), ("paragraph 119", "g"), (top, "\x1b[F"),  # End
+              ("paragraph 119", "\x1b[H"),  # Home
+              (top, CTRL_C), ("All entries", CTRL_C), ("Write", "q"))
+    assert s.code == 0
+
+
+def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
+    long_entry(diary)
+    out = SizedOutput(80, 40)
+
+    def smaller():
+        out.resize(45, 14)
+        return "j"
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", "G"), ("paragraph 119", smaller),
+              # The top line stays where it was; the text is all there at the new size.
+              (lambda t: "paragraph 10" in t and len(t.splitlines()) <= 14, "G"),
+              ("paragraph 119", "g"), ("paragraph 000", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), output=out)
+    assert s.code == 0
+
+
+# --- one application for the session (issue 15, structure) ----------------------------------
+
+def test_one_application_for_the_whole_session_and_keys_typed_ahead_go_in_order(
+        diary, monkeypatch):
+    add(diary, "read me", title="Typed ahead")
+    shown = []
+    real_show = tui.Terminal.show
+
+    def show(term, screen):
+        shown.append((term.app, screen.title))
+        return real_show(term, screen)
+
+    monkeypatch.setattr(tui.Terminal, "show", show)
+    # The keys of four screens at once: Browse, read, back, back; then quit.
+    s = drive(diary, ("Write a new entry", "b" + ENTER + CTRL_C + CTRL_C),
+              (lambda t: len(shown) == 5, "q"))
+    assert s.code == 0
+    assert len({id(app) for app, _ in shown}) == 1
+    assert [title for _, title in shown] == ["diary", "All entries · 1–1 of 1",
+                                             "All entries · 1 of 1", "All entries · 1–1 of 1",
+                                             "diary"]
+
+
+def test_the_unlock_prompt_has_no_history_and_keeps_nothing(diary, monkeypatch):
+    secrets = []
+    real_init = tui.Secret.__init__
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        secrets.append(self.area.buffer)
+
+    monkeypatch.setattr(tui.Secret, "__init__", init)
+    drive(diary, ("Write a new entry", "l"), ("Write a new entry", "q"), answers=[PASSPHRASE])
+    [buffer] = secrets
+    assert buffer.text == "" and list(buffer.history.get_strings()) == []
+
+
+# --- a draft through the idle lock (issue 15, defect 2) -------------------------------------
+
+def test_ctrl_c_or_ctrl_d_at_the_unlock_prompt_asks_before_losing_a_draft(diary):
+    clock = Clock()
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "kept words"),
+              ("kept words", lambda: clock.advance(601) or "x"),  # wakes and locks
+              ("Passphrase:", CTRL_C), ("Quit and throw away the draft? [y/N]", ENTER),
+              (lambda t: "Passphrase:" in t and "throw away" not in t, CTRL_D),
+              ("Quit and throw away the draft?", "n"),
+              (lambda t: "Passphrase:" in t and "throw away" not in t, PASSPHRASE + ENTER),
+              ("kept words", CTRL_S), ("Saved entry #1.", "q"),
+              clock=clock, tick=60, lock_after=600)
+    assert s.code == 0 and not s.saw("kept wordsx")
+    assert [e.body for e in entries.list_entries(diary)] == ["kept words"]
+
+
+def test_leaving_at_the_unlock_prompt_when_asked_to(diary):
+    clock = Clock()
+    wake = lambda: clock.advance(601) or "x"  # noqa: E731
+    with pytest.raises(KeyboardInterrupt):  # exit 130; the draft thrown away as asked
+        drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "draft"),
+              ("draft", wake), ("Passphrase:", CTRL_C), ("throw away the draft?", "y"),
+              clock=clock, tick=60, lock_after=600)
+    store.resume(diary, PASSPHRASE)
+    with pytest.raises(menu.LockedOut):  # exit 3; no draft, nothing to ask
+        drive(diary, ("Write a new entry", wake), ("Passphrase:", CTRL_D),
+              clock=clock, tick=60, lock_after=600)
+    store.resume(diary, PASSPHRASE)
+    assert entries.count(diary) == 0
+
+
+# --- a save that meets a database error (issue 15, defect 3) --------------------------------
+
+def test_a_save_while_another_process_holds_the_write_lock_keeps_the_editor(diary, made):
+    diary.db.execute_sql("PRAGMA busy_timeout = 50")  # not the default 10 s
+    # A raw connection: a second store.Diary would bind the models to itself.
+    other = store.keyed_connection(made, PASSPHRASE, store.KDF_ITER)
+    other.execute("BEGIN IMMEDIATE")
+
+    def release():
+        other.execute("ROLLBACK")
+        return " again" + CTRL_S
+
+    try:
+        s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "my words" + CTRL_S),
+                  ("the diary is busy", release), ("Saved entry #1.", "q"))
+    finally:
+        other.close()
+    assert s.code == 0 and s.saw("my words")
+    assert [e.body for e in entries.list_entries(diary)] == ["my words again"]
+
+
+def test_a_full_disk_keeps_the_editor_and_the_text(diary, monkeypatch):
+    import peewee
+
+    real = store.Entry.create
+
+    def full(*a, **k):
+        raise peewee.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store.Entry, "create", full)
+
+    def room_again():
+        monkeypatch.setattr(store.Entry, "create", real)
+        return CTRL_S
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "every word" + CTRL_S),
+              ("is the disk full?", room_again), ("Saved entry #1.", "q"))
+    assert s.code == 0
+    screen = next(x for x in s.driver.screens if "is the disk full?" in x)
+    assert "every word" in screen  # the editor, with the text
+    assert [e.body for e in entries.list_entries(diary)] == ["every word"]
+
+
+def test_a_passphrase_changed_elsewhere_is_asked_and_the_draft_saved(diary, made):
+    def rekey_elsewhere():
+        with store.open_diary(made, PASSPHRASE) as other:
+            store.change_passphrase(other, "changed elsewhere")
+        return CTRL_S
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "precious"),
+              ("precious", rekey_elsewhere),
+              ("changed in another", "wrong" + ENTER), ("Wrong passphrase", CTRL_C),
+              ("throw away the draft?", ENTER),
+              (lambda t: "Passphrase:" in t and "throw" not in t,
+               "changed elsewhere" + ENTER),
+              ("Saved entry #1.", "q"))
+    assert s.code == 0
+    assert [e.body for e in entries.list_entries(diary)] == ["precious"]
+
+
+# --- the idle lock at every prompt (issue 15, defect 4) -------------------------------------
+
+def test_the_idle_lock_fires_at_every_prompt(diary):
+    clock = Clock()
+    away = lambda: clock.advance(601)  # noqa: E731  (the timer ticks every 10 ms here)
+    s = drive(diary, ("Write a new entry", "p"), ("Current passphrase:", away),
+              ("is locked", PASSPHRASE + ENTER), ("Current passphrase:", CTRL_C),
+              ("Nothing changed.", CTRL_C), ("Quit diary? [y/N]", away),
+              ("is locked", PASSPHRASE + ENTER), ("Quit diary? [y/N]", "y"),
+              clock=clock, tick=0.01, lock_after=600)
+    assert s.code == 0
+    # Away at the Change passphrase prompt, then Ctrl-C: the locked prompt ends the
+    # session (exit 130); the unlocked menu never comes back.
+    with pytest.raises(KeyboardInterrupt):
+        s = drive(diary, ("Write a new entry", "p"), ("Current passphrase:", away),
+                  ("is locked", CTRL_C), clock=clock, tick=0.01, lock_after=600)
+    assert diary.db._passphrase is None
+
+
+# --- resizing (issue 15, defect 7) ----------------------------------------------------------
+
+def test_every_screen_redraws_at_40x12_and_below_asks_for_a_bigger_window(diary):
+    long_entry(diary)
+    add(diary, "tagged", tags=["health/running"])
+    out = SizedOutput(80, 40)
+
+    def size(columns, rows, keys):
+        def step():
+            out.resize(columns, rows)
+            return keys
+        return step
+
+    def fits(*words):
+        return lambda t: (all(w in t for w in words) and len(t.splitlines()) <= out.size.rows
+                          and all(len(line) <= out.size.columns for line in t.splitlines()))
+
+    s = drive(diary, ("Write a new entry", size(40, 12, "j")),
+              (fits("diary.db · 2 entries", "Browse entries"), size(39, 12, "j")),
+              ("diary needs at least 40x12", size(40, 11, "b")),  # keys do nothing there
+              ("diary needs at least 40x12", size(40, 12, None)),
+              (fits("Browse entries"), "b"), (fits("All entries · 1–2 of 2"), ENTER),
+              (fits("All entries · 1 of 2"), "G"), (fits("Esc back"), CTRL_C),
+              (fits("1–2 of 2"), CTRL_C), (fits("Browse"), "w"),
+              (fits("New entry", "Title"), "T" + TAB + "2024-03-02 21:30" + TAB),
+              (fits("2024-03-02 21:30"), CTRL_C), (fits("Throw away"), "y"),
+              (fits("Browse"), "/"), (fits("Search:"), "tagged" + ENTER),
+              (fits("1–1 of 1"), ESC), (fits("Search:"), ESC), (fits("Browse"), "t"),
+              (fits("health"), CTRL_C), (fits("Browse"), "c"), (fits("Calendar"), "y"),
+              (fits("Calendar"), CTRL_C), (fits("c   Calendar"), "q"), output=out)
+    assert s.code == 0
+
+
+def test_footer_hints_wrap_between_hints_and_the_date_field_keeps_room_at_45(diary):
+    out = SizedOutput(45, 14)
+    s = drive(diary, ("Write a new entry", "w"),
+              ("New entry", TAB + "2024-03-02 21:30" + TAB),
+              ("Tags", CTRL_C), ("Throw away", "y"), ("Write", "q"), output=out)
+    editor = next(x for x in s.driver.screens if "2024-03-02 21:30" in x)
+    assert re.search(r"^ Date +2024-03-02 21:30", editor, re.M)
+    lines = editor.splitlines()
+    footer = "\n".join(lines[lines.index(next(x for x in lines if "Ctrl-S save" in x)):])
+    hints = set(editor_module.FOOTER.split(" · "))
+    for line in footer.splitlines():
+        assert set(line.strip().split(" · ")) <= hints, line  # never cut inside a hint
+
+
+# --- lists and the editor (issue 15, defect 9) ----------------------------------------------
+
+def test_down_from_a_pages_last_row_goes_on_to_the_next_page_and_up_comes_back(diary):
+    many(diary, 25)
+    PGDN, PGUP, HOME, END = "\x1b[6~", "\x1b[5~", "\x1b[H", "\x1b[F"
+
+    def at(span, title):
+        return lambda t: span in t and re.search(r"›.*%s$" % title, t, re.M)
+
+    s = drive(diary, ("Write a new entry", "b"), (at("1–20 of 25", "Entry 24"), DOWN * 19),
+              (at("1–20 of 25", "Entry 5"), DOWN), (at("21–25 of 25", "Entry 4"), UP),
+              (at("1–20 of 25", "Entry 5"), PGDN), (at("21–25 of 25", "Entry 4"), PGUP),
+              (at("1–20 of 25", "Entry 5"), HOME + PGUP),  # no page before: stays
+              (at("1–20 of 25", "Entry 24"), "n" + END + DOWN),  # no page after: stays
+              (at("21–25 of 25", "Entry 0"), CTRL_C), ("Write", "q"))
+    assert s.code == 0
+
+
+def test_tab_in_tags_completes_any_segment_of_a_path(diary):
+    add(diary, "x", tags=["health/running", "work/acme/meetings"])
+    drive(diary, ("Write a new entry", "w"),
+          ("New entry", "T" + TAB + TAB + "running" + TAB + ", meet" + TAB + ENTER + "y"
+           + CTRL_S), ("Saved entry #2.", "q"))
+    assert entries.get(diary, 2).tag_list == ["health/running", "work/acme/meetings"]
+
+
+def test_esc_in_the_editor_does_what_ctrl_c_does(diary):
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ESC), ("Write a new entry", "w"),
+              ("New entry", ENTER + "words" + ESC), ("Throw away what you wrote here?", "n"),
+              (lambda t: "words" in t and "Throw" not in t, ESC), ("Throw away", "y"),
+              ("Write a new entry", "q"))
+    assert s.code == 0 and entries.count(diary) == 0
+
+
+def test_enter_on_a_calendar_day_lists_its_entries(diary):
+    now = dates.parse("2025-06-15 12:00")
+    for when, body in (("2025-06-14 08:00", "the day before"), ("2025-06-15 07:00", "today"),
+                       ("2025-05-31 23:00", "end of may")):
+        add(diary, body, created_at=dates.parse(when))
+    s = drive(diary, ("Write a new entry", "c"), ("June 2025", LEFT + ENTER),
+              ("Saturday 14 June 2025 · 1–1 of 1", CTRL_C), ("June 2025", UP + "n"),
+              ("July 2025", "p" + "p"), ("May 2025", "t"), ("June 2025", "\x1b[6~"),  # PgDn
+              ("July 2025", "t" + RIGHT + ENTER), ("Monday 16 June 2025 · none", CTRL_C),
+              ("June 2025", "y"), (lambda t: "Jan" in t and "Mo  " in t, "m"),
+              ("June 2025", "t" + "k" * 2 + "h" + ENTER),  # up two weeks, back a day
+              ("Saturday 31 May 2025 · 1–1 of 1", CTRL_C), ("May 2025", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    assert s.code == 0
+    day = next(x for x in s.driver.screens if "Saturday 14 June 2025 · 1–1" in x)
+    assert "the day before" in day and "today" not in day.split("─")[-1]
+
+
+def test_a_key_that_follows_esc_at_once_goes_to_the_next_screen(diary):
+    # "\x1bn" reads as Esc then n (no binding has both): Esc asks, n answers it.
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "words"),
+              ("words", ESC + "n"), (lambda t: "words" in t and "Throw" not in t, CTRL_S),
+              ("Saved entry #1.", "q"))
+    assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["words"]
+
+
+def test_a_lock_at_the_throw_away_question_still_knows_the_draft(diary):
+    clock = Clock()
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "behind" + CTRL_C),
+              ("Throw away what you wrote here?", lambda: clock.advance(601) or "x"),
+              ("Passphrase:", CTRL_C), ("Quit and throw away the draft?", "n"),
+              (lambda t: "Passphrase:" in t and "Quit" not in t, PASSPHRASE + ENTER),
+              ("Throw away what you wrote here?", "n"), ("behind", CTRL_S),
+              ("Saved entry #1.", "q"), clock=clock, tick=60, lock_after=600)
+    assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["behind"]
+
+
+def test_the_reader_scrolls_from_a_tag_list_search_results_and_on_this_day(diary):
+    now = dates.parse("2025-06-15 12:00")
+    add(diary, "\n\n".join("paragraph %03d" % i for i in range(120)), title="Long",
+        tags=["long/read"], created_at=dates.parse("2024-06-15 08:00"))
+    end = "paragraph 119"
+    s = drive(diary, ("Write a new entry", "t"), ("long", ENTER), ("#long · 1–1 of 1", ENTER),
+              ("paragraph 000", "G"), (end, CTRL_C), ("#long", CTRL_C), ("Tags", CTRL_C),
+              ("Write a new entry", "/"), ("Search:", "paragraph" + ENTER),
+              ("1–1 of 1", ENTER), ("paragraph 000", " " * 50), (end, ESC), ("1–1 of 1", ESC),
+              ("Search:", ESC), ("Write a new entry", "o"), ("On this day", ENTER),
+              ("paragraph 000", "\x1b[F"), (end, ESC), ("On this day", ESC), ("Write", "q"),
+              now=lambda: now)
+    assert s.code == 0

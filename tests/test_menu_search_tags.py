@@ -170,3 +170,44 @@ def test_the_end_of_the_latest_entries_hits_is_the_last_one_when_no_older_match(
               ("Search “river” · 2 of 2+", "n"), ("That was the last one.", ESC),
               ("1–2 of 2", ESC), ("Search: river", ESC), ("Write a new entry", "q"))
     assert s.code == 0
+
+
+# --- reorganising tags from the Tags screen (issue 15, defect 11) ----------------------------
+
+def tag_tree(diary):
+    from diary import tags
+
+    def walk(nodes):
+        for node in nodes:
+            yield node.path
+            yield from walk(node.children)
+    return list(walk(tags.tree(diary)))
+
+
+def test_tags_screen_renames_moves_merges_and_deletes_after_asking(diary):
+    entries.add(diary, "a", tags=["health/jogging", "work/acme"])
+    entries.add(diary, "b", tags=["health/running"])
+    # Rows: health, jogging, running, work, acme.
+    s = drive(diary, ("Write a new entry", "t"), ("jogging", DOWN + "r"),
+              ("New name:", CTRL_U + "walking" + ENTER),
+              ("Rename #health/jogging to walking? [y/N]", "n"),
+              (lambda t: "running" in t and "Rename" not in t, DOWN + "r"),
+              ("New name: running", CTRL_U + "runs" + ENTER), ("Rename", "y"),
+              ("Renamed health/running to health/runs (1 entry updated).", UP + "M"),
+              ("Merge into:", "runs" + TAB + ENTER),
+              ("Merge #health/jogging into health/runs?", "y"),
+              ("Merged health/jogging into health/runs (1 entry updated).", DOWN + DOWN + "m"),
+              ("Move under:", "/" + ENTER), ("Move #work/acme under /?", "y"),
+              ("Moved work/acme to acme", "\x1b[H" + DOWN + "d"),  # acme, health
+              ("Delete the tag #health and the tag below it? Its entries stay", "y"),
+              ("Deleted health", ESC), ("Write a new entry", "q"))
+    assert s.code == 0
+    assert tag_tree(diary) == ["acme", "work"]
+    assert entries.count(diary) == 2
+
+
+def test_a_refused_tag_change_is_a_message(diary):
+    entries.add(diary, "a", tags=["a/b"])
+    s = drive(diary, ("Write a new entry", "t"), ("a", "M"), ("Merge into:", "a/b" + ENTER),
+              ("Merge #a into a/b?", "y"), ("cannot merge a into a/b", ESC), ("Write", "q"))
+    assert s.code == 0 and tag_tree(diary) == ["a", "a/b"]

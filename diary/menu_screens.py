@@ -1,0 +1,165 @@
+"""Two screens of the interactive diary (menu.py): the calendar, whose Enter
+lists a day's entries, and the Tags screen, which also reorganises the tag
+tree through the same library calls as ``diary tag``. A mixin of menu.Menu."""
+
+import calendar as _cal
+import datetime as _dt
+
+from . import dates, entries, render, stats, tags, tui
+
+TAG_FOOTER = "↑↓ select · Enter browse · r rename · m move · M merge · d delete · Esc back"
+CALENDAR_FOOTER = ("←→↑↓ select a day · Enter its entries · n/p next/previous month · "
+                   "y year · t today · Esc back")
+YEAR_FOOTER = "←→ n/p next/previous year · m month · t today · Esc back"
+DAY_STEPS = {"left": -1, "right": 1, "up": -7, "down": 7}
+
+
+def calendar_month(year, month, counts, today, selected):
+    """render.calendar_month with the selected day shown reversed."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="%s %d" % (_cal.month_name[month], year), box=None,
+                  padding=(0, 1), show_edge=False)
+    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
+        table.add_column(name, justify="right", header_style="bold")
+    for week in _cal.Calendar().monthdatescalendar(year, month):
+        cells = []
+        for day in week:
+            if day.month != month:
+                cells.append(Text(""))
+                continue
+            n = counts.get(day, 0)
+            style = ("bold white on " + render._heat(n)) if n else "dim"
+            if day == today:
+                style += " underline"
+            if day == selected:
+                style = "reverse bold"
+            cells.append(Text("%2d" % day.day, style=style))
+        table.add_row(*cells)
+    return table
+
+
+def add_months(day, step):
+    """The same day ``step`` months on (the month's last day when it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + step, 12)
+    last = _cal.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last))
+
+
+class Screens:
+    # --- the calendar -------------------------------------------------------------------
+
+    async def calendar(self):
+        today = self.now().date()
+        counts = stats.days_written(self.diary)
+        summary = stats.summary(self.diary, today)
+        day, whole_year = today, False
+        while True:
+            def draw(width, day=day, whole_year=whole_year):
+                grid = (render.calendar_year(day.year, counts, today) if whole_year
+                        else calendar_month(day.year, day.month, counts, today, day))
+                return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
+
+            if whole_year:
+                keys = {"left|h|p|pageup": "prev", "right|l|n|pagedown": "next",
+                        "m": "month", "t": "today"}
+            else:
+                keys = {"left|h": "left", "right|l": "right", "up|k": "up", "down|j": "down",
+                        "p|pageup": "prev", "n|pagedown": "next", "enter": "open",
+                        "y": "year", "t": "today"}
+            action = await tui.Pager(
+                self.term, header="Calendar", status=self.status(), render=draw, keys=keys,
+                footer=YEAR_FOOTER if whole_year else CALENDAR_FOOTER).run()
+            if action is tui.BACK:
+                return
+            if action in DAY_STEPS:
+                day += _dt.timedelta(days=DAY_STEPS[action])
+            elif action in ("prev", "next"):
+                day = add_months(day, (12 if whole_year else 1) * (1 if action == "next" else -1))
+            elif action == "today":
+                day, whole_year = today, False
+            elif action in ("year", "month"):
+                whole_year = action == "year"
+            elif action == "open":
+                await self.browse(self.on_day(day))
+
+    def on_day(self, day):
+        since = dates.parse(day.isoformat(), bound="start")
+        until = dates.parse(day.isoformat(), bound="end")
+
+        def fetch(offset, limit):
+            return (entries.count(self.diary, since=since, until=until),
+                    [(e, None) for e in entries.list_entries(
+                        self.diary, limit=limit, offset=offset, since=since, until=until)])
+        from .menu import Listing
+
+        return Listing(day.strftime("%A %d %B %Y"), fetch)
+
+    # --- tags ---------------------------------------------------------------------------
+
+    async def tags(self):
+        selected = 0
+        writes = not self.diary.read_only
+        while True:
+            rows = render.tag_rows(tags.tree(self.diary))
+            keys = {"r": "rename", "m": "move", "M": "merge", "d": "delete"} if writes else {}
+            action, selected = await tui.Picker(
+                self.term, header="Tags", status=self.status(), selected=selected,
+                items=[frags for _, frags in rows], keys=keys,
+                footer=TAG_FOOTER if writes else "↑↓ select · Enter browse · Esc back",
+                empty="No tags yet: add them in the Tags field when you write, or write "
+                      "#tags in the text.").run()
+            if action is tui.BACK:
+                return
+            if not rows:
+                continue
+            path = rows[selected][0]
+            if action == "open":
+                await self.browse(self.tagged(path))
+            else:
+                below = sum(1 for p, _ in rows if p.startswith(path + "/"))
+                await self.do(self.change_tag, action, path, below)
+
+    async def change_tag(self, action, path, below):
+        """Rename, move, merge or delete the tag at ``path``, after asking."""
+        shown = "#" + render.one_line(path)
+        if action == "delete":
+            question = "Delete the tag %s%s? Its entries stay, untagged." % (
+                shown, "" if not below else " and the tag below it" if below == 1
+                else " and the %d tags below it" % below)
+            if await tui.confirm(self.term, question, header="Tags"):
+                self.tag_done("Deleted %s" % path, tags.delete(self.diary, path,
+                                                               recursive=bool(below)))
+            return
+        prompt, question, call = {
+            "rename": ("New name:", "Rename %s to %%s?" % shown, tags.rename),
+            "move": ("Move under:", "Move %s under %%s?" % shown, tags.move),
+            "merge": ("Merge into:", "Merge %s into %%s? It disappears." % shown, tags.merge),
+        }[action]
+        default = path.rsplit("/", 1)[-1] if action == "rename" else ""
+        text = await tui.LineInput(
+            self.term, header="%s %s" % (action.capitalize(), shown), prompt=prompt,
+            default=default, completer=None if action == "rename" else
+            tui.WordCompleter(self.tag_paths), history=self.tag_history,
+            help={"rename": "Its new name (the last part of its path); it keeps its place.",
+                  "move": "The tag to put it under (created if missing), or / for the top "
+                          "level. Tab completes.",
+                  "merge": "The tag that takes its entries and the tags below it. "
+                           "Tab completes."}[action]).run()
+        if text is tui.BACK or not text.strip():
+            return
+        if await tui.confirm(self.term, question % render.one_line(text), header="Tags"):
+            change = call(self.diary, path, text.strip())
+            verb = {"rename": "Renamed", "move": "Moved", "merge": "Merged"}[action]
+            self.tag_done("%s %s %s %s" % (verb, change.old, "into" if action == "merge"
+                                           else "to", change.new), change)
+
+    def tag_done(self, done, change):
+        """The same report as ``diary tag``."""
+        if change.old == change.new:
+            self.term.say("Nothing to do: %s is already there." % render.one_line(change.old))
+        else:
+            self.term.say("%s (%d %s updated)." % (render.one_line(done), change.entries,
+                                                   "entry" if change.entries == 1
+                                                   else "entries"))
