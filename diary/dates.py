@@ -61,8 +61,15 @@ def local(dt):
 
 def aware(naive):
     """A naive wall-clock time as an aware local time. A time that does not
-    exist locally (in a DST gap) moves forward by the gap, never back."""
-    first = naive.replace(fold=0).astimezone()
+    exist locally (in a DST gap) moves forward by the gap, never back.
+
+    At the very edges of time (years 1 and 9999) the local conversion itself
+    overflows: such a time is taken as UTC, which is far outside the stored
+    range anyway, so ``stored`` refuses it naming where it came from."""
+    try:
+        first = naive.replace(fold=0).astimezone()
+    except (ValueError, OverflowError):
+        return naive.replace(tzinfo=UTC)
     if first.replace(tzinfo=None) == naive:
         return first
     second = naive.replace(fold=1).astimezone()

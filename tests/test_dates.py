@@ -397,3 +397,17 @@ def test_peewee_diary_and_jrnl_json_imports_refuse_out_of_range(diary, tmp_path,
     with pytest.raises(BadInput, match="entry 2: .*out of range"):
         exchange.import_file(diary, str(j), "jrnl-json")
     assert entries.count(diary) == 0
+
+
+@pytest.mark.parametrize("header", ["[0001-01-01]", "[0001-01-01 00:00]", "[9999-12-31 23:59]",
+                                    "[0001-01-01 12:00 AM]"])
+def test_jrnl_headers_at_the_edges_of_time_are_refused_naming_the_line(run, made, tmp_path,
+                                                                       header):
+    # Found by test_ways_in.py: the local-time conversion of year 1 overflowed
+    # before the range check could name the line (internal error).
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-01-01 09:00] Fine.\n\n%s Too early.\n" % header)
+    result = run("import", "--format", "jrnl", str(p))
+    assert result.code == 1 and "internal error" not in result.err, result
+    assert "line 3" in result.err, result
+    assert run("list", "--json").out.strip() == "[]"

@@ -272,7 +272,7 @@ def test_every_way_in_leaves_every_reading_command_working(examples):
                     assert fixed[0] == 0, fixed
                 assert run(path, "check")[0] == 0
             # Whatever went in can be deleted again.
-            result = run(path, "delete", *map(str, ids))
+            result = run(path, "delete", "--yes", *map(str, ids))
             _no_internal_error("delete", result)
             assert result[0] == 0, result
         finally:
