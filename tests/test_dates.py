@@ -411,3 +411,17 @@ def test_jrnl_headers_at_the_edges_of_time_are_refused_naming_the_line(run, made
     assert result.code == 1 and "internal error" not in result.err, result
     assert "line 3" in result.err, result
     assert run("list", "--json").out.strip() == "[]"
+
+
+def test_checks_repair_works_on_an_empty_row_another_tool_wrote(run, made):
+    # Found by test_ways_in.py: `edit ID --date` refused a raw row with no
+    # text ("an entry needs a title or some text"), so check's fix did not work.
+    conn = store.keyed_connection(made, PASSPHRASE, store.KDF_ITER)
+    conn.execute("INSERT INTO entry (uuid, created_at, updated_at, title, body, starred, "
+                 "version, tags) VALUES ('u-1', '0001-01-01T00:00:00', "
+                 "'0001-01-01T00:00:00', '', '', 0, 1, '')")
+    conn.close()
+    assert run("check").code == 4
+    assert run("edit", "1", "--date", "2024-01-01 09:00").code == 0
+    assert run("check").code == 0
+    assert run("edit", "1", "--title", " ").code == 1  # emptying by a change is still refused
