@@ -123,7 +123,7 @@ def needs_tool(name, package):
 def pytest_addoption(parser):
     parser.addoption("--trials", type=int, default=3,
                      help="trials for the crash-safety tests (CI runs a few; use more locally)")
-    parser.addoption("--ways-in-examples", type=int, default=40,
+    parser.addoption("--ways-in-examples", type=int, default=100,
                      help="examples for the every-way-in property test (test_ways_in.py)")
 
 
