@@ -166,10 +166,10 @@ def cmd_import(args, env):
     from . import exchange
 
     refuse_if_read_only(args)
-    if not os.path.exists(args.file):  # before a first import creates the diary
+    if not os.path.exists(args.file):
         raise NotFound("no file %s" % args.file)
     fmt = args.format or exchange.guess_format(args.file)
-    with unlock(args, env, write=True, create=True) as d:
+    with unlock(args, env, write=True) as d:
         passphrase = None
         if exchange.needs_passphrase(args.file, fmt):
             passphrase = _source(args, env).get("Passphrase of %s: " % args.file)

@@ -125,7 +125,7 @@ def test_progress_bar_on_a_terminal_only(run, made, tmp_path):
 
 # --- import ---------------------------------------------------------------------------------
 
-def test_import_creates_the_diary_and_reports(run, path):
+def test_import_reports(run, made):
     r = run("import", os.path.join(FIXTURES, "jrnl", "journal.txt"))
     assert r.code == 0, r
     assert "Imported 9 entries; skipped 0" in r.err
