@@ -75,14 +75,18 @@ def _source(args, env):
 
 # --- export ----------------------------------------------------------------------
 
+# -o names that mean the standard output: written to, never replaced.
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
 @arguments("export")
 def _export_args(p):
     p.add_argument("-f", "--format", choices=EXPORT_FORMATS, default="json",
                    help="json (default), jsonl, markdown, csv or txt")
     where = p.add_mutually_exclusive_group()
     where.add_argument("-o", "--output", metavar="FILE",
-                       help="write to FILE (default: stdout); never replaces a file "
-                            "without --force")
+                       help="write to FILE (default, or `-`: stdout); never replaces a "
+                            "file without --force, and never anything but a regular file")
     where.add_argument("--split", metavar="DIR",
                        help="one Markdown file per entry in DIR (with front matter; "
                             "`diary import DIR` reads them back)")
@@ -102,6 +106,8 @@ def cmd_export(args, env):
 
     if args.split and args.format not in ("json", "markdown"):
         raise UsageError("--split writes Markdown files; leave out --format")
+    if args.output in STDOUT_NAMES:
+        args.output = None  # written to stdout as it is, never replaced by a file
     if args.output:
         files.check_target(args.output, force=args.force)
     if args.split:

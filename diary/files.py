@@ -12,14 +12,40 @@ import contextlib
 import io
 import os
 import shutil
+import stat
 import tempfile
 
 from .errors import DiaryError
 
 
+def refuse_special(path):
+    """Only a regular file is ever replaced: a FIFO, a device node (``/dev/full``
+    as root), a socket or a symlink under the name stays what it is."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DiaryError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise DiaryError("%s is not a regular file (%s); only a regular file is ever "
+                         "replaced" % (path, kind(st.st_mode)))
+
+
+def kind(mode):
+    """What a non-regular file is, in words."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
 def check_target(path, *, force=False, directory=False):
     """Fail early (before any work) when ``path`` cannot be written."""
     path = os.path.abspath(os.path.expanduser(path))
+    refuse_special(path)
     if os.path.isdir(path) and not directory:
         raise DiaryError("%s is a directory" % path)
     if os.path.lexists(path) and not force:
@@ -57,6 +83,7 @@ def put_in_place(tmp, path, *, force, exists="%s already exists (add --force to 
     """Move the finished ``tmp`` to ``path``: atomically, never clobbering without force."""
     try:
         if force:
+            refuse_special(path)  # again: the name may have changed since check_target
             os.replace(tmp, path)
         else:
             move_new(tmp, path)
@@ -145,7 +172,10 @@ def atomic_directory(path, *, force=False):
         yield tmp
         fsync_dir(tmp)
         if os.path.isdir(path) and os.listdir(path):
-            for name in sorted(os.listdir(tmp)):
+            names = sorted(os.listdir(tmp))
+            for name in names:  # all checked before any is replaced
+                refuse_special(os.path.join(path, name))
+            for name in names:
                 os.replace(os.path.join(tmp, name), os.path.join(path, name))
             fsync_dir(path)
             os.rmdir(tmp)
