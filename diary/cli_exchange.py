@@ -184,6 +184,9 @@ def cmd_import(args, env):
                                          progress=progress)
     if args.json:
         output(env).json({"added": stats.added, "skipped": stats.skipped})
+    if stats.links_skipped:
+        env.say("Skipped %s (never followed: a link may lead out of the folder)."
+                % _plural(stats.links_skipped, "symbolic link"))
     env.say("Imported %s; skipped %d already in the diary." % (_entries(stats.added),
                                                                  stats.skipped))
 

@@ -1,4 +1,9 @@
-"""Writing files so that a reader never sees half of one.
+"""Reading only regular files, and writing files so that a reader never sees
+half of one.
+
+Every file the program reads on a user's behalf (an import, a passphrase
+file, a diary) is opened with ``open_regular``: a FIFO would hang the reader,
+/dev/zero would fill memory, a device node might act on being opened.
 
 Everything is built under a temporary name in the destination's directory
 (same file system, so the final rename is atomic), fsynced, then put in
@@ -9,6 +14,7 @@ it was. New files are 0600: an export is plaintext.
 """
 
 import contextlib
+import errno
 import io
 import os
 import shutil
@@ -40,6 +46,47 @@ def kind(mode):
         if test(mode):
             return name
     return "not a regular file"
+
+
+def open_regular(path, *, follow=True, fifo=False, label=None):
+    """``path`` opened for reading in binary, refused unless it is a regular file.
+
+    Checked before opening (a device may act on being opened) and again on the
+    open descriptor (the name may have changed in between); the open itself
+    never blocks. ``follow=False`` refuses a symbolic link; ``fifo=True`` also
+    takes a pipe (``--passphrase-file <(pass show diary)``). ``label`` names
+    the file in errors (default: its path).
+    """
+    label = label or path
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError as exc:
+        raise DiaryError("cannot read %s: %s" % (label, exc.strerror or exc)) from None
+    _refuse_unreadable(label, st.st_mode, fifo)
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    if not stat.S_ISFIFO(st.st_mode):
+        flags |= os.O_NONBLOCK  # a pipe is opened to be read: waiting for its writer is right
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise DiaryError("%s is not a regular file (a symbolic link)" % label) from None
+        raise DiaryError("cannot read %s: %s" % (label, exc.strerror or exc)) from None
+    try:
+        _refuse_unreadable(label, os.fstat(fd).st_mode, fifo)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _refuse_unreadable(path, mode, fifo):
+    if stat.S_ISREG(mode) or (fifo and stat.S_ISFIFO(mode)):
+        return
+    raise DiaryError("%s is not a regular file (%s)" % (path, kind(mode)))
 
 
 def check_target(path, *, force=False, directory=False):

@@ -344,7 +344,11 @@ class Diary:
 
 
 def _check_path(path):
-    """Refuse what cannot be a diary before SQLCipher sees it (and creates files)."""
+    """Refuse what cannot be a diary before SQLCipher sees it (and creates files).
+
+    Only a regular file: a FIFO would hang the open, a device is no diary.
+    The file is opened without blocking and checked again on the descriptor.
+    """
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -353,9 +357,16 @@ def _check_path(path):
         raise DiaryError("cannot open %s: %s" % (path, exc.strerror)) from None
     if stat.S_ISDIR(st.st_mode):
         raise DiaryError("%s is a directory, not a diary file" % path)
+    if not stat.S_ISREG(st.st_mode):
+        raise DiaryError("%s is not a regular file, so not a diary file" % path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(16)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise DiaryError("%s is not a regular file, so not a diary file" % path)
+            head = os.read(fd, 16)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise DiaryError("cannot read %s: %s" % (path, exc.strerror)) from None
     if len(head) < 16 or head == SQLITE_HEADER:

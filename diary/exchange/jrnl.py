@@ -15,12 +15,12 @@ matched on re-import by date, title and text (loader.py).
 """
 
 import datetime as _dt
-import json
 import re
 
 from .. import dates, tags as _tags
 from ..errors import BadInput
-from .records import Record, fail, parse_uuid, text_lines
+from . import records
+from .records import JsonArray, Record, fail, parse_uuid, text_lines, too_large
 
 _HEADER = re.compile(r"\[([^\]\n]+)\](?: (.*?))?\r?\n?$", re.S)
 _DATE_LIKE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\b")
@@ -100,6 +100,7 @@ def _record(number, date, text):
 def read_text(binary):
     """Records from a jrnl plain-text journal (a binary file)."""
     current = None  # (header line number, date, [text pieces])
+    size = 0  # characters in current's pieces: one entry is capped, not the file
     for number, line in text_lines(binary):
         match = _HEADER.match(line) if line.startswith("[") else None
         if match and _DATE_LIKE.match(match.group(1)):
@@ -108,7 +109,11 @@ def read_text(binary):
                 yield _record(current[0], current[1], _ending_dropped(current[2]))
             current = (number, date, [line[match.start(2):] if match.group(2) is not None
                                       else "\n"])
+            size = len(line)
         elif current:
+            size += len(line)
+            if size > records.MAX_RECORD:
+                too_large("line %d" % current[0])
             current[2].append(line)
         elif line.strip():
             fail("line %d" % number, "expected an entry header like "
@@ -126,20 +131,14 @@ def _ending_dropped(pieces):
 
 
 def read_json(binary):
-    """Records from jrnl's ``--format json`` export: {"tags": ..., "entries": [...]}."""
-    raw = binary.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        fail("line %d" % (raw[:exc.start].count(b"\n") + 1), "not valid UTF-8")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail("line %d" % exc.lineno, "invalid JSON (%s)" % exc.msg)
-    if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
-        fail("", "not a jrnl JSON export: expected an object with an \"entries\" list")
-    for number, item in enumerate(document["entries"], 1):
+    """Records from jrnl's ``--format json`` export: {"tags": ..., "entries": [...]},
+    read one entry at a time."""
+    array = JsonArray(binary)
+    for number, item in enumerate(array.member("entries", _NOT_JRNL_JSON), 1):
         yield _json_record(item, "entry %d" % number)
+
+
+_NOT_JRNL_JSON = "not a jrnl JSON export: expected an object with an \"entries\" list"
 
 
 def _json_record(item, where):

@@ -132,6 +132,21 @@ class Loader:
             "SELECT id, created_at, updated_at, title, body, starred, %s, version "
             "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
 
+    @staticmethod
+    def check(record):
+        """Everything about ``record`` that can be checked without the diary:
+        import runs this over the whole source before taking the write lock."""
+        title, body = record.title, record.body
+        entries.check_text(body, "text")
+        entries.check_text(title, "title")
+        if not title.strip() and not body.strip():
+            raise BadInput("the entry has no title and no text")
+        for path in record.tags:
+            _tags.parse_path(path)
+        stamp(record.created_at)
+        if record.updated_at is not None:
+            stamp(record.updated_at)
+
     def add(self, record):
         """Insert ``record`` unless the diary has it; True when it was added."""
         title, body = record.title, record.body

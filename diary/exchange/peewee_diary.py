@@ -6,7 +6,9 @@ local time as peewee writes it (``2024-03-02 21:30:00.123456``). Versions of
 the example differ in their SQLCipher settings, so the key is tried with
 SQLCipher 4's defaults, then with kdf_iter = 64000 (what the example once
 set), then with SQLCipher 3's settings (files made before SQLCipher 4). The
-file is opened read-only: an import never changes its source.
+file is opened read-only: an import never changes its source. Its ``entry``
+must be a table (a view might never end), and every statement runs under a
+watchdog (foreign.py): Ctrl-C and a stall stop it.
 
 Each row becomes an entry with the content as its text and no title (the
 example has none); ``#tags`` in the text become tags, as in `diary add`.
@@ -17,7 +19,7 @@ import urllib.parse
 
 import sqlcipher3
 
-from .. import store
+from .. import files, foreign, store
 from ..errors import SourcePassphraseError
 from .records import Record, fail
 
@@ -37,7 +39,7 @@ def _uri(path):
 
 
 def _connect(path, passphrase):
-    with open(path, "rb") as f:
+    with files.open_regular(path) as f:
         plain = f.read(16) == store.SQLITE_HEADER
     if plain:  # an unencrypted peewee diary: nothing to unlock
         conn = sqlcipher3.connect(_uri(path), uri=True, isolation_level=None)
@@ -57,7 +59,7 @@ def _connect(path, passphrase):
 
 
 def needs_passphrase(path):
-    with open(path, "rb") as f:
+    with files.open_regular(path) as f:
         return f.read(16) != store.SQLITE_HEADER
 
 
@@ -70,22 +72,24 @@ def read(path, passphrase):
     except sqlcipher3.Error as exc:  # a damaged or truncated SQLite file
         fail("", "cannot read %s as a database: %s" % (path, exc))
     try:
-        yield from _rows(conn, path)
+        yield from _rows(foreign.Watchdog(conn, path), path)
     except sqlcipher3.Error as exc:
         fail("", "cannot read %s as a database: %s" % (path, exc))
     finally:
         conn.close()
 
 
-def _rows(conn, path):
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(entry)")}
+def _rows(watchdog, path):
+    conn = watchdog.conn
+    foreign.require_tables(conn, ("entry",), path)
+    columns = {row[1] for row in watchdog.execute("PRAGMA table_info(entry)")}
     if {"uuid", "body"} <= columns:
         fail("", "%s is not a peewee diary (%s)" % (path, _OURS))
     if not {"content", "timestamp"} <= columns:
         fail("", "%s is not a peewee diary: it has no table entry (content, timestamp)"
              % path)
     conn.execute("BEGIN")  # one snapshot, whatever else has the file open
-    rows = conn.execute("SELECT content, timestamp FROM entry ORDER BY timestamp, id")
+    rows = watchdog.execute("SELECT content, timestamp FROM entry ORDER BY timestamp, id")
     for number, (content, timestamp) in enumerate(rows, 1):
         where = "entry %d" % number
         if not isinstance(content, str):
