@@ -86,9 +86,16 @@ def tag_words(text):
 
 
 def _record(number, date, text):
+    raw = text
+    first, _, rest = text.partition("\n")
+    if first.strip() in ("", "*"):
+        # `[date] ` alone on its line (jrnl's own layout for an entry without
+        # a title, and our txt export's): no title; the text is what follows.
+        return Record(created_at=date, title="", body=rest.rstrip("\r\n "),
+                      starred=first.strip() == "*", tags=tag_words(raw), inline=True,
+                      where="line %d" % number)
     lines = text.splitlines()
     starred = False
-    raw = text
     if lines and lines[0].strip().endswith("*"):
         starred = True
         text = lines[0].strip("\n *") + "\n" + "\n".join(lines[1:])
@@ -165,16 +172,33 @@ def _json_record(item, where):
                   inline=True, where=where)
 
 
+def _header_time(when):
+    """The header's date and time: to the minute (jrnl's default layout), with
+    seconds, and microseconds, only when the entry has them, so that reading
+    the export back gives the same time (jrnl itself reads all three)."""
+    local = dates.local(when)
+    if local.microsecond:
+        return local.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if local.second:
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def write_text(out, rows):
-    """jrnl's layout: readable, and jrnl reads it back (tags only as written in the text)."""
+    """jrnl's layout: readable, and jrnl reads it back entry for entry (tags only
+    as written in the text). A header is always ``[date] `` with its space,
+    even without a title: jrnl takes only that as the start of an entry, and
+    a bare ``[date]`` line would fold the entry into the one before it."""
     first = True
     for entry in rows:
         if not first:
             out.write("\n")
         first = False
-        head = "[%s] %s" % (dates.local(entry.created_at).strftime("%Y-%m-%d %H:%M"),
-                            " ".join(entry.title.split()))
-        out.write(head.rstrip() + (" *" if entry.starred else "") + "\n")
+        title = " ".join(entry.title.split())
+        head = "[%s] %s" % (_header_time(entry.created_at), title)
+        if entry.starred:
+            head += " *" if title else "*"
+        out.write(head + "\n")
         body = entry.body.rstrip("\n ")
         if body:
             out.write(body + "\n")
