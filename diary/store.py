@@ -231,11 +231,13 @@ class DiaryDatabase(SqlCipherDatabase):
     """
 
     def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, read_only=False,
-                 timeout=10):
+                 timeout=10, source=None):
         self._passphrase = passphrase
         self._kdf_iter = kdf_iter
         self._authorizer = authorizer
         self._read_only = read_only
+        # readonly.Source: how a read-only session opens the file (mode=ro, ...).
+        self._source = source
         super().__init__(path, timeout=timeout, lock_type="IMMEDIATE")
 
     @property
@@ -244,15 +246,25 @@ class DiaryDatabase(SqlCipherDatabase):
 
     def forget_passphrase(self):
         """Drop the connection and the key (the menu's Lock)."""
-        self.close()
+        SqlCipherDatabase.close(self)  # a private read-only copy stays, for resume
         self._passphrase = None
+
+    def close(self):
+        try:
+            return super().close()
+        finally:
+            if self._source is not None:
+                self._source.close()
 
     def _connect(self):
         if not self._passphrase:
             raise PassphraseError(WRONG_KEY)
+        target, uri = self.database, False
+        if self._source is not None and self._source.uri is not None:
+            target, uri = self._source.uri, True
         try:
-            conn = keyed_connection(self.database, self._passphrase, self._kdf_iter,
-                                    timeout=self._timeout)
+            conn = keyed_connection(target, self._passphrase, self._kdf_iter,
+                                    timeout=self._timeout, uri=uri)
         except BaseException as exc:
             raise translate(exc) from None
         try:
@@ -399,8 +411,13 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
         raise PassphraseError(WRONG_KEY)
     if read_only and authorizer is None:
         from .access import read_only_authorizer as authorizer
+    source = None
+    if read_only:  # opened so that not a byte of the file changes, even on read-only media
+        from .readonly import Source
+
+        source = Source(path)
     db = DiaryDatabase(path, passphrase, kdf_iter=kdf_iter or KDF_ITER,
-                       authorizer=authorizer, read_only=read_only)
+                       authorizer=authorizer, read_only=read_only, source=source)
     try:
         db.connect()
         conn = db.connection()

@@ -15,11 +15,10 @@ example has none); ``#tags`` in the text become tags, as in `diary add`.
 """
 
 import datetime as _dt
-import urllib.parse
 
 import sqlcipher3
 
-from .. import files, foreign, store
+from .. import files, foreign, readonly, store
 from ..errors import SourcePassphraseError
 from .records import Record, fail
 
@@ -34,21 +33,17 @@ ATTEMPTS = (
 _OURS = "a diary of this program is folded in with `diary merge FILE`, not imported"
 
 
-def _uri(path):
-    return "file:%s?mode=ro" % urllib.parse.quote(path)
-
-
-def _connect(path, passphrase):
+def _connect(path, uri, passphrase):
     with files.open_regular(path) as f:
         plain = f.read(16) == store.SQLITE_HEADER
     if plain:  # an unencrypted peewee diary: nothing to unlock
-        conn = sqlcipher3.connect(_uri(path), uri=True, isolation_level=None)
+        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
     if not passphrase:
         fail("", "a passphrase is needed for %s" % path)
     for pragmas in ATTEMPTS:
-        conn = store.keyed_connection(_uri(path), passphrase, uri=True, pragmas=pragmas)
+        conn = store.keyed_connection(uri, passphrase, uri=True, pragmas=pragmas)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
@@ -65,18 +60,22 @@ def needs_passphrase(path):
 
 def read(path, passphrase):
     """Records from the peewee diary at ``path``, oldest first."""
+    source = readonly.Source(path)  # read-only, even on read-only media
     try:
-        conn = _connect(path, passphrase)
-    except OSError as exc:
-        fail("", "cannot read %s: %s" % (path, exc.strerror or exc))
-    except sqlcipher3.Error as exc:  # a damaged or truncated SQLite file
-        fail("", "cannot read %s as a database: %s" % (path, exc))
-    try:
-        yield from _rows(foreign.Watchdog(conn, path), path)
-    except sqlcipher3.Error as exc:
-        fail("", "cannot read %s as a database: %s" % (path, exc))
+        try:
+            conn = _connect(path, source.uri or readonly.uri(path, mode="ro"), passphrase)
+        except OSError as exc:
+            fail("", "cannot read %s: %s" % (path, exc.strerror or exc))
+        except sqlcipher3.Error as exc:  # a damaged or truncated SQLite file
+            fail("", "cannot read %s as a database: %s" % (path, exc))
+        try:
+            yield from _rows(foreign.Watchdog(conn, path), path)
+        except sqlcipher3.Error as exc:
+            fail("", "cannot read %s as a database: %s" % (path, exc))
+        finally:
+            conn.close()
     finally:
-        conn.close()
+        source.close()
 
 
 def _rows(watchdog, path):
