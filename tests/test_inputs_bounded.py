@@ -198,6 +198,13 @@ def test_jrnl_json_nesting_is_capped(diary, tmp_path):
         exchange.import_file(diary, str(p), "jrnl-json")
 
 
+def test_markdown_front_matter_nesting_is_capped(diary, tmp_path):
+    p = tmp_path / "deep.md"
+    p.write_text("---\ntags: " + "[" * 100000 + "]" * 100000 + "\n---\ntext\n")
+    with pytest.raises(BadInput, match="deep.md, line 2: nested more than 32 levels deep"):
+        exchange.import_file(diary, str(p), "markdown")
+
+
 def test_too_deep_ignores_brackets_inside_strings():
     assert not records.too_deep(json.dumps({"body": "[" * 1000 + "{" * 1000}))
     assert records.too_deep("[" * 33 + "]" * 33)

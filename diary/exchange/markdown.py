@@ -194,12 +194,14 @@ def _front_matter(text, where):
         key, sep, value = line.partition(":")
         if not sep or not key.strip():
             fail("%s, line %d" % (where, number), "front matter lines are `key: value`")
-        meta[key.strip().lower()] = _value(value.strip())
+        meta[key.strip().lower()] = _value(value.strip(), "%s, line %d" % (where, number))
     return meta, text[end + 5:]
 
 
-def _value(text):
+def _value(text, where):
     if text[:1] in ('"', "[", "{") or text in ("true", "false", "null") or text[:1].isdigit():
+        if records.too_deep(text):
+            fail(where, records.too_deep_message())
         try:
             return json.loads(text)
         except ValueError:
