@@ -17,9 +17,7 @@ import contextlib
 import errno
 import io
 import os
-import shutil
 import stat
-import tempfile
 
 from .errors import DiaryError
 
@@ -121,6 +119,8 @@ def fsync_dir(path):
 
 
 def temp_name(path, suffix):
+    import tempfile  # here: open_regular's callers (a passphrase file) need not pay for it
+
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix,
                                dir=os.path.dirname(path))
     return fd, tmp
@@ -209,6 +209,9 @@ def atomic_directory(path, *, force=False):
     rename; into an existing one (``force``) each file is renamed over its
     namesake, each of them atomically.
     """
+    import shutil
+    import tempfile
+
     path = check_target(path, force=force, directory=True)
     try:
         tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".",
