@@ -13,6 +13,8 @@ ENTRIES = [
     ("Only a title. Two sentences", "", False, (2024, 3, 4, 12, 0)),
     ("Starred", "With a title. And @tags #food", True, (2024, 3, 5, 18, 45, 59)),
     ("", "Another untitled one, right after", False, (2024, 3, 5, 18, 46)),
+    ("Indented", "    a code line\n  - a list item", False, (2024, 3, 6, 8, 0)),
+    ("Blank lines first", "\n\nthen the text  ", False, (2024, 3, 6, 9, 0)),
 ]
 
 

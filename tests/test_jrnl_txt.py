@@ -105,8 +105,9 @@ def txt(diary):
     return out.getvalue()
 
 
-def state(diary):
-    return sorted((e.created_at, e.title, e.body, e.starred) for e in entries.list_entries(diary))
+def state(diary, strip=False):
+    return sorted((e.created_at, e.title, e.body.strip() if strip else e.body, e.starred)
+                  for e in entries.list_entries(diary))
 
 
 def test_every_header_is_one_jrnl_takes(sample):
@@ -127,6 +128,8 @@ def test_reimport_into_the_same_diary_adds_nothing(sample, tmp_path):
 
 
 def test_reimport_into_a_new_diary_gives_the_same_entries(sample, tmp_path, made):
+    """The same entries, but for the spaces and line breaks at the ends of a text,
+    which jrnl's layout does not keep."""
     from diary import store
 
     from conftest import PASSPHRASE
@@ -137,7 +140,7 @@ def test_reimport_into_a_new_diary_gives_the_same_entries(sample, tmp_path, made
     store.create(other, PASSPHRASE)
     with store.open_diary(other, PASSPHRASE) as o:
         assert exchange.import_file(o, str(p), "jrnl").added == len(ENTRIES)
-        assert state(o) == state(sample)
+        assert state(o, strip=True) == state(sample, strip=True)
 
 
 def _jrnl_view(document):
@@ -173,6 +176,6 @@ def test_the_real_jrnl_reads_a_fresh_export_entry_for_entry(sample):
     assert _jrnl_view(read) == _ours()
     for (title, body, _, _), got in zip(ENTRIES, read["entries"]):
         if title:
-            assert (got["title"], got["body"]) == (title, body)
+            assert (got["title"], got["body"]) == (title, body.strip())
         else:  # jrnl makes a title of an untitled entry's text: all of it is there
             assert " ".join((got["title"] + " " + got["body"]).split()) == " ".join(body.split())

@@ -25,6 +25,7 @@ from ..store import Entry
 # Derived uuids: uuid5 of the entry's stable text under this namespace.
 NAMESPACE = _uuid.UUID("6f1d3c52-8f0e-4b7a-9c1e-2d5a7e4b9f30")
 CACHE_KIB = 32 * 1024
+_ENDS = " \t\r\n"  # what a text's ends may lose in a foreign layout
 # In a SELECT FROM entry: the entry's tag paths, one per line.
 TAG_PATHS = ("coalesce((SELECT group_concat(t.path, char(10)) FROM entry_tag et "
              "JOIN tag t ON t.id = et.tag_id WHERE et.entry_id = entry.id), '')")
@@ -158,10 +159,14 @@ class Loader:
         uuid = record.uuid
         if uuid is None:
             uuid = derived_uuid(created, title, body)
-            if self.conn.execute(  # one look-up for both ways of matching
-                    "SELECT 1 FROM entry WHERE uuid = ? UNION ALL SELECT 1 FROM entry "
-                    "WHERE created_at = ? AND title = ? AND body = ? LIMIT 1",
-                    (uuid, created, title, body)).fetchone():
+            # One look-up for both ways of matching. The text is compared
+            # without the spaces and line breaks at its ends: a layout like
+            # jrnl's (our txt export) does not keep them.
+            if self.conn.execute(
+                    "SELECT 1 FROM entry WHERE uuid = ?1 UNION ALL SELECT 1 FROM entry "
+                    "WHERE created_at = ?2 AND trim(title, ?3) = ?4 AND trim(body, ?3) = ?5 "
+                    "LIMIT 1",
+                    (uuid, created, _ENDS, title.strip(_ENDS), body.strip(_ENDS))).fetchone():
                 return False
         elif self.find(uuid) is not None:
             return False
