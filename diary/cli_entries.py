@@ -48,7 +48,7 @@ def cmd_add(args, env):
 
     refuse_if_read_only(args)
     for path in args.tags:
-        tags.parse_path(path)  # bad input fails before a diary is created or unlocked
+        tags.parse_path(path)  # bad input fails before the diary is unlocked
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
@@ -58,7 +58,7 @@ def cmd_add(args, env):
     if not body.strip() and not args.title.strip():
         raise BadInput("nothing to add: give the text as arguments or on stdin")
     created_at = parse_date(args.date)
-    with unlock(args, env, write=True, create=True) as d:
+    with unlock(args, env, write=True) as d:
         entry = entries.add(d, body, title=args.title, created_at=created_at,
                             starred=args.star, tags=args.tags)
         print_entry(env, entry, args.json)

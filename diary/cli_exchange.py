@@ -75,14 +75,18 @@ def _source(args, env):
 
 # --- export ----------------------------------------------------------------------
 
+# -o names that mean the standard output: written to, never replaced.
+STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
 @arguments("export")
 def _export_args(p):
     p.add_argument("-f", "--format", choices=EXPORT_FORMATS, default="json",
                    help="json (default), jsonl, markdown, csv or txt")
     where = p.add_mutually_exclusive_group()
     where.add_argument("-o", "--output", metavar="FILE",
-                       help="write to FILE (default: stdout); never replaces a file "
-                            "without --force")
+                       help="write to FILE (default, or `-`: stdout); never replaces a "
+                            "file without --force, and never anything but a regular file")
     where.add_argument("--split", metavar="DIR",
                        help="one Markdown file per entry in DIR (with front matter; "
                             "`diary import DIR` reads them back)")
@@ -109,6 +113,8 @@ def cmd_export(args, env):
         return _salvage(args, env)
     if args.split and args.format not in ("json", "markdown"):
         raise UsageError("--split writes Markdown files; leave out --format")
+    if args.output in STDOUT_NAMES:
+        args.output = None  # written to stdout as it is, never replaced by a file
     if args.output:
         files.check_target(args.output, force=args.force)
     if args.split:
@@ -216,10 +222,10 @@ def cmd_import(args, env):
     from . import exchange
 
     refuse_if_read_only(args)
-    if not os.path.exists(args.file):  # before a first import creates the diary
+    if not os.path.exists(args.file):
         raise NotFound("no file %s" % args.file)
     fmt = args.format or exchange.guess_format(args.file)
-    with unlock(args, env, write=True, create=True) as d:
+    with unlock(args, env, write=True) as d:
         passphrase = None
         if exchange.needs_passphrase(args.file, fmt):
             passphrase = _source(args, env).get("Passphrase of %s: " % args.file)
@@ -228,6 +234,9 @@ def cmd_import(args, env):
                                          progress=progress)
     if args.json:
         output(env).json({"added": stats.added, "skipped": stats.skipped})
+    if stats.links_skipped:
+        env.say("Skipped %s (never followed: a link may lead out of the folder)."
+                % _plural(stats.links_skipped, "symbolic link"))
     env.say("Imported %s; skipped %d already in the diary." % (_entries(stats.added),
                                                                  stats.skipped))
 

@@ -1,4 +1,9 @@
-"""Writing files so that a reader never sees half of one.
+"""Reading only regular files, and writing files so that a reader never sees
+half of one.
+
+Every file the program reads on a user's behalf (an import, a passphrase
+file, a diary) is opened with ``open_regular``: a FIFO would hang the reader,
+/dev/zero would fill memory, a device node might act on being opened.
 
 Everything is built under a temporary name in the destination's directory
 (same file system, so the final rename is atomic), fsynced, then put in
@@ -9,17 +14,83 @@ it was. New files are 0600: an export is plaintext.
 """
 
 import contextlib
+import errno
 import io
 import os
-import shutil
-import tempfile
+import stat
 
 from .errors import DiaryError
+
+
+def refuse_special(path):
+    """Only a regular file is ever replaced: a FIFO, a device node (``/dev/full``
+    as root), a socket or a symlink under the name stays what it is."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DiaryError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise DiaryError("%s is not a regular file (%s); only a regular file is ever "
+                         "replaced" % (path, kind(st.st_mode)))
+
+
+def kind(mode):
+    """What a non-regular file is, in words."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path, *, follow=True, fifo=False, label=None):
+    """``path`` opened for reading in binary, refused unless it is a regular file.
+
+    Checked before opening (a device may act on being opened) and again on the
+    open descriptor (the name may have changed in between); the open itself
+    never blocks. ``follow=False`` refuses a symbolic link; ``fifo=True`` also
+    takes a pipe (``--passphrase-file <(pass show diary)``). ``label`` names
+    the file in errors (default: its path).
+    """
+    label = label or path
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError as exc:
+        raise DiaryError("cannot read %s: %s" % (label, exc.strerror or exc)) from None
+    _refuse_unreadable(label, st.st_mode, fifo)
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    if not stat.S_ISFIFO(st.st_mode):
+        flags |= os.O_NONBLOCK  # a pipe is opened to be read: waiting for its writer is right
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise DiaryError("%s is not a regular file (a symbolic link)" % label) from None
+        raise DiaryError("cannot read %s: %s" % (label, exc.strerror or exc)) from None
+    try:
+        _refuse_unreadable(label, os.fstat(fd).st_mode, fifo)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _refuse_unreadable(path, mode, fifo):
+    if stat.S_ISREG(mode) or (fifo and stat.S_ISFIFO(mode)):
+        return
+    raise DiaryError("%s is not a regular file (%s)" % (path, kind(mode)))
 
 
 def check_target(path, *, force=False, directory=False):
     """Fail early (before any work) when ``path`` cannot be written."""
     path = os.path.abspath(os.path.expanduser(path))
+    refuse_special(path)
     if os.path.isdir(path) and not directory:
         raise DiaryError("%s is a directory" % path)
     if os.path.lexists(path) and not force:
@@ -48,6 +119,8 @@ def fsync_dir(path):
 
 
 def temp_name(path, suffix):
+    import tempfile  # here: open_regular's callers (a passphrase file) need not pay for it
+
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix,
                                dir=os.path.dirname(path))
     return fd, tmp
@@ -57,6 +130,7 @@ def put_in_place(tmp, path, *, force, exists="%s already exists (add --force to 
     """Move the finished ``tmp`` to ``path``: atomically, never clobbering without force."""
     try:
         if force:
+            refuse_special(path)  # again: the name may have changed since check_target
             os.replace(tmp, path)
         else:
             move_new(tmp, path)
@@ -135,6 +209,9 @@ def atomic_directory(path, *, force=False):
     rename; into an existing one (``force``) each file is renamed over its
     namesake, each of them atomically.
     """
+    import shutil
+    import tempfile
+
     path = check_target(path, force=force, directory=True)
     try:
         tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".",
@@ -145,7 +222,10 @@ def atomic_directory(path, *, force=False):
         yield tmp
         fsync_dir(tmp)
         if os.path.isdir(path) and os.listdir(path):
-            for name in sorted(os.listdir(tmp)):
+            names = sorted(os.listdir(tmp))
+            for name in names:  # all checked before any is replaced
+                refuse_special(os.path.join(path, name))
+            for name in names:
                 os.replace(os.path.join(tmp, name), os.path.join(path, name))
             fsync_dir(path)
             os.rmdir(tmp)

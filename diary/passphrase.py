@@ -13,23 +13,27 @@ import os
 from .errors import DiaryError, PassphraseError
 
 ENV_VAR = "DIARY_PASSPHRASE"
+MAX_LINE = 64 * 1024  # the most read of a passphrase's line: /dev/zero has no end
 
 
 def read_file(path):
-    """The first line of ``path``, without its line ending."""
+    """The first line of ``path`` (a regular file or a pipe), without its line ending."""
+    from . import files
+
     try:
-        with open(path, "rb") as f:
-            return _first_line(f.readline(), "the passphrase file")
+        with files.open_regular(path, fifo=True, label="the passphrase file " + path) as f:
+            line = f.readline(MAX_LINE + 1)
     except OSError as exc:
         raise DiaryError("cannot read the passphrase file %s: %s"
                          % (path, exc.strerror or exc)) from None
+    return _first_line(line.rstrip(b"\n"), "the passphrase file", len(line) > MAX_LINE)
 
 
 def read_fd(fd):
     """The first line readable from file descriptor ``fd``."""
     chunks = []
     try:
-        while True:
+        while len(chunks) <= MAX_LINE:
             b = os.read(fd, 1)
             if not b or b == b"\n":
                 break
@@ -37,10 +41,13 @@ def read_fd(fd):
     except OSError as exc:
         raise DiaryError("cannot read a passphrase from file descriptor %d: %s"
                          % (fd, exc.strerror or exc)) from None
-    return _first_line(b"".join(chunks), "file descriptor %d" % fd)
+    return _first_line(b"".join(chunks), "file descriptor %d" % fd, len(chunks) > MAX_LINE)
 
 
-def _first_line(raw, where):
+def _first_line(raw, where, too_long=False):
+    if too_long:
+        raise DiaryError("the first line of %s is longer than %d KB, the most a passphrase "
+                         "may take" % (where, MAX_LINE // 1024))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -242,11 +242,13 @@ class DiaryDatabase(SqlCipherDatabase):
     """
 
     def __init__(self, path, passphrase, *, kdf_iter=None, authorizer=None, read_only=False,
-                 timeout=None):
+                 timeout=None, source=None):
         self._passphrase = passphrase
         self._kdf_iter = kdf_iter
         self._authorizer = authorizer
         self._read_only = read_only
+        # readonly.Source: how a read-only session opens the file (mode=ro, ...).
+        self._source = source
         super().__init__(path, timeout=BUSY_TIMEOUT if timeout is None else timeout,
                          lock_type="IMMEDIATE")
 
@@ -256,15 +258,25 @@ class DiaryDatabase(SqlCipherDatabase):
 
     def forget_passphrase(self):
         """Drop the connection and the key (the menu's Lock)."""
-        self.close()
+        SqlCipherDatabase.close(self)  # a private read-only copy stays, for resume
         self._passphrase = None
+
+    def close(self):
+        try:
+            return super().close()
+        finally:
+            if self._source is not None:
+                self._source.close()
 
     def _connect(self):
         if not self._passphrase:
             raise PassphraseError(WRONG_KEY)
+        target, uri = self.database, False
+        if self._source is not None and self._source.uri is not None:
+            target, uri = self._source.uri, True
         try:
-            conn = keyed_connection(self.database, self._passphrase, self._kdf_iter,
-                                    timeout=self._timeout)
+            conn = keyed_connection(target, self._passphrase, self._kdf_iter,
+                                    timeout=self._timeout, uri=uri)
         except BaseException as exc:
             raise translate(exc) from None
         try:
@@ -327,7 +339,11 @@ class Diary:
 
 
 def _check_path(path):
-    """Refuse what cannot be a diary before SQLCipher sees it (and creates files)."""
+    """Refuse what cannot be a diary before SQLCipher sees it (and creates files).
+
+    Only a regular file: a FIFO would hang the open, a device is no diary.
+    The file is opened without blocking and checked again on the descriptor.
+    """
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -336,9 +352,16 @@ def _check_path(path):
         raise DiaryError("cannot open %s: %s" % (path, exc.strerror)) from None
     if stat.S_ISDIR(st.st_mode):
         raise DiaryError("%s is a directory, not a diary file" % path)
+    if not stat.S_ISREG(st.st_mode):
+        raise DiaryError("%s is not a regular file, so not a diary file" % path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(16)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise DiaryError("%s is not a regular file, so not a diary file" % path)
+            head = os.read(fd, 16)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise DiaryError("cannot read %s: %s" % (path, exc.strerror)) from None
     if len(head) < 16 or head == SQLITE_HEADER:
@@ -371,8 +394,13 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
         raise PassphraseError(WRONG_KEY)
     if read_only and authorizer is None:
         from .access import read_only_authorizer as authorizer
+    source = None
+    if read_only:  # opened so that not a byte of the file changes, even on read-only media
+        from .readonly import Source
+
+        source = Source(path)
     db = DiaryDatabase(path, passphrase, kdf_iter=kdf_iter or KDF_ITER,
-                       authorizer=authorizer, read_only=read_only)
+                       authorizer=authorizer, read_only=read_only, source=source)
     try:
         db.connect()
         conn = db.connection()

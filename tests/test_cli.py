@@ -3,6 +3,8 @@
 import json
 import os
 
+import pytest
+
 from diary import cli, entries
 
 from conftest import PASSPHRASE, file_bytes
@@ -10,7 +12,7 @@ from conftest import PASSPHRASE, file_bytes
 ANSI_ESC = "\x1b["
 
 
-def test_add_prints_id_and_list_shows_it(run):
+def test_add_prints_id_and_list_shows_it(run, made):
     r = run("add", "--title", "First", "some", "words")
     assert (r.code, r.out) == (0, "1\n")
     r = run("list")
@@ -18,15 +20,29 @@ def test_add_prints_id_and_list_shows_it(run):
     assert "First" in r.out and ANSI_ESC not in r.out
 
 
-def test_first_add_creates_the_diary(run, path):
+def test_init_creates_the_diary_private(run, path):
     assert not os.path.exists(path)
-    r = run("add", "hello")
+    r = run("init")
     assert r.code == 0
-    assert "Creating a new diary" in r.err
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
-def test_add_reads_stdin_when_piped(run):
+@pytest.mark.parametrize("argv", [["add", "hello"], ["import", "IMPORT"], ["list"],
+                                  ["export"], ["backup", "BACKUP"]])
+def test_only_init_creates_a_diary(run, path, tmp_path, argv):
+    """A mistyped --diary never becomes a new, empty diary (issue 16, defect 11)."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"created_at": "2024-03-02T21:30:00+01:00", "body": "x"}\n')
+    argv = [str(source) if a == "IMPORT" else str(tmp_path / "b.db") if a == "BACKUP" else a
+            for a in argv]
+    for tty in (False, True):
+        r = run(*argv, tty=tty, answers=["s3cret", "s3cret"])
+        assert (r.code, r.err) == (1, "diary: no diary at %s (create one with `diary init`)\n"
+                                   % path), (argv, r)
+        assert not os.path.exists(path) and not os.path.exists(os.path.dirname(path))
+
+
+def test_add_reads_stdin_when_piped(run, made):
     run("add", stdin="from a pipe\nsecond line\n")
     r = run("show", "1", "--json")
     assert json.loads(r.out)[0]["body"] == "from a pipe\nsecond line"
@@ -38,7 +54,7 @@ def test_add_with_nothing_is_an_error(run, path):
     assert not os.path.exists(path)
 
 
-def test_add_natural_date_and_star(run):
+def test_add_natural_date_and_star(run, made):
     run("add", "--date", "2024-03-02 21:30", "--star", "a")
     run("add", "--date", "yesterday 21:30", "b")
     rec = json.loads(run("list", "--json").out)
@@ -54,7 +70,7 @@ def test_bad_date_is_a_one_line_error(run):
     assert r.err.count("\n") == 1 and "cannot understand the date" in r.err
 
 
-def test_list_filters_and_limit(run):
+def test_list_filters_and_limit(run, made):
     for day, star in (("2024-01-01", False), ("2024-02-01", True), ("2024-03-01", False)):
         args = ["add", "--date", day, "entry " + day] + (["--star"] if star else [])
         assert run(*args).code == 0
@@ -67,7 +83,7 @@ def test_list_filters_and_limit(run):
     assert bodies(run("list", "--json", "--starred")) == ["entry 2024-02-01"]
 
 
-def test_json_shape_is_stable(run):
+def test_json_shape_is_stable(run, made):
     run("add", "--title", "T", "--date", "2024-03-02T10:00:00+00:00", "body")
     [rec] = json.loads(run("show", "1", "--json").out)
     assert list(rec) == ["id", "uuid", "created_at", "updated_at", "title", "body", "starred",
@@ -75,13 +91,13 @@ def test_json_shape_is_stable(run):
     assert rec["created_at"][-6] in "+-"  # an explicit offset
 
 
-def test_show_unknown_entry(run):
+def test_show_unknown_entry(run, made):
     run("add", "x")
     r = run("show", "1", "42")
     assert (r.code, r.err) == (1, "diary: no entry with id 42\n")
 
 
-def test_edit_from_stdin_and_flags(run):
+def test_edit_from_stdin_and_flags(run, made):
     run("add", "--title", "old", "old text")
     assert run("edit", "1", "--title", "new", "--stdin", stdin="new text\n").code == 0
     assert run("edit", "1", "--star").code == 0
@@ -98,7 +114,7 @@ def test_edit_with_nothing_to_change(run):
     assert r.code == 1 and "nothing to change" in r.err
 
 
-def test_delete_needs_yes_off_terminal(run):
+def test_delete_needs_yes_off_terminal(run, made):
     run("add", "x")
     r = run("delete", "1")
     assert r.code == 2 and "--yes" in r.err
@@ -106,7 +122,7 @@ def test_delete_needs_yes_off_terminal(run):
     assert json.loads(run("list", "--json").out) == []
 
 
-def test_delete_asks_on_a_terminal(run):
+def test_delete_asks_on_a_terminal(run, made):
     run("add", "keep me")
     r = run("delete", "1", tty=True, stdin="n\n")
     assert r.code == 1 and "Nothing deleted" in r.err
@@ -117,12 +133,12 @@ def test_delete_asks_on_a_terminal(run):
 # --- passphrase sources ----------------------------------------------------------
 
 def test_no_passphrase_without_terminal(run, path):
-    r = run("add", "x", environ={"DIARY_PASSPHRASE": None})
+    r = run("init", environ={"DIARY_PASSPHRASE": None})
     assert r.code == 3 and "no passphrase" in r.err
     assert not os.path.exists(path)
 
 
-def test_passphrase_file_wins_over_environment(run, tmp_path):
+def test_passphrase_file_wins_over_environment(run, made, tmp_path):
     run("add", "x")
     pw = tmp_path / "pw"
     pw.write_text(PASSPHRASE + "\n")
@@ -132,7 +148,7 @@ def test_passphrase_file_wins_over_environment(run, tmp_path):
     assert run("list", "--passphrase-file", str(pw)).code == 3  # first line only
 
 
-def test_passphrase_fd(run):
+def test_passphrase_fd(run, made):
     run("add", "x")
     rfd, wfd = os.pipe()
     os.write(wfd, (PASSPHRASE + "\nignored\n").encode())
@@ -144,14 +160,14 @@ def test_passphrase_fd(run):
     assert r.code == 0, r
 
 
-def test_environment_wins_over_prompt(run):
+def test_environment_wins_over_prompt(run, made):
     run("add", "x")
     r = run("list", tty=True, answers=["wrong"])
     assert r.code == 0 and r.asked == []
 
 
 def test_prompt_on_a_terminal(run):
-    r = run("add", "x", tty=True, environ={"DIARY_PASSPHRASE": None},
+    r = run("init", tty=True, environ={"DIARY_PASSPHRASE": None},
             answers=["s3cret", "s3cret"])
     assert r.code == 0 and r.asked == ["New passphrase: ", "Repeat it: "]
     r = run("list", tty=True, environ={"DIARY_PASSPHRASE": None}, answers=["s3cret"])
@@ -173,7 +189,7 @@ def test_there_is_no_passphrase_flag(run):
     assert r.code == 2 and "secret" not in r.err
 
 
-def test_wrong_passphrase_exit_3_file_unchanged(run, path):
+def test_wrong_passphrase_exit_3_file_unchanged(run, made, path):
     run("add", "x")
     before = file_bytes(path)
     r = run("list", environ={"DIARY_PASSPHRASE": "wrong"})
@@ -183,7 +199,7 @@ def test_wrong_passphrase_exit_3_file_unchanged(run, path):
 
 # --- passwd --------------------------------------------------------------------
 
-def test_passwd_with_files(run, tmp_path):
+def test_passwd_with_files(run, made, tmp_path):
     run("add", "kept")
     new = tmp_path / "new"
     new.write_text("brand new passphrase\n")
@@ -193,7 +209,7 @@ def test_passwd_with_files(run, tmp_path):
     assert [e["body"] for e in json.loads(r.out)] == ["kept"]
 
 
-def test_passwd_with_prompts(run):
+def test_passwd_with_prompts(run, made):
     run("add", "kept")
     r = run("passwd", tty=True, answers=["other one", "other one"])
     assert r.code == 0, r
@@ -205,7 +221,7 @@ def test_passwd_with_prompts(run):
     assert run("list").code == 0
 
 
-def test_passwd_refuses_blank_and_keeps_the_old(run, tmp_path):
+def test_passwd_refuses_blank_and_keeps_the_old(run, made, tmp_path):
     run("add", "kept")
     new = tmp_path / "new"
     new.write_text("   \n")
@@ -216,15 +232,16 @@ def test_passwd_refuses_blank_and_keeps_the_old(run, tmp_path):
 
 # --- global behaviour ------------------------------------------------------------
 
-def test_global_options_before_or_after_the_command(run, tmp_path):
+def test_global_options_before_or_after_the_command(run, made, tmp_path):
     other = str(tmp_path / "other.db")
+    assert run("init", "--diary", other).code == 0
     assert run("--diary", other, "add", "one").code == 0
     assert run("add", "two", "--diary", other).code == 0
     r = run("list", "--json", "--diary", other)
     assert [e["body"] for e in json.loads(r.out)] == ["two", "one"]
 
 
-def test_read_only_refuses_writes_before_asking(run):
+def test_read_only_refuses_writes_before_asking(run, made):
     run("add", "x")
     for argv in (["add", "y"], ["edit", "1", "--star"], ["delete", "1", "--yes"], ["passwd"],
                  ["init"]):
@@ -284,7 +301,7 @@ def test_version(run):
     assert (r.code, r.out) == (0, "diary %s\n" % __version__)
 
 
-def test_internal_errors_never_show_a_traceback(run, monkeypatch):
+def test_internal_errors_never_show_a_traceback(run, made, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("secret entry text")
 
@@ -297,7 +314,7 @@ def test_internal_errors_never_show_a_traceback(run, monkeypatch):
     assert "Traceback" in r.err and r.code == 1
 
 
-def test_terminal_output_is_rich_and_escapes_hostile_text(run):
+def test_terminal_output_is_rich_and_escapes_hostile_text(run, made):
     run("add", "--title", "evil \x1b]52;c;aGk=\x07 [link=http://x]click[/link] [/bold]",
         "\x1b[2J cleared? \u202e reversed")
     for argv in (["list"], ["show", "1"]):
@@ -311,7 +328,7 @@ def test_terminal_output_is_rich_and_escapes_hostile_text(run):
     assert "\\u202e" in r.out
 
 
-def test_plain_output_when_piped(run):
+def test_plain_output_when_piped(run, made):
     run("add", "--title", "T", "--star", "body")
     r = run("list")
     assert ANSI_ESC not in r.out
@@ -326,7 +343,7 @@ def test_missing_diary_is_reported_before_asking(run, path):
     assert r.err == "diary: no diary at %s (create one with `diary init`)\n" % path
 
 
-def test_edit_with_flags_never_takes_piped_input_as_text(run):
+def test_edit_with_flags_never_takes_piped_input_as_text(run, made):
     """`... | while read id; do diary edit $id --star; done` must not eat the loop's input."""
     run("add", "first")
     run("add", "second")
@@ -363,7 +380,7 @@ def test_out_of_range_dates_are_one_line_errors(run):
         assert "internal error" not in r.err, (argv, r)
 
 
-def test_json_on_a_terminal_shows_bidi_and_c1_escaped(run):
+def test_json_on_a_terminal_shows_bidi_and_c1_escaped(run, made):
     run("add", "--title", "a\u202eb\x9bc", "x")
     r = run("show", "1", "--json", tty=True)
     assert "\u202e" not in r.out and "\x9b" not in r.out
@@ -382,7 +399,7 @@ def test_reading_commands_upgrade_an_older_diary_once(run, path):
     assert run("search", "anything").code == 0
 
 
-def test_nul_in_a_passphrase_file(run, tmp_path):
+def test_nul_in_a_passphrase_file(run, made, tmp_path):
     run("add", "x")
     pw = tmp_path / "pw"
     pw.write_bytes(b"a\x00b\n")
@@ -390,13 +407,13 @@ def test_nul_in_a_passphrase_file(run, tmp_path):
     assert (r.code, r.err) == (3, "diary: wrong passphrase, or not a diary file\n")
 
 
-def test_missing_passphrase_names_the_options_of_that_passphrase(run):
+def test_missing_passphrase_names_the_options_of_that_passphrase(run, made):
     run("add", "x")
     r = run("passwd")
     assert r.code == 3 and "--new-passphrase-file" in r.err and "DIARY_PASSPHRASE" not in r.err
 
 
-def test_data_formats_on_a_terminal_are_cleaned(run):
+def test_data_formats_on_a_terminal_are_cleaned(run, made):
     run("add", "--title", "evil \x1b]52;c;aGk=\x07 title", "x")
     for argv in (["export", "--format", "txt"], ["export", "--format", "csv"],
                  ["query", "--csv", "SELECT title FROM entry"], ["export"]):

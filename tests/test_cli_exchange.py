@@ -5,6 +5,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import sys
 import types
 
@@ -67,6 +68,62 @@ def test_export_to_a_file(run, filled, tmp_path):
     assert open(p).read().startswith("uuid,created_at")
 
 
+def _special_files(tmp_path):
+    """Names that are not regular files: a FIFO, a symlink, and as root a device node
+    (the numbers of /dev/full, made in tmp_path: the real one is never touched)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    target = tmp_path / "target.txt"
+    target.write_text("keep")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    found = [fifo, link]
+    if os.geteuid() == 0:
+        device = tmp_path / "full"
+        os.mknod(device, 0o600 | stat.S_IFCHR, os.makedev(1, 7))
+        found.append(device)
+    return found
+
+
+@pytest.mark.parametrize("command", [["export", "-o"], ["export", "-f", "txt", "-o"],
+                                     ["backup"]])
+def test_force_replaces_only_regular_files(run, filled, tmp_path, command):
+    """Issue 16, defect 8: --force once turned a FIFO (and as root /dev/full) into a file."""
+    specials = _special_files(tmp_path)
+    listing = sorted(os.listdir(tmp_path))
+    for special in specials:
+        before = os.lstat(special)
+        r = run(*command, str(special), "--force")
+        one_line_error(r, 1)
+        assert "not a regular file" in r.err and str(special) in r.err, r.err
+        after = os.lstat(special)
+        assert (after.st_mode, after.st_ino, after.st_rdev) == \
+            (before.st_mode, before.st_ino, before.st_rdev)
+    assert sorted(os.listdir(tmp_path)) == listing  # no temporary left behind
+    assert (tmp_path / "target.txt").read_text() == "keep"
+
+
+def test_export_split_force_never_replaces_a_special_file(run, filled, tmp_path):
+    d = tmp_path / "notes"
+    assert run("export", "--split", str(d)).code == 0
+    name = sorted(os.listdir(d))[0]
+    os.unlink(d / name)
+    os.mkfifo(d / name)
+    r = run("export", "--split", str(d), "--force")
+    one_line_error(r, 1)
+    assert "not a regular file" in r.err
+    assert stat.S_ISFIFO(os.lstat(d / name).st_mode)
+
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
+def test_export_output_dash_and_dev_stdout_mean_stdout(run, filled, target):
+    r = run("export", "-o", target, "-f", "jsonl")
+    assert r.code == 0, r
+    assert [json.loads(line)["body"] for line in r.out.splitlines()] == \
+        ["Ran 12 km by the river.", "A quiet day."]
+    assert not os.path.exists("-")  # never a file named "-"
+
+
 def test_export_refuses_before_asking_for_the_passphrase(run, filled, tmp_path):
     p = tmp_path / "x.json"
     p.write_text("keep")
@@ -125,7 +182,7 @@ def test_progress_bar_on_a_terminal_only(run, made, tmp_path):
 
 # --- import ---------------------------------------------------------------------------------
 
-def test_import_creates_the_diary_and_reports(run, path):
+def test_import_reports(run, made):
     r = run("import", os.path.join(FIXTURES, "jrnl", "journal.txt"))
     assert r.code == 0, r
     assert "Imported 9 entries; skipped 0" in r.err

@@ -8,7 +8,7 @@ from conftest import file_bytes
 
 
 @pytest.fixture
-def filled(run):
+def filled(run, made):
     """Four entries added through the CLI; returns their ids by name."""
     def add(*argv, stdin=""):
         r = run("add", *argv, stdin=stdin)
@@ -123,7 +123,7 @@ def test_odd_queries_never_traceback(run, filled, query):
     assert r.err.count("\n") == 1
 
 
-def test_terminal_output_styles_matches_and_never_obeys_user_text(run):
+def test_terminal_output_styles_matches_and_never_obeys_user_text(run, made):
     run("add", "--title", "[bold]Café[/bold]", "evil \x1b]52;c;aGk=\x07 café [link=x]y[/link]")
     r = run("search", "cafe", tty=True)
     assert r.code == 0
@@ -132,7 +132,7 @@ def test_terminal_output_styles_matches_and_never_obeys_user_text(run):
     assert "\x1b[1;30;43mcafé" in r.out                        # the match highlighted
 
 
-def test_no_color_keeps_the_text(run):
+def test_no_color_keeps_the_text(run, made):
     run("add", "a quiet café")
     r = run("search", "cafe", tty=True, environ={"NO_COLOR": "1"})
     assert "café" in r.out and "\x1b[1;30;43m" not in r.out
@@ -190,7 +190,7 @@ def test_a_big_diary_says_the_latest_were_searched_first(run, filled, monkeypatc
     assert {int(line[0]) for line in lines(r.out)} == {filled["cafe"], filled["run"]}
 
 
-def test_by_date_the_latest_entries_say_the_older_come_on_later_pages(run, monkeypatch):
+def test_by_date_the_latest_entries_say_the_older_come_on_later_pages(run, made, monkeypatch):
     from diary import search
 
     for day in ("2024-01-01", "2024-01-02", "2024-01-03"):

@@ -35,6 +35,8 @@ def test_max_page_count_reached(diary):
 def test_file_size_limit_as_a_real_process(tmp_path):
     db = str(tmp_path / "d.db")
     env = dict(os.environ, DIARY_PASSPHRASE=PASSPHRASE, DIARY_PATH=db)
+    assert subprocess.run([DIARY, "init"], env=env, capture_output=True,
+                          timeout=60).returncode == 0
     assert subprocess.run([DIARY, "add", "before"], env=env, capture_output=True,
                           timeout=60).returncode == 0
     before = file_bytes(db)
@@ -61,6 +63,8 @@ def test_import_hitting_a_file_size_limit_changes_nothing(tmp_path):
 
     db = str(tmp_path / "d.db")
     env = dict(os.environ, DIARY_PASSPHRASE=PASSPHRASE, DIARY_PATH=db)
+    assert subprocess.run([DIARY, "init"], env=env, capture_output=True,
+                          timeout=60).returncode == 0
     assert subprocess.run([DIARY, "add", "before"], env=env, capture_output=True,
                           timeout=60).returncode == 0
     source = tmp_path / "big.jsonl"

@@ -87,6 +87,7 @@ def test_a_whole_session_leaves_no_plaintext_anywhere(sandbox):
 def test_core_dumps_are_off_while_unlocked(tmp_path):
     code = (
         "import resource, sys; from diary import cli;"
+        "cli.main(['init', '--diary', sys.argv[1]]);"
         "rc = cli.main(['add', 'x', '--diary', sys.argv[1]]);"
         "print(rc, resource.getrlimit(resource.RLIMIT_CORE))")
     env = dict(os.environ, DIARY_PASSPHRASE="a passphrase")
@@ -99,7 +100,7 @@ def test_passphrase_never_in_the_process_command_line(tmp_path):
     """The passphrase is read from a descriptor; /proc/PID/cmdline never holds it."""
     db = str(tmp_path / "d.db")
     rfd, wfd = os.pipe()
-    proc = subprocess.Popen([DIARY, "add", "x", "--diary", db, "--passphrase-fd", str(rfd)],
+    proc = subprocess.Popen([DIARY, "init", "--diary", db, "--passphrase-fd", str(rfd)],
                             pass_fds=(rfd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={k: v for k, v in os.environ.items()
                                  if not k.startswith("DIARY_")})
@@ -123,7 +124,7 @@ def test_nothing_secret_in_debug_logs_or_errors(run, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)
     new = tmp_path / "new"
     new.write_text(NEW_SECRET + "\n")
-    outputs = []
+    outputs = [run("init", "--debug", environ={"DIARY_PASSPHRASE": SECRET})]
     outputs.append(run("add", "--debug", "body " + MARKER, environ={"DIARY_PASSPHRASE": SECRET}))
     outputs.append(run("list", "--debug", environ={"DIARY_PASSPHRASE": SECRET}))
     outputs.append(run("passwd", "--debug", "--new-passphrase-file", str(new),

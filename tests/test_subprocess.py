@@ -27,6 +27,7 @@ def files(tmp_path):
 
 def test_installed_command_round_trip(files):
     db, pw = files
+    assert run("init", "--diary", db, "--passphrase-file", pw).returncode == 0
     r = run("add", "--diary", db, "--passphrase-file", pw, "--title", "Real", stdin="hello\n")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "1\n"
@@ -47,7 +48,7 @@ def test_wrong_passphrase_as_a_real_process(files, tmp_path):
 
 def test_no_terminal_no_passphrase(files):
     db, _ = files
-    r = run("add", "x", "--diary", db)
+    r = run("init", "--diary", db)
     assert r.returncode == 3 and "no passphrase" in r.stderr
     assert "Traceback" not in r.stderr
     assert not os.path.exists(db)

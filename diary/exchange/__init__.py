@@ -25,7 +25,7 @@ import json
 import os
 import re
 
-from .. import store
+from .. import files, store
 from ..errors import BadInput, DiaryError
 from ..formats import EXPORT_FORMATS, IMPORT_FORMATS
 from . import jrnl, markdown, ourjson, peewee_diary
@@ -43,6 +43,7 @@ __all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportStats", "M
 class ImportStats:
     added: int = 0
     skipped: int = 0  # already in the diary (or twice in the file)
+    links_skipped: int = 0  # symbolic links in a Markdown folder, never followed
 
 
 _JRNL_HEAD = re.compile(rb"\s*\[\d{4}-\d{1,2}-\d{1,2}")
@@ -55,7 +56,7 @@ def guess_format(path):
     if path.lower().endswith((".md", ".markdown")):
         return "markdown"
     try:
-        with open(path, "rb") as f:
+        with files.open_regular(path) as f:
             head = f.read(64 * 1024)
             size = os.fstat(f.fileno()).st_size
     except OSError as exc:
@@ -113,33 +114,72 @@ def _records(path, fmt, passphrase, stack):
         raise BadInput("unknown import format %r (use %s)" % (fmt, ", ".join(IMPORT_FORMATS)))
     if os.path.isdir(path):
         raise BadInput("%s is a directory (only --format markdown reads folders)" % path)
-    try:
-        binary = stack.enter_context(open(path, "rb"))
-    except OSError as exc:
-        raise DiaryError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    binary = stack.enter_context(files.open_regular(path))
     return readers[fmt](binary)
+
+
+# Records read in the first pass are kept for the second up to this much
+# text; a larger source is read twice rather than held in memory.
+KEEP_CHARS = 64 * 1024 * 1024
+
+
+def _named(record, exc):
+    """``exc`` with the record's place in the source: "line 12: bad tag path ..."."""
+    where = record.where
+    return BadInput("%s: %s" % (where, exc) if where else str(exc))
+
+
+def _read_all(path, fmt, passphrase, stats):
+    """The first pass, before the diary's write lock: every record read and
+    checked (Loader.check). Returns the records when they are few enough to
+    keep (KEEP_CHARS), else None (the second pass reads them again)."""
+    kept, chars = [], 0
+    with contextlib.ExitStack() as stack:
+        records = _records(path, fmt, passphrase, stack)
+        stack.callback(getattr(records, "close", lambda: None))
+        for record in records:
+            try:
+                Loader.check(record)
+            except BadInput as exc:
+                raise _named(record, exc) from None
+            except ValueError as exc:
+                raise _named(record, BadInput("the date cannot be stored (%s)" % exc)) \
+                    from None
+            if kept is not None:
+                chars += len(record.title) + len(record.body)
+                kept.append(record)
+                if chars > KEEP_CHARS:
+                    kept = None
+        stats.links_skipped = getattr(records, "links_skipped", 0)
+    return kept
 
 
 def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
     """Import ``path`` into ``diary`` in one transaction; returns ImportStats.
 
-    Entries the diary already has are skipped (loader.py), so importing a
-    file twice adds nothing. Any bad record aborts the whole import with a
-    BadInput naming its line or entry; the diary is then unchanged.
+    The source is read and checked whole before the diary's write lock is
+    taken, so a bad record, a slow disk or a hostile file never keeps other
+    writers waiting. Entries the diary already has are skipped (loader.py),
+    so importing a file twice adds nothing. Any bad record aborts the whole
+    import with a BadInput naming its line or entry; the diary is then
+    unchanged.
     """
     fmt = fmt or guess_format(path)
     stats = ImportStats()
+    kept = _read_all(path, fmt, passphrase, stats)
     with contextlib.ExitStack() as stack:
-        records = _records(path, fmt, passphrase, stack)
-        stack.callback(getattr(records, "close", lambda: None))
+        if kept is None:
+            records = _records(path, fmt, passphrase, stack)
+            stack.callback(getattr(records, "close", lambda: None))
+        else:
+            records = kept
         with diary.write(), Loader(diary).roomy_cache() as loader, \
                 store.index_deferred(diary):
             for record in records:
                 try:
                     added = loader.add(record)
-                except BadInput as exc:  # name the place: "line 12: bad tag path ..."
-                    where = record.where
-                    raise BadInput("%s: %s" % (where, exc) if where else str(exc)) from None
+                except BadInput as exc:
+                    raise _named(record, exc) from None
                 if added:
                     stats.added += 1
                 else:

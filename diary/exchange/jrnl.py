@@ -15,12 +15,12 @@ matched on re-import by date, title and text (loader.py).
 """
 
 import datetime as _dt
-import json
 import re
 
 from .. import dates, tags as _tags
 from ..errors import BadInput
-from .records import Record, fail, parse_uuid, text_lines
+from . import records
+from .records import JsonArray, Record, fail, parse_uuid, text_lines, too_large
 
 _HEADER = re.compile(r"\[([^\]\n]+)\](?: (.*?))?\r?\n?$", re.S)
 _DATE_LIKE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\b")
@@ -85,9 +85,16 @@ def tag_words(text):
 
 
 def _record(number, date, text):
+    raw = text
+    first, _, rest = text.partition("\n")
+    if first.strip() in ("", "*"):
+        # `[date] ` alone on its line (jrnl's own layout for an entry without
+        # a title, and our txt export's): no title; the text is what follows.
+        return Record(created_at=date, title="", body=rest.rstrip("\r\n "),
+                      starred=first.strip() == "*", tags=tag_words(raw), inline=True,
+                      where="line %d" % number)
     lines = text.splitlines()
     starred = False
-    raw = text
     if lines and lines[0].strip().endswith("*"):
         starred = True
         text = lines[0].strip("\n *") + "\n" + "\n".join(lines[1:])
@@ -99,6 +106,7 @@ def _record(number, date, text):
 def read_text(binary):
     """Records from a jrnl plain-text journal (a binary file)."""
     current = None  # (header line number, date, [text pieces])
+    size = 0  # characters in current's pieces: one entry is capped, not the file
     for number, line in text_lines(binary):
         match = _HEADER.match(line) if line.startswith("[") else None
         if match and _DATE_LIKE.match(match.group(1)):
@@ -107,7 +115,11 @@ def read_text(binary):
                 yield _record(current[0], current[1], _ending_dropped(current[2]))
             current = (number, date, [line[match.start(2):] if match.group(2) is not None
                                       else "\n"])
+            size = len(line)
         elif current:
+            size += len(line)
+            if size > records.MAX_RECORD:
+                too_large("line %d" % current[0])
             current[2].append(line)
         elif line.strip():
             fail("line %d" % number, "expected an entry header like "
@@ -125,20 +137,14 @@ def _ending_dropped(pieces):
 
 
 def read_json(binary):
-    """Records from jrnl's ``--format json`` export: {"tags": ..., "entries": [...]}."""
-    raw = binary.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        fail("line %d" % (raw[:exc.start].count(b"\n") + 1), "not valid UTF-8")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail("line %d" % exc.lineno, "invalid JSON (%s)" % exc.msg)
-    if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
-        fail("", "not a jrnl JSON export: expected an object with an \"entries\" list")
-    for number, item in enumerate(document["entries"], 1):
+    """Records from jrnl's ``--format json`` export: {"tags": ..., "entries": [...]},
+    read one entry at a time."""
+    array = JsonArray(binary)
+    for number, item in enumerate(array.member("entries", _NOT_JRNL_JSON), 1):
         yield _json_record(item, "entry %d" % number)
+
+
+_NOT_JRNL_JSON = "not a jrnl JSON export: expected an object with an \"entries\" list"
 
 
 def _json_record(item, where):
@@ -166,16 +172,33 @@ def _json_record(item, where):
                   inline=True, where=where)
 
 
+def _header_time(when):
+    """The header's date and time: to the minute (jrnl's default layout), with
+    seconds, and microseconds, only when the entry has them, so that reading
+    the export back gives the same time (jrnl itself reads all three)."""
+    local = dates.local(when)
+    if local.microsecond:
+        return local.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if local.second:
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def write_text(out, rows):
-    """jrnl's layout: readable, and jrnl reads it back (tags only as written in the text)."""
+    """jrnl's layout: readable, and jrnl reads it back entry for entry (tags only
+    as written in the text). A header is always ``[date] `` with its space,
+    even without a title: jrnl takes only that as the start of an entry, and
+    a bare ``[date]`` line would fold the entry into the one before it."""
     first = True
     for entry in rows:
         if not first:
             out.write("\n")
         first = False
-        head = "[%s] %s" % (dates.local(entry.created_at).strftime("%Y-%m-%d %H:%M"),
-                            " ".join(entry.title.split()))
-        out.write(head.rstrip() + (" *" if entry.starred else "") + "\n")
+        title = " ".join(entry.title.split())
+        head = "[%s] %s" % (_header_time(entry.created_at), title)
+        if entry.starred:
+            head += " *" if title else "*"
+        out.write(head + "\n")
         body = entry.body.rstrip("\n ")
         if body:
             out.write(body + "\n")

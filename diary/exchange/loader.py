@@ -24,6 +24,7 @@ from ..errors import BadInput
 # Derived uuids: uuid5 of the entry's stable text under this namespace.
 NAMESPACE = _uuid.UUID("6f1d3c52-8f0e-4b7a-9c1e-2d5a7e4b9f30")
 CACHE_KIB = 32 * 1024
+_ENDS = " \t\r\n"  # what a text's ends may lose in a foreign layout
 # In a SELECT FROM entry: the entry's tag paths, one per line.
 TAG_PATHS = ("coalesce((SELECT group_concat(t.path, char(10)) FROM entry_tag et "
              "JOIN tag t ON t.id = et.tag_id WHERE et.entry_id = entry.id), '')")
@@ -133,6 +134,21 @@ class Loader:
             "SELECT id, created_at, updated_at, title, body, starred, %s, version "
             "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
 
+    @staticmethod
+    def check(record):
+        """Everything about ``record`` that can be checked without the diary:
+        import runs this over the whole source before taking the write lock."""
+        title, body = record.title, record.body
+        entries.check_text(body, "text")
+        entries.check_text(title, "title")
+        if not title.strip() and not body.strip():
+            raise BadInput("the entry has no title and no text")
+        for path in record.tags:
+            _tags.parse_path(path)
+        stamp(record.created_at)
+        if record.updated_at is not None:
+            stamp(record.updated_at)
+
     def add(self, record):
         """Insert ``record`` unless the diary has it; True when it was added."""
         title, body = record.title, record.body
@@ -144,10 +160,14 @@ class Loader:
         uuid = record.uuid
         if uuid is None:
             uuid = derived_uuid(created, title, body)
-            if self.conn.execute(  # one look-up for both ways of matching
-                    "SELECT 1 FROM entry WHERE uuid = ? UNION ALL SELECT 1 FROM entry "
-                    "WHERE created_at = ? AND title = ? AND body = ? LIMIT 1",
-                    (uuid, created, title, body)).fetchone():
+            # One look-up for both ways of matching. The text is compared
+            # without the spaces and line breaks at its ends: a layout like
+            # jrnl's (our txt export) does not keep them.
+            if self.conn.execute(
+                    "SELECT 1 FROM entry WHERE uuid = ?1 UNION ALL SELECT 1 FROM entry "
+                    "WHERE created_at = ?2 AND trim(title, ?3) = ?4 AND trim(body, ?3) = ?5 "
+                    "LIMIT 1",
+                    (uuid, created, _ENDS, title.strip(_ENDS), body.strip(_ENDS))).fetchone():
                 return False
         elif self.find(uuid) is not None:
             return False

@@ -28,7 +28,9 @@ import os
 import re
 
 from .. import dates
-from .records import Record, export_record, fail, file_uuid, parse_time, parse_uuid
+from . import records
+from .records import (Record, export_record, fail, file_uuid, parse_time,
+                      parse_uuid, too_large)
 
 _SLUG = re.compile(r"[^\w]+")
 _NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_T ](\d{2})[:.]?(\d{2}))?")
@@ -87,29 +89,61 @@ def file_name(entry, taken):
 
 # --- reading ---------------------------------------------------------------------
 
+class Folder:
+    """The records of every ``*.md`` file under ``path`` (or of the one file
+    ``path``), in name order. Symbolic links are never followed (a link may
+    lead out of the folder, or to /dev/zero): ``links_skipped`` counts the
+    files and folders left out for being one. A ``.md`` name that is not a
+    regular file (a FIFO, a device) is refused, naming it."""
+
+    def __init__(self, path):
+        self.path = path
+        self.links_skipped = 0
+
+    def files(self):
+        path = self.path
+        if not os.path.isdir(path):
+            return [path]
+        found = []
+        for root, dirs, names in os.walk(path):  # never descends into a linked folder
+            self.links_skipped += sum(os.path.islink(os.path.join(root, d)) for d in dirs)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and not os.path.islink(os.path.join(root, d)))
+            for n in names:
+                if n.lower().endswith((".md", ".markdown")) and not n.startswith("."):
+                    file = os.path.join(root, n)
+                    if os.path.islink(file):
+                        self.links_skipped += 1
+                    else:
+                        found.append(file)
+        found.sort()
+        return found
+
+    def __iter__(self):
+        path = self.path
+        for file in self.files():
+            if file == path:
+                yield read_file(file, os.path.basename(file), label=file)
+            else:
+                yield read_file(file, os.path.relpath(file, path), follow=False)
+
+
 def read_folder(path):
     """Records from every ``*.md`` file under ``path`` (or the one file ``path``)."""
-    if os.path.isdir(path):
-        found = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found.extend(os.path.join(root, n) for n in names
-                         if n.lower().endswith((".md", ".markdown")) and not n.startswith("."))
-        found.sort()
-    else:
-        found = [path]
-    for file in found:
-        yield read_file(file, os.path.relpath(file, path) if file != path
-                        else os.path.basename(file))
+    return Folder(path)
 
 
-def read_file(file, where):
-    try:
-        with open(file, "rb") as f:
-            raw = f.read()
-        mtime = os.stat(file).st_mtime
-    except OSError as exc:
-        fail(where, "cannot read: %s" % (exc.strerror or exc))
+def read_file(file, where, *, follow=True, label=None):
+    from .. import files
+
+    with files.open_regular(file, follow=follow, label=label or where) as f:
+        try:
+            raw = f.read(records.MAX_RECORD + 1)
+            mtime = os.fstat(f.fileno()).st_mtime
+        except OSError as exc:
+            fail(where, "cannot read: %s" % (exc.strerror or exc))
+    if len(raw) > records.MAX_RECORD:
+        too_large(where, "the file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -161,12 +195,14 @@ def _front_matter(text, where):
         key, sep, value = line.partition(":")
         if not sep or not key.strip():
             fail("%s, line %d" % (where, number), "front matter lines are `key: value`")
-        meta[key.strip().lower()] = _value(value.strip())
+        meta[key.strip().lower()] = _value(value.strip(), "%s, line %d" % (where, number))
     return meta, text[end + 5:]
 
 
-def _value(text):
+def _value(text, where):
     if text[:1] in ('"', "[", "{") or text in ("true", "false", "null") or text[:1].isdigit():
+        if records.too_deep(text):
+            fail(where, records.too_deep_message())
         try:
             return json.loads(text)
         except ValueError:

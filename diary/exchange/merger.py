@@ -19,13 +19,15 @@ whole merge is one transaction, and the other file is only read.
 
 The models stay bound to this diary; the other file is read with plain SQL on
 its own connection, in one read transaction (a consistent snapshot even if
-another process is writing to it).
+another process is writing to it), under a watchdog (foreign.py): its tables
+must be tables, and its tag paths and entry count are read before this
+diary's write lock is taken.
 """
 
 import dataclasses
 import os
 
-from .. import dates, store
+from .. import dates, foreign, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
 from .loader import TAG_PATHS, Loader, derived_uuid, digest
 
@@ -102,21 +104,25 @@ def merge(diary, other_path, passphrase=None, *, progress=None):
         raise BadInput("%s is in an older format: open it once with this version of "
                        "diary, then merge" % other_path) from None
     try:
-        return _merge(diary, other.connection(), progress)
+        return _merge(diary, foreign.Watchdog(other.connection(), other_path), progress)
     finally:
         other.close()
 
 
-def _merge(diary, src, progress):
+def _merge(diary, watchdog, progress):
     stats = MergeStats()
+    src = watchdog.conn
     src.execute("BEGIN")  # one snapshot of the other file
     try:
+        # Read before the write lock: a source that hangs or fails keeps no one waiting.
+        foreign.require_tables(src, ("entry", "tag", "entry_tag"), watchdog.name)
+        paths = [path for (path,) in watchdog.execute(_TAG_PATHS)]
+        (total,) = next(watchdog.execute("SELECT count(*) FROM entry"))
         with diary.write(), Loader(diary).roomy_cache() as loader:
-            for (path,) in src.execute(_TAG_PATHS).fetchall():
+            for path in paths:
                 loader.tag(path)
-            total = src.execute("SELECT count(*) FROM entry").fetchone()[0]
             done = 0
-            for uuid, *row in src.execute(_ENTRIES):
+            for uuid, *row in watchdog.execute(_ENTRIES):
                 _fold(loader, uuid, _theirs(uuid, *row), stats)
                 done += 1
                 if progress and done % 500 == 0:

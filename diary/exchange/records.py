@@ -10,6 +10,7 @@ import codecs
 import dataclasses
 import datetime as _dt
 import json
+import re
 import uuid as _uuid
 
 from .. import dates, entries
@@ -17,6 +18,51 @@ from ..errors import BadInput
 
 FIELDS = ("uuid", "created_at", "updated_at", "title", "body", "starred", "tags")
 CHUNK = 1 << 20
+# What one record may take, read from any file: a line of JSONL or of a jrnl
+# journal, a jrnl entry, a JSON array's element, a Markdown file. Capped per
+# record, not per file: a million-entry export is ~880 MB and imports fine,
+# while /dev/zero or a line without end stops here instead of filling memory.
+MAX_RECORD = 16 * 1024 * 1024
+MAX_DEPTH = 32  # JSON nesting: an entry needs 3 ({"tags": [...]}); 10,000 crashed the parser
+
+
+def too_large(where, what="the entry"):
+    fail(where, "%s is longer than %s, the most one entry may take" % (what, _size(MAX_RECORD)))
+
+
+def _size(n):
+    return "%d MB" % (n // (1024 * 1024)) if n >= 1024 * 1024 else "%d bytes" % n
+
+
+# A JSON string (its escapes included) and the brackets outside strings.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def too_deep(text, limit=MAX_DEPTH):
+    """Whether the JSON ``text`` nests arrays and objects deeper than ``limit``."""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the common case, without a scan
+    depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def too_deep_message():
+    return "nested more than %d levels deep" % MAX_DEPTH
+
+
+def loads(text, where):
+    """json.loads of one record's text, its nesting depth checked first."""
+    if too_deep(text):
+        fail(where, too_deep_message())
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(where, "invalid JSON (%s)" % exc.msg)
 
 
 @dataclasses.dataclass
@@ -111,8 +157,17 @@ def text_lines(binary, start=1):
     """(line number, line) from a binary file, decoded as strict UTF-8.
 
     Lines keep their ending; a UTF-8 byte order mark at the start is dropped.
+    A line longer than MAX_RECORD is refused once that much is read.
     """
-    for number, raw in enumerate(binary, start):
+    readline = binary.readline
+    number = start - 1
+    while True:
+        raw = readline(MAX_RECORD + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_RECORD:
+            too_large("line %d" % number, "the line")
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -182,15 +237,49 @@ class JsonArray:
 
     def __iter__(self):
         self._expect("[", "a JSON array '['")
+        yield from self._elements()
+        self._end()
+
+    def _elements(self):
+        """The values of an array whose '[' was read, up to its ']'."""
         if self._peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            yield self._value()
+            if self._expect(",]", "',' or ']'") == "]":
+                return
+
+    def _end(self):
+        if self._peek():
+            fail(self._where(), "unexpected text after the end of the JSON document")
+
+    def member(self, key, missing):
+        """The elements of the array ``key`` of a JSON object (``{"entries":
+        [...]}``), one at a time; the object's other members are read one value
+        at a time and dropped. ``missing``: the message when there is no such
+        array."""
+        self._expect("{", "a JSON object '{'")
+        found = False
+        if self._peek() == "}":
             self._pos += 1
         else:
             while True:
-                yield self._value()
-                if self._expect(",]", "',' or ']'") == "]":
+                name = self._value()
+                if not isinstance(name, str):
+                    fail(self._where(), "expected a member name")
+                self._expect(":", "':'")
+                if name == key and not found and self._peek() == "[":
+                    self._pos += 1
+                    found = True
+                    yield from self._elements()
+                else:
+                    self._value()
+                if self._expect(",}", "',' or '}'") == "}":
                     break
-        if self._peek():
-            fail(self._where(), "unexpected text after the closing ']'")
+        self._end()
+        if not found:
+            fail("", missing)
 
     def _value(self):
         self._peek()
@@ -200,11 +289,20 @@ class JsonArray:
                 value, end = self._json.raw_decode(self._buf, self._pos)
             except json.JSONDecodeError as exc:
                 # Perhaps only cut off by the buffer's end: read more (in
-                # growing steps, so a huge entry is not re-parsed too often).
-                if self._more(size):
+                # growing steps, so a huge entry is not re-parsed too often),
+                # up to what one entry may take.
+                if len(self._buf) - self._pos > MAX_RECORD:
+                    too_large(self._where())
+                if self._more(min(size, MAX_RECORD + 1 - (len(self._buf) - self._pos))):
                     size *= 2
                     continue
                 fail(self._where(exc.pos), "invalid JSON (%s)" % exc.msg)
+            except RecursionError:
+                fail(self._where(), too_deep_message())
+            if end - self._pos > MAX_RECORD:
+                too_large(self._where())
+            if too_deep(self._buf[self._pos:end]):
+                fail(self._where(), too_deep_message())
             self.line = self._line_at(self._pos)
             self._pos = end
             return value
