@@ -153,9 +153,10 @@ def real(tmp_path):
     db = str(tmp_path / "real.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIARY_")}
     env.update(DIARY_PASSPHRASE=PASSPHRASE, DIARY_PATH=db)
-    r = subprocess.run([DIARY, "add", "--title", "one"], input="first entry\n", env=env,
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
+    for argv, text in ((["init"], ""), (["add", "--title", "one"], "first entry\n")):
+        r = subprocess.run([DIARY, *argv], input=text, env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
     return env
 
 
