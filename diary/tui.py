@@ -307,18 +307,24 @@ def wrap_hints(text, width):
     return "\n".join(lines)
 
 
-def frame(term, header, body, footer, status=None):
-    """Header, status, a rule, the body, the message line and the key hints."""
-    message = term.take_message()
+def frame(term, header, body, footer, status=None, note=None):
+    """Header, status, a rule, the body, the message line and the key hints.
+    The message is the terminal's (Terminal.say) when the screen is built,
+    then whatever ``note()`` says while it shows (a screen's own news)."""
+    first = term.take_message()
+
+    def message():
+        said = note() if note else None
+        return ("class:message", said) if said else first
     rows = [text_window(lambda: [("class:header", " " + header)])]
     if status:
         rows.append(text_window(lambda: status))
     rows.append(Window(height=1, char="─", style="class:rule"))
     rows.append(body)
     rows.append(ConditionalContainer(
-        Window(FormattedTextControl(lambda: [(message[0], " " + message[1])] if message else []),
+        Window(FormattedTextControl(lambda: [(message()[0], " " + message()[1])]),
                wrap_lines=True, dont_extend_height=True),
-        filter=Condition(lambda: bool(message))))
+        filter=Condition(lambda: bool(message()))))
     rows.append(Window(FormattedTextControl(lambda: [(
         "class:footer", " " + wrap_hints(footer, columns() - 2).replace("\n", "\n "))]),
         wrap_lines=True, dont_extend_height=True))
@@ -411,13 +417,22 @@ class Picker:
 
 class Pager:
     """A scrollable page of rich output (``render(width) -> ANSI text``).
-    ``await run()`` returns the action of a key of ``keys``, or BACK."""
+    ``await run()`` returns the action of a key of ``keys``, or BACK.
 
-    def __init__(self, term, *, header, render, keys=None, footer="", status=None):
+    With ``jumps``, the text rendered is a render.Page whose ``matches`` are
+    the lines holding a searched word: ``]`` and ``[`` scroll to the next and
+    previous of them (shown near the top), saying so when there is none."""
+
+    CONTEXT = 2  # lines shown above a match jumped to
+
+    def __init__(self, term, *, header, render, keys=None, footer="", status=None,
+                 jumps=False):
         self.term = term
         self.render = render
         self.top = 0
-        self._cache = (None, [])
+        self.note = None  # said on the message line until the next key
+        self._match = None  # the index in matches of the match jumped to
+        self._cache = (None, [], [])
         taken = {name for key in (keys or ()) for name in key_names(key)}
         kb = KeyBindings()
 
@@ -426,6 +441,7 @@ class Pager:
                 height = self._height()
                 step = {"page": height - 1, "-page": -(height - 1)}.get(amount, amount)
                 self.top = max(0, min(self.top + step, len(self._lines()) - height))
+                self._match = None
             return handler
 
         for key, amount in (("up", -1), ("k", -1), ("down", 1), ("j", 1), ("pageup", "-page"),
@@ -434,29 +450,62 @@ class Pager:
                             ("G", 10 ** 9)):
             if key not in taken:
                 kb.add(key)(scroll(amount))
+        if jumps:
+            kb.add("]")(lambda event: self.jump(+1))
+            kb.add("[")(lambda event: self.jump(-1))
         for key in ("escape", "q"):
             kb.add(key)(lambda event: term.finish(BACK))
         for key, action in (keys or {}).items():
             for name in key_names(key):
                 kb.add(name)(lambda event, action=action: term.finish(action))
+        kb.add(Keys.Any, eager=True, filter=Condition(lambda: bool(self.note)))(self._unsay)
         self.window = Window(FormattedTextControl(self._fragments, focusable=True,
                                                   show_cursor=False),
                              wrap_lines=False)
-        self.screen = Screen(frame(term, header, self.window, footer, status), title=header,
-                             focus=self.window, keys=kb)
+        self.screen = Screen(frame(term, header, self.window, footer, status,
+                                   note=lambda: self.note),
+                             title=header, focus=self.window, keys=kb)
+
+    def _unsay(self, event):
+        """The first key after a note clears it, then does what it does."""
+        self.note = None
+        event.app.key_processor.feed(event.key_sequence[0], first=True)
+
+    def jump(self, step):
+        """Scroll to the next (``step`` 1) or previous (-1) match."""
+        matches = self._matches()
+        if self._match is not None and 0 <= self._match < len(matches):
+            at = self._match + step
+        else:  # from the view: the first match at or below its top (above it, going up)
+            below = [i for i, line in enumerate(matches) if line >= self.top]
+            at = (below[0] if below else len(matches)) if step > 0 else (
+                (below[0] if below else len(matches)) - 1)
+        if not 0 <= at < len(matches):
+            self.note = "no more matches" if matches else "no match shown here"
+            return
+        self._match = at
+        height = self._height()
+        self.top = max(0, min(matches[at] - self.CONTEXT, len(self._lines()) - height))
 
     def _height(self):
         info = self.window.render_info
         return max(1, info.window_height if info else get_app().output.get_size().rows)
 
-    def _lines(self):
-        """The page as a list of lines at the terminal's width, rendered once per width
+    def _rendered(self):
+        """(lines, match lines) at the terminal's width, rendered once per width
         (a list: prompt_toolkit's ``split_lines`` is a generator, read only once)."""
         width = max(1, columns() - 1)
         if self._cache[0] != width:
             text = self.render(width)
-            self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))))
-        return self._cache[1]
+            self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))),
+                           list(getattr(text, "matches", ())))
+        return self._cache
+
+    def _lines(self):
+        return self._rendered()[1]
+
+    def _matches(self):
+        return self._rendered()[2]
 
     def _fragments(self):
         # Only the lines on screen: a key answers as fast in a long entry as in a short one.
