@@ -497,8 +497,11 @@ class Pager:
         width = max(1, columns() - 1)
         if self._cache[0] != width:
             text = self.render(width)
+            before = len(self._cache[1])
             self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))),
                            list(getattr(text, "matches", ())))
+            if before:  # resized: keep the place in the text, not the line number
+                self.top = round(self.top * len(self._cache[1]) / before)
         return self._cache
 
     def _lines(self):

@@ -639,6 +639,29 @@ def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
     assert s.code == 0
 
 
+def test_resizing_while_reading_keeps_the_place_in_the_text(diary):
+    # Each paragraph one line at 80 columns, two or more at 45: the same top line
+    # number would be much earlier in the text.
+    add(diary, "\n\n".join("paragraph %03d %s" % (i, "words " * 9) for i in range(120)),
+        title="Long")
+    out = SizedOutput(80, 40)
+
+    def narrower():
+        out.resize(45, 14)
+        return ""
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", "j" * 60), ("paragraph 029", narrower),
+              (lambda t: len(t.splitlines()) <= 14, CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), output=out)
+    assert s.code == 0
+    before = next(x for x in s.driver.screens if "paragraph 029" in x and "paragraph 028" not in x
+                  and "paragraph 000" not in x)
+    after = next(x for x in s.driver.screens if len(x.splitlines()) <= 14 and "paragraph" in x)
+    shown = [int(n) for n in re.findall(r"paragraph (\d{3})", after)]
+    assert before and min(shown) in (28, 29, 30), after
+
+
 # --- one application for the session (issue 15, structure) ----------------------------------
 
 def test_one_application_for_the_whole_session_and_keys_typed_ahead_go_in_order(
