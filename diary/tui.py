@@ -19,6 +19,7 @@ What every screen shares lives in ``Terminal``:
 """
 
 import asyncio
+import bisect
 import contextlib
 import signal
 import threading
@@ -433,6 +434,7 @@ class Pager:
         self.note = None  # said on the message line until the next key
         self._match = None  # the index in matches of the match jumped to
         self._cache = (None, [], [])
+        self._parsed = {}  # line number -> its fragments, at the width of _cache
         taken = {name for key in (keys or ()) for name in key_names(key)}
         kb = KeyBindings()
 
@@ -477,9 +479,7 @@ class Pager:
         if self._match is not None and 0 <= self._match < len(matches):
             at = self._match + step
         else:  # from the view: the first match at or below its top (above it, going up)
-            below = [i for i, line in enumerate(matches) if line >= self.top]
-            at = (below[0] if below else len(matches)) if step > 0 else (
-                (below[0] if below else len(matches)) - 1)
+            at = bisect.bisect_left(matches, self.top) - (step < 0)
         if not 0 <= at < len(matches):
             self.note = "no more matches" if matches else "no match shown here"
             return
@@ -492,14 +492,16 @@ class Pager:
         return max(1, info.window_height if info else get_app().output.get_size().rows)
 
     def _rendered(self):
-        """(lines, match lines) at the terminal's width, rendered once per width
-        (a list: prompt_toolkit's ``split_lines`` is a generator, read only once)."""
+        """(lines, match lines) at the terminal's width, rendered once per width.
+        The lines are ANSI text, parsed only when drawn (``_line``):
+        prompt_toolkit's parser costs ~165 ms a megabyte, and a 10 MB entry
+        must answer a key at once."""
         width = max(1, columns() - 1)
         if self._cache[0] != width:
             text = self.render(width)
             before = len(self._cache[1])
-            self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))),
-                           list(getattr(text, "matches", ())))
+            self._cache = (width, text.split("\n"), list(getattr(text, "matches", ())))
+            self._parsed = {}
             if before:  # resized: keep the place in the text, not the line number
                 self.top = round(self.top * len(self._cache[1]) / before)
         return self._cache
@@ -510,16 +512,25 @@ class Pager:
     def _matches(self):
         return self._rendered()[2]
 
+    def _line(self, n):
+        """Line ``n`` as fragments (rich closes its styles at each line's end)."""
+        line = self._parsed.get(n)
+        if line is None:
+            if len(self._parsed) > 4096:  # a long read: forget the lines read earlier
+                self._parsed.clear()
+            line = self._parsed[n] = to_formatted_text(ANSI(self._lines()[n]))
+        return line
+
     def _fragments(self):
         # Only the lines on screen: a key answers as fast in a long entry as in a short one.
         lines = self._lines()
         height = self._height()
         self.top = max(0, min(self.top, len(lines) - height))
         out = []
-        for n, line in enumerate(lines[self.top:self.top + height]):
-            if n:
+        for n in range(self.top, min(len(lines), self.top + height)):
+            if n > self.top:
                 out.append(("", "\n"))
-            out.extend(line)
+            out.extend(self._line(n))
         return out
 
     async def run(self):

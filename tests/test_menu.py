@@ -18,7 +18,7 @@ from prompt_toolkit.application.current import get_app
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, store, tui
+from diary import dates, entries, menu, render, store, tui
 from diary import editor as editor_module
 from diary.errors import PassphraseError
 
@@ -606,7 +606,8 @@ def test_a_bug_in_a_screen_is_one_line_not_a_traceback(run, made, monkeypatch):
 # --- the reader's scroll keys (issue 15, defect 1) ------------------------------------------
 
 def long_entry(diary, lines=120):
-    return add(diary, "\n\n".join("paragraph %03d" % i for i in range(lines)), title="Long")
+    return add(diary, "\n\n".join("paragraph %0*d" % (len(str(lines - 1)), i)
+                                   for i in range(lines)), title="Long")
 
 
 def test_every_scroll_key_in_the_reader_scrolls(diary):
@@ -660,6 +661,26 @@ def test_resizing_while_reading_keeps_the_place_in_the_text(diary):
     after = next(x for x in s.driver.screens if len(x.splitlines()) <= 14 and "paragraph" in x)
     shown = [int(n) for n in re.findall(r"paragraph (\d{3})", after)]
     assert before and min(shown) in (28, 29, 30), after
+
+
+def test_the_reader_parses_only_the_lines_it_draws(diary, monkeypatch):
+    # prompt_toolkit's ANSI parser costs ~165 ms a megabyte: a 10 MB entry must not
+    # go through it whole on opening or on a key (bench/bench_reader.py measures).
+    long_entry(diary, 2000)
+    parsed = []
+    real = tui.ANSI
+
+    def counting(text):
+        parsed.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(tui, "ANSI", counting)
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 0000", "G"), ("paragraph 1999", "\x1b[5~"), ("paragraph 19", CTRL_C),
+              ("All entries", CTRL_C), ("Write", "q"))
+    assert s.code == 0
+    whole = len(render.entry_ansi(entries.list_entries(diary)[0], 79))
+    assert sum(parsed) < whole / 10
 
 
 # --- one application for the session (issue 15, structure) ----------------------------------
