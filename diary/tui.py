@@ -45,6 +45,9 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
+from .safe_input import ShowUnsafe
+from .safe_text import safe_fragments
+
 MIN_COLUMNS, MIN_ROWS = 40, 12
 
 
@@ -84,6 +87,7 @@ STYLE = Style.from_dict({
     "field": "",
     "placeholder": "#6c6c6c italic",
     "small": "bold",
+    "escape": "reverse",  # a character of user text shown as its escape (\u202e)
 })
 
 
@@ -317,13 +321,14 @@ def frame(term, header, body, footer, status=None, note=None):
     def message():
         said = note() if note else None
         return ("class:message", said) if said else first
-    rows = [text_window(lambda: [("class:header", " " + header)])]
+    rows = [text_window(lambda: safe_fragments([("class:header", " " + header)]))]
     if status:
-        rows.append(text_window(lambda: status))
+        rows.append(text_window(lambda: safe_fragments(status)))
     rows.append(Window(height=1, char="─", style="class:rule"))
     rows.append(body)
     rows.append(ConditionalContainer(
-        Window(FormattedTextControl(lambda: [(message()[0], " " + message()[1])]),
+        Window(FormattedTextControl(lambda: safe_fragments([(message()[0],
+                                                             " " + message()[1])])),
                wrap_lines=True, dont_extend_height=True),
         filter=Condition(lambda: bool(message()))))
     rows.append(Window(FormattedTextControl(lambda: [(
@@ -392,6 +397,10 @@ class Picker:
                              focus=self.window, keys=kb)
 
     def _fragments(self):
+        # Rows are made of cleaned text (render.py); this is the last line of defence.
+        return safe_fragments(self._rows())
+
+    def _rows(self):
         if not self.items:
             return [("class:dim", "  " + self.empty)]
         out = []
@@ -551,7 +560,8 @@ class LineInput:
 
         self.area = TextArea(text=default, multiline=False, history=history or term.history,
                              completer=completer, complete_while_typing=completer is not None,
-                             accept_handler=accept, style="class:field")
+                             accept_handler=accept, style="class:field",
+                             input_processors=[ShowUnsafe()])
         self.area.buffer.cursor_position = len(default)
         row = VSplit([text_window(lambda: [("class:label", " " + prompt + " ")],
                                   dont_extend_width=True), self.area], height=1)
@@ -617,7 +627,8 @@ async def confirm(term, question, *, header="diary", status=None, lockable=True)
     for key in ("n", "N", "enter", "escape", "q"):
         kb.add(key)(lambda event: term.finish(False))
     question_window = Window(FormattedTextControl(
-        [("class:title", " " + question + " "), ("class:key", "[y/N]")], focusable=True,
+        safe_fragments([("class:title", " " + question + " "), ("class:key", "[y/N]")]),
+        focusable=True,
         show_cursor=False), wrap_lines=True, height=D(min=1))
     body = HSplit([Window(height=1), question_window, Window()])
     screen = Screen(frame(term, header, body, "y yes · n no", status), title=question,
