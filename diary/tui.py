@@ -487,8 +487,10 @@ class Pager:
         matches = self._matches()
         if self._match is not None and 0 <= self._match < len(matches):
             at = self._match + step
-        else:  # from the view: the first match at or below its top (above it, going up)
-            at = bisect.bisect_left(matches, self.top) - (step < 0)
+        elif step > 0:  # from the view: the first match a jump would scroll down to
+            at = bisect.bisect_right(matches, self.top + self.CONTEXT)
+        else:  # the last match above the view
+            at = bisect.bisect_left(matches, self.top) - 1
         if not 0 <= at < len(matches):
             self.note = "no more matches" if matches else "no match shown here"
             return
