@@ -16,6 +16,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.application.current import get_app
 from prompt_toolkit.data_structures import Size
+from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.output import DummyOutput
 
 from diary import dates, entries, menu, render, store, tui
@@ -27,6 +28,10 @@ from conftest import PASSPHRASE
 ENTER, TAB, SHIFT_TAB, ESC = "\r", "\t", "\x1b[Z", "\x1b"
 CTRL_C, CTRL_D, CTRL_S, CTRL_E = "\x03", "\x04", "\x13", "\x05"
 UP, DOWN, LEFT, RIGHT = "\x1b[A", "\x1b[B", "\x1b[D", "\x1b[C"
+
+
+# How the reader's marked words (render.MATCH_SGR) are styled once prompt_toolkit parsed them.
+READER_MARK = to_formatted_text(ANSI(render.MATCH_SGR + "x"))[0][0]
 
 
 def screen_text(app):
@@ -68,7 +73,8 @@ class Driver:
             return
         buffer = app.renderer._last_screen.data_buffer
         self._marked[text] = " ".join(
-            "".join(c.char for _, c in sorted(row.items()) if "class:match" in c.style)
+            "".join(c.char for _, c in sorted(row.items())
+                    if "class:match" in c.style or c.style.endswith(READER_MARK))
             for _, row in sorted(buffer.items())).split()
         while self.steps:
             expect, keys = self.steps[0]
