@@ -17,7 +17,7 @@ prints, for a seeded entry of --mb megabytes (default 10):
             Markdown render the reader does)
   whole     prompt_toolkit's ANSI parse of a whole 1 MB rendering (what a
             pager pays per width if it parses everything, not a screen)
-  pager     the menu's real reader (tui.Pager, with ]/[ jumps, in an
+  pager     the menu's real reader (pager.Pager, with ]/[ jumps, in an
             Application on a DummyOutput of 80x50): its first draw (rendering
             included), each key of --keys (the key's handler, then a whole
             screen drawn by prompt_toolkit's renderer: p50, p95, max), and a
@@ -127,14 +127,14 @@ PAGER_KEYS = ["j", "k", "pagedown", "pageup", " ", "b", "g", "G", "home", "end",
 
 
 def pager(big, terms, n, rng):
-    """Figures of the real reader: tui.Pager drawn by prompt_toolkit's renderer."""
+    """Figures of the real reader: pager.Pager drawn by prompt_toolkit's renderer."""
     from prompt_toolkit.application import Application
     from prompt_toolkit.application.current import set_app
     from prompt_toolkit.data_structures import Size
     from prompt_toolkit.input import DummyInput
     from prompt_toolkit.output import DummyOutput
 
-    from diary import tui
+    from diary import pager as pager_module, tui
 
     class Output(DummyOutput):
         size = Size(rows=HEIGHT + 10, columns=80)
@@ -144,7 +144,7 @@ def pager(big, terms, n, rng):
 
     out = Output()
     term = tui.Terminal(output=out, lock_after=0)
-    page = tui.Pager(term, header="bench", jumps=True,
+    page = pager_module.Pager(term, header="bench", jumps=True,
                      render=lambda width: render.entry_ansi(big, width, terms=terms))
     app = Application(layout=page.screen.layout, output=out, input=DummyInput(),
                       style=tui.STYLE, full_screen=True)
@@ -221,7 +221,7 @@ def main(argv=None):
     rows.append(("whole: prompt_toolkit ANSI parse of a whole 1 MB rendering", ms(t_whole)))
 
     t_first, pager_costs, t_presize, after_resize = pager(big, terms, args.keys, rng)
-    rows.append(("pager: tui.Pager first draw at 80 columns (render, marks, split, draw)",
+    rows.append(("pager: pager.Pager first draw at 80 columns (render, marks, split, draw)",
                  ms(t_first)))
     rows.append(("pager: %d keys (%s; handler + whole-screen draw) p50 / p95 / max"
                  % (len(pager_costs), " ".join(k.strip() or "space" for k in PAGER_KEYS)), "%s / %s / %s" % (
@@ -255,7 +255,7 @@ def main(argv=None):
         "",
         "| target | figure | verdict |",
         "|---|---|---|",
-        "| a key within 100 ms on a %s entry in the real reader (tui.Pager: render "
+        "| a key within 100 ms on a %s entry in the real reader (pager.Pager: render "
         "once per width, then parse and draw a screen of lines) | max %s | %s |"
         % (size, ms(worst), verdict),
         "",
@@ -264,7 +264,7 @@ def main(argv=None):
         "Entries longer than `render.MARKDOWN_LIMIT` (%d characters) are shown as plain "
         "text wrapped at words, not as Markdown: the open and resize figures are that "
         "path's; the markdown row is the slowest Markdown render the reader does. The "
-        "whole row is why tui.Pager parses only the lines it draws (each once per "
+        "whole row is why pager.Pager parses only the lines it draws (each once per "
         "width); the pager rows are that class itself, keys drawn by prompt_toolkit's "
         "renderer. A resize renders the entry again at the new width: it is not a key, "
         "and costs what open does." % render.MARKDOWN_LIMIT,

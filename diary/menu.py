@@ -17,6 +17,7 @@ import os
 import time
 
 from . import dates, entries, render, stats, store, tags, tui
+from .pager import Pager
 from .editor import Draft, Editor
 from .menu_screens import Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
@@ -356,7 +357,7 @@ class Menu(Screens):
                     continue
                 return 0
             entry = items[0][0]
-            action = await tui.Pager(
+            action = await Pager(
                 self.term, header="%s · %d of %s" % (listing.title, index + 1, total),
                 status=self.status(), keys=keys, footer=footer, jumps=bool(listing.terms),
                 render=lambda width, e=entry: render.entry_ansi(

@@ -6,6 +6,7 @@ import calendar as _cal
 import datetime as _dt
 
 from . import dates, entries, render, stats, tags, tui
+from .pager import Pager
 
 TAG_FOOTER = "↑↓ select · Enter browse · r rename · m move · M merge · d delete · Esc back"
 CALENDAR_FOOTER = ("←→↑↓ select a day · Enter its entries · n/p next/previous month · "
@@ -43,7 +44,7 @@ class Screens:
                 keys = {"left|h": "left", "right|l": "right", "up|k": "up", "down|j": "down",
                         "p|pageup": "prev", "n|pagedown": "next", "enter": "open",
                         "y": "year", "t": "today"}
-            action = await tui.Pager(
+            action = await Pager(
                 self.term, header="Calendar", status=self.status(), render=draw, keys=keys,
                 footer=YEAR_FOOTER if whole_year else CALENDAR_FOOTER).run()
             if action is tui.BACK:

@@ -19,7 +19,7 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, render, store, tui
+from diary import dates, entries, menu, pager, render, store, tui
 from diary import editor as editor_module
 from diary.errors import PassphraseError
 
@@ -674,13 +674,13 @@ def test_the_reader_parses_only_the_lines_it_draws(diary, monkeypatch):
     # go through it whole on opening or on a key (bench/bench_reader.py measures).
     long_entry(diary, 2000)
     parsed = []
-    real = tui.ANSI
+    real = pager.ANSI
 
     def counting(text):
         parsed.append(len(text))
         return real(text)
 
-    monkeypatch.setattr(tui, "ANSI", counting)
+    monkeypatch.setattr(pager, "ANSI", counting)
     s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
               ("paragraph 0000", "G"), ("paragraph 1999", "\x1b[5~"), ("paragraph 19", CTRL_C),
               ("All entries", CTRL_C), ("Write", "q"))
