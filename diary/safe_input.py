@@ -14,14 +14,14 @@ import bisect
 from prompt_toolkit.formatted_text.utils import fragment_list_to_text
 from prompt_toolkit.layout.processors import Processor, Transformation
 
-from .safe_text import _UNSAFE, clean, safe_fragments
+from .safe_text import clean, safe_fragments, unsafe
 
 
 class ShowUnsafe(Processor):
     def apply_transformation(self, ti):
         fragments = ti.fragments
         text = fragment_list_to_text(fragments)
-        if not _UNSAFE.search(text):
+        if not unsafe(text):
             return Transformation(fragments)
         starts, at = [], 0  # starts[i]: where character i of the line shows
         for ch in text:
