@@ -17,6 +17,13 @@ prints, for a seeded entry of --mb megabytes (default 10):
             Markdown render the reader does)
   whole     prompt_toolkit's ANSI parse of a whole 1 MB rendering (what a
             pager pays per width if it parses everything, not a screen)
+  pager     the menu's real reader (pager.Pager, with ]/[ jumps, in an
+            Application on a DummyOutput of 80x50): its first draw (rendering
+            included), each key of --keys (the key's handler, then a whole
+            screen drawn by prompt_toolkit's renderer: p50, p95, max), and a
+            resize to 40 columns (re-render and draw)
+  baseline  the same pager keys on a 1 KB entry (what a key costs anyway:
+            prompt_toolkit drawing a screen, on this machine, now)
 
 and writes them to bench/RESULTS.md under "## Reader" (replacing that
 section if it is there). No diary is opened: the figures are rendering's.
@@ -116,6 +123,62 @@ def keys(lines, matches, n, rng):
     return costs
 
 
+PAGER_KEYS = ["j", "k", "pagedown", "pageup", " ", "b", "g", "G", "home", "end", "]", "["]
+
+
+def pager(big, terms, n, rng):
+    """Figures of the real reader: pager.Pager drawn by prompt_toolkit's renderer."""
+    from prompt_toolkit.application import Application
+    from prompt_toolkit.application.current import set_app
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.input import DummyInput
+    from prompt_toolkit.output import DummyOutput
+
+    from diary import pager as pager_module, tui
+
+    class Output(DummyOutput):
+        size = Size(rows=HEIGHT + 10, columns=80)
+
+        def get_size(self):
+            return self.size
+
+    out = Output()
+    term = tui.Terminal(output=out, lock_after=0)
+    page = pager_module.Pager(term, header="bench", jumps=True,
+                     render=lambda width: render.entry_ansi(big, width, terms=terms))
+    app = Application(layout=page.screen.layout, output=out, input=DummyInput(),
+                      style=tui.STYLE, full_screen=True)
+    handlers = {}
+    for binding in page.screen.keys.bindings:
+        if len(binding.keys) == 1 and binding.keys[0] in PAGER_KEYS:
+            handlers[binding.keys[0]] = binding.handler
+
+    def draw():  # what Application._redraw does
+        app.render_counter += 1  # else the controls hand back the last frame's fragments
+        app.renderer.render(app, app.layout)
+
+    with set_app(app):
+        t_first, _ = timed(draw)
+        costs = []
+        for _ in range(n):
+            key = rng.choice(PAGER_KEYS)
+            start = time.perf_counter()
+            handlers[key](None)
+            page.note = None
+            draw()
+            costs.append(time.perf_counter() - start)
+        out.size = Size(rows=HEIGHT + 10, columns=40)
+        t_resize, _ = timed(draw)
+        resized = []
+        for _ in range(min(n, 50)):
+            start = time.perf_counter()
+            handlers[rng.choice(PAGER_KEYS)](None)
+            page.note = None
+            draw()
+            resized.append(time.perf_counter() - start)
+    return t_first, sorted(costs), t_resize, max(resized)
+
+
 def ms(seconds):
     return "%.1f ms" % (seconds * 1000)
 
@@ -157,12 +220,26 @@ def main(argv=None):
     t_whole, _ = timed(lambda: to_formatted_text(ANSI(one_mb)))
     rows.append(("whole: prompt_toolkit ANSI parse of a whole 1 MB rendering", ms(t_whole)))
 
-    verdict = "met" if costs[-1] < 0.1 else "**missed**"
+    t_first, pager_costs, t_presize, after_resize = pager(big, terms, args.keys, rng)
+    rows.append(("pager: pager.Pager first draw at 80 columns (render, marks, split, draw)",
+                 ms(t_first)))
+    rows.append(("pager: %d keys (%s; handler + whole-screen draw) p50 / p95 / max"
+                 % (len(pager_costs), " ".join(k.strip() or "space" for k in PAGER_KEYS)), "%s / %s / %s" % (
+                     ms(statistics.median(pager_costs)),
+                     ms(pager_costs[int(0.95 * (len(pager_costs) - 1))]), ms(pager_costs[-1]))))
+    rows.append(("pager: resize to 40 columns (re-render and draw); then a key, max",
+                 "%s; %s" % (ms(t_presize), ms(after_resize))))
+    _, small_costs, _, _ = pager(entry(text(1_000, rng)), terms, args.keys, rng)
+    rows.append(("baseline: the same keys on a 1 KB entry p50 / p95 / max", "%s / %s / %s" % (
+        ms(statistics.median(small_costs)), ms(small_costs[int(0.95 * (len(small_costs) - 1))]),
+        ms(small_costs[-1]))))
+    worst = max(costs[-1], pager_costs[-1], after_resize)
+    verdict = "met" if worst < 0.1 else "**missed**"
     size = "%.0f MB" % args.mb if args.mb >= 1 else "%d KB" % (args.mb * 1000)
     table = ["| what | figure |", "|---|---|"] + ["| %s | %s |" % r for r in rows]
     print("\n".join(table))
     print("target: every key within 100 ms on a %s entry: %s (max %s)"
-          % (size, verdict.strip("*"), ms(costs[-1])))
+          % (size, verdict.strip("*"), ms(worst)))
     if args.no_write:
         return 0
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
@@ -178,15 +255,19 @@ def main(argv=None):
         "",
         "| target | figure | verdict |",
         "|---|---|---|",
-        "| a scroll key within 100 ms on a %s entry (render once per width, then a "
-        "screen of lines) | max %s | %s |" % (size, ms(costs[-1]), verdict),
+        "| a key within 100 ms on a %s entry in the real reader (pager.Pager: render "
+        "once per width, then parse and draw a screen of lines) | max %s | %s |"
+        % (size, ms(worst), verdict),
         "",
         *table,
         "",
         "Entries longer than `render.MARKDOWN_LIMIT` (%d characters) are shown as plain "
         "text wrapped at words, not as Markdown: the open and resize figures are that "
         "path's; the markdown row is the slowest Markdown render the reader does. The "
-        "whole row is why a pager should parse only the lines on screen." % render.MARKDOWN_LIMIT,
+        "whole row is why pager.Pager parses only the lines it draws (each once per "
+        "width); the pager rows are that class itself, keys drawn by prompt_toolkit's "
+        "renderer. A resize renders the entry again at the new width: it is not a key, "
+        "and costs what open does." % render.MARKDOWN_LIMIT,
         "",
     ])
     path = os.path.join(ROOT, "bench", "RESULTS.md")

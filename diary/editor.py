@@ -19,6 +19,8 @@ from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import TextArea
 
 from . import tui
+from .safe_input import ShowUnsafe
+from .safe_text import safe_fragments
 
 MIN_FIELD = 24  # columns a one-line field keeps before its hint is dropped
 FOOTER = "Ctrl-S save · Tab next field (completes tags) · Shift-Tab back · Esc/Ctrl-C cancel"
@@ -57,12 +59,16 @@ class Editor:
             get_app().layout.focus(self.body)
             return True  # keep the text
 
-        self.title = TextArea(text=draft.title, multiline=False, accept_handler=to_body)
-        self.date = TextArea(text=draft.date, multiline=False, accept_handler=to_body)
+        shown = [ShowUnsafe()]  # bidi controls, line separators: as escapes
+        self.title = TextArea(text=draft.title, multiline=False, accept_handler=to_body,
+                              input_processors=shown)
+        self.date = TextArea(text=draft.date, multiline=False, accept_handler=to_body,
+                             input_processors=shown)
         self.tags = TextArea(text=draft.tags, multiline=False, accept_handler=to_body,
                              completer=tui.WordCompleter(tag_words),
-                             complete_while_typing=False)
-        self.body = TextArea(text=draft.body, multiline=True, wrap_lines=True, scrollbar=True)
+                             complete_while_typing=False, input_processors=shown)
+        self.body = TextArea(text=draft.body, multiline=True, wrap_lines=True, scrollbar=True,
+                             input_processors=shown)
         self.fields = [self.title, self.date, self.tags, self.body]
         for area in self.fields:
             area.buffer.cursor_position = len(area.text)
@@ -127,7 +133,7 @@ class Editor:
                                  keys=kb)
 
     def _message(self):
-        return [("class:error", " " + self.message)] if self.message else []
+        return safe_fragments([("class:error", " " + self.message)]) if self.message else []
 
     def _focus(self, step):
         layout = get_app().layout

@@ -17,6 +17,7 @@ import os
 import time
 
 from . import dates, entries, render, stats, store, tags, tui
+from .pager import Pager
 from .editor import Draft, Editor
 from .menu_screens import Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
@@ -67,6 +68,7 @@ class Listing:
 
     title: str
     fetch: object
+    terms: list = None  # a search's words (highlight.query_terms): marked in the reader
 
 
 class More(int):
@@ -286,10 +288,15 @@ class Menu(Screens):
     # --- reading --------------------------------------------------------------------
 
     def item(self, entry, second=None):
-        frags = render.entry_fragments(entry)
-        if second is not None:
-            frags = frags[:frags.index(("", "\n")) + 1] + [("", "      ")] + second
-        return frags
+        """A list row, drawn at the screen's width of the moment (the Picker calls
+        it): ``second`` is its second line (fragments), or a function
+        ``(entry, width) -> row fragments`` that draws the whole row."""
+        def row():
+            width = max(1, tui.columns() - 1)  # the Picker's marker takes a column
+            if callable(second):
+                return second(entry, width)
+            return render.entry_fragments(entry, width, note=second)
+        return row
 
     def all_entries(self):
         def fetch(offset, limit):
@@ -336,6 +343,8 @@ class Menu(Screens):
         """Read entries one at a time from ``index``; returns where the reader stopped."""
         keys = {"n|right": "next", "p|left": "prev"}
         footer = "↑↓ PgUp/PgDn scroll · n/p next/previous"
+        if listing.terms:
+            footer += " · ]/[ next/previous match"
         if not self.diary.read_only:
             keys.update({"e": "edit", "d": "delete", "s": "star", "t": "tag"})
             footer += " · e edit · d delete · s star · t tags"
@@ -348,10 +357,11 @@ class Menu(Screens):
                     continue
                 return 0
             entry = items[0][0]
-            action = await tui.Pager(
+            action = await Pager(
                 self.term, header="%s · %d of %s" % (listing.title, index + 1, total),
-                status=self.status(), keys=keys, footer=footer,
-                render=lambda width, e=entry: render.entry_ansi(e, width, self.color)).run()
+                status=self.status(), keys=keys, footer=footer, jumps=bool(listing.terms),
+                render=lambda width, e=entry: render.entry_ansi(
+                    e, width, self.color, terms=listing.terms)).run()
             if action is tui.BACK:
                 return index
             if action == "next":
@@ -397,7 +407,7 @@ class Menu(Screens):
     # --- search and tags --------------------------------------------------------------
 
     async def search(self):
-        from . import search
+        from . import highlight, search
 
         query = ""
         while True:
@@ -417,19 +427,23 @@ class Menu(Screens):
                 found = search.search(self.diary, parsed, limit=limit, offset=offset)
                 more = found.scope and not found.window  # the older entries follow
                 return ((More(found.total) if more else found.total),
-                        [(hit.entry, self.hit_line(hit)) for hit in found.hits])
+                        [(hit.entry, lambda entry, width, hit=hit: self.hit_row(hit, width))
+                         for hit in found.hits])
 
             # Back from the results (or / there) is back to the query, to refine it.
             try:
-                await self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch),
-                            keys={"/": "refine"})
+                await self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch,
+                                          terms=highlight.query_terms(parsed)),
+                                  keys={"/": "refine"})
             except BadInput as exc:  # what only the diary can tell (too many tags)
                 self.term.error(str(exc))
 
-    def hit_line(self, hit):
-        if hit.snippet:
-            return render.highlight_fragments(hit.snippet, hit.spans)
-        return None
+    def hit_row(self, hit, width):
+        """A found entry's row: its title's matches marked, and the snippet's
+        columns around its first match."""
+        note = (render.highlight_fragments(hit.snippet, hit.spans, width=max(1, width - 6))
+                if hit.snippet else None)
+        return render.entry_fragments(hit.entry, width, note=note, title_spans=hit.title_spans)
 
     def tagged(self, path):
         def fetch(offset, limit):

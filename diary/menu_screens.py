@@ -6,38 +6,13 @@ import calendar as _cal
 import datetime as _dt
 
 from . import dates, entries, render, stats, tags, tui
+from .pager import Pager
 
 TAG_FOOTER = "↑↓ select · Enter browse · r rename · m move · M merge · d delete · Esc back"
 CALENDAR_FOOTER = ("←→↑↓ select a day · Enter its entries · n/p next/previous month · "
                    "y year · t today · Esc back")
 YEAR_FOOTER = "←→ n/p next/previous year · m month · t today · Esc back"
 DAY_STEPS = {"left": -1, "right": 1, "up": -7, "down": 7}
-
-
-def calendar_month(year, month, counts, today, selected):
-    """render.calendar_month with the selected day shown reversed."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="%s %d" % (_cal.month_name[month], year), box=None,
-                  padding=(0, 1), show_edge=False)
-    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
-        table.add_column(name, justify="right", header_style="bold")
-    for week in _cal.Calendar().monthdatescalendar(year, month):
-        cells = []
-        for day in week:
-            if day.month != month:
-                cells.append(Text(""))
-                continue
-            n = counts.get(day, 0)
-            style = ("bold white on " + render._heat(n)) if n else "dim"
-            if day == today:
-                style += " underline"
-            if day == selected:
-                style = "reverse bold"
-            cells.append(Text("%2d" % day.day, style=style))
-        table.add_row(*cells)
-    return table
 
 
 def add_months(day, step):
@@ -58,7 +33,8 @@ class Screens:
         while True:
             def draw(width, day=day, whole_year=whole_year):
                 grid = (render.calendar_year(day.year, counts, today) if whole_year
-                        else calendar_month(day.year, day.month, counts, today, day))
+                        else render.calendar_month(day.year, day.month, counts, today,
+                                                selected=day))
                 return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
 
             if whole_year:
@@ -68,7 +44,7 @@ class Screens:
                 keys = {"left|h": "left", "right|l": "right", "up|k": "up", "down|j": "down",
                         "p|pageup": "prev", "n|pagedown": "next", "enter": "open",
                         "y": "year", "t": "today"}
-            action = await tui.Pager(
+            action = await Pager(
                 self.term, header="Calendar", status=self.status(), render=draw, keys=keys,
                 footer=YEAR_FOOTER if whole_year else CALENDAR_FOOTER).run()
             if action is tui.BACK:

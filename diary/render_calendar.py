@@ -13,8 +13,9 @@ def _heat(count):
     return _HEAT[min(count, 3)]
 
 
-def calendar_month(year, month, counts, today):
-    """A month grid: the days written in colour, today underlined."""
+def calendar_month(year, month, counts, today, selected=None):
+    """A month grid: the days written in colour, today underlined, the
+    ``selected`` day (the calendar screen's) reversed."""
     import calendar as _cal
 
     from rich.table import Table
@@ -34,6 +35,8 @@ def calendar_month(year, month, counts, today):
             style = ("bold white on " + _heat(n)) if n else "dim"
             if day == today:
                 style += " underline"
+            if day == selected:
+                style = "reverse bold"
             cells.append(Text("%2d" % day.day, style=style))
         table.add_row(*cells)
     return table

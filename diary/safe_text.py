@@ -25,6 +25,11 @@ def _escape(match):
     return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
 
 
+def unsafe(text):
+    """Whether ``text`` holds a character ``clean`` would escape."""
+    return _UNSAFE.search(text) is not None
+
+
 def clean(text):
     """``text`` with every unsafe character shown as an escape; newlines and tabs kept."""
     return _UNSAFE.sub(_escape, text)

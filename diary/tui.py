@@ -29,7 +29,7 @@ from prompt_toolkit.application.current import get_app
 from prompt_toolkit.buffer import CompletionState
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.filters import Condition
-from prompt_toolkit.formatted_text import ANSI, to_formatted_text
+from prompt_toolkit.formatted_text import to_formatted_text
 from prompt_toolkit.formatted_text.utils import split_lines
 from prompt_toolkit.history import DummyHistory, InMemoryHistory
 from prompt_toolkit.key_binding import (DynamicKeyBindings, KeyBindings,
@@ -43,6 +43,9 @@ from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
+
+from .safe_input import ShowUnsafe
+from .safe_text import safe_fragments
 
 MIN_COLUMNS, MIN_ROWS = 40, 12
 
@@ -83,6 +86,7 @@ STYLE = Style.from_dict({
     "field": "",
     "placeholder": "#6c6c6c italic",
     "small": "bold",
+    "escape": "reverse",  # a character of user text shown as its escape (\u202e)
 })
 
 
@@ -307,18 +311,25 @@ def wrap_hints(text, width):
     return "\n".join(lines)
 
 
-def frame(term, header, body, footer, status=None):
-    """Header, status, a rule, the body, the message line and the key hints."""
-    message = term.take_message()
-    rows = [text_window(lambda: [("class:header", " " + header)])]
+def frame(term, header, body, footer, status=None, note=None):
+    """Header, status, a rule, the body, the message line and the key hints.
+    The message is the terminal's (Terminal.say) when the screen is built,
+    then whatever ``note()`` says while it shows (a screen's own news)."""
+    first = term.take_message()
+
+    def message():
+        said = note() if note else None
+        return ("class:message", said) if said else first
+    rows = [text_window(lambda: safe_fragments([("class:header", " " + header)]))]
     if status:
-        rows.append(text_window(lambda: status))
+        rows.append(text_window(lambda: safe_fragments(status)))
     rows.append(Window(height=1, char="─", style="class:rule"))
     rows.append(body)
     rows.append(ConditionalContainer(
-        Window(FormattedTextControl(lambda: [(message[0], " " + message[1])] if message else []),
+        Window(FormattedTextControl(lambda: safe_fragments([(message()[0],
+                                                             " " + message()[1])])),
                wrap_lines=True, dont_extend_height=True),
-        filter=Condition(lambda: bool(message))))
+        filter=Condition(lambda: bool(message()))))
     rows.append(Window(FormattedTextControl(lambda: [(
         "class:footer", " " + wrap_hints(footer, columns() - 2).replace("\n", "\n "))]),
         wrap_lines=True, dont_extend_height=True))
@@ -385,6 +396,10 @@ class Picker:
                              focus=self.window, keys=kb)
 
     def _fragments(self):
+        # Rows are made of cleaned text (render.py); this is the last line of defence.
+        return safe_fragments(self._rows())
+
+    def _rows(self):
         if not self.items:
             return [("class:dim", "  " + self.empty)]
         out = []
@@ -409,71 +424,6 @@ class Picker:
         return result if isinstance(result, tuple) else (result, self.selected)
 
 
-class Pager:
-    """A scrollable page of rich output (``render(width) -> ANSI text``).
-    ``await run()`` returns the action of a key of ``keys``, or BACK."""
-
-    def __init__(self, term, *, header, render, keys=None, footer="", status=None):
-        self.term = term
-        self.render = render
-        self.top = 0
-        self._cache = (None, [])
-        taken = {name for key in (keys or ()) for name in key_names(key)}
-        kb = KeyBindings()
-
-        def scroll(amount):
-            def handler(event):
-                height = self._height()
-                step = {"page": height - 1, "-page": -(height - 1)}.get(amount, amount)
-                self.top = max(0, min(self.top + step, len(self._lines()) - height))
-            return handler
-
-        for key, amount in (("up", -1), ("k", -1), ("down", 1), ("j", 1), ("pageup", "-page"),
-                            ("b", "-page"), ("pagedown", "page"), ("space", "page"),
-                            ("home", -10 ** 9), ("g", -10 ** 9), ("end", 10 ** 9),
-                            ("G", 10 ** 9)):
-            if key not in taken:
-                kb.add(key)(scroll(amount))
-        for key in ("escape", "q"):
-            kb.add(key)(lambda event: term.finish(BACK))
-        for key, action in (keys or {}).items():
-            for name in key_names(key):
-                kb.add(name)(lambda event, action=action: term.finish(action))
-        self.window = Window(FormattedTextControl(self._fragments, focusable=True,
-                                                  show_cursor=False),
-                             wrap_lines=False)
-        self.screen = Screen(frame(term, header, self.window, footer, status), title=header,
-                             focus=self.window, keys=kb)
-
-    def _height(self):
-        info = self.window.render_info
-        return max(1, info.window_height if info else get_app().output.get_size().rows)
-
-    def _lines(self):
-        """The page as a list of lines at the terminal's width, rendered once per width
-        (a list: prompt_toolkit's ``split_lines`` is a generator, read only once)."""
-        width = max(1, columns() - 1)
-        if self._cache[0] != width:
-            text = self.render(width)
-            self._cache = (width, list(split_lines(to_formatted_text(ANSI(text)))))
-        return self._cache[1]
-
-    def _fragments(self):
-        # Only the lines on screen: a key answers as fast in a long entry as in a short one.
-        lines = self._lines()
-        height = self._height()
-        self.top = max(0, min(self.top, len(lines) - height))
-        out = []
-        for n, line in enumerate(lines[self.top:self.top + height]):
-            if n:
-                out.append(("", "\n"))
-            out.extend(line)
-        return out
-
-    async def run(self):
-        return await self.term.run(self.screen)
-
-
 class LineInput:
     """One line of text with the shared in-memory history (Up/Down) and an
     optional completer. ``await run()`` returns the text, or BACK."""
@@ -488,7 +438,8 @@ class LineInput:
 
         self.area = TextArea(text=default, multiline=False, history=history or term.history,
                              completer=completer, complete_while_typing=completer is not None,
-                             accept_handler=accept, style="class:field")
+                             accept_handler=accept, style="class:field",
+                             input_processors=[ShowUnsafe()])
         self.area.buffer.cursor_position = len(default)
         row = VSplit([text_window(lambda: [("class:label", " " + prompt + " ")],
                                   dont_extend_width=True), self.area], height=1)
@@ -554,7 +505,8 @@ async def confirm(term, question, *, header="diary", status=None, lockable=True)
     for key in ("n", "N", "enter", "escape", "q"):
         kb.add(key)(lambda event: term.finish(False))
     question_window = Window(FormattedTextControl(
-        [("class:title", " " + question + " "), ("class:key", "[y/N]")], focusable=True,
+        safe_fragments([("class:title", " " + question + " "), ("class:key", "[y/N]")]),
+        focusable=True,
         show_cursor=False), wrap_lines=True, height=D(min=1))
     body = HSplit([Window(height=1), question_window, Window()])
     screen = Screen(frame(term, header, body, "y yes · n no", status), title=question,

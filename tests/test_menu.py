@@ -16,9 +16,10 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.application.current import get_app
 from prompt_toolkit.data_structures import Size
+from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, store, tui
+from diary import dates, entries, menu, pager, render, store, tui
 from diary import editor as editor_module
 from diary.errors import PassphraseError
 
@@ -27,6 +28,10 @@ from conftest import PASSPHRASE
 ENTER, TAB, SHIFT_TAB, ESC = "\r", "\t", "\x1b[Z", "\x1b"
 CTRL_C, CTRL_D, CTRL_S, CTRL_E = "\x03", "\x04", "\x13", "\x05"
 UP, DOWN, LEFT, RIGHT = "\x1b[A", "\x1b[B", "\x1b[D", "\x1b[C"
+
+
+# How the reader's marked words (render.MATCH_SGR) are styled once prompt_toolkit parsed them.
+READER_MARK = to_formatted_text(ANSI(render.MATCH_SGR + "x"))[0][0]
 
 
 def screen_text(app):
@@ -68,7 +73,8 @@ class Driver:
             return
         buffer = app.renderer._last_screen.data_buffer
         self._marked[text] = " ".join(
-            "".join(c.char for _, c in sorted(row.items()) if "class:match" in c.style)
+            "".join(c.char for _, c in sorted(row.items())
+                    if "class:match" in c.style or c.style.endswith(READER_MARK))
             for _, row in sorted(buffer.items())).split()
         while self.steps:
             expect, keys = self.steps[0]
@@ -606,7 +612,8 @@ def test_a_bug_in_a_screen_is_one_line_not_a_traceback(run, made, monkeypatch):
 # --- the reader's scroll keys (issue 15, defect 1) ------------------------------------------
 
 def long_entry(diary, lines=120):
-    return add(diary, "\n\n".join("paragraph %03d" % i for i in range(lines)), title="Long")
+    return add(diary, "\n\n".join("paragraph %0*d" % (len(str(lines - 1)), i)
+                                   for i in range(lines)), title="Long")
 
 
 def test_every_scroll_key_in_the_reader_scrolls(diary):
@@ -637,6 +644,49 @@ def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
               ("paragraph 119", "g"), ("paragraph 000", CTRL_C), ("All entries", CTRL_C),
               ("Write", "q"), output=out)
     assert s.code == 0
+
+
+def test_resizing_while_reading_keeps_the_place_in_the_text(diary):
+    # Each paragraph one line at 80 columns, two or more at 45: the same top line
+    # number would be much earlier in the text.
+    add(diary, "\n\n".join("paragraph %03d %s" % (i, "words " * 9) for i in range(120)),
+        title="Long")
+    out = SizedOutput(80, 40)
+
+    def narrower():
+        out.resize(45, 14)
+        return ""
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", "j" * 60), ("paragraph 029", narrower),
+              (lambda t: len(t.splitlines()) <= 14, CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), output=out)
+    assert s.code == 0
+    before = next(x for x in s.driver.screens if "paragraph 029" in x and "paragraph 028" not in x
+                  and "paragraph 000" not in x)
+    after = next(x for x in s.driver.screens if len(x.splitlines()) <= 14 and "paragraph" in x)
+    shown = [int(n) for n in re.findall(r"paragraph (\d{3})", after)]
+    assert before and min(shown) in (28, 29, 30), after
+
+
+def test_the_reader_parses_only_the_lines_it_draws(diary, monkeypatch):
+    # prompt_toolkit's ANSI parser costs ~165 ms a megabyte: a 10 MB entry must not
+    # go through it whole on opening or on a key (bench/bench_reader.py measures).
+    long_entry(diary, 2000)
+    parsed = []
+    real = pager.ANSI
+
+    def counting(text):
+        parsed.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(pager, "ANSI", counting)
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 0000", "G"), ("paragraph 1999", "\x1b[5~"), ("paragraph 19", CTRL_C),
+              ("All entries", CTRL_C), ("Write", "q"))
+    assert s.code == 0
+    whole = len(render.entry_ansi(entries.list_entries(diary)[0], 79))
+    assert sum(parsed) < whole / 10
 
 
 # --- one application for the session (issue 15, structure) ----------------------------------
@@ -734,7 +784,10 @@ def test_a_full_disk_keeps_the_editor_and_the_text(diary, monkeypatch):
     real = store.Entry.create
 
     def full(*a, **k):
-        raise peewee.OperationalError("database or disk is full")
+        # as the driver raises it: with SQLite's result code (store.translate reads it)
+        error = peewee.OperationalError("database or disk is full")
+        error.sqlite_errorcode = 13  # SQLITE_FULL
+        raise error
 
     monkeypatch.setattr(store.Entry, "create", full)
 
@@ -743,9 +796,9 @@ def test_a_full_disk_keeps_the_editor_and_the_text(diary, monkeypatch):
         return CTRL_S
 
     s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "every word" + CTRL_S),
-              ("is the disk full?", room_again), ("Saved entry #1.", "q"))
+              ("the disk is full", room_again), ("Saved entry #1.", "q"))
     assert s.code == 0
-    screen = next(x for x in s.driver.screens if "is the disk full?" in x)
+    screen = next(x for x in s.driver.screens if "the disk is full" in x)
     assert "every word" in screen  # the editor, with the text
     assert [e.body for e in entries.list_entries(diary)] == ["every word"]
 

@@ -211,3 +211,42 @@ def test_a_refused_tag_change_is_a_message(diary):
     s = drive(diary, ("Write a new entry", "t"), ("a", "M"), ("Merge into:", "a/b" + ENTER),
               ("Merge #a into a/b?", "y"), ("cannot merge a into a/b", ESC), ("Write", "q"))
     assert s.code == 0 and tag_tree(diary) == ["a", "a/b"]
+
+
+# --- search display (issue 15, defect 10) --------------------------------------------------
+
+def test_results_at_40_columns_centre_the_snippet_mark_the_title_and_fit_the_row(diary):
+    from test_menu import SizedOutput
+
+    entries.add(diary, "filler words " * 30 + "and then a long run by the sea " + "more " * 30,
+                title="A long day", tags=["walks"])
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "long run" + ENTER),
+              ("1–1 of 1", ESC), ("Search:", ESC), ("Write", "q"), output=SizedOutput(40, 20))
+    results = next(x for x in s.driver.screens if "1–1 of 1" in x)
+    marked = s.driver.highlighted(results)
+    # the title's match and the snippet's, far into the text, both show
+    # (one word per row: the marked letters of a row, joined)
+    assert marked == ["long", "longrun"]
+    assert "#walks" in results  # the row is laid out at 40 columns, not 80
+
+
+def test_an_opened_result_marks_the_words_and_brackets_jump_between_matches(diary):
+    body = "\n\n".join("paragraph %03d%s" % (i, " with the river" if i in (30, 90) else "")
+                       for i in range(120))
+    entries.add(diary, body, title="River walks")  # a match on the first line: ] goes past
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+              ("1–1 of 1", ENTER), ("paragraph 000", "]"),
+              (lambda t: "paragraph 030 with the river" in t and "paragraph 010" not in t, "]"),
+              (lambda t: "paragraph 090 with the river" in t, "]"),
+              (lambda t: "no more matches" in t and "paragraph 090 with" in t, "["),
+              (lambda t: "paragraph 030 with the river" in t and "paragraph 090" not in t, "["),
+              (lambda t: "River walks" in t and "no more" not in t, "["),
+              (lambda t: "no more matches" in t, ESC), ("1–1 of 1", ESC), ("Search:", ESC),
+              ("Write", "q"))
+    assert s.code == 0
+    jumped = next(x for x in s.driver.screens if "paragraph 030 with the river" in x
+                  and "· 1 of 1" in x)
+    assert s.driver.highlighted(jumped) == ["river"], jumped
+    # near the top: the match line is among the first lines of the text
+    lines = jumped.splitlines()
+    assert next(i for i, l in enumerate(lines) if "paragraph 030" in l) <= 6

@@ -68,3 +68,12 @@ def test_month_at_40_columns():
         " 18  19  20  21  22  23  24",
         " 25  26  27  28  29  30  31",
     ]
+
+
+def test_month_shows_the_selected_day_reversed():
+    plain = render.ansi([render.calendar_month(2024, 3, COUNTS, TODAY)], 40)
+    chosen = render.ansi([render.calendar_month(2024, 3, COUNTS, TODAY,
+                                                selected=dt.date(2024, 3, 14))], 40)
+    assert "\x1b[1;7m14\x1b[0m" in chosen and "\x1b[1;7m" not in plain
+    # the rest is as without a selection
+    assert chosen.replace("\x1b[1;7m14", "\x1b[2m14") == plain
