@@ -329,6 +329,7 @@ class Diary:
         """Close the connection and drop the passphrase (no key held longer
         than needed); a closed Diary does not reopen."""
         self._bound.__exit__(None, None, None)
+        self.db.close()  # and a private read-only copy with it (readonly.py)
         self.db.forget_passphrase()
 
     def __enter__(self):
