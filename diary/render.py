@@ -533,7 +533,13 @@ def snippet_window(text, spans, width):
     i, j = centred(width)
     for _ in range(3):  # room for the ellipses the window needs
         i, j = centred(width - (i > 0) - (j < n))
-    out, at = [("…", False)] if i > 0 else [], 0
+    lead = i > 0
+    if j <= first[0] < n:  # too narrow for the match between two ellipses: it leads
+        i, lead = first[0], False
+        j = bisect.bisect_right(ends, ends[i] + width - 1) - 1
+        if j >= n - 1:
+            j = bisect.bisect_right(ends, ends[i] + width) - 1
+    out, at = [("…", False)] if lead else [], 0
     for piece, match in pieces:
         lo, hi = max(at, i), min(at + len(piece), j)
         if lo < hi:
