@@ -40,6 +40,7 @@ from prompt_toolkit.layout import (ConditionalContainer, Float, FloatContainer,
                                    VSplit, Window)
 from prompt_toolkit.layout.dimension import D
 from prompt_toolkit.layout.menus import CompletionsMenu
+from prompt_toolkit.layout.processors import Processor, Transformation
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
@@ -476,8 +477,9 @@ class Secret:
             term.finish(text)
             return True  # nothing left to keep
 
-        self.area = TextArea(multiline=False, password=True, history=DummyHistory(),
-                             accept_handler=accept, style="class:field")
+        # Nothing of the passphrase is drawn, not even its length (as getpass).
+        self.area = TextArea(multiline=False, history=DummyHistory(), accept_handler=accept,
+                             style="class:field", input_processors=[Hidden()])
         rows = [text_window(lambda: [("", " " + line)], wrap_lines=True, height=None,
                             dont_extend_height=True) for line in lines]
         rows.append(VSplit([text_window(lambda: [("class:label", " " + prompt + " ")],
@@ -528,6 +530,14 @@ def complete(buffer, completer):
     elif found:
         buffer.complete_state = CompletionState(buffer.document, found)
     return bool(found)
+
+
+class Hidden(Processor):
+    """Draws none of a buffer's text, the cursor staying at its start."""
+
+    def apply_transformation(self, transformation_input):
+        return Transformation([], source_to_display=lambda i: 0,
+                              display_to_source=lambda i: 0)
 
 
 class WordCompleter(Completer):

@@ -83,3 +83,14 @@ def test_show_unsafe_maps_positions_over_each_escape():
     assert ("class:escape", "\\u202e") in t.fragments
     assert [t.source_to_display(i) for i in range(5)] == [0, 1, 7, 8, 9]
     assert [t.display_to_source(j) for j in (0, 1, 3, 6, 7, 8, 9)] == [0, 1, 1, 1, 2, 3, 4]
+
+
+def test_a_passphrase_typed_is_never_drawn_not_even_its_length(diary, made):
+    out = Terminal()
+    s = drive(diary, ("Write a new entry", "p"), ("Current passphrase:", "hunter2-secret"),
+              (lambda t: "Current passphrase:" in t, CTRL_C), ("Write a new entry", "q"),
+              output=out)
+    assert s.code == 0
+    written = OWN.sub("", out.written.getvalue())
+    assert "hunter2" not in written and "*" * 3 not in written
+    assert not any("*" in screen for screen in s.driver.screens if "passphrase:" in screen)
