@@ -4,7 +4,7 @@
     term.start_diary(db, env, width=100, height=30)   # the installed `diary`
     term.wait("Write a new entry")                    # polls the screen
     term.press("Down", "PageDown", "C-c")             # tmux key names
-    term.type("literal text")                         # send-keys -l
+    term.type("literal text")                         # as typed (send-keys -H)
     term.resize(40, 12)
     term.assert_alive()
 
@@ -175,7 +175,10 @@ class Tmux:
     # --- doing ---------------------------------------------------------------------
 
     def type(self, text):
-        self.tmux("send-keys", "-t", self.target, "-l", text)
+        """Type ``text`` as it is: sent as bytes (send-keys -H), so that no word of
+        it is read by tmux as a flag, a key name or a command separator (';')."""
+        self.tmux("send-keys", "-t", self.target, "-H",
+                  *("%02x" % b for b in text.encode("utf-8")))
 
     def press(self, *keys):
         self.tmux("send-keys", "-t", self.target, *keys)
