@@ -38,9 +38,9 @@ BLANK_GRACE = 5.0     # a blank screen for longer than this fails
 # costs a restart, so q and Ctrl-D come less often.
 KEYS = {
     # everywhere
-    "C-c": 1, "C-d": 0.3, "Escape": 1,
+    "C-c": 1, "C-d": 0.2, "Escape": 1,
     # main menu
-    "w": 1, "b": 1, "/": 1, "s": 1, "t": 1, "o": 1, "c": 1, "p": 1, "l": 0.5, "q": 0.3,
+    "w": 1, "b": 1, "/": 1, "s": 1, "t": 1, "o": 1, "c": 1, "p": 1, "l": 0.5, "q": 0.15,
     # lists and the reader
     "Up": 1, "Down": 1, "j": 1, "k": 1, "PageUp": 1, "PageDown": 1, "Home": 1, "End": 1,
     "Enter": 1, "n": 1, "Right": 1, "Left": 1, "Space": 1, "g": 1, "G": 1, "e": 1, "d": 1,

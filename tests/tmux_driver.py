@@ -70,8 +70,7 @@ class Tmux:
 
     def start(self, argv, env, width=100, height=30):
         """Run ``argv`` in a new session of ``width`` x ``height`` (the old one, if any, ends)."""
-        if self.target:
-            self.tmux("kill-session", "-t", self.target)
+        old = self.target
         n = next(_names)
         self.target = "diary-%d" % n
         self.status_file = os.path.join(self.dir, "exit-status-%d" % n)
@@ -82,11 +81,14 @@ class Tmux:
         r = self.tmux("new-session", "-d", "-s", self.target, "-x", str(width),
                       "-y", str(height),
                       "env -i %s %s; echo $? > %s" % (exports, command,
-                                                      shlex.quote(self.status_file)))
+                                                      shlex.quote(self.status_file)),
+                      # In the same breath, before the program can end: keep the pane
+                      # (and its last words) when it does, and keep any size set later.
+                      ";", "set-option", "-t", self.target, "remain-on-exit", "on",
+                      ";", "set-option", "-t", self.target, "window-size", "manual")
         assert r.returncode == 0, r.stderr
-        self.tmux("set-option", "-t", self.target, "remain-on-exit", "on")
-        # A detached session takes the size asked for, and keeps any size set later.
-        self.tmux("set-option", "-t", self.target, "window-size", "manual")
+        if old:  # only now: a server left without sessions exits, racing a new one
+            self.tmux("kill-session", "-t", old)
 
     def start_diary(self, db, env, *args, width=100, height=30):
         self.start(diary_command() + ["--diary", db, *args], env, width, height)
