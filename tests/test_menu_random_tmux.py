@@ -32,7 +32,7 @@ KEYS_PER_SEED = 300
 PARALLEL = 6          # seeds driven side by side
 QUIET = 0.08          # seconds without a change: the screen has settled
 EDITOR_QUIET = 0.25   # before typing into the editor: be sure it is the editor
-BLANK_GRACE = 5.0     # a blank screen for longer than this fails
+BLANK_GRACE = 30.0    # a blank screen for longer than this fails (a start may be slow)
 
 # The README's keys, every screen's (tmux key names), with a weight: quitting
 # costs a restart, so q and Ctrl-D come less often.
