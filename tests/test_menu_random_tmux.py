@@ -99,13 +99,15 @@ class Seed:
         self.typed, self.saving = [], False
         self.last_screen, self.changed = None, time.monotonic()
         self.previous = "start"  # what the last settled screen was
+        self.seen = ""
         self.blank_since = None
 
     def fail(self, why):
-        raise Failed("seed %d: %s\nthe last keys: %s\nthe screen:\n%s\n"
+        raise Failed("seed %d: %s\nthe last keys: %s\nthe screen before them:\n%s\n"
+                     "the terminal now:\n%s\n"
                      "replay: pytest tests/test_menu_random_tmux.py --seed %d"
-                     % (self.seed, why, " ".join(self.log[-25:]), self.term.history(),
-                        self.seed))
+                     % (self.seed, why, " ".join(self.log[-25:]), self.seen.rstrip(),
+                        self.term.history(), self.seed))
 
     def close(self):
         self.term.kill()
@@ -156,6 +158,7 @@ class Seed:
                 self.fail("the screen stayed blank")
             return True
         self.blank_since = None
+        self.seen = screen
         flat = " ".join(screen.split())
         editor = self.in_editor(screen)
         if self.saving:
