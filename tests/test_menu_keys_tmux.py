@@ -265,7 +265,8 @@ def test_editor_keys_keep_the_draft_through_resizes(menu):
     term.press("w")
     term.wait("New entry")
     term.type("Draft title")
-    term.press("Tab")  # to Date: empty means now
+    term.press("Tab")  # to Date
+    term.type("2024-03-02 21:30")
     term.press("Tab")  # to Tags
     term.type("work/ac")
     term.press("Tab")  # completes the one tag path it can be
@@ -320,6 +321,12 @@ def test_editor_keys_keep_the_draft_through_resizes(menu):
     assert saved["title"] == "Draft title"
     assert saved["body"] == "\n".join(body) + " end"
     assert sorted(saved["tags"]) == ["home", "work/acme"]
+    when = datetime.datetime.fromisoformat(saved["created_at"]).astimezone()
+    assert when.strftime("%Y-%m-%d %H:%M") == "2024-03-02 21:30"
+    # q at the menu quits, and the terminal is left as it was.
+    term.press("q")
+    assert term.wait_exit() == 0
+    assert "error" not in term.history()
 
 
 def test_search_every_key(menu):

@@ -47,6 +47,8 @@ def clean_env(home, **extra):
     """A minimal environment for the program: no variable of the test run leaks in."""
     env = {"HOME": str(home), "TERM": "xterm-256color", "PATH": os.environ.get("PATH", ""),
            "LANG": "C.UTF-8", "PYTHONPATH": ROOT}
+    if "TZ" in os.environ:  # the program's local time is the tests' local time
+        env["TZ"] = os.environ["TZ"]
     env.update({k: str(v) for k, v in extra.items() if v is not None})
     return env
 
