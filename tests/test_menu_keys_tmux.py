@@ -15,17 +15,8 @@ import json
 
 import pytest
 
-from tmux_driver import (PASSPHRASE, Tmux, clean_env, copy_diary, needs_tmux, run_cli,
-                         visible_lines)
-
-LABELS = ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
-          "Calendar and statistics", "Change passphrase", "Lock", "Quit")
-
-
-def main_menu(screen):
-    """The main menu: (a window's worth of) its actions, and no question over them."""
-    return sum(label in screen for label in LABELS) >= 4 and "Quit diary?" not in screen
-
+from tmux_driver import (PASSPHRASE, Tmux, clean_env, copy_diary, main_menu, needs_tmux,
+                         run_cli, visible_lines)
 
 SIZES = ((40, 12), (45, 14), (100, 30))
 
@@ -55,10 +46,19 @@ def first_row(screen):
 
 
 def selected(screen):
-    """The text of the list's selected row (marked ›)."""
+    """The text of the list's selected row (marked ›); "" unless there is exactly one
+    (while another screen is still drawn, or when stale rows are left over)."""
     rows = [row for row in screen.splitlines() if row.lstrip().startswith("›")]
-    assert len(rows) == 1, "expected one selected row:\n" + screen
-    return rows[0]
+    return rows[0] if len(rows) == 1 else ""
+
+
+def select_row(term, text, key="Down"):
+    """Press ``key`` until the selected row shows ``text``."""
+    for _ in range(50):
+        if text in selected(term.settle()):
+            return
+        term.press(key)
+    raise AssertionError("%s never selected %r:\n%s" % (key, text, term.screen()))
 
 
 def shows_lines(*numbers):
@@ -184,9 +184,7 @@ def open_from_search(term):
 def open_from_tag(term):
     term.press("t")
     term.wait("memories")
-    while "memories" not in selected(term.screen()):
-        term.press("Down")
-        term.settle()
+    select_row(term, "memories")
     term.press("Enter")
     term.wait("Anniversary 1")
     term.press("Enter")
@@ -214,7 +212,7 @@ def test_reader_scroll_keys_from_every_list(menu, open_reader):
     term.resize(100, 30)
     term.wait(shows_lines(200))
     term.press("Escape")  # back to the list it came from
-    term.wait(lambda s: "›" in s and not visible_lines(s))
+    term.wait(lambda s: selected(s))  # (a list's rows show the start of each entry)
     term.press("C-c")
     term.assert_alive()
 
@@ -347,7 +345,7 @@ def test_search_every_key(menu):
         screen = term.wait(lambda s: (selected(s) != top) == moved)
         if key in ("j", "k"):
             term.resize(*((40, 12) if key == "j" else (100, 30)))
-            term.wait(lambda s: "›" in s)
+            term.wait(selected)
     # / goes back to the query, to refine it; so does Esc.
     term.press("/")
     term.wait("Search: entry")
@@ -389,12 +387,10 @@ def test_tags_and_on_this_day_every_key(menu):
     term.press("Down", "j", "Up", "k", "End", "Home")
     term.settle()
     term.resize(40, 12)
-    term.wait(lambda s: "›" in s)
+    term.wait(selected)
     term.resize(100, 30)
-    term.wait(lambda s: "›" in s)
-    while "memories" not in selected(term.screen()):
-        term.press("Down")
-        term.settle()
+    term.wait(selected)
+    select_row(term, "memories")
     term.press("Enter")
     screen = term.wait("1–3 of 3")
     assert "Anniversary 1" in screen and "Entry 01" not in screen
@@ -407,7 +403,7 @@ def test_tags_and_on_this_day_every_key(menu):
     screen = term.wait("1 year ago")
     assert "2 years ago" in screen and "3 years ago" in screen and "Entry 01" not in screen
     term.resize(45, 14)
-    term.wait(lambda s: "›" in s)
+    term.wait(selected)
     term.resize(100, 30)
     term.press("Enter")
     term.wait("of entry 91")
@@ -475,10 +471,7 @@ def test_passphrase_lock_and_quit_keys(menu):
     term.press("Escape")
     term.wait(main_menu)
     # ↑↓ and Enter open the selected action.
-    for _ in range(len(LABELS)):
-        if "Browse entries" in selected(term.settle()):
-            break
-        term.press("Up")
+    select_row(term, "Browse entries", key="Up")
     term.press("Enter")
     term.wait("1–20 of 45")
     # Ctrl-D quits from anywhere, at once, and the terminal is restored.

@@ -26,7 +26,8 @@ import re
 import string
 import time
 
-from tmux_driver import (PASSPHRASE, Tmux, clean_env, copy_diary, needs_tmux, run_cli)
+from tmux_driver import (PASSPHRASE, Tmux, clean_env, copy_diary, main_menu, needs_tmux,
+                         run_cli)
 
 KEYS_PER_SEED = 300
 PARALLEL = 6          # seeds driven side by side
@@ -182,7 +183,7 @@ class Seed:
             self.previous = "passwd"
             self.send(["C-c"])
             return True
-        self.previous = "main" if "Write a new entry" in screen and "Lock" in screen else "other"
+        self.previous = "main" if main_menu(screen) else "other"
 
         r = self.rng.random()
         if r < 0.06:

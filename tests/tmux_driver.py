@@ -198,6 +198,17 @@ def needs_tmux():
     needs_tool("tmux", "tmux")
 
 
+# --- screens -------------------------------------------------------------------------
+
+LABELS = ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
+          "Calendar and statistics", "Change passphrase", "Lock", "Quit")
+
+
+def main_menu(screen):
+    """The main menu, however few of its rows the window shows, with no question over it."""
+    return sum(label in screen for label in LABELS) >= 4 and "[y/N]" not in screen
+
+
 # --- diaries -------------------------------------------------------------------------
 
 LINE = re.compile(r"line-(\d{3})")
