@@ -125,8 +125,52 @@ def pytest_addoption(parser):
                      help="trials for the crash-safety tests (CI runs a few; use more locally)")
     parser.addoption("--ways-in-examples", type=int, default=100,
                      help="examples for the every-way-in property test (test_ways_in.py)")
+    parser.addoption("--tmux-seeds", type=int, default=20,
+                     help="seeds for the random-key test in a real terminal (CI runs 20)")
+    parser.addoption("--seed", type=int, default=None,
+                     help="replay one seed of the random-key test exactly")
 
 
 @pytest.fixture
 def trials(request):
     return request.config.getoption("--trials")
+
+
+@pytest.fixture
+def tmux_seeds(request):
+    """The seeds the random-key test runs: --seed N alone, else 0 .. --tmux-seeds - 1."""
+    seed = request.config.getoption("--seed")
+    if seed is not None:
+        return [seed]
+    return list(range(request.config.getoption("--tmux-seeds")))
+
+
+@pytest.fixture(scope="session")
+def long_diary(tmp_path_factory):
+    """A diary for the real-terminal tests (written once, copied by each test): 42
+    entries of 200 lines each (longer than any screen), one a day back from
+    yesterday, tagged, and three more written on this calendar day 1, 2 and 3
+    years ago. Made with the real key derivation, so the program opens it."""
+    import datetime
+
+    from diary import dates
+    from tmux_driver import body_lines, make_diary
+
+    now = dates.now()
+    specs = []
+    for i in range(1, 43):
+        specs.append({"title": "Entry %02d" % i, "body": body_lines(200, i),
+                      "created_at": now - datetime.timedelta(days=i),
+                      "tags": [("work/acme", "health/running", "home")[i % 3]]})
+    for years in (1, 2, 3):
+        day = now.date()
+        try:
+            day = day.replace(year=day.year - years)
+        except ValueError:  # 29 February
+            day = day.replace(year=day.year - years, day=28)
+        when = now.replace(year=day.year, month=day.month, day=day.day, hour=12, minute=0)
+        specs.append({"title": "Anniversary %d" % years, "body": body_lines(200, 90 + years),
+                      "created_at": when, "tags": ["memories"]})
+    path = str(tmp_path_factory.mktemp("long") / "diary.db")
+    make_diary(path, specs)
+    return path

@@ -6,83 +6,16 @@ quits, leaving the terminal as it found it. The key derivation is the real one
 (256,000 iterations): every wait polls the screen with a generous timeout.
 """
 
-import os
-import subprocess
-import sys
-import time
-
 import pytest
 
-from conftest import needs_tool
+from tmux_driver import Tmux, clean_env, diary_command, needs_tmux
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSPHRASE = "tmux test passphrase"
-
-
-
-class Tmux:
-    def __init__(self, tmp_path):
-        self.socket = str(tmp_path / "tmux.sock")
-        self.status_file = str(tmp_path / "exit-status")
-        self.target = "diary-e2e"
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True,
-                              text=True, timeout=30)
-
-    def start(self, command, env):
-        exports = " ".join("%s=%s" % (k, shlex_quote(v)) for k, v in env.items())
-        # The shell records the exit status: tmux's own pane_dead_status is
-        # sometimes empty when the pty closes before the process is reaped.
-        r = self.tmux("new-session", "-d", "-s", self.target, "-x", "100", "-y", "32",
-                      "env -i %s %s; echo $? > %s" % (exports, command,
-                                                      shlex_quote(self.status_file)))
-        assert r.returncode == 0, r.stderr
-        self.tmux("set-option", "-t", self.target, "remain-on-exit", "on")
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", self.target).stdout
-
-    def wait(self, text, timeout=20):
-        """Poll the screen until it shows ``text`` (or a predicate holds)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if (text(screen) if callable(text) else text in screen):
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError("the screen never showed %r; it shows:\n%s"
-                                     % (text, screen))
-            time.sleep(0.05)
-
-    def type(self, text):
-        self.tmux("send-keys", "-t", self.target, "-l", text)
-
-    def press(self, *keys):
-        self.tmux("send-keys", "-t", self.target, *keys)
-
-    def exit_status(self):
-        """The program's exit status once it has ended, else None."""
-        try:
-            with open(self.status_file) as f:
-                text = f.read().strip()
-        except FileNotFoundError:
-            return None
-        return int(text) if text else None
-
-    def kill(self):
-        self.tmux("kill-server")
-
-
-def shlex_quote(s):
-    import shlex
-
-    return shlex.quote(s)
 
 
 @pytest.fixture
 def term(tmp_path):
-    needs_tool("tmux", "tmux")
+    needs_tmux()
     t = Tmux(tmp_path)
     yield t
     t.kill()
@@ -90,9 +23,7 @@ def term(tmp_path):
 
 def test_a_new_user_in_a_real_terminal(term, tmp_path):
     db = str(tmp_path / "home" / "diary.db")
-    env = {"HOME": str(tmp_path), "TERM": "xterm-256color", "PATH": os.environ["PATH"],
-           "LANG": "C.UTF-8", "PYTHONPATH": ROOT}
-    term.start("%s -m diary --diary %s" % (sys.executable, db), env)
+    term.start(diary_command() + ["--diary", db], clean_env(tmp_path), width=100, height=32)
 
     # First run: a welcome, then the passphrase twice.
     screen = term.wait("New passphrase:")
