@@ -19,7 +19,7 @@ import time
 from . import dates, entries, render, stats, store, tags, tui
 from .pager import Pager
 from .editor import Draft, Editor
-from .menu_screens import Screens
+from .menu_screens import Listing, Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
 
 PAGE = 20  # entries per page of a list
@@ -58,17 +58,6 @@ MENU_FOOTER = "↑↓ select · Enter open · or press a key · Ctrl-C/Esc quit 
 LIST_FOOTER = "↑↓ select · Enter read · n/p next/previous page · Esc back"
 SEARCH_HELP = ("Words must all match; \"exact phrase\", prefix*, a OR b, -word, "
                "title:word, tag:work/acme, from:2024-01-01, to:DATE, on:DATE, is:starred.")
-
-
-@dataclasses.dataclass
-class Listing:
-    """A sequence of entries to walk through: ``fetch(offset, limit) ->
-    (total, [(entry, second line fragments or None), ...])``; ``total`` is
-    an int, or More where more may follow it."""
-
-    title: str
-    fetch: object
-    terms: list = None  # a search's words (highlight.query_terms): marked in the reader
 
 
 class More(int):

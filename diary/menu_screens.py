@@ -3,10 +3,23 @@ lists a day's entries, and the Tags screen, which also reorganises the tag
 tree through the same library calls as ``diary tag``. A mixin of menu.Menu."""
 
 import calendar as _cal
+import dataclasses
 import datetime as _dt
 
 from . import dates, entries, render, stats, tags, tui
 from .pager import Pager
+
+
+@dataclasses.dataclass
+class Listing:
+    """A sequence of entries to walk through: ``fetch(offset, limit) ->
+    (total, [(entry, second line fragments or None), ...])``; ``total`` is
+    an int, or More where more may follow it."""
+
+    title: str
+    fetch: object
+    terms: list = None  # a search's words (highlight.query_terms): marked in the reader
+
 
 TAG_FOOTER = "↑↓ select · Enter browse · r rename · m move · M merge · d delete · Esc back"
 CALENDAR_FOOTER = ("←→↑↓ select a day · Enter its entries · n/p next/previous month · "
@@ -68,8 +81,6 @@ class Screens:
             return (entries.count(self.diary, since=since, until=until),
                     [(e, None) for e in entries.list_entries(
                         self.diary, limit=limit, offset=offset, since=since, until=until)])
-        from .menu import Listing
-
         return Listing(day.strftime("%A %d %B %Y"), fetch)
 
     # --- tags ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import unicodedata
 from peewee import SQL
 
 from .errors import BadInput, NotFound
-from .render import UNSAFE_CHARS
+from .safe_text import UNSAFE_CHARS
 from .store import Entry, EntryTag, Tag, TagPath, attach_tag_paths
 
 EXPLICIT = 1  # entry_tag.source bits
