@@ -168,36 +168,30 @@ def way_markdown(path, tmp, recs):
     return [run(path, "import", "--format", "markdown", folder)]
 
 
-def _raw_insert(conn, recs):
+def _raw_insert(path, recs):
     """What another SQLCipher tool may write: the stored text as it comes."""
-    for r in recs:
-        conn.execute("INSERT INTO entry (uuid, created_at, updated_at, title, body, starred, "
-                     "version, tags) VALUES (?, ?, ?, ?, ?, ?, 1, '')",
-                     (str(_uuid.uuid4()), r["created_at"], r["created_at"], r["title"],
-                      r["body"], int(r["starred"])))
+    conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
+    try:
+        conn.execute("BEGIN")
+        for r in recs:
+            conn.execute("INSERT INTO entry (uuid, created_at, updated_at, title, body, "
+                         "starred, version, tags) VALUES (?, ?, ?, ?, ?, ?, 1, '')",
+                         (str(_uuid.uuid4()), r["created_at"], r["created_at"], r["title"],
+                          r["body"], int(r["starred"])))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def way_merge(path, tmp, recs):
     other = os.path.join(tmp, "other.db")
     store.create(other, PASSPHRASE)
-    conn = store.keyed_connection(other, PASSPHRASE, store.KDF_ITER)
-    try:
-        conn.execute("BEGIN")
-        _raw_insert(conn, recs)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    _raw_insert(other, recs)
     return [run(path, "merge", other)]
 
 
 def way_raw_sql(path, tmp, recs):
-    conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
-    try:
-        conn.execute("BEGIN")
-        _raw_insert(conn, recs)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    _raw_insert(path, recs)
     return []
 
 
