@@ -466,7 +466,7 @@ class LineInput:
 class Secret:
     """A passphrase: typed without echo into a buffer with no history, and cleared
     as soon as it is read. ``await run()`` returns it, or BACK (Esc, Ctrl-C).
-    ``lockable`` False for the unlock prompt itself."""
+    ``lockable`` False for the unlock prompt itself, where Esc only clears."""
 
     def __init__(self, term, *, header, prompt, lines=(), status=None, lockable=True):
         self.term = term
@@ -485,11 +485,25 @@ class Secret:
         rows.append(VSplit([text_window(lambda: [("class:label", " " + prompt + " ")],
                                         dont_extend_width=True), self.area], height=1))
         kb = KeyBindings()
-        kb.add("escape")(lambda event: term.finish(BACK))
-        self.screen = Screen(frame(term, header, HSplit(rows + [Window()]),
-                                   "Enter accept · Esc/Ctrl-C cancel", status),
+        if lockable:
+            kb.add("escape")(lambda event: term.finish(BACK))
+            footer = "Enter accept · Esc/Ctrl-C cancel"
+        else:
+            # The unlock prompt has nothing to go back to: Esc only clears what
+            # was typed (a stray Esc never ends the session); Ctrl-C and Ctrl-D
+            # leave, asking first when a draft is open.
+            kb.add("escape")(lambda event: self._clear())
+            footer = "Enter unlock · Esc clear · Ctrl-C/Ctrl-D quit"
+        self.cleared = False  # said until the next key: nothing typed is drawn
+        self.area.buffer.on_text_changed += lambda _: setattr(self, "cleared", False)
+        self.screen = Screen(frame(term, header, HSplit(rows + [Window()]), footer, status,
+                                   note=lambda: "Cleared." if self.cleared else None),
                              title=header, focus=self.area, keys=kb, lockable=lockable)
         self.screen.secret = prompt
+
+    def _clear(self):
+        self.area.buffer.reset()
+        self.cleared = True
 
     async def run(self):
         return await self.term.run(self.screen)

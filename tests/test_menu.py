@@ -757,6 +757,15 @@ def test_leaving_at_the_unlock_prompt_when_asked_to(diary):
     assert entries.count(diary) == 0
 
 
+def test_esc_at_the_unlock_prompt_only_clears_what_was_typed(diary):
+    # Found by the random-key test (seed 31): Esc at the lock's prompt ended
+    # the program with exit 130, as if interrupted.
+    s = drive(diary, ("Write a new entry", "l"), ("Passphrase:", "not it" + ESC),
+              ("Cleared.", PASSPHRASE + ENTER), ("Write a new entry", "q"))
+    assert s.code == 0
+    assert entries.count(diary) == 0  # unlocked: the diary reads again
+
+
 # --- a save that meets a database error (issue 15, defect 3) --------------------------------
 
 def test_a_save_while_another_process_holds_the_write_lock_keeps_the_editor(diary, made):
