@@ -938,6 +938,26 @@ def test_enter_on_a_calendar_day_lists_its_entries(diary):
     assert "the day before" in day and "today" not in day.split("─")[-1]
 
 
+def test_the_calendar_stops_at_the_edges_of_the_diary_range(diary):
+    # Paging on past December 9998 drew the year 9999 and then crashed the menu
+    # (ValueError: year 10000 is out of range); before year 1000 it went on to
+    # years no entry can have. The calendar stays within 1000..9998.
+    now = dates.parse("9998-11-15 12:00")
+    s = drive(diary, ("Write a new entry", "c"), ("November 9998", "n"),
+              ("December 9998", "n" + "n"), ("December 9998", "t" + "j" * 8 + "l" * 7),
+              ("December 9998", "y"), (lambda t: "Jan" in t and "Mo  " in t, "n"),
+              ("9998\n", "n" + "m"), ("December 9998", ENTER),
+              ("Thursday 31 December 9998", CTRL_C), ("December 9998", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    assert s.code == 0 and not s.saw("9999")
+    now = dates.parse("1000-02-15 12:00")
+    s = drive(diary, ("Write a new entry", "c"), ("February 1000", "p"),
+              ("January 1000", "p" + "p"), ("January 1000", "y"),
+              (lambda t: "Jan" in t and "Mo  " in t, "p" + "p" + "m"), ("January 1000", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    assert s.code == 0 and not any(re.search(r"\b999\b", x) for x in s.driver.screens)
+
+
 def test_a_key_that_follows_esc_at_once_goes_to_the_next_screen(diary):
     # "\x1bn" reads as Esc then n (no binding has both): Esc asks, n answers it.
     s = drive(diary, ("Write a new entry", "w"), ("New entry", ENTER + "words"),
