@@ -872,6 +872,28 @@ def test_every_screen_redraws_at_40x12_and_below_asks_for_a_bigger_window(diary)
     assert s.code == 0
 
 
+def test_a_window_too_small_types_nothing_into_the_editor(diary):
+    # The screen's own keys were off below 40x12, but the focused field still
+    # took every letter: typed blind into the draft (and Esc, Enter, Tab moved
+    # about unseen). Only Ctrl-C and Ctrl-D act there, as the README says.
+    out = SizedOutput(80, 40)
+
+    def size(columns, rows, keys):
+        def step():
+            out.resize(columns, rows)
+            return keys
+        return step
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", "kept" + ENTER + "body"),
+              ("body", size(30, 10, "unseen" + TAB + ENTER + "more")),
+              ("diary needs at least 40x12", size(80, 40, None)),
+              (lambda t: "New entry" in t and "body" in t, CTRL_S),
+              ("Saved entry #1.", "q"), output=out)
+    assert s.code == 0
+    saved = entries.list_entries(diary)[0]
+    assert (saved.title, saved.body) == ("kept", "body")
+
+
 def test_footer_hints_wrap_between_hints_and_the_date_field_keeps_room_at_45(diary):
     out = SizedOutput(45, 14)
     s = drive(diary, ("Write a new entry", "w"),
