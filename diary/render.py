@@ -533,13 +533,17 @@ def snippet_window(text, spans, width):
     i, j = centred(width)
     for _ in range(3):  # room for the ellipses the window needs
         i, j = centred(width - (i > 0) - (j < n))
+    tail = j < n
+    if j <= first[0]:  # the match's first character is wider than the room left
+        i, j = centred(width - (i > 0))
+        tail = False  # it shows, without the "…" after it
     out, at = [("…", False)] if i > 0 else [], 0
     for piece, match in pieces:
         lo, hi = max(at, i), min(at + len(piece), j)
         if lo < hi:
             out.append((line[lo:hi], match))
         at += len(piece)
-    if j < n:
+    if tail:
         out.append(("…", False))
     merged = []  # "…" joins the text beside it
     for piece, match in out:
