@@ -553,10 +553,16 @@ def _valid_text(text):
 
 
 def read_stdin(env):
+    """The text piped in, capped like every field (`diary add < /dev/zero`
+    must not read forever)."""
+    from .entries import MAX_TEXT
+
     try:
-        text = env.stdin.read()
+        text = env.stdin.read(MAX_TEXT + 1)
     except UnicodeDecodeError:
         text = None
+    if text is not None and len(text) > MAX_TEXT:
+        raise BadInput("the text on stdin is too long (over %d MB)" % (MAX_TEXT // (1024 * 1024)))
     if text is None or not _valid_text(text):
         raise BadInput("the text on stdin is not valid UTF-8")
     return text

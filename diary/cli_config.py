@@ -128,7 +128,8 @@ def _diaries_args(p):
 
 @command("diaries", "diary diaries\ndiary diaries --json\ndiary -d work add 'Kick-off'",
          description="List the named diaries of the config file's [diaries] table with "
-                     "their paths and file sizes (\"missing\" when there is no file yet). "
+                     "their paths and file sizes (\"missing\" when there is no file yet, \"not a file\" "
+                     "for a folder, a FIFO or a device). "
                      "Nothing is unlocked. `diary -d NAME COMMAND` (or --diary NAME, or "
                      "DIARY_PATH=NAME) runs a command on one; a name wins over a file of "
                      "that name in the current directory, which ./NAME reaches.")
@@ -149,7 +150,8 @@ def cmd_diaries(args, env):
                 % current.path)
         return
     shown = [(_clean(r["name"]), _clean(r["path"]),
-              "missing" if r["size"] is None else _human(r["size"]),
+              _human(r["size"]) if r["size"] is not None else
+              "not a file" if os.path.lexists(r["path"]) else "missing",
               "default" if r["default"] else "") for r in rows]
     widths = [max(len(row[i]) for row in shown) for i in range(3)]
     for row in shown:

@@ -25,6 +25,9 @@ dateparser, imported only then because it is slow to import. Rules:
   (to 03:30), never back;
 - a date without a time is ``DEFAULT_HOUR`` (09:00, as jrnl does), for
   entries; a filter (``--since``, ``on:``) takes the whole day instead;
+- text that starts with a four-digit year is year-month-day, always; other
+  text goes to dateparser only when it holds a word or is a time of day
+  (``15``, ``1e9``, ``1,5`` are refused, not guessed);
 - a numeric date whose day and month could be swapped (``03/04/2024``) is
   refused, naming both readings: write it as 2024-04-03. ``13/04/2024`` is
   read by DATE_ORDER.
@@ -47,6 +50,12 @@ DATE_ORDER = "dmy"
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d+)(?:[ T]+(\d{1,2}:\d{2}(?::\d{2})?))?$")
+_YEAR_FIRST = re.compile(r"^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})"
+                         r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+# What dateparser is given must hold a word ("yesterday", "pm", "March") or be
+# a time of day: alone, it reads "1e9" as 1 September and "15" as the 15th.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _NUMERIC_START = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]|$)")
 
 
@@ -237,7 +246,7 @@ def parse(text, *, base=None, bound=None):
     try:
         value = _dt.datetime.fromisoformat(text)
     except ValueError:
-        value, date_only = _numeric(text) or _natural(text, base)
+        value, date_only = _year_first(text) or _numeric(text) or _natural(text, base)
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise BadInput("dates must fall between the years %d and %d: %s"
                        % (MIN_YEAR, MAX_YEAR, shown(text)))
@@ -298,6 +307,21 @@ def _numeric(text):
     return value, not clock
 
 
+def _year_first(text):
+    """(naive datetime, date only) for 2024-3-2 or 2024/03/02 [21:30], always
+    year, month, day (never the year-day-month dateparser would guess for
+    2024-13-01), or None when the text is not of that form."""
+    m = _YEAR_FIRST.match(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, sec = (int(g or 0) for g in m.groups())
+    try:
+        return _dt.datetime(year, month, day, hour, minute, sec), m.group(4) is None
+    except ValueError:
+        raise BadInput("%s is not a date: write year-month-day, like 2024-03-02"
+                       % shown(text)) from None
+
+
 def _order_name():
     return "day/month/year" if DATE_ORDER == "dmy" else "month/day/year"
 
@@ -311,7 +335,7 @@ _TIME_WORDS = re.compile(r"\d:\d|\d\s*(am|pm)\b|\bnoon\b|\bmidnight\b|\bnow\b|\b
 
 
 def _natural(text, base):
-    if len(text) > 200:
+    if len(text) > 200 or not (_WORD.search(text) or _CLOCK.match(text)):
         raise BadInput("cannot understand the date %s" % shown(text))
     import dateparser  # slow to import: only when a date is not ISO
 

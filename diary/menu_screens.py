@@ -29,8 +29,11 @@ DAY_STEPS = {"left": -1, "right": 1, "up": -7, "down": 7}
 
 
 def add_months(day, step):
-    """The same day ``step`` months on (the month's last day when it is shorter)."""
+    """The same day ``step`` months on (the month's last day when it is shorter);
+    ``day`` itself when that leaves the years an entry can have."""
     year, month = divmod(day.year * 12 + day.month - 1 + step, 12)
+    if not dates.MIN_YEAR <= year <= dates.MAX_YEAR:
+        return day
     last = _cal.monthrange(year, month + 1)[1]
     return day.replace(year=year, month=month + 1, day=min(day.day, last))
 
@@ -63,7 +66,8 @@ class Screens:
             if action is tui.BACK:
                 return
             if action in DAY_STEPS:
-                day += _dt.timedelta(days=DAY_STEPS[action])
+                moved = day + _dt.timedelta(days=DAY_STEPS[action])
+                day = moved if dates.MIN_YEAR <= moved.year <= dates.MAX_YEAR else day
             elif action in ("prev", "next"):
                 day = add_months(day, (12 if whole_year else 1) * (1 if action == "next" else -1))
             elif action == "today":

@@ -12,7 +12,8 @@ a -wal into the main file. So:
 - with a non-empty -wal there (left by a crash, or another process is
   writing), with the URI ``mode=ro``: nothing is written to the file or its
   -wal, and closing folds nothing in;
-- when its folder cannot be written (no -shm can be made there), and no
+- when its folder cannot be written, or its disk is full (no -shm can be
+  made there either way), and no
   non-empty -wal lies beside it, ``mode=ro&immutable=1``: SQLite then takes
   no locks and needs no -shm;
 - a non-empty -wal there holds rows that ``immutable=1`` would silently
@@ -45,6 +46,21 @@ def _size(path):
         return 0
 
 
+SHM_ROOM = 64 * 1024  # a -shm is 32 KB to start with
+
+
+def _room_for_shm(folder, shm):
+    """Whether SQLite can make (or already has) the -shm it needs: on a full
+    disk it cannot, and the file is then read as if on read-only media."""
+    if _size(shm) >= SHM_ROOM // 2:
+        return True
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return True
+    return fs.f_bavail * fs.f_frsize >= SHM_ROOM
+
+
 def _private_dir():
     import tempfile
 
@@ -64,9 +80,10 @@ class Source:
         self.copy_dir = None
         folder = os.path.dirname(os.path.abspath(path))
         wal, shm = path + "-wal", path + "-shm"
-        if os.access(folder, os.W_OK):
+        room = _room_for_shm(folder, shm)
+        if room and os.access(folder, os.W_OK):
             self.uri = None if _size(wal) == 0 else uri(path, mode="ro")
-        elif os.path.exists(wal) and os.access(shm, os.W_OK):
+        elif room and os.path.exists(wal) and os.access(shm, os.W_OK):
             self.uri = uri(path, mode="ro")
         elif _size(wal) == 0:
             self.uri = uri(path, mode="ro", immutable=1)

@@ -586,12 +586,13 @@ def _opens(path, passphrase, kdf_iter):
         conn.close()
 
 
-def _space_shortfall(path):
+def _space_shortfall(path, target=None):
     """Why a rewrite of every page may not fit, or None: a rekey writes them
-    all to the -wal, about the file's size again."""
+    all to the -wal, about the file's size again; a copy writes them beside
+    ``target``."""
     try:
         size = os.stat(path).st_size
-        fs = os.statvfs(os.path.dirname(os.path.abspath(path)))
+        fs = os.statvfs(os.path.dirname(os.path.abspath(target or path)))
     except OSError:
         return None
     if fs.f_bavail * fs.f_frsize < size + (1 << 20):
@@ -620,7 +621,14 @@ def copy_to(diary, path):
     try:
         diary.db.connection().backup(conn)
     except sqlcipher3.Error as exc:
-        raise translate(exc) from None
+        if driver_code(exc) is not None:
+            raise translate(exc) from None
+        # The backup API's errors carry no result code: tell a full disk by
+        # the space left, anything else by SQLite's own words.
+        short = _space_shortfall(diary.path, path)
+        if short:
+            raise DiskFull("cannot write the copy: %s; nothing was kept" % short) from None
+        raise DiaryError("cannot write the copy (%s); nothing was kept" % exc) from None
     finally:
         conn.close()
 

@@ -201,7 +201,25 @@ class Terminal:
         def _(event):
             self.finish(QUIT)
 
-        # A screen too small to be drawn takes no keys but Ctrl-C and Ctrl-D.
+        # A screen too small to be drawn takes no keys but Ctrl-C and Ctrl-D: not
+        # its own, and not the focused field's either (typing into a field that
+        # cannot be seen). Eager, so they win over the field's; the two that
+        # act are eager too (the more specific binding wins among eager ones).
+        small = Condition(too_small) & ~Condition(self._between_screens)
+
+        @shared.add(Keys.Any, filter=small, eager=True)
+        def _(event):
+            pass
+
+        @shared.add("c-c", filter=small, eager=True)
+        @shared.add(Keys.SIGINT, filter=small, eager=True)
+        def _(event):
+            self.finish(BACK)
+
+        @shared.add("c-d", filter=small, eager=True)
+        def _(event):
+            self.finish(QUIT)
+
         screen_keys = DynamicKeyBindings(
             lambda: self.screen.keys if self.screen and not too_small() else None)
         kw = {} if self.input is None else {"input": self.input}

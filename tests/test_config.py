@@ -320,6 +320,19 @@ def test_diaries_lists_names_paths_sizes_without_unlocking(run, named):
         {"name": "home", "path": home, "size": None, "default": False}]
 
 
+def test_diaries_says_not_a_file_for_a_fifo_or_a_folder(run, cfg, tmp_path):
+    # A named diary that is a FIFO or a folder was listed as "missing": told
+    # to create it, a person would find the name taken.
+    fifo, folder = tmp_path / "fifo.db", tmp_path / "folder.db"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    cfg('[diaries]\npipe = "%s"\nfolder = "%s"\n' % (fifo, folder))
+    result = run("diaries", environ={"DIARY_PASSPHRASE": None})
+    assert result.code == 0, result
+    assert [line.split("  ")[-1].strip() for line in result.out.splitlines()] == \
+        ["not a file", "not a file"], result.out
+
+
 def test_diaries_without_any(run):
     result = run("diaries")
     assert result.code == 0 and result.out == "" and "No named diaries" in result.err

@@ -425,3 +425,24 @@ def test_checks_repair_works_on_an_empty_row_another_tool_wrote(run, made):
     assert run("edit", "1", "--date", "2024-01-01 09:00").code == 0
     assert run("check").code == 0
     assert run("edit", "1", "--title", " ").code == 1  # emptying by a change is still refused
+
+
+# --- typos are refused, never read as some other day (found by the red team) -------
+
+@pytest.mark.parametrize("typo", ["1e9", "2e3", "e", "5", "-5", "1,5", "15", "99", "1999",
+                                  "2024-13-01", "2024/13/01", "2024-1-32"])
+def test_a_typo_is_refused_not_read_as_another_day(typo):
+    # dateparser reads "1e9" as 1 September, "1,5" as 1 May, "2024-13-01" as
+    # 13 January and "e" as some Monday: a careless key was a wrong date, saved.
+    with pytest.raises(BadInput, match="date"):
+        dates.parse(typo)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2024-1-5", (2024, 1, 5, 9, 0)), ("2024/03/02 21:30", (2024, 3, 2, 21, 30)),
+    ("21:30", None), ("3pm", None), ("yesterday", None), ("last friday", None),
+    ("2 March 2024", (2024, 3, 2, 9, 0)), ("March 2, 2024 9pm", (2024, 3, 2, 21, 0))])
+def test_dates_people_write_still_read(text, expected):
+    value = dates.parse(text)
+    if expected:
+        assert (value.year, value.month, value.day, value.hour, value.minute) == expected

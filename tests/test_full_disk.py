@@ -89,3 +89,28 @@ def test_import_hitting_a_file_size_limit_changes_nothing(tmp_path):
     assert [e["body"] for e in json.loads(r.stdout)] == ["before"]
     r = subprocess.run([DIARY, "check"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_backup_onto_a_full_disk_says_so(tmp_path):
+    # The backup API's errors carry no SQLite result code: a full disk under
+    # `diary backup` was "internal error (OperationalError)".
+    db = str(tmp_path / "d.db")
+    env = dict(os.environ, DIARY_PASSPHRASE=PASSPHRASE, DIARY_PATH=db)
+    assert subprocess.run([DIARY, "init"], env=env, capture_output=True,
+                          timeout=60).returncode == 0
+    r = subprocess.run([DIARY, "add"], input=os.urandom(150_000).hex(), env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    limit = len(file_bytes(db)) // 2
+    out = tmp_path / "backups"
+    out.mkdir()
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    r = subprocess.run([DIARY, "backup", str(out / "b.db")], env=env, capture_output=True,
+                       text=True, preexec_fn=small_files, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert "internal error" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert "disk is full" in r.stderr or "file-size limit" in r.stderr, r.stderr
+    assert os.listdir(out) == []

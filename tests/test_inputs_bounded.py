@@ -298,3 +298,61 @@ def test_watchdog_lets_ctrl_c_through(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         list(watchdog.execute(_endless(conn)))
     conn.close()
+
+
+# --- stdin is capped too (found by the red team) ---------------------------------
+
+class EndlessStdin:
+    """`diary add < /dev/zero`, `yes | diary add`: a stdin that never ends.
+    Reading it whole is what exhausted memory (internal error, MemoryError)."""
+
+    def __init__(self):
+        self.read_sizes = []
+
+    def read(self, size=-1):
+        self.read_sizes.append(size)
+        if size is None or size < 0:
+            raise MemoryError("read the whole of an endless stdin")
+        return "y\n" * (size // 2) + "y" * (size % 2)
+
+    def isatty(self):
+        return False
+
+
+@pytest.mark.parametrize("argv", [["add"], ["edit", "1"], ["query"]])
+def test_endless_stdin_is_refused_not_read_whole(made, tmp_path, monkeypatch, argv):
+    from diary import cli
+
+    monkeypatch.setattr(entries, "MAX_TEXT", 1000)
+    store.open_diary(made, PASSPHRASE).close()
+    d = store.open_diary(made, PASSPHRASE)
+    entries.add(d, "first", title="t")
+    d.close()
+    before = file_bytes(made)
+    out, err = _Text(), _Text()
+    env = cli.Env(stdin=EndlessStdin(), stdout=out, stderr=err,
+                  environ={"DIARY_PATH": made, "DIARY_PASSPHRASE": PASSPHRASE,
+                           "DIARY_CONFIG": str(tmp_path / "none.toml")})
+    code = cli.main(argv, env)
+    assert code == 1, err.getvalue()
+    assert err.getvalue().startswith("diary: ") and "internal error" not in err.getvalue()
+    assert "stdin" in err.getvalue() and "too long" in err.getvalue(), err.getvalue()
+    assert file_bytes(made) == before
+
+
+class _Text:
+    def __init__(self):
+        self.parts = []
+
+    def write(self, s):
+        self.parts.append(s)
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def getvalue(self):
+        return "".join(self.parts)

@@ -881,6 +881,28 @@ def test_every_screen_redraws_at_40x12_and_below_asks_for_a_bigger_window(diary)
     assert s.code == 0
 
 
+def test_a_window_too_small_types_nothing_into_the_editor(diary):
+    # The screen's own keys were off below 40x12, but the focused field still
+    # took every letter: typed blind into the draft (and Esc, Enter, Tab moved
+    # about unseen). Only Ctrl-C and Ctrl-D act there, as the README says.
+    out = SizedOutput(80, 40)
+
+    def size(columns, rows, keys):
+        def step():
+            out.resize(columns, rows)
+            return keys
+        return step
+
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", "kept" + ENTER + "body"),
+              ("body", size(30, 10, "unseen" + TAB + ENTER + "more")),
+              ("diary needs at least 40x12", size(80, 40, None)),
+              (lambda t: "New entry" in t and "body" in t, CTRL_S),
+              ("Saved entry #1.", "q"), output=out)
+    assert s.code == 0
+    saved = entries.list_entries(diary)[0]
+    assert (saved.title, saved.body) == ("kept", "body")
+
+
 def test_footer_hints_wrap_between_hints_and_the_date_field_keeps_room_at_45(diary):
     out = SizedOutput(45, 14)
     s = drive(diary, ("Write a new entry", "w"),
@@ -945,6 +967,26 @@ def test_enter_on_a_calendar_day_lists_its_entries(diary):
     assert s.code == 0
     day = next(x for x in s.driver.screens if "Saturday 14 June 2025 · 1–1" in x)
     assert "the day before" in day and "today" not in day.split("─")[-1]
+
+
+def test_the_calendar_stops_at_the_edges_of_the_diary_range(diary):
+    # Paging on past December 9998 drew the year 9999 and then crashed the menu
+    # (ValueError: year 10000 is out of range); before year 1000 it went on to
+    # years no entry can have. The calendar stays within 1000..9998.
+    now = dates.parse("9998-11-15 12:00")
+    s = drive(diary, ("Write a new entry", "c"), ("November 9998", "n"),
+              ("December 9998", "n" + "n"), ("December 9998", "t" + "j" * 8 + "l" * 7),
+              ("December 9998", "y"), (lambda t: "Jan" in t and "Mo  " in t, "n"),
+              ("9998\n", "n" + "m"), ("December 9998", ENTER),
+              ("Thursday 31 December 9998", CTRL_C), ("December 9998", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    assert s.code == 0 and not s.saw("9999")
+    now = dates.parse("1000-02-15 12:00")
+    s = drive(diary, ("Write a new entry", "c"), ("February 1000", "p"),
+              ("January 1000", "p" + "p"), ("January 1000", "y"),
+              (lambda t: "Jan" in t and "Mo  " in t, "p" + "p" + "m"), ("January 1000", CTRL_C),
+              ("Write", "q"), now=lambda: now)
+    assert s.code == 0 and not any(re.search(r"\b999\b", x) for x in s.driver.screens)
 
 
 def test_a_key_that_follows_esc_at_once_goes_to_the_next_screen(diary):

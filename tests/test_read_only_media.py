@@ -136,3 +136,32 @@ def test_every_reading_command_works_on_read_only_media(media, tmp_path, leftove
     assert sorted(os.listdir(folder)) == files
     assert [stat_of(os.path.join(folder, f)) for f in files] == before
     assert os.listdir(runtime) == []  # a private copy, if one was made, is gone
+
+
+# --- a full disk is read-only media too (found by the red team) ---------------------
+
+def test_reading_commands_work_on_a_full_disk(run, made, monkeypatch):
+    # On a full disk SQLite cannot make the 32 KB -shm a plain open needs:
+    # `list`, `export`, even `--read-only list` all failed with "cannot write the
+    # diary", so the one thing a person wants then (export what they have) was
+    # impossible. Reading opens such a file as read-only media instead.
+    from diary import readonly
+
+    assert run("add", "kept").code == 0
+    real = os.statvfs
+
+    class Full:
+        def __init__(self, st):
+            self.f_frsize, self.f_bavail = st.f_frsize, 0
+
+    monkeypatch.setattr(readonly.os, "statvfs", lambda p: Full(real(p)))
+    for name in (made + "-wal", made + "-shm"):
+        if os.path.exists(name):
+            os.remove(name)
+    source = readonly.Source(made)
+    assert source.uri is not None and "immutable=1" in source.uri
+    before = file_bytes(made)
+    r = run("list", "--json")
+    assert r.code == 0 and [e["body"] for e in json.loads(r.out)] == ["kept"], r
+    assert file_bytes(made) == before
+    assert not os.path.exists(made + "-shm")

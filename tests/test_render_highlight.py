@@ -147,7 +147,7 @@ def test_marking_text_that_looks_like_an_escape_keeps_it_text():
     assert "\x1b" not in SGR.sub("", page)
 
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
@@ -155,6 +155,7 @@ from hypothesis import strategies as st  # noqa: E402
 @given(st.text(st.sampled_from("ab 日\u0301\x1b\u202e\n…"), max_size=80),
        st.lists(st.tuples(st.integers(0, 80), st.integers(1, 6)), max_size=3),
        st.integers(3, 50))
+@example("aaa日a", [(3, 1)], 3)  # a wide match, no room for it between two "…" (it vanished)
 def test_snippet_window_fits_and_shows_the_first_match(text, starts, width):
     spans = sorted({(a, a + n) for a, n in starts})
     pieces = render.snippet_window(text, spans, width)

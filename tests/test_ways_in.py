@@ -1,9 +1,12 @@
 """Nothing the diary accepts can break it (issue 16's property test).
 
 Records with arbitrary dates (the edges of time, impossible days, every
-offset), titles, bodies, tags and stars go in through every way in: ``add``,
-``edit``, ``import`` in each format, ``merge`` of a crafted copy, and raw SQL
-written by another SQLCipher tool. Afterwards every reading command exits 0,
+offset), titles, bodies, tags and stars go in through every way in: ``add``
+(text on stdin or as arguments), ``edit``, ``import`` in each text format
+(json, jsonl, jrnl, jrnl-json, markdown), ``tag rename``/``move`` to any
+path, ``merge`` of a crafted copy, and raw SQL written by another SQLCipher
+tool. Values go in as ``--title=VALUE``: a value that starts with ``-``
+would otherwise be a usage error (exit 2), which is argparse's, not a way in. Afterwards every reading command exits 0,
 or the input was refused with exit 1 and the diary left byte for byte as it
 was. A raw row no command would write (another tool's) must still leave every
 reading command working; ``check`` then names it (exit 4).
@@ -120,9 +123,9 @@ def _json_record(rec):
 
 def way_add(path, tmp, recs):
     rec = recs[0]
-    argv = ["add", "--title", rec["title"], "--date", rec["created_at"]]
+    argv = ["add", "--title=" + rec["title"], "--date=" + rec["created_at"]]
     for tag in rec["tags"]:
-        argv += ["--tag", tag]
+        argv.append("--tag=" + tag)
     if rec["starred"]:
         argv.append("--star")
     return [run(path, *argv, stdin=rec["body"])]
@@ -130,9 +133,9 @@ def way_add(path, tmp, recs):
 
 def way_edit(path, tmp, recs):
     rec = recs[0]
-    argv = ["edit", "1", "--title", rec["title"], "--date", rec["created_at"], "--stdin"]
+    argv = ["edit", "1", "--title=" + rec["title"], "--date=" + rec["created_at"], "--stdin"]
     for tag in rec["tags"]:
-        argv += ["--tag", tag]
+        argv.append("--tag=" + tag)
     return [run(path, *argv, stdin=rec["body"])]
 
 
@@ -155,6 +158,32 @@ def way_jrnl(path, tmp, recs):
                                              r["body"], tags))
     p = _write(tmp, "in.txt", "".join(lines))
     return [run(path, "import", "--format", "jrnl", p)]
+
+
+def way_jrnl_json(path, tmp, recs):
+    items = []
+    for r in recs:
+        day, _, clock = r["created_at"].replace("T", " ").partition(" ")
+        items.append({"date": day, "time": clock[:5] or "09:00", "title": r["title"],
+                      "body": r["body"], "tags": ["@" + t for t in r["tags"]],
+                      "starred": r["starred"]})
+    p = _write(tmp, "in.json", json.dumps({"tags": {}, "entries": items}))
+    return [run(path, "import", "--format", "jrnl-json", p)]
+
+
+def way_add_arguments(path, tmp, recs):
+    # The text as command arguments (each record's words), not on stdin.
+    rec = recs[0]
+    return [run(path, "add", "--date=" + rec["created_at"], "--", *rec["body"].split(" "))]
+
+
+def way_tag(path, tmp, recs):
+    # A tag path comes in through `diary tag` too (the entry already here is
+    # tagged work/acme): one command, so that a refusal changes nothing.
+    rec = recs[0]
+    new = (rec["tags"] or [rec["title"]])[0]
+    action = "move" if rec["starred"] else "rename"
+    return [run(path, "tag", action, "--", "work/acme" if action == "rename" else "work", new)]
 
 
 def way_markdown(path, tmp, recs):
@@ -195,8 +224,9 @@ def way_raw_sql(path, tmp, recs):
     return []
 
 
-WAYS = {"add": way_add, "edit": way_edit, "json": way_json, "jsonl": way_jsonl,
-        "jrnl": way_jrnl, "markdown": way_markdown, "merge": way_merge, "raw-sql": way_raw_sql}
+WAYS = {"add": way_add, "add-arguments": way_add_arguments, "edit": way_edit,
+        "json": way_json, "jsonl": way_jsonl, "jrnl": way_jrnl, "jrnl-json": way_jrnl_json,
+        "markdown": way_markdown, "merge": way_merge, "raw-sql": way_raw_sql, "tag": way_tag}
 
 READS = [("list", "-n", "0"), ("list", "-n", "0", "--json"), ("search", "heron"),
          ("search", "he*"), ("tags",), ("tags", "--json")] + [
@@ -236,7 +266,8 @@ def test_every_way_in_leaves_every_reading_command_working(examples):
         try:
             path = os.path.join(tmp, "diary.db")
             store.create(path, PASSPHRASE)
-            assert run(path, "add", "--title", "Already here", stdin="heron by the river")[0] == 0
+            assert run(path, "add", "--title", "Already here", "--tag", "work/acme",
+                       stdin="heron by the river")[0] == 0
             before = _digest(path)
             results = WAYS[way](path, tmp, recs)
             for result in results:
