@@ -37,6 +37,7 @@ class Pager:
         self.term = term
         self.render = render
         self.top = 0
+        self._rows = None  # the terminal's rows when the page was last drawn
         self.note = None  # said on the message line until the next key
         self._match = None  # the index in matches of the match jumped to
         self._cache = (None, [], [])
@@ -96,8 +97,13 @@ class Pager:
         self.top = max(0, min(matches[at] - self.CONTEXT, len(self._lines()) - height))
 
     def _height(self):
+        """The window's height: as last drawn, grown or shrunk with the terminal
+        since (a resize is drawn before the window learns its new height)."""
         info = self.window.render_info
-        return max(1, info.window_height if info else get_app().output.get_size().rows)
+        rows = get_app().output.get_size().rows
+        if info is None:
+            return max(1, rows)
+        return max(1, info.window_height + rows - (self._rows or rows))
 
     def _rendered(self):
         """(lines, match lines) at the terminal's width, rendered once per width.
@@ -134,8 +140,13 @@ class Pager:
         lines = self._lines()
         height = self._height()
         self.top = max(0, min(self.top, len(lines) - height))
+        # The window's height is known only from the last render: after a resize
+        # this render may be taller, so draw as many lines as the terminal has
+        # rows (the window clips what it cannot show).
+        self._rows = get_app().output.get_size().rows
+        rows = max(height, self._rows)
         out = []
-        for n in range(self.top, min(len(lines), self.top + height)):
+        for n in range(self.top, min(len(lines), self.top + rows)):
             if n > self.top:
                 out.append(("", "\n"))
             out.extend(self._line(n))

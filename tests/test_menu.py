@@ -646,6 +646,27 @@ def test_resizing_while_reading_keeps_the_text_and_the_keys(diary):
     assert s.code == 0
 
 
+def test_a_taller_window_fills_with_text_at_once(diary):
+    # Found by the real-terminal suite: from 40x12 back to 100x30 the reader drew
+    # the few lines the small window had held, the rest of the new window blank,
+    # until the next key (it took the last render's height).
+    add(diary, "\n".join("line %03d" % i for i in range(200)), title="Long")
+    out = SizedOutput(40, 12)
+
+    def taller():
+        out.resize(100, 30)
+        return ""
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("line 000", "G"), ("line 199", taller),
+              (lambda t: len(t.splitlines()) > 20, CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), output=out)
+    assert s.code == 0
+    tall = next(x for x in s.driver.screens if len(x.splitlines()) > 20)
+    shown = [line for line in tall.splitlines() if line.startswith("line ")]
+    assert len(shown) >= 20, tall
+
+
 def test_resizing_while_reading_keeps_the_place_in_the_text(diary):
     # Each paragraph one line at 80 columns, two or more at 45: the same top line
     # number would be much earlier in the text.
