@@ -602,5 +602,7 @@ def open_menu(args, env):
 
     input, output = env.menu_io or (None, None)
     with diary:
-        return menu.Menu(diary, input=input, output=output,
-                         lock_after=minutes * 60, color=use_color(env) != "never").run()
+        week_start = loaded_settings(env).get("week_start")
+        return menu.Menu(diary, input=input, output=output, lock_after=minutes * 60,
+                         color=use_color(env) != "never",
+                         first_weekday=6 if week_start == "sunday" else 0).run()

@@ -79,10 +79,11 @@ def diary_error(exc):
 
 class Menu(Screens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
-                 lock_after=600.0, tick=1.0, color=True, now=dates.now):
+                 lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0):
         self.diary = diary
         self.now = now
         self.color = color
+        self.first_weekday = first_weekday  # calendars: 0 Monday, 6 Sunday (week_start)
         self.term = tui.Terminal(input=input, output=output, clock=clock,
                                  lock_after=lock_after, tick=tick, color=color)
         self.term.on_lock = self.lock

@@ -48,9 +48,10 @@ class Screens:
         day, whole_year = today, False
         while True:
             def draw(width, day=day, whole_year=whole_year):
-                grid = (render.calendar_year(day.year, counts, today) if whole_year
-                        else render.calendar_month(day.year, day.month, counts, today,
-                                                selected=day))
+                grid = (render.calendar_year(day.year, counts, today, self.first_weekday)
+                        if whole_year else
+                        render.calendar_month(day.year, day.month, counts, today,
+                                              selected=day, first_weekday=self.first_weekday))
                 return render.ansi([grid, "", render.summary_text(summary)], width, self.color)
 
             if whole_year:

@@ -7,15 +7,22 @@ the year heatmap lays itself out at the width it is rendered to.
 import datetime as _dt
 
 _HEAT = ["grey30", "green4", "green3", "green1"]
+_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+
+
+def _weekdays(first):
+    """The weekday names from ``first`` (0 Monday ... 6 Sunday: the week_start setting)."""
+    return _DAYS[first:] + _DAYS[:first]
 
 
 def _heat(count):
     return _HEAT[min(count, 3)]
 
 
-def calendar_month(year, month, counts, today, selected=None):
+def calendar_month(year, month, counts, today, selected=None, first_weekday=0):
     """A month grid: the days written in colour, today underlined, the
-    ``selected`` day (the calendar screen's) reversed."""
+    ``selected`` day (the calendar screen's) reversed; weeks start on
+    ``first_weekday`` (0 Monday, 6 Sunday)."""
     import calendar as _cal
 
     from rich.table import Table
@@ -23,9 +30,9 @@ def calendar_month(year, month, counts, today, selected=None):
 
     table = Table(title="%s %d" % (_cal.month_name[month], year), box=None,
                   padding=(0, 1), show_edge=False)
-    for name in ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"):
+    for name in _weekdays(first_weekday):
         table.add_column(name, justify="right", header_style="bold")
-    for week in _cal.Calendar().monthdatescalendar(year, month):
+    for week in _cal.Calendar(first_weekday).monthdatescalendar(year, month):
         cells = []
         for day in week:
             if day.month != month:
@@ -42,15 +49,17 @@ def calendar_month(year, month, counts, today, selected=None):
     return table
 
 
-def calendar_year(year, counts, today):
-    """A year heatmap: one column per week, one row per weekday; as many
-    months side by side as the width rendered to holds (12, 6, 4, 3, 2 or 1)."""
-    return _YearHeatmap(year, counts, today)
+def calendar_year(year, counts, today, first_weekday=0):
+    """A year heatmap: one column per week, one row per weekday (from
+    ``first_weekday``); as many months side by side as the width rendered to
+    holds (12, 6, 4, 3, 2 or 1)."""
+    return _YearHeatmap(year, counts, today, first_weekday)
 
 
 class _YearHeatmap:
-    def __init__(self, year, counts, today):
+    def __init__(self, year, counts, today, first_weekday=0):
         self.year, self.counts, self.today = year, counts, today
+        self.first = first_weekday
 
     def __rich_console__(self, console, options):
         from rich.text import Text
@@ -73,9 +82,10 @@ class _YearHeatmap:
         yield out
 
     def _weeks(self, first, last):
-        """The Monday the months ``first``..``last`` start in, and their weeks."""
+        """The first day of the week the months ``first``..``last`` start in,
+        and their weeks."""
         start = _dt.date(self.year, first, 1)
-        start -= _dt.timedelta(days=start.weekday())
+        start -= _dt.timedelta(days=(start.weekday() - self.first) % 7)
         end = (_dt.date(self.year + 1, 1, 1) if last == 12
                else _dt.date(self.year, last + 1, 1)) - _dt.timedelta(days=1)
         return start, (end - start).days // 7 + 1
@@ -89,7 +99,7 @@ class _YearHeatmap:
             if col + len(label) <= weeks and all(c == " " for c in months[col:col + len(label)]):
                 months[col:col + len(label)] = list(label)
         out.append("    " + "".join(months).rstrip() + "\n", style="dim")
-        for weekday, name in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
+        for weekday, name in enumerate(_weekdays(self.first)):
             out.append(name + "  ", style="dim")
             for w in range(weeks):
                 day = start + _dt.timedelta(days=7 * w + weekday)

@@ -1042,3 +1042,11 @@ def test_the_reader_scrolls_from_a_tag_list_search_results_and_on_this_day(diary
               ("paragraph 000", "\x1b[F"), (end, ESC), ("On this day", ESC), ("Write", "q"),
               now=lambda: now)
     assert s.code == 0
+
+
+def test_the_calendar_starts_its_weeks_on_the_configured_day(run, made, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('week_start = "sunday"\n')
+    r = run_menu(run, ("Write a new entry", "c"), (" Su  Mo  Tu  We  Th  Fr  Sa", "q"),
+                 ("Calendar and statistics", "q"), environ={"DIARY_CONFIG": str(config)})
+    assert r.code == 0, r

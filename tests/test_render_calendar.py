@@ -77,3 +77,15 @@ def test_month_shows_the_selected_day_reversed():
     assert "\x1b[1;7m14\x1b[0m" in chosen and "\x1b[1;7m" not in plain
     # the rest is as without a selection
     assert chosen.replace("\x1b[1;7m14", "\x1b[2m14") == plain
+
+
+def test_weeks_start_on_sunday_when_asked():
+    # March 2024 begins on a Friday: Sunday-first, the first row ends on 2 March.
+    month = shown(render.calendar_month(2024, 3, COUNTS, TODAY, first_weekday=6), 40)
+    assert month[1].split() == ["Su", "Mo", "Tu", "We", "Th", "Fr", "Sa"]
+    assert month[2].split() == ["1", "2"] and month[3].split()[0] == "3"
+    year = shown(render.calendar_year(2024, COUNTS, TODAY, first_weekday=6), 40)
+    assert [line[:2] for line in year[2:9]] == ["Su", "Mo", "Tu", "We", "Th", "Fr", "Sa"]
+    # Sunday 3 March is in the tenth week of a Sunday-first year; its first
+    # Sunday, 31 December 2023, is blank.
+    assert year[2] == "Su   " + "·" * 8 + "■" + "·" * 17
