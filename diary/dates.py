@@ -346,7 +346,9 @@ def _natural(text, base):
         "DATE_ORDER": DATE_ORDER.upper(),
     }
     try:
-        value = dateparser.parse(text, settings=settings)
+        # English words only: with every language it knows, dateparser reads
+        # typos as dates ("eb" as 6 May, "ab" as 6 April).
+        value = dateparser.parse(text, languages=["en"], settings=settings)
     except Exception:  # dateparser raises assorted errors on odd input
         value = None
     if value is None:

@@ -430,7 +430,10 @@ def test_checks_repair_works_on_an_empty_row_another_tool_wrote(run, made):
 # --- typos are refused, never read as some other day (found by the red team) -------
 
 @pytest.mark.parametrize("typo", ["1e9", "2e3", "e", "5", "-5", "1,5", "15", "99", "1999",
-                                  "2024-13-01", "2024/13/01", "2024-1-32"])
+                                  "2024-13-01", "2024/13/01", "2024-1-32",
+                                  # read in some other language: "eb" was 6 May (seed 65
+                                  # of the random-key test typed it into the editor)
+                                  "eb", "ab", "gb 3"])
 def test_a_typo_is_refused_not_read_as_another_day(typo):
     # dateparser reads "1e9" as 1 September, "1,5" as 1 May, "2024-13-01" as
     # 13 January and "e" as some Monday: a careless key was a wrong date, saved.

@@ -107,7 +107,7 @@ class Seed:
         raise Failed("seed %d: %s\nthe last keys: %s\nthe screen before them:\n%s\n"
                      "the terminal now:\n%s\n"
                      "replay: pytest tests/test_menu_random_tmux.py --seed %d"
-                     % (self.seed, why, " ".join(self.log[-25:]), self.seen.rstrip(),
+                     % (self.seed, why, " ".join(self.log[-60:]), self.seen.rstrip(),
                         self.term.history(), self.seed))
 
     def close(self):
