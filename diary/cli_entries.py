@@ -3,7 +3,8 @@
 import os
 
 from . import errors
-from .cli import (entry_id_arg, positive_int, arguments, command, diary_path, output, parse_date,
+from .cli import (entry_id_arg, positive_int, arguments, command, diary_path, loaded_settings,
+                  output, parse_date,
                   passphrase_source, read_stdin, refuse_if_read_only, unlock)
 from .errors import BadInput, DiaryError, UsageError
 
@@ -40,9 +41,16 @@ def _tag_option(p):
 
 
 @command("add",
+         "diary add 'yesterday 9pm: Long run. Felt strong #health/running *'\n"
          "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
-         "echo 'A quiet day.' | diary add --star")
+         "echo 'A quiet day.' | diary add --star",
+         "Add an entry; prints its id. Text given as arguments is a quick entry: a leading "
+         "'DATE: ' sets the date (2024-03-02, 2024-03-02 21:30, today or yesterday with or "
+         "without a time, a weekday with a time: 'monday 9am:'; 'Monday: meet Anna' stays "
+         "text), the first sentence becomes the title when more follows (unless --title, or "
+         "quick_title = false), a trailing ' *' stars, and @tags count as #tags when "
+         "at_tags = true. Text from stdin is kept as it came. README: Quick entry.")
 def cmd_add(args, env):
     from . import entries, tags
 
@@ -55,13 +63,30 @@ def cmd_add(args, env):
         body = read_stdin(env).rstrip()
     else:
         body = ""
-    if not body.strip() and not args.title.strip():
+    title, body, created_at, starred, more_tags = _quick_entry(args, env, body)
+    if not body.strip() and not title.strip():
         raise BadInput("nothing to add: give the text as arguments or on stdin")
-    created_at = parse_date(args.date)
     with unlock(args, env, write=True) as d:
-        entry = entries.add(d, body, title=args.title, created_at=created_at,
-                            starred=args.star, tags=args.tags)
+        entry = entries.add(d, body, title=title, created_at=created_at,
+                            starred=starred, tags=args.tags + more_tags)
         print_entry(env, entry, args.json)
+
+
+def _quick_entry(args, env, body):
+    """``(title, body, date, starred, @tags)`` of `add`: text given as arguments
+    is read as a quick entry (quick.py: a leading date, a first-sentence title,
+    a trailing `` *``, @tags); text from stdin is kept as it came."""
+    if not args.text:
+        return args.title, body, parse_date(args.date), args.star, []
+    from . import quick
+
+    config = loaded_settings(env)
+    q = quick.parse(body, date=args.date is None,
+                    title=not args.title and config.get("quick_title"),
+                    at=config.get("at_tags"))
+    created_at = q.created_at if args.date is None else parse_date(args.date)
+    return (q.title if q.title is not None else args.title, q.body, created_at,
+            args.star or q.starred, q.tags)
 
 
 def filter_options(p):
