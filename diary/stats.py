@@ -97,3 +97,16 @@ def on_this_day(diary, today=None):
             return []
         return attach_tag_paths(list(Entry.select().where(Entry.id.in_(ids))
                                      .order_by(Entry.created_at.desc(), Entry.id.desc())))
+
+
+def per_day(entries):
+    """``[(local date, number of entries)]`` of these entries, oldest day first."""
+    days = collections.Counter(dates.local(e.created_at).date() for e in entries)
+    return sorted(days.items())
+
+
+def per_tag(entries):
+    """``[(tag path, number of entries)]`` of the tags these entries carry (their
+    own tags, not the tags above them), the most used first, then by path."""
+    counted = collections.Counter(path for e in entries for path in e.tag_list)
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0].casefold(), item[0]))
