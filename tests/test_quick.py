@@ -276,3 +276,10 @@ def test_a_bad_date_prefix_writes_nothing(run, made):
 def test_a_star_alone_is_nothing_to_add(run, made):
     r = run("add", "*")
     assert r.code == 1 and "nothing to add" in r.err
+
+
+def test_long_runs_of_spaces_are_kept_and_a_star_still_found():
+    # A regular expression for the star took minutes over 200,000 spaces (quadratic).
+    text = "a" + " " * 5000 + "b"
+    assert (read(text).body, read(text).starred) == (text, False)
+    assert (read(text + " *").body, read(text + "\t*").starred) == (text, True)
