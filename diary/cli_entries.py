@@ -127,16 +127,16 @@ def _list_args(p):
     p.add_argument("--tag-exact", action="store_true",
                    help="with --tag: only PATH itself, not the tags below it")
     _query_option(p)
-    p.add_argument("-f", "--format", choices=LIST_FORMATS, default=None,
+    p.add_argument("-f", "--format", choices=LIST_FORMATS, default=None, metavar="FORMAT",
                    help="short: a line per entry (default); full: whole entries; json: a "
                         "JSON array; jsonl: an object per line; csv: the columns of `diary "
                         "export --format csv`; dates: entries per day; tags: entries per tag")
     p.add_argument("--json", action="store_true", help="the same as --format json")
 
 
-LIST_DESCRIPTION = """List entries, newest first: the latest 20 unless -n says otherwise (-n 0: all).
+LIST_DESCRIPTION = """List entries, newest first: the latest 20 unless -n says otherwise (-n 0: all);
 --format dates and --format tags count every entry that passes the filters
-unless -n is given. The filters combine: all of them must pass.
+unless -n is given. The filters combine: all of them must pass. Formats:
 
   short   one line per entry: id, date, star, headline, tags (tab-separated
           when piped)

@@ -43,7 +43,8 @@ The rule, in order:
    default), the first sentence becomes the title when more text follows it:
    it ends at the first ``.``, ``!`` or ``?`` followed by a space, or at the
    first line break. A trailing ``.`` is dropped from the title (``!`` and
-   ``?`` stay). A text of one sentence stays the text, untitled.
+   ``?`` stay). A text of one sentence stays the text, untitled. As in jrnl, an
+   abbreviation ends a sentence too (``Dr. Who called`` is titled ``Dr``).
 
 4. **@tags.** With ``at_tags`` on (off by default: ``@anna`` in an e-mail or
    a mention stays text), ``@tag/path`` counts as ``#tag/path``, by the same
