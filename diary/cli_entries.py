@@ -134,9 +134,9 @@ def _list_args(p):
     p.add_argument("--json", action="store_true", help="the same as --format json")
 
 
-LIST_DESCRIPTION = """List entries, newest first: the latest 20 unless -n says otherwise (-n 0: all);
---format dates and --format tags count every entry that passes the filters
-unless -n is given. The filters combine: all of them must pass. Formats:
+LIST_DESCRIPTION = """List entries, newest first: the latest 20 unless -n says otherwise (-n 0:
+all); --format dates and --format tags count every entry that passes the
+filters unless -n is given. The filters combine: all of them must pass.
 
   short   one line per entry: id, date, star, headline, tags (tab-separated
           when piped)
