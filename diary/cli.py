@@ -231,6 +231,9 @@ COMMANDS = {
     "merge": ("cli_exchange", "fold another copy of the diary into this one (nothing is lost: "
                               "the older side of a conflict is kept as a copy tagged "
                               "`conflict`)"),
+    "on-this-day": ("cli_history", "entries of this calendar day (or DATE's) in earlier years"),
+    "stats": ("cli_history", "entries, words, days written, streaks, per-year counts; a "
+                             "heatmap on a terminal"),
     "config": ("cli_config", "show the settings in effect and where each came from; "
                              "`config path`, `config edit`"),
     "diaries": ("cli_config", "list the named diaries of the config file, with their paths "

@@ -3,7 +3,8 @@
 import os
 
 from . import errors
-from .cli import (entry_id_arg, positive_int, arguments, command, diary_path, output, parse_date,
+from .cli import (entry_id_arg, positive_int, arguments, command, diary_path, loaded_settings,
+                  output, parse_date,
                   passphrase_source, read_stdin, refuse_if_read_only, unlock)
 from .errors import BadInput, DiaryError, UsageError
 
@@ -40,9 +41,16 @@ def _tag_option(p):
 
 
 @command("add",
+         "diary add 'yesterday 9pm: Long run. Felt strong #health/running *'\n"
          "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
-         "echo 'A quiet day.' | diary add --star")
+         "echo 'A quiet day.' | diary add --star",
+         "Add an entry; prints its id. Text given as arguments is a quick entry: a leading "
+         "'DATE: ' sets the date (2024-03-02, 2024-03-02 21:30, today or yesterday with or "
+         "without a time, a weekday with a time: 'monday 9am:'; 'Monday: meet Anna' stays "
+         "text), the first sentence becomes the title when more follows (unless --title, or "
+         "quick_title = false), a trailing ' *' stars, and @tags count as #tags when "
+         "at_tags = true. Text from stdin is kept as it came. README: Quick entry.")
 def cmd_add(args, env):
     from . import entries, tags
 
@@ -55,13 +63,30 @@ def cmd_add(args, env):
         body = read_stdin(env).rstrip()
     else:
         body = ""
-    if not body.strip() and not args.title.strip():
+    title, body, created_at, starred, more_tags = _quick_entry(args, env, body)
+    if not body.strip() and not title.strip():
         raise BadInput("nothing to add: give the text as arguments or on stdin")
-    created_at = parse_date(args.date)
     with unlock(args, env, write=True) as d:
-        entry = entries.add(d, body, title=args.title, created_at=created_at,
-                            starred=args.star, tags=args.tags)
+        entry = entries.add(d, body, title=title, created_at=created_at,
+                            starred=starred, tags=args.tags + more_tags)
         print_entry(env, entry, args.json)
+
+
+def _quick_entry(args, env, body):
+    """``(title, body, date, starred, @tags)`` of `add`: text given as arguments
+    is read as a quick entry (quick.py: a leading date, a first-sentence title,
+    a trailing `` *``, @tags); text from stdin is kept as it came."""
+    if not args.text:
+        return args.title, body, parse_date(args.date), args.star, []
+    from . import quick
+
+    config = loaded_settings(env)
+    q = quick.parse(body, date=args.date is None,
+                    title=not args.title and config.get("quick_title"),
+                    at=config.get("at_tags"))
+    created_at = q.created_at if args.date is None else parse_date(args.date)
+    return (q.title if q.title is not None else args.title, q.body, created_at,
+            args.star or q.starred, q.tags)
 
 
 def filter_options(p):
@@ -84,59 +109,160 @@ def print_entry(env, entry, as_json):
         output(env).line(str(entry.id))
 
 
+LIST_FORMATS = ("short", "full", "json", "jsonl", "csv", "dates", "tags")
+
+
+def _query_option(p):
+    p.add_argument("-q", "--query", metavar="QUERY",
+                   help="only entries this search finds (the language of `diary search`)")
+
+
 @arguments("list")
 def _list_args(p):
-    p.add_argument("-n", "--limit", type=positive_int, default=20,
-                   help="how many entries (default 20; 0 for all)")
+    p.add_argument("-n", "--limit", type=positive_int, default=None,
+                   help="how many entries, newest first (default 20, but all for --format "
+                        "dates and tags; 0 for all)")
     p.add_argument("--offset", type=positive_int, default=0, help="skip this many first")
     filter_options(p)
     p.add_argument("--tag-exact", action="store_true",
                    help="with --tag: only PATH itself, not the tags below it")
-    p.add_argument("--json", action="store_true", help="print a JSON array of entries")
+    _query_option(p)
+    p.add_argument("-f", "--format", choices=LIST_FORMATS, default=None, metavar="FORMAT",
+                   help="short: a line per entry (default); full: whole entries; json: a "
+                        "JSON array; jsonl: an object per line; csv: the columns of `diary "
+                        "export --format csv`; dates: entries per day; tags: entries per tag")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+
+
+LIST_DESCRIPTION = """List entries, newest first: the latest 20 unless -n says otherwise (-n 0:
+all); --format dates and --format tags count every entry that passes the
+filters unless -n is given. The filters combine: all of them must pass.
+
+  short   one line per entry: id, date, star, headline, tags (tab-separated
+          when piped)
+  full    whole entries, as `diary show` prints them
+  json    a JSON array of entries (README: Output for scripts); --json too
+  jsonl   one JSON object per line, the same fields
+  csv     RFC 4180 CSV with a header row: the columns of `diary export -f csv`
+  dates   DATE<TAB>COUNT per day that has entries, oldest first
+  tags    TAG<TAB>COUNT per tag the entries carry, the most used first
+"""
 
 
 @command("list",
          "diary list -n 10 --since 'last monday'\ndiary list --starred --json\n"
          "diary list --tag work          # work, work/acme, work/acme/meetings, ...\n"
-         "diary list --tag work --tag-exact")
+         "diary list --tag work --tag-exact\n"
+         "diary list -q 'river' --format csv > river.csv\n"
+         "diary list --since 2024-01-01 --format dates",
+         LIST_DESCRIPTION)
 def cmd_list(args, env):
+    fmt = _list_format(args)
+    limit = args.limit
+    if limit is None:
+        limit = 0 if fmt in ("dates", "tags") else 20
+    found = _select(args, env, limit)
+    _print_list(env, found, fmt)
+
+
+def _list_format(args):
+    if args.json and args.format not in (None, "json"):
+        raise UsageError("--json is --format json: give one of them")
+    return "json" if args.json else args.format or "short"
+
+
+def _select(args, env, limit):
+    """The entries the filters of list and show pick (``limit`` 0: all), newest first."""
     from . import entries
 
     since = parse_date(args.since, "start")
     until = parse_date(args.until, "end")
+    query = None
+    if args.query is not None:
+        from . import search
+
+        query = search.parse(args.query)  # a bad query fails before the passphrase
     with unlock(args, env, write=False) as d:
         with d.read():
-            found = entries.list_entries(d, limit=args.limit or None, offset=args.offset,
-                                         since=since, until=until,
-                                         starred=True if args.starred else None,
-                                         tags=args.tags, tag_exact=args.tag_exact)
-            _print_entries(env, found, args.json, full=False)
+            return entries.list_entries(d, limit=limit or None,
+                                        offset=getattr(args, "offset", 0),
+                                        since=since, until=until,
+                                        starred=True if args.starred else None,
+                                        tags=args.tags, tag_exact=args.tag_exact, query=query)
 
 
-def _print_entries(env, found, as_json, full):
+def _print_list(env, found, fmt):
+    from . import entries, render_data
+
+    out = output(env)
+    if fmt == "json":
+        out.json([entries.to_record(e) for e in found])
+    elif fmt == "jsonl":
+        render_data.json_lines(out, (entries.to_record(e) for e in found))
+    elif fmt == "full":
+        out.entries(found)
+    elif fmt == "csv":
+        render_data.csv_entries(out, found)
+    elif fmt in ("dates", "tags"):
+        from . import stats
+
+        counts = stats.per_day(found) if fmt == "dates" else stats.per_tag(found)
+        render_data.counts(out, ((str(key), n) for key, n in counts))
+    else:
+        out.entry_list(found)
+
+
+def _print_entries(env, found, as_json):
     from . import entries
 
     out = output(env)
     if as_json:
         out.json([entries.to_record(e) for e in found])
-    elif full:
-        out.entries(found)
     else:
-        out.entry_list(found)
+        out.entries(found)
 
 
 @arguments("show")
 def _show_args(p):
-    p.add_argument("ids", nargs="+", type=entry_id_arg, metavar="ID", help="entry ids")
+    p.add_argument("ids", nargs="*", type=entry_id_arg, metavar="ID",
+                   help="entry ids (or filters instead)")
+    p.add_argument("-n", "--limit", type=positive_int, default=None,
+                   help="with filters: only the newest N that pass them (default: all)")
+    filter_options(p)
+    p.add_argument("--tag-exact", action="store_true",
+                   help="with --tag: only PATH itself, not the tags below it")
+    _query_option(p)
     p.add_argument("--json", action="store_true", help="print a JSON array of entries")
 
 
-@command("show", "diary show 12 15\ndiary show 12 --json")
+SHOW_DESCRIPTION = """Show whole entries: the ones named by id, in the order given, or the ones the
+filters of `diary list` pick (--since/--until, --tag, --starred, -q QUERY,
+-n N), in date order, oldest first (-n N: the newest N of them, still oldest
+first, as a diary reads). Ids and filters do not mix: give one or the other
+(to show some of a filtered set, list it first: `diary list --tag work`).
+"""
+
+
+@command("show",
+         "diary show 12 15\ndiary show 12 --json\n"
+         "diary show --since 2024-01-01 --tag work\ndiary show -n 3\ndiary show -q river",
+         SHOW_DESCRIPTION)
 def cmd_show(args, env):
     from . import entries
 
-    with unlock(args, env, write=False) as d:
-        _print_entries(env, entries.get_many(d, args.ids), args.json, full=True)
+    filtered = (args.since is not None or args.until is not None or args.starred or args.tags
+                or args.query is not None or args.limit is not None or args.tag_exact)
+    if args.ids and filtered:
+        raise UsageError("give entry ids or filters, not both")
+    if args.ids:
+        with unlock(args, env, write=False) as d:
+            found = entries.get_many(d, args.ids)
+    elif filtered:
+        found = _select(args, env, args.limit or 0)[::-1]
+    else:
+        raise UsageError("give entry ids, or filters such as -n 3 or --tag work "
+                         "(see `diary show --help`)")
+    _print_entries(env, found, args.json)
 
 
 @arguments("edit")

@@ -107,6 +107,20 @@ def _diaries(value, from_env):
     return table
 
 
+def _flag(value, from_env):
+    """true or false (TOML booleans; in the environment 1/0, true/false, yes/no, on/off)."""
+    if from_env and isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("must be true or false, not %s" % _shown(value))
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true or false, not %s" % _shown(value))
+
+
 def _no_color(text):
     return "never" if text else None  # any non-empty NO_COLOR (no-color.org)
 
@@ -139,6 +153,12 @@ KEYS = {k.name: k for k in (
         env=(("NO_COLOR", _no_color), "DIARY_COLOR")),
     Key("trash_days", 30, _number("days", True),
         "days a deleted entry stays in the trash", env=("DIARY_TRASH_DAYS",)),
+    Key("quick_title", True, _flag,
+        "`diary add 'text'`: the first sentence becomes the title when more text follows "
+        "(unless --title is given)", env=("DIARY_QUICK_TITLE",)),
+    Key("at_tags", False, _flag,
+        "`diary add 'text'`: @tag in the text counts as #tag (off: @names stay text)",
+        env=("DIARY_AT_TAGS",)),
 )}
 
 # A secret next to the diary it protects defeats the encryption.
@@ -361,6 +381,8 @@ def _toml(value):
         import json
 
         return json.dumps(value)  # a TOML basic string, escapes included
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 

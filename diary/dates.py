@@ -351,7 +351,27 @@ def _natural(text, base):
         value = dateparser.parse(text, languages=["en"], settings=settings)
     except Exception:  # dateparser raises assorted errors on odd input
         value = None
-    if value is None:
+    if value is None or not _clock_kept(text, value):
         raise BadInput("cannot understand the date %s (try 2024-03-02 or 'yesterday 21:30')"
                        % shown(text))
     return value, not _TIME_WORDS.search(text)
+
+
+_CLOCK_IN = re.compile(r"\b(\d{1,2})(?::(\d{2}))?(?::\d{2})?\s*([ap])?\.?(m\b)?", re.IGNORECASE)
+
+
+def _clock_kept(text, value):
+    """Whether the time of day written in ``text`` (21:30, 9pm, 9:30 am) is the
+    one dateparser returned: it ignores a time it cannot read ("yesterday
+    25:00" came back as yesterday at the current time)."""
+    for m in _CLOCK_IN.finditer(text):
+        hour, minute, half, m_letter = m.groups()
+        if minute is None and not (half and m_letter):
+            continue  # a bare number: a day or a year, not a time
+        hour, minute = int(hour), int(minute or 0)
+        if half:
+            if not 1 <= hour <= 12:
+                return False
+            hour = hour % 12 + (12 if half.lower() == "p" else 0)
+        return (value.hour, value.minute) == (hour, minute)
+    return True

@@ -93,10 +93,47 @@ def select(*, since=None, until=None, starred=None, newest_first=True, tags=(),
     return query.order_by(Entry.created_at, Entry.id)
 
 
+SEARCH_PAGE = 1000
+
+
+def matching_ids(diary, text):
+    """Ids of the entries the search query ``text`` (as `diary search` reads it,
+    or a parsed search.Query) finds, a page at a time."""
+    from . import search
+
+    query = text if isinstance(text, search.Query) else search.parse(text)
+    ids, offset = [], 0
+    while True:
+        page = search.search(diary, query, limit=SEARCH_PAGE, offset=offset, sort="oldest",
+                             snippets=False)
+        ids.extend(hit.entry.id for hit in page.hits)
+        if len(page.hits) < SEARCH_PAGE:
+            return ids
+        offset += SEARCH_PAGE
+
+
+def _only(query, ids):
+    import json
+
+    from peewee import SQL
+
+    return query.where(Entry.id.in_(SQL("(SELECT value FROM json_each(?))", [json.dumps(ids)])))
+
+
 def list_entries(diary, *, limit=None, offset=0, since=None, until=None, starred=None,
-                 newest_first=True, tags=(), tag_exact=False):
-    query = select(since=since, until=until, starred=starred, newest_first=newest_first,
-                   tags=tags, tag_exact=tag_exact)
+                 newest_first=True, tags=(), tag_exact=False, query=None):
+    """The entries passing the filters of ``select``, ``limit`` from ``offset``;
+    ``query``: only those the search query (text or a parsed search.Query) finds."""
+    with diary.read():
+        ids = matching_ids(diary, query) if query is not None else None
+        return _listed(select(since=since, until=until, starred=starred,
+                              newest_first=newest_first, tags=tags, tag_exact=tag_exact),
+                       ids, limit, offset)
+
+
+def _listed(query, ids, limit, offset):
+    if ids is not None:
+        query = _only(query, ids)
     if limit is not None:
         query = query.limit(limit).offset(offset)
     elif offset:

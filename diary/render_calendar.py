@@ -128,3 +128,29 @@ def summary_text(s):
     if s.first:
         t.append("\nsince %s" % s.first.isoformat(), style="dim")
     return t
+
+
+def year_table(years):
+    """Every year's entries, words and days written (stats.Year), oldest first."""
+    from rich.table import Table
+
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for name in ("year", "entries", "words", "days"):
+        table.add_column(name, justify="right")
+    for y in years:
+        table.add_row(str(y.year), str(y.entries), str(y.words), str(y.days))
+    return table
+
+
+def stats_lines(report):
+    """`diary stats` as plain text (piped): ``name<TAB>value`` lines, then a
+    ``year<TAB>entries<TAB>words<TAB>days`` table with a header."""
+    s = report.summary
+    lines = ["%s\t%s" % pair for pair in (
+        ("year", report.year if report.year is not None else "all"),
+        ("entries", s.entries), ("words", s.words), ("days", s.days),
+        ("current_streak", s.current_streak), ("longest_streak", s.longest_streak),
+        ("first", s.first.isoformat() if s.first else ""))]
+    lines += ["", "year\tentries\twords\tdays"]
+    lines += ["%d\t%d\t%d\t%d" % (y.year, y.entries, y.words, y.days) for y in report.years]
+    return lines

@@ -69,13 +69,75 @@ class Summary:
 
 def summary(diary, today=None):
     """Counts over the whole diary (words of titles and texts)."""
+    return report(diary, today).summary
+
+
+@dataclasses.dataclass
+class Year:
+    """One year's counts (local years, as the days are)."""
+
+    year: int
+    entries: int
+    words: int
+    days: int
+
+
+@dataclasses.dataclass
+class Report:
+    """What `diary stats` shows: the ``summary`` (of ``year`` alone when one was
+    asked), every year's counts oldest first, and the days written (of the
+    year asked, else of the whole diary) for the heatmap."""
+
+    summary: Summary
+    years: list
+    days: collections.Counter
+    year: int = None
+
+
+def report(diary, today=None, year=None):
+    """Entries, words, days, streaks of the diary (or of the local ``year``), and
+    the counts of every year, from one pass over the entries."""
     with diary.read():
-        rows = list(Entry.select(Entry.created_at, Entry.title, Entry.body).tuples())
-    days = collections.Counter(dates.local(created).date() for created, _, _ in rows)
-    words = sum(word_count(title) + word_count(body) for _, title, body in rows)
-    current, longest = streaks(days, today)
-    return Summary(entries=len(rows), words=words, days=len(days), current_streak=current,
-                   longest_streak=longest, first=min(days) if days else None)
+        rows = Entry.select(Entry.created_at, Entry.title, Entry.body).tuples()
+        per_day = collections.Counter()
+        per_year_words = collections.Counter()
+        chosen_entries = chosen_words = 0
+        for created, title, body in rows:
+            day = dates.local(created).date()
+            words = word_count(title) + word_count(body)
+            per_day[day] += 1
+            per_year_words[day.year] += words
+            if year is None or day.year == year:
+                chosen_entries += 1
+                chosen_words += words
+    years = collections.defaultdict(lambda: [0, 0])  # year -> [entries, days]
+    for day, n in per_day.items():
+        years[day.year][0] += n
+        years[day.year][1] += 1
+    chosen = per_day if year is None else collections.Counter(
+        {day: n for day, n in per_day.items() if day.year == year})
+    current, longest = streaks(chosen, today)
+    return Report(
+        summary=Summary(entries=chosen_entries, words=chosen_words, days=len(chosen),
+                        current_streak=current, longest_streak=longest,
+                        first=min(chosen) if chosen else None),
+        years=[Year(y, n, per_year_words[y], d) for y, (n, d) in sorted(years.items())],
+        days=chosen, year=year)
+
+
+def to_record(r):
+    """The stable JSON shape of a Report (README: stats)."""
+    s = r.summary
+    return {
+        "year": r.year,
+        "entries": s.entries,
+        "words": s.words,
+        "days": s.days,
+        "current_streak": s.current_streak,
+        "longest_streak": s.longest_streak,
+        "first": s.first.isoformat() if s.first else None,
+        "years": [dataclasses.asdict(y) for y in r.years],
+    }
 
 
 def _same_day(day, today):
@@ -97,3 +159,16 @@ def on_this_day(diary, today=None):
             return []
         return attach_tag_paths(list(Entry.select().where(Entry.id.in_(ids))
                                      .order_by(Entry.created_at.desc(), Entry.id.desc())))
+
+
+def per_day(entries):
+    """``[(local date, number of entries)]`` of these entries, oldest day first."""
+    days = collections.Counter(dates.local(e.created_at).date() for e in entries)
+    return sorted(days.items())
+
+
+def per_tag(entries):
+    """``[(tag path, number of entries)]`` of the tags these entries carry (their
+    own tags, not the tags above them), the most used first, then by path."""
+    counted = collections.Counter(path for e in entries for path in e.tag_list)
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0].casefold(), item[0]))

@@ -51,6 +51,8 @@ SOURCES = {
     "week_start": ('"sunday"', "sunday", "DIARY_WEEK_START", "monday", "monday"),
     "color": ('"always"', "always", "DIARY_COLOR", "never", "never"),
     "trash_days": ("7", 7, "DIARY_TRASH_DAYS", "90", 90),
+    "quick_title": ("false", False, "DIARY_QUICK_TITLE", "yes", True),
+    "at_tags": ("true", True, "DIARY_AT_TAGS", "0", False),
     "editor": ('"nano -w"', "nano -w", "EDITOR", "vi", "vi"),
     "editor_tmpdir": ('"~/tmp"', os.path.expanduser("~/tmp"), "DIARY_EDITOR_TMPDIR",
                       "/dev/shm", "/dev/shm"),

@@ -449,3 +449,11 @@ def test_dates_people_write_still_read(text, expected):
     value = dates.parse(text)
     if expected:
         assert (value.year, value.month, value.day, value.hour, value.minute) == expected
+
+
+@pytest.mark.parametrize("text", ["yesterday 25:00", "yesterday 9:75", "monday 13pm",
+                                  "today 0am"])
+def test_a_time_of_day_that_cannot_be_is_refused_not_dropped(text):
+    # dateparser ignored it: "yesterday 25:00" was yesterday at the current time
+    with pytest.raises(BadInput, match="cannot understand"):
+        dates.parse(text)
