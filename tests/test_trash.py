@@ -1,0 +1,181 @@
+"""The trash (trash.py) and the bulk selection and edit of entries.py."""
+
+import datetime as dt
+
+import pytest
+
+from diary import entries, health, search, store, tags, trash
+from diary.errors import BadInput, Conflict, NotFound
+
+from conftest import PASSPHRASE
+
+UTC = dt.timezone.utc
+
+
+def at(day, hour=12):
+    return dt.datetime(2024, 3, day, hour, tzinfo=UTC)
+
+
+def _ids(diary, **filters):
+    return [e.id for e in entries.list_entries(diary, newest_first=False, **filters)]
+
+
+def test_delete_moves_to_the_trash_and_out_of_every_view(diary):
+    a = entries.add(diary, "river walk #walks/river", title="Sunday", tags=["people/anna"],
+                    starred=True, created_at=at(2))
+    b = entries.add(diary, "another river", created_at=at(3))
+    assert entries.delete(diary, [a.id]) == 1
+    assert _ids(diary) == [b.id]
+    assert [h.entry.id for h in search.search(diary, "river").hits] == [b.id]
+    assert entries.count(diary) == 1
+    counts = {n.path: n.count for n in _walk(tags.tree(diary))}
+    assert counts["people/anna"] == 0 and counts["walks/river"] == 0
+    [item] = trash.items(diary)
+    assert (item.id, item.uuid, item.title, item.body, item.starred, item.version) == (
+        a.id, a.uuid, "Sunday", "river walk #walks/river", True, 1)
+    assert item.created_at == at(2)
+    assert item.tag_list == ["people/anna", "walks/river"]
+    assert dict(item.links) == {"people/anna": tags.EXPLICIT, "walks/river": tags.INLINE}
+    assert health.problems(diary) == []
+
+
+def _walk(nodes):
+    for n in nodes:
+        yield n
+        yield from _walk(n.children)
+
+
+def test_restore_is_a_new_edit_with_the_same_id_uuid_and_tags(diary):
+    a = entries.add(diary, "river walk #walks/river", title="Sunday", tags=["people/anna"],
+                    created_at=at(2))
+    entries.add(diary, "keeps the tag alive #walks/lake")
+    entries.delete(diary, [a.id])
+    tags.delete(diary, "people/anna")  # gone meanwhile: re-created
+    later = dt.datetime(2030, 1, 1, tzinfo=UTC)
+    [(old, back)] = trash.restore(diary, [a.id], now=later)
+    assert (old, back.id, back.uuid, back.version) == (a.id, a.id, a.uuid, a.version + 1)
+    assert back.updated_at == later and back.created_at == at(2)
+    assert back.tag_list == ["people/anna", "walks/river"]
+    assert trash.items(diary) == []
+    assert [h.entry.id for h in search.search(diary, "river").hits] == [a.id]
+    assert [h.entry.id for h in search.search(diary, "tag:people/anna").hits] == [a.id]
+    # The links keep their sources: the inline tag goes with its text.
+    entries.edit(diary, a.id, body="no tags now")
+    assert entries.get(diary, a.id).tag_list == ["people/anna"]
+    assert health.problems(diary) == []
+
+
+def test_restore_takes_a_new_id_when_its_own_is_taken(diary):
+    a = entries.add(diary, "a")
+    entries.delete(diary, [a.id])
+    # Only another tool gives an id twice (ids are AUTOINCREMENT).
+    diary.db.execute_sql("INSERT INTO entry (id, uuid, created_at, updated_at, body) "
+                         "VALUES (?, 'other', '2024-01-01T00:00:00.000000Z', "
+                         "'2024-01-01T00:00:00.000000Z', 'squatter')", (a.id,))
+    [(old, back)] = trash.restore(diary, [a.id])
+    assert old == a.id and back.id != a.id and back.body == "a" and back.uuid == a.uuid
+
+
+def test_restore_refuses_an_entry_back_in_the_diary_and_changes_nothing(diary):
+    a = entries.add(diary, "a")
+    b = entries.add(diary, "b")
+    entries.delete(diary, [a.id, b.id])
+    entries.add(diary, "a again", uuid=a.uuid)  # as an import or merge would
+    with pytest.raises(Conflict, match="in the diary again"):
+        trash.restore(diary, [b.id, a.id])
+    assert sorted(i.id for i in trash.items(diary)) == [a.id, b.id]  # all or none
+    with pytest.raises(NotFound, match="in the trash"):
+        trash.restore(diary, [b.id, 999])
+    assert trash.count(diary) == 2
+
+
+def test_deleting_an_entry_again_replaces_its_older_copy(diary):
+    a = entries.add(diary, "first")
+    entries.delete(diary, [a.id])
+    again = entries.add(diary, "second", uuid=a.uuid)
+    entries.delete(diary, [again.id])
+    [item] = trash.items(diary)
+    assert (item.id, item.body) == (again.id, "second")
+
+
+def test_unknown_id_deletes_nothing(diary):
+    a = entries.add(diary, "a")
+    with pytest.raises(NotFound, match="99"):
+        entries.delete(diary, [a.id, 99])
+    assert trash.count(diary) == 0 and entries.count(diary) == 1
+
+
+def test_delete_without_keep_is_for_good(diary):
+    a = entries.add(diary, "a")
+    assert entries.delete(diary, [a.id], keep=False) == 1
+    assert trash.count(diary) == 0 and entries.count(diary) == 0
+
+
+def test_purge_takes_only_what_is_due_and_empty_takes_all(diary):
+    now = dt.datetime(2024, 6, 1, tzinfo=UTC)
+    old, new = entries.add(diary, "old"), entries.add(diary, "new")
+    trash.move(diary, [old.id], now=now - dt.timedelta(days=31))
+    trash.move(diary, [new.id], now=now - dt.timedelta(days=29))
+    assert trash.purge_expired(diary, 30, now=now) == 1
+    assert [i.id for i in trash.items(diary)] == [new.id]
+    assert trash.purge_expired(diary, 30, now=now) == 0
+    for days in (None, 10 ** 12, 2 ** 63 - 1, 400_000):  # never, or before any date
+        assert trash.purge_expired(diary, days, now=now) == 0
+    assert trash.purge_expired(diary, 0, now=now) == 1
+    entries.delete(diary, [entries.add(diary, "x").id, entries.add(diary, "y").id])
+    assert trash.empty(diary) == 2 and trash.count(diary) == 0
+    assert health.problems(diary) == []
+
+
+def test_purge_in_a_read_only_session_writes_nothing(made):
+    with store.open_diary(made, PASSPHRASE) as d:
+        trash.move(d, [entries.add(d, "x").id], now=at(1))
+    with store.open_diary(made, PASSPHRASE, read_only=True) as d:
+        assert trash.purge_expired(d, 1) == 0
+        assert [i.body for i in trash.items(d)] == ["x"]
+
+
+def test_health_names_unreadable_dates_in_the_trash(diary):
+    entries.delete(diary, [entries.add(diary, "x").id])
+    diary.db.execute_sql("UPDATE trash SET deleted_at = 'garbage'")
+    assert any("trash" in p for p in health.problems(diary))
+    [item] = trash.items(diary)  # shown raw, not an exception
+    assert item.purge_after(30) is None
+
+
+# --- the selection and bulk edits -------------------------------------------------
+
+def test_matching_combines_query_and_filters(diary):
+    a = entries.add(diary, "river at dawn", created_at=at(1), tags=["walks"])
+    b = entries.add(diary, "river at dusk", created_at=at(5), starred=True)
+    c = entries.add(diary, "a lake", created_at=at(3), tags=["walks"])
+    assert entries.matching(diary) == [a.id, c.id, b.id]
+    assert entries.matching(diary, query="river") == [a.id, b.id]
+    assert entries.matching(diary, query="river", tags=["walks"]) == [a.id]
+    assert entries.matching(diary, query="river", starred=True) == [b.id]
+    assert entries.matching(diary, since=at(2), until=at(4)) == [c.id]
+    assert entries.matching(diary, query="nowhere") == []
+    with pytest.raises(BadInput):
+        entries.matching(diary, query="")
+
+
+def test_matching_finds_every_match_beyond_the_search_cap(diary, monkeypatch):
+    monkeypatch.setattr(search, "CAP", 3)
+    ids = [entries.add(diary, "word %d" % i, created_at=at(1 + i)).id for i in range(8)]
+    assert entries.matching(diary, query="word") == ids
+
+
+def test_edit_many_is_one_transaction(diary):
+    a = entries.add(diary, "a", tags=["work/acme"])
+    b = entries.add(diary, "b")
+    assert entries.edit_many(diary, [a.id, b.id], created_at=at(9), starred=True,
+                             add_tags=["done"], remove_tags=["work/acme"]) == 2
+    for e in entries.get_many(diary, [a.id, b.id]):
+        assert (e.created_at, e.starred, e.tag_list, e.version) == (at(9), True, ["done"], 2)
+    # A failure half-way leaves every entry as it was.
+    with pytest.raises(NotFound):
+        entries.edit_many(diary, [a.id, 99], starred=False)
+    assert entries.get(diary, a.id).starred is True
+    with pytest.raises(BadInput):
+        entries.edit_many(diary, [a.id], add_tags=["bad//path"])
+    assert health.problems(diary) == []
