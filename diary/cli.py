@@ -212,7 +212,10 @@ COMMANDS = {
     "list": ("cli_entries", "list entries, newest first"),
     "show": ("cli_entries", "show whole entries"),
     "edit": ("cli_entries", "change an entry; a new text is read from stdin"),
-    "delete": ("cli_entries", "delete entries (asks first on a terminal)"),
+    "delete": ("cli_entries", "move entries to the trash, by id or by filters (asks first on a "
+                              "terminal)"),
+    "trash": ("cli_trash", "list the deleted entries kept in the trash; `trash empty`"),
+    "restore": ("cli_trash", "bring entries back from the trash"),
     "passwd": ("cli_entries", "change the diary's passphrase"),
     "search": ("cli_search", "find entries by words, phrases, tags and dates"),
     "query": ("cli_search",
@@ -516,7 +519,7 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         passphrase = source.get()
         try:
             try:
-                return store.open_diary(path, passphrase, read_only=read_only)
+                return _purged(store.open_diary(path, passphrase, read_only=read_only), env)
             except NeedsUpgrade:
                 if getattr(args, "read_only", False):
                     raise  # the user asked that nothing be written
@@ -527,6 +530,20 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
             if attempt == tries or source.scripted() is not None:
                 raise
             env.say("Wrong passphrase, try again.")
+
+
+def _purged(diary, env):
+    """A diary opened for writing drops what the trash has kept longer than
+    `trash_days` (trash.py; cheap when nothing is due)."""
+    if not diary.read_only:
+        from . import trash
+
+        try:
+            trash.purge_expired(diary, loaded_settings(env).get("trash_days"))
+        except BaseException:
+            diary.close()
+            raise
+    return diary
 
 
 def use_color(env):
@@ -605,4 +622,5 @@ def open_menu(args, env):
         week_start = loaded_settings(env).get("week_start")
         return menu.Menu(diary, input=input, output=output, lock_after=minutes * 60,
                          color=use_color(env) != "never",
-                         first_weekday=6 if week_start == "sunday" else 0).run()
+                         first_weekday=6 if week_start == "sunday" else 0,
+                         trash_days=loaded_settings(env).get("trash_days")).run()

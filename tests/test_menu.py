@@ -19,7 +19,7 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, pager, render, store, tui
+from diary import dates, entries, menu, pager, render, store, trash, tui
 from diary import editor as editor_module
 from diary.errors import PassphraseError
 
@@ -206,7 +206,7 @@ def test_read_only_session_offers_only_reading(made):
         first = s.driver.screens[0]
         assert "[read-only]" in first
         assert "Write a new entry" not in first and "Change passphrase" not in first
-        assert not s.saw("New entry") and not s.saw("Delete entry")
+        assert not s.saw("New entry") and not s.saw("Move entry")
         assert not any("e edit" in screen for screen in s.driver.screens)
         [e] = entries.list_entries(d)
         assert (e.version, e.starred) == (1, False)
@@ -380,10 +380,23 @@ def test_delete_asks_first(diary):
     add(diary, "keep")
     add(diary, "drop", title="Drop me")
     s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("Drop me", "d"),
-              ("Delete entry #2 (Drop me)? [y/N]", "n"), ("1 of 2", "d"),
-              ("Delete entry #2", "y"), ("Deleted entry #2.", CTRL_C),
+              ("Move entry #2 (Drop me) to the trash? [y/N]", "n"), ("1 of 2", "d"),
+              ("Move entry #2", "y"), ("Moved entry #2 to the trash", CTRL_C),
               ("All entries · 1–1 of 1", CTRL_C), ("Write", "q"))
     assert [e.body for e in entries.list_entries(diary)] == ["keep"]
+    assert [i.body for i in trash.items(diary)] == ["drop"]
+    assert s.code == 0
+
+
+def test_delete_for_good_when_trash_days_is_0(diary):
+    add(diary, "keep")
+    add(diary, "drop", title="Drop me")
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("Drop me", "d"),
+              ("Delete entry #2 (Drop me) for good? [y/N]", "y"),
+              ("Deleted entry #2 for good.", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), trash_days=0)
+    assert [e.body for e in entries.list_entries(diary)] == ["keep"]
+    assert trash.items(diary) == []
     assert s.code == 0
 
 
