@@ -68,13 +68,13 @@ def _ask(env, question):
     return env.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _name_entries(env, found):
+def _name_entries(env, found, total):
     from .render import headline, one_line
 
     for e in found[:SHOWN]:
         env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
-    if len(found) > SHOWN:
-        env.say("  ... and %d more" % (len(found) - SHOWN))
+    if total > SHOWN:
+        env.say("  ... and %d more" % (total - SHOWN))
 
 
 # --- delete ------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def delete(args, env):
             env.say("No entry matches: nothing deleted.")
             return errors.OK
         if not args.yes:
-            _name_entries(env, entries.get_many(d, ids[:SHOWN]))
+            _name_entries(env, entries.get_many(d, ids[:SHOWN]), len(ids))
             if not _ask(env, "%s %s?" % ("Move" if keep else "Delete for good",
                                          _plural(len(ids)) + (" to the trash" if keep else ""))):
                 env.say("Nothing deleted.")

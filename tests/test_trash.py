@@ -179,3 +179,183 @@ def test_edit_many_is_one_transaction(diary):
     with pytest.raises(BadInput):
         entries.edit_many(diary, [a.id], add_tags=["bad//path"])
     assert health.problems(diary) == []
+
+
+# --- the commands -------------------------------------------------------------------
+
+import json  # noqa: E402
+
+
+def _listed(run):
+    return [(r["id"], r["body"]) for r in json.loads(run("list", "--json", "-n", "0").out)]
+
+
+def test_delete_trash_restore_round_trip(run, made):
+    run("add", "--tag", "work/acme", "--star", "kick-off #people/anna")
+    run("add", "second")
+    r = run("delete", "1", "--yes")
+    assert r.code == 0 and "Moved 1 entry to the trash" in r.err and "30 days" in r.err
+    assert _listed(run) == [(2, "second")]
+    r = run("trash", "--json")
+    [rec] = json.loads(r.out)
+    assert (rec["id"], rec["body"], rec["starred"], rec["tags"]) == (
+        1, "kick-off #people/anna", True, ["people/anna", "work/acme"])
+    deleted = dt.datetime.fromisoformat(rec["deleted_at"])
+    assert dt.datetime.fromisoformat(rec["purge_after"]) - deleted == dt.timedelta(days=30)
+    r = run("trash")  # piped: one plain line per entry, like list
+    assert r.out.startswith("1\t") and "kick-off" in r.out and "1 entry in the trash" in r.err
+    r = run("restore", "1")
+    assert (r.code, r.out) == (0, "1\n") and "Restored 1 entry." in r.err
+    [back] = [x for x in json.loads(run("list", "--json").out) if x["id"] == 1]
+    assert (back["version"], back["tags"], back["starred"]) == (
+        2, ["people/anna", "work/acme"], True)
+    r = run("trash")
+    assert r.out == "" and "The trash is empty." in r.err
+    assert run("check").code == 0
+
+
+def test_restore_unknown_ids_restores_nothing(run, made):
+    run("add", "a")
+    run("delete", "1", "--yes")
+    r = run("restore", "1", "7")
+    assert r.code == 1 and "no entry with id 7 in the trash" in r.err
+    assert _listed(run) == []
+    assert run("restore", "x").code == 2
+
+
+def test_trash_empty_asks_on_a_terminal_and_needs_yes_in_scripts(run, made):
+    run("add", "a")
+    run("add", "b")
+    run("delete", "1", "2", "--yes")
+    r = run("trash", "empty")
+    assert r.code == 2 and "--yes" in r.err
+    r = run("trash", "empty", tty=True, stdin="n\n")
+    assert r.code == 1 and "Delete the 2 entries in the trash for good?" in r.err
+    assert len(json.loads(run("trash", "--json").out)) == 2
+    r = run("trash", "empty", tty=True, stdin="y\n")
+    assert r.code == 0 and "2 entries deleted for good" in r.err
+    assert json.loads(run("trash", "--json").out) == []
+    r = run("trash", "empty", "--yes")
+    assert r.code == 0 and "The trash is empty." in r.err
+    assert run("trash", "--yes").code == 2
+    assert run("trash", "burn").code == 2
+
+
+def test_trash_days_0_deletes_for_good(run, made):
+    run("add", "a")
+    r = run("delete", "1", "--yes", environ={"DIARY_TRASH_DAYS": "0"})
+    assert r.code == 0 and "for good" in r.err
+    assert json.loads(run("trash", "--json").out) == []
+    run("add", "b")
+    r = run("delete", "2", tty=True, stdin="n\n", environ={"DIARY_TRASH_DAYS": "0"})
+    assert "Delete for good 1 entry?" in r.err
+
+
+def test_opening_for_writing_purges_what_is_due(run, made):
+    run("add", "old")
+    run("add", "new")
+    with store.open_diary(made, PASSPHRASE) as d:
+        trash.move(d, [1], now=dt.datetime(2000, 1, 1, tzinfo=UTC))
+        trash.move(d, [2])
+    assert len(json.loads(run("trash", "--json").out)) == 2  # reading purges nothing
+    assert run("add", "c").code == 0  # any write
+    assert [r["id"] for r in json.loads(run("trash", "--json").out)] == [2]
+
+
+def test_migration_7_adds_the_trash_to_a_version_6_diary(run, path):
+    store.create(path, PASSPHRASE, schema_version=6)
+    conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
+    try:
+        conn.execute("INSERT INTO entry (uuid, created_at, updated_at, body) VALUES "
+                     "('u', '2024-01-01T10:00:00.000000Z', '2024-01-01T10:00:00.000000Z', 'x')")
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'trash'"
+                            ).fetchone() == (0,)
+    finally:
+        conn.close()
+    assert run("delete", "1", "--yes").code == 0  # opening migrates
+    with store.open_diary(path, PASSPHRASE) as d:
+        assert d.db.execute_sql("PRAGMA user_version").fetchone()[0] == 7
+        assert [(i.id, i.uuid) for i in trash.items(d)] == [(1, "u")]
+        assert health.problems(d) == []
+
+
+def test_bulk_delete_by_query_and_filters(run, made):
+    for text, date in (("river walk", "2024-01-05"), ("river swim", "2024-03-05"),
+                       ("lake", "2024-03-06"), ("river again", "2024-04-01")):
+        run("add", "--date", date, text)
+    run("edit", "4", "--tag", "keep")
+    r = run("delete", "-q", "river", "--since", "2024-02-01")
+    assert r.code == 2 and "--yes" in r.err
+    r = run("delete", "-q", "river", "--since", "2024-02-01", tty=True, stdin="n\n")
+    assert r.code == 1 and "Move 2 entries to the trash?" in r.err and "#2 river swim" in r.err
+    assert len(_listed(run)) == 4
+    r = run("delete", "-q", "river", "--since", "2024-02-01", "--yes")
+    assert r.code == 0 and "Moved 2 entries" in r.err
+    assert sorted(_listed(run)) == [(1, "river walk"), (3, "lake")]
+    r = run("delete", "-q", "nowhere", "--yes")
+    assert r.code == 0 and "No entry matches" in r.err
+    r = run("delete", "--tag", "nothing/here", "--yes")
+    assert r.code == 0 and "No entry matches" in r.err
+    assert run("delete", "--starred", "--yes").code == 0
+    assert len(_listed(run)) == 2
+    # Ids and filters together, neither, a bad query or date: usage, nothing deleted.
+    assert run("delete", "1", "-q", "river", "--yes").code == 2
+    assert run("delete", "--yes").code == 2
+    assert run("delete", "-q", "", "--yes").code == 1
+    assert run("delete", "--since", "not a date", "--yes").code == 1
+    assert len(_listed(run)) == 2
+    assert run("restore", "2", "4").code == 0
+    assert len(_listed(run)) == 4
+
+
+def test_bulk_delete_names_at_most_ten_and_counts_the_rest(run, made):
+    for i in range(12):
+        run("add", "note %d" % i)
+    r = run("delete", "-q", "note", tty=True, stdin="y\n")
+    assert r.code == 0 and "... and 2 more" in r.err and "Move 12 entries" in r.err
+    assert len(json.loads(run("trash", "--json").out)) == 12
+
+
+def test_bulk_edit_changes_every_match_in_one_go(run, made):
+    run("add", "--tag", "work/old", "plan A")
+    run("add", "--tag", "work/old", "plan B")
+    run("add", "other")
+    r = run("edit", "--tagged", "work/old", "--tag", "work/archive", "--untag", "work/old",
+            "--star", "--date", "2023-05-01")
+    assert (r.code, r.out) == (0, "1\n2\n") and "Changed 2 entries." in r.err
+    recs = {x["id"]: x for x in json.loads(run("list", "--json").out)}
+    for i in (1, 2):
+        assert recs[i]["tags"] == ["work/archive"] and recs[i]["starred"]
+        assert recs[i]["created_at"].startswith("2023-05-01")
+    assert recs[3]["tags"] == [] and not recs[3]["starred"]
+    r = run("edit", "-q", "plan", "--unstar", "--json")
+    assert [x["starred"] for x in json.loads(r.out)] == [False, False]
+    r = run("edit", "-q", "nothing", "--star")
+    assert r.code == 0 and "No entry matches" in r.err
+    # One transaction: an unknown tag name is fine, a bad path changes nothing.
+    assert run("edit", "-q", "plan", "--tag", "a//b").code == 1
+    assert [x["tags"] for x in json.loads(run("list", "--json").out)] == [
+        [], ["work/archive"], ["work/archive"]]
+
+
+def test_bulk_edit_usage_errors(run, made):
+    run("add", "x")
+    r = run("edit", "-q", "x")
+    assert r.code == 2 and "say what changes" in r.err
+    assert run("edit", "-q", "x", "--title", "t").code == 2
+    assert run("edit", "-q", "x", "--stdin", stdin="new").code == 2
+    assert run("edit", "1", "-q", "x", "--star").code == 2
+    r = run("edit")
+    assert r.code == 2 and "give the id" in r.err
+    assert json.loads(run("show", "1", "--json").out)[0]["version"] == 1
+
+
+def test_trash_commands_in_a_read_only_session(run, made):
+    run("add", "a")
+    run("delete", "1", "--yes")
+    r = run("trash", "--read-only", "--json")
+    assert r.code == 0 and len(json.loads(r.out)) == 1
+    for argv in (["restore", "1"], ["trash", "empty", "--yes"],
+                 ["delete", "-q", "a", "--yes"], ["edit", "-q", "a", "--star"]):
+        assert run(*argv, "--read-only").code == 1, argv
+    assert len(json.loads(run("trash", "--json").out)) == 1
