@@ -359,3 +359,21 @@ def test_trash_commands_in_a_read_only_session(run, made):
                  ["delete", "-q", "a", "--yes"], ["edit", "-q", "a", "--star"]):
         assert run(*argv, "--read-only").code == 1, argv
     assert len(json.loads(run("trash", "--json").out)) == 1
+
+
+def test_exports_and_merges_leave_the_trash_out_and_backups_keep_it(run, made, tmp_path):
+    run("add", "kept")
+    run("add", "thrown away")
+    run("delete", "2", "--yes")
+    r = run("export", "--format", "jsonl")
+    assert [json.loads(line)["body"] for line in r.out.splitlines()] == ["kept"]
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    assert run("merge", made, diary_path=other).code == 0
+    assert _listed(run) == [(1, "kept")]
+    with store.open_diary(other, PASSPHRASE) as d:
+        assert [e.body for e in entries.list_entries(d)] == ["kept"] and trash.count(d) == 0
+    backup = str(tmp_path / "backup.db")
+    assert run("backup", backup).code == 0
+    with store.open_diary(backup, PASSPHRASE, read_only=True) as d:
+        assert [i.body for i in trash.items(d)] == ["thrown away"]
