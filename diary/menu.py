@@ -49,6 +49,7 @@ ACTIONS = [
     Action("t", "tags", "Tags"),
     Action("o", "on_this_day", "On this day"),
     Action("c", "calendar", "Calendar and statistics"),
+    Action("x", "trash", "Trash"),
     Action("p", "passwd", "Change passphrase", writes=True),
     Action("l", "lock", "Lock"),
     Action("q", "quit", "Quit"),

@@ -168,7 +168,7 @@ def test_main_menu_shows_actions_status_and_quits_with_q(diary):
     assert s.code == 0
     first = s.driver.screens[0]
     for label in ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
-                  "Calendar and statistics", "Change passphrase", "Lock", "Quit"):
+                  "Calendar and statistics", "Trash", "Change passphrase", "Lock", "Quit"):
         assert label in first
     assert "diary.db · 1 entry" in first and "read-only" not in first
 
@@ -398,6 +398,29 @@ def test_delete_for_good_when_trash_days_is_0(diary):
     assert [e.body for e in entries.list_entries(diary)] == ["keep"]
     assert trash.items(diary) == []
     assert s.code == 0
+
+
+def test_trash_screen_reads_and_restores(diary):
+    add(diary, "keep")
+    add(diary, "bring me back", title="Lost")
+    entries.delete(diary, [2])
+    s = drive(diary, ("Write a new entry", "x"), ("Trash · 1", ENTER),
+              ("Trash · entry #2", "r"), ("Restore entry #2 (Lost)? [y/N]", "n"),
+              ("Trash · 1", "r"), ("Restore entry #2", "y"), ("Restored entry #2.", ESC),
+              ("Write a new entry", "x"), ("The trash is empty", ESC), ("Write", "q"))
+    assert s.code == 0
+    assert [e.body for e in entries.list_entries(diary)] == ["bring me back", "keep"]
+    assert entries.get(diary, 2).version == 2
+
+
+def test_trash_screen_read_only_has_no_restore(made):
+    with store.open_diary(made, PASSPHRASE) as d:
+        entries.delete(d, [add(d, "gone").id])
+    with store.open_diary(made, PASSPHRASE, read_only=True) as d:
+        s = drive(d, ("Browse entries", "x"), ("Trash · 1", "r" + ENTER),
+                  ("Trash · entry #1", "r" + ESC), ("Trash · 1", ESC), ("Browse", "q"))
+        assert s.code == 0 and not s.saw("Restore entry")
+        assert trash.count(d) == 1
 
 
 def test_star_and_unstar(diary):
