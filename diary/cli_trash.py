@@ -96,7 +96,7 @@ def delete(args, env):
         raise UsageError("not on a terminal: add --yes to delete without asking")
     keep = trash_days(env) > 0
     with unlock(args, env, write=True) as d:
-        ids = selection.ids(d) if selection else args.ids
+        ids = selection.ids(d) if selection else list(dict.fromkeys(args.ids))
         if not ids:
             env.say("No entry matches: nothing deleted.")
             return errors.OK
