@@ -78,24 +78,26 @@ def date_findings(conn):
 
 
 def trash_findings(conn):
-    """check's lines for the trash (trash.py): rows whose dates do not read
-    (purging goes by deleted_at, so such a row would stay for ever) or whose
+    """check's lines for the trash (trash.py): rows whose deletion date does
+    not read (purging goes by it, so such a row would stay for ever) or whose
     tag links are not the JSON restore reads, and rows sharing an id with an
-    entry (restore then gives a new id; only another tool does this)."""
+    entry (restore then gives a new id). Only another tool writes these. An
+    entry's own dates are kept as they were, readable or not: restored, the
+    entry is named by the date check as any other."""
     from . import dates
 
     bounds = {"low": dates.text(dates.EARLIEST), "high": dates.text(dates.LATEST)}
-    readable = " AND ".join(_READABLE % dict(bounds, c=c)
-                            for c in ("created_at", "updated_at", "deleted_at"))
     lines = []
     bad = [r[0] for r in conn.execute(
         "SELECT id FROM trash WHERE NOT (%s) OR NOT json_valid(tags) "
-        "OR json_type(tags) IS NOT 'array' ORDER BY id" % readable)]
+        "OR json_type(tags) IS NOT 'array' ORDER BY id"
+        % (_READABLE % dict(bounds, c="deleted_at")))]
     if bad:
-        lines.append("trash: %d deleted entries with an unreadable date or tag list (%s); "
-                     "`diary restore ID` brings one back as it is, `diary trash empty` "
-                     "removes them all" % (len(bad), ", ".join(str(i) for i in bad[:10])
-                                           + (", ..." if len(bad) > 10 else "")))
+        lines.append("trash: %d deleted entries with an unreadable deletion date or tag "
+                     "list (%s); `diary restore ID` brings one back (without the tags it "
+                     "cannot read), `diary trash empty` removes them all"
+                     % (len(bad), ", ".join(str(i) for i in bad[:10])
+                        + (", ..." if len(bad) > 10 else "")))
     (shared,) = conn.execute("SELECT count(*) FROM trash JOIN entry USING (id)").fetchone()
     if shared:
         lines.append("trash: %d deleted entries share an id with an entry of the diary; "

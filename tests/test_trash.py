@@ -377,3 +377,24 @@ def test_exports_and_merges_leave_the_trash_out_and_backups_keep_it(run, made, t
     assert run("backup", backup).code == 0
     with store.open_diary(backup, PASSPHRASE, read_only=True) as d:
         assert [i.body for i in trash.items(d)] == ["thrown away"]
+
+
+def test_health_names_unreadable_tag_links_in_the_trash_and_restore_still_works(diary):
+    a = entries.add(diary, "x", tags=["t"])
+    entries.delete(diary, [a.id])
+    diary.db.execute_sql("UPDATE trash SET tags = 'not json'")
+    assert any("tag list" in p for p in health.problems(diary))
+    [(_, back)] = trash.restore(diary, [a.id])
+    assert back.body == "x" and back.tag_list == []
+    assert health.problems(diary) == []
+
+
+def test_an_entry_with_an_unreadable_date_goes_to_the_trash_and_back_as_it_was(diary):
+    a = entries.add(diary, "x")
+    diary.db.execute_sql("UPDATE entry SET created_at = '2020-02-31T00:00:00.000000Z'")
+    entries.delete(diary, [a.id])
+    assert health.problems(diary) == []  # the trash keeps it faithfully: no damage
+    trash.restore(diary, [a.id])
+    raw = diary.db.execute_sql("SELECT created_at FROM entry").fetchone()[0]
+    assert raw == "2020-02-31T00:00:00.000000Z"
+    assert any(p.startswith("date:") for p in health.problems(diary))
