@@ -519,7 +519,9 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         passphrase = source.get()
         try:
             try:
-                return _purged(store.open_diary(path, passphrase, read_only=read_only), env)
+                from .cli_trash import purged  # the trash's expired entries go
+
+                return purged(store.open_diary(path, passphrase, read_only=read_only), env)
             except NeedsUpgrade:
                 if getattr(args, "read_only", False):
                     raise  # the user asked that nothing be written
@@ -530,20 +532,6 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
             if attempt == tries or source.scripted() is not None:
                 raise
             env.say("Wrong passphrase, try again.")
-
-
-def _purged(diary, env):
-    """A diary opened for writing drops what the trash has kept longer than
-    `trash_days` (trash.py; cheap when nothing is due)."""
-    if not diary.read_only:
-        from . import trash
-
-        try:
-            trash.purge_expired(diary, loaded_settings(env).get("trash_days"))
-        except BaseException:
-            diary.close()
-            raise
-    return diary
 
 
 def use_color(env):

@@ -18,6 +18,20 @@ def trash_days(env):
     return loaded_settings(env).get("trash_days")
 
 
+def purged(diary, env):
+    """A diary opened for writing (cli.unlock) drops what the trash has kept
+    longer than `trash_days` (trash.py; cheap when nothing is due)."""
+    if not diary.read_only:
+        from . import trash
+
+        try:
+            trash.purge_expired(diary, trash_days(env))
+        except BaseException:
+            diary.close()
+            raise
+    return diary
+
+
 # --- the selection: filters shared by delete and edit ------------------------------
 
 def selection_options(p, *, tag_filter="--tag"):
