@@ -212,7 +212,10 @@ COMMANDS = {
     "list": ("cli_entries", "list entries, newest first"),
     "show": ("cli_entries", "show whole entries"),
     "edit": ("cli_entries", "change an entry; a new text is read from stdin"),
-    "delete": ("cli_entries", "delete entries (asks first on a terminal)"),
+    "delete": ("cli_entries", "move entries to the trash, by id or by filters (asks first on a "
+                              "terminal)"),
+    "trash": ("cli_trash", "list the deleted entries kept in the trash; `trash empty`"),
+    "restore": ("cli_trash", "bring entries back from the trash"),
     "passwd": ("cli_entries", "change the diary's passphrase"),
     "search": ("cli_search", "find entries by words, phrases, tags and dates"),
     "query": ("cli_search",
@@ -519,7 +522,9 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         passphrase = source.get()
         try:
             try:
-                return store.open_diary(path, passphrase, read_only=read_only)
+                from .cli_trash import purged  # the trash's expired entries go
+
+                return purged(store.open_diary(path, passphrase, read_only=read_only), env)
             except NeedsUpgrade:
                 if getattr(args, "read_only", False):
                     raise  # the user asked that nothing be written
@@ -608,4 +613,5 @@ def open_menu(args, env):
         week_start = loaded_settings(env).get("week_start")
         return menu.Menu(diary, input=input, output=output, lock_after=minutes * 60,
                          color=use_color(env) != "never",
-                         first_weekday=6 if week_start == "sunday" else 0).run()
+                         first_weekday=6 if week_start == "sunday" else 0,
+                         trash_days=loaded_settings(env).get("trash_days")).run()

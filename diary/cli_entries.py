@@ -2,7 +2,6 @@
 
 import os
 
-from . import errors
 from .cli import (entry_id_arg, positive_int, arguments, command, diary_path, loaded_settings,
                   output, parse_date,
                   passphrase_source, read_stdin, refuse_if_read_only, unlock)
@@ -267,7 +266,8 @@ def cmd_show(args, env):
 
 @arguments("edit")
 def _edit_args(p):
-    p.add_argument("id", type=entry_id_arg, metavar="ID", help="the entry to change")
+    p.add_argument("id", nargs="?", type=entry_id_arg, metavar="ID",
+                   help="the entry to change (or filters: every entry they select)")
     p.add_argument("--title", help="a new title")
     p.add_argument("--date", help="a new date")
     star = p.add_mutually_exclusive_group()
@@ -281,20 +281,34 @@ def _edit_args(p):
     p.add_argument("--stdin", action="store_true",
                    help="read the new text from stdin together with other changes")
     p.add_argument("--json", action="store_true", help="print the changed entry as JSON")
+    from .cli_trash import selection_options
+
+    selection_options(p, tag_filter="--tagged")
 
 
 @command("edit",
          "echo 'Rewritten text' | diary edit 12\n"
          "echo 'Rewritten text' | diary edit 12 --stdin --title 'New title'\n"
          "diary edit 12 --star\n"
-         "diary edit 12 --tag health/running --untag health",
+         "diary edit 12 --tag health/running --untag health\n"
+         "diary edit -q 'marathon' --since 2024-01-01 --tag health/running --star\n"
+         "diary edit --tagged work/old --tag work/archive --untag work/old",
          "Change an entry. A new text is read from stdin when stdin is not a terminal and "
          "nothing else is asked, or with --stdin: so `... | while read id; do diary edit "
          "$id --star; done` never swallows the loop's input as text. A new text re-derives "
-         "its #tags: tags that came only from the old text go, tags added with --tag stay.")
+         "its #tags: tags that came only from the old text go, tags added with --tag stay. "
+         "With filters instead of an ID (-q, --since, --until, --starred, --tagged: --tag "
+         "adds a tag here) --date, --tag, --untag, --star and --unstar change every entry "
+         "they select, in one transaction (all or none); the ids changed are printed.")
 def cmd_edit(args, env):
     from . import entries
+    from .cli_trash import edit as edit_selected, selecting
 
+    if selecting(args):
+        return edit_selected(args, env)
+    if args.id is None:
+        raise UsageError("give the id of the entry to change, or filters (-q, --tagged, "
+                         "--since, --until, --starred) that select entries")
     refuse_if_read_only(args)
     others = (args.title is not None or args.date is not None or args.starred is not None
               or args.tags or args.untag)
@@ -315,34 +329,25 @@ def cmd_edit(args, env):
 
 @arguments("delete")
 def _delete_args(p):
-    p.add_argument("ids", nargs="+", type=entry_id_arg, metavar="ID", help="entry ids")
+    p.add_argument("ids", nargs="*", type=entry_id_arg, metavar="ID", help="entry ids")
+    from .cli_trash import selection_options
+
+    selection_options(p)
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
 @command("delete",
-         "diary delete 12\ndiary delete 12 13 --yes")
+         "diary delete 12\ndiary delete 12 13 --yes\n"
+         "diary delete -q 'test entry' --since 2024-05-01\n"
+         "diary delete --tag drafts --yes",
+         "Move entries to the trash (`diary trash`, `diary restore ID`; with trash_days "
+         "0 they are deleted for good), by their ids or by filters: -q QUERY (as in "
+         "`diary search`), --tag, --since, --until, --starred select every entry they "
+         "match. On a terminal it names them and asks, with their count; scripts add --yes.")
 def cmd_delete(args, env):
-    from . import entries
+    from .cli_trash import delete
 
-    refuse_if_read_only(args)
-    if not args.yes and not env.stdin_tty:
-        raise UsageError("not on a terminal: add --yes to delete without asking")
-    with unlock(args, env, write=True) as d:
-        found = entries.get_many(d, args.ids)
-        if not args.yes:
-            from .render import one_line, headline
-
-            for e in found:
-                env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
-            env.stderr.write("Delete %d %s? [y/N] "
-                             % (len(found), "entry" if len(found) == 1 else "entries"))
-            env.stderr.flush()
-            answer = env.stdin.readline().strip().lower()
-            if answer not in ("y", "yes"):
-                env.say("Nothing deleted.")
-                return errors.ERROR
-        n = entries.delete(d, args.ids)
-        env.say("Deleted %d %s." % (n, "entry" if n == 1 else "entries"))
+    return delete(args, env)
 
 
 @arguments("passwd")

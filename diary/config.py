@@ -152,7 +152,8 @@ KEYS = {k.name: k for k in (
         "colour: auto (on a terminal), always, never; NO_COLOR set means never",
         env=(("NO_COLOR", _no_color), "DIARY_COLOR")),
     Key("trash_days", 30, _number("days", True),
-        "days a deleted entry stays in the trash", env=("DIARY_TRASH_DAYS",)),
+        "days a deleted entry stays in the trash (0: no trash, deleting is for good)",
+        env=("DIARY_TRASH_DAYS",)),
     Key("quick_title", True, _flag,
         "`diary add 'text'`: the first sentence becomes the title when more text follows "
         "(unless --title is given)", env=("DIARY_QUICK_TITLE",)),

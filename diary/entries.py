@@ -93,23 +93,14 @@ def select(*, since=None, until=None, starred=None, newest_first=True, tags=(),
     return query.order_by(Entry.created_at, Entry.id)
 
 
-SEARCH_PAGE = 1000
-
-
 def matching_ids(diary, text):
-    """Ids of the entries the search query ``text`` (as `diary search` reads it,
-    or a parsed search.Query) finds, a page at a time."""
+    """Ids of every entry the search query ``text`` (as `diary search` reads it,
+    or a parsed search.Query) finds, oldest first, past the search's page cap."""
     from . import search
 
     query = text if isinstance(text, search.Query) else search.parse(text)
-    ids, offset = [], 0
-    while True:
-        page = search.search(diary, query, limit=SEARCH_PAGE, offset=offset, sort="oldest",
-                             snippets=False)
-        ids.extend(hit.entry.id for hit in page.hits)
-        if len(page.hits) < SEARCH_PAGE:
-            return ids
-        offset += SEARCH_PAGE
+    found = search.search(diary, query, limit=None, sort="oldest", snippets=False)
+    return [hit.entry.id for hit in found.hits]
 
 
 def _only(query, ids):
@@ -139,6 +130,44 @@ def _listed(query, ids, limit, offset):
     elif offset:
         query = query.offset(offset)
     return list(with_tag_paths(query))
+
+
+def matching(diary, *, query=None, since=None, until=None, starred=None, tags=(),
+             tag_exact=False):
+    """The ids of the entries passing the filters of ``select`` and, with
+    ``query`` (search.py's language, text or a parsed Query), matching it:
+    every one of them, oldest first. What bulk delete and edit act on.
+    BadInput for a query that cannot be searched."""
+    with diary.read():
+        ids = [row[0] for row in select(since=since, until=until, starred=starred, tags=tags,
+                                        tag_exact=tag_exact, newest_first=False)
+               .select(Entry.id).tuples()]
+        if query is None or not ids:
+            return ids
+        hits = set(matching_ids(diary, query))
+        return [i for i in ids if i in hits]
+
+
+def edit_many(diary, ids, *, created_at=None, starred=None, add_tags=(), remove_tags=()):
+    """Give every entry of ``ids`` the same new date, star or tags, in ONE
+    transaction: all of them or none. An entry without a tag of
+    ``remove_tags`` is left without it (no error, unlike ``edit``). Returns
+    how many entries there were."""
+    for path in (*add_tags, *remove_tags):
+        _tags.parse_path(path)  # BadInput before anything is written
+    if created_at is not None:
+        dates.stored(created_at)
+    gone = {_tags.keypath(p) for p in remove_tags}
+    ids = list(dict.fromkeys(ids))
+    with diary.write():
+        for entry_id in ids:
+            drop = ()
+            if gone:
+                have = {_tags.keypath(p): p for p in get(diary, entry_id).tag_list}
+                drop = [have[k] for k in gone if k in have]
+            edit(diary, entry_id, created_at=created_at, starred=starred, add_tags=add_tags,
+                 remove_tags=drop)
+    return len(ids)
 
 
 def count(diary, **filters):
@@ -197,8 +226,16 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
         return get(diary, entry_id)
 
 
-def delete(diary, ids):
-    """Delete these entries, all or none; NotFound if any id is unknown."""
+def delete(diary, ids, *, keep=True):
+    """Delete these entries, all or none; NotFound if any id is unknown.
+
+    With ``keep`` (the default) they go to the trash (trash.py), from where
+    they can be restored; without it they are gone for good. Returns how many.
+    """
+    if keep:
+        from . import trash
+
+        return trash.move(diary, ids)
     with diary.write():
         for i in ids:
             get(diary, i)

@@ -77,6 +77,34 @@ def date_findings(conn):
     return lines
 
 
+def trash_findings(conn):
+    """check's lines for the trash (trash.py): rows whose deletion date does
+    not read (purging goes by it, so such a row would stay for ever) or whose
+    tag links are not the JSON restore reads, and rows sharing an id with an
+    entry (restore then gives a new id). Only another tool writes these. An
+    entry's own dates are kept as they were, readable or not: restored, the
+    entry is named by the date check as any other."""
+    from . import dates
+
+    bounds = {"low": dates.text(dates.EARLIEST), "high": dates.text(dates.LATEST)}
+    lines = []
+    bad = [r[0] for r in conn.execute(
+        "SELECT id FROM trash WHERE NOT (%s) OR NOT json_valid(tags) "
+        "OR json_type(tags) IS NOT 'array' ORDER BY id"
+        % (_READABLE % dict(bounds, c="deleted_at")))]
+    if bad:
+        lines.append("trash: %d deleted entries with an unreadable deletion date or tag "
+                     "list (%s); `diary restore ID` brings one back (without the tags it "
+                     "cannot read), `diary trash empty` removes them all"
+                     % (len(bad), ", ".join(str(i) for i in bad[:10])
+                        + (", ..." if len(bad) > 10 else "")))
+    (shared,) = conn.execute("SELECT count(*) FROM trash JOIN entry USING (id)").fetchone()
+    if shared:
+        lines.append("trash: %d deleted entries share an id with an entry of the diary; "
+                     "restoring one gives it a new id" % shared)
+    return lines
+
+
 def problems(diary, *, dates=True):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
@@ -87,7 +115,7 @@ def problems(diary, *, dates=True):
     stored subtree entry counts against a recount, and the entries per month
     (search's date bounds) against the entries, and every stored date
     (dates.readable: the entries it names are shown raw until fixed; not
-    with ``dates=False``). Each check runs on its
+    with ``dates=False``), and the trash's rows (trash_findings). Each check runs on its
     own: one that cannot read a damaged page becomes a finding, and the
     others still run.
     """
@@ -165,6 +193,7 @@ def problems(diary, *, dates=True):
     check("tag closure table", closure)
     check("tag entry counts", counts)
     check("entries per month", months)
+    check("trash", lambda: found.extend(trash_findings(conn)))
     if dates:  # a backup's copy is faithful to such rows: no reason to refuse it
         check("dates", lambda: found.extend(date_findings(conn)))
     return found

@@ -49,6 +49,7 @@ ACTIONS = [
     Action("t", "tags", "Tags"),
     Action("o", "on_this_day", "On this day"),
     Action("c", "calendar", "Calendar and statistics"),
+    Action("x", "trash", "Trash"),
     Action("p", "passwd", "Change passphrase", writes=True),
     Action("l", "lock", "Lock"),
     Action("q", "quit", "Quit"),
@@ -79,8 +80,10 @@ def diary_error(exc):
 
 class Menu(Screens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
-                 lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0):
+                 lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
+                 trash_days=30):
         self.diary = diary
+        self.trash_days = trash_days  # 0: deleting is for good (the trash_days setting)
         self.now = now
         self.color = color
         self.first_weekday = first_weekday  # calendars: 0 Monday, 6 Sunday (week_start)
@@ -371,9 +374,14 @@ class Menu(Screens):
 
     async def delete(self, entry):
         what = render.one_line(render.headline(entry), 40)
-        if await tui.confirm(self.term, "Delete entry #%d (%s)?" % (entry.id, what)):
-            entries.delete(self.diary, [entry.id])
-            self.term.say("Deleted entry #%d." % entry.id)
+        keep = self.trash_days > 0
+        question = ("Move entry #%d (%s) to the trash?" if keep
+                    else "Delete entry #%d (%s) for good?")
+        if await tui.confirm(self.term, question % (entry.id, what)):
+            entries.delete(self.diary, [entry.id], keep=keep)
+            self.term.say("Moved entry #%d to the trash (`diary restore %d` brings it back)."
+                          % (entry.id, entry.id) if keep else
+                          "Deleted entry #%d for good." % entry.id)
 
     async def star(self, entry):
         entries.edit(self.diary, entry.id, starred=not entry.starred)

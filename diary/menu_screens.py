@@ -1,12 +1,14 @@
-"""Two screens of the interactive diary (menu.py): the calendar, whose Enter
-lists a day's entries, and the Tags screen, which also reorganises the tag
-tree through the same library calls as ``diary tag``. A mixin of menu.Menu."""
+"""Screens of the interactive diary (menu.py): the calendar, whose Enter
+lists a day's entries; the Tags screen, which also reorganises the tag
+tree through the same library calls as ``diary tag``; and the Trash, which
+restores as ``diary restore`` does. A mixin of menu.Menu."""
 
 import calendar as _cal
 import dataclasses
 import datetime as _dt
 
 from . import dates, entries, render, stats, tags, tui
+from . import trash as trash_bin
 from .pager import Pager
 
 
@@ -24,6 +26,7 @@ class Listing:
 TAG_FOOTER = "↑↓ select · Enter browse · r rename · m move · M merge · d delete · Esc back"
 CALENDAR_FOOTER = ("←→↑↓ select a day · Enter its entries · n/p next/previous month · "
                    "y year · t today · Esc back")
+TRASH_FOOTER = "↑↓ select · Enter read · r restore · Esc back"
 YEAR_FOOTER = "←→ n/p next/previous year · m month · t today · Esc back"
 DAY_STEPS = {"left": -1, "right": 1, "up": -7, "down": 7}
 
@@ -155,3 +158,39 @@ class Screens:
             self.term.say("%s (%d %s updated)." % (render.one_line(done), change.entries,
                                                    "entry" if change.entries == 1
                                                    else "entries"))
+
+    # --- the trash ------------------------------------------------------------------------
+
+    async def trash(self):
+        """The deleted entries, the latest deletion first: Enter reads one, r
+        restores it (after asking), as ``diary restore`` does."""
+        selected = 0
+        writes = not self.diary.read_only
+        keys = {"r": "restore"} if writes else {}
+        while True:
+            found = trash_bin.items(self.diary)
+            action, selected = await tui.Picker(
+                self.term, header="Trash · %d" % len(found), status=self.status(),
+                selected=selected, items=[self.item(i) for i in found], keys=keys,
+                footer=TRASH_FOOTER if writes else "↑↓ select · Enter read · Esc back",
+                empty="The trash is empty: deleted entries wait here %d days."
+                      % self.trash_days).run()
+            if action is tui.BACK:
+                return
+            if not found:
+                continue
+            item = found[min(selected, len(found) - 1)]
+            if action == "open":
+                action = await Pager(
+                    self.term, header="Trash · entry #%d" % item.id, status=self.status(),
+                    keys=keys, footer=TRASH_FOOTER.replace("↑↓ select · Enter read", "↑↓ scroll"),
+                    render=lambda width, e=item: render.entry_ansi(e, width, self.color)).run()
+            if action == "restore":
+                await self.do(self.restore, item)
+
+    async def restore(self, item):
+        what = render.one_line(render.headline(item), 40)
+        if await tui.confirm(self.term, "Restore entry #%d (%s)?" % (item.id, what),
+                             header="Trash"):
+            [(_, entry)] = trash_bin.restore(self.diary, [item.id])
+            self.term.say("Restored entry #%d." % entry.id)

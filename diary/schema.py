@@ -324,4 +324,28 @@ MIGRATIONS.append(
             WHERE name = 'entry'""",
     ])
 
+MIGRATIONS.append(
+    # 7: the trash. A deleted entry leaves the entry table (so search, lists,
+    # tags, the FTS index and every count know nothing of it) and is kept
+    # whole here until restored or purged (trash.py): the id it had, its
+    # uuid, dates, text, star and version, its tag links as JSON
+    # [[path, source], ...] (the tags may be gone by the time it comes back),
+    # and when it was deleted. One row per uuid: deleting an entry again
+    # (brought back by a merge, say) replaces its older copy. Purging goes by
+    # deleted_at, hence its index.
+    [
+        """CREATE TABLE trash (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            starred INTEGER NOT NULL DEFAULT 0 CHECK (starred IN (0, 1)),
+            version INTEGER NOT NULL DEFAULT 1,
+            tags TEXT NOT NULL DEFAULT '[]',
+            deleted_at TEXT NOT NULL)""",
+        "CREATE INDEX trash_deleted_at ON trash (deleted_at)",
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)

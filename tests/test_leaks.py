@@ -69,6 +69,9 @@ def test_a_whole_session_leaves_no_plaintext_anywhere(sandbox):
     assert MARKER in diary("tags").stdout
     assert MARKER in diary("export", "--format", "jsonl").stdout  # to stdout: no file
     assert MARKER in diary("query", "SELECT body FROM entry").stdout
+    diary("delete", "1", "--yes")  # the trash holds it, inside the encrypted file
+    assert MARKER in diary("trash").stdout
+    diary("restore", "1")
     diary("passwd", "--new-passphrase-file", os.path.join(os.path.dirname(roots[0]),
                                                           "secrets", "new"))
     assert MARKER in diary("show", "1", "--json", secret="new").stdout

@@ -19,7 +19,7 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import ANSI, to_formatted_text
 from prompt_toolkit.output import DummyOutput
 
-from diary import dates, entries, menu, pager, render, store, tui
+from diary import dates, entries, menu, pager, render, store, trash, tui
 from diary import editor as editor_module
 from diary.errors import PassphraseError
 
@@ -168,7 +168,7 @@ def test_main_menu_shows_actions_status_and_quits_with_q(diary):
     assert s.code == 0
     first = s.driver.screens[0]
     for label in ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
-                  "Calendar and statistics", "Change passphrase", "Lock", "Quit"):
+                  "Calendar and statistics", "Trash", "Change passphrase", "Lock", "Quit"):
         assert label in first
     assert "diary.db · 1 entry" in first and "read-only" not in first
 
@@ -206,7 +206,7 @@ def test_read_only_session_offers_only_reading(made):
         first = s.driver.screens[0]
         assert "[read-only]" in first
         assert "Write a new entry" not in first and "Change passphrase" not in first
-        assert not s.saw("New entry") and not s.saw("Delete entry")
+        assert not s.saw("New entry") and not s.saw("Move entry")
         assert not any("e edit" in screen for screen in s.driver.screens)
         [e] = entries.list_entries(d)
         assert (e.version, e.starred) == (1, False)
@@ -380,11 +380,47 @@ def test_delete_asks_first(diary):
     add(diary, "keep")
     add(diary, "drop", title="Drop me")
     s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("Drop me", "d"),
-              ("Delete entry #2 (Drop me)? [y/N]", "n"), ("1 of 2", "d"),
-              ("Delete entry #2", "y"), ("Deleted entry #2.", CTRL_C),
+              ("Move entry #2 (Drop me) to the trash? [y/N]", "n"), ("1 of 2", "d"),
+              ("Move entry #2", "y"), ("Moved entry #2 to the trash", CTRL_C),
               ("All entries · 1–1 of 1", CTRL_C), ("Write", "q"))
     assert [e.body for e in entries.list_entries(diary)] == ["keep"]
+    assert [i.body for i in trash.items(diary)] == ["drop"]
     assert s.code == 0
+
+
+def test_delete_for_good_when_trash_days_is_0(diary):
+    add(diary, "keep")
+    add(diary, "drop", title="Drop me")
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("Drop me", "d"),
+              ("Delete entry #2 (Drop me) for good? [y/N]", "y"),
+              ("Deleted entry #2 for good.", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), trash_days=0)
+    assert [e.body for e in entries.list_entries(diary)] == ["keep"]
+    assert trash.items(diary) == []
+    assert s.code == 0
+
+
+def test_trash_screen_reads_and_restores(diary):
+    add(diary, "keep")
+    add(diary, "bring me back", title="Lost")
+    entries.delete(diary, [2])
+    s = drive(diary, ("Write a new entry", "x"), ("Trash · 1", ENTER),
+              ("Trash · entry #2", "r"), ("Restore entry #2 (Lost)? [y/N]", "n"),
+              ("Trash · 1", "r"), ("Restore entry #2", "y"), ("Restored entry #2.", ESC),
+              ("Write a new entry", "x"), ("The trash is empty", ESC), ("Write", "q"))
+    assert s.code == 0
+    assert [e.body for e in entries.list_entries(diary)] == ["bring me back", "keep"]
+    assert entries.get(diary, 2).version == 2
+
+
+def test_trash_screen_read_only_has_no_restore(made):
+    with store.open_diary(made, PASSPHRASE) as d:
+        entries.delete(d, [add(d, "gone").id])
+    with store.open_diary(made, PASSPHRASE, read_only=True) as d:
+        s = drive(d, ("Browse entries", "x"), ("Trash · 1", "r" + ENTER),
+                  ("Trash · entry #1", "r" + ESC), ("Trash · 1", ESC), ("Browse", "q"))
+        assert s.code == 0 and not s.saw("Restore entry")
+        assert trash.count(d) == 1
 
 
 def test_star_and_unstar(diary):

@@ -155,9 +155,9 @@ def test_reader_every_key_and_resizes(menu):
     term.press("C-c")  # nothing changed: back without a question
     term.wait(lambda s: "of entry 01" in s and "Ctrl-S" not in s)
     term.press("d")
-    term.wait("Delete entry")
+    term.wait("Move entry")
     term.press("n")
-    term.wait(lambda s: "of entry 01" in s and "Delete entry" not in s)
+    term.wait(lambda s: "of entry 01" in s and "Move entry" not in s)
     term.press("PageDown")
     term.wait(hides_line(1))
 

@@ -48,7 +48,7 @@ def test_no_unsafe_character_reaches_the_terminal_on_any_screen(diary):
               ("Entry #1", TAB + TAB + TAB + TYPED),                        # title
               ("Entry #1", TAB + TYPED + ESC),                              # date
               ("Throw away", "y"), ("second", "d"),                         # a question
-              ("Delete entry #1", "n"), ("second", "t"),                    # tags input
+              ("Move entry #1", "n"), ("second", "t"),                      # tags input
               ("Tags of entry #1", TYPED + ESC), ("second", CTRL_C),
               ("All entries", CTRL_C), ("Write a new entry", "/"),         # search input
               ("Search:", "first " + TYPED + ENTER),
@@ -57,7 +57,7 @@ def test_no_unsafe_character_reaches_the_terminal_on_any_screen(diary):
               ("New entry", ESC), ("Throw away", "y"), ("Write", "q"), output=out)
     assert s.code == 0
     written = out.written.getvalue()
-    for shown in ("Delete entry #1", "Tags of entry #1", "Search “first"):
+    for shown in ("Move entry #1", "Tags of entry #1", "Search “first"):
         assert s.saw(shown)  # every screen was drawn
     assert acting(written) == []
 

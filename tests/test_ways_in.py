@@ -296,10 +296,18 @@ def test_every_way_in_leaves_every_reading_command_working(examples):
                     _no_internal_error("edit --date", fixed)
                     assert fixed[0] == 0, fixed
                 assert run(path, "check")[0] == 0
-            # Whatever went in can be deleted again.
+            # Whatever went in can be deleted again, shown in the trash and restored.
             result = run(path, "delete", "--yes", *map(str, ids))
             _no_internal_error("delete", result)
             assert result[0] == 0, result
+            for argv in (("trash",), ("trash", "--json")):
+                result = run(path, *argv)
+                _no_internal_error(argv, result)
+                assert result[0] == 0, (way, recs, argv, result)
+            result = run(path, "restore", *map(str, ids))
+            _no_internal_error("restore", result)
+            assert result[0] == 0 and sorted(_ids(path)) == sorted(ids), (way, recs, result)
+            assert run(path, "check")[0] == 0
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -201,7 +201,7 @@ def needs_tmux():
 # --- screens -------------------------------------------------------------------------
 
 LABELS = ("Write a new entry", "Browse entries", "Search", "Tags", "On this day",
-          "Calendar and statistics", "Change passphrase", "Lock", "Quit")
+          "Calendar and statistics", "Trash", "Change passphrase", "Lock", "Quit")
 
 
 def main_menu(screen):
