@@ -16,7 +16,7 @@ import dataclasses
 import os
 import time
 
-from . import dates, entries, render, stats, store, tags, tui
+from . import dates, drafts, entries, render, stats, store, tags, tui
 from .pager import Pager
 from .editor import Draft, Editor
 from .menu_screens import Listing, Screens
@@ -89,11 +89,19 @@ class Menu(Screens):
         self.term.on_lock = self.lock
         self.tag_history = type(self.term.history)()
         self.editors = []  # the editors open now (one; two while editing from the reader)
+        # Drafts of the open editors, kept encrypted in the diary (drafts.py);
+        # a read-only session keeps none.
+        self.writer = None if diary.read_only else drafts.Writer(diary)
+        self.keepers = {}  # editor -> drafts.Keeper
 
     # --- the loop ------------------------------------------------------------------
 
     def run(self):
-        self.term.start(self.main_menu)
+        try:
+            self.term.start(self.main_menu)
+        finally:
+            if self.writer is not None:
+                self.writer.shutdown()
         return 0
 
     def actions(self):
@@ -104,6 +112,8 @@ class Menu(Screens):
         keys = {a.key: a.name for a in actions}
         keys["s"] = "search"
         selected = 0
+        if self.writer is not None:
+            await self.do(self.offer_drafts)
         while True:
             items = [[("class:key", " %s " % a.key), ("", "  " + a.label)] for a in actions]
             action, selected = await tui.Picker(
@@ -142,13 +152,28 @@ class Menu(Screens):
 
     async def lock(self, _screen=None):
         """The Lock action, and the idle lock (tui.Terminal.on_lock): drop the key
-        and ask the passphrase to go on."""
+        and ask the passphrase to go on. Open editors' drafts are written first."""
+        await self.keep_drafts()
         store.lock(self.diary)
         await self.unlock("%s is locked." % os.path.basename(self.diary.path))
+
+    async def keep_drafts(self):
+        """Before the key goes: write the open editors' drafts into the diary and
+        close the draft writer's connection (it holds the key too)."""
+        if self.writer is None:
+            return
+        for keeper in self.keepers.values():
+            await keeper.flush()
+        await self.writer.close_connection()
 
     def has_draft(self):
         """Whether an open editor (under the screens shown now) holds unsaved text."""
         return any(editor.changed() for editor in self.editors)
+
+    def draft_kept(self):
+        """Whether the diary holds every open editor's unsaved text (a lock wrote it)."""
+        return all(self.keepers.get(editor) is not None and self.keepers[editor].kept()
+                   for editor in self.editors if editor.changed())
 
     async def unlock(self, heading, note=""):
         """Ask the passphrase until it opens the diary: three tries, or as many as
@@ -160,9 +185,11 @@ class Menu(Screens):
             answer = await tui.Secret(self.term, header=heading, prompt="Passphrase:",
                                       lines=[note] if note else (), lockable=False).run_raw()
             if answer is tui.BACK or answer is tui.QUIT:
+                question = ("Quit? The draft stays encrypted in the diary; the next start "
+                            "offers it." if self.draft_kept()
+                            else "Quit and throw away the draft?")
                 if self.has_draft() and not await tui.confirm(
-                        self.term, "Quit and throw away the draft?", header=heading,
-                        lockable=False):
+                        self.term, question, header=heading, lockable=False):
                     continue
                 if answer is tui.BACK:
                     raise KeyboardInterrupt()
@@ -195,23 +222,73 @@ class Menu(Screens):
             return str(exc)
         return None
 
-    async def compose(self, entry):
-        """The editor for a new entry (``entry`` None) or an existing one."""
+    async def compose(self, entry, restored=None):
+        """The editor for a new entry (``entry`` None) or an existing one; with
+        ``restored`` (a drafts.Stored) it starts from that draft, which it goes on
+        keeping (``entry.version`` is then the version the draft was read at)."""
         if entry is None:
             original, heading = Draft(), "New entry"
         else:
             original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list),
                              date=render.when(entry.created_at))
             heading = "Entry #%d" % entry.id
-        editor = Editor(self.term, heading=heading, draft=original, tag_words=self.tag_paths,
-                        check=self.check, status=self.status())
+        start = original
+        if restored is not None:
+            start = Draft(title=restored.title, body=restored.body, tags=restored.tags,
+                          date=restored.date)
+        keeper = None
+        if self.writer is not None:
+            keeper = drafts.Keeper(
+                self.writer, snapshot=lambda: editor.draft(), original=original,
+                key=restored.key if restored else None,
+                entry_id=entry.id if entry else None,
+                entry_version=entry.version if entry else None,
+                written=start if restored else None)
+        editor = Editor(self.term, heading=heading, draft=start, original=original,
+                        tag_words=self.tag_paths, check=self.check, status=self.status(),
+                        on_change=keeper.changed if keeper else None)
         self.editors.append(editor)
+        if keeper:
+            self.keepers[editor] = keeper
+        left = True  # through an exception: the draft stays for the next start
         try:
-            return await self.edit_until_done(entry, original, editor)
+            result = await self.edit_until_done(entry, original, editor, keeper)
+            left = False
+            return result
         finally:
             self.editors.remove(editor)
+            self.keepers.pop(editor, None)
+            if keeper and left:
+                await self.last_draft(keeper)
 
-    async def edit_until_done(self, entry, original, editor):
+    async def last_draft(self, keeper):
+        """The session ends with the editor open (SIGTERM, a lost terminal): write
+        the text typed since the last draft, if the diary is unlocked."""
+        if keeper.discarded:
+            return
+        try:
+            await keeper.pause()
+            fields = keeper.snapshot()
+            if self.diary.db._passphrase and fields != keeper.written:
+                drafts.save(self.diary, keeper.key, fields, entry_id=keeper.entry_id,
+                            entry_version=keeper.entry_version)
+        except Exception:  # leaving anyway; the draft written last stays
+            pass
+
+    async def drop_draft(self, keeper):
+        """The text was thrown away: so is its draft."""
+        if keeper is None:
+            return
+        keeper.discarded = True
+        await keeper.pause()
+        if keeper.written != keeper.original:
+            try:
+                drafts.remove(self.diary, keeper.key)
+                keeper.forgotten()
+            except Exception as exc:  # busy: the next start offers it again
+                diary_error(exc)
+
+    async def edit_until_done(self, entry, original, editor, keeper=None):
         while True:
             try:
                 result = await editor.run()
@@ -219,23 +296,37 @@ class Menu(Screens):
                 if editor.draft() != original and not await tui.confirm(
                         self.term, "Quit and throw away what you wrote here?"):
                     continue
+                await self.drop_draft(keeper)
                 raise
             if result is tui.BACK:
                 if editor.draft() != original and not await tui.confirm(
                         self.term, "Throw away what you wrote here?"):
                     continue
+                await self.drop_draft(keeper)
                 return None
             while True:
+                if keeper:
+                    await keeper.pause()  # no draft write between the save and its removal
                 try:
-                    return self.save(entry, original, result)
+                    with self.diary.write():  # the entry and the draft's removal: together
+                        saved = self.save(entry, original, result)
+                        if keeper:
+                            drafts.remove(self.diary, keeper.key)
+                    if keeper:
+                        keeper.forgotten()
+                    return saved
                 except Exception as exc:
                     error = diary_error(exc)
+                if keeper:
+                    keeper.resume()
                 if not isinstance(error, PassphraseError):
                     # Busy, a full disk, ...: the text stays, Ctrl-S tries again.
                     editor.message = render.one_line(str(error))
                     break
                 # The passphrase was changed in another process: the file cannot be
                 # read with ours any more. Ask for the new one, then save.
+                if self.writer is not None:
+                    await self.writer.close_connection()
                 store.lock(self.diary)
                 await self.unlock("The passphrase of %s was changed in another session"
                                   % os.path.basename(self.diary.path),
@@ -274,6 +365,47 @@ class Menu(Screens):
     def _add(self, draft, created, paths):
         return entries.add(self.diary, draft.body, title=draft.title, created_at=created,
                            tags=paths)
+
+    # --- drafts left by a crash --------------------------------------------------------
+
+    async def offer_drafts(self):
+        """Drafts no running session keeps (a crash, a kill, a power cut): restore
+        each into the editor, discard it, or keep it for later."""
+        for found in drafts.orphans(self.diary):
+            saved = dates.read_stored(found.saved_at)
+            when = render.when(saved) if not isinstance(saved, dates.Unreadable) else "?"
+            what = render.one_line(found.title.strip() or found.body.strip(), 60) or "(empty)"
+            about = ("new entry" if found.entry_id is None
+                     else "changes to entry #%d" % found.entry_id)
+            status = [("class:status", " %s · %s · %s" % (about, when, what))]
+            choices = [("restore", "Restore it in the editor"), ("discard", "Discard it"),
+                       ("later", "Keep it for later")]
+            action, index = await tui.Picker(
+                self.term, header="A draft was not saved (the program ended while writing)",
+                status=status, items=[[("class:key", " %s " % name[0]), ("", "  " + label)]
+                                      for name, label in choices],
+                keys={"r": "restore", "d": "discard", "l": "later"},
+                footer="r restore · d discard · l/Esc keep it for later").run()
+            if action == "open":
+                action = choices[index][0]
+            if action == "restore":
+                await self.restore(found)
+            elif action == "discard":
+                if await tui.confirm(self.term, "Throw away this draft (%s)?" % what):
+                    drafts.remove(self.diary, found.key)
+                    self.term.say("Draft discarded.")
+
+    async def restore(self, found):
+        drafts.claim(self.diary, found.key)  # ours now: no other session offers it
+        entry = None
+        if found.entry_id is not None:
+            try:
+                entry = entries.get(self.diary, found.entry_id)
+                entry.version = found.entry_version  # a save meanwhile is a conflict
+            except NotFound:
+                self.term.error("Entry #%d was deleted since: the draft saves as a new entry."
+                                % found.entry_id)
+        await self.compose(entry, found)
 
     # --- reading --------------------------------------------------------------------
 
