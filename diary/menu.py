@@ -19,6 +19,7 @@ import time
 from . import dates, drafts, entries, render, stats, store, tags, tui
 from .pager import Pager
 from .editor import Draft, Editor
+from .menu_drafts import DraftScreens
 from .menu_screens import Listing, Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
 
@@ -77,7 +78,7 @@ def diary_error(exc):
     return error
 
 
-class Menu(Screens):
+class Menu(Screens, DraftScreens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0):
         self.diary = diary
@@ -157,23 +158,9 @@ class Menu(Screens):
         store.lock(self.diary)
         await self.unlock("%s is locked." % os.path.basename(self.diary.path))
 
-    async def keep_drafts(self):
-        """Before the key goes: write the open editors' drafts into the diary and
-        close the draft writer's connection (it holds the key too)."""
-        if self.writer is None:
-            return
-        for keeper in self.keepers.values():
-            await keeper.flush()
-        await self.writer.close_connection()
-
     def has_draft(self):
         """Whether an open editor (under the screens shown now) holds unsaved text."""
         return any(editor.changed() for editor in self.editors)
-
-    def draft_kept(self):
-        """Whether the diary holds every open editor's unsaved text (a lock wrote it)."""
-        return all(self.keepers.get(editor) is not None and self.keepers[editor].kept()
-                   for editor in self.editors if editor.changed())
 
     async def unlock(self, heading, note=""):
         """Ask the passphrase until it opens the diary: three tries, or as many as
@@ -261,33 +248,6 @@ class Menu(Screens):
             if keeper and left:
                 await self.last_draft(keeper)
 
-    async def last_draft(self, keeper):
-        """The session ends with the editor open (SIGTERM, a lost terminal): write
-        the text typed since the last draft, if the diary is unlocked."""
-        if keeper.discarded:
-            return
-        try:
-            await keeper.pause()
-            fields = keeper.snapshot()
-            if self.diary.db._passphrase and fields != keeper.written:
-                drafts.save(self.diary, keeper.key, fields, entry_id=keeper.entry_id,
-                            entry_version=keeper.entry_version)
-        except Exception:  # leaving anyway; the draft written last stays
-            pass
-
-    async def drop_draft(self, keeper):
-        """The text was thrown away: so is its draft."""
-        if keeper is None:
-            return
-        keeper.discarded = True
-        await keeper.pause()
-        if keeper.written != keeper.original:
-            try:
-                drafts.remove(self.diary, keeper.key)
-                keeper.forgotten()
-            except Exception as exc:  # busy: the next start offers it again
-                diary_error(exc)
-
     async def edit_until_done(self, entry, original, editor, keeper=None):
         while True:
             try:
@@ -365,47 +325,6 @@ class Menu(Screens):
     def _add(self, draft, created, paths):
         return entries.add(self.diary, draft.body, title=draft.title, created_at=created,
                            tags=paths)
-
-    # --- drafts left by a crash --------------------------------------------------------
-
-    async def offer_drafts(self):
-        """Drafts no running session keeps (a crash, a kill, a power cut): restore
-        each into the editor, discard it, or keep it for later."""
-        for found in drafts.orphans(self.diary):
-            saved = dates.read_stored(found.saved_at)
-            when = render.when(saved) if not isinstance(saved, dates.Unreadable) else "?"
-            what = render.one_line(found.title.strip() or found.body.strip(), 60) or "(empty)"
-            about = ("new entry" if found.entry_id is None
-                     else "changes to entry #%d" % found.entry_id)
-            status = [("class:status", " %s · %s · %s" % (about, when, what))]
-            choices = [("restore", "Restore it in the editor"), ("discard", "Discard it"),
-                       ("later", "Keep it for later")]
-            action, index = await tui.Picker(
-                self.term, header="A draft was not saved (the program ended while writing)",
-                status=status, items=[[("class:key", " %s " % name[0]), ("", "  " + label)]
-                                      for name, label in choices],
-                keys={"r": "restore", "d": "discard", "l": "later"},
-                footer="r restore · d discard · l/Esc keep it for later").run()
-            if action == "open":
-                action = choices[index][0]
-            if action == "restore":
-                await self.restore(found)
-            elif action == "discard":
-                if await tui.confirm(self.term, "Throw away this draft (%s)?" % what):
-                    drafts.remove(self.diary, found.key)
-                    self.term.say("Draft discarded.")
-
-    async def restore(self, found):
-        drafts.claim(self.diary, found.key)  # ours now: no other session offers it
-        entry = None
-        if found.entry_id is not None:
-            try:
-                entry = entries.get(self.diary, found.entry_id)
-                entry.version = found.entry_version  # a save meanwhile is a conflict
-            except NotFound:
-                self.term.error("Entry #%d was deleted since: the draft saves as a new entry."
-                                % found.entry_id)
-        await self.compose(entry, found)
 
     # --- reading --------------------------------------------------------------------
 
