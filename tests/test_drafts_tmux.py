@@ -10,12 +10,14 @@ import pytest
 
 from diary import drafts, store
 
+from test_leaks import scan
 from tmux_driver import (PASSPHRASE, Tmux, clean_env, main_menu, make_diary, needs_tmux,
                          run_cli)
 
 TITLE = "Before the crash"
 TAGS = "health/running, work/acme"
-LINES = ["First line of the draft, déjà vu.", "", "Third line — with a dash"]
+MARKER = "draft-marker-Wq7Kz"  # must never reach a file in plaintext
+LINES = ["First line of the draft, déjà vu.", "", "Third line — %s" % MARKER]
 
 
 @pytest.fixture
@@ -62,7 +64,17 @@ def wait_for_draft(db, body, timeout=30):
 def test_a_draft_survives_sigkill_and_is_restored_and_saved_exactly(term, tmp_path):
     db = str(tmp_path / "home" / "diary.db")
     make_diary(db, [{"body": "an older entry"}])
-    env = clean_env(tmp_path, DIARY_PASSPHRASE=PASSPHRASE)
+    # Every place a program may write to, inside tmp_path: scanned for the marker.
+    places = {name: tmp_path / name.lower() for name in (
+        "TMPDIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+        "XDG_RUNTIME_DIR")}
+    for place in places.values():
+        place.mkdir(mode=0o700)
+    env = clean_env(tmp_path / "home", DIARY_PASSPHRASE=PASSPHRASE, **places)
+
+    def no_plaintext_anywhere():
+        assert scan(str(tmp_path), MARKER) == []
+        assert scan("/dev/shm", MARKER) == []
 
     term.start_diary(db, env)
     term.wait(main_menu)
@@ -83,6 +95,7 @@ def test_a_draft_survives_sigkill_and_is_restored_and_saved_exactly(term, tmp_pa
 
     os.kill(program_pid(term), signal.SIGKILL)
     assert term.wait_exit() == 128 + signal.SIGKILL
+    no_plaintext_anywhere()  # the draft is in the diary, encrypted, and nowhere else
 
     term.start_diary(db, env)
     screen = term.wait("A draft was not saved")
@@ -101,3 +114,4 @@ def test_a_draft_survives_sigkill_and_is_restored_and_saved_exactly(term, tmp_pa
     assert (shown["title"], shown["body"], sorted(shown["tags"])) == (
         TITLE, body, ["health/running", "work/acme"])
     assert stored_drafts(db) == []
+    no_plaintext_anywhere()
