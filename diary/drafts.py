@@ -140,10 +140,39 @@ def claim(diary, key):
         diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?", (owner(), key))
 
 
+def _as_text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _read_row(key, entry_id, version, title, body, tags, date, saved_at, who):
+    """A row as the editor wrote it; one another tool wrote is read as text (an
+    entry id that is not an integer: a new entry), so it can still be offered."""
+    if not isinstance(entry_id, int) or not isinstance(version, int):
+        entry_id = version = None
+    return Stored(_as_text(key), entry_id, version, *map(_as_text, (title, body, tags, date)),
+                  _as_text(saved_at), _as_text(who))
+
+
 def stored(diary):
     """Every draft in the diary, oldest first."""
     cursor = diary.db.execute_sql("SELECT %s FROM draft ORDER BY saved_at, id" % _COLUMNS)
-    return [Stored(*row) for row in cursor.fetchall()]
+    return [_read_row(*row) for row in cursor.fetchall()]
+
+
+def malformed(conn):
+    """Keys (shown) of the drafts the editor did not write as they are: for ``diary check``."""
+    found = []
+    for key, entry_id, version, saved_at, kinds in conn.execute(
+            "SELECT id, entry_id, entry_version, saved_at, typeof(id) || typeof(title) || "
+            "typeof(body) || typeof(tags) || typeof(date) || typeof(owner) FROM draft"):
+        if (kinds != "text" * 6 or not dates.readable(saved_at)
+                or (entry_id is None) != (version is None)
+                or not isinstance(entry_id if entry_id is not None else 0, int)
+                or not isinstance(version if version is not None else 0, int)):
+            found.append(dates.shown(_as_text(key)))
+    return found
 
 
 def orphans(diary):

@@ -165,17 +165,17 @@ def problems(diary, *, dates=True):
     check("tag closure table", closure)
     check("tag entry counts", counts)
     check("entries per month", months)
+    check("drafts", lambda: found.extend(draft_findings(conn)))
     if dates:  # a backup's copy is faithful to such rows: no reason to refuse it
         check("dates", lambda: found.extend(date_findings(conn)))
     return found
 
 
-def busy_error(exc):
-    """The Busy error of a driver error that means another process holds the
-    diary (SQLITE_BUSY or SQLITE_LOCKED, by code), else None: a check that
-    could not get the lock found nothing wrong with the file."""
-    from . import store
-    from .errors import Busy
+def draft_findings(conn):
+    """check's lines for rows of the editor's drafts (drafts.py) that the editor
+    did not write (another tool did): the menu still offers them, as text."""
+    from . import drafts
 
-    mapped = store.translate(exc)
-    return mapped if isinstance(mapped, Busy) else None
+    return ["drafts: the draft %s was not written by diary's editor; start `diary` to "
+            "restore or discard it" % key
+            for key in drafts.malformed(conn)]

@@ -253,3 +253,27 @@ def test_a_cancelled_restore_keeps_asking_before_throwing_away(diary):
               ("Throw away what you wrote here?", "n"), ("do not lose me", CTRL_C),
               ("Throw away what you wrote here?", "y"), ("Write a new entry", "q"))
     assert s.code == 0 and drafts.stored(diary) == []
+
+
+# --- the CLI: check, export, backup ------------------------------------------------------------
+
+def test_check_notes_drafts_and_names_a_row_the_editor_did_not_write(run, diary, made, tmp_path):
+    left_draft(diary, "a draft text xq")
+    r = run("check")
+    assert r.code == 0 and r.out.strip() == "ok"
+    assert "1 unsaved draft of the editor kept in the diary" in r.err
+    # Export: a draft is not an entry. Backup: the file's copy holds it, encrypted.
+    assert entries.count(diary) == 0
+    assert "xq" not in run("export", "--format", "jsonl").out
+    backup = str(tmp_path / "backup.db")
+    assert run("backup", backup).code == 0
+    with store.open_diary(backup, PASSPHRASE) as copy:
+        assert bodies(copy) == ["a draft text xq"]
+    # A row another tool wrote (no date, a blob for text): named, and still offered.
+    diary.db.execute_sql("INSERT INTO draft (id, body, saved_at) VALUES ('odd', x'00ff', 'x')")
+    r = run("check")
+    assert r.code == 4 and "drafts: the draft odd was not written by diary's editor" in r.out
+    s = drive(diary, ("A draft was not saved", "d"), ("Throw away", "y"),
+              ("A draft was not saved", "d"), ("Throw away", "y"), ("Write a new entry", "q"))
+    assert s.code == 0 and drafts.stored(diary) == []
+    assert run("check").code == 0
