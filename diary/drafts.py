@@ -95,8 +95,6 @@ def alive(text):
         return False
     if boot != (_read("/proc/sys/kernel/random/boot_id") or "-"):
         return False  # a reboot since (a power cut)
-    if pid == os.getpid():
-        return True
     if start != "-":
         return _start_time(pid) == start
     try:
