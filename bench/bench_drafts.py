@@ -207,6 +207,17 @@ def main():
         row += (["%.2f" % pct(on_loop, 99), "%.2f" % max(on_loop)] if on_loop
                 else ["-", "-"])
         lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "How to read it: `off` is what a key costs anyway on this machine at this moment "
+        "(prompt_toolkit handling the key and drawing the screen; the long tail is the "
+        "shared machine, drafts or not). The draft writes run in the worker thread, beside "
+        "the keys; what the event loop itself spends in the drafts' code (moving the timer "
+        "on each change, taking the fields when it fires: what a key could wait for "
+        "because of drafts) is in the last two columns. `stress` writes a draft after "
+        "almost every key, so its loop time includes waiting for the GIL while the worker "
+        "runs Python code.",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(ROOT, "bench", "RESULTS-drafts.md"), "w") as f:

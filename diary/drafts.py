@@ -345,6 +345,11 @@ class Keeper:
                 self._timer = None
         return self.snapshot() == self.written
 
+    def retry(self):
+        """After an unlock: a draft the lock could not write is tried again soon."""
+        if not self._stopped and self.snapshot() != self.written:
+            self._arm(asyncio.get_event_loop().time() + self.RETRY)
+
     def kept(self):
         """Whether the diary holds a draft of this editor (a lock flushed it)."""
         return self.written != self.original and self.written == self.snapshot()

@@ -157,6 +157,8 @@ class Menu(Screens, DraftScreens):
         await self.keep_drafts()
         store.lock(self.diary)
         await self.unlock("%s is locked." % os.path.basename(self.diary.path))
+        for keeper in self.keepers.values():
+            keeper.retry()  # a draft the lock could not write (busy) is tried again
 
     def has_draft(self):
         """Whether an open editor (under the screens shown now) holds unsaved text."""

@@ -14,6 +14,7 @@ from prompt_toolkit.application.current import get_app
 
 from diary import drafts, entries, health, store
 from diary.editor import Draft
+from diary.errors import PassphraseError
 
 from conftest import PASSPHRASE
 from test_menu import CTRL_C, CTRL_S, ENTER, ESC, Clock, drive
@@ -50,7 +51,12 @@ def bodies(diary):
 def eventually(predicate):
     """An ``expect`` of a step: holds once ``predicate()`` does. The screen is
     redrawn every 20 ms meanwhile (``pulse``), so that it is asked again."""
-    return lambda screen: predicate()
+    def holds(screen):
+        try:
+            return predicate()
+        except PassphraseError:  # still locked
+            return False
+    return holds
 
 
 def pulse(keys):
@@ -190,6 +196,33 @@ def test_a_lock_writes_the_draft_before_the_key_goes(diary, made, monkeypatch):
               answers=[at_the_prompt], clock=clock, tick=0.01, lock_after=600)
     assert s.code == 0 and seen == {"drafts": ["at the lock"], "key": None}
     assert drafts.stored(diary) == []
+
+
+def test_a_lock_on_a_busy_diary_keeps_the_text_and_writes_the_draft_after(diary, made,
+                                                                         monkeypatch):
+    monkeypatch.setattr(drafts, "BUSY_MS", 10)
+    monkeypatch.setattr(drafts.Keeper, "QUIET", 600)  # only the lock, then the retry
+    monkeypatch.setattr(drafts.Keeper, "LATEST", 600)
+    clock = Clock()
+    holder = store.keyed_connection(made, PASSPHRASE, store.KDF_ITER)
+
+    def busy_then_lock():
+        holder.execute("BEGIN IMMEDIATE")
+        clock.advance(601)
+        return "x"
+
+    def release():
+        holder.execute("ROLLBACK")
+        return PASSPHRASE + ENTER
+
+    s = drive(diary, ("Write a new entry", pulse("w")), ("New entry", ENTER + "unwritten"),
+              ("unwritten", busy_then_lock), ("Passphrase:", CTRL_C),
+              ("Quit and throw away the draft?", "n"),  # not in the diary: said so
+              (lambda t: "Passphrase:" in t and "[y/N]" not in t, release),
+              (eventually(lambda: bodies(diary) == ["unwritten"]), CTRL_S),
+              ("Saved entry #1.", "q"), clock=clock, tick=0.01, lock_after=600)
+    holder.close()
+    assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["unwritten"]
 
 
 # --- restoring -------------------------------------------------------------------------------
