@@ -179,3 +179,14 @@ def draft_findings(conn):
     return ["drafts: the draft %s was not written by diary's editor; start `diary` to "
             "restore or discard it" % key
             for key in drafts.malformed(conn)]
+
+
+def busy_error(exc):
+    """The Busy error of a driver error that means another process holds the
+    diary (SQLITE_BUSY or SQLITE_LOCKED, by code), else None: a check that
+    could not get the lock found nothing wrong with the file."""
+    from . import store
+    from .errors import Busy
+
+    mapped = store.translate(exc)
+    return mapped if isinstance(mapped, Busy) else None
