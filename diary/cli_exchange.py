@@ -274,14 +274,21 @@ def cmd_check(args, env):
     from . import health, store
 
     refuse_if_read_only(args)
+    from . import drafts
+
+    kept = 0
     with unlock(args, env, write=True) as d:
         try:
             found = health.problems(d)
+            kept = drafts.count(d)
         except Exception as exc:
             mapped = store.translate(exc)
             if not isinstance(mapped, DamagedFile):
                 raise
             found = ["unreadable: %s" % exc]
+    if kept:
+        env.say("note: %s of the editor kept in the diary (not entries: `diary` offers "
+                "them at its next start)" % _plural(kept, "unsaved draft"))
     out = output(env)
     for line in found:
         out.line(line)

@@ -1,7 +1,8 @@
 """The entry editor: title, date, tags and text in one full-screen form.
 
 Nothing is written to a temporary file: the text lives in prompt_toolkit
-buffers until it is saved into the diary. Keys (also in the footer and the
+buffers until it is saved into the diary, and a draft of it is kept inside the
+encrypted diary meanwhile (drafts.py, driven by ``on_change``). Keys (also in the footer and the
 README): Ctrl-S saves, Tab / Shift-Tab move between fields (in Tags, Tab first
 completes a tag path), Enter in a one-line field jumps to the text, Esc or
 Ctrl-C cancels (the menu asks before discarding text).
@@ -49,11 +50,11 @@ class Editor:
     or a lock in between never loses a word."""
 
     def __init__(self, term, *, heading, draft, tag_words=lambda: [], check=None,
-                 status=None):
+                 status=None, original=None, on_change=None):
         self.term = term
         self.check = check or (lambda draft: None)
         self.message = None
-        self.original = draft
+        self.original = draft if original is None else original  # what "changed" compares to
 
         def to_body(buffer):
             get_app().layout.focus(self.body)
@@ -72,6 +73,8 @@ class Editor:
         self.fields = [self.title, self.date, self.tags, self.body]
         for area in self.fields:
             area.buffer.cursor_position = len(area.text)
+            if on_change is not None:  # drafts.Keeper.changed: moves a timer, nothing more
+                area.buffer.on_text_changed += on_change
 
         def label(text):
             return tui.text_window(lambda: [("class:label", " %-6s" % text)], width=8)

@@ -194,9 +194,20 @@ def problems(diary, *, dates=True):
     check("tag entry counts", counts)
     check("entries per month", months)
     check("trash", lambda: found.extend(trash_findings(conn)))
+    check("drafts", lambda: found.extend(draft_findings(conn)))
     if dates:  # a backup's copy is faithful to such rows: no reason to refuse it
         check("dates", lambda: found.extend(date_findings(conn)))
     return found
+
+
+def draft_findings(conn):
+    """check's lines for rows of the editor's drafts (drafts.py) that the editor
+    did not write (another tool did): the menu still offers them, as text."""
+    from . import drafts
+
+    return ["drafts: the draft %s was not written by diary's editor; start `diary` to "
+            "restore or discard it" % key
+            for key in drafts.malformed(conn)]
 
 
 def busy_error(exc):

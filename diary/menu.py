@@ -16,9 +16,10 @@ import dataclasses
 import os
 import time
 
-from . import dates, entries, render, stats, store, tags, tui
+from . import dates, drafts, entries, render, stats, store, tags, tui
 from .pager import Pager
 from .editor import Draft, Editor
+from .menu_drafts import DraftScreens
 from .menu_screens import Listing, Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
 
@@ -78,7 +79,7 @@ def diary_error(exc):
     return error
 
 
-class Menu(Screens):
+class Menu(Screens, DraftScreens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
                  trash_days=30):
@@ -92,11 +93,19 @@ class Menu(Screens):
         self.term.on_lock = self.lock
         self.tag_history = type(self.term.history)()
         self.editors = []  # the editors open now (one; two while editing from the reader)
+        # Drafts of the open editors, kept encrypted in the diary (drafts.py);
+        # a read-only session keeps none.
+        self.writer = None if diary.read_only else drafts.Writer(diary)
+        self.keepers = {}  # editor -> drafts.Keeper
 
     # --- the loop ------------------------------------------------------------------
 
     def run(self):
-        self.term.start(self.main_menu)
+        try:
+            self.term.start(self.main_menu)
+        finally:
+            if self.writer is not None:
+                self.writer.shutdown()
         return 0
 
     def actions(self):
@@ -107,6 +116,8 @@ class Menu(Screens):
         keys = {a.key: a.name for a in actions}
         keys["s"] = "search"
         selected = 0
+        if self.writer is not None:
+            await self.do(self.offer_drafts)
         while True:
             items = [[("class:key", " %s " % a.key), ("", "  " + a.label)] for a in actions]
             action, selected = await tui.Picker(
@@ -145,9 +156,12 @@ class Menu(Screens):
 
     async def lock(self, _screen=None):
         """The Lock action, and the idle lock (tui.Terminal.on_lock): drop the key
-        and ask the passphrase to go on."""
+        and ask the passphrase to go on. Open editors' drafts are written first."""
+        await self.keep_drafts()
         store.lock(self.diary)
         await self.unlock("%s is locked." % os.path.basename(self.diary.path))
+        for keeper in self.keepers.values():
+            keeper.retry()  # a draft the lock could not write (busy) is tried again
 
     def has_draft(self):
         """Whether an open editor (under the screens shown now) holds unsaved text."""
@@ -163,9 +177,11 @@ class Menu(Screens):
             answer = await tui.Secret(self.term, header=heading, prompt="Passphrase:",
                                       lines=[note] if note else (), lockable=False).run_raw()
             if answer is tui.BACK or answer is tui.QUIT:
+                question = ("Quit? The draft stays encrypted in the diary; the next start "
+                            "offers it." if self.draft_kept()
+                            else "Quit and throw away the draft?")
                 if self.has_draft() and not await tui.confirm(
-                        self.term, "Quit and throw away the draft?", header=heading,
-                        lockable=False):
+                        self.term, question, header=heading, lockable=False):
                     continue
                 if answer is tui.BACK:
                     raise KeyboardInterrupt()
@@ -198,23 +214,46 @@ class Menu(Screens):
             return str(exc)
         return None
 
-    async def compose(self, entry):
-        """The editor for a new entry (``entry`` None) or an existing one."""
+    async def compose(self, entry, restored=None):
+        """The editor for a new entry (``entry`` None) or an existing one; with
+        ``restored`` (a drafts.Stored) it starts from that draft, which it goes on
+        keeping (``entry.version`` is then the version the draft was read at)."""
         if entry is None:
             original, heading = Draft(), "New entry"
         else:
             original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list),
                              date=render.when(entry.created_at))
             heading = "Entry #%d" % entry.id
-        editor = Editor(self.term, heading=heading, draft=original, tag_words=self.tag_paths,
-                        check=self.check, status=self.status())
+        start = original
+        if restored is not None:
+            start = Draft(title=restored.title, body=restored.body, tags=restored.tags,
+                          date=restored.date)
+        keeper = None
+        if self.writer is not None:
+            keeper = drafts.Keeper(
+                self.writer, snapshot=lambda: editor.draft(), original=original,
+                key=restored.key if restored else None,
+                entry_id=entry.id if entry else None,
+                entry_version=entry.version if entry else None,
+                written=start if restored else None)
+        editor = Editor(self.term, heading=heading, draft=start, original=original,
+                        tag_words=self.tag_paths, check=self.check, status=self.status(),
+                        on_change=keeper.changed if keeper else None)
         self.editors.append(editor)
+        if keeper:
+            self.keepers[editor] = keeper
+        left = True  # through an exception: the draft stays for the next start
         try:
-            return await self.edit_until_done(entry, original, editor)
+            result = await self.edit_until_done(entry, original, editor, keeper)
+            left = False
+            return result
         finally:
             self.editors.remove(editor)
+            self.keepers.pop(editor, None)
+            if keeper and left:
+                await self.last_draft(keeper)
 
-    async def edit_until_done(self, entry, original, editor):
+    async def edit_until_done(self, entry, original, editor, keeper=None):
         while True:
             try:
                 result = await editor.run()
@@ -222,23 +261,37 @@ class Menu(Screens):
                 if editor.draft() != original and not await tui.confirm(
                         self.term, "Quit and throw away what you wrote here?"):
                     continue
+                await self.drop_draft(keeper)
                 raise
             if result is tui.BACK:
                 if editor.draft() != original and not await tui.confirm(
                         self.term, "Throw away what you wrote here?"):
                     continue
+                await self.drop_draft(keeper)
                 return None
             while True:
+                if keeper:
+                    await keeper.pause()  # no draft write between the save and its removal
                 try:
-                    return self.save(entry, original, result)
+                    with self.diary.write():  # the entry and the draft's removal: together
+                        saved = self.save(entry, original, result)
+                        if keeper:
+                            drafts.remove(self.diary, keeper.key)
+                    if keeper:
+                        keeper.forgotten()
+                    return saved
                 except Exception as exc:
                     error = diary_error(exc)
+                if keeper:
+                    keeper.resume()
                 if not isinstance(error, PassphraseError):
                     # Busy, a full disk, ...: the text stays, Ctrl-S tries again.
                     editor.message = render.one_line(str(error))
                     break
                 # The passphrase was changed in another process: the file cannot be
                 # read with ours any more. Ask for the new one, then save.
+                if self.writer is not None:
+                    await self.writer.close_connection()
                 store.lock(self.diary)
                 await self.unlock("The passphrase of %s was changed in another session"
                                   % os.path.basename(self.diary.path),

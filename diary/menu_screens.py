@@ -186,9 +186,9 @@ class Screens:
                     keys=keys, footer=TRASH_FOOTER.replace("↑↓ select · Enter read", "↑↓ scroll"),
                     render=lambda width, e=item: render.entry_ansi(e, width, self.color)).run()
             if action == "restore":
-                await self.do(self.restore, item)
+                await self.do(self.restore_from_trash, item)
 
-    async def restore(self, item):
+    async def restore_from_trash(self, item):
         what = render.one_line(render.headline(item), 40)
         if await tui.confirm(self.term, "Restore entry #%d (%s)?" % (item.id, what),
                              header="Trash"):

@@ -348,4 +348,27 @@ MIGRATIONS.append(
         "CREATE INDEX trash_deleted_at ON trash (deleted_at)",
     ])
 
+MIGRATIONS.append(
+    # 8: drafts: what the menu's built-in editor holds, kept inside the encrypted
+    # diary (drafts.py) so that a crash, a SIGKILL or a power cut loses at
+    # most the last seconds of typing. One row per open editor, keyed by a
+    # random id; entry_id and entry_version name the entry being edited (NULL
+    # for a new one) and the version it was read at, for optimistic locking
+    # when the draft is restored and saved. No foreign key: a draft whose
+    # entry was deleted meanwhile is restored as a new entry. ``owner`` names
+    # the process keeping the draft (host, boot, pid, start time): a draft
+    # whose owner is alive belongs to another session and is not offered.
+    [
+        """CREATE TABLE draft (
+            id TEXT PRIMARY KEY,
+            entry_id INTEGER,
+            entry_version INTEGER,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '',
+            date TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL DEFAULT '',
+            saved_at TEXT NOT NULL) WITHOUT ROWID""",
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -274,7 +274,7 @@ def test_migration_7_adds_the_trash_to_a_version_6_diary(run, path):
         conn.close()
     assert run("delete", "1", "--yes").code == 0  # opening migrates
     with store.open_diary(path, PASSPHRASE) as d:
-        assert d.db.execute_sql("PRAGMA user_version").fetchone()[0] == 7
+        assert d.db.execute_sql("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
         assert [(i.id, i.uuid) for i in trash.items(d)] == [(1, "u")]
         assert health.problems(d) == []
 
