@@ -512,18 +512,23 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         store.create(path, passphrase)
         env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
         return store.open_diary(path, passphrase, read_only=read_only)
+    def open_with(passphrase):
+        try:
+            return store.open_diary(path, passphrase, read_only=read_only)
+        except NeedsUpgrade:
+            if getattr(args, "read_only", False):
+                raise  # the user asked that nothing be written
+            # A reading command on an older file: upgrade it once, then read.
+            store.open_diary(path, passphrase).close()
+            return store.open_diary(path, passphrase, read_only=True)
+
     for attempt in range(1, tries + 1):
         passphrase = source.get()
         try:
-            try:
-                return store.open_diary(path, passphrase, read_only=read_only)
-            except NeedsUpgrade:
-                if getattr(args, "read_only", False):
-                    raise  # the user asked that nothing be written
-                # A reading command on an older file: upgrade it once, then read.
-                store.open_diary(path, passphrase).close()
-                return store.open_diary(path, passphrase, read_only=True)
+            return open_with(passphrase)
         except PassphraseError:
+            if source.with_mark() is not None:  # a diary made before the mark was dropped
+                return open_with(source.with_mark())
             if attempt == tries or source.scripted() is not None:
                 raise
             env.say("Wrong passphrase, try again.")
