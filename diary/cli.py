@@ -235,6 +235,7 @@ COMMANDS = {
                              "`config path`, `config edit`"),
     "diaries": ("cli_config", "list the named diaries of the config file, with their paths "
                               "and sizes"),
+    "completion": ("cli_completion", "print a shell completion script: bash, zsh or fish"),
 }
 
 HANDLERS = {}  # name -> (handler, example, description): filled by @command on import
