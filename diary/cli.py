@@ -513,6 +513,7 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         store.create(path, passphrase)
         env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
         return store.open_diary(path, passphrase, read_only=read_only)
+
     def open_with(passphrase):
         try:
             return store.open_diary(path, passphrase, read_only=read_only)

@@ -62,7 +62,8 @@ Print a script that completes diary's commands, flags, format names, file
 paths and the names of the config file's [diaries] in your shell. Install it
 once (the README's "Shell completion" has each shell's way):
 
-  bash   echo 'source <(diary completion bash)' >> ~/.bashrc
+  bash   diary completion bash > ~/.local/share/bash-completion/completions/diary
+         (or `source <(diary completion bash)` in ~/.bashrc)
   zsh    diary completion zsh > ~/.zfunc/_diary   (with ~/.zfunc in $fpath,
          before compinit in ~/.zshrc)
   fish   diary completion fish > ~/.config/fish/completions/diary.fish
