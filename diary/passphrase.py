@@ -54,6 +54,7 @@ def read_file(path):
 def read_fd(fd):
     """The first line readable from file descriptor ``fd``."""
     chunks = []
+    b = b""
     try:
         while len(chunks) <= MAX_LINE:
             b = os.read(fd, 1)
@@ -65,8 +66,10 @@ def read_fd(fd):
                          % (fd, exc.strerror or exc)) from None
     raw = b"".join(chunks)
     if raw.removeprefix(BOM).rstrip(b"\r") == b"":
-        raise PassphraseError("file descriptor %d gave an empty line (the passphrase is its "
-                              "first line)" % fd)
+        if b == b"\n":
+            raise PassphraseError("file descriptor %d gave an empty first line (the passphrase "
+                                  "is its first line)" % fd)
+        raise PassphraseError("file descriptor %d gave nothing: it was empty or closed" % fd)
     return _first_line(raw, "file descriptor %d" % fd, len(chunks) > MAX_LINE)
 
 

@@ -42,16 +42,20 @@ def test_an_empty_passphrase_file_for_a_new_diary_or_a_new_passphrase(run, path,
     assert open(made, "rb").read() == before
 
 
-def test_an_empty_line_on_a_passphrase_fd_says_so(run, made):
+@pytest.mark.parametrize("content, said", [
+    (b"\n", "gave an empty first line (the passphrase is its first line)"),
+    (b"\xef\xbb\xbf\r\nsecond", "gave an empty first line (the passphrase is its first line)"),
+    (b"", "gave nothing: it was empty or closed"),
+])
+def test_an_empty_passphrase_fd_says_so(run, made, content, said):
     rfd, wfd = os.pipe()
-    os.write(wfd, b"\n")
+    os.write(wfd, content)
     os.close(wfd)
     try:
         r = run("list", "--passphrase-fd", str(rfd))
     finally:
         os.close(rfd)
-    assert r.code == 3 and r.err == "diary: file descriptor %d gave an empty line (the " \
-                                    "passphrase is its first line)\n" % rfd, r
+    assert (r.code, r.err) == (3, "diary: file descriptor %d %s\n" % (rfd, said)), r
 
 
 def test_a_byte_order_mark_is_not_part_of_the_passphrase(run, made, tmp_path):
