@@ -241,6 +241,7 @@ COMMANDS = {
                              "`config path`, `config edit`"),
     "diaries": ("cli_config", "list the named diaries of the config file, with their paths "
                               "and sizes"),
+    "completion": ("cli_completion", "print a shell completion script: bash, zsh or fish"),
 }
 
 HANDLERS = {}  # name -> (handler, example, description): filled by @command on import
@@ -518,20 +519,26 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         store.create(path, passphrase)
         env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
         return store.open_diary(path, passphrase, read_only=read_only)
+
+    def open_with(passphrase):
+        try:
+            from .cli_trash import purged  # the trash's expired entries go
+
+            return purged(store.open_diary(path, passphrase, read_only=read_only), env)
+        except NeedsUpgrade:
+            if getattr(args, "read_only", False):
+                raise  # the user asked that nothing be written
+            # A reading command on an older file: upgrade it once, then read.
+            store.open_diary(path, passphrase).close()
+            return store.open_diary(path, passphrase, read_only=True)
+
     for attempt in range(1, tries + 1):
         passphrase = source.get()
         try:
-            try:
-                from .cli_trash import purged  # the trash's expired entries go
-
-                return purged(store.open_diary(path, passphrase, read_only=read_only), env)
-            except NeedsUpgrade:
-                if getattr(args, "read_only", False):
-                    raise  # the user asked that nothing be written
-                # A reading command on an older file: upgrade it once, then read.
-                store.open_diary(path, passphrase).close()
-                return store.open_diary(path, passphrase, read_only=True)
+            return open_with(passphrase)
         except PassphraseError:
+            if source.with_mark() is not None:  # a diary made before the mark was dropped
+                return open_with(source.with_mark())
             if attempt == tries or source.scripted() is not None:
                 raise
             env.say("Wrong passphrase, try again.")

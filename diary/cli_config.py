@@ -124,9 +124,13 @@ def _diaries_args(p):
     p.add_argument("--json", action="store_true",
                    help="print a JSON array: name, path, size (bytes; null when missing), "
                         "default")
+    p.add_argument("--names", action="store_true",
+                   help="print the names alone, one a line, without looking at the files "
+                        "(for scripts and shell completion)")
 
 
-@command("diaries", "diary diaries\ndiary diaries --json\ndiary -d work add 'Kick-off'",
+@command("diaries", "diary diaries\ndiary diaries --json\ndiary diaries --names\n"
+                    "diary -d work add 'Kick-off'",
          description="List the named diaries of the config file's [diaries] table with "
                      "their paths and file sizes (\"missing\" when there is no file yet, \"not a file\" "
                      "for a folder, a FIFO or a device). "
@@ -135,6 +139,14 @@ def _diaries_args(p):
                      "that name in the current directory, which ./NAME reaches.")
 def cmd_diaries(args, env):
     current = settings(args, env)
+    if args.names:
+        # A name holding a line break or a control character cannot be one line
+        # of this list, nor typed at a shell prompt: left out (`diaries` shows it).
+        out = output(env)
+        for name in current.diaries():
+            if name.isprintable():
+                out.line(name)
+        return
     try:
         default = current.diary_path()
     except UsageError:

@@ -245,7 +245,7 @@ def cmd_import(args, env):
 
 @arguments("backup")
 def _backup_args(p):
-    p.add_argument("dest", metavar="DEST", help="the new file")
+    p.add_argument("dest", metavar="DEST", help="the new file").complete = "file"  # Tab
     p.add_argument("--force", action="store_true", help="replace an existing DEST")
 
 
@@ -300,7 +300,7 @@ def cmd_check(args, env):
 
 @arguments("merge")
 def _merge_args(p):
-    p.add_argument("other", metavar="OTHER", help="another copy of the diary")
+    p.add_argument("other", metavar="OTHER", help="another copy of the diary").complete = "file"
     _source_options(p, "OTHER (default: try this diary's, then ask)")
     p.add_argument("--json", action="store_true", help="print the counts as JSON on stdout")
 

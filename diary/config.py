@@ -232,10 +232,24 @@ def read_file(path):
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
         raise UsageError("config file %s: not valid TOML: %s" % (path, exc)) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+
+
+def _too_deep(path):
+    return UsageError("config file %s: nested too deeply to read (arrays or tables inside "
+                      "each other)" % path)
 
 
 def check_file(path, table):
     """The file's known settings, checked; and a warning for each unknown key."""
+    try:
+        return _check_file(path, table)
+    except RecursionError:  # a value too deep to walk or to show in an error
+        raise _too_deep(path) from None
+
+
+def _check_file(path, table):
     values, warnings = {}, []
     for name, value in table.items():
         secret = next((k for k in _all_keys({name: value}) if is_secret(k)), None)

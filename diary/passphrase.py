@@ -16,22 +16,45 @@ ENV_VAR = "DIARY_PASSPHRASE"
 MAX_LINE = 64 * 1024  # the most read of a passphrase's line: /dev/zero has no end
 
 
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: Notepad and others start a file with it
+
+
+class Read(str):
+    """A passphrase read from a file or a descriptor. ``marked``: a byte order
+    mark came before it, and was dropped (the passphrase is the text the person
+    sees). Diaries created before the mark was dropped took it into their
+    passphrase: ``with_mark()`` is that passphrase, tried when this one is wrong."""
+
+    marked = False
+
+    def with_mark(self):
+        return "\ufeff" + self if self.marked else None
+
+
 def read_file(path):
-    """The first line of ``path`` (a regular file or a pipe), without its line ending."""
+    """The first line of ``path`` (a regular file or a pipe), without its line
+    ending or a leading byte order mark."""
     from . import files
 
+    label = "the passphrase file " + path
     try:
-        with files.open_regular(path, fifo=True, label="the passphrase file " + path) as f:
+        with files.open_regular(path, fifo=True, label=label) as f:
             line = f.readline(MAX_LINE + 1)
     except OSError as exc:
         raise DiaryError("cannot read the passphrase file %s: %s"
                          % (path, exc.strerror or exc)) from None
+    if line.removeprefix(BOM).rstrip(b"\r\n") == b"":  # (not read further: it may be a pipe)
+        if line.endswith(b"\n"):
+            raise PassphraseError("%s has an empty first line (the passphrase is its first "
+                                  "line)" % label)
+        raise PassphraseError("%s is empty" % label)
     return _first_line(line.rstrip(b"\n"), "the passphrase file", len(line) > MAX_LINE)
 
 
 def read_fd(fd):
     """The first line readable from file descriptor ``fd``."""
     chunks = []
+    b = b""
     try:
         while len(chunks) <= MAX_LINE:
             b = os.read(fd, 1)
@@ -41,18 +64,27 @@ def read_fd(fd):
     except OSError as exc:
         raise DiaryError("cannot read a passphrase from file descriptor %d: %s"
                          % (fd, exc.strerror or exc)) from None
-    return _first_line(b"".join(chunks), "file descriptor %d" % fd, len(chunks) > MAX_LINE)
+    raw = b"".join(chunks)
+    if raw.removeprefix(BOM).rstrip(b"\r") == b"":
+        if b == b"\n":
+            raise PassphraseError("file descriptor %d gave an empty first line (the passphrase "
+                                  "is its first line)" % fd)
+        raise PassphraseError("file descriptor %d gave nothing: it was empty or closed" % fd)
+    return _first_line(raw, "file descriptor %d" % fd, len(chunks) > MAX_LINE)
 
 
 def _first_line(raw, where, too_long=False):
     if too_long:
         raise DiaryError("the first line of %s is longer than %d KB, the most a passphrase "
                          "may take" % (where, MAX_LINE // 1024))
+    marked = raw.startswith(BOM)
     try:
-        text = raw.decode("utf-8")
+        text = raw[len(BOM) if marked else 0:].decode("utf-8")
     except UnicodeDecodeError:
         raise DiaryError("the passphrase in %s is not valid UTF-8" % where) from None
-    return text.rstrip("\r\n")
+    read = Read(text.rstrip("\r\n"))
+    read.marked = marked
+    return read
 
 
 def from_environment(value):
@@ -100,6 +132,12 @@ class Source:
             elif self.environ.get(ENV_VAR):
                 self._value = from_environment(self.environ[ENV_VAR])
         return self._value
+
+    def with_mark(self):
+        """The scripted passphrase with the byte order mark its file began with
+        (see Read), else None."""
+        value = self.scripted()
+        return value.with_mark() if isinstance(value, Read) else None
 
     def get(self, prompt="Passphrase: "):
         """The passphrase to unlock with; asks on the terminal when not scripted."""

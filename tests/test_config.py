@@ -198,6 +198,19 @@ def test_malformed_toml_is_one_line_with_its_line_number(run, made, cfg):
     assert "not valid TOML" in err and "line 2" in err
 
 
+@pytest.mark.parametrize("toml", [
+    "a = " + "[" * 5000 + "]" * 5000,  # deeper than the TOML reader's recursion
+    "diaries = " + "{a = " * 3000 + "1" + "}" * 3000,
+    "lock_after = " + "[" * 900 + "]" * 900,  # read, then too deep to show in the error
+])
+def test_a_config_file_nested_too_deep_names_the_file(run, made, cfg, toml):
+    # It said "the input is nested too deeply to read": which input?
+    cfg(toml + "\n")
+    for argv in (["list"], ["config"], ["diaries", "--names"]):
+        err = one_line_error(run(*argv))
+        assert cfg.path in err and "nested too deeply" in err, err
+
+
 def test_a_config_file_that_is_not_text_or_not_a_file(run, made, cfg, tmp_path):
     with open(cfg("x"), "wb") as f:
         f.write(b"color = \"\xff\"\n")
@@ -320,6 +333,15 @@ def test_diaries_lists_names_paths_sizes_without_unlocking(run, named):
     assert records == [
         {"name": "work", "path": work, "size": os.path.getsize(work), "default": True},
         {"name": "home", "path": home, "size": None, "default": False}]
+
+
+def test_diaries_names_alone_for_scripts_and_completion(run, cfg, tmp_path):
+    cfg('[diaries]\nwork = "%s"\n"my notes" = "%s"\n"bad\\nname" = "%s"\n'
+        '"rlo\\u202ename" = "%s"\n' % ((tmp_path / "w.db",) * 4))
+    result = run("diaries", "--names", environ={"DIARY_PASSPHRASE": None})
+    assert result.code == 0 and result.asked == [] and result.err == "", result
+    # A name that cannot be one printable line is left out.
+    assert result.out == "work\nmy notes\n"
 
 
 def test_diaries_says_not_a_file_for_a_fifo_or_a_folder(run, cfg, tmp_path):
