@@ -30,6 +30,12 @@ def _add_args(p):
                                   "(default: now)")
     p.add_argument("--star", action="store_true", help="star the entry")
     _tag_option(p)
+    p.add_argument("-e", "--editor", action="store_true",
+                   help="write it in your editor ($VISUAL, $EDITOR or `editor`), even with "
+                        "text given (it starts the file)")
+    p.add_argument("--template", metavar="NAME",
+                   help="start from the template NAME (a file in the config directory's "
+                        "templates/; {date}, {weekday} and {time} are filled in)")
     p.add_argument("--json", action="store_true", help="print the new entry as JSON")
 
 
@@ -42,19 +48,38 @@ def _tag_option(p):
 @command("add",
          "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
-         "echo 'A quiet day.' | diary add --star")
+         "echo 'A quiet day.' | diary add --star\n"
+         "diary add                     # on a terminal: opens your editor\n"
+         "diary add --template evening  # ~/.config/diary/templates/evening(.txt)",
+         "Add an entry. Its text comes from the arguments, or stdin; on a terminal with "
+         "neither, your editor opens on a file with a short header (title, date, tags, "
+         "star) above the text (README: \"Writing in your editor\").")
 def cmd_add(args, env):
     from . import entries, tags
 
     refuse_if_read_only(args)
     for path in args.tags:
         tags.parse_path(path)  # bad input fails before the diary is unlocked
+    start = ""
+    if args.template is not None:
+        from . import cli_editor, dates
+
+        start = cli_editor.read_template(env, args.template, dates.now())
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
         body = read_stdin(env).rstrip()
     else:
         body = ""
+    if args.editor or (env.stdin_tty and not body.strip() and not args.title.strip()):
+        from . import cli_editor
+
+        if not env.stdin_tty:
+            raise UsageError("the editor needs a terminal: give the text as arguments or on "
+                             "stdin instead of --editor")
+        return cli_editor.add(args, env, start + body if start and body else start or body)
+    if start:
+        body = start + body if body else start
     if not body.strip() and not args.title.strip():
         raise BadInput("nothing to add: give the text as arguments or on stdin")
     created_at = parse_date(args.date)
@@ -141,7 +166,19 @@ def cmd_show(args, env):
 
 @arguments("edit")
 def _edit_args(p):
-    p.add_argument("id", type=entry_id_arg, metavar="ID", help="the entry to change")
+    p.add_argument("id", type=entry_id_arg, metavar="ID", nargs="?",
+                   help="the entry to change (on a terminal with nothing else asked: opens "
+                        "it in your editor)")
+    p.add_argument("-q", "--query", metavar="QUERY",
+                   help="open every entry matching this search (`diary search`'s language) "
+                        "in your editor, in one file")
+    p.add_argument("--since", help="with no ID: open the entries on or after this date")
+    p.add_argument("--until", help="with no ID: open the entries on or before this date")
+    p.add_argument("--starred", dest="starred_only", action="store_true",
+                   help="with no ID: open the starred entries")
+    p.add_argument("--tagged", action="append", default=[], metavar="PATH",
+                   help="with no ID: open the entries tagged PATH or below it (repeatable; "
+                        "--tag adds a tag)")
     p.add_argument("--title", help="a new title")
     p.add_argument("--date", help="a new date")
     star = p.add_mutually_exclusive_group()
@@ -161,8 +198,13 @@ def _edit_args(p):
          "echo 'Rewritten text' | diary edit 12\n"
          "echo 'Rewritten text' | diary edit 12 --stdin --title 'New title'\n"
          "diary edit 12 --star\n"
-         "diary edit 12 --tag health/running --untag health",
-         "Change an entry. A new text is read from stdin when stdin is not a terminal and "
+         "diary edit 12 --tag health/running --untag health\n"
+         "diary edit 12                        # on a terminal: opens it in your editor\n"
+         "diary edit -q 'tag:work' --since 2024-01-01   # all matches in one file",
+         "Change an entry. On a terminal, `diary edit ID` alone opens it in your editor, and "
+         "-q/--since/--until/--starred/--tagged open every match in one file: edits, new "
+         "dates and tags, and deletions (an entry emptied asks first) are saved together. "
+         "A new text is read from stdin when stdin is not a terminal and "
          "nothing else is asked, or with --stdin: so `... | while read id; do diary edit "
          "$id --star; done` never swallows the loop's input as text. A new text re-derives "
          "its #tags: tags that came only from the old text go, tags added with --tag stay.")
@@ -171,7 +213,24 @@ def cmd_edit(args, env):
 
     refuse_if_read_only(args)
     others = (args.title is not None or args.date is not None or args.starred is not None
-              or args.tags or args.untag)
+              or args.tags or args.untag or args.stdin)
+    chooses = (args.query is not None or args.since is not None or args.until is not None
+               or args.starred_only or args.tagged)
+    if chooses or args.id is None:
+        from . import cli_editor
+
+        if args.id is not None or others:
+            raise UsageError("-q, --since, --until, --starred and --tagged choose entries to "
+                             "open in your editor: give them without an ID or change flags")
+        if not chooses:
+            raise UsageError("give the entry's ID, or -q/--since/--until/--starred/--tagged")
+        if not env.stdin_tty:
+            raise UsageError("the editor needs a terminal")
+        return cli_editor.edit(args, env, cli_editor.selection(args))
+    if not others and env.stdin_tty:
+        from . import cli_editor
+
+        return cli_editor.edit(args, env, lambda d: entries.get_many(d, [args.id]))
     body = None
     if args.stdin or (not others and not env.stdin_tty):
         body = read_stdin(env).rstrip() or None  # nothing piped in: keep the text

@@ -324,4 +324,15 @@ MIGRATIONS.append(
             WHERE name = 'entry'""",
     ])
 
+MIGRATIONS.append(
+    # 7 (issue 17's "8" before the merge renumbers): a small key-value table for
+    # what the diary remembers about itself, inside the encryption (memo.py):
+    # which editors' "may keep files elsewhere" warning was already shown.
+    # Self-contained: it reads and changes nothing else.
+    [
+        """CREATE TABLE IF NOT EXISTS memo (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL) WITHOUT ROWID""",
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)

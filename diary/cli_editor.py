@@ -1,0 +1,395 @@
+"""Writing in the person's own editor: `diary add` and `diary edit` on a terminal.
+
+The command layer over editfile.py (the file's format), external_editor.py
+(running the editor on a private tmpfs file) and entries.py (saving). Prompts
+go to stderr and answers come from stdin, as `diary delete` asks.
+
+The editor is $VISUAL, $EDITOR, then the config's `editor` (config.py's
+`editor` key reads them in that order). With none, the command says so: the
+built-in editor lives in the interactive diary (`diary`), not here.
+"""
+
+import os
+
+from . import errors
+from .cli import loaded_settings, output, unlock
+from .errors import BadInput, Busy, Conflict, DiaryError, DiskFull, NotFound, UsageError
+
+MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
+RECOVERED_TAG = "recovered"
+
+
+# --- choosing and preparing ---------------------------------------------------------
+
+def editor_argv(env):
+    from . import external_editor
+
+    argv = external_editor.command(loaded_settings(env).get("editor"))
+    if argv is None:
+        raise UsageError("no editor set: set $VISUAL or $EDITOR, or `editor` in the config "
+                         "file (`diary config edit`); the interactive diary (`diary`) has a "
+                         "built-in editor")
+    return argv
+
+
+def tmpdir(env):
+    return loaded_settings(env).get("editor_tmpdir")
+
+
+def _ask(env, question):
+    env.stderr.write(question)
+    env.stderr.flush()
+    line = env.stdin.readline()
+    if not line:
+        raise KeyboardInterrupt()  # stdin closed: as if interrupted, nothing half done
+    return line.strip().lower()
+
+
+def warn_once(d, env, argv):
+    """Warn, once per editor per diary, about an editor with no known leak-off
+    options; remembered in the encrypted diary (memo.py), never under HOME."""
+    from . import external_editor, memo
+
+    text = external_editor.warning(argv)
+    if text is None:
+        return
+    key = "editor-warned:" + external_editor.name_of(argv)
+    if memo.get(d, key) is not None:
+        return
+    env.say("diary: warning: %s. The file it edits is on tmpfs and wiped afterwards, but "
+            "what the editor keeps elsewhere is beyond the diary's reach (shown once)." % text)
+    if not d.read_only:
+        memo.put(d, key, "shown")
+
+
+# --- templates -------------------------------------------------------------------------
+
+def templates_dir(env):
+    from . import config
+
+    return os.path.join(os.path.dirname(config.file_path(env.environ)), "templates")
+
+
+def template_names(env):
+    try:
+        names = os.listdir(templates_dir(env))
+    except OSError:
+        return []
+    return sorted(n for n in names if not n.startswith(".")
+                  and os.path.isfile(os.path.join(templates_dir(env), n)))
+
+
+def fill_template(text, when):
+    """{date}, {weekday} and {time} filled in; every other brace left as written."""
+    return (text.replace("{date}", when.strftime("%Y-%m-%d"))
+            .replace("{weekday}", when.strftime("%A"))
+            .replace("{time}", when.strftime("%H:%M")))
+
+
+def read_template(env, name, when):
+    """The template NAME (a file in templates/, with or without its extension), filled in."""
+    from .entries import MAX_TEXT
+
+    folder = templates_dir(env)
+    if not name or "/" in name or name.startswith("."):
+        raise BadInput("a template is named by its file name in %s" % folder)
+    found = [n for n in template_names(env) if n == name or os.path.splitext(n)[0] == name]
+    if not found:
+        have = template_names(env)
+        raise BadInput("no template %r in %s (%s)" % (
+            name, folder, "there are: " + ", ".join(have) if have else "there is none yet"))
+    path = os.path.join(folder, found[0])
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+        with open(fd, "rb") as f:
+            data = f.read(MAX_TEXT + 1)
+    except OSError as exc:
+        raise DiaryError("cannot read the template %s: %s" % (path, exc.strerror)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("the template %s is not UTF-8 text" % path) from None
+    if len(text) > MAX_TEXT or "\x00" in text:
+        raise BadInput("the template %s is not a text of at most %d MB"
+                       % (path, MAX_TEXT // (1024 * 1024)))
+    return fill_template(text, when)
+
+
+# --- leftovers of a session that did not finish ---------------------------------------
+
+def recover_leftovers(d, env):
+    """Offer what an editor session killed midway left in its private
+    directory: saved as a new entry tagged `recovered` (text kept verbatim,
+    nothing overwritten), then wiped; or discarded (wiped); or kept for later."""
+    from . import entries, external_editor, private_dir
+
+    found = private_dir.leftovers(external_editor.KIND, env.environ, tmpdir(env))
+    for directory in found:
+        path = os.path.join(directory, external_editor.FILE_NAME)
+        try:
+            with open(path, "rb") as f:
+                text = f.read(entries.MAX_TEXT).decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        text = text.replace("\x00", "")
+        if not text.strip():
+            private_dir.wipe(directory)
+            continue
+        env.say("Found text left by an editor session that did not finish (%d characters, "
+                "in %s)." % (len(text), directory))
+        answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
+                           "Enter to keep it for later: " % RECOVERED_TAG)
+        if answer in ("y", "yes"):
+            entry = _retrying(env, lambda: entries.add(
+                d, text, title="Recovered from the editor", tags=[RECOVERED_TAG]))
+            if entry is None:
+                continue
+            private_dir.wipe(directory)
+            env.say("Saved as entry #%d; the leftover file was wiped." % entry.id)
+        elif answer in ("d", "discard"):
+            private_dir.wipe(directory)
+            env.say("Discarded; the leftover file was wiped.")
+
+
+# --- one editing session -----------------------------------------------------------------
+
+def _retrying(env, save):
+    """Run ``save``; on a busy diary or a full disk, keep the text (it is in
+    memory) and ask whether to try again. None when the person gives up."""
+    while True:
+        try:
+            return save()
+        except (Busy, DiskFull) as exc:
+            env.say("diary: could not save: %s" % exc)
+            if _ask(env, "Your text is kept in memory. Try again? [Y/n] ") in ("n", "no"):
+                return None
+
+
+def edit_in_editor(d, env, blocks):
+    """Open ``blocks`` (editfile.Block) in the editor until the file parses;
+    the parsed blocks, or None when the file came back empty or unchanged."""
+    from . import editfile, external_editor
+
+    argv = editor_argv(env)
+    warn_once(d, env, argv)
+    nonce = editfile.nonce_for(blocks)
+    first = editfile.format_file(blocks, nonce)
+    text, error = first, None
+    with external_editor.Session(env.environ, tmpdir(env)) as session:
+        while True:
+            shown = editfile.format_file([], nonce, error) + text if error else text
+            got = session.edit(argv, shown)
+            if got is None or not got.strip():
+                return None
+            try:
+                parsed = editfile.parse_file(got, nonce)
+            except editfile.BadFile as exc:
+                if got == shown:  # closed without a change: do not loop forever
+                    answer = _ask(env, "The file still does not parse (%s). [E]dit again or "
+                                       "[d]iscard what you wrote? " % exc)
+                    if answer in ("d", "discard"):
+                        return None
+                text, error = _without_notes(got), exc
+                continue
+            if not parsed or all(b.id is None and b.empty() for b in parsed) and \
+                    not any(b.id is not None for b in blocks):
+                return None
+            return parsed
+
+
+def _without_notes(text):
+    from .editfile import NOTE
+
+    lines = text.split("\n")
+    while lines and lines[0].startswith(NOTE.rstrip()):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+class Plan:
+    """What saving the file changes: added, changed and deleted entries."""
+
+    def __init__(self, original, parsed):
+        by_id = {b.id: b for b in original if b.id is not None}
+        self.added = [b for b in parsed if b.id is None and not b.empty()]
+        self.changed, self.emptied = [], []
+        listed = set()
+        for b in parsed:
+            if b.id is None:
+                continue
+            listed.add(b.id)
+            if b.id not in by_id:
+                raise BadInput("entry %d was not in the file: its line was changed" % b.id)
+            if b.empty():
+                self.emptied.append(by_id[b.id])
+            elif b != by_id[b.id]:
+                self.changed.append((by_id[b.id], b))
+        # an entry whose block was removed from the file is emptied too
+        self.emptied += [b for i, b in by_id.items() if i not in listed]
+
+    def nothing(self):
+        return not (self.added or self.changed or self.emptied)
+
+
+def apply(d, plan, versions, *, delete=True):
+    """Save ``plan`` in ONE transaction. ``versions``: id -> the version read.
+    An entry changed meanwhile in another session keeps both versions (ours
+    is added as a new entry); one changed meanwhile is not deleted.
+    Returns (saved entries, conflicts: [(old id, new entry or None)], deleted ids)."""
+    from . import entries, tags
+
+    saved, conflicts, deleted = [], [], []
+    with d.write():
+        for b in plan.added:
+            saved.append(entries.add(d, b.body, title=b.title, created_at=b.date,
+                                     starred=b.starred, tags=b.tags))
+        for old, b in plan.changed:
+            try:
+                current = entries.get(d, old.id)
+                if current.version != versions[old.id]:
+                    raise Conflict("changed meanwhile")
+            except (Conflict, NotFound):
+                conflicts.append((old.id, entries.add(
+                    d, b.body, title=b.title, created_at=b.date or old.date,
+                    starred=b.starred, tags=b.tags)))
+                continue
+            date = b.date if (b.date is not None and
+                              _instant(b.date) != _instant(old.date)) else None
+            entry = entries.edit(
+                d, old.id, body=b.body if b.body != old.body else None,
+                title=b.title if b.title != old.title else None, created_at=date,
+                starred=b.starred if b.starred != old.starred else None,
+                expected_version=versions[old.id])
+            wanted = {tags.keypath(t): t for t in b.tags + tags.inline_tags(
+                b.title + "\n" + b.body)}
+            have = {tags.keypath(t): t for t in entry.tag_list}
+            add = [p for k, p in wanted.items() if k not in have]
+            remove = [p for k, p in have.items() if k not in wanted]
+            if add or remove:
+                entry = entries.edit(d, old.id, add_tags=add, remove_tags=remove)
+            saved.append(entry)
+        if delete:
+            for old in plan.emptied:
+                try:
+                    current = entries.get(d, old.id)
+                except NotFound:
+                    continue
+                if current.version != versions[old.id]:
+                    conflicts.append((old.id, None))
+                    continue
+                entries.delete(d, [old.id])
+                deleted.append(old.id)
+    return saved, conflicts, deleted
+
+
+def _instant(value):
+    from . import dates
+
+    return dates.text(value) if value is not None else None
+
+
+def run(d, env, blocks, versions, *, as_json=False):
+    """Open ``blocks`` in the editor, then save what changed (asking before
+    deleting an emptied entry). Exit status."""
+    from . import entries
+
+    parsed = edit_in_editor(d, env, blocks)
+    if parsed is None:
+        env.say("Nothing saved: the file came back empty or unchanged.")
+        return errors.OK
+    plan = Plan(blocks, parsed)
+    if plan.nothing():
+        env.say("Nothing changed.")
+        return errors.OK
+    delete = True
+    if plan.emptied:
+        from .render import headline, one_line
+
+        for e in plan.emptied:
+            env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
+        delete = _ask(env, "Delete %d %s emptied or removed in the file? [y/N] "
+                      % (len(plan.emptied), "entry" if len(plan.emptied) == 1
+                         else "entries")) in ("y", "yes")
+        if not delete:
+            env.say("Kept them as they were.")
+    result = _retrying(env, lambda: apply(d, plan, versions, delete=delete))
+    if result is None:
+        env.say("Nothing saved.")
+        return errors.ERROR
+    saved, conflicts, deleted = result
+    for old_id, new in conflicts:
+        if new is None:
+            env.say("Entry #%d was changed in another session meanwhile: not deleted."
+                    % old_id)
+        else:
+            env.say("Entry #%d was changed in another session meanwhile: both are kept, yours "
+                    "saved as a new entry #%d." % (old_id, new.id))
+            saved.append(new)
+    out = output(env)
+    if as_json:
+        out.json([entries.to_record(e) for e in saved])
+    else:
+        for e in saved:
+            out.line(str(e.id))
+    if deleted:
+        env.say("Deleted %d %s." % (len(deleted), "entry" if len(deleted) == 1 else "entries"))
+    return errors.OK
+
+
+# --- the commands' editor paths -------------------------------------------------------------
+
+def add(args, env, initial_body=""):
+    """`diary add` on a terminal: a new entry written in the editor."""
+    from . import dates, editfile
+
+    editor_argv(env)  # no editor: say so before asking the passphrase
+    created = dates.parse(args.date) if args.date else None
+    with unlock(args, env, write=True) as d:
+        recover_leftovers(d, env)
+        block = editfile.Block(None, args.title, created, args.tags, args.star, initial_body)
+        return run(d, env, [block], {}, as_json=args.json)
+
+
+def selection(args):
+    """The entries `edit -q QUERY --since --until --starred --tagged` choose,
+    oldest first: a function of the unlocked diary."""
+    from . import dates, entries, search, tags
+    from .store import Entry
+
+    since = dates.parse(args.since, bound="start") if args.since else None
+    until = dates.parse(args.until, bound="end") if args.until else None
+    for path in args.tagged:
+        tags.parse_path(path)
+
+    def select(d):
+        with d.read():
+            query = entries.select(since=since, until=until,
+                                   starred=True if args.starred_only else None,
+                                   tags=args.tagged, newest_first=False)
+            if args.query is not None:
+                hits = search.search(d, args.query, limit=None, sort="oldest",
+                                     snippets=False)
+                ids = [h.entry.id for h in hits.hits]
+                query = query.where(Entry.id.in_(ids))
+            found = list(query.limit(MAX_ENTRIES + 1))
+            return entries.get_many(d, [e.id for e in found])
+
+    return select
+
+
+def edit(args, env, select):
+    """`diary edit ID` / `diary edit -q ...` on a terminal: the entries chosen by
+    ``select(d)`` in one file."""
+    from . import editfile
+
+    editor_argv(env)
+    with unlock(args, env, write=True) as d:
+        recover_leftovers(d, env)
+        found = select(d)
+        if not found:
+            raise NotFound("no entry matches")
+        if len(found) > MAX_ENTRIES:
+            raise BadInput("%d entries match: at most %d open in one file (narrow the "
+                           "selection)" % (len(found), MAX_ENTRIES))
+        blocks = [editfile.Block.of(e) for e in found]
+        return run(d, env, blocks, {e.id: e.version for e in found}, as_json=args.json)
