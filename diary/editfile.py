@@ -184,10 +184,14 @@ def parse_file(text, nonce):
     blocks, current, header, seen = [], None, False, set()
     body = []
 
-    def finish():
+    def finish(at_end=False):
+        # Each text is followed by a newline (format_block): before the next
+        # entry line that is the newline split() consumed; at the end of the
+        # file it leaves one empty last line (gone if an editor dropped it).
         if current is not None:
-            joined = "\n".join(body)
-            current.body = joined[:-1] if joined.endswith("\n") else joined
+            if at_end and body and body[-1] == "":
+                body.pop()
+            current.body = "\n".join(body)
 
     for number, line in enumerate(lines, 1):
         m = _START_RE.match(line)
@@ -224,5 +228,5 @@ def parse_file(text, nonce):
     if header:
         # a block that ends in its header: no text at all (the file ended there)
         header = False
-    finish()
+    finish(at_end=True)
     return blocks
