@@ -13,7 +13,8 @@ import os
 
 from . import errors
 from .cli import loaded_settings, output, unlock
-from .errors import BadInput, Busy, Conflict, DiaryError, DiskFull, NotFound, UsageError
+from .editsave import Plan, apply
+from .errors import BadInput, Busy, DiaryError, DiskFull, NotFound, UsageError
 
 MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
 RECOVERED_TAG = "recovered"
@@ -166,126 +167,17 @@ def _retrying(env, save):
 
 
 def edit_in_editor(d, env, blocks):
-    """Open ``blocks`` (editfile.Block) in the editor until the file parses;
-    the parsed blocks, or None when the file came back empty or unchanged."""
-    from . import editfile, external_editor
+    """Open ``blocks`` in the editor until the file parses (editsave.edit_until_parsed)."""
+    from . import editsave
 
     argv = editor_argv(env)
     warn_once(d, env, argv)
-    nonce = editfile.nonce_for(blocks)
-    first = editfile.format_file(blocks, nonce)
-    text, error = first, None
-    with external_editor.Session(env.environ, tmpdir(env)) as session:
-        while True:
-            shown = editfile.format_file([], nonce, error) + text if error else text
-            got = session.edit(argv, shown)
-            if got is None or not got.strip():
-                return None
-            try:
-                parsed = editfile.parse_file(got, nonce)
-            except editfile.BadFile as exc:
-                if got == shown:  # closed without a change: do not loop forever
-                    answer = _ask(env, "The file still does not parse (%s). [E]dit again or "
-                                       "[d]iscard what you wrote? " % exc)
-                    if answer in ("d", "discard"):
-                        return None
-                text, error = _without_notes(got), exc
-                continue
-            if not parsed or all(b.id is None and b.empty() for b in parsed) and \
-                    not any(b.id is not None for b in blocks):
-                return None
-            return parsed
 
+    def again(error):
+        return _ask(env, "The file still does not parse (%s). [E]dit again or [d]iscard what "
+                         "you wrote? " % error) not in ("d", "discard")
 
-def _without_notes(text):
-    from .editfile import NOTE
-
-    lines = text.split("\n")
-    while lines and lines[0].startswith(NOTE.rstrip()):
-        lines.pop(0)
-    return "\n".join(lines)
-
-
-class Plan:
-    """What saving the file changes: added, changed and deleted entries."""
-
-    def __init__(self, original, parsed):
-        by_id = {b.id: b for b in original if b.id is not None}
-        self.added = [b for b in parsed if b.id is None and not b.empty()]
-        self.changed, self.emptied = [], []
-        listed = set()
-        for b in parsed:
-            if b.id is None:
-                continue
-            listed.add(b.id)
-            if b.id not in by_id:
-                raise BadInput("entry %d was not in the file: its line was changed" % b.id)
-            if b.empty():
-                self.emptied.append(by_id[b.id])
-            elif b != by_id[b.id]:
-                self.changed.append((by_id[b.id], b))
-        # an entry whose block was removed from the file is emptied too
-        self.emptied += [b for i, b in by_id.items() if i not in listed]
-
-    def nothing(self):
-        return not (self.added or self.changed or self.emptied)
-
-
-def apply(d, plan, versions, *, delete=True):
-    """Save ``plan`` in ONE transaction. ``versions``: id -> the version read.
-    An entry changed meanwhile in another session keeps both versions (ours
-    is added as a new entry); one changed meanwhile is not deleted.
-    Returns (saved entries, conflicts: [(old id, new entry or None)], deleted ids)."""
-    from . import entries, tags
-
-    saved, conflicts, deleted = [], [], []
-    with d.write():
-        for b in plan.added:
-            saved.append(entries.add(d, b.body, title=b.title, created_at=b.date,
-                                     starred=b.starred, tags=b.tags))
-        for old, b in plan.changed:
-            try:
-                current = entries.get(d, old.id)
-                if current.version != versions[old.id]:
-                    raise Conflict("changed meanwhile")
-            except (Conflict, NotFound):
-                conflicts.append((old.id, entries.add(
-                    d, b.body, title=b.title, created_at=b.date or old.date,
-                    starred=b.starred, tags=b.tags)))
-                continue
-            date = b.date if (b.date is not None and
-                              _instant(b.date) != _instant(old.date)) else None
-            entry = entries.edit(
-                d, old.id, body=b.body if b.body != old.body else None,
-                title=b.title if b.title != old.title else None, created_at=date,
-                starred=b.starred if b.starred != old.starred else None,
-                expected_version=versions[old.id])
-            wanted = {tags.keypath(t): t for t in b.tags + tags.inline_tags(
-                b.title + "\n" + b.body)}
-            have = {tags.keypath(t): t for t in entry.tag_list}
-            add = [p for k, p in wanted.items() if k not in have]
-            remove = [p for k, p in have.items() if k not in wanted]
-            if add or remove:
-                entry = entries.edit(d, old.id, add_tags=add, remove_tags=remove)
-            saved.append(entry)
-        if delete:
-            for old in plan.emptied:
-                try:
-                    current = entries.get(d, old.id)
-                except NotFound:
-                    continue
-                if current.version != versions[old.id]:
-                    conflicts.append((old.id, None))
-                    continue
-                entries.delete(d, [old.id])
-                deleted.append(old.id)
-    return saved, conflicts, deleted
-
-
-def _instant(value):
-    from . import dates
-
-    return dates.text(value) if value is not None else None
+    return editsave.edit_until_parsed(argv, env.environ, tmpdir(env), blocks, again)
 
 
 def run(d, env, blocks, versions, *, as_json=False):
