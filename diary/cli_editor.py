@@ -33,6 +33,20 @@ def editor_argv(env):
     return argv
 
 
+def for_menu(env):
+    """The menu's keyword arguments for the external editor and the templates."""
+    from . import external_editor
+
+    try:
+        argv = external_editor.command(loaded_settings(env).get("editor"))
+    except UsageError:
+        argv = None
+    external = None
+    if argv:
+        external = {"argv": argv, "environ": dict(env.environ), "tmpdir": tmpdir(env)}
+    return {"external": external, "templates_dir": templates_dir(env)}
+
+
 def tmpdir(env):
     return loaded_settings(env).get("editor_tmpdir")
 
@@ -66,54 +80,15 @@ def warn_once(d, env, argv):
 # --- templates -------------------------------------------------------------------------
 
 def templates_dir(env):
-    from . import config
+    from . import config, templates
 
-    return os.path.join(os.path.dirname(config.file_path(env.environ)), "templates")
-
-
-def template_names(env):
-    try:
-        names = os.listdir(templates_dir(env))
-    except OSError:
-        return []
-    return sorted(n for n in names if not n.startswith(".")
-                  and os.path.isfile(os.path.join(templates_dir(env), n)))
-
-
-def fill_template(text, when):
-    """{date}, {weekday} and {time} filled in; every other brace left as written."""
-    return (text.replace("{date}", when.strftime("%Y-%m-%d"))
-            .replace("{weekday}", when.strftime("%A"))
-            .replace("{time}", when.strftime("%H:%M")))
+    return templates.folder(config.file_path(env.environ))
 
 
 def read_template(env, name, when):
-    """The template NAME (a file in templates/, with or without its extension), filled in."""
-    from .entries import MAX_TEXT
+    from . import templates
 
-    folder = templates_dir(env)
-    if not name or "/" in name or name.startswith("."):
-        raise BadInput("a template is named by its file name in %s" % folder)
-    found = [n for n in template_names(env) if n == name or os.path.splitext(n)[0] == name]
-    if not found:
-        have = template_names(env)
-        raise BadInput("no template %r in %s (%s)" % (
-            name, folder, "there are: " + ", ".join(have) if have else "there is none yet"))
-    path = os.path.join(folder, found[0])
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
-        with open(fd, "rb") as f:
-            data = f.read(MAX_TEXT + 1)
-    except OSError as exc:
-        raise DiaryError("cannot read the template %s: %s" % (path, exc.strerror)) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInput("the template %s is not UTF-8 text" % path) from None
-    if len(text) > MAX_TEXT or "\x00" in text:
-        raise BadInput("the template %s is not a text of at most %d MB"
-                       % (path, MAX_TEXT // (1024 * 1024)))
-    return fill_template(text, when)
+    return templates.read(templates_dir(env), name, when)
 
 
 # --- leftovers of a session that did not finish ---------------------------------------
