@@ -51,10 +51,11 @@ class Block:
     """One entry in the file. ``id`` None: a new entry. ``date`` an aware
     datetime or None (none given: now for a new entry, unchanged otherwise)."""
 
-    __slots__ = ("id", "title", "date", "tags", "starred", "body")
+    __slots__ = ("id", "title", "date", "tags", "starred", "body", "date_line")
 
     def __init__(self, id=None, title="", date=None, tags=(), starred=False, body=""):
         self.id, self.title, self.date = id, title, date
+        self.date_line = None  # the date as the file said it (parse_file)
         self.tags, self.starred, self.body = list(tags), bool(starred), body
 
     @classmethod
@@ -106,17 +107,21 @@ def _tag_list(paths):
     return json.dumps(list(paths), ensure_ascii=False)
 
 
-def _date(value):
+def _date(value, exact=True):
+    """The date as the file shows it: to the second for an entry already saved
+    (an unchanged line gives its exact time back: parse_file's ``originals``),
+    exact for a new one."""
     if value is None:
         return ""
     shown = dates.local(value)
-    return shown.isoformat(" ", "seconds" if not shown.microsecond else "microseconds")
+    return shown.isoformat(" ", "microseconds" if exact and shown.microsecond else "seconds")
 
 
 def format_block(block, nonce):
     header = [_START % ("new" if block.id is None else block.id, nonce),
               "title: " + _title(block.title) if block.title else "title:",
-              "date: " + _date(block.date) if block.date is not None else "date:",
+              ("date: " + _date(block.date, exact=block.id is None)
+               if block.date is not None else "date:"),
               "tags: " + _tag_list(block.tags) if block.tags else "tags:",
               "star: " + ("yes" if block.starred else "no"),
               ""]
@@ -150,6 +155,7 @@ def _parse_value(key, value, line, block):
         else:
             block.title = raw
     elif key == "date":
+        block.date_line = raw
         if not raw:
             block.date = None
             return
@@ -178,8 +184,10 @@ def _parse_value(key, value, line, block):
         block.starred = answer
 
 
-def parse_file(text, nonce):
-    """The file's text -> [Block]; BadFile (with a line number) when it does not parse."""
+def parse_file(text, nonce, originals=()):
+    """The file's text -> [Block]; BadFile (with a line number) when it does not parse.
+    ``originals``: the blocks the file was written from; an entry whose date line
+    is as written keeps its exact time (the file shows it to the second)."""
     lines = text.split("\n")
     blocks, current, header, seen = [], None, False, set()
     body = []
@@ -229,4 +237,9 @@ def parse_file(text, nonce):
         # a block that ends in its header: no text at all (the file ended there)
         header = False
     finish(at_end=True)
+    known = {b.id: b for b in originals if b.id is not None}
+    for b in blocks:
+        was = known.get(b.id)
+        if was is not None and was.date is not None and b.date_line == _date(was.date, False):
+            b.date = was.date
     return blocks

@@ -29,7 +29,7 @@ def edit_until_parsed(argv, environ, tmpdir, blocks, again):
             if got is None or not got.strip():
                 return None
             try:
-                parsed = editfile.parse_file(got, nonce)
+                parsed = editfile.parse_file(got, nonce, blocks)
             except editfile.BadFile as exc:
                 if got == shown and not again(exc):
                     return None

@@ -44,10 +44,14 @@ _blocks = st.lists(st.builds(_block, st.one_of(st.none(), st.integers(1, 10 ** 9
 def test_format_then_parse_gives_back_the_same_entries(blocks):
     nonce = editfile.nonce_for(blocks)
     text = editfile.format_file(blocks, nonce)
-    assert editfile.parse_file(text, nonce) == blocks
+    assert editfile.parse_file(text, nonce, blocks) == blocks
     # with an error note on top too
     noted = editfile.format_file(blocks, nonce, error="line 3: bad\nthing")
-    assert editfile.parse_file(noted, nonce) == blocks
+    assert editfile.parse_file(noted, nonce, blocks) == blocks
+    # saved entries are shown to the second: without the originals, that is what comes back
+    for was, got in zip(blocks, editfile.parse_file(text, nonce)):
+        if was.date is not None:
+            assert abs((got.date - was.date).total_seconds()) < 1
 
 
 def test_the_format_reads_as_documented():
