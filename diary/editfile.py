@@ -188,6 +188,12 @@ def parse_file(text, nonce, originals=()):
     """The file's text -> [Block]; BadFile (with a line number) when it does not parse.
     ``originals``: the blocks the file was written from; an entry whose date line
     is as written keeps its exact time (the file shows it to the second)."""
+    from .entries import MAX_TEXT
+
+    if "\x00" in text:
+        raise BadFile("a NUL character (remove it)", text.count("\n", 0, text.index("\x00")) + 1)
+    if len(text) > MAX_TEXT:
+        raise BadFile("the file is over %d MB" % (MAX_TEXT // (1024 * 1024)))
     lines = text.split("\n")
     blocks, current, header, seen = [], None, False, set()
     body = []

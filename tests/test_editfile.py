@@ -96,6 +96,7 @@ def test_human_dates_and_loose_values_parse():
     ("stray\n--- diary entry 1 [ab12ab12] ---\n\nx", "line 1: text above"),
     ("--- diary entry 1 [ab12ab12] ---\n\nx\n--- diary entry 1 [ab12ab12] ---\n\ny",
      "line 4: entry 1 appears twice"),
+    ("--- diary entry 1 [ab12ab12] ---\n\nx\ny\x00", "line 4: a NUL character"),
 ])
 def test_a_header_that_does_not_parse_names_its_line(text, where):
     with pytest.raises(BadFile) as raised:
