@@ -44,7 +44,11 @@ class BadFile(BadInput):
 
     def __init__(self, message, line=None):
         super().__init__(("line %d: %s" % (line, message)) if line else message)
-        self.line = line
+        self.line, self.detail = line, message
+
+    def moved(self, lines):
+        """The same error, its line number ``lines`` further down (a note added on top)."""
+        return BadFile(self.detail, self.line + lines if self.line else None)
 
 
 class Block:

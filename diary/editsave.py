@@ -33,7 +33,9 @@ def edit_until_parsed(argv, environ, tmpdir, blocks, again):
             except editfile.BadFile as exc:
                 if got == shown and not again(exc):
                     return None
-                text, error = _without_notes(got), exc
+                text = _without_notes(got)
+                # numbered as in the file reopened, under its one line of note
+                error = exc.moved(1 - (got.count("\n") - text.count("\n")))
                 continue
             if not parsed or (all(b.id is None and b.empty() for b in parsed)
                               and not any(b.id is not None for b in blocks)):

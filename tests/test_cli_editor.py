@@ -189,7 +189,8 @@ def test_a_bad_header_reopens_the_editor_with_the_error_on_top_and_the_text_kept
     assert r.code == 0, r
     first, second = editor.runs()
     top = second["text"].split("\n")[0]
-    assert top.startswith("# diary: line 5: star: write yes or no") and "ignored" in top
+    assert top.startswith("# diary: line 6: star: write yes or no") and "ignored" in top
+    assert second["text"].split("\n")[5] == "star: maybe"  # line 6, as the note says
     assert "precious words" in second["text"] and "star: maybe" in second["text"]
     assert [(e[2], e[4]) for e in _entries(made)] == [("\nprecious words", True)]
 
