@@ -1050,3 +1050,21 @@ def test_the_calendar_starts_its_weeks_on_the_configured_day(run, made, tmp_path
     r = run_menu(run, ("Write a new entry", "c"), (" Su  Mo  Tu  We  Th  Fr  Sa", "q"),
                  ("Calendar and statistics", "q"), environ={"DIARY_CONFIG": str(config)})
     assert r.code == 0, r
+
+
+def test_write_offers_the_templates_when_any_exist(diary, tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "evening.txt").write_text("Evening of {weekday}. {name}")
+    s = drive(diary, ("Write a new entry", "w"), ("(blank)", DOWN + ENTER),
+              ("New entry", CTRL_S), ("Saved entry #1.", "w"), ("(blank)", ENTER),
+              ("New entry", "plain" + CTRL_S), ("Saved entry #2.", "q"),
+              templates_dir=str(folder))
+    assert s.saw("evening.txt")
+    first, second = entries.list_entries(diary, newest_first=False)
+    assert first.body == "Evening of %s. {name}" % dates.now().strftime("%A")
+    assert (second.title, second.body) == ("plain", "")  # typed into the title
+    # no templates: Write goes straight to the editor; no editor set: no E
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", CTRL_C), ("Write a new", "q"),
+              templates_dir=str(tmp_path / "none"))
+    assert not s.saw("(blank)") and not s.saw("Write in your editor")
