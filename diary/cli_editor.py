@@ -14,7 +14,7 @@ import os
 from . import errors
 from .cli import loaded_settings, output, unlock
 from .editsave import Plan, apply
-from .errors import BadInput, Busy, DiaryError, DiskFull, NotFound, UsageError
+from .errors import BadInput, Busy, DiskFull, NotFound, UsageError
 
 MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
 RECOVERED_TAG = "recovered"

@@ -8,7 +8,6 @@ leak-off options must win over the person's own configuration.
 
 import os
 import shutil
-import sys
 import tempfile
 
 import pytest
