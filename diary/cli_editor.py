@@ -17,7 +17,6 @@ from .editsave import Plan, apply
 from .errors import BadInput, Busy, DiskFull, NotFound, UsageError
 
 MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
-RECOVERED_TAG = "recovered"
 
 
 # --- choosing and preparing ---------------------------------------------------------
@@ -95,33 +94,20 @@ def read_template(env, name, when):
 
 def recover_leftovers(d, env):
     """Offer what an editor session killed midway left in its private
-    directory: saved as a new entry tagged `recovered` (text kept verbatim,
-    nothing overwritten), then wiped; or discarded (wiped); or kept for later."""
-    from . import entries, external_editor, private_dir
+    directory (editsave.leftovers): saved as a new entry tagged `recovered`
+    (text kept verbatim, nothing overwritten), then wiped; or discarded
+    (wiped); or kept for later."""
+    from . import editsave, private_dir
 
-    found = private_dir.leftovers(external_editor.KIND, env.environ, tmpdir(env))
-    for directory in found:
-        path = os.path.join(directory, external_editor.FILE_NAME)
-        try:
-            with open(path, "rb") as f:
-                text = f.read(entries.MAX_TEXT).decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
-        text = text.replace("\x00", "")
-        if not text.strip():
-            private_dir.wipe(directory)
-            continue
+    for directory, text in editsave.leftovers(env.environ, tmpdir(env)):
         env.say("Found text left by an editor session that did not finish (%d characters, "
                 "in %s)." % (len(text), directory))
         answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
-                           "Enter to keep it for later: " % RECOVERED_TAG)
+                           "Enter to keep it for later: " % editsave.RECOVERED_TAG)
         if answer in ("y", "yes"):
-            entry = _retrying(env, lambda: entries.add(
-                d, text, title="Recovered from the editor", tags=[RECOVERED_TAG]))
-            if entry is None:
-                continue
-            private_dir.wipe(directory)
-            env.say("Saved as entry #%d; the leftover file was wiped." % entry.id)
+            entry = _retrying(env, lambda: editsave.recover(d, directory, text))
+            if entry is not None:
+                env.say("Saved as entry #%d; the leftover file was wiped." % entry.id)
         elif answer in ("d", "discard"):
             private_dir.wipe(directory)
             env.say("Discarded; the leftover file was wiped.")

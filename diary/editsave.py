@@ -9,8 +9,42 @@ an emptied entry changed meanwhile is not deleted. Used by `diary add/edit`
 (cli_editor.py) and the menu's external-editor key.
 """
 
-from . import editfile, external_editor
+import os
+
+from . import editfile, external_editor, private_dir
 from .errors import BadInput, Conflict, NotFound
+
+RECOVERED_TAG = "recovered"
+
+
+def leftovers(environ, tmpdir):
+    """[(directory, text)] left by editor sessions that did not finish (a
+    SIGKILL, a crash): found where a session would make its directory now.
+    A directory with no text in it is wiped at once."""
+    from . import entries
+
+    found = []
+    for directory in private_dir.leftovers(external_editor.KIND, environ, tmpdir):
+        try:
+            with open(os.path.join(directory, external_editor.FILE_NAME), "rb") as f:
+                text = f.read(entries.MAX_TEXT).decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        text = text.replace("\x00", "")
+        if text.strip():
+            found.append((directory, text))
+        else:
+            private_dir.wipe(directory)
+    return found
+
+
+def recover(d, directory, text):
+    """Save a leftover's text verbatim as a new entry tagged `recovered`, then wipe it."""
+    from . import entries
+
+    entry = entries.add(d, text, title="Recovered from the editor", tags=[RECOVERED_TAG])
+    private_dir.wipe(directory)
+    return entry
 
 
 def edit_until_parsed(argv, environ, tmpdir, blocks, again):

@@ -107,6 +107,8 @@ class Menu(Screens):
                 and (a.name != "write_in_editor" or self.external)]
 
     async def main_menu(self):
+        if self.external and not self.diary.read_only:
+            await self.do(self.recover_leftovers)
         actions = self.actions()
         keys = {a.key: a.name for a in actions}
         keys["s"] = "search"
@@ -205,6 +207,22 @@ class Menu(Screens):
         if selected == 0:
             return ""
         return templates.read(self.templates_dir, names[selected - 1], self.now())
+
+    async def recover_leftovers(self):
+        """At the start: text left by an editor session that did not finish."""
+        from . import editsave, private_dir
+
+        for directory, text in editsave.leftovers(self.external["environ"],
+                                                  self.external["tmpdir"]):
+            question = ("Text left by an editor session that did not finish was found (%d "
+                        "characters). Save it as a new entry tagged `%s`?"
+                        % (len(text), editsave.RECOVERED_TAG))
+            if await tui.confirm(self.term, question):
+                entry = editsave.recover(self.diary, directory, text)
+                self.term.say("Recovered as entry #%d; the leftover file was wiped." % entry.id)
+            elif await tui.confirm(self.term, "Throw that text away? (No keeps it for later)"):
+                private_dir.wipe(directory)
+                self.term.say("Thrown away; the leftover file was wiped.")
 
     async def write_in_editor(self, entry=None):
         """E: write a new entry (or edit ``entry``) in the external editor, on
