@@ -618,7 +618,10 @@ def open_menu(args, env):
     input, output = env.menu_io or (None, None)
     with diary:
         week_start = loaded_settings(env).get("week_start")
+        from .cli_editor import for_menu
+
         return menu.Menu(diary, input=input, output=output, lock_after=minutes * 60,
                          color=use_color(env) != "never",
                          first_weekday=6 if week_start == "sunday" else 0,
-                         trash_days=loaded_settings(env).get("trash_days")).run()
+                         trash_days=loaded_settings(env).get("trash_days"),
+                         **for_menu(env)).run()

@@ -30,6 +30,12 @@ def _add_args(p):
                                   "(default: now)")
     p.add_argument("--star", action="store_true", help="star the entry")
     _tag_option(p)
+    p.add_argument("-e", "--editor", action="store_true",
+                   help="write it in your editor ($VISUAL, $EDITOR or `editor`), even with "
+                        "text given (it starts the file)")
+    p.add_argument("--template", metavar="NAME",
+                   help="start from the template NAME (a file in the config directory's "
+                        "templates/; {date}, {weekday} and {time} are filled in)")
     p.add_argument("--json", action="store_true", help="print the new entry as JSON")
 
 
@@ -43,9 +49,13 @@ def _tag_option(p):
          "diary add 'yesterday 9pm: Long run. Felt strong #health/running *'\n"
          "diary add --title 'Long run' --date 'yesterday 21:30' Ran 12 km by the river.\n"
          "diary add --tag work/acme/meetings 'Kick-off with #people/anna'\n"
-         "echo 'A quiet day.' | diary add --star",
-         "Add an entry; prints its id. Text given as arguments is a quick entry: a leading "
-         "'DATE: ' sets the date (2024-03-02, 2024-03-02 21:30, today or yesterday with or "
+         "echo 'A quiet day.' | diary add --star\n"
+         "diary add                     # on a terminal: opens your editor\n"
+         "diary add --template evening  # ~/.config/diary/templates/evening(.txt)",
+         "Add an entry; prints its id. Its text comes from the arguments, or stdin; on a "
+         "terminal with neither, your editor opens on a file with a short header (title, "
+         "date, tags, star) above the text (README: \"Writing in your editor\"). Text "
+         "given as arguments is a quick entry: a leading 'DATE: ' sets the date (2024-03-02, 2024-03-02 21:30, today or yesterday with or "
          "without a time, a weekday with a time: 'monday 9am:'; 'Monday: meet Anna' stays "
          "text), the first sentence becomes the title when more follows (unless --title, or "
          "quick_title = false), a trailing ' *' stars, and @tags count as #tags when "
@@ -56,13 +66,27 @@ def cmd_add(args, env):
     refuse_if_read_only(args)
     for path in args.tags:
         tags.parse_path(path)  # bad input fails before the diary is unlocked
+    start = ""
+    if args.template is not None:
+        from . import cli_editor, dates
+
+        start = cli_editor.read_template(env, args.template, dates.now())
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
         body = read_stdin(env).rstrip()
     else:
         body = ""
+    if args.editor or (env.stdin_tty and not body.strip() and not args.title.strip()):
+        from . import cli_editor
+
+        if not env.stdin_tty:
+            raise UsageError("the editor needs a terminal: give the text as arguments or on "
+                             "stdin instead of --editor")
+        return cli_editor.add(args, env, start + body if start and body else start or body)
     title, body, created_at, starred, more_tags = _quick_entry(args, env, body)
+    if start:  # a template starts the text; a quick entry's date, title and star still count
+        body = start + body if body else start
     if not body.strip() and not title.strip():
         raise BadInput("nothing to add: give the text as arguments or on stdin")
     with unlock(args, env, write=True) as d:
@@ -267,7 +291,8 @@ def cmd_show(args, env):
 @arguments("edit")
 def _edit_args(p):
     p.add_argument("id", nargs="?", type=entry_id_arg, metavar="ID",
-                   help="the entry to change (or filters: every entry they select)")
+                   help="the entry to change (on a terminal with nothing else asked: opens it "
+                        "in your editor); or filters instead: every entry they select")
     p.add_argument("--title", help="a new title")
     p.add_argument("--date", help="a new date")
     star = p.add_mutually_exclusive_group()
@@ -292,8 +317,13 @@ def _edit_args(p):
          "diary edit 12 --star\n"
          "diary edit 12 --tag health/running --untag health\n"
          "diary edit -q 'marathon' --since 2024-01-01 --tag health/running --star\n"
-         "diary edit --tagged work/old --tag work/archive --untag work/old",
-         "Change an entry. A new text is read from stdin when stdin is not a terminal and "
+         "diary edit --tagged work/old --tag work/archive --untag work/old\n"
+         "diary edit 12                        # on a terminal: opens it in your editor\n"
+         "diary edit -q 'tag:work' --since 2024-01-01   # on a terminal: all matches in one file",
+         "Change an entry. On a terminal, `diary edit ID` alone opens it in your editor, and "
+         "filters with no change flag open every match in one file: edits, new dates and "
+         "tags, and deletions (an entry emptied asks first) are saved together. "
+         "A new text is read from stdin when stdin is not a terminal and "
          "nothing else is asked, or with --stdin: so `... | while read id; do diary edit "
          "$id --star; done` never swallows the loop's input as text. A new text re-derives "
          "its #tags: tags that came only from the old text go, tags added with --tag stay. "
@@ -304,14 +334,23 @@ def cmd_edit(args, env):
     from . import entries
     from .cli_trash import edit as edit_selected, selecting
 
+    others = (args.title is not None or args.date is not None or args.starred is not None
+              or args.tags or args.untag or args.stdin)
     if selecting(args):
+        if args.id is None and not others and env.stdin_tty:
+            from . import cli_editor
+
+            refuse_if_read_only(args)
+            return cli_editor.edit(args, env, cli_editor.selection(args))
         return edit_selected(args, env)
     if args.id is None:
         raise UsageError("give the id of the entry to change, or filters (-q, --tagged, "
                          "--since, --until, --starred) that select entries")
     refuse_if_read_only(args)
-    others = (args.title is not None or args.date is not None or args.starred is not None
-              or args.tags or args.untag)
+    if not others and env.stdin_tty:
+        from . import cli_editor
+
+        return cli_editor.edit(args, env, lambda d: entries.get_many(d, [args.id]))
     body = None
     if args.stdin or (not others and not env.stdin_tty):
         body = read_stdin(env).rstrip() or None  # nothing piped in: keep the text

@@ -144,7 +144,8 @@ def edit(args, env):
                          "(`diary edit ID`)")
     if not (args.date is not None or args.starred is not None or args.tags or args.untag):
         raise UsageError("with filters, say what changes in every match: --date, --tag, "
-                         "--untag, --star or --unstar")
+                         "--untag, --star or --unstar (on a terminal, with none of them, "
+                         "the matches open in your editor)")
     selection = Selection(args)
     created_at = parse_date(args.date)
     with unlock(args, env, write=True) as d:

@@ -135,8 +135,8 @@ KEYS = {k.name: k for k in (
         "the editor command for entries and `diary config edit` ($VISUAL and $EDITOR win)",
         env=("VISUAL", "EDITOR")),
     Key("editor_tmpdir", None, _path,
-        "where the external editor's temporary file goes (default: a tmpfs, /dev/shm or "
-        "$XDG_RUNTIME_DIR)", env=("DIARY_EDITOR_TMPDIR",)),
+        "a directory allowed for the external editor's file, even on disk (default: "
+        "$XDG_RUNTIME_DIR or /dev/shm, only when tmpfs or ramfs)", env=("DIARY_EDITOR_TMPDIR",)),
     Key("lock_after", 10, _number("minutes", False),
         "the interactive diary locks after this many idle minutes (0: never)",
         env=("DIARY_LOCK_AFTER",), flag="--lock-after"),

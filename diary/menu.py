@@ -45,6 +45,8 @@ class Action:
 
 ACTIONS = [
     Action("w", "write", "Write a new entry", writes=True),
+    # only when an external editor is set (Menu.external): E in the reader too
+    Action("E", "write_in_editor", "Write in your editor", writes=True),
     Action("b", "browse", "Browse entries"),
     Action("/", "search", "Search"),
     Action("t", "tags", "Tags"),
@@ -82,9 +84,12 @@ def diary_error(exc):
 class Menu(Screens, DraftScreens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
-                 trash_days=30):
+                 trash_days=30, external=None, templates_dir=None):
         self.diary = diary
         self.trash_days = trash_days  # 0: deleting is for good (the trash_days setting)
+        # The external editor (cli_editor.for_menu): {"argv", "environ", "tmpdir"}, or None.
+        self.external = external
+        self.templates_dir = templates_dir  # the config directory's templates/, or None
         self.now = now
         self.color = color
         self.first_weekday = first_weekday  # calendars: 0 Monday, 6 Sunday (week_start)
@@ -109,9 +114,12 @@ class Menu(Screens, DraftScreens):
         return 0
 
     def actions(self):
-        return [a for a in ACTIONS if not (a.writes and self.diary.read_only)]
+        return [a for a in ACTIONS if not (a.writes and self.diary.read_only)
+                and (a.name != "write_in_editor" or self.external)]
 
     async def main_menu(self):
+        if self.external and not self.diary.read_only:
+            await self.do(self.recover_leftovers)
         actions = self.actions()
         keys = {a.key: a.name for a in actions}
         keys["s"] = "search"
@@ -196,7 +204,107 @@ class Menu(Screens, DraftScreens):
     # --- writing --------------------------------------------------------------------
 
     async def write(self):
-        await self.compose(None)
+        start = await self.choose_template()
+        if start is not None:
+            await self.compose(None, template=start)
+
+    async def choose_template(self):
+        """When templates exist, which one starts the entry: its filled text, ""
+        for a blank entry, None for Esc."""
+        from . import templates
+
+        names = templates.names(self.templates_dir) if self.templates_dir else []
+        if not names:
+            return ""
+        items = [[("", "  (blank)")]] + [[("", "  " + render.one_line(n, 60))] for n in names]
+        action, selected = await tui.Picker(
+            self.term, header="New entry: start from a template", items=items,
+            status=self.status(), footer="↑↓ select · Enter start · Esc back").run()
+        if action is tui.BACK:
+            return None
+        if selected == 0:
+            return ""
+        return templates.read(self.templates_dir, names[selected - 1], self.now())
+
+    async def recover_leftovers(self):
+        """At the start: text left by an editor session that did not finish."""
+        from . import editsave, private_dir
+
+        for directory, text in editsave.leftovers(self.external["environ"],
+                                                  self.external["tmpdir"]):
+            question = ("Text left by an editor session that did not finish was found (%d "
+                        "characters). Save it as a new entry tagged `%s`?"
+                        % (len(text), editsave.RECOVERED_TAG))
+            if await tui.confirm(self.term, question):
+                entry = editsave.recover(self.diary, directory, text)
+                self.term.say("Recovered as entry #%d; the leftover file was wiped." % entry.id)
+            elif await tui.confirm(self.term, "Throw that text away? (No keeps it for later)"):
+                private_dir.wipe(directory)
+                self.term.say("Thrown away; the leftover file was wiped.")
+
+    async def write_in_editor(self, entry=None):
+        """E: write a new entry (or edit ``entry``) in the external editor, on
+        a private tmpfs file (editsave.py), then save as `diary edit` does."""
+        import sys
+
+        from prompt_toolkit.application import in_terminal
+
+        from . import editfile, editsave, external_editor, memo
+
+        if entry is None:
+            start = await self.choose_template()
+            if start is None:
+                return
+            blocks, versions = [editfile.Block(body=start)], {}
+        else:
+            blocks, versions = [editfile.Block.of(entry)], {entry.id: entry.version}
+        argv = self.external["argv"]
+        warning = external_editor.warning(argv)
+        key = "editor-warned:" + external_editor.name_of(argv)
+        if warning and memo.get(self.diary, key) is None:
+            if not await tui.confirm(self.term, "%s. Open it anyway? (asked once)" % warning):
+                return
+            memo.put(self.diary, key, "shown")
+
+        def again(error):
+            sys.stderr.write("The file still does not parse (%s). [E]dit again or [d]iscard "
+                             "what you wrote? " % render.one_line(str(error)))
+            sys.stderr.flush()
+            return sys.stdin.readline().strip().lower() not in ("d", "discard")
+
+        async with in_terminal():
+            parsed = editsave.edit_until_parsed(argv, self.external["environ"],
+                                                self.external["tmpdir"], blocks, again)
+        if parsed is None:
+            self.term.say("Nothing saved: the file came back empty.")
+            return
+        plan = editsave.Plan(blocks, parsed)
+        if plan.nothing():
+            self.term.say("Nothing changed.")
+            return
+        delete = not plan.emptied or await tui.confirm(
+            self.term, "Delete entry #%d? You emptied it in the editor." % plan.emptied[0].id)
+        while True:
+            try:
+                saved, conflicts, deleted = editsave.apply(self.diary, plan, versions,
+                                                           delete=delete)
+                break
+            except Exception as exc:
+                error = diary_error(exc)
+                if not await tui.confirm(self.term, "Could not save: %s. Your text is kept "
+                                         "in memory. Try again?" % render.one_line(str(error))):
+                    return
+        if conflicts and conflicts[0][1] is not None:
+            self.term.error("Entry #%d was changed in another session meanwhile: both are "
+                            "kept, yours saved as a new entry #%d."
+                            % (conflicts[0][0], conflicts[0][1].id))
+        elif conflicts:
+            self.term.error("Entry #%d was changed in another session meanwhile: not deleted."
+                            % conflicts[0][0])
+        elif deleted:
+            self.term.say("Deleted entry #%d." % deleted[0])
+        elif saved:
+            self.term.say("Saved entry #%d." % saved[-1].id)
 
     def tag_paths(self):
         return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
@@ -214,12 +322,13 @@ class Menu(Screens, DraftScreens):
             return str(exc)
         return None
 
-    async def compose(self, entry, restored=None):
-        """The editor for a new entry (``entry`` None) or an existing one; with
-        ``restored`` (a drafts.Stored) it starts from that draft, which it goes on
-        keeping (``entry.version`` is then the version the draft was read at)."""
+    async def compose(self, entry, restored=None, template=""):
+        """The editor for a new entry (``entry`` None; ``template``: a template's
+        text to start from) or an existing one; with ``restored`` (a drafts.Stored)
+        it starts from that draft, which it goes on keeping (``entry.version`` is
+        then the version the draft was read at)."""
         if entry is None:
-            original, heading = Draft(), "New entry"
+            original, heading = Draft(body=template), "New entry"
         else:
             original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list),
                              date=render.when(entry.created_at))
@@ -394,6 +503,9 @@ class Menu(Screens, DraftScreens):
         if not self.diary.read_only:
             keys.update({"e": "edit", "d": "delete", "s": "star", "t": "tag"})
             footer += " · e edit · d delete · s star · t tags"
+            if self.external:
+                keys["E"] = "edit_in_editor"
+                footer += " · E in your editor"
         footer += " · Esc back"
         while True:
             total, items = listing.fetch(index, 1)
@@ -423,7 +535,8 @@ class Menu(Screens, DraftScreens):
                     self.term.say("That was the first one.")
             else:
                 await self.do({"edit": self.compose, "delete": self.delete, "star": self.star,
-                         "tag": self.retag}[action], entry)
+                               "tag": self.retag, "edit_in_editor": self.write_in_editor}[action],
+                              entry)
 
     async def delete(self, entry):
         what = render.one_line(render.headline(entry), 40)

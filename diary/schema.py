@@ -371,4 +371,15 @@ MIGRATIONS.append(
             saved_at TEXT NOT NULL) WITHOUT ROWID""",
     ])
 
+MIGRATIONS.append(
+    # 9: a small key-value table for
+    # what the diary remembers about itself, inside the encryption (memo.py):
+    # which editors' "may keep files elsewhere" warning was already shown.
+    # Self-contained: it reads and changes nothing else.
+    [
+        """CREATE TABLE IF NOT EXISTS memo (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL) WITHOUT ROWID""",
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)

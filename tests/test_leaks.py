@@ -87,6 +87,67 @@ def test_a_whole_session_leaves_no_plaintext_anywhere(sandbox):
     assert os.listdir(home) == []
 
 
+def test_editor_sessions_leave_no_plaintext_anywhere(sandbox, tmp_path):
+    """add and edit -q in an editor (the fake one, on a real terminal), one of
+    them killed midway and recovered: the marker only ever in the diary."""
+    import json
+    import signal
+    import tempfile
+
+    from diary import private_dir
+    from test_cli_editor import Editor, _drain, _pty_run
+
+    if private_dir.fs_type("/dev/shm") != "tmpfs":
+        pytest.skip("no tmpfs at /dev/shm")
+    diary, roots = sandbox
+    home, tmp, data = roots
+    diary("init")
+    editor = Editor(tmp_path)
+    secrets = os.path.join(str(tmp_path), "secrets", "old")
+    env = editor.environ(HOME=str(home), TMPDIR=str(tmp), LANG="C.UTF-8",
+                         XDG_DATA_HOME=str(home / ".local/share"))
+
+    def session(*argv, answer=None):
+        p, master = _pty_run([DIARY, "--diary", str(data / "diary.db"), "--passphrase-file",
+                              secrets, *argv], env, cwd=str(tmp))
+        out = _drain(master, p, answer=answer)
+        os.close(master)
+        assert p.returncode == 0, out
+        return out
+
+    try:
+        editor.act({"append": "body " + MARKER})
+        session("add")
+        editor.log_path.unlink()
+        editor.act({"sub": [["^body ", "edited body "]]})
+        session("edit", "-q", MARKER)
+        # killed while the editor holds the text, then recovered
+        editor.log_path.unlink()
+        editor.act({"append": "killed " + MARKER, "sleep": 30})
+        p, master = _pty_run([DIARY, "--diary", str(data / "diary.db"), "--passphrase-file",
+                              secrets, "add"], env, cwd=str(tmp))
+        while not editor.runs():
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        os.close(master)
+        editor.log_path.unlink()
+        editor.act({})
+        out = session("add", answer=b"y\n")
+        assert "Saved as entry #2" in out, out
+        assert os.listdir(editor.runtime) == []
+        assert MARKER in diary("show", "1", "2").stdout
+        for root in roots + [editor.runtime]:
+            assert scan(str(root), MARKER) == [], root
+        assert sorted(os.listdir(data)) == ["diary.db"]
+        assert os.listdir(tmp) == [] and os.listdir(home) == []
+    finally:
+        import shutil
+
+        shutil.rmtree(editor.runtime, ignore_errors=True)
+
+
 def test_core_dumps_are_off_while_unlocked(tmp_path):
     code = (
         "import resource, sys; from diary import cli;"

@@ -1101,3 +1101,58 @@ def test_the_menus_mixins_define_no_method_twice():
                 assert name not in seen or seen[name] is cls, (
                     "%s is defined by both %s and %s" % (name, seen[name].__name__, cls.__name__))
                 seen.setdefault(name, cls)
+
+
+def test_write_offers_the_templates_when_any_exist(diary, tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "evening.txt").write_text("Evening of {weekday}. {name}")
+    s = drive(diary, ("Write a new entry", "w"), ("(blank)", DOWN + ENTER),
+              ("New entry", CTRL_S), ("Saved entry #1.", "w"), ("(blank)", ENTER),
+              ("New entry", "plain" + CTRL_S), ("Saved entry #2.", "q"),
+              templates_dir=str(folder))
+    assert s.saw("evening.txt")
+    first, second = entries.list_entries(diary, newest_first=False)
+    assert first.body == "Evening of %s. {name}" % dates.now().strftime("%A")
+    assert (second.title, second.body) == ("plain", "")  # typed into the title
+    # no templates: Write goes straight to the editor; no editor set: no E
+    s = drive(diary, ("Write a new entry", "w"), ("New entry", CTRL_C), ("Write a new", "q"),
+              templates_dir=str(tmp_path / "none"))
+    assert not s.saw("(blank)") and not s.saw("Write in your editor")
+
+
+@pytest.mark.parametrize("answers, kept, saved", [("y", False, True), ("nn", True, False),
+                                                  ("ny", False, False)])
+def test_the_menu_offers_what_a_killed_editor_session_left(diary, answers, kept, saved):
+    """At the start (an editor set): save as an entry tagged `recovered`, throw
+    away, or keep for later; saved or thrown away, the directory is wiped."""
+    import os
+    import shutil
+    import tempfile
+
+    from diary import private_dir
+
+    if private_dir.fs_type("/dev/shm") != "tmpfs":
+        pytest.skip("no tmpfs at /dev/shm")
+    runtime = tempfile.mkdtemp(prefix="test-menu-", dir="/dev/shm")
+    try:
+        left = os.path.join(runtime, "diary-edit-%d-abc" % (2 ** 22 + 4321))  # no such pid
+        os.mkdir(left, 0o700)
+        with open(os.path.join(left, "entry.txt"), "w") as f:
+            f.write("--- diary entry new [ab12ab12] ---\n\nwritten before a SIGKILL\n")
+        steps = [("did not finish", answers[0])]
+        if len(answers) > 1:
+            steps.append(("Throw that text away?", answers[1]))
+        s = drive(diary, *steps, ("Write in your editor", "q"),
+                  external={"argv": ["vim"], "environ": {"XDG_RUNTIME_DIR": runtime},
+                            "tmpdir": None})
+        assert s.code == 0
+        assert os.path.exists(left) == kept
+        found = entries.list_entries(diary)
+        if saved:
+            [e] = found
+            assert "written before a SIGKILL" in e.body and e.tag_list == ["recovered"]
+        else:
+            assert found == []
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)

@@ -488,3 +488,46 @@ def test_passphrase_lock_and_quit_keys(menu):
     assert term.wait_exit() == 0
     screen = term.history()
     assert not main_menu(screen) and "Traceback" not in screen and "error" not in screen
+
+
+def test_E_writes_and_edits_in_the_external_editor(term, tmp_path, long_diary):
+    """`E` (shown only when an editor is set): at the main menu a new entry, in the
+    reader the entry read, each in the editor (tests/fake_editor.py as vim) on a
+    private tmpfs file; back in the menu, saved."""
+    from test_cli_editor import Editor
+
+    editor = Editor(tmp_path)
+    try:
+        db = str(tmp_path / "d" / "diary.db")
+        copy_diary(long_diary, db)
+        env = clean_env(tmp_path, DIARY_PASSPHRASE=PASSPHRASE, **editor.environ("vim"))
+        editor.act({"sub": [["^title:$", "title: Written in vim"]], "append": "From E."},
+                   {"sub": [["^From E\\.$", "Edited in vim."]]})
+        term.start_diary(db, env, "--lock-after", "0")
+        term.wait("Write in your editor")
+        term.press("E")
+        term.wait("Saved entry #")
+        term.wait(main_menu)
+        term.press("b")
+        term.wait("Written in vim")
+        term.press("Enter")  # the newest: the entry just written
+        term.wait("E in your editor")
+        term.press("E")
+        term.wait(lambda s: "Saved entry #" in s and "Edited in vim." in s)
+        first, second = editor.runs()
+        assert first["fs"] == second["fs"] == "tmpfs" and second["file_mode"] == 0o600
+        new_id = json.loads(run_cli(db, "list", "-n", "1", "--json", home=tmp_path).stdout)[0]["id"]
+        assert "--- diary entry %d [" % new_id in second["text"]
+        assert editor.left() == []
+        term.press("Escape")
+        term.press("Escape")
+        term.wait(main_menu)
+        term.press("q")
+        term.wait_exit()
+        r = run_cli(db, "show", str(new_id), "--json", home=tmp_path)
+        record = json.loads(r.stdout)[0]
+        assert (record["title"], record["body"]) == ("Written in vim", "\nEdited in vim.")
+    finally:
+        import shutil
+
+        shutil.rmtree(editor.runtime, ignore_errors=True)

@@ -117,3 +117,21 @@ def test_migration_6_on_an_empty_diary(run, path):
     store.create(path, PASSPHRASE, schema_version=5)
     assert run("add", "first").out.strip() == "1"
     assert run("check").code == 0
+
+
+def test_migration_9_adds_the_memo_table_and_changes_nothing_else(run, path):
+    """The diary's key-value memo (memo.py), added to a version 8 diary."""
+    from diary import memo
+
+    store.create(path, PASSPHRASE, schema_version=8)
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z", body="kept"))
+    assert _rows(path, "SELECT name FROM sqlite_master WHERE name = 'memo'") == []
+    before = _rows(path, "SELECT * FROM entry")
+    with store.open_diary(path, PASSPHRASE) as d:  # opening migrates
+        assert memo.get(d, "editor-warned:code") is None
+        memo.put(d, "editor-warned:code", "shown")
+        memo.put(d, "editor-warned:code", "again")
+        assert memo.get(d, "editor-warned:code") == "again"
+    assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
+    assert _rows(path, "SELECT * FROM entry") == before
+    assert run("check").code == 0

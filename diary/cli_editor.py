@@ -1,0 +1,235 @@
+"""Writing in the person's own editor: `diary add` and `diary edit` on a terminal.
+
+The command layer over editfile.py (the file's format), external_editor.py
+(running the editor on a private tmpfs file) and entries.py (saving). Prompts
+go to stderr and answers come from stdin, as `diary delete` asks.
+
+The editor is $VISUAL, $EDITOR, then the config's `editor` (config.py's
+`editor` key reads them in that order). With none, the command says so: the
+built-in editor lives in the interactive diary (`diary`), not here.
+"""
+
+
+from . import errors
+from .cli import loaded_settings, output, unlock
+from .editsave import Plan, apply
+from .errors import BadInput, Busy, DiskFull, NotFound, UsageError
+
+MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
+
+
+# --- choosing and preparing ---------------------------------------------------------
+
+def editor_argv(env):
+    from . import external_editor
+
+    argv = external_editor.command(loaded_settings(env).get("editor"))
+    if argv is None:
+        raise UsageError("no editor set: set $VISUAL or $EDITOR, or `editor` in the config "
+                         "file (`diary config edit`); the interactive diary (`diary`) has a "
+                         "built-in editor")
+    return argv
+
+
+def for_menu(env):
+    """The menu's keyword arguments for the external editor and the templates."""
+    from . import external_editor
+
+    try:
+        argv = external_editor.command(loaded_settings(env).get("editor"))
+    except UsageError:
+        argv = None
+    external = None
+    if argv:
+        external = {"argv": argv, "environ": dict(env.environ), "tmpdir": tmpdir(env)}
+    return {"external": external, "templates_dir": templates_dir(env)}
+
+
+def tmpdir(env):
+    return loaded_settings(env).get("editor_tmpdir")
+
+
+def _ask(env, question):
+    env.stderr.write(question)
+    env.stderr.flush()
+    line = env.stdin.readline()
+    if not line:
+        raise KeyboardInterrupt()  # stdin closed: as if interrupted, nothing half done
+    return line.strip().lower()
+
+
+def warn_once(d, env, argv):
+    """Warn, once per editor per diary, about an editor with no known leak-off
+    options; remembered in the encrypted diary (memo.py), never under HOME."""
+    from . import external_editor, memo
+
+    text = external_editor.warning(argv)
+    if text is None:
+        return
+    key = "editor-warned:" + external_editor.name_of(argv)
+    if memo.get(d, key) is not None:
+        return
+    env.say("diary: warning: %s. The file it edits is on tmpfs and wiped afterwards, but "
+            "what the editor keeps elsewhere is beyond the diary's reach (shown once)." % text)
+    if not d.read_only:
+        memo.put(d, key, "shown")
+
+
+# --- templates -------------------------------------------------------------------------
+
+def templates_dir(env):
+    from . import config, templates
+
+    return templates.folder(config.file_path(env.environ))
+
+
+def read_template(env, name, when):
+    from . import templates
+
+    return templates.read(templates_dir(env), name, when)
+
+
+# --- leftovers of a session that did not finish ---------------------------------------
+
+def recover_leftovers(d, env):
+    """Offer what an editor session killed midway left in its private
+    directory (editsave.leftovers): saved as a new entry tagged `recovered`
+    (text kept verbatim, nothing overwritten), then wiped; or discarded
+    (wiped); or kept for later."""
+    from . import editsave, private_dir
+
+    for directory, text in editsave.leftovers(env.environ, tmpdir(env)):
+        env.say("Found text left by an editor session that did not finish (%d characters, "
+                "in %s)." % (len(text), directory))
+        answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
+                           "Enter to keep it for later: " % editsave.RECOVERED_TAG)
+        if answer in ("y", "yes"):
+            entry = _retrying(env, lambda: editsave.recover(d, directory, text))
+            if entry is not None:
+                env.say("Saved as entry #%d; the leftover file was wiped." % entry.id)
+        elif answer in ("d", "discard"):
+            private_dir.wipe(directory)
+            env.say("Discarded; the leftover file was wiped.")
+
+
+# --- one editing session -----------------------------------------------------------------
+
+def _retrying(env, save):
+    """Run ``save``; on a busy diary or a full disk, keep the text (it is in
+    memory) and ask whether to try again. None when the person gives up."""
+    while True:
+        try:
+            return save()
+        except (Busy, DiskFull) as exc:
+            env.say("diary: could not save: %s" % exc)
+            if _ask(env, "Your text is kept in memory. Try again? [Y/n] ") in ("n", "no"):
+                return None
+
+
+def edit_in_editor(d, env, blocks):
+    """Open ``blocks`` in the editor until the file parses (editsave.edit_until_parsed)."""
+    from . import editsave
+
+    argv = editor_argv(env)
+    warn_once(d, env, argv)
+
+    def again(error):
+        return _ask(env, "The file still does not parse (%s). [E]dit again or [d]iscard what "
+                         "you wrote? " % error) not in ("d", "discard")
+
+    return editsave.edit_until_parsed(argv, env.environ, tmpdir(env), blocks, again)
+
+
+def run(d, env, blocks, versions, *, as_json=False):
+    """Open ``blocks`` in the editor, then save what changed (asking before
+    deleting an emptied entry). Exit status."""
+    from . import entries
+
+    parsed = edit_in_editor(d, env, blocks)
+    if parsed is None:
+        env.say("Nothing saved: the file came back empty or unchanged.")
+        return errors.OK
+    plan = Plan(blocks, parsed)
+    if plan.nothing():
+        env.say("Nothing changed.")
+        return errors.OK
+    delete = True
+    if plan.emptied:
+        from .render import headline, one_line
+
+        for e in plan.emptied:
+            env.say("  #%d %s" % (e.id, one_line(headline(e), 60)))
+        delete = _ask(env, "Delete %d %s emptied or removed in the file? [y/N] "
+                      % (len(plan.emptied), "entry" if len(plan.emptied) == 1
+                         else "entries")) in ("y", "yes")
+        if not delete:
+            env.say("Kept them as they were.")
+    result = _retrying(env, lambda: apply(d, plan, versions, delete=delete))
+    if result is None:
+        env.say("Nothing saved.")
+        return errors.ERROR
+    saved, conflicts, deleted = result
+    for old_id, new in conflicts:
+        if new is None:
+            env.say("Entry #%d was changed in another session meanwhile: not deleted."
+                    % old_id)
+        else:
+            env.say("Entry #%d was changed in another session meanwhile: both are kept, yours "
+                    "saved as a new entry #%d." % (old_id, new.id))
+            saved.append(new)
+    out = output(env)
+    if as_json:
+        out.json([entries.to_record(e) for e in saved])
+    else:
+        for e in saved:
+            out.line(str(e.id))
+    if deleted:
+        env.say("Deleted %d %s." % (len(deleted), "entry" if len(deleted) == 1 else "entries"))
+    return errors.OK
+
+
+# --- the commands' editor paths -------------------------------------------------------------
+
+def add(args, env, initial_body=""):
+    """`diary add` on a terminal: a new entry written in the editor."""
+    from . import dates, editfile
+
+    editor_argv(env)  # no editor: say so before asking the passphrase
+    created = dates.parse(args.date) if args.date else None
+    with unlock(args, env, write=True) as d:
+        recover_leftovers(d, env)
+        block = editfile.Block(None, args.title, created, args.tags, args.star, initial_body)
+        return run(d, env, [block], {}, as_json=args.json)
+
+
+def selection(args):
+    """The entries `edit -q QUERY --since --until --starred --tagged` choose,
+    oldest first (the selection bulk delete and edit use): a function of the
+    unlocked diary. Bad filters fail here, before the diary is unlocked."""
+    from . import entries
+    from .cli_trash import Selection
+
+    chosen = Selection(args)
+
+    def select(d):
+        return entries.get_many(d, chosen.ids(d)[:MAX_ENTRIES + 1])
+
+    return select
+
+
+def edit(args, env, select):
+    """`diary edit ID` / `diary edit -q ...` on a terminal: the entries chosen by
+    ``select(d)`` in one file."""
+    from . import editfile
+
+    editor_argv(env)
+    with unlock(args, env, write=True) as d:
+        recover_leftovers(d, env)
+        found = select(d)
+        if not found:
+            raise NotFound("no entry matches")
+        if len(found) > MAX_ENTRIES:
+            raise BadInput("%d entries match: at most %d open in one file (narrow the "
+                           "selection)" % (len(found), MAX_ENTRIES))
+        blocks = [editfile.Block.of(e) for e in found]
+        return run(d, env, blocks, {e.id: e.version for e in found}, as_json=args.json)

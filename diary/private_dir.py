@@ -1,0 +1,195 @@
+"""A fresh private directory on memory-backed storage, for plaintext that must
+never reach the disk (the external editor's file; later the agent's socket).
+
+    where = private_dir.make("edit", environ, allowed_on_disk=settings.get("editor_tmpdir"))
+    ...
+    private_dir.wipe(where)
+
+The place is ``$XDG_RUNTIME_DIR``, then ``/dev/shm``, each only when the file
+system under it is really tmpfs or ramfs: the type is read from
+``/proc/self/mountinfo`` (the mount that holds the path, longest mount point
+first), never guessed from a name. With none, ``NoPrivatePlace`` says how to
+allow a directory on disk explicitly (the ``editor_tmpdir`` setting); there is
+no silent fallback.
+
+A directory is named ``diary-KIND-PID-RANDOM`` and made 0700 (``mkdtemp``);
+``leftovers`` finds those of processes that are gone (a crash, SIGKILL), for
+the caller to offer and then ``wipe``. tmpfs pages can still reach swap: the
+README says so.
+"""
+
+import os
+import re
+import stat
+import tempfile
+
+from .errors import DiaryError
+
+MEMORY_TYPES = ("tmpfs", "ramfs")
+CONFIG_KEY = "editor_tmpdir"
+SHM = "/dev/shm"
+_NAME = re.compile(r"^diary-(?P<kind>[a-z]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$")
+
+
+class NoPrivatePlace(DiaryError):
+    """No memory-backed directory here, and none allowed on disk."""
+
+
+def _unescape(field):
+    # mountinfo escapes space, tab, newline and backslash as \ooo
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mounts(mountinfo="/proc/self/mountinfo"):
+    """[(mount point, file system type)] from mountinfo, in file order; [] when unreadable."""
+    found = []
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        fields = line.split(" ")
+        try:
+            dash = fields.index("-")
+            found.append((_unescape(fields[4]), fields[dash + 1]))
+        except (ValueError, IndexError):
+            continue
+    return found
+
+
+def fs_type(path, mountinfo="/proc/self/mountinfo"):
+    """The file system type holding ``path`` (symlinks resolved), or None."""
+    real = os.path.realpath(path)
+    best, kind = -1, None
+    for point, fstype in mounts(mountinfo):  # a later mount on the same point hides earlier
+        inside = real == point or point == "/" or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= best:
+            best, kind = len(point), fstype
+    return kind
+
+
+def memory_backed(path, mountinfo="/proc/self/mountinfo"):
+    return os.path.isdir(path) and fs_type(path, mountinfo) in MEMORY_TYPES
+
+
+def candidates(environ):
+    """The memory-backed places to try, in order (they may not exist)."""
+    runtime = environ.get("XDG_RUNTIME_DIR", "")
+    return ([runtime] if os.path.isabs(runtime) else []) + [SHM]
+
+
+def base(environ, allowed_on_disk=None, mountinfo="/proc/self/mountinfo"):
+    """The directory to make private directories in; NoPrivatePlace when none."""
+    if allowed_on_disk:
+        if not os.path.isdir(allowed_on_disk):
+            raise NoPrivatePlace("%s (the %s setting) is not a directory"
+                                 % (allowed_on_disk, CONFIG_KEY))
+        return allowed_on_disk
+    for place in candidates(environ):
+        if memory_backed(place, mountinfo) and os.access(place, os.W_OK | os.X_OK):
+            return place
+    raise NoPrivatePlace(
+        "no memory-backed directory for the editor's file (%s: none is a writable tmpfs or "
+        "ramfs); to allow a directory on disk, set %s = \"/some/dir\" in the config file or "
+        "DIARY_EDITOR_TMPDIR=/some/dir (the text is then on that disk until it is wiped)"
+        % (" or ".join(candidates(environ)), CONFIG_KEY))
+
+
+def make(kind, environ, allowed_on_disk=None, mountinfo="/proc/self/mountinfo"):
+    """A fresh 0700 directory in ``base``; its path."""
+    where = base(environ, allowed_on_disk, mountinfo)
+    try:
+        made = tempfile.mkdtemp(prefix="diary-%s-%d-" % (kind, os.getpid()), dir=where)
+    except OSError as exc:
+        raise NoPrivatePlace("cannot make a private directory in %s: %s"
+                             % (where, exc.strerror)) from None
+    os.chmod(made, 0o700)
+    return made
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def leftovers(kind, environ, allowed_on_disk=None):
+    """Private directories of ``kind`` left by processes that are gone: [path].
+    Looked for where ``make`` would make one now (the same settings find them)."""
+    found = []
+    try:
+        places = [base(environ, allowed_on_disk)]
+    except NoPrivatePlace:
+        return found
+    for place in places:
+        try:
+            names = sorted(os.listdir(place))
+        except OSError:
+            continue
+        for name in names:
+            m = _NAME.match(name)
+            if not m or m.group("kind") != kind:
+                continue
+            path = os.path.join(place, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if (not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid()
+                    or int(m.group("pid")) == os.getpid() or _alive(int(m.group("pid")))):
+                continue
+            found.append(path)
+    return found
+
+
+def wipe_file(path):
+    """Overwrite a regular file with zeros, then remove it (never follows a symlink)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        fd = None
+    if fd is not None:
+        try:
+            size = os.fstat(fd).st_size
+            zeros = b"\0" * min(size, 1 << 20)
+            left = size
+            while left > 0:
+                left -= os.write(fd, zeros[:min(left, len(zeros))])
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def wipe(directory):
+    """Overwrite and remove everything in ``directory`` (an editor's own files
+    too), then the directory itself. Never raises for what is already gone."""
+    for root, dirs, files in os.walk(directory, topdown=False):
+        for name in files:
+            try:
+                wipe_file(os.path.join(root, name))
+            except OSError:
+                pass
+        for name in dirs:
+            path = os.path.join(root, name)
+            try:
+                if os.path.islink(path):
+                    os.unlink(path)
+                else:
+                    os.rmdir(path)
+            except OSError:
+                pass
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        pass

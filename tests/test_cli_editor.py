@@ -1,0 +1,427 @@
+"""Writing in your editor (issue 17): `diary add` / `diary edit` open $VISUAL or
+$EDITOR on a private tmpfs file, with each known editor's leak-off options, and
+save what comes back in one transaction. The editor here is tests/fake_editor.py
+installed on PATH under the real editors' names; test_editor_vim.py runs the real vim."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from diary import entries, external_editor, private_dir, store
+
+from conftest import PASSPHRASE, TEST_KDF_ITER
+
+FAKE = os.path.join(os.path.dirname(__file__), "fake_editor.py")
+# The program as a process, on test diaries (their low kdf_iter, as tests/worker.py).
+DIARY = [sys.executable, "-c", "import sys; from diary import store; store.KDF_ITER = %d; "
+         "from diary.cli import main; sys.exit(main())" % TEST_KDF_ITER]
+NAMES = ("vim", "nvim", "nano", "emacs", "micro", "hx", "kak", "code", "myed")
+
+
+class Editor:
+    def __init__(self, tmp_path):
+        self.bin = tmp_path / "bin"
+        self.bin.mkdir()
+        source = open(FAKE).read()
+        for name in NAMES:
+            p = self.bin / name
+            p.write_text("#!%s\n%s" % (sys.executable, source))
+            p.chmod(0o755)
+        if private_dir.fs_type("/dev/shm") != "tmpfs":
+            pytest.skip("no tmpfs at /dev/shm")
+        self.runtime = tempfile.mkdtemp(prefix="test-editor-", dir="/dev/shm")
+        self.log_path = tmp_path / "editor.log"
+        self.actions_path = tmp_path / "actions.json"
+        self.act({})
+
+    def act(self, *actions):
+        self.actions_path.write_text(json.dumps(list(actions)))
+
+    def environ(self, name="vim", **more):
+        env = {"PATH": "%s:%s" % (self.bin, os.environ.get("PATH", "")),
+               "EDITOR": name, "XDG_RUNTIME_DIR": self.runtime,
+               "FAKE_LOG": str(self.log_path), "FAKE_ACTIONS": str(self.actions_path),
+               "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(FAKE)))}
+        env.update(more)
+        return env
+
+    def runs(self):
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text().splitlines()]
+
+    def left(self):
+        return os.listdir(self.runtime)
+
+
+@pytest.fixture
+def editor(tmp_path):
+    e = Editor(tmp_path)
+    yield e
+    shutil.rmtree(e.runtime, ignore_errors=True)
+
+
+def _entries(path):
+    with store.open_diary(path, PASSPHRASE) as d:
+        return [(e.id, e.title, e.body, sorted(e.tag_list), bool(e.starred), e.version)
+                for e in entries.list_entries(d, newest_first=False)]
+
+
+def test_add_opens_vim_with_its_leak_off_options_on_a_private_tmpfs_file(run, made, editor):
+    editor.act({"sub": [["^title:$", "title: Long run"], ["^tags: a$", "tags: a, b/c"],
+                        ["^star: no$", "star: yes"]],
+                "append": "Ran 12 km.\ntitle: not a header\n"})
+    r = run("add", "--tag", "a", tty=True, environ=editor.environ("vim"))
+    assert r.code == 0, r
+    [seen] = editor.runs()
+    assert seen["file_mode"] == 0o600 and seen["dir_mode"] == 0o700 and seen["fs"] == "tmpfs"
+    assert os.path.dirname(seen["dir"]) == editor.runtime
+    argv = seen["argv"]
+    assert argv[-1].endswith("/entry.txt") and argv[:-1] == external_editor.LEAK_OFF["vim"]
+    # -c (after the vimrc) carries the settings; --cmd (before it) only the autocommand
+    assert "noswapfile" in argv[argv.index("-c") + 1] and "viminfo=" in argv[argv.index("-c") + 1]
+    assert "-n" in argv and argv[argv.index("-i") + 1] == "NONE"
+    assert editor.left() == []  # wiped and removed
+    [(i, title, body, tags, starred, version)] = _entries(made)
+    assert (title, body, tags, starred) == ("Long run", "\nRan 12 km.\ntitle: not a header",
+                                            ["a", "b/c"], True)
+    assert r.out == "%d\n" % i
+
+
+@pytest.mark.parametrize("name", ["nvim", "nano", "emacs", "micro", "hx", "kak"])
+def test_each_known_editor_gets_its_options_and_no_warning(run, made, editor, name):
+    editor.act({"append": "text"})
+    r = run("add", tty=True, environ=editor.environ(name))
+    assert r.code == 0 and "warning" not in r.err, r
+    [seen] = editor.runs()
+    assert seen["argv"][:-1] == external_editor.LEAK_OFF[name]
+    assert seen["fs"] == "tmpfs" and seen["file_mode"] == 0o600
+    assert editor.left() == []
+    assert [e[2] for e in _entries(made)] == ["\ntext"]
+
+
+def test_visual_wins_and_its_own_arguments_come_first(run, made, editor):
+    editor.act({"append": "x"})
+    r = run("add", tty=True, environ=editor.environ("nano", VISUAL="vim -u NONE"))
+    assert r.code == 0, r
+    argv = editor.runs()[0]["argv"]
+    assert editor.runs()[0]["name"] == "vim" and argv[:2] == ["-u", "NONE"]
+    assert argv[2:-1] == external_editor.LEAK_OFF["vim"]
+
+
+def test_an_unknown_editor_is_warned_about_once_per_diary(run, made, editor):
+    editor.act({"append": "x"})
+    r = run("add", tty=True, environ=editor.environ("code --wait"))
+    assert r.code == 0 and "VS Code keeps unsaved text" in r.err and "shown once" in r.err, r
+    r = run("add", tty=True, environ=editor.environ("code --wait"))
+    assert r.code == 0 and "warning" not in r.err, r
+    r = run("add", tty=True, environ=editor.environ("myed"))
+    assert "myed is not one this diary knows" in r.err
+    with store.open_diary(made, PASSPHRASE) as d:  # remembered inside the diary
+        from diary import memo
+
+        assert memo.get(d, "editor-warned:code") == "shown"
+
+
+def test_no_editor_set_says_so(run, made, editor):
+    env = editor.environ()
+    del env["EDITOR"]
+    r = run("add", tty=True, environ=env)
+    assert r.code == 2 and "no editor set" in r.err and "$VISUAL" in r.err, r
+    assert editor.runs() == []
+
+
+def test_the_config_editor_is_used_last(run, made, editor, tmp_path):
+    env = editor.environ()
+    del env["EDITOR"]
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('editor = "nano"\n')
+    editor.act({"append": "x"})
+    assert run("add", tty=True, environ=env).code == 0
+    assert editor.runs()[0]["name"] == "nano"
+
+
+def test_no_memory_backed_place_refuses_and_says_how_to_allow_a_disk(run, made, editor,
+                                                                     tmp_path, monkeypatch):
+    monkeypatch.setattr(private_dir, "SHM", str(tmp_path))
+    r = run("add", tty=True, environ=editor.environ(XDG_RUNTIME_DIR=str(tmp_path)))
+    assert r.code == 1 and "editor_tmpdir" in r.err, r
+    assert editor.runs() == [] and _entries(made) == []
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    editor.act({"append": "on disk, as asked"})
+    r = run("add", tty=True, environ=editor.environ(XDG_RUNTIME_DIR=str(tmp_path),
+                                                    DIARY_EDITOR_TMPDIR=str(allowed)))
+    assert r.code == 0, r
+    assert os.path.dirname(editor.runs()[0]["dir"]) == str(allowed)
+    assert os.listdir(allowed) == []
+
+
+def test_an_empty_or_unchanged_file_saves_nothing(run, made, editor):
+    editor.act({})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 0 and "Nothing saved" in r.err and r.out == "", r
+    editor.act({"write": ""})
+    assert run("add", tty=True, environ=editor.environ()).code == 0
+    assert _entries(made) == [] and editor.left() == []
+
+
+def test_an_editor_that_fails_saves_nothing(run, made, editor):
+    editor.act({"append": "x", "exit": 1})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 1 and "exited with status 1" in r.err, r
+    assert _entries(made) == [] and editor.left() == []
+
+
+def test_a_bad_header_reopens_the_editor_with_the_error_on_top_and_the_text_kept(
+        run, made, editor):
+    editor.act({"sub": [["^star: no$", "star: maybe"]], "append": "precious words"},
+               {"sub": [["^star: maybe$", "star: yes"]]})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    first, second = editor.runs()
+    top = second["text"].split("\n")[0]
+    assert top.startswith("# diary: line 6: star: write yes or no") and "ignored" in top
+    assert second["text"].split("\n")[5] == "star: maybe"  # line 6, as the note says
+    assert "precious words" in second["text"] and "star: maybe" in second["text"]
+    assert [(e[2], e[4]) for e in _entries(made)] == [("\nprecious words", True)]
+
+
+def test_a_bad_header_left_unfixed_asks_instead_of_looping(run, made, editor):
+    editor.act({"sub": [["^star: no$", "star: maybe"]]}, {})
+    r = run("add", tty=True, stdin="d\n", environ=editor.environ())
+    assert r.code == 0 and "does not parse" in r.err, r
+    assert len(editor.runs()) == 2 and _entries(made) == []
+
+
+def test_edit_id_opens_that_entry_and_saves_the_changes(run, made, editor):
+    run("add", "--title", "Old", "--tag", "keep", "--tag", "drop", "old text #inline")
+    editor.act({"sub": [["^title: Old$", "title: New"], ["^old text", "new text"],
+                        ["^tags: .*$", "tags: keep, inline, fresh"],
+                        ["^date: .*$", "date: 2024-03-02 21:30"]]})
+    r = run("edit", "1", tty=True, environ=editor.environ())
+    assert r.code == 0 and r.out == "1\n", r
+    assert "--- diary entry 1 [" in editor.runs()[0]["text"]
+    [(i, title, body, tags, starred, version)] = _entries(made)
+    assert (title, body, tags) == ("New", "new text #inline", ["fresh", "inline", "keep"])
+    r = run("list", "--json")
+    assert json.loads(r.out)[0]["created_at"].startswith("2024-03-02T21:30")
+
+
+def test_edit_unchanged_changes_nothing(run, made, editor):
+    run("add", "text")
+    editor.act({})
+    r = run("edit", "1", tty=True, environ=editor.environ())
+    assert r.code == 0 and "Nothing" in r.err, r
+    assert _entries(made)[0][5] == 1  # the version did not move
+
+
+def test_edit_query_opens_every_match_in_one_file_and_saves_them_together(run, made, editor):
+    for text in ("walk one", "walk two", "walk three", "other"):
+        run("add", text)
+    editor.act({"sub": [["^walk one$", "walk ONE"], ["^walk two$", ""],
+                        ["^walk three$", "walk 3"]]})
+    r = run("edit", "-q", "walk", tty=True, stdin="y\n", environ=editor.environ())
+    assert r.code == 0, r
+    assert editor.runs()[0]["text"].count("--- diary entry") == 3
+    assert "Delete 1 entry emptied" in r.err and "Deleted 1 entry" in r.err
+    assert [(e[0], e[2]) for e in _entries(made)] == [(1, "walk ONE"), (3, "walk 3"),
+                                                      (4, "other")]
+
+
+def test_an_emptied_entry_is_kept_when_the_answer_is_no(run, made, editor):
+    run("add", "walk one")
+    run("add", "walk two")
+    editor.act({"sub": [["^walk two$", ""], ["^walk one$", "walk 1"]]})
+    r = run("edit", "-q", "walk", tty=True, stdin="n\n", environ=editor.environ())
+    assert r.code == 0 and "Kept them" in r.err, r
+    assert [e[2] for e in _entries(made)] == ["walk 1", "walk two"]
+
+
+def test_edit_filters_choose_the_entries(run, made, editor):
+    run("add", "--date", "2024-01-01", "--tag", "work/acme", "--star", "a")
+    run("add", "--date", "2024-02-01", "--tag", "work", "b")
+    run("add", "--date", "2024-03-01", "--tag", "home", "--star", "c")
+    editor.act({})
+    for argv, ids in ((["--tagged", "work"], [1, 2]), (["--starred"], [1, 3]),
+                      (["--since", "2024-02-01"], [2, 3]), (["--until", "2024-01-31"], [1]),
+                      (["--tagged", "work", "--starred", "-q", "a"], [1])):
+        editor.log_path.unlink(missing_ok=True)
+        r = run("edit", *argv, tty=True, environ=editor.environ())
+        assert r.code == 0, (argv, r)
+        text = editor.runs()[0]["text"]
+        assert [int(line.split()[3]) for line in text.splitlines()
+                if line.startswith("--- diary entry")] == ids, argv
+    r = run("edit", "-q", "nothing-matches-this", tty=True, environ=editor.environ())
+    assert r.code == 1 and "no entry matches" in r.err
+
+
+def test_edit_usage_errors(run, made, editor):
+    run("add", "x")
+    r = run("edit", "1", "-q", "x", tty=True, environ=editor.environ())
+    assert r.code == 2 and "not both" in r.err
+    r = run("edit", tty=True, environ=editor.environ())
+    assert r.code == 2 and "give the id of the entry" in r.err
+    r = run("edit", "-q", "x", environ=editor.environ())  # not a terminal: say what changes
+    assert r.code == 2 and "on a terminal" in r.err and "open in your editor" in r.err
+    r = run("edit", "1", environ=editor.environ())  # not a terminal, nothing piped: as before
+    assert r.code != 0 and "nothing to change" in r.err
+    assert editor.runs() == []
+
+
+def test_a_conflict_keeps_both_versions(run, made, editor, path):
+    run("add", "mine")
+    other = DIARY + ["--diary", path, "edit", "1", "--title", "Theirs"]
+    editor.act({"run": other, "sub": [["^mine$", "my edit"]]})
+    r = run("edit", "1", tty=True, environ=editor.environ(DIARY_PASSPHRASE=PASSPHRASE))
+    assert r.code == 0 and "both are kept" in r.err, r
+    assert [(e[1], e[2]) for e in _entries(made)] == [("Theirs", "mine"), ("", "my edit")]
+
+
+def test_an_emptied_entry_changed_meanwhile_is_not_deleted(run, made, editor, path):
+    run("add", "mine")
+    other = DIARY + ["--diary", path, "edit", "1", "--title", "Theirs"]
+    editor.act({"run": other, "sub": [["^mine$", ""]]})
+    r = run("edit", "1", tty=True, stdin="y\n", environ=editor.environ())
+    assert r.code == 0 and "not deleted" in r.err, r
+    assert [(e[1], e[2]) for e in _entries(made)] == [("Theirs", "mine")]
+
+
+def test_a_busy_diary_keeps_the_text_and_offers_to_retry(run, made, editor, monkeypatch):
+    from diary import cli_editor
+    from diary.errors import Busy
+
+    real, calls = cli_editor.apply, []
+
+    def flaky(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Busy("the diary is busy (another session is writing)")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cli_editor, "apply", flaky)
+    editor.act({"append": "kept through a busy diary"})
+    r = run("add", tty=True, stdin="\n", environ=editor.environ())
+    assert r.code == 0 and "could not save" in r.err and "Try again" in r.err, r
+    assert [e[2] for e in _entries(made)] == ["\nkept through a busy diary"]
+
+
+def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, editor, tmp_path):
+    folder = tmp_path / "config" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "evening.txt").write_text("{weekday} {date} at {time}\nGood: {}\n{name} {{x}}\n")
+    editor.act({"append": "done"})
+    r = run("add", "--template", "evening", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    text = editor.runs()[0]["text"]
+    import re
+
+    assert re.search(r"\n\w+day \d{4}-\d\d-\d\d at \d\d:\d\d\nGood: \{\}\n\{name\} \{\{x\}\}\n",
+                     text), text
+    # without a terminal the filled template is the text itself
+    r = run("add", "--template", "evening", "and more")
+    assert r.code == 0, r
+    assert _entries(made)[-1][2].endswith("{name} {{x}}\nand more")
+    r = run("add", "--template", "nope", tty=True, environ=editor.environ())
+    assert r.code == 1 and "no template 'nope'" in r.err and "evening.txt" in r.err
+
+
+def _pty_run(argv, env, cwd=None):
+    """Start ``argv`` with a pseudo-terminal as its stdin/stdout/stderr."""
+    import pty
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+                         start_new_session=True)
+    os.close(slave)
+    return p, master
+
+
+def _drain(master, p, timeout=30, answer=None):
+    """Read the terminal until ``p`` ends; type ``answer`` at a [y]es prompt."""
+    import select
+
+    seen, deadline = b"", time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            seen += chunk
+            if answer and b"[y]es" in seen:
+                os.write(master, answer)
+                answer = None
+        elif p.poll() is not None:
+            break
+    p.wait(timeout=5)
+    return seen.decode("utf-8", "replace")
+
+
+def _process_env(editor, path, **more):
+    env = editor.environ(**more)
+    env.update({"DIARY_PATH": path, "DIARY_PASSPHRASE": PASSPHRASE, "HOME": os.environ["HOME"],
+                "DIARY_CONFIG": os.path.join(os.path.dirname(path), "none.toml")})
+    return env
+
+
+def test_sigkill_while_editing_leaves_a_file_offered_at_the_next_start(run, made, editor, path):
+    # The first editor writes its text, then (the wrapper below) waits until killed.
+    editor.act({"append": "written before the crash"}, {"write": ""})
+    env = _process_env(editor, path)
+    hold = editor.bin / "holding"
+    hold.write_text("#!/bin/sh\n%s \"$@\"\nsleep 30\n" % (editor.bin / "vim"))
+    hold.chmod(0o755)
+    env["EDITOR"] = str(hold)
+    p, master = _pty_run(DIARY + ["add"], env)
+    deadline = time.time() + 20
+    while not editor.runs() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    [left] = editor.left()
+    assert "written before the crash" in open(os.path.join(editor.runtime, left,
+                                                           "entry.txt")).read()
+    os.kill(p.pid, signal.SIGKILL)
+    os.killpg(p.pid, signal.SIGKILL)  # the editor too, as a closed terminal would
+    p.wait()
+    os.close(master)
+    assert editor.left() == [left]
+    r = run("add", tty=True, stdin="y\n", environ=editor.environ("vim"))
+    assert r.code == 0 and "did not finish" in r.err and "Saved as entry #1" in r.err, r
+    assert editor.left() == []
+    [(i, title, body, tags, starred, version)] = _entries(made)
+    assert "written before the crash" in body and tags == ["recovered"]
+
+
+def test_sigterm_while_editing_wipes_the_file(made, editor, path):
+    editor.act({"append": "x", "sleep": 30})
+    p, master = _pty_run(DIARY + ["add"], _process_env(editor, path))
+    deadline = time.time() + 20
+    while not editor.runs() and time.time() < deadline:
+        time.sleep(0.05)
+    assert editor.left()
+    os.kill(p.pid, signal.SIGTERM)
+    assert p.wait(timeout=10) == 130
+    os.close(master)
+    assert editor.left() == [] and _entries(made) == []
+
+
+def test_ctrl_c_goes_to_the_editor_not_the_diary(made, editor, path):
+    editor.act({"append": "survived Ctrl-C", "sleep": 1})
+    p, master = _pty_run(DIARY + ["add"], _process_env(editor, path))
+    deadline = time.time() + 20
+    while not editor.runs() and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGINT)  # the diary's own Ctrl-C: ignored while the editor runs
+    out = _drain(master, p)
+    assert p.returncode == 0, out
+    assert editor.left() == [] and [e[2] for e in _entries(made)] == ["\nsurvived Ctrl-C"]
