@@ -96,8 +96,9 @@ class Folder:
     files and folders left out for being one. A ``.md`` name that is not a
     regular file (a FIFO, a device) is refused, naming it."""
 
-    def __init__(self, path):
+    def __init__(self, path, folder_tags=False):
         self.path = path
+        self.folder_tags = folder_tags
         self.links_skipped = 0
 
     def files(self):
@@ -125,12 +126,29 @@ class Folder:
             if file == path:
                 yield read_file(file, os.path.basename(file), label=file)
             else:
-                yield read_file(file, os.path.relpath(file, path), follow=False)
+                name = os.path.relpath(file, path)
+                record = read_file(file, name, follow=False)
+                folder = os.path.dirname(name)
+                if self.folder_tags and folder:
+                    record.tags = _with_folder(record.tags, folder, name)
+                yield record
 
 
-def read_folder(path):
-    """Records from every ``*.md`` file under ``path`` (or the one file ``path``)."""
-    return Folder(path)
+def _with_folder(tags, folder, where):
+    """The record's tags and its folder as a tag path (``work/acme/x.md``: work/acme)."""
+    from .. import tags as _tags
+
+    try:
+        path = "/".join(_tags.parse_path(folder.replace(os.sep, "/")))
+    except Exception as exc:
+        fail(where, "its folder is no tag path (%s)" % exc)
+    return tuple(tags) + (path,)
+
+
+def read_folder(path, folder_tags=False):
+    """Records from every ``*.md`` file under ``path`` (or the one file ``path``);
+    with ``folder_tags``, each file's folder is a tag path of its entry."""
+    return Folder(path, folder_tags)
 
 
 def read_file(file, where, *, follow=True, label=None):
