@@ -77,7 +77,7 @@ def _member_ok(info):
     if name.startswith(("/", "\\")) or ".." in parts or "\\" in name or ":" in parts[0]:
         raise BadInput("%s: a member's name leads outside the export: refused" % name[:80])
     mode = info.external_attr >> 16
-    if mode and not stat.S_ISREG(mode):
+    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file
         raise BadInput("%s: a member that is not a regular file (a link?): refused"
                        % name[:80])
     if parts[0] == "__MACOSX" or parts[-1].startswith("."):
