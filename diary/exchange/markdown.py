@@ -38,23 +38,89 @@ _NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_T ](\d{2})[:.]?(\d{2}))?")
 
 # --- writing ---------------------------------------------------------------------
 
+META = "<!-- diary: "
+
+
 def write_document(out, rows):
-    """One readable Markdown document: a heading per entry (not re-importable)."""
+    """One readable Markdown document: a heading per entry, a line with the
+    date, star and tags, then the text; entries apart by ``---``. Under each
+    heading an HTML comment (invisible when rendered) carries what the import
+    needs to rebuild the entry exactly: uuid, dates to the microsecond, title,
+    tags, star, and the text's length in characters (so that no text, however
+    it looks, can be taken for the next entry)."""
     first = True
     for entry in rows:
         if not first:
             out.write("\n---\n\n")
         first = False
-        when = dates.local(entry.created_at).strftime("%Y-%m-%d %H:%M")
+        when = dates.local(entry.created_at).strftime("%Y-%m-%d %H:%M") \
+            if not isinstance(entry.created_at, dates.Unreadable) else "unreadable date"
         out.write("# %s\n\n" % (_one_line(entry.title) or when))
-        meta = ["*%s*" % when]
+        record = export_record(entry)
+        record["uuid"] = file_uuid(record["uuid"])
+        meta = {k: record[k] for k in ("uuid", "created_at", "updated_at", "title", "tags",
+                                       "starred")}
+        meta["chars"] = len(entry.body)
+        # ASCII JSON with > escaped: one line that never holds "-->".
+        out.write(META + json.dumps(meta).replace(">", "\\u003e") + " -->\n")
+        shown = ["*%s*" % when]
         if entry.starred:
-            meta.append("★ starred")
+            shown.append("★ starred")
         if entry.tag_list:
-            meta.append("tags: " + ", ".join("`%s`" % t for t in entry.tag_list))
-        out.write(" · ".join(meta) + "\n")
+            shown.append("tags: " + ", ".join("`%s`" % _one_line(t) for t in entry.tag_list))
+        out.write(" · ".join(shown) + "\n")
         if entry.body:
             out.write("\n" + entry.body + "\n")
+
+
+_META_LINE = re.compile(r"<!-- diary: (\{.*\}) -->\r?\n?$")
+
+
+def is_document(head):
+    """Whether a Markdown file's start (text) is our single-file export."""
+    return head.startswith("# ") and "\n" + META + "{" in head
+
+
+def read_document(binary, where_prefix=""):
+    """Records from our single-file Markdown export, streamed line by line:
+    each entry's comment gives its fields and its text's length, and the text
+    is exactly that many characters after the date line and a blank one."""
+    from .records import text_lines
+
+    lines = text_lines(binary)
+    for number, line in lines:
+        match = _META_LINE.match(line) if line.startswith(META) else None
+        if not match:
+            continue
+        where = "%sline %d" % (where_prefix, number)
+        meta = records.loads(match.group(1), where)
+        if not isinstance(meta, dict):
+            fail(where, "the entry's comment is not an object")
+        chars = meta.pop("chars", 0)
+        if not isinstance(chars, int) or isinstance(chars, bool) or chars < 0 \
+                or chars > records.MAX_RECORD:
+            fail(where, "chars must be the text's length")
+        next(lines, None)  # the date, star and tags line: for people
+        body = ""
+        if chars:
+            blank = next(lines, (0, ""))[1]
+            if blank.strip():
+                fail(where, "expected a blank line before the entry's text")
+            pieces, size = [], 0
+            for _, piece in lines:
+                pieces.append(piece)
+                size += len(piece)
+                if size > chars:
+                    break
+            text = "".join(pieces)
+            if len(text) < chars:
+                fail(where, "the file ends inside the entry's text (was it cut?)")
+            body = text[:chars]
+            if text[chars:].rstrip("\r\n"):
+                fail(where, "the entry's text is not %d characters long (was it edited?)"
+                     % chars)
+        meta["body"] = body
+        yield records.from_json(meta, where)
 
 
 def _one_line(text):
@@ -124,6 +190,10 @@ class Folder:
         path = self.path
         for file in self.files():
             if file == path:
+                document = _document(file)
+                if document is not None:
+                    yield from document
+                    continue
                 yield read_file(file, os.path.basename(file), label=file)
             else:
                 name = os.path.relpath(file, path)
@@ -143,6 +213,28 @@ def _with_folder(tags, folder, where):
     except Exception as exc:
         fail(where, "its folder is no tag path (%s)" % exc)
     return tuple(tags) + (path,)
+
+
+def _document(file):
+    """The records of ``file`` when it is our single-file export, else None."""
+    from .. import files
+
+    with files.open_regular(file) as f:
+        head = f.read(64 * 1024)
+    try:
+        head = head.decode("utf-8", "ignore").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    if not is_document(head):
+        return None
+    return _document_records(file)
+
+
+def _document_records(file):
+    from .. import files
+
+    with files.open_regular(file) as f:
+        yield from read_document(f)
 
 
 def read_folder(path, folder_tags=False):
