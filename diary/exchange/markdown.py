@@ -18,8 +18,13 @@ file imports back exactly. Hand-written files need no front matter: the
 title is then a first ``# Heading`` line, the date the ``YYYY-MM-DD`` (and
 optional ``-HHMM``) a file name starts with, else the file's modification
 time. Accepted keys: ``date``/``created``/``created_at``,
-``updated``/``updated_at``, ``title``, ``tags`` (a list, or words separated
-by commas), ``starred``, ``uuid``.
+``updated``/``updated_at``, ``title``, ``tags`` (a list, a block list, or
+words separated by commas), ``starred``, ``uuid``; others (Obsidian's
+``aliases``, Hugo's ``draft``) are ignored. Front matter is YAML, read by
+PyYAML's safe loader (imported only here), without aliases and with dates
+kept as text for dates.parse_iso. PyYAML refuses some characters JSON allows
+(C1 controls, U+FFFE): front matter that it refuses for them is read as our
+own ``key: JSON`` lines.
 """
 
 import datetime as _dt
@@ -273,7 +278,7 @@ def parse(text, where, name, mtime=None):
             title, body = heading.group(1).strip(), body[heading.end():].lstrip("\n")
     meta.pop("_had_front_matter", None)
     title = "" if title is None else title
-    if isinstance(title, (int, float)) and not isinstance(title, bool):
+    if isinstance(title, (int, float, _dt.date)) and not isinstance(title, bool):
         title = str(title)  # `title: 1984`
     if not isinstance(title, str):
         fail(where, "title must be text")
@@ -289,6 +294,9 @@ def parse(text, where, name, mtime=None):
                   inline=True, where=where)
 
 
+MAX_FRONT_MATTER = 64 * 1024
+
+
 def _front_matter(text, where):
     if not text.startswith("---\n"):
         return {}, text
@@ -299,29 +307,72 @@ def _front_matter(text, where):
         else:
             return {}, text  # a horizontal rule, not front matter
     meta = {"_had_front_matter": True}
-    for number, line in enumerate(text[4:end].split("\n"), 2):  # not splitlines: \x85 is text
-        if not line.strip() or line.lstrip().startswith("#"):
+    for key, value in _yaml(text[4:end], where).items():
+        meta[str(key).strip().lower()] = value
+    return meta, text[end + 5:]
+
+
+def _yaml_loader():
+    """PyYAML's safe loader, minus two things a front matter never needs:
+    aliases (``&a``/``*a``: a billion laughs in a few lines) are refused, and
+    timestamps stay text, read by dates.parse_iso like every other date."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not read here", event.start_mark)
+            return super().compose_node(parent, index)
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    return yaml, Loader
+
+
+def _yaml(text, where):
+    """The front matter ``text`` as a dict, through PyYAML's safe loader."""
+    if records.too_deep(text):
+        fail(where + ", line 2", records.too_deep_message())
+    if len(text) > MAX_FRONT_MATTER:
+        fail(where, "the front matter is longer than %d KB" % (MAX_FRONT_MATTER // 1024))
+    yaml, loader = _yaml_loader()
+    try:
+        value = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.reader.ReaderError:
+        return _json_lines(text, where)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = ", line %d" % (mark.line + 2) if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        fail(where + line, "front matter: %s" % problem)
+    except RecursionError:
+        fail(where, "the front matter is " + records.too_deep_message())
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        fail(where, "front matter must be `key: value` lines")
+    return value
+
+
+def _json_lines(text, where):
+    """Front matter as export --split writes it: ``key: JSON value`` lines."""
+    meta = {}
+    for number, line in enumerate(text.split("\n"), 2):  # not splitlines: \x85 is text
+        if not line.strip():
             continue
         key, sep, value = line.partition(":")
         if not sep or not key.strip():
             fail("%s, line %d" % (where, number), "front matter lines are `key: value`")
-        meta[key.strip().lower()] = _value(value.strip(), "%s, line %d" % (where, number))
-    return meta, text[end + 5:]
-
-
-def _value(text, where):
-    if text[:1] in ('"', "[", "{") or text in ("true", "false", "null") or text[:1].isdigit():
-        if records.too_deep(text):
-            fail(where, records.too_deep_message())
+        value = value.strip()
         try:
-            return json.loads(text)
+            meta[key.strip()] = json.loads(value)
         except ValueError:
-            pass
-    if text[:1] == "[" and text[-1:] == "]":  # a YAML flow list: [a, b]
-        return [item.strip().strip("'\"") for item in text[1:-1].split(",") if item.strip()]
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1].replace("''", "'")
-    return text
+            meta[key.strip()] = value
+    return meta
 
 
 def _first(meta, *keys):
@@ -332,6 +383,8 @@ def _first(meta, *keys):
 
 
 def _time(value, where, field):
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        value = value.isoformat()  # an explicit !!timestamp
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     return parse_time(value, where, field)
@@ -348,8 +401,13 @@ def _bool(value, where):
 
 
 def _tag_list(value, where):
+    if value is None:
+        return ()
     if isinstance(value, str):
         value = [t for t in re.split(r"[,\s]+", value) if t]
+    if isinstance(value, list):  # `tags: [2024, travel]`: a number is a tag too
+        value = [str(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else t
+                 for t in value]
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         fail(where, "tags must be a list of tag paths")
     return tuple(value)
