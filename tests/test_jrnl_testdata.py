@@ -86,8 +86,22 @@ def test_markdown_headings_are_no_tags_and_no_error(diary, utc):  # noqa: F811
 def test_other_timeformat_is_detected_as_jrnl_and_needs_time_format(diary, utc):  # noqa: F811
     path = os.path.join(HERE, "little_endian_dates.journal")
     assert exchange.guess_format(path) == "jrnl"
-    stats = exchange.import_file(diary, path)  # dateutil reads 09.06.2013 as jrnl does
-    assert stats.added == 2
+    # Without the journal's timeformat, 09.06.2013 could be either: refused, not guessed.
+    with pytest.raises(BadInput, match="line 1: the header date '09.06.2013 15:39' could be "
+                                       "day.month or month.day: give the journal's "
+                                       "timeformat with --time-format"):
+        exchange.import_file(diary, path)
+    assert entries.list_entries(diary) == []
+
+
+def test_bracket_without_its_space_is_text_as_in_jrnl(diary, tmp_path, utc):  # noqa: F811
+    # jrnl takes only `[...] ` (with the space) for a header: `[March 5]` is text.
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-01-01 10:00] First.\n[March 5]\n[March 6] Second.\n")
+    stats = exchange.import_file(diary, str(p), "jrnl")
+    assert stats.added == 2 and stats.warnings == []
+    first = [e for e in entries.list_entries(diary) if e.title == "First."][0]
+    assert first.body == "[March 5]"
 
 
 def test_folder_journal_is_detected(diary, utc):  # noqa: F811

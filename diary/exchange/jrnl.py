@@ -44,10 +44,12 @@ _SENTENCE = re.compile("[.!?\u2026\u203c\u203d\u2047\u2048\u2049\u22ef\ufe52\ufe
 _PLAIN_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$")
 
 
-def _parse_date(text, where, time_format=None):
+def _parse_date(text, where, time_format=None, loose=True):
     """The header's date, or None when it reads as no date at all (then the
     line is text, as jrnl keeps it). An impossible date written like one
-    (``2024-02-30 10:00``) is an error."""
+    (``2024-02-30 10:00``) is an error. ``loose``: read it as jrnl reads a
+    header its timeformat does not fit (only for a header ``[...] `` with its
+    space: jrnl takes no other line for one)."""
     if time_format:
         try:
             return dates.aware(_dt.datetime.strptime(text, time_format))
@@ -65,23 +67,36 @@ def _parse_date(text, where, time_format=None):
             return dates.aware(_dt.datetime.strptime(squeezed, fmt))
         except ValueError:
             pass
-    if _DATE_LIKE.match(text) and not _loose_date(text):
+    found = _loose_date(text, where) if loose or _DATE_LIKE.match(text) else None
+    if found is None and _DATE_LIKE.match(text):
         fail(where, "malformed entry header: %r is not a date and time like "
                     "2024-03-02 21:30" % text[:40])
-    found = _loose_date(text)
     return dates.aware(found) if found else None
+
+
+# A numeric day and month that could be swapped: 09.06.2013, 6/9/2013.
+_AMBIGUOUS = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}\b")
 
 
 _NO_YEAR = 9999  # jrnl's FAKE_YEAR: the default year tells "no year written"
 
 
-def _loose_date(text):
+def _loose_date(text, where):
     """A date as jrnl reads a header its timeformat does not fit (jrnl.time.parse
     with dateutil; a day without a time is 00:00, a date without a year this
     year, or last year when that would put it more than 4 weeks ahead); None
-    for text of six characters or fewer (a footnote) and for no date."""
+    for text of six characters or fewer (a footnote) and for no date. A day
+    and month that could be swapped (``09.06.2013``) are refused, naming both
+    readings: dateutil would take the month first, where the journal's own
+    timeformat (``--time-format``) probably says otherwise."""
     if len(text) <= 6:
         return None
+    swapped = _AMBIGUOUS.match(text)
+    if swapped and swapped.group(1) != swapped.group(2) \
+            and int(swapped.group(1)) <= 12 and int(swapped.group(2)) <= 12:
+        fail(where, "the header date %r could be day.month or month.day: give the "
+                    "journal's timeformat with --time-format (e.g. '%%d.%%m.%%Y %%H:%%M')"
+             % text[:40])
     from dateutil import parser as _parser  # dateparser's own dependency
 
     try:
@@ -180,7 +195,8 @@ def read_text(binary, *, time_format=None, tag_symbols=TAG_SYMBOLS, warn=None, d
         match = _HEADER.match(line) if line.startswith("[") else None
         date = None
         if match:
-            date = _parse_date(match.group(1), "line %d" % number, time_format)
+            date = _parse_date(match.group(1), "line %d" % number, time_format,
+                               loose=match.group(2) is not None)
             if date is None and match.group(2) is not None and len(match.group(1)) > 6:
                 # jrnl tried this as a header and kept it as text: so do we, aloud.
                 where = "line %d" % number
