@@ -47,7 +47,7 @@ def check_fixture_entries(d, stats):
     plain = got["0bddd6cd-a43c-4a9a-a268-1517cc35ad9d"]
     assert plain.title == "" and plain.body.startswith("Plain first line, no heading.\n")
     assert "1. one\n2. two" in plain.body
-    assert any("noted in their entries by file name" in w for w in stats.warnings)
+    assert any("noted in the entries by file name" in w for w in stats.warnings)
     assert any("no title and no text" in w for w in stats.warnings)
 
 

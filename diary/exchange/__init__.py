@@ -9,10 +9,15 @@
     exchange.backup(d, "copy.db")                          # verified encrypted copy
     exchange.merge(d, "laptop.db", "its passphrase")       # MergeStats
 
+    stats = exchange.import_file(d, "journal.txt", "jrnl",   # jrnl's own settings
+        options=exchange.ImportOptions(time_format="%d.%m.%Y %H:%M", tag_symbols="@"))
+    stats.warnings                                         # lines kept as text, ...
+
 Modules: records (the Record in flight, the export shape, a streaming JSON
 array reader), exporter (writers and filters), files (atomic writes), loader
-(bulk inserts shared by import and merge), ourjson, jrnl, markdown and
-peewee_diary (one per format family), merger, backups.
+(bulk inserts shared by import and merge), ourjson, ourcsv, jrnl, jrnl_folder,
+dayone, markdown and peewee_diary (one per format family), emptiness (a source
+with nothing in it, or nothing readable), merger, backups.
 
 The library never prints: long operations report through an optional
 ``progress(done, total)`` callable (total may be None), and every problem is

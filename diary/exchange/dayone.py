@@ -101,9 +101,9 @@ class Reader:
                 f.seek(0)
                 yield from self._journal(f, "")
         if self.media and self.warn:
-            self.warn("%d photos, videos, audios or PDFs are noted in their entries by "
-                      "file name, not imported: keep the export's media folders"
-                      % self.media)
+            self.warn("%d media file%s (photos, videos, audio, PDFs) noted in the entries "
+                      "by file name, not imported: keep the export's media folders"
+                      % (self.media, "" if self.media == 1 else "s"))
 
     def _zip(self, f):
         try:

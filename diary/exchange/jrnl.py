@@ -17,11 +17,12 @@ or else the first sentence); a first line ending in ``*`` stars the entry;
 them; ``@work/acme`` is the path work/acme): the marks are jrnl's
 ``tagsymbols`` (``tag_symbols``, default ``#@``), and a mark followed by no
 word character (``### Heading``) is no tag. An entry with no title and no
-text is skipped with a warning (import_file), never an error. jrnl stores no uuid: entries are
-matched on re-import by date, title and text (loader.py).
+text is skipped with a warning (import_file), never an error. jrnl stores no
+uuid: entries are matched on re-import by date, title and text (loader.py).
 """
 
 import datetime as _dt
+import functools
 import re
 
 from .. import dates, tags as _tags
@@ -61,16 +62,19 @@ def _parse_date(text, where, time_format=None, loose=True):
             return dates.aware(_dt.datetime(*map(int, plain.groups())))
         except ValueError:
             pass  # 2024-02-30: strptime below says why
-    squeezed = " ".join(text.split())
-    for fmt in _TIME_FORMATS + ("%Y-%m-%d",):
-        try:
-            return dates.aware(_dt.datetime.strptime(squeezed, fmt))
-        except ValueError:
-            pass
-    found = _loose_date(text, where) if loose or _DATE_LIKE.match(text) else None
-    if found is None and _DATE_LIKE.match(text):
-        fail(where, "malformed entry header: %r is not a date and time like "
-                    "2024-03-02 21:30" % text[:40])
+    if _DATE_LIKE.match(text):  # every usual format starts with the year (strptime is slow)
+        squeezed = " ".join(text.split())
+        for fmt in _TIME_FORMATS + ("%Y-%m-%d",):
+            try:
+                return dates.aware(_dt.datetime.strptime(squeezed, fmt))
+            except ValueError:
+                pass
+        found = _loose_date(text, where)
+        if found is None:
+            fail(where, "malformed entry header: %r is not a date and time like "
+                        "2024-03-02 21:30" % text[:40])
+        return dates.aware(found)
+    found = _loose_date(text, where) if loose else None
     return dates.aware(found) if found else None
 
 
@@ -116,14 +120,16 @@ def _loose_date(text, where):
     return found
 
 
+@functools.lru_cache(maxsize=16)
 def _tag_pattern(symbols):
     # jrnl's tag words: a tag symbol at the start of a word, then word
-    # characters and - + * # /, at least one of them a word character.
+    # characters and - + * # / (tag_words drops those with no word character).
     marks = "".join(re.escape(c) for c in symbols)
-    return re.compile(r"(?<!\S)[%s](?=[-+*#/\w]*\w)[-+*#/\w]+" % marks)
+    return re.compile(r"(?<!\S)[%s][-+*#/\w]+" % marks)
 
 
 _TAG = _tag_pattern(TAG_SYMBOLS)
+_WORD = re.compile(r"\w")
 
 
 def check_tag_symbols(symbols):
@@ -148,11 +154,18 @@ def split_title(text):
 def tag_words(text, symbols=TAG_SYMBOLS):
     """The tag paths written as tag words (``@tag``, ``#tag``: a mark of
     ``symbols`` at the start of a word), lowercase, each once, in order."""
-    if not any(c in text for c in symbols):
-        return ()
-    pattern = _TAG if symbols == TAG_SYMBOLS else _tag_pattern(symbols)
+    if symbols == TAG_SYMBOLS:
+        if "@" not in text and "#" not in text:
+            return ()
+        pattern = _TAG
+    else:
+        if not any(c in text for c in symbols):
+            return ()
+        pattern = _tag_pattern(symbols)
     found = {}
     for word in pattern.findall(text):
+        if not _WORD.search(word, 1):
+            continue  # `###`, `@-`: a mark followed by no word character is no tag
         try:
             parts = _tags.parse_path(word[1:].lower().strip("/"))
         except BadInput:
