@@ -33,6 +33,7 @@ import os
 import re
 
 from .. import dates
+from ..errors import BadInput
 from . import records
 from .records import (Record, export_record, fail, file_uuid, parse_time,
                       parse_uuid, too_large)
@@ -339,6 +340,13 @@ def _yaml(text, where):
         fail(where + ", line 2", records.too_deep_message())
     if len(text) > MAX_FRONT_MATTER:
         fail(where, "the front matter is longer than %d KB" % (MAX_FRONT_MATTER // 1024))
+    if any(c in text for c in _YAML_BREAKS):
+        # YAML folds NEL, LS and PS inside a scalar into a space; JSON keeps
+        # them. Front matter of `key: value` lines only (export --split's) is
+        # read as JSON values then, so a title holding them survives.
+        meta = _json_lines(text, where, strict=True)
+        if meta is not None:
+            return meta
     yaml, loader = _yaml_loader()
     try:
         value = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
@@ -358,20 +366,29 @@ def _yaml(text, where):
     return value
 
 
-def _json_lines(text, where):
-    """Front matter as export --split writes it: ``key: JSON value`` lines."""
+_YAML_BREAKS = "\x85\u2028\u2029"  # raw in JSON text (json.dumps escapes \r)
+
+
+def _json_lines(text, where, strict=False):
+    """Front matter as export --split writes it: ``key: JSON value`` lines (a
+    value that is no JSON is text). ``strict``: None unless every line is
+    ``key: value`` with a plain key (no YAML block list, no comment)."""
     meta = {}
     for number, line in enumerate(text.split("\n"), 2):  # not splitlines: \x85 is text
         if not line.strip():
             continue
         key, sep, value = line.partition(":")
-        if not sep or not key.strip():
+        if not sep or not key.strip() or (strict and not re.fullmatch(r"\w+", key)):
+            if strict:
+                return None
             fail("%s, line %d" % (where, number), "front matter lines are `key: value`")
         value = value.strip()
+        if strict and not value:
+            return None  # `tags:` opening a block list
         try:
-            meta[key.strip()] = json.loads(value)
-        except ValueError:
-            meta[key.strip()] = value
+            meta[key.strip().lower()] = records.loads(value, "%s, line %d" % (where, number))
+        except BadInput:
+            meta[key.strip().lower()] = value
     return meta
 
 
