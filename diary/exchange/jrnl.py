@@ -164,14 +164,22 @@ def tag_words(text, symbols=TAG_SYMBOLS):
         pattern = _tag_pattern(symbols)
     found = {}
     for word in pattern.findall(text):
-        if not _WORD.search(word, 1):
-            continue  # `###`, `@-`: a mark followed by no word character is no tag
-        try:
-            parts = _tags.parse_path(word[1:].lower().strip("/"))
-        except BadInput:
-            continue  # prose, not a tag; the word stays in the text
-        found.setdefault("/".join(parts), None)
+        path = _tag_path(word[1:])
+        if path is not None:
+            found.setdefault(path, None)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=4096)  # a journal uses few tags, many times
+def _tag_path(word):
+    """The tag path of a tag word without its mark, or None when it is none:
+    no word character (``##`` of ``### Heading``), or no path (prose)."""
+    if not _WORD.search(word):
+        return None
+    try:
+        return "/".join(_tags.parse_path(word.lower().strip("/")))
+    except BadInput:
+        return None
 
 
 def _record(number, date, text, symbols=TAG_SYMBOLS):
@@ -207,7 +215,7 @@ def read_text(binary, *, time_format=None, tag_symbols=TAG_SYMBOLS, warn=None, d
     for number, line in text_lines(binary):
         match = _HEADER.match(line) if line.startswith("[") else None
         date = None
-        if match:
+        if match and (time_format or len(match.group(1)) > 6):  # `[1] a footnote`: text
             date = _parse_date(match.group(1), "line %d" % number, time_format,
                                loose=match.group(2) is not None)
             if date is None and match.group(2) is not None and len(match.group(1)) > 6:
