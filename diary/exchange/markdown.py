@@ -103,9 +103,10 @@ def read_document(binary, where_prefix=""):
         if not isinstance(meta, dict):
             fail(where, "the entry's comment is not an object")
         chars = meta.pop("chars", 0)
-        if not isinstance(chars, int) or isinstance(chars, bool) or chars < 0 \
-                or chars > records.MAX_RECORD:
+        if not isinstance(chars, int) or isinstance(chars, bool) or chars < 0:
             fail(where, "chars must be the text's length")
+        if chars > records.MAX_RECORD:
+            too_large(where)
         next(lines, None)  # the date, star and tags line: for people
         body = ""
         if chars:

@@ -10,14 +10,15 @@ Each row is capped (records.MAX_RECORD) and becomes the record our JSON would
 import csv
 import io
 
-from .records import MAX_RECORD, fail, from_json, too_large
+from . import records
+from .records import fail, from_json, too_large
 
 _KNOWN = ("uuid", "created_at", "updated_at", "title", "body", "tags", "starred")
 
 
 def read(binary):
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="")
-    csv.field_size_limit(MAX_RECORD)
+    csv.field_size_limit(records.MAX_RECORD + 1)  # (process-wide; the default is 128 KB)
     reader = csv.reader(text, strict=True)
     try:
         header = next(reader, None)
@@ -35,7 +36,7 @@ def read(binary):
             if len(row) != len(header):
                 fail(where, "expected %d fields as in the header, found %d"
                      % (len(header), len(row)))
-            if sum(map(len, row)) > MAX_RECORD:
+            if sum(map(len, row)) > records.MAX_RECORD:
                 too_large(where)
             obj = dict(zip(header, row))
             if "tags" in obj:
@@ -50,7 +51,10 @@ def read(binary):
                     del obj[key]
             yield from_json(obj, where)
     except csv.Error as exc:
-        fail("line %d" % reader.line_num, "not valid CSV (%s)" % exc)
+        where = "line %d" % reader.line_num
+        if "field larger than field limit" in str(exc):
+            too_large(where, "a field")
+        fail(where, "not valid CSV (%s)" % exc)
     except UnicodeDecodeError:
         fail("line %d" % (reader.line_num + 1), "not valid UTF-8")
     finally:
