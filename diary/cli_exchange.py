@@ -206,7 +206,8 @@ def _utf8(stream):
 
 @arguments("import")
 def _import_args(p):
-    p.add_argument("file", metavar="FILE", help="a file, or a folder (Markdown notes, a jrnl folder journal)")
+    p.add_argument("file", metavar="FILE",
+                   help="a file, or a folder (Markdown notes, a jrnl folder journal)")
     p.add_argument("-f", "--format", choices=IMPORT_FORMATS,
                    help="the file's format (default: guessed from its content)")
     p.add_argument("--time-format", metavar="FORMAT",

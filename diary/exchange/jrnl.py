@@ -11,12 +11,14 @@ dateutil (``[2019-07 14:23]`` is 2019-07-01 14:23). A line that merely starts
 with a bracket of six characters or fewer (``[1] a footnote``) is text; a
 longer one that reads as no date is text too, as jrnl keeps it, but with a
 warning naming the line; one whose bracket starts like a date but is not one
-(``[2024-13-45 10:00]``) is an error, since it was surely meant as a header. Title and text are split the way jrnl splits them (the first line,
-or else the first sentence); a first line ending in ``*`` stars the entry;
-``@tag`` and ``#tag`` words anywhere become tags (lowercase, as jrnl keeps
-them; ``@work/acme`` is the path work/acme): the marks are jrnl's
-``tagsymbols`` (``tag_symbols``, default ``#@``), and a mark followed by no
-word character (``### Heading``) is no tag. An entry with no title and no
+(``[2024-13-45 10:00]``) is an error, since it was surely meant as a header,
+and so is a numeric day and month that could be swapped (``09.06.2013``)
+without ``time_format``: refused, never guessed. Title and text are split the
+way jrnl splits them (the first line, or else the first sentence); a first
+line ending in ``*`` stars the entry; ``@tag`` and ``#tag`` words anywhere
+become tags (lowercase, as jrnl keeps them; ``@work/acme`` is the path
+work/acme): the marks are jrnl's ``tagsymbols`` (``tag_symbols``, default
+``#@``), and a mark followed by no word character (``### Heading``) is no tag. An entry with no title and no
 text is skipped with a warning (import_file), never an error. jrnl stores no
 uuid: entries are matched on re-import by date, title and text (loader.py).
 """
@@ -230,8 +232,9 @@ def read_text(binary, *, time_format=None, tag_symbols=TAG_SYMBOLS, warn=None, d
                          "of line %d, as jrnl keeps it" % (where, match.group(1)[:40],
                                                             current[0]))
         if date is not None:
-            if day is not None:
-                date = date.replace(year=day.year, month=day.month, day=day.day)
+            if day is not None:  # the local time on the file's day (its own offset)
+                date = dates.aware(date.replace(tzinfo=None, year=day.year, month=day.month,
+                                                day=day.day))
             if current:
                 yield _record(current[0], current[1], _ending_dropped(current[2]),
                               tag_symbols)
