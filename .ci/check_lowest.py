@@ -1,4 +1,4 @@
-"""Check that a constraints file pins prompt_toolkit, rich, peewee and shtab at exactly
+"""Check that a constraints file pins prompt_toolkit, rich, peewee, shtab and PyYAML at exactly
 the lower bounds pyproject.toml gives them (run by .ci/run; Python 3.11+).
 
     python3 .ci/check_lowest.py .ci/lowest-constraints.txt
@@ -8,7 +8,7 @@ import re
 import sys
 import tomllib
 
-WANTED = {"prompt-toolkit", "rich", "peewee", "shtab"}
+WANTED = {"prompt-toolkit", "rich", "peewee", "shtab", "pyyaml"}
 
 
 def name(text):

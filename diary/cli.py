@@ -224,9 +224,9 @@ COMMANDS = {
     "tag": ("cli_tags", "reorganise tags: rename, move, merge, delete"),
     "export": ("cli_exchange",
                "write entries to a file or stdout (JSON, JSONL, Markdown, CSV, text)"),
-    "import": ("cli_exchange", "add the entries of an export, a jrnl journal, Markdown files "
-                               "or a peewee diary (all or nothing; entries already here are "
-                               "skipped)"),
+    "import": ("cli_exchange", "add the entries of an export, a jrnl journal or folder, a Day "
+                               "One export, Markdown notes or a peewee diary (all or nothing; "
+                               "entries already here are skipped)"),
     "backup": ("cli_exchange", "make a verified encrypted copy of the diary (same passphrase), "
                                "even while it is in use"),
     "check": ("cli_exchange",

@@ -9,7 +9,7 @@ import os
 
 from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
 from .cli_entries import filter_options
-from .errors import DamagedFile, NotFound, SourcePassphraseError, UsageError
+from .errors import BadInput, DamagedFile, NotFound, SourcePassphraseError, UsageError
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS
 
 PROGRESS_AFTER = 2000  # entries: below this a bar would only flicker
@@ -206,9 +206,19 @@ def _utf8(stream):
 
 @arguments("import")
 def _import_args(p):
-    p.add_argument("file", metavar="FILE", help="a file, or a folder of Markdown files")
+    p.add_argument("file", metavar="FILE",
+                   help="a file, or a folder (Markdown notes, a jrnl folder journal)")
     p.add_argument("-f", "--format", choices=IMPORT_FORMATS,
                    help="the file's format (default: guessed from its content)")
+    p.add_argument("--time-format", metavar="FORMAT",
+                   help="jrnl: the journal's timeformat, in strptime syntax as in jrnl's "
+                        "config (e.g. '%%d.%%m.%%Y %%H:%%M'); tried before the usual ones")
+    p.add_argument("--tag-symbols", metavar="MARKS",
+                   help="jrnl: the marks that start a tag, as jrnl's tagsymbols "
+                        "(default '#@')")
+    p.add_argument("--folder-tags", action="store_true",
+                   help="markdown: a file's folder (work/acme/note.md) becomes a tag path "
+                        "of its entry")
     _source_options(p, "a peewee diary")
     p.add_argument("--json", action="store_true", help="print the counts as JSON on stdout")
 
@@ -216,7 +226,9 @@ def _import_args(p):
 @command("import",
          "diary import all.json\n"
          "diary import ~/journal.txt --format jrnl\n"
-         "diary import notes/\n"
+         "diary import notes/ --folder-tags\n"
+         "diary import journal.txt --time-format '%d.%m.%Y %H:%M' --tag-symbols @\n"
+         "diary import 'Day One Export.zip'\n"
          "diary import old-diary.db --source-passphrase-file old.txt")
 def cmd_import(args, env):
     from . import exchange
@@ -224,6 +236,7 @@ def cmd_import(args, env):
     refuse_if_read_only(args)
     if not os.path.exists(args.file):
         raise NotFound("no file %s" % args.file)
+    options = _import_options(args)
     fmt = args.format or exchange.guess_format(args.file)
     with unlock(args, env, write=True) as d:
         passphrase = None
@@ -231,14 +244,56 @@ def cmd_import(args, env):
             passphrase = _source(args, env).get("Passphrase of %s: " % args.file)
         with progress_bar(env, "Importing") as progress:
             stats = exchange.import_file(d, args.file, fmt, passphrase=passphrase,
-                                         progress=progress)
+                                         progress=progress, options=options)
     if args.json:
-        output(env).json({"added": stats.added, "skipped": stats.skipped})
+        output(env).json({"added": stats.added, "skipped": stats.skipped,
+                          "skipped_empty": stats.empty_skipped,
+                          "warnings": stats.warnings + (
+                              ["... and %d more" % stats.warnings_more]
+                              if stats.warnings_more else [])})
+    for warning in stats.warnings:
+        env.say("diary: warning: %s" % warning)
+    if stats.warnings_more:
+        env.say("diary: warning: ... and %s more" % _plural(stats.warnings_more, "warning"))
+    if stats.empty_source:
+        env.say("0 entries in %s" % args.file)
+        return
     if stats.links_skipped:
         env.say("Skipped %s (never followed: a link may lead out of the folder)."
                 % _plural(stats.links_skipped, "symbolic link"))
     env.say("Imported %s; skipped %d already in the diary." % (_entries(stats.added),
                                                                  stats.skipped))
+
+
+def _import_options(args):
+    from .exchange import ImportOptions, jrnl
+
+    options = ImportOptions(folder_tags=args.folder_tags)
+    if args.time_format is not None:
+        options.time_format = _time_format(args.time_format)
+    if args.tag_symbols is not None:
+        try:
+            options.tag_symbols = jrnl.check_tag_symbols(args.tag_symbols)
+        except BadInput as exc:
+            raise UsageError("--tag-symbols: %s" % exc) from None
+    return options
+
+
+def _time_format(text):
+    """``text`` if strptime can use it: one that reads no date and time, or
+    that strptime refuses, is a usage error now, not a failed header later."""
+    import datetime as _dt
+
+    probe = _dt.datetime(2024, 3, 2, 21, 30, 15)
+    try:
+        back = _dt.datetime.strptime(probe.strftime(text), text)
+    except (ValueError, TypeError):
+        raise UsageError("--time-format %r is no strptime format that reads its own "
+                         "dates (like '%%Y-%%m-%%d %%H:%%M')" % text[:60]) from None
+    if back.minute != probe.minute and back.day != probe.day:
+        raise UsageError("--time-format %r reads neither a day nor a time (like "
+                         "'%%d.%%m.%%Y %%H:%%M')" % text[:60])
+    return text
 
 
 # --- backup, check, merge -----------------------------------------------------------

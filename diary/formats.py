@@ -7,4 +7,5 @@ exchange._records implement exactly these (tests/test_exchange_*.py check).
 """
 
 EXPORT_FORMATS = ("json", "jsonl", "markdown", "csv", "txt")
-IMPORT_FORMATS = ("json", "jsonl", "jrnl", "jrnl-json", "markdown", "peewee-diary")
+IMPORT_FORMATS = ("json", "jsonl", "csv", "jrnl", "jrnl-json", "jrnl-folder", "dayone", "markdown",
+                  "peewee-diary")

@@ -187,7 +187,7 @@ def test_import_reports(run, made):
     assert r.code == 0, r
     assert "Imported 9 entries; skipped 0" in r.err
     r = run("import", os.path.join(FIXTURES, "jrnl", "journal.json"), "--json")
-    assert json.loads(r.out) == {"added": 0, "skipped": 9}
+    assert json.loads(r.out) == {"added": 0, "skipped": 9, "skipped_empty": 0, "warnings": []}
 
 
 def test_import_of_a_missing_file_creates_no_diary(run, path, tmp_path):
@@ -279,3 +279,55 @@ def test_merge_with_another_passphrase(run, laptop, tmp_path):
 
 def test_merge_refused_read_only(run, laptop):
     one_line_error(run("merge", laptop, "--read-only"), 1)
+
+
+# --- issue 21: what an import says when it reads little or nothing -------------------------
+
+def test_import_that_reads_nothing_says_so_and_exits_1(run, made, tmp_path):
+    # A jrnl folder journal read as Markdown once said "Imported 0 entries", exit 0.
+    folder = tmp_path / "journal" / "2024" / "03"
+    folder.mkdir(parents=True)
+    (folder / "02.txt").write_text("[2024-03-02 21:30] Run.\n")
+    r = run("import", "--format", "markdown", str(tmp_path / "journal"))
+    one_line_error(r, 1)
+    assert "found nothing in" in r.err and "--format jrnl-folder" in r.err
+    r = run("import", str(tmp_path / "journal"))  # guessed: jrnl-folder
+    assert r.code == 0 and "Imported 1 entry" in r.err, r
+
+
+def test_really_empty_source_is_0_entries(run, made, tmp_path):
+    for name, text in (("e.json", "[]\n"), ("e.txt", ""), ("e.csv",
+                       "uuid,created_at,updated_at,title,body,tags,starred\r\n")):
+        p = tmp_path / name
+        p.write_text(text)
+        r = run("import", str(p))
+        assert r.code == 0 and r.err == "0 entries in %s\n" % p, r
+    (tmp_path / "empty").mkdir()
+    r = run("import", str(tmp_path / "empty"))
+    assert r.code == 0 and "0 entries in" in r.err, r
+
+
+def test_import_warnings_are_one_line_each(run, made, tmp_path):
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-01-01 10:00] First.\n[a long bracket] x\n[2024-01-02 10:00] \n")
+    r = run("import", "--format", "jrnl", str(p))
+    assert r.code == 0, r
+    lines = r.err.splitlines()
+    assert lines[0].startswith("diary: warning: line 2: [a long bracket] reads as no date")
+    assert lines[1] == "diary: warning: line 3: an entry with no title and no text: skipped"
+    assert lines[2].startswith("Imported 1 entry")
+
+
+@pytest.mark.parametrize("flag, value", [("--time-format", "%Q"), ("--time-format", "plain"),
+                                         ("--tag-symbols", "ab"), ("--tag-symbols", "")])
+def test_bad_jrnl_options_are_usage_errors(run, made, tmp_path, flag, value):
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-01-01 10:00] First.\n")
+    one_line_error(run("import", flag, value, str(p)), 2)
+
+
+def test_time_format_reads_another_layout(run, made, tmp_path):
+    p = tmp_path / "j.txt"
+    p.write_text("[02.03.2024 21:30] Evening.\n\n[03.03.2024 07:15] Morning.\n")
+    r = run("import", "--time-format", "%d.%m.%Y %H:%M", str(p), "--json")
+    assert r.code == 0 and json.loads(r.out)["added"] == 2, r

@@ -274,7 +274,11 @@ def test_the_order_is_one_setting(monkeypatch):
         dates.parse("13/04/2024")
 
 
-def test_a_date_without_a_time_is_nine_everywhere(run, made, tmp_path, tz):
+def test_a_date_without_a_time_is_nine_everywhere_but_in_a_jrnl_header(run, made, tmp_path,
+                                                                        tz):
+    # A bare day in a jrnl header is 00:00, as jrnl 4.6 reads it (and writes in
+    # its JSON export): the same journal as text and as JSON is the same entries
+    # (issue 21; tests/test_jrnl_testdata.py checks it against jrnl's own reading).
     tz("UTC")
     assert run("add", "--date", "friday", "typed").code == 0
     assert run("add", "--date", "2024-03-01", "iso").code == 0
@@ -286,6 +290,7 @@ def test_a_date_without_a_time_is_nine_everywhere(run, made, tmp_path, tz):
     assert run("import", str(p)).code == 0
     got = {e["body"] or e["title"]: e["created_at"] for e in
            json.loads(run("list", "--json").out)}
+    assert got.pop("From jrnl")[11:19] == "00:00:00"
     assert all(v[11:19] == "09:00:00" for v in got.values()), got
     assert _dt.date.fromisoformat(got["typed"][:10]).weekday() == 4
 

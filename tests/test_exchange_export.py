@@ -82,8 +82,9 @@ def test_csv_round_trips_through_a_csv_reader(three):
 
 def test_markdown_document(three):
     _, text = exported(three, "markdown")
-    assert text.startswith("# 2024-03-01 09:00\n\n*2024-03-01 09:00* · ★ starred\n")
-    assert "# Long run\n\n*2024-03-02 21:30* · tags: `health/running`\n\nRan 12 km" in text
+    assert text.startswith("# 2024-03-01 09:00\n\n<!-- diary: {")
+    assert "-->\n*2024-03-01 09:00* · ★ starred\n" in text
+    assert "-->\n*2024-03-02 21:30* · tags: `health/running`\n\nRan 12 km" in text
     assert text.count("\n---\n") == 2
 
 

@@ -96,7 +96,7 @@ def round_trip(tmp_path, specs, fmt):
     return first, second
 
 
-@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "markdown"])
 @settings(max_examples=50, deadline=None, suppress_health_check=QUIET)
 @given(specs=st.lists(ENTRY, max_size=6))
 def test_export_import_export_is_identical(tmp_path, fmt, specs):

@@ -87,7 +87,8 @@ def test_markdown_link_given_as_the_file_itself_is_read(run, made, tmp_path):
     assert run("import", str(tmp_path / "link.md")).code == 0
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "json", "jrnl", "jrnl-json", "markdown"])
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "jrnl", "jrnl-json", "markdown", "csv",
+                                 "dayone"])
 def test_import_of_a_device_is_refused(run, made, fmt):
     r = run("import", "/dev/zero", "--format", fmt)
     one_line_error(r)
@@ -162,6 +163,13 @@ def test_caps_are_per_record_not_per_file(diary, tmp_path, small_cap):
                   '"title": "t", "body": "' + "x" * 5000 + '"}]}'),
     ("jrnl", "[2024-03-02 10:00] a\n" + "line of text\n" * 500),
     ("markdown", "# Big\n" + "x" * 5000),
+    ("csv", "uuid,created_at,updated_at,title,body,tags,starred\n"
+            ",2024-03-02T10:00:00,,t," + "x" * 5000 + ",,false\n"),
+    ("csv", "created_at,body\n2024-03-02T10:00:00,\"" + "x" * 5000),  # a field without end
+    ("dayone", '{"metadata": {}, "entries": [{"creationDate": "2024-03-02T10:00:00Z", '
+               '"text": "' + "x" * 5000 + '"}]}'),
+    ("markdown", '# T\n\n<!-- diary: {"created_at": "2024-03-02T10:00:00+00:00", '
+                 '"chars": 5000} -->\n*x*\n\n' + "x" * 5000 + "\n"),
 ])
 def test_a_record_over_the_cap_is_refused(diary, tmp_path, small_cap, fmt, text):
     p = tmp_path / ("big.md" if fmt == "markdown" else "big")

@@ -197,6 +197,70 @@ def way_markdown(path, tmp, recs):
     return [run(path, "import", "--format", "markdown", folder)]
 
 
+def way_csv(path, tmp, recs):
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["uuid", "created_at", "updated_at", "title", "body", "tags", "starred"])
+    for r in recs:
+        writer.writerow([str(_uuid.uuid4()), r["created_at"], r["created_at"], r["title"],
+                         r["body"], "\n".join(r["tags"]), "true" if r["starred"] else "false"])
+    p = _write(tmp, "in.csv", out.getvalue())
+    return [run(path, "import", "--format", "csv", p)]
+
+
+def way_dayone(path, tmp, recs):
+    import zipfile
+
+    items = [{"uuid": _uuid.uuid4().hex.upper(), "creationDate": r["created_at"],
+              "timeZone": "Europe/Berlin", "text": "# %s\n\n%s" % (r["title"], r["body"]),
+              "tags": r["tags"], "starred": r["starred"],
+              "location": {"placeName": r["title"], "latitude": 1.5, "longitude": 2},
+              "weather": {"conditionsDescription": r["body"], "temperatureCelsius": 7},
+              "photos": [{"md5": r["title"], "type": "jpeg"}]} for r in recs]
+    p = os.path.join(tmp, "export.zip")
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("Journal.json", json.dumps({"metadata": {"version": "1.0"},
+                                               "entries": items}))
+    return [run(path, "import", "--format", "dayone", p)]
+
+
+def way_jrnl_folder(path, tmp, recs):
+    folder = os.path.join(tmp, "journal")
+    for n, r in enumerate(recs):
+        day = os.path.join(folder, "2024", "03")
+        os.makedirs(day, exist_ok=True)
+        when = r["created_at"].replace("T", " ")[:16]
+        _write(day, "%02d.txt" % (n + 1), "[%s] %s\n%s\n" % (when, r["title"].replace("\n", " "),
+                                                            r["body"]))
+    return [run(path, "import", "--format", "jrnl-folder", "--tag-symbols", "@", folder)]
+
+
+def way_markdown_yaml(path, tmp, recs):
+    # Obsidian-style block lists and plain YAML scalars, not JSON values.
+    folder = os.path.join(tmp, "vault")
+    os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
+    for n, r in enumerate(recs):
+        tags = "".join("\n  - %s" % t for t in r["tags"]) or " []"
+        front = "---\ndate: %s\ntitle: %s\ntags:%s\nstarred: %s\n---\n" % (
+            r["created_at"], r["title"], tags, "yes" if r["starred"] else "no")
+        _write(os.path.join(folder, "sub"), "%d.md" % n, front + r["body"] + "\n")
+    return [run(path, "import", "--format", "markdown", "--folder-tags", folder)]
+
+
+def way_markdown_document(path, tmp, recs):
+    # A single-file Markdown export written by a diary holding the records.
+    other = os.path.join(tmp, "other.db")
+    store.create(other, PASSPHRASE)
+    _raw_insert(other, recs)
+    out = os.path.join(tmp, "all.md")
+    exported = run(other, "export", "--format", "markdown", "-o", out)
+    if exported[0] != 0:
+        return [exported]
+    return [run(path, "import", out)]
+
+
 def _raw_insert(path, recs):
     """What another SQLCipher tool may write: the stored text as it comes."""
     conn = store.keyed_connection(path, PASSPHRASE, store.KDF_ITER)
@@ -226,7 +290,9 @@ def way_raw_sql(path, tmp, recs):
 
 WAYS = {"add": way_add, "add-arguments": way_add_arguments, "edit": way_edit,
         "json": way_json, "jsonl": way_jsonl, "jrnl": way_jrnl, "jrnl-json": way_jrnl_json,
-        "markdown": way_markdown, "merge": way_merge, "raw-sql": way_raw_sql, "tag": way_tag}
+        "markdown": way_markdown, "merge": way_merge, "raw-sql": way_raw_sql, "tag": way_tag,
+        "csv": way_csv, "dayone": way_dayone, "jrnl-folder": way_jrnl_folder,
+        "markdown-yaml": way_markdown_yaml, "markdown-document": way_markdown_document}
 
 READS = [("list", "-n", "0"), ("list", "-n", "0", "--json"), ("search", "heron"),
          ("search", "he*"), ("tags",), ("tags", "--json")] + [

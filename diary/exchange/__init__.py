@@ -9,10 +9,15 @@
     exchange.backup(d, "copy.db")                          # verified encrypted copy
     exchange.merge(d, "laptop.db", "its passphrase")       # MergeStats
 
+    stats = exchange.import_file(d, "journal.txt", "jrnl",   # jrnl's own settings
+        options=exchange.ImportOptions(time_format="%d.%m.%Y %H:%M", tag_symbols="@"))
+    stats.warnings                                         # lines kept as text, ...
+
 Modules: records (the Record in flight, the export shape, a streaming JSON
 array reader), exporter (writers and filters), files (atomic writes), loader
-(bulk inserts shared by import and merge), ourjson, jrnl, markdown and
-peewee_diary (one per format family), merger, backups.
+(bulk inserts shared by import and merge), ourjson, ourcsv, jrnl, jrnl_folder,
+dayone, markdown and peewee_diary (one per format family), emptiness (a source
+with nothing in it, or nothing readable), merger, backups.
 
 The library never prints: long operations report through an optional
 ``progress(done, total)`` callable (total may be None), and every problem is
@@ -21,6 +26,7 @@ an errors.py exception whose message names the line or entry at fault.
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -28,13 +34,15 @@ import re
 from .. import files, store
 from ..errors import BadInput, DiaryError
 from ..formats import EXPORT_FORMATS, IMPORT_FORMATS
-from . import jrnl, markdown, ourjson, peewee_diary
+from . import (dayone, emptiness, jrnl, jrnl_folder, markdown, ourcsv, ourjson,
+               peewee_diary)
 from .backups import BackupResult, backup
 from .exporter import export, export_file, export_split
 from .loader import Loader
 from .merger import MergeStats, merge
 
-__all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportStats", "MergeStats",
+__all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportOptions", "ImportStats",
+           "MergeStats",
            "backup", "export", "export_file", "export_split", "guess_format",
            "import_file", "merge", "needs_passphrase"]
 
@@ -44,15 +52,41 @@ class ImportStats:
     added: int = 0
     skipped: int = 0  # already in the diary (or twice in the file)
     links_skipped: int = 0  # symbolic links in a Markdown folder, never followed
+    empty_skipped: int = 0  # entries with no title and no text (each warned of)
+    empty_source: bool = False  # the source holds no entries at all: not an error
+    warnings: list = dataclasses.field(default_factory=list)  # the first MAX_WARNINGS
+    warnings_more: int = 0  # warnings past MAX_WARNINGS, counted only
+
+    def warn(self, message):
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+        else:
+            self.warnings_more += 1
+
+
+MAX_WARNINGS = 20
+
+
+@dataclasses.dataclass
+class ImportOptions:
+    """How to read a source, where its format leaves it open: jrnl's
+    ``timeformat`` and ``tagsymbols``; Markdown folders as tag paths."""
+    time_format: str = None
+    tag_symbols: str = jrnl.TAG_SYMBOLS
+    folder_tags: bool = False
 
 
 _JRNL_HEAD = re.compile(rb"\s*\[\d{4}-\d{1,2}-\d{1,2}")
+# A jrnl header in any timeformat: `[` something `] ` at the start of the first line.
+_ANY_HEAD = re.compile(rb"\s*\[[^\]\n\[{\"]+\] ")
+CSV_HEAD = b"uuid,created_at,updated_at,title,body,tags,starred"
+TRIED = "json, jsonl, csv, jrnl, jrnl-json, dayone, peewee-diary"
 
 
 def guess_format(path):
     """The import format of ``path``, judged from its first bytes (or a folder)."""
     if os.path.isdir(path):
-        return "markdown"
+        return "jrnl-folder" if jrnl_folder.looks_like(path) else "markdown"
     if path.lower().endswith((".md", ".markdown")):
         return "markdown"
     try:
@@ -64,6 +98,8 @@ def guess_format(path):
     text = head.lstrip(b"\xef\xbb\xbf")
     if head.startswith(store.SQLITE_HEADER):
         return "peewee-diary"
+    if head.startswith(dayone.ZIP_HEADER):
+        return "dayone"
     try:
         text.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -73,29 +109,40 @@ def guess_format(path):
             # (a Latin-1 journal, a zip) would only be asked a passphrase.
             if size >= 1024 and size % 1024 == 0:
                 return "peewee-diary"
-            raise _cannot_tell(path)
+            raise _cannot_tell(path, "it is not UTF-8 text, an SQLite file or a zip")
     if _JRNL_HEAD.match(text):
         return "jrnl"
+    if text.startswith(CSV_HEAD):
+        return "csv"
     start = text.lstrip()[:1]
     if start == b"[":
+        after = text.lstrip()[1:].lstrip()[:1]
+        if after not in (b"{", b"]", b"") and _ANY_HEAD.match(text):
+            return "jrnl"  # a jrnl journal in another timeformat: [09.06.2013 15:39] ...
         return "json"
     if start == b"{":
         first = text.lstrip().split(b"\n", 1)[0]
         try:
             obj = json.loads(first)
         except ValueError:
-            return "jrnl-json"  # a multi-line document: jrnl's export (or ours, wrapped)
-        return "jrnl-json" if isinstance(obj, dict) and "entries" in obj else "jsonl"
-    by_name = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "jrnl"}
+            # A multi-line document: Day One's Journal.json, jrnl's export (or ours, wrapped)
+            return "dayone" if dayone.looks_like(text) else "jrnl-json"
+        if isinstance(obj, dict) and "entries" in obj:
+            return "dayone" if dayone.looks_like(text) else "jrnl-json"
+        return "jsonl"
+    by_name = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "jrnl",
+               ".csv": "csv"}
     fmt = by_name.get(os.path.splitext(path)[1].lower())
     if fmt and not text.strip():
         return fmt  # an empty export: nothing to import, not an error
-    raise _cannot_tell(path)
+    if _ANY_HEAD.match(text):
+        return "jrnl"
+    raise _cannot_tell(path, "its first line is none of theirs")
 
 
-def _cannot_tell(path):
-    return BadInput("cannot tell the format of %s; give it with --format (%s)"
-                    % (path, ", ".join(IMPORT_FORMATS)))
+def _cannot_tell(path, why):
+    return BadInput("cannot tell the format of %s: tried %s (%s); give it with --format"
+                    % (path, TRIED, why))
 
 
 def needs_passphrase(path, fmt):
@@ -103,17 +150,28 @@ def needs_passphrase(path, fmt):
     return fmt == "peewee-diary" and peewee_diary.needs_passphrase(path)
 
 
-def _records(path, fmt, passphrase, stack):
+def _records(path, fmt, passphrase, stack, options, warn):
     if fmt == "markdown":
-        return markdown.read_folder(path)
+        return markdown.read_folder(path, folder_tags=options.folder_tags)
+    if fmt == "jrnl-folder":
+        return jrnl_folder.read(path, time_format=options.time_format,
+                                tag_symbols=options.tag_symbols, warn=warn)
     if fmt == "peewee-diary":
         return peewee_diary.read(path, passphrase)
-    readers = {"json": ourjson.read_json, "jsonl": ourjson.read_jsonl,
-               "jrnl": jrnl.read_text, "jrnl-json": jrnl.read_json}
+    if fmt == "dayone":
+        if os.path.isdir(path):
+            raise BadInput("%s is a directory (dayone reads the export's zip or its "
+                           "Journal.json)" % path)
+        return dayone.read(path, warn=warn)
+    readers = {"json": ourjson.read_json, "jsonl": ourjson.read_jsonl, "csv": ourcsv.read,
+               "jrnl": functools.partial(jrnl.read_text, time_format=options.time_format,
+                                         tag_symbols=options.tag_symbols, warn=warn),
+               "jrnl-json": jrnl.read_json}
     if fmt not in readers:
         raise BadInput("unknown import format %r (use %s)" % (fmt, ", ".join(IMPORT_FORMATS)))
     if os.path.isdir(path):
-        raise BadInput("%s is a directory (only --format markdown reads folders)" % path)
+        raise BadInput("%s is a directory (only --format markdown and jrnl-folder read "
+                       "folders)" % path)
     binary = stack.enter_context(files.open_regular(path))
     return readers[fmt](binary)
 
@@ -129,15 +187,27 @@ def _named(record, exc):
     return BadInput("%s: %s" % (where, exc) if where else str(exc))
 
 
-def _read_all(path, fmt, passphrase, stats):
+def _empty(record):
+    return not record.title.strip() and not record.body.strip()
+
+
+def _read_all(path, fmt, passphrase, stats, options):
     """The first pass, before the diary's write lock: every record read and
     checked (Loader.check). Returns the records when they are few enough to
-    keep (KEEP_CHARS), else None (the second pass reads them again)."""
-    kept, chars = [], 0
+    keep (KEEP_CHARS), else None (the second pass reads them again). An
+    entry with no title and no text is skipped with a warning (jrnl writes
+    them): one such entry never refuses the rest."""
+    kept, chars, count = [], 0, 0
     with contextlib.ExitStack() as stack:
-        records = _records(path, fmt, passphrase, stack)
+        records = _records(path, fmt, passphrase, stack, options, stats.warn)
         stack.callback(getattr(records, "close", lambda: None))
         for record in records:
+            count += 1
+            if _empty(record):
+                stats.empty_skipped += 1
+                stats.warn("%s: an entry with no title and no text: skipped"
+                           % (record.where or "entry %d" % count))
+                continue
             try:
                 Loader.check(record)
             except BadInput as exc:
@@ -151,10 +221,15 @@ def _read_all(path, fmt, passphrase, stats):
                 if chars > KEEP_CHARS:
                     kept = None
         stats.links_skipped = getattr(records, "links_skipped", 0)
+    if not count:
+        if not emptiness.really_empty(path, fmt):
+            raise BadInput("found nothing in %s that reads as %s: no entry imported%s"
+                           % (path, fmt, emptiness.hint(path, fmt)))
+        stats.empty_source = True
     return kept
 
 
-def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
+def import_file(diary, path, fmt=None, *, passphrase=None, progress=None, options=None):
     """Import ``path`` into ``diary`` in one transaction; returns ImportStats.
 
     The source is read and checked whole before the diary's write lock is
@@ -162,14 +237,17 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
     writers waiting. Entries the diary already has are skipped (loader.py),
     so importing a file twice adds nothing. Any bad record aborts the whole
     import with a BadInput naming its line or entry; the diary is then
-    unchanged.
+    unchanged. A source in which nothing reads is a BadInput too, unless it
+    is really empty (stats.empty_source). ``options``: ImportOptions.
     """
     fmt = fmt or guess_format(path)
+    options = options or ImportOptions()
     stats = ImportStats()
-    kept = _read_all(path, fmt, passphrase, stats)
+    kept = _read_all(path, fmt, passphrase, stats, options)
     with contextlib.ExitStack() as stack:
         if kept is None:
-            records = _records(path, fmt, passphrase, stack)
+            records = (r for r in _records(path, fmt, passphrase, stack, options,
+                                           lambda message: None) if not _empty(r))
             stack.callback(getattr(records, "close", lambda: None))
         else:
             records = kept

@@ -3,18 +3,28 @@
 
 The plain-text journal is a series of entries, each starting with a header
 line ``[2024-03-02 21:30] Title. Body...``; a header's date may carry seconds
-or an AM/PM time (jrnl's ``timeformat`` setting), or be a bare day (then
-09:00, jrnl's default hour). A line that merely starts with a bracket
-(``[1] a footnote``) is text; one whose bracket starts like a date but is not
-one (``[2024-13-45 10:00]``) is an error, since it was surely meant as a
-header. Title and text are split the way jrnl splits them (the first line,
-or else the first sentence); a first line ending in ``*`` stars the entry;
-``@tag`` and ``#tag`` words anywhere become tags (lowercase, as jrnl keeps
-them; ``@work/acme`` is the path work/acme). jrnl stores no uuid: entries are
-matched on re-import by date, title and text (loader.py).
+or an AM/PM time, or be a bare day (then 00:00, as jrnl reads a header;
+09:00 is jrnl's hour only for a day typed on its command line). A journal
+written with another ``timeformat`` (``%d.%m.%Y %H:%M``) is read with
+``time_format``. As jrnl does, a header date that fits no format is read by
+dateutil (``[2019-07 14:23]`` is 2019-07-01 14:23). A line that merely starts
+with a bracket of six characters or fewer (``[1] a footnote``) is text; a
+longer one that reads as no date is text too, as jrnl keeps it, but with a
+warning naming the line; one whose bracket starts like a date but is not one
+(``[2024-13-45 10:00]``) is an error, since it was surely meant as a header,
+and so is a numeric day and month that could be swapped (``09.06.2013``)
+without ``time_format``: refused, never guessed. Title and text are split the
+way jrnl splits them (the first line, or else the first sentence); a first
+line ending in ``*`` stars the entry; ``@tag`` and ``#tag`` words anywhere
+become tags (lowercase, as jrnl keeps them; ``@work/acme`` is the path
+work/acme): the marks are jrnl's ``tagsymbols`` (``tag_symbols``, default
+``#@``), and a mark followed by no word character (``### Heading``) is no tag. An entry with no title and no
+text is skipped with a warning (import_file), never an error. jrnl stores no
+uuid: entries are matched on re-import by date, title and text (loader.py).
 """
 
 import datetime as _dt
+import functools
 import re
 
 from .. import dates, tags as _tags
@@ -26,9 +36,7 @@ _HEADER = re.compile(r"\[([^\]\n]+)\](?: (.*?))?\r?\n?$", re.S)
 _DATE_LIKE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\b")
 _TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %I:%M %p",
                  "%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %H:%M:%S.%f")
-# jrnl's tag words: a tag symbol at the start of a word, then word characters
-# and - + * # /.
-_TAG = re.compile(r"(?<!\S)[@#][-+*#/\w]+")
+TAG_SYMBOLS = "#@"  # jrnl's default tagsymbols
 # The end of a first sentence: a terminal, an optional closing quote and
 # brackets, then space; CJK full stops need no space.
 _SENTENCE = re.compile("[.!?\u2026\u203c\u203d\u2047\u2048\u2049\u22ef\ufe52\ufe57]"
@@ -39,25 +47,100 @@ _SENTENCE = re.compile("[.!?\u2026\u203c\u203d\u2047\u2048\u2049\u22ef\ufe52\ufe
 _PLAIN_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$")
 
 
-def _parse_date(text, where):
+def _parse_date(text, where, time_format=None, loose=True):
+    """The header's date, or None when it reads as no date at all (then the
+    line is text, as jrnl keeps it). An impossible date written like one
+    (``2024-02-30 10:00``) is an error. ``loose``: read it as jrnl reads a
+    header its timeformat does not fit (only for a header ``[...] `` with its
+    space: jrnl takes no other line for one)."""
+    if time_format:
+        try:
+            return dates.aware(_dt.datetime.strptime(text, time_format))
+        except ValueError:
+            pass
     plain = _PLAIN_DATE.match(text)  # jrnl's default layout: no strptime (slow)
     if plain:
         try:
             return dates.aware(_dt.datetime(*map(int, plain.groups())))
         except ValueError:
             pass  # 2024-02-30: strptime below says why
-    text = " ".join(text.split())
-    for fmt in _TIME_FORMATS:
-        try:
-            return dates.aware(_dt.datetime.strptime(text, fmt))
-        except ValueError:
-            pass
+    if _DATE_LIKE.match(text):  # every usual format starts with the year (strptime is slow)
+        squeezed = " ".join(text.split())
+        for fmt in _TIME_FORMATS + ("%Y-%m-%d",):
+            try:
+                return dates.aware(_dt.datetime.strptime(squeezed, fmt))
+            except ValueError:
+                pass
+        found = _loose_date(text, where)
+        if found is None:
+            fail(where, "malformed entry header: %r is not a date and time like "
+                        "2024-03-02 21:30" % text[:40])
+        return dates.aware(found)
+    found = _loose_date(text, where) if loose else None
+    return dates.aware(found) if found else None
+
+
+# A numeric day and month that could be swapped: 09.06.2013, 6/9/2013.
+_AMBIGUOUS = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}\b")
+
+
+_NO_YEAR = 9999  # jrnl's FAKE_YEAR: the default year tells "no year written"
+
+
+def _loose_date(text, where):
+    """A date as jrnl reads a header its timeformat does not fit (jrnl.time.parse
+    with dateutil; a day without a time is 00:00, a date without a year this
+    year, or last year when that would put it more than 4 weeks ahead); None
+    for text of six characters or fewer (a footnote) and for no date. A day
+    and month that could be swapped (``09.06.2013``) are refused, naming both
+    readings: dateutil would take the month first, where the journal's own
+    timeformat (``--time-format``) probably says otherwise."""
+    if len(text) <= 6:
+        return None
+    swapped = _AMBIGUOUS.match(text)
+    if swapped and swapped.group(1) != swapped.group(2) \
+            and int(swapped.group(1)) <= 12 and int(swapped.group(2)) <= 12:
+        fail(where, "the header date %r could be day.month or month.day: give the "
+                    "journal's timeformat with --time-format (e.g. '%%d.%%m.%%Y %%H:%%M')"
+             % text[:40])
+    from dateutil import parser as _parser  # dateparser's own dependency
+
     try:
-        day = _dt.datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        fail(where, "malformed entry header: %r is not a date and time like "
-                    "2024-03-02 21:30" % text[:40])
-    return dates.aware(day.replace(hour=dates.DEFAULT_HOUR))
+        found = _parser.parse(text, default=_dt.datetime(_NO_YEAR, 1, 1))
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if found.tzinfo is not None:
+        found = found.replace(tzinfo=None)
+    if found.year == _NO_YEAR:
+        now = _dt.datetime.now()
+        try:
+            found = found.replace(year=now.year)
+            if (now - found).days < -28:
+                found = found.replace(year=now.year - 1)
+        except ValueError:  # 29 February
+            return None
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _tag_pattern(symbols):
+    # jrnl's tag words: a tag symbol at the start of a word, then word
+    # characters and - + * # / (tag_words drops those with no word character).
+    marks = "".join(re.escape(c) for c in symbols)
+    return re.compile(r"(?<!\S)[%s][-+*#/\w]+" % marks)
+
+
+_TAG = _tag_pattern(TAG_SYMBOLS)
+_WORD = re.compile(r"\w")
+
+
+def check_tag_symbols(symbols):
+    """``symbols`` as jrnl's tagsymbols: one or more marks, none a letter,
+    digit or space (those would make every word a tag)."""
+    if not symbols or any(c.isalnum() or c.isspace() or c == "_" for c in symbols):
+        raise BadInput("tag symbols must be one or more marks like # or @, not %r"
+                       % symbols[:20])
+    return "".join(dict.fromkeys(symbols))
 
 
 def split_title(text):
@@ -70,28 +153,47 @@ def split_title(text):
     return text[:sep.end()].strip(), text[sep.end():].strip()
 
 
-def tag_words(text):
-    """The tag paths written as @tag / #tag words, lowercase, each once, in order."""
+def tag_words(text, symbols=TAG_SYMBOLS):
+    """The tag paths written as tag words (``@tag``, ``#tag``: a mark of
+    ``symbols`` at the start of a word), lowercase, each once, in order."""
+    if symbols == TAG_SYMBOLS:
+        if "@" not in text and "#" not in text:
+            return ()
+        pattern = _TAG
+    else:
+        if not any(c in text for c in symbols):
+            return ()
+        pattern = _tag_pattern(symbols)
     found = {}
-    if "@" not in text and "#" not in text:
-        return ()
-    for word in _TAG.findall(text):
-        try:
-            parts = _tags.parse_path(word[1:].lower().strip("/"))
-        except BadInput:
-            continue  # prose, not a tag; the word stays in the text
-        found.setdefault("/".join(parts), None)
+    for word in pattern.findall(text):
+        path = _tag_path(word[1:])
+        if path is not None:
+            found.setdefault(path, None)
     return tuple(found)
 
 
-def _record(number, date, text):
+@functools.lru_cache(maxsize=4096)  # a journal uses few tags, many times
+def _tag_path(word):
+    """The tag path of a tag word without its mark, or None when it is none:
+    no word character (``##`` of ``### Heading``), or no path (prose)."""
+    if not _WORD.search(word):
+        return None
+    try:
+        return "/".join(_tags.parse_path(word.lower().strip("/")))
+    except BadInput:
+        return None
+
+
+def _record(number, date, text, symbols=TAG_SYMBOLS):
+    # inline=False: the tags are the words jrnl sees as tags (tag_words with
+    # the journal's marks), not every #word the diary would link.
     raw = text
     first, _, rest = text.partition("\n")
     if first.strip() in ("", "*"):
         # `[date] ` alone on its line (jrnl's own layout for an entry without
         # a title, and our txt export's): no title; the text is what follows.
         return Record(created_at=date, title="", body=rest.rstrip("\r\n "),
-                      starred=first.strip() == "*", tags=tag_words(raw), inline=True,
+                      starred=first.strip() == "*", tags=tag_words(raw, symbols),
                       where="line %d" % number)
     lines = text.splitlines()
     starred = False
@@ -100,19 +202,42 @@ def _record(number, date, text):
         text = lines[0].strip("\n *") + "\n" + "\n".join(lines[1:])
     title, body = split_title(text)
     return Record(created_at=date, title=title, body=body, starred=starred,
-                  tags=tag_words(raw), inline=True, where="line %d" % number)
+                  tags=tag_words(raw, symbols), where="line %d" % number)
 
 
-def read_text(binary):
-    """Records from a jrnl plain-text journal (a binary file)."""
+def read_text(binary, *, time_format=None, tag_symbols=TAG_SYMBOLS, warn=None, day=None):
+    """Records from a jrnl plain-text journal (a binary file).
+
+    ``time_format``: the journal's ``timeformat`` (strptime), tried first.
+    ``warn(message)`` hears of a header-like line kept as text. ``day``: the
+    date of a folder journal's file (YYYY/MM/DD.txt), which wins over the
+    header's, as in jrnl."""
     current = None  # (header line number, date, [text pieces])
     size = 0  # characters in current's pieces: one entry is capped, not the file
     for number, line in text_lines(binary):
         match = _HEADER.match(line) if line.startswith("[") else None
-        if match and _DATE_LIKE.match(match.group(1)):
-            date = _parse_date(match.group(1), "line %d" % number)
+        date = None
+        if match and (time_format or len(match.group(1)) > 6):  # `[1] a footnote`: text
+            date = _parse_date(match.group(1), "line %d" % number, time_format,
+                               loose=match.group(2) is not None)
+            if date is None and match.group(2) is not None and len(match.group(1)) > 6:
+                # jrnl tried this as a header and kept it as text: so do we, aloud.
+                where = "line %d" % number
+                if not current:
+                    fail(where, "[%s] is no date jrnl or diary can read: expected an entry "
+                                "header like [2024-03-02 21:30] Title (give another "
+                                "layout with --time-format)" % match.group(1)[:40])
+                if warn:
+                    warn("%s: [%s] reads as no date, so it is kept as text of the entry "
+                         "of line %d, as jrnl keeps it" % (where, match.group(1)[:40],
+                                                            current[0]))
+        if date is not None:
+            if day is not None:  # the local time on the file's day (its own offset)
+                date = dates.aware(date.replace(tzinfo=None, year=day.year, month=day.month,
+                                                day=day.day))
             if current:
-                yield _record(current[0], current[1], _ending_dropped(current[2]))
+                yield _record(current[0], current[1], _ending_dropped(current[2]),
+                              tag_symbols)
             current = (number, date, [line[match.start(2):] if match.group(2) is not None
                                       else "\n"])
             size = len(line)
@@ -125,7 +250,7 @@ def read_text(binary):
             fail("line %d" % number, "expected an entry header like "
                                      "[2024-03-02 21:30] Title")
     if current:
-        yield _record(current[0], current[1], "".join(current[2]))
+        yield _record(current[0], current[1], "".join(current[2]), tag_symbols)
 
 
 def _ending_dropped(pieces):

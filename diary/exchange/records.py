@@ -177,6 +177,9 @@ def text_lines(binary, start=1):
         yield number, line
 
 
+_BLANKS = re.compile(r"[ \t\r\n]*")
+
+
 class JsonArray:
     """The objects of a JSON array, parsed one at a time from a binary file.
 
@@ -222,8 +225,9 @@ class JsonArray:
 
     def _peek(self):
         while True:
-            while self._pos < len(self._buf) and self._buf[self._pos] in " \t\r\n":
-                self._pos += 1
+            # A regex, not a loop per character: a zip bomb of spaces is read
+            # at the speed of decompression (dayone.py caps it).
+            self._pos = _BLANKS.match(self._buf, self._pos).end()
             if self._pos < len(self._buf) or not self._more():
                 return self._buf[self._pos:self._pos + 1]
 
