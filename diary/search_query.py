@@ -12,7 +12,7 @@ the filters ``title:word``, ``tag:work/acme``, ``from:DATE``, ``to:DATE``,
 Safety: user text never reaches FTS5 as syntax. This small parser emits only
 double-quoted strings (inner quotes doubled), the ``*`` prefix marker, the
 ``title`` column filter, AND/OR/NOT and parentheses (and ``expression()`` the
-``{title body}`` and ``tags`` filters and tag tokens it makes from ids), so whatever is typed,
+``{title body grams}`` and ``tags`` filters and tag tokens it makes from ids), so whatever is typed,
 FTS5 sees a well-formed expression. What cannot be searched (an empty query,
 a date that is no date, too long a query) raises errors.BadInput with a
 one-line message; nothing else is raised for any text.
@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 
-from . import dates
+from . import dates, grams
 from .errors import BadInput
 
 # Not render.UNSAFE_CHARS: here the question is what separates words, not what
@@ -70,7 +70,7 @@ class Query:
         """The FTS5 expression search.py runs. A word matches an entry's title
         or text, or one of its tags: ``tag_ids(phrase)`` gives the ids of the
         tags whose paths hold the phrase (``phrase`` is FTS5 text, as in
-        ``fts``), and the word becomes ``({title body} : "w" OR tags : (t1 OR t2))``
+        ``fts``), and the word becomes ``({title body grams} : "w" OR tags : (t1 OR t2))``
         (entry.tags holds those tokens; schema.MIGRATIONS[2]).
 
         With ``weighs`` (a test of each phrase) it is the expression to rank
@@ -85,7 +85,9 @@ class Query:
             return None
 
         def term(phrase):
-            text = "{title body} : " + phrase
+            # grams: a word glued to a run of a script without spaces
+            # ("Pythonでプログラム" is one token of the text) is there too.
+            text = "{title body grams} : " + phrase
             ids = tag_ids(phrase) if tag_ids else ()
             if not ids:
                 return text
@@ -334,7 +336,11 @@ class _Parser:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise BadInput("too many words in the query (at most %d)" % MAX_TERMS)
-        return ("term", '"%s"%s' % (text.replace('"', '""'), "*" if prefix else ""), column)
+        node = ("term", '"%s"%s' % (text.replace('"', '""'), "*" if prefix else ""), column)
+        runs = grams.runs(text) if column is None else []
+        if not runs:
+            return node
+        return ("or", [node, _spaceless(text, runs)])
 
     def filter(self, tok, depth, negated):
         if tok.field == "title":
@@ -349,6 +355,34 @@ class _Parser:
                            "or next to OR" % tok.field)
         self.filters.append((tok.field, tok.text, negated))
         return None
+
+
+def _spaceless(text, runs):
+    """A word holding runs of a script without spaces (grams.py): each run is
+    found inside longer runs by its bigrams in the grams column, the rest of
+    the word as words of its own, all of it in one entry. (The caller ORs
+    the whole word as a token, as it was always found: in a tag's path, and
+    as a title's whole word.) A trailing * adds nothing to a run: a run's
+    bigrams are found anywhere in longer runs already."""
+    nodes, at = [], 0
+    for start, end in runs + [(len(text), len(text))]:
+        rest = text[at:start]
+        if _searchable(rest):
+            nodes.append(("term", '"%s"' % rest.replace('"', '""'), None))
+        if end > start:
+            nodes.append(("term", grams.phrase(text[start:end]), "grams"))
+        at = end
+    return _group("and", nodes)
+
+
+def spaceless_runs(node):
+    """The runs of scripts without spaces that ``node`` (a Query's tree) looks
+    for, not negated: what a snippet marks where FTS5 cannot (search.py)."""
+    if node is None or node[0] == "not":
+        return []
+    if node[0] == "term":
+        return [grams.run_of(node[1])] if node[2] == "grams" else []
+    return [run for child in node[1] for run in spaceless_runs(child)]
 
 
 def _group(kind, nodes):
