@@ -26,9 +26,12 @@ with a fresh ``derive`` (health.py), and repairs it.
 Combining marks (Thai vowels and tone marks, Japanese voicing marks) are
 stripped by unicode61's ``remove_diacritics``: in this column each becomes
 a private-use character (``_unit``), a token character FTS5 keeps, so กิน
-and กัน stay apart. No imports: pure text in, text out.
+and กัน stay apart. Standard library only: pure text in, text out.
 """
 
+import functools
+import operator
+import re
 import unicodedata
 
 # Blocks of the scripts written without spaces between words (Korean has
@@ -56,39 +59,68 @@ _MARK_BASE = 0xF0000  # supplementary private use area A: a mark's stand-in
 def spaceless(ch):
     """Whether ``ch`` belongs to a run of a script without spaces: in one of
     its blocks, and a letter, digit or mark (not its punctuation: 。、・)."""
-    code = ord(ch)
-    if code < 0x0E00:
-        return False
+    return _tables()[2][ord(ch)]
+
+
+# Blocks of letters only (ideographs, Hangul syllables): taken whole, not
+# character by character, so that the tables build in about a millisecond.
+_WHOLE = 0x3400
+
+
+@functools.lru_cache(maxsize=1)
+def _tables():
+    """(run pattern, mark stand-ins, spaceless by code point), built on first use."""
+    members, marks, codes = [], {}, {}
     for low, high in _RANGES:
-        if code < low:
-            return False
-        if code <= high:
-            return unicodedata.category(ch)[0] in "LNM"
-    return False
+        if low >= _WHOLE and high - low > 0x100:
+            members.append("%s-%s" % (chr(low), chr(high)))
+            continue
+        for code in range(low, high + 1):
+            cat = unicodedata.category(chr(code))
+            if cat[0] in "LNM":
+                members.append(re.escape(chr(code)))
+                codes[code] = True
+                if cat[0] == "M":
+                    marks[code] = _MARK_BASE + code
+
+    class Codes(dict):
+        def __missing__(self, code):  # not in a block listed by character
+            return any(low <= code <= high for low, high in _RANGES
+                       if low >= _WHOLE and high - low > 0x100) and (
+                unicodedata.category(chr(code))[0] in "LNM")
+
+    return re.compile("[%s]+" % "".join(members)), marks, Codes(codes)
+
+
+# Where a block taken whole has gaps (code points not yet assigned, which
+# the tokenizer splits at): runs reaching there are checked character by character.
+_GAPS = re.compile("[\ud7a4-\ud7ff\ufa00-\ufaff\U00020000-\U0003ffff]")
 
 
 def runs(text):
     """[(start, end)] of the maximal runs of ``spaceless`` characters."""
-    found, start = [], None
-    for i, ch in enumerate(text):
-        if spaceless(ch):
-            if start is None:
-                start = i
-        elif start is not None:
-            found.append((start, i))
-            start = None
-    if start is not None:
-        found.append((start, len(text)))
+    found = []
+    for m in _tables()[0].finditer(text):
+        if _GAPS.search(m.group()) is None:
+            found.append(m.span())
+            continue
+        start = None
+        for i in range(m.start(), m.end() + 1):
+            if i < m.end() and unicodedata.category(text[i])[0] in "LNM":
+                start = i if start is None else start
+            elif start is not None:
+                found.append((start, i))
+                start = None
     return found
 
 
 def _unit(ch):
-    return chr(_MARK_BASE + ord(ch)) if unicodedata.category(ch)[0] == "M" else ch
+    return ch.translate(_tables()[1])
 
 
 def _tokens(run):
-    units = [_unit(ch) for ch in run]
-    return [a + b for a, b in zip(units, units[1:])] + [units[-1]]
+    units = run.translate(_tables()[1])
+    return list(map(operator.add, units, units[1:])) + [units[-1]]
 
 
 def _word_char(ch):

@@ -119,8 +119,13 @@ def test_a_run_is_found_exactly_where_it_is_a_substring(tmp_path_factory, texts,
         found = search.search(d, query, limit=None)
         assert {h.entry.id for h in found.hits} == {
             i for i, t in made.items() if query in t}, (texts, query)
-        for hit in found.hits:
-            assert hit.spans and all(hit.snippet[a:b] == query for a, b in hit.spans)
+        for hit in found.hits:  # marked: every occurrence, nothing else (touching ones join)
+            assert hit.spans and all(query in hit.snippet[a:b] for a, b in hit.spans)
+            covered = {i for a, b in hit.spans for i in range(a, b)}
+            at = hit.snippet.find(query)
+            while at >= 0:
+                assert set(range(at, at + len(query))) <= covered, (hit.snippet, hit.spans)
+                at = hit.snippet.find(query, at + 1)
 
 
 def test_every_write_path_keeps_grams_in_step(run, made, tmp_path):
