@@ -78,6 +78,8 @@ def cmd_search(args, env):
     from . import search
 
     query = search.parse(" ".join(args.query))  # bad queries fail before the passphrase
+    if query.stray_hint():
+        env.say(query.stray_hint())
     sort = args.sort or settings(args, env).get("default_sort")
     with unlock(args, env, write=False) as d:
         found = search.search(d, query, limit=args.limit or None, offset=args.offset,

@@ -65,6 +65,17 @@ class Query:
     # search.py's too: each tag filter as (ids, n, negated), tags.entries_under
     # looked up once per search rather than per use (~1 ms each).
     under: list = None
+    # Operators out of place (`OR` first or last, `OR OR`), searched as the
+    # words they spell: what stray_hint tells the person.
+    stray: tuple = ()
+
+    def stray_hint(self):
+        """One line for a person whose query has an operator out of place, or None."""
+        if not self.stray:
+            return None
+        op = self.stray[0]
+        return ("%s has no word on one side, so it was searched as the word %r "
+                "(write: cats %s dogs)" % (op, op.lower(), op))
 
     def expression(self, tag_ids=None, *, weighs=None):
         """The FTS5 expression search.py runs. A word matches an entry's title
@@ -241,8 +252,9 @@ def _ends(tok):
     return tok is not None and tok.kind in ("word", "phrase", ")", "filter")
 
 
-def _fix_operators(toks):
-    """An operator out of place (`OR` first, `AND` last, `a OR OR b`) is a plain word."""
+def _fix_operators(toks, stray=None):
+    """An operator out of place (`OR` first, `AND` last, `a OR OR b`) is a plain
+    word; each such operator is added to ``stray``."""
     for k, tok in enumerate(toks):
         if tok.kind != "op":
             continue
@@ -251,6 +263,8 @@ def _fix_operators(toks):
         binary = tok.text in ("OR", "AND")
         if not _starts(nxt) or (binary and not _ends(prev)):
             toks[k] = _Tok("word", tok.text.lower())
+            if stray is not None:
+                stray.append(tok.text)
     return toks
 
 
@@ -452,9 +466,10 @@ def parse(text, *, now=None):
                        % (len(text), MAX_QUERY))
     # Control characters separate words (a NUL would even end the FTS5 string).
     text = _CONTROLS.sub(" ", text)
-    parser = _Parser(_fix_operators(_lex(text)))
+    stray = []
+    parser = _Parser(_fix_operators(_lex(text), stray))
     tree = parser.parse()
-    query = Query()
+    query = Query(stray=tuple(stray))
     if tree is not None:
         query.tree = tree
         query.fts, query.exclude = _compile(tree)
