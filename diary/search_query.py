@@ -39,6 +39,7 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_QUERY = 1000  # characters: a pasted page is not a query
 MAX_TERMS = 64    # FTS5 fails beyond a few hundred terms; no person types 64
 MAX_DEPTH = 8     # nested parentheses
+MAX_RUN = 100     # characters of a run without spaces (grams.py): a phrase of as many bigrams
 FILTERS = ("title", "tag", "from", "to", "on", "is")
 
 
@@ -343,7 +344,8 @@ class _Parser:
     def term(self, text, prefix, column=None):
         if not _searchable(text):
             return None
-        if prefix and len(_last_word(text)) < 2:
+        last = _last_word(text)
+        if prefix and len(last) < 2 and not grams.spaceless(last[-1:] or " "):
             # FTS5 would merge the lists of every word with that first letter:
             # over a second on 100,000 entries (prefix indexes start at 2).
             raise BadInput("%s*: a prefix needs at least 2 letters" % text.strip())
@@ -354,6 +356,10 @@ class _Parser:
         runs = grams.runs(text) if column is None else []
         if not runs:
             return node
+        for start, end in runs:
+            if end - start > MAX_RUN:
+                raise BadInput("%s…: too long a run without spaces to search (at most %d "
+                               "characters)" % (text[start:start + 8], MAX_RUN))
         return ("or", [node, _spaceless(text, runs)])
 
     def filter(self, tok, depth, negated):

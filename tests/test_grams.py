@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diary import entries, grams, health, search, store
+from diary.errors import BadInput
 
 from conftest import PASSPHRASE
 
@@ -163,3 +164,11 @@ def test_check_names_a_row_written_without_grams_and_an_edit_fixes_it(run, made)
     assert run("edit", "1", "--star").code == 0
     assert run("check").code == 0
     assert json.loads(run("search", "寿司", "--json").out)
+
+
+def test_a_single_character_prefix_and_a_long_run(cjk):
+    diary, ids = cjk
+    assert [h.entry.id for h in search.search(diary, "宫*").hits] == [ids["zh"]]
+    with pytest.raises(BadInput, match="too long a run"):
+        search.search(diary, "故" * 101)
+    assert search.search(diary, "故" * 100).hits == []
