@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_contains.py /tmp/diary-bench/bench-100000.db [--out FILE]
 
 On a diary bench_search.py built (in this tree's schema; compare_search.py
---migrate makes one), times contains.search (the scan: GLOB in C over every
-entry) for a few substrings, warm, median of 5; then, on copies of the
+--migrate makes one), times contains.search (the scan: each entry folded in C
+and tested, contains.fold) for a few substrings, warm, median of 3; then, on copies of the
 file, builds an FTS5 trigram index over title and text (detail=full, which
 can answer a substring by itself, and detail=none, which needs the scan's
 check afterwards) and reports how much each grows the file and how fast a
@@ -28,7 +28,7 @@ PASSPHRASE = "bench"
 NEEDLES = ["oad", "zou", "ba", "e b", "kaibo", "xyzzy"]
 
 
-def timed(fn, repeats=5):
+def timed(fn, repeats=3):
     fn()  # warm
     ms = []
     for _ in range(repeats):

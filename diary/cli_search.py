@@ -108,7 +108,7 @@ def cmd_search(args, env):
 def _contains(args, env):
     from . import contains, search
 
-    contains.pattern(args.contains)  # bad input fails before the passphrase
+    contains.needle(args.contains)  # bad input fails before the passphrase
     query = search.parse(" ".join(args.query)) if args.query else None
     if query is not None and query.fts is not None:
         raise UsageError("--contains combines with filters only (from:, to:, on:, tag:, "
