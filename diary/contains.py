@@ -24,7 +24,7 @@ import re
 import unicodedata
 
 from .errors import BadInput
-from .search import Hit, Results, _filter, _id_set, _opening, _window
+from .search import Hit, Results, _filter, _opening, _window
 from .search_query import MAX_QUERY, parse
 from .store import Entry, attach_tag_paths
 
@@ -71,19 +71,17 @@ def search(diary, text, *, query=None, limit=20, offset=0, newest=True):
     if query is not None and query.fts is not None:
         raise BadInput("--contains combines with filters only (from:, to:, on:, tag:, "
                        "is:starred), not with words")
-    # In the table's order (its pages one after another), then the matches by date.
-    select = Entry.select(Entry.id, Entry.title, Entry.body)
+    # In the table's order (its pages one after another); the matches are then
+    # sorted by their stored dates, as SQL would (the text sorts as the time).
+    select = Entry.select(Entry.id, Entry.created_at.cast("TEXT"), Entry.title, Entry.body)
     if query is not None:
         select = _filter(select, query)
     with diary.read():
-        found = [i for i, title, body in diary.db.execute(select.order_by(Entry.id))
+        found = [(str(when), i) for i, when, title, body
+                 in diary.db.execute(select.order_by(Entry.id))
                  if _holds(body, wanted) or _holds(title, wanted)]
-        ordered = Entry.select(Entry.id).where(Entry.id.in_(_id_set(found)))
-        if newest:
-            ordered = ordered.order_by(Entry.created_at.desc(), Entry.id.desc())
-        else:
-            ordered = ordered.order_by(Entry.created_at, Entry.id)
-        ids = [r[0] for r in diary.db.execute(ordered)] if found else []
+        found.sort(reverse=newest)
+        ids = [i for _, i in found]
         page = ids[offset:] if limit is None else ids[offset:offset + limit]
         entries = {e.id: e for e in attach_tag_paths(
             list(Entry.select().where(Entry.id.in_(page))))} if page else {}
