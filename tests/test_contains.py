@@ -92,7 +92,7 @@ def test_contains_equals_a_folded_substring_test(tmp_path_factory, bodies, needl
         try:
             found = contains.search(d, needle, limit=None)
         except BadInput:
-            assert not needle.strip()
+            assert not contains.fold(needle).strip()
             return
         fold = contains.fold
         assert {h.entry.id for h in found.hits} == {
