@@ -22,8 +22,8 @@ accents (cafe finds café). Quote the query so the shell leaves it alone.
 Dates are 2024-03-02 or words in quotes: from:"last monday", on:yesterday.
 Filters alone (is:starred from:2024-01-01) list entries newest first.
 --contains TEXT finds TEXT as it is, inside words too ('oad' finds
-'Roadmap'), ignoring case and accents; it reads every entry (about a second
-per 100,000). Chinese, Japanese, Korean and Thai words are found inside
+'Roadmap'), ignoring case and accents; it reads every entry (seconds for
+100,000). Chinese, Japanese, Korean and Thai words are found inside
 longer runs without it ('故宫' finds '北京的故宫博物院').
 Results are ranked: a match in the title counts most, then tags, then the
 text. The number of matches goes to stderr. In a diary of more than 100,000
