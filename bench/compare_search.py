@@ -12,6 +12,8 @@ queries. It also checks that both sides give the same totals, order, hits,
 snippets and scores: a plan change must not change an answer.
 
 The diary is one bench_search.py builds with --keep; it is never written.
+Where the new side has a later schema, --migrate COPY makes a migrated copy
+of it for the new side (the old one refuses a newer file): the same entries.
 --new-cache-mb opens the new side read-write, since the read-only authorizer
 refuses a cache_size with a value (the file is still only read).
 """
@@ -42,6 +44,20 @@ def load(tree, name):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return importlib.import_module(name + ".store"), importlib.import_module(name + ".search")
+
+
+def migrate(path, copy, tree):
+    """``path`` copied to ``copy`` and brought to ``tree``'s schema."""
+    import shutil
+    import subprocess
+
+    shutil.copyfile(path, copy)
+    code = ("import sys; sys.path.insert(0, %r); from diary import store; store.KDF_ITER = 64; "
+            "d = store.open_diary(%r, %r); c = d.db.connection(); "
+            "c.execute(\"INSERT INTO entry_fts (entry_fts) VALUES ('optimize')\"); "
+            "c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); d.close()"
+            % (os.path.abspath(tree), copy, bench_search.PASSPHRASE))
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def classes(queries):
@@ -80,20 +96,33 @@ def main(argv=None):
     ap.add_argument("--sort", default="rank,newest")
     ap.add_argument("--only", help="time only the classes whose name contains this")
     ap.add_argument("--new-cache-mb", type=int, help="page cache of the new side")
+    ap.add_argument("--new-path", help="the new side's diary, where a migration made it "
+                                       "another file (see --migrate): the same entries")
+    ap.add_argument("--migrate", metavar="COPY",
+                    help="first copy PATH to COPY and open it with the new side, which "
+                         "migrates it (then an FTS5 'optimize', as bench_search.py builds), "
+                         "unless COPY exists; implies --new-path COPY")
     ap.add_argument("--json", help="write every query's figures here")
     args = ap.parse_args(argv)
     from diary import store
     store.KDF_ITER = 64  # as bench_search.py builds them
+    if args.migrate:
+        args.new_path = args.migrate
+        if not os.path.exists(args.migrate):
+            migrate(args.path, args.migrate, args.new)
     rng = random.Random(bench_search.SEED)
     words = bench_search.vocabulary(rng)
-    with store.open_diary(args.path, bench_search.PASSPHRASE, read_only=True) as d:
+    # this tree's store: the new side's file (the same entries as the old one's)
+    with store.open_diary(args.new_path or args.path, bench_search.PASSPHRASE,
+                          read_only=True) as d:
         queries = bench_search.queries(random.Random(bench_search.SEED), words, d)
     sides = {}
     for label, tree in (("old", args.old), ("new", args.new)):
         side_store, side_search = load(os.path.abspath(tree), "diary_" + label)
         side_store.KDF_ITER = 64
         cache = label == "new" and args.new_cache_mb
-        d = side_store.open_diary(args.path, bench_search.PASSPHRASE, read_only=not cache)
+        path = args.new_path if label == "new" and args.new_path else args.path
+        d = side_store.open_diary(path, bench_search.PASSPHRASE, read_only=not cache)
         if cache:
             d.db.connection().execute("PRAGMA cache_size = -%d" % (cache * 1024))
         sides[label] = (side_search, d)

@@ -21,6 +21,10 @@ accents (cafe finds café). Quote the query so the shell leaves it alone.
 
 Dates are 2024-03-02 or words in quotes: from:"last monday", on:yesterday.
 Filters alone (is:starred from:2024-01-01) list entries newest first.
+--contains TEXT finds TEXT as it is, inside words too ('oad' finds
+'Roadmap'), ignoring case and accents; it reads every entry (seconds for
+100,000). Chinese, Japanese, Korean and Thai words are found inside
+longer runs without it ('故宫' finds '北京的故宫博物院').
 Results are ranked: a match in the title counts most, then tags, then the
 text. The number of matches goes to stderr. In a diary of more than 100,000
 entries the latest 100,000 are searched first: their matches come first,
@@ -30,7 +34,11 @@ the older entries' after them (page on with --offset).
 
 @arguments("search")
 def _search_args(p):
-    p.add_argument("query", nargs="+", help="what to look for (see above)")
+    p.add_argument("query", nargs="*", help="what to look for (see above)")
+    p.add_argument("--contains", metavar="TEXT",
+                   help="entries whose title or text holds TEXT as it is, ignoring case and "
+                        "accents ('oad' finds 'Roadmap'); the query may add filters only; "
+                        "newest first")
     p.add_argument("-n", "--limit", type=positive_int, default=20,
                    help="how many results (default 20; 0 for all)")
     p.add_argument("--offset", type=positive_int, default=0,
@@ -72,12 +80,19 @@ def _hint(word):
 @command("search",
          "diary search 'cafe \"long run\" -work'\n"
          "diary search 'title:holiday from:2023-01-01 is:starred' --sort newest\n"
-         "diary search -- '-work from:\"last monday\"'",
+         "diary search -- '-work from:\"last monday\"'\n"
+         "diary search --contains oad 'from:2024-01-01'",
          description=SEARCH_HELP)
 def cmd_search(args, env):
     from . import search
 
+    if args.contains is not None:
+        return _contains(args, env)
+    if not args.query:
+        raise UsageError("give a query, or --contains TEXT (see `diary search --help`)")
     query = search.parse(" ".join(args.query))  # bad queries fail before the passphrase
+    if query.stray_hint():
+        env.say(query.stray_hint())
     sort = args.sort or settings(args, env).get("default_sort")
     with unlock(args, env, write=False) as d:
         found = search.search(d, query, limit=args.limit or None, offset=args.offset,
@@ -88,6 +103,26 @@ def cmd_search(args, env):
         else:
             out.search_results(found.hits, snippets=query.ranked)
     env.say(_found_message(found, args.offset, query.ranked and sort == "rank"))
+
+
+def _contains(args, env):
+    from . import contains, search
+
+    contains.needle(args.contains)  # bad input fails before the passphrase
+    query = search.parse(" ".join(args.query)) if args.query else None
+    if query is not None and query.fts is not None:
+        raise UsageError("--contains combines with filters only (from:, to:, on:, tag:, "
+                         "is:starred), not with words")
+    sort = args.sort or settings(args, env).get("default_sort")
+    with unlock(args, env, write=False) as d:
+        found = contains.search(d, args.contains, query=query, limit=args.limit or None,
+                                offset=args.offset, newest=sort != "oldest")
+        out = output(env)
+        if args.json:
+            out.json([search.to_record(h) for h in found.hits])
+        else:
+            out.search_results(found.hits)
+    env.say(_found_message(found, args.offset, False))
 
 
 def _found_message(found, offset, rank_asked):

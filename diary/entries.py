@@ -7,7 +7,7 @@ version it read fails with ``Conflict`` when another session saved meanwhile.
 
 import uuid as _uuid
 
-from . import dates, tags as _tags
+from . import dates, grams as _grams, tags as _tags
 from .errors import BadInput, Conflict, NotFound
 from .store import Entry, attach_tag_paths, with_tag_paths
 
@@ -53,6 +53,7 @@ def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, upd
             updated_at=updated_at or created_at or stamp,
             title=title,
             body=body,
+            grams=_grams.derive(title, body),
             starred=bool(starred),
         )
         _tags.sync_inline(diary, entry.id, "", _inline_text(title, body))
@@ -212,6 +213,9 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
         if ((Entry.title in changes or Entry.body in changes)
                 and not new_title.strip() and not new_body.strip()):
             raise BadInput("an entry needs a title or some text")
+        # Every edit writes the grams, whatever it changes: a row another tool
+        # wrote without them is set right by any edit (health.stale_grams).
+        changes[Entry.grams] = _grams.derive(new_title, new_body)
         changes[Entry.updated_at] = dates.now()
         changes[Entry.version] = Entry.version + 1
         updated = (Entry.update(changes)

@@ -111,7 +111,8 @@ def problems(diary, *, dates=True):
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
     SQLite's integrity check, the FTS5 index against its content, the tag
     index against the tags, the tag paths and the entries' tag tokens against
-    the tree and the links, the closure table against the parent links, the
+    the tree and the links, the entries' grams against their text (grams.py),
+    the closure table against the parent links, the
     stored subtree entry counts against a recount, and the entries per month
     (search's date bounds) against the entries, and every stored date
     (dates.readable: the entries it names are shown raw until fixed; not
@@ -171,6 +172,15 @@ def problems(diary, *, dates=True):
         if wrong:
             found.append("entry tag tokens: wrong for %d entries" % wrong)
 
+    def grams_in_step():
+        wrong = stale_grams(conn)
+        if wrong:
+            found.append("entry grams: out of step with the text of %d entries (id %s): a "
+                         "search for words in Chinese, Japanese, Korean or Thai misses them "
+                         "until each one is changed by any `diary edit ID`"
+                         % (len(wrong), ", ".join(str(i) for i in wrong[:10])
+                            + (", ..." if len(wrong) > 10 else "")))
+
     def closure():
         have = set(conn.execute("SELECT ancestor_id, descendant_id, depth FROM tag_path"))
         expected = set(conn.execute(_CLOSURE_FROM_PARENTS))
@@ -190,6 +200,7 @@ def problems(diary, *, dates=True):
     check("tag index", lambda: conn.execute(
         "INSERT INTO tag_fts (tag_fts, rank) VALUES ('integrity-check', 1)"))
     check("tag paths", derived)
+    check("entry grams", grams_in_step)
     check("tag closure table", closure)
     check("tag entry counts", counts)
     check("entries per month", months)
@@ -208,6 +219,16 @@ def draft_findings(conn):
     return ["drafts: the draft %s was not written by diary's editor; start `diary` to "
             "restore or discard it" % key
             for key in drafts.malformed(conn)]
+
+
+def stale_grams(conn):
+    """Ids of the entries whose stored grams column is not grams.derive of
+    their title and text (written by another tool, or by hand)."""
+    from .grams import derive
+
+    return [entry_id for entry_id, title, body, stored in conn.execute(
+        "SELECT id, title, body, grams FROM entry ORDER BY id")
+        if isinstance(title, str) and isinstance(body, str) and derive(title, body) != stored]
 
 
 def busy_error(exc):

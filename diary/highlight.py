@@ -17,6 +17,7 @@ import functools
 import re
 import unicodedata
 
+from . import grams
 from .search_query import Query, parse
 
 # A word's letters may be followed by combining marks (text in decomposed
@@ -37,7 +38,11 @@ def query_terms(query):
     def walk(node):
         if node is None or node[0] == "not":
             return
-        if node[0] == "term":
+        if node[0] == "term" and node[2] == "grams":  # a run of a script without spaces
+            run = grams.run_of(node[1])
+            if run not in terms:
+                terms.append(run)
+        elif node[0] == "term":
             phrase = node[1]
             prefix = phrase.endswith("*")
             words = _WORD.findall(phrase[1:-2 if prefix else -1].replace('""', '"'))
@@ -79,6 +84,11 @@ def pattern(terms):
     table = _variants()
     words = []
     for term in terms:
+        if term and all(grams.spaceless(ch) for ch in term):
+            # A run of a script without spaces is found inside longer runs
+            # (grams.py): marked wherever it is, as it is.
+            words.append(re.escape(term))
+            continue
         prefix = term.endswith("*")
         letters = [ch for ch in fold(term.rstrip("*")) if not ch.isspace()]
         if not letters:
@@ -86,10 +96,11 @@ def pattern(terms):
         word = "".join("[%s][%s]*" % (re.escape(ch + "".join(table.get(ch, ()))), _MARKS)
                        for ch in letters)
         # a prefix marks its whole word; a word is whole
-        words.append(word + (r"(?:[^\W_]|[%s])*" if prefix else r"(?![^\W_]|[%s])") % _MARKS)
+        words.append(r"(?<![^\W_])" + word
+                     + (r"(?:[^\W_]|[%s])*" if prefix else r"(?![^\W_]|[%s])") % _MARKS)
     if not words:
         return None
-    return re.compile(r"(?<![^\W_])(?:%s)" % "|".join(words), re.IGNORECASE)
+    return re.compile("|".join("(?:%s)" % w for w in words), re.IGNORECASE)
 
 
 def term_spans(text, terms):

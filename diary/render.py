@@ -252,7 +252,7 @@ class Output:
             for h in hits:
                 e = h.entry
                 title = marked(e.title, h.title_spans) if e.title.strip() else []
-                head = _plain(title) if title else one_line(headline(e), 80)
+                head = _plain(title or [(one_line(headline(e), 80), False)])
                 self.line("%d\t%s\t%s\t%s\t%s" % (e.id, when(e.created_at),
                                                   "*" if e.starred else "", head,
                                                   _plain(marked(h.snippet, h.spans))))
@@ -593,8 +593,15 @@ def marked(text, spans):
 _SPACES = re.compile(r"\s+")
 
 
+_PIPED_ESCAPES = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]"})
+
+
 def _plain(pieces):
-    return "".join("[%s]" % p if m else p for p, m in pieces)
+    """Piped search output: matches in [brackets], and the text's own
+    backslashes and brackets escaped (\\, \\[, \\]), so a bracket that
+    is not escaped is always a mark."""
+    return "".join("[%s]" % p.translate(_PIPED_ESCAPES) if m else p.translate(_PIPED_ESCAPES)
+                   for p, m in pieces)
 
 
 def _append_marked(text, pieces, style):

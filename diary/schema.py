@@ -382,4 +382,64 @@ MIGRATIONS.append(
             value TEXT NOT NULL) WITHOUT ROWID""",
     ])
 
+
+def _fill_grams(conn):
+    """MIGRATIONS[9]'s backfill: each entry's grams (grams.derive), written
+    in Python as every write path does, for the entries that have any."""
+    from .grams import derive
+
+    rows = conn.execute("SELECT id, title, body FROM entry")
+    changed = []
+    for entry_id, title, body in rows:
+        grams = derive(title, body)
+        if grams:
+            changed.append((grams, entry_id))
+    conn.executemany("UPDATE entry SET grams = ? WHERE id = ?", changed)
+
+
+# The search index's columns since MIGRATIONS[9]: title, body, tags, grams.
+_FTS_COLUMNS = "title, body, tags, grams"
+_ENTRY_FTS4_INSERT = """CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN
+            INSERT INTO entry_fts (rowid, title, body, tags, grams)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags, NEW.grams);
+        END"""
+_ENTRY_FTS4_DELETE = """CREATE TRIGGER entry_fts_delete AFTER DELETE ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags, grams)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags, OLD.grams);
+        END"""
+_ENTRY_FTS4_UPDATE = """CREATE TRIGGER entry_fts_update AFTER UPDATE OF title, body, tags, grams
+        ON entry BEGIN
+            INSERT INTO entry_fts (entry_fts, rowid, title, body, tags, grams)
+            VALUES ('delete', OLD.id, OLD.title, OLD.body, OLD.tags, OLD.grams);
+            INSERT INTO entry_fts (rowid, title, body, tags, grams)
+            VALUES (NEW.id, NEW.title, NEW.body, NEW.tags, NEW.grams);
+        END"""
+
+MIGRATIONS.append(
+    # 10: words of Chinese, Japanese, Korean and Thai findable (grams.py): the
+    # entry row stores its runs of those scripts as bigrams (entry.grams,
+    # written by Python at every write, never by a function in a trigger:
+    # another SQLCipher tool writing an entry would fail), and the index
+    # gains the column. FTS5 cannot add a column to a table: the index is
+    # built anew, once per diary. A step that is a function is run with
+    # the connection (store._migrate).
+    [
+        "ALTER TABLE entry ADD COLUMN grams TEXT NOT NULL DEFAULT ''",
+        _fill_grams,
+        "DROP TRIGGER entry_fts_insert",
+        "DROP TRIGGER entry_fts_delete",
+        "DROP TRIGGER entry_fts_update",
+        "DROP TABLE entry_fts",
+        """CREATE VIRTUAL TABLE entry_fts USING fts5 (
+            %s,
+            content='entry', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2',
+            prefix='2 3')""" % _FTS_COLUMNS,
+        _ENTRY_FTS4_INSERT,
+        _ENTRY_FTS4_DELETE,
+        _ENTRY_FTS4_UPDATE,
+        "INSERT INTO entry_fts (entry_fts) VALUES ('rebuild')",
+        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,7 +21,8 @@ from peewee import SQL, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from .errors import BadInput
-from .search_query import Query, every_word, parse  # noqa: F401 (parse is part of this API)
+from . import grams
+from .search_query import Query, every_word, parse, spaceless_runs  # noqa: F401 (parse: API)
 from .store import Entry, EntryTag, attach_tag_paths
 
 SORTS = ("rank", "newest", "oldest")
@@ -41,6 +42,7 @@ class EntryIndex(FTS5Model):
     title = SearchField()
     body = SearchField()
     tags = SearchField()
+    grams = SearchField()  # grams.py (MIGRATIONS[9]); bm25 weighs it 1.0, as the text
 
     class Meta:
         table_name = "entry_fts"
@@ -189,9 +191,13 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
         ids = found.ids
         entries = {e.id: e for e in attach_tag_paths(
             list(Entry.select().where(Entry.id.in_(ids))))} if ids else {}
-        marks = found.marks if found.marks is not None else (
-            _snippets(text_only, ids, _lookup_cost(query))
-            if snippets and query.ranked and ids else {})
+        runs = spaceless_runs(query.tree)
+        if runs and snippets and query.ranked and ids:
+            marks = _spaceless_snippets(text_only, ids, runs)
+        else:
+            marks = found.marks if found.marks is not None else (
+                _snippets(text_only, ids, _lookup_cost(query))
+                if snippets and query.ranked and ids else {})
     hits = [Hit(entries[i], found.scores.get(i), *marks.get(i, ("", [], []))) for i in ids]
     if snippets and query.ranked:
         for hit in hits:  # found by a tag alone: the text's start, nothing marked
@@ -766,6 +772,56 @@ def _snippets(fts, ids, cost=None):
     else:
         select = select.where(EntryIndex.rowid.in_(ids))
     return {rowid: _marked(snippet, title) for rowid, snippet, title in select.tuples()}
+
+
+def _spaceless_snippets(fts, ids, runs):
+    """_snippets for a query with ``runs`` of scripts without spaces: FTS5
+    finds those in the grams column (grams.py), whose positions are not
+    the text's, so snippet() cannot place them. The title and text are
+    highlighted whole by FTS5 (its other words), the runs marked where
+    they are in them, and the snippet cut around the first match here."""
+    entity = EntryIndex._meta.entity
+    select = EntryIndex.select(EntryIndex.rowid, fn.highlight(entity, 1, START, END),
+                               fn.highlight(entity, 0, START, END)).where(
+        EntryIndex.match(fts), EntryIndex.rowid.in_(ids))
+    marks = {}
+    for rowid, body, title in select.tuples():
+        body, spans = _spans(body or "")
+        title, title_spans = _spans(title or "")
+        marks[rowid] = (*_window(body, _union(spans, grams.spans(body, runs))),
+                        _union(title_spans, grams.spans(title, runs)))
+    return marks
+
+
+def _union(spans, more):
+    merged = []
+    for start, end in sorted(spans + more):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+SNIPPET_CHARS = 100  # a snippet cut here: about what SNIPPET_TOKENS words of text hold
+SNIPPET_BEFORE = 16  # characters kept before the first match
+
+
+def _window(text, spans):
+    """(snippet, spans): ``text`` cut to SNIPPET_CHARS around its first match,
+    with "…" where it was cut; ``spans`` moved along."""
+    if not spans:
+        return _opening(text), []
+    start = max(0, spans[0][0] - SNIPPET_BEFORE)
+    if 0 < start and not text[start - 1].isspace():  # a word cut in two: begin after it
+        space = text.find(" ", start, spans[0][0])
+        if space >= 0:
+            start = space + 1
+    end = min(len(text), start + SNIPPET_CHARS)
+    head = "…" if start > 0 else ""
+    shift = len(head) - start
+    kept = [(max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end]
+    return head + text[start:end] + ("…" if end < len(text) else ""), kept
 
 
 def _mark_columns():

@@ -12,7 +12,7 @@ the filters ``title:word``, ``tag:work/acme``, ``from:DATE``, ``to:DATE``,
 Safety: user text never reaches FTS5 as syntax. This small parser emits only
 double-quoted strings (inner quotes doubled), the ``*`` prefix marker, the
 ``title`` column filter, AND/OR/NOT and parentheses (and ``expression()`` the
-``{title body}`` and ``tags`` filters and tag tokens it makes from ids), so whatever is typed,
+``{title body grams}`` and ``tags`` filters and tag tokens it makes from ids), so whatever is typed,
 FTS5 sees a well-formed expression. What cannot be searched (an empty query,
 a date that is no date, too long a query) raises errors.BadInput with a
 one-line message; nothing else is raised for any text.
@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 
-from . import dates
+from . import dates, grams
 from .errors import BadInput
 
 # Not render.UNSAFE_CHARS: here the question is what separates words, not what
@@ -39,6 +39,7 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_QUERY = 1000  # characters: a pasted page is not a query
 MAX_TERMS = 64    # FTS5 fails beyond a few hundred terms; no person types 64
 MAX_DEPTH = 8     # nested parentheses
+MAX_RUN = 100     # characters of a run without spaces (grams.py): a phrase of as many bigrams
 FILTERS = ("title", "tag", "from", "to", "on", "is")
 
 
@@ -65,12 +66,23 @@ class Query:
     # search.py's too: each tag filter as (ids, n, negated), tags.entries_under
     # looked up once per search rather than per use (~1 ms each).
     under: list = None
+    # Operators out of place (`OR` first or last, `OR OR`), searched as the
+    # words they spell: what stray_hint tells the person.
+    stray: tuple = ()
+
+    def stray_hint(self):
+        """One line for a person whose query has an operator out of place, or None."""
+        if not self.stray:
+            return None
+        op = self.stray[0]
+        return ("%s has no word on one side, so it was searched as the word %r "
+                "(write: cats %s dogs)" % (op, op.lower(), op))
 
     def expression(self, tag_ids=None, *, weighs=None):
         """The FTS5 expression search.py runs. A word matches an entry's title
         or text, or one of its tags: ``tag_ids(phrase)`` gives the ids of the
         tags whose paths hold the phrase (``phrase`` is FTS5 text, as in
-        ``fts``), and the word becomes ``({title body} : "w" OR tags : (t1 OR t2))``
+        ``fts``), and the word becomes ``({title body grams} : "w" OR tags : (t1 OR t2))``
         (entry.tags holds those tokens; schema.MIGRATIONS[2]).
 
         With ``weighs`` (a test of each phrase) it is the expression to rank
@@ -85,7 +97,9 @@ class Query:
             return None
 
         def term(phrase):
-            text = "{title body} : " + phrase
+            # grams: a word glued to a run of a script without spaces
+            # ("Pythonでプログラム" is one token of the text) is there too.
+            text = "{title body grams} : " + phrase
             ids = tag_ids(phrase) if tag_ids else ()
             if not ids:
                 return text
@@ -239,8 +253,9 @@ def _ends(tok):
     return tok is not None and tok.kind in ("word", "phrase", ")", "filter")
 
 
-def _fix_operators(toks):
-    """An operator out of place (`OR` first, `AND` last, `a OR OR b`) is a plain word."""
+def _fix_operators(toks, stray=None):
+    """An operator out of place (`OR` first, `AND` last, `a OR OR b`) is a plain
+    word; each such operator is added to ``stray``."""
     for k, tok in enumerate(toks):
         if tok.kind != "op":
             continue
@@ -249,6 +264,8 @@ def _fix_operators(toks):
         binary = tok.text in ("OR", "AND")
         if not _starts(nxt) or (binary and not _ends(prev)):
             toks[k] = _Tok("word", tok.text.lower())
+            if stray is not None:
+                stray.append(tok.text)
     return toks
 
 
@@ -327,14 +344,23 @@ class _Parser:
     def term(self, text, prefix, column=None):
         if not _searchable(text):
             return None
-        if prefix and len(_last_word(text)) < 2:
+        last = _last_word(text)
+        if prefix and len(last) < 2 and not grams.spaceless(last[-1:] or " "):
             # FTS5 would merge the lists of every word with that first letter:
             # over a second on 100,000 entries (prefix indexes start at 2).
             raise BadInput("%s*: a prefix needs at least 2 letters" % text.strip())
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise BadInput("too many words in the query (at most %d)" % MAX_TERMS)
-        return ("term", '"%s"%s' % (text.replace('"', '""'), "*" if prefix else ""), column)
+        node = ("term", '"%s"%s' % (text.replace('"', '""'), "*" if prefix else ""), column)
+        runs = grams.runs(text) if column is None else []
+        if not runs:
+            return node
+        for start, end in runs:
+            if end - start > MAX_RUN:
+                raise BadInput("%s…: too long a run without spaces to search (at most %d "
+                               "characters)" % (text[start:start + 8], MAX_RUN))
+        return ("or", [node, _spaceless(text, runs)])
 
     def filter(self, tok, depth, negated):
         if tok.field == "title":
@@ -349,6 +375,34 @@ class _Parser:
                            "or next to OR" % tok.field)
         self.filters.append((tok.field, tok.text, negated))
         return None
+
+
+def _spaceless(text, runs):
+    """A word holding runs of a script without spaces (grams.py): each run is
+    found inside longer runs by its bigrams in the grams column, the rest of
+    the word as words of its own, all of it in one entry. (The caller ORs
+    the whole word as a token, as it was always found: in a tag's path, and
+    as a title's whole word.) A trailing * adds nothing to a run: a run's
+    bigrams are found anywhere in longer runs already."""
+    nodes, at = [], 0
+    for start, end in runs + [(len(text), len(text))]:
+        rest = text[at:start]
+        if _searchable(rest):
+            nodes.append(("term", '"%s"' % rest.replace('"', '""'), None))
+        if end > start:
+            nodes.append(("term", grams.phrase(text[start:end]), "grams"))
+        at = end
+    return _group("and", nodes)
+
+
+def spaceless_runs(node):
+    """The runs of scripts without spaces that ``node`` (a Query's tree) looks
+    for, not negated: what a snippet marks where FTS5 cannot (search.py)."""
+    if node is None or node[0] == "not":
+        return []
+    if node[0] == "term":
+        return [grams.run_of(node[1])] if node[2] == "grams" else []
+    return [run for child in node[1] for run in spaceless_runs(child)]
 
 
 def _group(kind, nodes):
@@ -418,9 +472,10 @@ def parse(text, *, now=None):
                        % (len(text), MAX_QUERY))
     # Control characters separate words (a NUL would even end the FTS5 string).
     text = _CONTROLS.sub(" ", text)
-    parser = _Parser(_fix_operators(_lex(text)))
+    stray = []
+    parser = _Parser(_fix_operators(_lex(text), stray))
     tree = parser.parse()
-    query = Query()
+    query = Query(stray=tuple(stray))
     if tree is not None:
         query.tree = tree
         query.fts, query.exclude = _compile(tree)

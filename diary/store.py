@@ -134,6 +134,9 @@ class Entry(BaseModel):
     # derived from entry_tag, kept by tags.py in the same transaction, read by
     # the external-content FTS index (schema.MIGRATIONS[2] says why not paths).
     tags = TextField(default="")
+    # Runs of scripts written without spaces, as bigrams (grams.derive):
+    # written with title and body by every write path, read by the index.
+    grams = TextField(default="")
 
     class Meta:
         table_name = "entry"
@@ -452,8 +455,7 @@ def _migrate(conn, version):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for step in MIGRATIONS[version:]:
-                for statement in step:
-                    conn.execute(statement)
+                _run_step(conn, step)
             if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
                 raise DamagedFile("the diary's links between entries and tags are broken; "
                                   "run `diary check`")
@@ -464,6 +466,16 @@ def _migrate(conn, version):
             raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _run_step(conn, step):
+    """One migration: SQL statements, and functions of the connection for
+    what SQL cannot compute (schema._fill_grams)."""
+    for statement in step:
+        if callable(statement):
+            statement(conn)
+        else:
+            conn.execute(statement)
 
 
 def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
@@ -494,8 +506,7 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
             conn.execute("PRAGMA application_id = %d" % APPLICATION_ID)
             conn.execute("BEGIN IMMEDIATE")
             for step in MIGRATIONS[:schema_version]:
-                for statement in step:
-                    conn.execute(statement)
+                _run_step(conn, step)
             conn.execute("PRAGMA user_version = %d" % schema_version)
             conn.execute("COMMIT")
             # WAL lets readers (search, list) run while a write is under way.
@@ -648,16 +659,20 @@ def index_deferred(diary):
     (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entry").fetchone()
     conn.execute("DROP TRIGGER entry_fts_insert")
     yield
-    conn.execute("INSERT INTO entry_fts (rowid, title, body, tags) "
-                 "SELECT id, title, body, tags FROM entry WHERE id > ?", (last,))
+    conn.execute("INSERT INTO entry_fts (rowid, title, body, tags, grams) "
+                 "SELECT id, title, body, tags, grams FROM entry WHERE id > ?", (last,))
     conn.execute(_trigger_sql("entry_fts_insert"))
 
 
 def _trigger_sql(name):
+    found = None
     for step in MIGRATIONS:
         for statement in step:
-            if statement.startswith("CREATE TRIGGER %s " % name):
-                return statement
+            if isinstance(statement, str) and statement.startswith(
+                    "CREATE TRIGGER %s " % name):
+                found = statement
+    if found is not None:
+        return found  # the last migration's: a later one may replace a trigger
     raise LookupError(name)
 
 

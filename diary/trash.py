@@ -31,7 +31,7 @@ Decisions kept here:
 import datetime as _dt
 import json
 
-from . import dates
+from . import dates, grams
 from .errors import Conflict, DiaryError, NotFound
 
 # The oldest trash_days that can mean anything: beyond, nothing is ever due.
@@ -161,10 +161,11 @@ def restore(diary, ids, *, now=None):
             taken = _sql(diary, "SELECT 1 FROM entry WHERE id = ?", (i,)).fetchone()
             cursor = _sql(diary, """
                 INSERT INTO entry (id, uuid, created_at, updated_at, title, body, starred,
-                                   version)
+                                   version, grams)
                 SELECT CASE WHEN ? THEN NULL ELSE id END, uuid, created_at, ?, title, body,
-                       starred, version + 1
-                FROM trash WHERE id = ?""", (taken is not None, stamp, i))
+                       starred, version + 1, ?
+                FROM trash WHERE id = ?""",
+                          (taken is not None, stamp, grams.derive(item.title, item.body), i))
             new_id = cursor.lastrowid
             for source in (tags.EXPLICIT, tags.INLINE):
                 paths = [p for p, s in item.links if s & source]

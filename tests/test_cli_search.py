@@ -120,7 +120,8 @@ def test_odd_queries_never_traceback(run, filled, query):
     r = run("search", query)
     assert r.code in (0, 1)
     assert "Traceback" not in r.err and "internal error" not in r.err
-    assert r.err.count("\n") == 1
+    # one line, and the hint for an operator out of place ("AND", "a OR")
+    assert len([line for line in r.err.splitlines() if "no word on one side" not in line]) == 1
 
 
 def test_terminal_output_styles_matches_and_never_obeys_user_text(run, made):
@@ -202,3 +203,18 @@ def test_by_date_the_latest_entries_say_the_older_come_on_later_pages(run, made,
     r = run("search", "tea", "--sort", "newest", "-n", "2", "--offset", "1")
     assert r.err == "3 matches, showing 2-3.\n"
     assert [row[1][:10] for row in lines(r.out)] == ["2024-01-02", "2024-01-01"]
+
+
+@pytest.mark.parametrize("query", ["OR heron", "heron OR", "heron OR OR river", "AND heron"])
+def test_a_stray_operator_gets_a_one_line_hint(run, made, query):
+    assert run("add", stdin="heron or river and more").code == 0
+    r = run("search", query)
+    assert r.code == 0, r
+    hints = [line for line in r.err.splitlines() if "no word on one side" in line]
+    assert len(hints) == 1 and "searched as the word" in hints[0], r.err
+
+
+def test_no_hint_for_operators_in_place(run, made):
+    assert run("add", stdin="heron river").code == 0
+    r = run("search", "heron OR river")
+    assert r.code == 0 and "no word on one side" not in r.err, r

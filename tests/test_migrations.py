@@ -1,9 +1,10 @@
-"""Migrations 5 (dates stored without a zero-padded year) and 6 (ids never
-reused), each tested from a file of the version before it."""
+"""Migrations 5 (dates stored without a zero-padded year), 6 (ids never
+reused) and 7 (grams: words of scripts without spaces), each tested from a
+file of the version before it."""
 
 import json
 
-from diary import health, store
+from diary import grams, health, store
 
 from conftest import PASSPHRASE
 
@@ -65,15 +66,19 @@ def test_migration_5_pads_short_years_and_rebuilds_their_months(run, path):
     assert len(json.loads(run("list", "--json").out)) == 4
 
 
+# The entry columns up to version 6 (7 adds grams).
+_V4_ENTRY = ("SELECT id, uuid, created_at, updated_at, title, body, starred, version, tags "
+             "FROM entry ORDER BY id")
+
+
 def test_migration_5_on_a_healthy_diary_changes_no_row(path):
     store.create(path, PASSPHRASE, schema_version=4)
     _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z"),
          _insert("b", "1999-05-01T10:00:00.000000Z"))
-    before = _rows(path, "SELECT * FROM entry ORDER BY id"), \
-        _rows(path, "SELECT * FROM entry_month ORDER BY month")
+    before = _rows(path, _V4_ENTRY), _rows(path, "SELECT * FROM entry_month ORDER BY month")
     with store.open_diary(path, PASSPHRASE) as d:
         assert health.problems(d) == []
-    assert (_rows(path, "SELECT * FROM entry ORDER BY id"),
+    assert (_rows(path, _V4_ENTRY),
             _rows(path, "SELECT * FROM entry_month ORDER BY month")) == before
 
 
@@ -126,12 +131,44 @@ def test_migration_9_adds_the_memo_table_and_changes_nothing_else(run, path):
     store.create(path, PASSPHRASE, schema_version=8)
     _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z", body="kept"))
     assert _rows(path, "SELECT name FROM sqlite_master WHERE name = 'memo'") == []
-    before = _rows(path, "SELECT * FROM entry")
+    rows = "SELECT id, uuid, created_at, updated_at, title, body, starred, version, tags FROM entry"
+    before = _rows(path, rows)
     with store.open_diary(path, PASSPHRASE) as d:  # opening migrates
         assert memo.get(d, "editor-warned:code") is None
         memo.put(d, "editor-warned:code", "shown")
         memo.put(d, "editor-warned:code", "again")
         assert memo.get(d, "editor-warned:code") == "again"
     assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
-    assert _rows(path, "SELECT * FROM entry") == before
+    assert _rows(path, rows) == before  # later migrations add columns
+    assert run("check").code == 0
+
+
+def test_migration_10_derives_grams_and_rebuilds_the_index(run, path):
+    store.create(path, PASSPHRASE, schema_version=9)
+    _raw(path, ("INSERT INTO entry (uuid, created_at, updated_at, title, body) VALUES "
+                "('a', '2024-01-01T10:00:00.000000Z', '2024-01-01T10:00:00.000000Z', "
+                "'旅行', '今天我们去了北京的故宫博物院')",),
+         _insert("b", "2024-02-01T10:00:00.000000Z", body="heron by the river"),
+         _insert("c", "2024-03-01T10:00:00.000000Z", body="東京で寿司を食べました"),
+         ("INSERT INTO tag (name, key) VALUES ('bird', 'bird')",),
+         ("INSERT INTO entry_tag (entry_id, tag_id) VALUES (2, 1)",),
+         ("UPDATE entry SET tags = 't1' WHERE id = 2",))
+    r = run("search", "故宫", "--json")  # opening migrates
+    assert r.code == 0, r
+    assert [h["id"] for h in json.loads(r.out)] == [1]
+    assert _rows(path, "PRAGMA user_version") == [(10,)]
+    assert _rows(path, "SELECT id, grams FROM entry ORDER BY id") == [
+        (1, grams.derive("旅行", "今天我们去了北京的故宫博物院")), (2, ""),
+        (3, grams.derive("", "東京で寿司を食べました"))]
+    for query, ids in (("寿司", [3]), ("heron", [2]), ("bird", [2]), ("博物院", [1]),
+                       ("旅", [1])):
+        r = run("search", query, "--json")
+        assert [h["id"] for h in json.loads(r.out)] == ids, (query, r)
+    assert run("check").code == 0
+    # the triggers that replaced the old ones keep the index in step
+    assert run("edit", "3", stdin="大阪でたこ焼き").code == 0
+    assert json.loads(run("search", "寿司", "--json").out) == []
+    assert [h["id"] for h in json.loads(run("search", "たこ焼", "--json").out)] == [3]
+    assert run("delete", "1", "--yes").code == 0
+    assert json.loads(run("search", "故宫", "--json").out) == []
     assert run("check").code == 0

@@ -114,6 +114,7 @@ def test_rejected_queries_say_why_in_one_line(text, message):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80) | st.lists(st.sampled_from(
     ['"', "(", ")", "-", "*", "OR", "AND", "NOT", "NEAR", ":", "title:", "tag:x", "is:starred",
+     "故宫", "宫", "กิ", "ー", "x手",
      "from:2024-01-01", "on:", "café", "a", "b", " ", "\x00", "^", "{", "}", "+", "-("]),
     max_size=20).map("".join))
 def test_any_text_parses_or_is_refused_with_bad_input(text):
@@ -125,7 +126,7 @@ def test_any_text_parses_or_is_refused_with_bad_input(text):
     assert q.fts is not None or q.filtered
     if q.fts is not None:  # outside the quoted strings: only operators and balanced parens
         syntax = re.sub(r'"(?:[^"]|"")*"', "S", q.fts)
-        assert re.fullmatch(r"(S\*?|title : |[()]| AND | OR | NOT )+", syntax), q.fts
+        assert re.fullmatch(r"(S\*?|title : |grams : |[()]| AND | OR | NOT )+", syntax), q.fts
         assert syntax.count("(") == syntax.count(")")
         for phrase in q.phrases():  # what search.py probes and ranks by is well-formed too
             words = re.sub(r'"(?:[^"]|"")*"', "S", query.every_word(phrase))
@@ -133,7 +134,8 @@ def test_any_text_parses_or_is_refused_with_bad_input(text):
         ranking = q.expression(weighs=lambda phrase: len(phrase) % 2 == 0)
         if ranking is not None:
             syntax = re.sub(r'"(?:[^"]|"")*"', "S", ranking)
-            assert re.fullmatch(r"(S\*?|title : |\{title body\} : |[()]| AND | OR )+", syntax)
+            assert re.fullmatch(
+                r"(S\*?|title : |grams : |\{title body grams\} : |[()]| AND | OR )+", syntax)
 
 
 def test_phrases_and_their_words():
@@ -141,6 +143,6 @@ def test_phrases_and_their_words():
     assert q.phrases() == ['"Déjà vu"', '"walk"*', '"don\'t"', '"x"']
     assert [query.every_word(p) for p in q.phrases()] == [
         '"Déjà" AND "vu"', '"walk"*', '"don" AND "t"', '"x"']
-    assert q.expression(weighs=lambda p: p != '"x"') == '{title body} : "Déjà vu"'
+    assert q.expression(weighs=lambda p: p != '"x"') == '{title body grams} : "Déjà vu"'
     assert q.expression(weighs=lambda p: p != '"walk"*') == (
-        '({title body} : "Déjà vu" AND (title : "don\'t" OR {title body} : "x"))')
+        '({title body grams} : "Déjà vu" AND (title : "don\'t" OR {title body grams} : "x"))')

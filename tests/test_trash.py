@@ -398,3 +398,15 @@ def test_an_entry_with_an_unreadable_date_goes_to_the_trash_and_back_as_it_was(d
     raw = diary.db.execute_sql("SELECT created_at FROM entry").fetchone()[0]
     assert raw == "2020-02-31T00:00:00.000000Z"
     assert any(p.startswith("date:") for p in health.problems(diary))
+
+
+def test_a_restored_entry_is_found_by_its_cjk_words_and_checks_clean(run, made):
+    """restore writes the entry row itself: it must derive the grams column as
+    every write path does (grams.py), or a restored Chinese entry is unfindable
+    and `check` names it."""
+    assert run("add", "今天我们去了北京的故宫博物院").code == 0
+    assert run("delete", "1", "--yes").code == 0
+    assert json.loads(run("search", "故宫", "--json").out) == []
+    assert run("restore", "1").code == 0
+    assert [h["id"] for h in json.loads(run("search", "故宫", "--json").out)] == [1]
+    assert run("check").code == 0

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import uuid as _uuid
 
-from .. import dates, entries, tags as _tags
+from .. import dates, entries, grams, tags as _tags
 from ..errors import BadInput
 
 # Derived uuids: uuid5 of the entry's stable text under this namespace.
@@ -181,9 +181,9 @@ class Loader:
     def insert(self, uuid, created, updated, title, body, starred, links, version=1):
         cursor = self.conn.execute(
             "INSERT INTO entry (uuid, created_at, updated_at, title, body, starred, version, "
-            "tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "tags, grams) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (uuid, created, updated, title, body, int(bool(starred)), version,
-             self.tags_text(links)))
+             self.tags_text(links), grams.derive(title, body)))
         entry_id = cursor.lastrowid
         if links:
             self.link(entry_id, links)

@@ -27,7 +27,7 @@ diary's write lock is taken.
 import dataclasses
 import os
 
-from .. import dates, foreign, store
+from .. import dates, foreign, grams, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
 from .loader import TAG_PATHS, Loader, derived_uuid, digest
 
@@ -181,9 +181,9 @@ def _replace(loader, entry_id, version, v):
     loader.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
     loader.conn.execute(
         "UPDATE entry SET created_at = ?, updated_at = ?, title = ?, body = ?, starred = ?, "
-        "version = ?, tags = ? WHERE id = ?",
+        "version = ?, tags = ?, grams = ? WHERE id = ?",
         (v.created, v.updated, v.title, v.body, int(v.starred), version + 1,
-         loader.tags_text(links), entry_id))
+         loader.tags_text(links), grams.derive(v.title, v.body), entry_id))
     if links:
         loader.link(entry_id, links)
 
