@@ -59,6 +59,8 @@ class Loader:
         self.conn = diary.db.connection()
         self._tags = {}  # key path -> (tag id, path as stored)
         self._paths = {}  # a path as written -> tag(path)
+        self._before = None  # the highest entry id before this run (_known)
+        self._trimmed = set()  # _known: uuids of added texts with spaces at their ends
 
     @contextlib.contextmanager
     def roomy_cache(self, kib=CACHE_KIB):
@@ -160,14 +162,7 @@ class Loader:
         uuid = record.uuid
         if uuid is None:
             uuid = derived_uuid(created, title, body)
-            # One look-up for both ways of matching. The text is compared
-            # without the spaces and line breaks at its ends: a layout like
-            # jrnl's (our txt export) does not keep them.
-            if self.conn.execute(
-                    "SELECT 1 FROM entry WHERE uuid = ?1 UNION ALL SELECT 1 FROM entry "
-                    "WHERE created_at = ?2 AND trim(title, ?3) = ?4 AND trim(body, ?3) = ?5 "
-                    "LIMIT 1",
-                    (uuid, created, _ENDS, title.strip(_ENDS), body.strip(_ENDS))).fetchone():
+            if self._known(uuid, created, title, body):
                 return False
         elif self.find(uuid) is not None:
             return False
@@ -177,6 +172,38 @@ class Loader:
                     self.resolve_tags(record.tags, title + "\n" + body,
                                       inline=record.inline))
         return True
+
+    def _known(self, uuid, created, title, body):
+        """Whether the diary has the entry of a record without a uuid: one
+        with its derived ``uuid``, or one of the same date, title and text,
+        the text compared without the spaces and line breaks at its ends (a
+        layout like jrnl's, our txt export, does not keep them).
+
+        Linear in the entries, whatever their dates: the text is compared
+        only with the entries the diary had before this run (an index range
+        on the date and id), never with each entry this run added at the
+        same time (which was quadratic for entries sharing one timestamp).
+        Those are matched instead by uuid: the uuid derived from the trimmed
+        text finds an earlier clean one, and ``_trimmed`` the few whose
+        text had spaces at its ends.
+        """
+        if self._before is None:
+            (self._before,) = self.conn.execute(
+                "SELECT coalesce(max(id), 0) FROM entry").fetchone()
+        t_title, t_body = title.strip(_ENDS), body.strip(_ENDS)
+        clean = t_title == title and t_body == body
+        trimmed = uuid if clean else derived_uuid(created, t_title, t_body)
+        if self.conn.execute(
+                "SELECT 1 FROM entry WHERE uuid IN (?1, ?2) UNION ALL SELECT 1 FROM entry "
+                "WHERE created_at = ?3 AND id <= ?4 AND trim(title, ?5) = ?6 "
+                "AND trim(body, ?5) = ?7 LIMIT 1",
+                (uuid, trimmed, created, self._before, _ENDS, t_title, t_body)).fetchone():
+            return True
+        if trimmed in self._trimmed:
+            return True
+        if not clean:
+            self._trimmed.add(trimmed)
+        return False
 
     def insert(self, uuid, created, updated, title, body, starred, links, version=1):
         cursor = self.conn.execute(
