@@ -415,7 +415,7 @@ def test_every_import_format_has_a_reader(tmp_path, fmt):
 
     path = str(tmp_path) if fmt == "markdown" else write(tmp_path, "empty", "")
     with contextlib.ExitStack() as stack:
-        assert iter(_records(path, fmt, "passphrase", stack)) is not None
+        assert iter(_records(path, fmt, "passphrase", stack)[0]) is not None
 
 
 def test_importing_a_diary_of_ours_points_to_merge(diary, tmp_path, monkeypatch):
