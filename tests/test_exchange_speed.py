@@ -9,6 +9,8 @@ date) made it four times as much.
 
 import json
 
+import pytest
+
 from diary import exchange, store
 
 
@@ -56,10 +58,15 @@ def test_same_timestamp_costs_what_distinct_ones_cost(tmp_path):
     assert same < distinct * 1.5, (same, distinct)
 
 
-def test_same_text_at_the_same_time_is_still_one_entry(tmp_path, diary):
-    # The duplicate check still holds for a text that differs only in its ends.
-    rec = {"created_at": "2024-03-02T10:00:00Z", "title": "T", "body": "text"}
+@pytest.mark.parametrize("bodies", [("text", "text\n\n"), ("text\n\n", "text"),
+                                    ("text\n", " text\n\n"), ("text", "text")])
+def test_same_text_at_the_same_time_is_still_one_entry(tmp_path, diary, bodies):
+    # The duplicate check still holds for a text that differs only in its
+    # ends, in either order, within one run and across two.
+    rec = {"created_at": "2024-03-02T10:00:00Z", "title": "T"}
     p = tmp_path / "a.jsonl"
-    p.write_text(json.dumps(rec) + "\n" + json.dumps(dict(rec, body="text\n\n")) + "\n")
+    p.write_text("".join(json.dumps(dict(rec, body=b)) + "\n" for b in bodies))
     stats = exchange.import_file(diary, str(p), "jsonl")
     assert (stats.added, stats.skipped) == (1, 1)
+    p.write_text(json.dumps(dict(rec, body=bodies[1] + " ")) + "\n")
+    assert exchange.import_file(diary, str(p), "jsonl").skipped == 1

@@ -221,7 +221,7 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
                 store.index_deferred(diary):
             for record in itertools.chain(_drained(ahead), checked if more else ()):
                 try:
-                    added = loader.add(record)
+                    added = loader.add(record, checked=True)
                 except BadInput as exc:
                     raise _named(record, exc) from None
                 if added:

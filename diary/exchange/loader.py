@@ -15,6 +15,7 @@ both, so a later merge sees one entry, not two.
 """
 
 import contextlib
+import functools
 import hashlib
 import uuid as _uuid
 
@@ -98,12 +99,14 @@ class Loader:
             found = self._tags[keypath] = (tag.id, _tags.path_of(tag.id))
         return found[0], found[1], keypath
 
-    def resolve_tags(self, paths, text, *, inline=False):
+    def resolve_tags(self, paths, text, *, inline=False, create=True):
         """{key path: (tag id, stored path, source)} for an entry.
 
         The source bit says why the link exists (tags.EXPLICIT / INLINE): a
         tag the text also writes as ``#tag`` is inline, so that editing the
         text later unlinks it exactly as if it had been typed here.
+        With ``create=False``: None when a path is not yet known to this run
+        (then nothing is created).
         """
         written = set()
         for path in _tags.inline_tags(text) if "#" in text else ():
@@ -111,8 +114,15 @@ class Loader:
             if inline:
                 paths = (*paths, path)  # after the record's own: its spelling wins
         links = {}
+        known = self._paths
         for path in paths:
-            tag_id, stored, keypath = self.tag(path)
+            if create:
+                tag_id, stored, keypath = self.tag(path)
+            else:
+                found = known.get(path)
+                if found is None:
+                    return None
+                tag_id, stored, keypath = found
             source = _tags.INLINE if keypath in written else _tags.EXPLICIT
             links.setdefault(keypath, (tag_id, stored, source))
         return links
@@ -139,39 +149,71 @@ class Loader:
     @staticmethod
     def check(record):
         """Everything about ``record`` that can be checked without the diary:
-        import runs this over the whole source before taking the write lock."""
+        import runs this over every record before it reaches ``add``."""
         title, body = record.title, record.body
         entries.check_text(body, "text")
         entries.check_text(title, "title")
         if not title.strip() and not body.strip():
             raise BadInput("the entry has no title and no text")
         for path in record.tags:
-            _tags.parse_path(path)
+            _valid_path(path)
         stamp(record.created_at)
         if record.updated_at is not None:
             stamp(record.updated_at)
 
-    def add(self, record):
-        """Insert ``record`` unless the diary has it; True when it was added."""
+    def add(self, record, *, checked=False):
+        """Insert ``record`` unless the diary has it; True when it was added.
+        ``checked``: ``check(record)`` has passed (import), so it is not run
+        again."""
+        if not checked:
+            self.check(record)
         title, body = record.title, record.body
-        entries.check_text(body, "text")
-        entries.check_text(title, "title")
-        if not title.strip() and not body.strip():
-            raise BadInput("the entry has no title and no text")
         created = stamp(record.created_at)
-        uuid = record.uuid
-        if uuid is None:
-            uuid = derived_uuid(created, title, body)
-            if self._known(uuid, created, title, body):
-                return False
-        elif self.find(uuid) is not None:
-            return False
         updated = created if record.updated_at in (None, record.created_at) \
             else stamp(record.updated_at)
-        self.insert(uuid, created, updated, title, body, record.starred,
-                    self.resolve_tags(record.tags, title + "\n" + body,
-                                      inline=record.inline))
+        text = title + "\n" + body
+        uuid = record.uuid
+        # Tags this run has already resolved need no look-up; with them, an
+        # entry that can only clash by uuid is inserted at once, ON CONFLICT
+        # DO NOTHING saying whether it was new: one statement, not two.
+        links = self.resolve_tags(record.tags, text, inline=record.inline, create=False)
+        if uuid is None:
+            uuid = derived_uuid(created, title, body)
+            if self._only_by_uuid(title, body):
+                if self._trimmed_seen(uuid, created, title, body):
+                    return False
+                if links is not None:
+                    return self.insert(uuid, created, updated, title, body, record.starred,
+                                       links, if_new=True) is not None
+            if self._known(uuid, created, title, body):
+                return False
+        elif links is not None:
+            return self.insert(uuid, created, updated, title, body, record.starred, links,
+                               if_new=True) is not None
+        elif self.find(uuid) is not None:
+            return False
+        if links is None:
+            links = self.resolve_tags(record.tags, text, inline=record.inline)
+        self.insert(uuid, created, updated, title, body, record.starred, links)
         return True
+
+    def _before_run(self):
+        if self._before is None:
+            (self._before,) = self.conn.execute(
+                "SELECT coalesce(max(id), 0) FROM entry").fetchone()
+        return self._before
+
+    def _only_by_uuid(self, title, body):
+        """Whether a record without a uuid can match only by uuid: the
+        diary was empty before this run, and its text has no spaces at its
+        ends (those are matched by _trimmed_seen's uuid)."""
+        return self._before_run() == 0 and title.strip(_ENDS) == title \
+            and body.strip(_ENDS) == body
+
+    def _trimmed_seen(self, uuid, created, title, body):
+        """Whether this run added the text of a clean record (``uuid``
+        derived from it) with spaces at its ends (see _known)."""
+        return uuid in self._trimmed
 
     def _known(self, uuid, created, title, body):
         """Whether the diary has the entry of a record without a uuid: one
@@ -187,9 +229,7 @@ class Loader:
         text finds an earlier clean one, and ``_trimmed`` the few whose
         text had spaces at its ends.
         """
-        if self._before is None:
-            (self._before,) = self.conn.execute(
-                "SELECT coalesce(max(id), 0) FROM entry").fetchone()
+        before = self._before_run()
         t_title, t_body = title.strip(_ENDS), body.strip(_ENDS)
         clean = t_title == title and t_body == body
         trimmed = uuid if clean else derived_uuid(created, t_title, t_body)
@@ -197,7 +237,7 @@ class Loader:
                 "SELECT 1 FROM entry WHERE uuid IN (?1, ?2) UNION ALL SELECT 1 FROM entry "
                 "WHERE created_at = ?3 AND id <= ?4 AND trim(title, ?5) = ?6 "
                 "AND trim(body, ?5) = ?7 LIMIT 1",
-                (uuid, trimmed, created, self._before, _ENDS, t_title, t_body)).fetchone():
+                (uuid, trimmed, created, before, _ENDS, t_title, t_body)).fetchone():
             return True
         if trimmed in self._trimmed:
             return True
@@ -205,13 +245,28 @@ class Loader:
             self._trimmed.add(trimmed)
         return False
 
-    def insert(self, uuid, created, updated, title, body, starred, links, version=1):
-        cursor = self.conn.execute(
-            "INSERT INTO entry (uuid, created_at, updated_at, title, body, starred, version, "
-            "tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (uuid, created, updated, title, body, int(bool(starred)), version,
-             self.tags_text(links)))
+    def insert(self, uuid, created, updated, title, body, starred, links, version=1, *,
+               if_new=False):
+        """Insert the entry row (entries.row, the one builder of a row) and
+        its tag links; its id. ``if_new``: None, and nothing written, when
+        the diary has an entry with this uuid."""
+        row = entries.row(uuid, created, updated, title, body, starred, version,
+                          self.tags_text(links))
+        cursor = self.conn.execute(_INSERT_IF_NEW if if_new else _INSERT, row)
+        if if_new and cursor.rowcount == 0:
+            return None
         entry_id = cursor.lastrowid
         if links:
             self.link(entry_id, links)
         return entry_id
+
+
+_INSERT = "INSERT INTO entry (%s) VALUES (%s)" % (
+    ", ".join(entries.ROW_COLUMNS), ", ".join("?" * len(entries.ROW_COLUMNS)))
+_INSERT_IF_NEW = _INSERT + " ON CONFLICT (uuid) DO NOTHING"
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_path(path):
+    """tags.parse_path, once per spelling (an import repeats a few tags often)."""
+    return _tags.parse_path(path)
