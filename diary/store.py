@@ -608,7 +608,10 @@ def _space_shortfall(path, target=None):
     return None
 
 
-def copy_to(diary, path):
+COPY_STEP = 1024  # pages copied between two progress calls (copy_to)
+
+
+def copy_to(diary, path, progress=None):
     """Copy the diary, page by page, into the new empty file ``path``.
 
     SQLite's backup API reads one consistent snapshot (other processes may
@@ -616,10 +619,16 @@ def copy_to(diary, path):
     key; the destination is keyed like the diary (same passphrase, same
     kdf settings) before anything is written to it. The header travels with
     page 1, so user_version, application_id and WAL mode are kept.
+    ``progress(done, total)`` counts the pages copied.
     """
     conn = keyed_connection(path, diary.db._passphrase, diary.db._kdf_iter)
     try:
-        diary.db.connection().backup(conn)
+        if progress is None:
+            diary.db.connection().backup(conn)
+        else:
+            diary.db.connection().backup(
+                conn, pages=COPY_STEP,
+                progress=lambda status, remaining, total: progress(total - remaining, total))
     except sqlcipher3.Error as exc:
         if driver_code(exc) is not None:
             raise translate(exc) from None
