@@ -152,23 +152,27 @@ def _add(conn, text):
 
 
 def _export(conn, out):
+    """The bytes `diary export` writes (JSON, dates in local time, tags in key
+    order), as directly as the standard library allows."""
+    import datetime
     import json
 
-    out.write("[")
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     cur = conn.execute("SELECT uuid, created_at, updated_at, title, body, starred, "
                        "%s FROM entry ORDER BY created_at, id" % PATHS)
-    sep = "\n"
+    sep = "[\n"
+    iso = datetime.datetime.fromisoformat
     for uuid, created, updated, title, body, starred, tags in cur:
-        out.write(sep + json.dumps({
-            "uuid": uuid, "created_at": created, "updated_at": updated, "title": title,
-            "body": body, "starred": bool(starred), "tags": [t for t in tags.split("\n") if t],
-        }, ensure_ascii=False))
+        c = iso(created).astimezone().isoformat()
+        u = c if updated == created else iso(updated).astimezone().isoformat()
+        out.write(sep + encode({
+            "uuid": uuid, "created_at": c, "updated_at": u, "title": title,
+            "body": body, "starred": bool(starred),
+            "tags": sorted(tags.split("\n"), key=str.casefold) if tags else [],
+        }))
         sep = ",\n"
-    out.write("\n]\n")
+    out.write("[]\n" if sep == "[\n" else "\n]\n")
     return []
-
-
-_HEAD = None
 
 
 def _import(conn, journal):
@@ -257,7 +261,7 @@ def _trigger(conn):
             "VALUES (NEW.id, NEW.title, NEW.body, NEW.tags); END")
 
 
-QUERIES = {"import": _import, "list": _list, "search": _search, "tag": _tag, "add": _add}
+QUERIES = {"list": _list, "search": _search, "tag": _tag, "add": _add}
 
 
 def connect(path, passphrase):
@@ -282,6 +286,8 @@ def main(argv):
     conn = connect(path, passphrase)
     if command == "export":
         _export(conn, out)
+    elif command == "import":
+        _import(conn, *args)
     else:
         for row in QUERIES[command](conn, *args):
             # one line per row, as diary prints when piped (tags joined by commas)

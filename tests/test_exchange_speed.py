@@ -70,3 +70,24 @@ def test_same_text_at_the_same_time_is_still_one_entry(tmp_path, diary, bodies):
     assert (stats.added, stats.skipped) == (1, 1)
     p.write_text(json.dumps(dict(rec, body=bodies[1] + " ")) + "\n")
     assert exchange.import_file(diary, str(p), "jsonl").skipped == 1
+
+
+def test_the_exporters_fast_record_is_export_record(diary, tmp_path):
+    # exporter._record is a copy of records.export_record for speed: the same
+    # object for entries with one date and with two, starred or not, tagged.
+    from diary import entries
+    from diary.exchange import exporter
+    from diary.exchange.records import export_record
+    p = tmp_path / "a.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"created_at": "2024-03-02T10:00:00Z", "title": "One date", "tags": ["a/b", "c"]},
+        {"created_at": "2024-03-02T10:00:00Z", "updated_at": "2025-01-01T00:00:00+05:00",
+         "body": "two dates", "starred": True}]))
+    exchange.import_file(diary, str(p), "jsonl")
+    with diary.read():
+        rows = list(exporter._rows(exporter.select(diary)))
+    assert len(rows) == 2
+    for row in rows:
+        assert exporter._record(row) == export_record(row)
+        assert list(exporter._record(row)) == list(export_record(row))
+        assert exporter._record(row) == export_record(entries.get(diary, row.id))
