@@ -132,3 +132,43 @@ def _drain(fd, chunks):
         if not data:
             return
         chunks.append(data)
+
+
+def test_a_real_import_on_a_terminal_shows_the_bar_and_ctrl_c_leaves_nothing(tmp_path):
+    # The installed program on a pseudo-terminal, with the real one-second
+    # threshold: an import long enough to draw its bar, interrupted (SIGINT,
+    # as Ctrl-C sends) as soon as the bar shows: exit 130, nothing imported.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    diary_exe = os.path.join(os.path.dirname(sys.executable), "diary")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIARY_")}
+    env.update(DIARY_PASSPHRASE="a real passphrase", DIARY_PATH=str(tmp_path / "d.db"),
+               DIARY_CONFIG=str(tmp_path / "none.toml"), TERM="xterm", COLUMNS="100")
+    assert subprocess.run([diary_exe, "init"], env=env, capture_output=True).returncode == 0
+    src = tmp_path / "big.jsonl"
+    with open(src, "w") as f:
+        for i in range(150_000):
+            f.write('{"created_at": "2024-03-02T10:00:00Z", "body": "entry %d #t%d"}\n'
+                    % (i, i % 50))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([diary_exe, "import", str(src)], env=env, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    chunks = []
+    reader = threading.Thread(target=_drain, args=(master, chunks), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while b"Importing" not in b"".join(chunks) and proc.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "Importing" in shown and "entries/s" in shown, shown
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 130
+    reader.join(5)
+    os.close(master)
+    r = subprocess.run([diary_exe, "list", "--json"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads(r.stdout) == []
