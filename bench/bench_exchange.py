@@ -139,11 +139,15 @@ def bench(n, work, env, passfile, rounds, jrnl_exe):
                  "median of %d round%s"
              % (n, os.path.getsize(src) / 1e6, os.path.getsize(db_diary) / 1e6,
                 os.path.getsize(out_diary) / 1e6, rounds, "s" * (rounds > 1)),
-             "  %-14s %9s %9s %12s %10s" % ("", "wall s", "CPU s", "peak RSS MB", "x floor")]
+             "  %-14s %9s %9s %12s %12s %12s" % ("", "wall s", "CPU s", "peak RSS MB",
+                                                 "x floor wall", "x floor CPU")]
     for name, (seconds, mb, cpu) in rows.items():
-        base = rows.get(name.split()[0] != "floor" and "floor " + name.split()[1])
-        ratio = "%.2f" % (seconds / base[0]) if base and name.split()[0] != "floor" else ""
-        lines.append("  %-14s %9.2f %9.2f %12.1f %10s" % (name, seconds, cpu, mb, ratio))
+        who, what = name.split()
+        base = rows.get("floor " + what) if who != "floor" else None
+        wall = "%.2f" % (seconds / base[0]) if base else ""
+        cpus = "%.2f" % (cpu / base[2]) if base else ""
+        lines.append("  %-14s %9.2f %9.2f %12.1f %12s %12s" % (name, seconds, cpu, mb, wall,
+                                                               cpus))
     for s in lines:
         print(s, flush=True)
     os.remove(src)
