@@ -180,7 +180,7 @@ class Loader:
         if uuid is None:
             uuid = derived_uuid(created, title, body)
             if self._only_by_uuid(title, body):
-                if self._trimmed_seen(uuid, created, title, body):
+                if uuid in self._trimmed:  # an earlier text of this run, its ends trimmed
                     return False
                 if links is not None:
                     return self.insert(uuid, created, updated, title, body, record.starred,
@@ -206,14 +206,9 @@ class Loader:
     def _only_by_uuid(self, title, body):
         """Whether a record without a uuid can match only by uuid: the
         diary was empty before this run, and its text has no spaces at its
-        ends (those are matched by _trimmed_seen's uuid)."""
+        ends (a text with them is matched by _known)."""
         return self._before_run() == 0 and title.strip(_ENDS) == title \
             and body.strip(_ENDS) == body
-
-    def _trimmed_seen(self, uuid, created, title, body):
-        """Whether this run added the text of a clean record (``uuid``
-        derived from it) with spaces at its ends (see _known)."""
-        return uuid in self._trimmed
 
     def _known(self, uuid, created, title, body):
         """Whether the diary has the entry of a record without a uuid: one
