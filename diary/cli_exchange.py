@@ -34,7 +34,14 @@ def progress_bar(env, label, *, unit="entries", machine=False):
             if time.monotonic() - start < SHOW_AFTER:
                 return
             state["bar"], state["task"] = _start_bar(env, label, unit, total)
-        state["bar"].update(state["task"], completed=done, total=total)
+            state["total"] = total
+        # A new total makes rich forget the rate it measured: an estimated
+        # total (a large import's) is passed on only when it moved by 2%.
+        shown = state["total"]
+        if total != shown and (total is None or shown is None or done >= shown
+                               or abs(total - shown) > shown * 0.02):
+            state["total"] = shown = total
+        state["bar"].update(state["task"], completed=done, total=shown)
 
     try:
         yield update

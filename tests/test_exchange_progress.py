@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pty
+import re
 import shutil
 import threading
 
@@ -110,6 +111,7 @@ def test_the_bar_is_drawn_on_a_pseudo_terminal(made, tmp_path, monkeypatch):
     from diary import cli_exchange
 
     monkeypatch.setattr(cli_exchange, "SHOW_AFTER", 0.0)
+    monkeypatch.setattr(exchange, "KEEP_CHARS", 2000)  # streamed: an estimated total
     master, slave = pty.openpty()
     tty = os.fdopen(slave, "w", encoding="utf-8", closefd=True)
     chunks = []
@@ -126,6 +128,7 @@ def test_the_bar_is_drawn_on_a_pseudo_terminal(made, tmp_path, monkeypatch):
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert code == 0
     assert "Importing" in shown and "entries/s" in shown
+    assert re.search(r"\d entries/s", shown), shown  # a measured rate, not "?"
     assert "\x1b[" in shown  # drawn as a terminal bar, cursor moves and all
     assert "Imported 3000 entries" in shown
 

@@ -142,9 +142,11 @@ def _named(record, exc):
     return BadInput("%s: %s" % (where, exc) if where else str(exc))
 
 
-def _checked(records):
-    """``records``, each checked (Loader.check) as it is read."""
+def _checked(records, count):
+    """``records``, each checked (Loader.check) as it is read; ``count[0]``
+    says how many were read."""
     for record in records:
+        count[0] += 1
         try:
             Loader.check(record)
         except BadInput as exc:
@@ -174,10 +176,12 @@ def _drained(ahead):
 
 class _Estimate:
     """The number of records a source holds: exact once it is read, before
-    that guessed from how far into the file the reader is."""
+    that guessed from the records read so far and how far into the file
+    they reach."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, read):
         self.exact = None
+        self._read = read  # [records read so far]
         self._binary, self._size = binary, None
         if binary is not None:
             with contextlib.suppress(OSError):
@@ -192,7 +196,7 @@ class _Estimate:
             pos = self._binary.tell()
         except (OSError, ValueError):
             return None
-        return max(done, round(done * self._size / pos)) if pos else None
+        return max(done, round(self._read[0] * self._size / pos)) if pos else None
 
 
 def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
@@ -214,9 +218,10 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
     with contextlib.ExitStack() as stack:
         records, binary = _records(path, fmt, passphrase, stack)
         stack.callback(getattr(records, "close", lambda: None))
-        checked = _checked(records)
+        read = [0]
+        checked = _checked(records, read)
         ahead, more = _read_ahead(checked)
-        total = _Estimate(binary if more else None)
+        total = _Estimate(binary if more else None, read)
         if not more:
             total.exact = len(ahead)
             stats.links_skipped = getattr(records, "links_skipped", 0)
