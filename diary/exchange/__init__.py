@@ -24,9 +24,7 @@ import dataclasses
 import itertools
 import json
 import os
-import queue
 import re
-import threading
 
 from .. import files, store
 from ..errors import BadInput, DiaryError
@@ -227,9 +225,7 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
             stats.links_skipped = getattr(records, "links_skipped", 0)
         with diary.write(), Loader(diary).roomy_cache() as loader, \
                 store.index_deferred(diary):
-            rest = () if not more else _in_background(checked, stack) if binary is not None \
-                else checked
-            for record in itertools.chain(_drained(ahead), rest):
+            for record in itertools.chain(_drained(ahead), checked if more else ()):
                 try:
                     added = loader.add(record, checked=True)
                 except BadInput as exc:
@@ -251,61 +247,3 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None):
 
 
 PROGRESS_EVERY = 500  # records between two progress calls
-
-# _in_background: records handed over in batches of BATCH, at most QUEUED
-# batches waiting (a few MB): memory stays bounded however large the file.
-BATCH = 256
-QUEUED = 8
-_END = object()
-
-
-def _in_background(records, stack):
-    """The records of a file source, read and checked in a thread while this
-    one inserts them. SQLite lets go of the GIL while it works, so on two
-    cores the parsing (a third of an import) overlaps the inserting. Only
-    for file sources: a database source's connection belongs to its thread.
-
-    A record the thread finds bad is raised here, in order, as it would
-    have been; when the import ends early (an error, Ctrl-C) the thread is
-    told to stop and joined, through ``stack``, before the file is closed.
-    """
-    handed = queue.Queue(maxsize=QUEUED)
-    stop = threading.Event()
-
-    def put(item):
-        while not stop.is_set():
-            try:
-                handed.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def read():
-        batch = []
-        try:
-            for record in records:
-                batch.append(record)
-                if len(batch) >= BATCH:
-                    if not put(batch):
-                        return
-                    batch = []
-            if put(batch):
-                put(_END)
-        except BaseException as exc:  # handed to the importing thread, raised there
-            put(exc)
-
-    thread = threading.Thread(target=read, name="import-reader", daemon=True)
-    thread.start()
-
-    def finish():
-        stop.set()
-        thread.join()
-    stack.callback(finish)
-    while True:
-        item = handed.get()
-        if item is _END:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        yield from item
