@@ -1,6 +1,7 @@
 """Commands that move the diary in and out of files: export, import, backup,
 check, merge. Thin, like the rest of cli.py: parse flags, call exchange/store,
-report. Progress bars go to stderr, and only when stderr is a terminal.
+report. Progress bars go to stderr, only when stdout and stderr are both a
+terminal (progress_bar).
 """
 
 import contextlib
