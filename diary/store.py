@@ -664,9 +664,10 @@ def index_deferred(diary):
     # FTS5 writes its pending terms out as a new segment each time they pass
     # 'hashsize' (1 MB by default), and with automerge 2 merges them again
     # and again: a larger hash for this one pass halves the index's cost
-    # (2.9 s -> 1.4 s at 100,000 entries; bench/bench_exchange.py), for
-    # INDEX_HASH_BYTES of memory at most. The default is set back before the
-    # transaction ends: nothing else writes with it.
+    # (2.9 s -> 1.1-1.7 s at 100,000 entries, measured on a copy; see
+    # bench/RESULTS-exchange.md) for INDEX_HASH_BYTES of memory at most. The
+    # default is set back before the transaction ends: nothing else writes
+    # with it.
     conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('hashsize', ?)",
                  (INDEX_HASH_BYTES,))
     conn.execute("INSERT INTO entry_fts (rowid, title, body, tags) "
