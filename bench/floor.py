@@ -7,6 +7,7 @@ Usage::
     python bench/floor.py DB PASSFILE tag PATH N
     python bench/floor.py DB PASSFILE add TEXT
     python bench/floor.py DB PASSFILE export
+    python bench/floor.py DB PASSFILE import JOURNAL
     python bench/floor.py - - version
 
 Only sqlcipher3 and the standard library: open the same diary file, derive the
@@ -151,20 +152,113 @@ def _add(conn, text):
 
 
 def _export(conn, out):
+    """The bytes `diary export` writes (JSON, dates in local time, tags in key
+    order), as directly as the standard library allows."""
+    import datetime
     import json
 
-    out.write("[")
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     cur = conn.execute("SELECT uuid, created_at, updated_at, title, body, starred, "
                        "%s FROM entry ORDER BY created_at, id" % PATHS)
-    sep = "\n"
+    sep = "[\n"
+    iso = datetime.datetime.fromisoformat
     for uuid, created, updated, title, body, starred, tags in cur:
-        out.write(sep + json.dumps({
-            "uuid": uuid, "created_at": created, "updated_at": updated, "title": title,
-            "body": body, "starred": bool(starred), "tags": [t for t in tags.split("\n") if t],
-        }, ensure_ascii=False))
+        c = iso(created).astimezone().isoformat()
+        u = c if updated == created else iso(updated).astimezone().isoformat()
+        out.write(sep + encode({
+            "uuid": uuid, "created_at": c, "updated_at": u, "title": title,
+            "body": body, "starred": bool(starred),
+            "tags": sorted(tags.split("\n"), key=str.casefold) if tags else [],
+        }))
         sep = ",\n"
-    out.write("\n]\n")
+    out.write("[]\n" if sep == "[\n" else "\n]\n")
     return []
+
+
+def _import(conn, journal):
+    """A jrnl plain-text journal into a diary made by `diary init`, as cheaply
+    as sqlcipher3 allows, yet the same rows the diary writes: each entry with
+    a uuid, its UTC date, title (first line), text, star, its @tags linked
+    (tags created with their ancestors) and the tag tokens in its row, the
+    search index built in one pass at the end, all in one transaction. The
+    schema's own triggers (months, tag counts, closure) run as they do for
+    the diary."""
+    import hashlib
+    import re
+    import time
+
+    head = re.compile(r"\[(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d)\] ?(.*)")
+    tag_word = re.compile(r"(?<!\S)[@#]([-+*#/\w]+)")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("PRAGMA cache_size = -32768")
+    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entry").fetchone()
+    conn.execute("DROP TRIGGER entry_fts_insert")
+    tags = {}
+
+    def tag(path):
+        found = tags.get(path)
+        if found is None:
+            parent = None
+            for depth in range(path.count("/") + 1):
+                prefix = "/".join(path.split("/")[:depth + 1])
+                found = tags.get(prefix)
+                if found is None:
+                    name = prefix.rsplit("/", 1)[-1]
+                    found = tags[prefix] = conn.execute(
+                        "INSERT INTO tag (name, key, parent_id) VALUES (?, ?, ?)",
+                        (name, name.casefold(), parent)).lastrowid
+                parent = found
+        return found
+
+    insert = ("INSERT INTO entry (uuid, created_at, updated_at, title, body, starred, "
+              "tags) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+    def add(date, lines):
+        title = lines[0].strip()
+        starred = title.endswith("*")
+        if starred:
+            title = title.rstrip(" *")
+        body = "".join(lines[1:]).strip()
+        created = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z",  # local time, as jrnl's
+                                time.gmtime(time.mktime(date + (0, 0, -1))))
+        ids = sorted({tag(t.lower().strip("/")) for t in tag_word.findall(body)})
+        uuid = hashlib.sha1((created + title + body).encode()).hexdigest()
+        entry = conn.execute(insert, (uuid, created, created, title, body, int(starred),
+                                      " ".join("t%d" % i for i in ids))).lastrowid
+        if ids:
+            conn.executemany("INSERT INTO entry_tag (entry_id, tag_id, source) "
+                             "VALUES (?, ?, 2)", [(entry, i) for i in ids])
+
+    date, lines, n = None, None, 0
+    with open(journal, encoding="utf-8") as f:
+        for line in f:
+            m = head.match(line) if line.startswith("[") else None
+            if m:
+                if date:
+                    add(date, lines)
+                    n += 1
+                date = tuple(int(x) for x in m.groups()[:5]) + (0,)
+                lines = [m.group(6) + "\n"]
+            else:
+                lines.append(line)
+    if date:
+        add(date, lines)
+        n += 1
+    # the larger FTS5 hash store.index_deferred uses for this one pass
+    conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('hashsize', 33554432)")
+    conn.execute("INSERT INTO entry_fts (rowid, title, body, tags) "
+                 "SELECT id, title, body, tags FROM entry WHERE id > ?", (last,))
+    conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('hashsize', 1048576)")
+    conn.execute(_trigger(conn))
+    conn.execute("COMMIT")
+    return [(n,)]
+
+
+def _trigger(conn):
+    # schema.py's _ENTRY_FTS_INSERT, restored as store.index_deferred does.
+    return ("CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN "
+            "INSERT INTO entry_fts (rowid, title, body, tags) "
+            "VALUES (NEW.id, NEW.title, NEW.body, NEW.tags); END")
 
 
 QUERIES = {"list": _list, "search": _search, "tag": _tag, "add": _add}
@@ -192,6 +286,8 @@ def main(argv):
     conn = connect(path, passphrase)
     if command == "export":
         _export(conn, out)
+    elif command == "import":
+        _import(conn, *args)
     else:
         for row in QUERIES[command](conn, *args):
             # one line per row, as diary prints when piped (tags joined by commas)

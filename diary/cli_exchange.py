@@ -1,50 +1,74 @@
 """Commands that move the diary in and out of files: export, import, backup,
 check, merge. Thin, like the rest of cli.py: parse flags, call exchange/store,
-report. Progress bars go to stderr, and only when stderr is a terminal.
+report. Progress bars go to stderr, only when stdout and stderr are both a
+terminal (progress_bar).
 """
 
 import contextlib
 import io
 import os
+import time
 
 from .cli import arguments, command, output, parse_date, refuse_if_read_only, unlock
 from .cli_entries import filter_options
 from .errors import BadInput, DamagedFile, NotFound, SourcePassphraseError, UsageError
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS
 
-PROGRESS_AFTER = 2000  # entries: below this a bar would only flicker
+SHOW_AFTER = 1.0  # seconds: a bar appears only for work that runs longer
 
 
 @contextlib.contextmanager
-def progress_bar(env, label):
-    """A ``progress(done, total)`` callable that draws a bar on stderr once the
-    work is long; None when stderr is not a terminal."""
-    if not env.stderr_tty:
+def progress_bar(env, label, *, unit="entries", machine=False):
+    """A ``progress(done, total)`` callable for the library: a rich bar on
+    stderr (count, rate, time left) once the work has run SHOW_AFTER
+    seconds. None, and nothing drawn, unless stdout and stderr are both a
+    terminal (never on a pipe), or with ``machine`` output (--json). rich is
+    imported only when a bar is drawn."""
+    if machine or not (env.stdout_tty and env.stderr_tty):
         yield None
         return
+    start = time.monotonic()
     state = {}
 
     def update(done, total):
         if "bar" not in state:
-            if max(done, total or 0) < PROGRESS_AFTER:
+            if time.monotonic() - start < SHOW_AFTER:
                 return
-            from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn)
-
-            console = Console(file=env.stderr, force_terminal=True,
-                              no_color=bool(env.environ.get("NO_COLOR")))
-            bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                           TimeElapsedColumn(), console=console, transient=True)
-            bar.start()
-            state["bar"], state["task"] = bar, bar.add_task(label, total=total)
-        state["bar"].update(state["task"], completed=done, total=total)
+            state["bar"], state["task"] = _start_bar(env, label, unit, total)
+            state["total"] = total
+        # A new total makes rich forget the rate it measured: an estimated
+        # total (a large import's) is passed on only when it moved by 2%.
+        shown = state["total"]
+        if total != shown and (total is None or shown is None or done >= shown
+                               or abs(total - shown) > shown * 0.02):
+            state["total"] = shown = total
+        state["bar"].update(state["task"], completed=done, total=shown)
 
     try:
         yield update
     finally:
         if "bar" in state:
             state["bar"].stop()
+
+
+def _start_bar(env, label, unit, total):
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                               TextColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task):
+            speed = task.finished_speed or task.speed
+            return Text("%s %s/s" % ("?" if speed is None else "{:,.0f}".format(speed), unit),
+                        style="progress.data.speed")
+
+    console = Console(file=env.stderr, force_terminal=True,
+                      no_color=bool(env.environ.get("NO_COLOR")))
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), Rate(),
+                   TimeRemainingColumn(), console=console, transient=True)
+    bar.start()
+    return bar, bar.add_task(label, total=total)
 
 
 def _plural(n, word):
@@ -137,11 +161,8 @@ def cmd_export(args, env):
 
             out, wrapped = _utf8(env.stdout)
             sink = TerminalSafe(out) if env.stdout_tty else out
-            bar = progress_bar(env, "Exporting") if not env.stdout_tty else \
-                contextlib.nullcontext()
-            try:
-                with bar as progress:
-                    exchange.export(d, sink, args.format, progress=progress, **filters)
+            try:  # stdout is the data, on a terminal or a pipe: no bar beside it
+                exchange.export(d, sink, args.format, **filters)
             finally:
                 try:
                     out.flush()
@@ -242,7 +263,7 @@ def cmd_import(args, env):
         passphrase = None
         if exchange.needs_passphrase(args.file, fmt):
             passphrase = _source(args, env).get("Passphrase of %s: " % args.file)
-        with progress_bar(env, "Importing") as progress:
+        with progress_bar(env, "Importing", machine=args.json) as progress:
             stats = exchange.import_file(d, args.file, fmt, passphrase=passphrase,
                                          progress=progress, options=options)
     if args.json:
@@ -311,8 +332,9 @@ def cmd_backup(args, env):
     from . import files
 
     files.check_target(args.dest, force=args.force)
-    with unlock(args, env, write=False) as d:
-        done = exchange.backup(d, args.dest, force=args.force)
+    with unlock(args, env, write=False) as d, \
+            progress_bar(env, "Backing up", unit="pages") as progress:
+        done = exchange.backup(d, args.dest, force=args.force, progress=progress)
     env.say("Backed up %s (%d KB) to %s; the copy opens with the same passphrase and "
             "passed every check." % (_entries(done.entries), (done.size + 1023) // 1024,
                                      done.path))
@@ -332,9 +354,10 @@ def cmd_check(args, env):
     from . import drafts
 
     kept = 0
-    with unlock(args, env, write=True) as d:
+    with unlock(args, env, write=True) as d, \
+            progress_bar(env, "Checking", unit="checks") as progress:
         try:
-            found = health.problems(d)
+            found = health.problems(d, progress=progress)
             kept = drafts.count(d)
         except Exception as exc:
             mapped = store.translate(exc)
@@ -369,7 +392,7 @@ def cmd_merge(args, env):
     refuse_if_read_only(args)
     source = _source(args, env)
     with unlock(args, env, write=True) as d:
-        with progress_bar(env, "Merging") as progress:
+        with progress_bar(env, "Merging", machine=args.json) as progress:
             given = source.scripted()
             try:
                 stats = exchange.merge(d, args.other, given, progress=progress)

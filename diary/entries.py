@@ -26,6 +26,20 @@ def _check_text(value, what):
 check_text = _check_text  # for importers, which insert in bulk
 
 
+# The entry table's columns as every write path fills them (row).
+ROW_COLUMNS = ("uuid", "created_at", "updated_at", "title", "body", "starred", "version",
+               "tags", "grams")
+
+
+def row(uuid, created_at, updated_at, title, body, starred, version=1, tags=""):
+    """An entry's row, the values of ROW_COLUMNS in order: the one function
+    that builds it, for every path that writes an entry whole (add, import,
+    merge). The columns derived from the text at write time (grams: the
+    bigrams of its CJK and Thai runs, grams.py) are computed here."""
+    return (uuid, created_at, updated_at, title, body, int(bool(starred)), version, tags,
+            _grams.derive(title, body))
+
+
 def _inline_text(title, body):
     return title + "\n" + body
 
@@ -47,15 +61,9 @@ def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, upd
     if updated_at is not None:
         dates.stored(updated_at)
     with diary.write():
-        entry = Entry.create(
-            uuid=uuid or str(_uuid.uuid4()),
-            created_at=created_at or stamp,
-            updated_at=updated_at or created_at or stamp,
-            title=title,
-            body=body,
-            grams=_grams.derive(title, body),
-            starred=bool(starred),
-        )
+        entry = Entry.create(**dict(zip(ROW_COLUMNS, row(
+            uuid or str(_uuid.uuid4()), created_at or stamp,
+            updated_at or created_at or stamp, title, body, starred))))
         _tags.sync_inline(diary, entry.id, "", _inline_text(title, body))
         return attach_tag_paths([_tags.set_entry_tags(diary, entry, add=tags)])[0]
 

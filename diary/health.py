@@ -105,7 +105,7 @@ def trash_findings(conn):
     return lines
 
 
-def problems(diary, *, dates=True):
+def problems(diary, *, dates=True, progress=None):
     """Every check of the file's health; returns a list of findings (empty: healthy).
 
     SQLCipher's per-page HMAC check (first: it names the damaged pages),
@@ -118,7 +118,7 @@ def problems(diary, *, dates=True):
     (dates.readable: the entries it names are shown raw until fixed; not
     with ``dates=False``), and the trash's rows (trash_findings). Each check runs on its
     own: one that cannot read a damaged page becomes a finding, and the
-    others still run.
+    others still run. ``progress(done, total)`` is called as checks end.
     """
     conn = diary.db.connection()
     found = []
@@ -188,26 +188,33 @@ def problems(diary, *, dates=True):
             found.append("tag closure table: %d rows wrong, %d missing"
                          % (len(have - expected), len(expected - have)))
 
+    steps = []
     if not diary.read_only:
         # cipher_integrity_check reads the main file only: after a rekey whose
         # pages still sit in the -wal, stale main-file pages would fail the
         # new key's HMAC. Fold the -wal in first when we may write.
-        check("write-ahead log", lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-    check("page HMAC", pages)
-    check("integrity", integrity)
-    check("search index", lambda: conn.execute(
-        "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)"))
-    check("tag index", lambda: conn.execute(
-        "INSERT INTO tag_fts (tag_fts, rank) VALUES ('integrity-check', 1)"))
-    check("tag paths", derived)
-    check("entry grams", grams_in_step)
-    check("tag closure table", closure)
-    check("tag entry counts", counts)
-    check("entries per month", months)
-    check("trash", lambda: found.extend(trash_findings(conn)))
-    check("drafts", lambda: found.extend(draft_findings(conn)))
+        steps.append(("write-ahead log", lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")))
+    steps += [
+        ("page HMAC", pages),
+        ("integrity", integrity),
+        ("search index", lambda: conn.execute(
+            "INSERT INTO entry_fts (entry_fts, rank) VALUES ('integrity-check', 1)")),
+        ("tag index", lambda: conn.execute(
+            "INSERT INTO tag_fts (tag_fts, rank) VALUES ('integrity-check', 1)")),
+        ("tag paths", derived),
+        ("entry grams", grams_in_step),
+        ("tag closure table", closure),
+        ("tag entry counts", counts),
+        ("entries per month", months),
+        ("trash", lambda: found.extend(trash_findings(conn))),
+        ("drafts", lambda: found.extend(draft_findings(conn))),
+    ]
     if dates:  # a backup's copy is faithful to such rows: no reason to refuse it
-        check("dates", lambda: found.extend(date_findings(conn)))
+        steps.append(("dates", lambda: found.extend(date_findings(conn))))
+    for done, (label, run) in enumerate(steps, 1):
+        check(label, run)
+        if progress:
+            progress(done, len(steps))
     return found
 
 

@@ -165,19 +165,7 @@ def test_export_query_runs_under_the_read_only_authorizer(run, filled, monkeypat
     assert calls == [(1000, 0, "oldest", False)]  # no snippets: an export drops them
 
 
-def test_progress_bar_on_a_terminal_only(run, made, tmp_path):
-    src = tmp_path / "many.jsonl"
-    src.write_text("".join(json.dumps({"created_at": "2024-01-01T10:00:00",
-                                       "body": "entry %d" % i}) + "\n" for i in range(2100)))
-    assert run("import", str(src)).code == 0
-    out, err = io.StringIO(), io.StringIO()
-    env = cli.Env(stdin=io.StringIO(), stdout=out, stderr=err,
-                  environ={"DIARY_PATH": made, "DIARY_PASSPHRASE": PASSPHRASE},
-                  stderr_tty=True)
-    assert cli.main(["export", "-o", str(tmp_path / "out.json")], env) == 0
-    assert "Exporting" in err.getvalue()
-    r = run("export", "-o", str(tmp_path / "out2.json"))  # stderr not a terminal
-    assert r.err == "Exported 2100 entries to %s\n" % (tmp_path / "out2.json")
+# The progress bar: tests/test_exchange_progress.py
 
 
 # --- import ---------------------------------------------------------------------------------

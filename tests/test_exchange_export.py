@@ -148,7 +148,7 @@ class Boom(Exception):
 def test_failure_midway_leaves_nothing(three, outdir, monkeypatch, error, force):
     for i in range(20):
         entries.add(three, "more %d" % i)
-    real = export_mod.export_record
+    real = export_mod._record  # what the JSON writer calls for each entry
     calls = []
 
     def failing(entry):
@@ -157,7 +157,7 @@ def test_failure_midway_leaves_nothing(three, outdir, monkeypatch, error, force)
             raise error("injected")
         return real(entry)
 
-    monkeypatch.setattr(export_mod, "export_record", failing)
+    monkeypatch.setattr(export_mod, "_record", failing)
     p = outdir / "out.json"
     if force:
         p.write_text("the old export")

@@ -428,7 +428,7 @@ def test_every_import_format_has_a_reader(tmp_path, fmt):
         write(tmp_path, "empty", "")
     with contextlib.ExitStack() as stack:
         assert iter(_records(path, fmt, "passphrase", stack, exchange.ImportOptions(),
-                             lambda message: None)) is not None
+                             lambda message: None)[0]) is not None
 
 
 def test_importing_a_diary_of_ours_points_to_merge(diary, tmp_path, monkeypatch):

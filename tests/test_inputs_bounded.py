@@ -234,11 +234,24 @@ def test_a_bad_record_is_found_before_the_write_lock(diary, tmp_path, monkeypatc
     assert exchange.import_file(diary, str(p), "jsonl").added == 1 and locked == [1]
 
 
-def test_a_large_source_is_read_twice_not_held(diary, tmp_path, monkeypatch):
+def test_a_large_source_is_streamed_not_held(diary, tmp_path, monkeypatch):
     monkeypatch.setattr(exchange, "KEEP_CHARS", 100)
     p = tmp_path / "many.jsonl"
     p.write_text("".join(json.dumps(dict(ENTRY, body="body %d" % i)) + "\n" for i in range(50)))
     assert exchange.import_file(diary, str(p), "jsonl").added == 50
+
+
+def test_a_bad_record_past_what_is_read_ahead_leaves_the_diary_unchanged(
+        diary, tmp_path, monkeypatch):
+    # Beyond KEEP_CHARS the rest is checked under the lock, as it is inserted:
+    # a bad record there rolls back the entries inserted before it.
+    monkeypatch.setattr(exchange, "KEEP_CHARS", 100)
+    p = tmp_path / "many.jsonl"
+    good = [json.dumps(dict(ENTRY, body="body %d" % i)) for i in range(40)]
+    p.write_text("\n".join(good + [json.dumps(dict(ENTRY, tags=["a//b"]))]) + "\n")
+    with pytest.raises(BadInput, match="line 41"):
+        exchange.import_file(diary, str(p), "jsonl")
+    assert entries.count(diary) == 0
 
 
 # --- foreign databases: tables only, a watchdog on every statement ------------------

@@ -27,6 +27,7 @@ an errors.py exception whose message names the line or entry at fault.
 import contextlib
 import dataclasses
 import functools
+import itertools
 import json
 import os
 import re
@@ -151,18 +152,19 @@ def needs_passphrase(path, fmt):
 
 
 def _records(path, fmt, passphrase, stack, options, warn):
+    """(the records of ``path``, the binary file they are read from or None)."""
     if fmt == "markdown":
-        return markdown.read_folder(path, folder_tags=options.folder_tags)
+        return markdown.read_folder(path, folder_tags=options.folder_tags), None
     if fmt == "jrnl-folder":
         return jrnl_folder.read(path, time_format=options.time_format,
-                                tag_symbols=options.tag_symbols, warn=warn)
+                                tag_symbols=options.tag_symbols, warn=warn), None
     if fmt == "peewee-diary":
-        return peewee_diary.read(path, passphrase)
+        return peewee_diary.read(path, passphrase), None
     if fmt == "dayone":
         if os.path.isdir(path):
             raise BadInput("%s is a directory (dayone reads the export's zip or its "
                            "Journal.json)" % path)
-        return dayone.read(path, warn=warn)
+        return dayone.read(path, warn=warn), None
     readers = {"json": ourjson.read_json, "jsonl": ourjson.read_jsonl, "csv": ourcsv.read,
                "jrnl": functools.partial(jrnl.read_text, time_format=options.time_format,
                                          tag_symbols=options.tag_symbols, warn=warn),
@@ -173,12 +175,21 @@ def _records(path, fmt, passphrase, stack, options, warn):
         raise BadInput("%s is a directory (only --format markdown and jrnl-folder read "
                        "folders)" % path)
     binary = stack.enter_context(files.open_regular(path))
-    return readers[fmt](binary)
+    return readers[fmt](binary), binary
 
 
-# Records read in the first pass are kept for the second up to this much
-# text; a larger source is read twice rather than held in memory.
-KEEP_CHARS = 64 * 1024 * 1024
+# Records are read and checked ahead of the diary's write lock up to this
+# much (characters of text, plus RECORD_COST for each record's own objects,
+# about what a record takes in memory): a source that fits, nearly every
+# journal, is checked whole before the lock, so a bad record never keeps
+# other writers waiting. A larger one is read once all the same, the rest
+# checked and inserted as it is read, inside the one transaction: a bad
+# record there rolls everything back. Reading it twice instead (before and
+# under the lock) cost a second parse, 1.7 s at 100,000 entries, and holding
+# it whole 200 MB. 16 MB (some 10,000 entries of a page) keeps a million-entry
+# import under 150 MB: what was read ahead stays in the process's memory.
+KEEP_CHARS = 16 * 1024 * 1024
+RECORD_COST = 1000
 
 
 def _named(record, exc):
@@ -191,80 +202,124 @@ def _empty(record):
     return not record.title.strip() and not record.body.strip()
 
 
-def _read_all(path, fmt, passphrase, stats, options):
-    """The first pass, before the diary's write lock: every record read and
-    checked (Loader.check). Returns the records when they are few enough to
-    keep (KEEP_CHARS), else None (the second pass reads them again). An
-    entry with no title and no text is skipped with a warning (jrnl writes
-    them): one such entry never refuses the rest."""
-    kept, chars, count = [], 0, 0
-    with contextlib.ExitStack() as stack:
-        records = _records(path, fmt, passphrase, stack, options, stats.warn)
-        stack.callback(getattr(records, "close", lambda: None))
-        for record in records:
-            count += 1
-            if _empty(record):
-                stats.empty_skipped += 1
-                stats.warn("%s: an entry with no title and no text: skipped"
-                           % (record.where or "entry %d" % count))
-                continue
-            try:
-                Loader.check(record)
-            except BadInput as exc:
-                raise _named(record, exc) from None
-            except ValueError as exc:
-                raise _named(record, BadInput("the date cannot be stored (%s)" % exc)) \
-                    from None
-            if kept is not None:
-                chars += len(record.title) + len(record.body)
-                kept.append(record)
-                if chars > KEEP_CHARS:
-                    kept = None
-        stats.links_skipped = getattr(records, "links_skipped", 0)
-    if not count:
-        if not emptiness.really_empty(path, fmt):
-            raise BadInput("found nothing in %s that reads as %s: no entry imported%s"
-                           % (path, fmt, emptiness.hint(path, fmt)))
-        stats.empty_source = True
-    return kept
+def _checked(records, count, stats):
+    """``records``, each checked (Loader.check) as it is read; ``count[0]``
+    says how many were read. An entry with no title and no text is skipped
+    with a warning (jrnl writes them): one such entry never refuses the rest."""
+    for record in records:
+        count[0] += 1
+        if _empty(record):
+            stats.empty_skipped += 1
+            stats.warn("%s: an entry with no title and no text: skipped"
+                       % (record.where or "entry %d" % count[0]))
+            continue
+        try:
+            Loader.check(record)
+        except BadInput as exc:
+            raise _named(record, exc) from None
+        except ValueError as exc:
+            raise _named(record, BadInput("the date cannot be stored (%s)" % exc)) from None
+        yield record
+
+
+def _read_ahead(checked):
+    """(the first records of ``checked``, up to KEEP_CHARS; whether more follow)."""
+    ahead, cost = [], 0
+    for record in checked:
+        ahead.append(record)
+        cost += len(record.title) + len(record.body) + RECORD_COST
+        if cost > KEEP_CHARS:
+            return ahead, True
+    return ahead, False
+
+
+def _drained(ahead):
+    """The records of the list ``ahead``, each let go once it is taken."""
+    ahead.reverse()
+    while ahead:
+        yield ahead.pop()
+
+
+class _Estimate:
+    """The number of records a source holds: exact once it is read, before
+    that guessed from the records read so far and how far into the file
+    they reach."""
+
+    def __init__(self, binary, read):
+        self.exact = None
+        self._read = read  # [records read so far]
+        self._binary, self._size = binary, None
+        if binary is not None:
+            with contextlib.suppress(OSError):
+                self._size = os.fstat(binary.fileno()).st_size
+
+    def __call__(self, done):
+        if self.exact is not None:
+            return self.exact
+        if not self._size or self._binary.closed:
+            return None
+        try:
+            pos = self._binary.tell()
+        except (OSError, ValueError):
+            return None
+        return max(done, round(self._read[0] * self._size / pos)) if pos else None
 
 
 def import_file(diary, path, fmt=None, *, passphrase=None, progress=None, options=None):
     """Import ``path`` into ``diary`` in one transaction; returns ImportStats.
 
-    The source is read and checked whole before the diary's write lock is
-    taken, so a bad record, a slow disk or a hostile file never keeps other
-    writers waiting. Entries the diary already has are skipped (loader.py),
-    so importing a file twice adds nothing. Any bad record aborts the whole
+    The source is read and checked before the diary's write lock is taken
+    (up to KEEP_CHARS; a larger source is read once, the rest checked as it
+    is inserted). Entries the diary already has are skipped (loader.py), so
+    importing a file twice adds nothing. Any bad record aborts the whole
     import with a BadInput naming its line or entry; the diary is then
-    unchanged. A source in which nothing reads is a BadInput too, unless it
-    is really empty (stats.empty_source). ``options``: ImportOptions.
+    unchanged, as it is after Ctrl-C (KeyboardInterrupt rolls back). A
+    source in which nothing reads is a BadInput too, unless it is really
+    empty (stats.empty_source). ``options``: ImportOptions.
+
+    ``progress(done, total)`` is called every few hundred entries; ``total``
+    is exact when the source was read whole ahead, else an estimate from
+    how far into the file the reader is (None where it cannot be told).
     """
     fmt = fmt or guess_format(path)
     options = options or ImportOptions()
     stats = ImportStats()
-    kept = _read_all(path, fmt, passphrase, stats, options)
     with contextlib.ExitStack() as stack:
-        if kept is None:
-            records = (r for r in _records(path, fmt, passphrase, stack, options,
-                                           lambda message: None) if not _empty(r))
-            stack.callback(getattr(records, "close", lambda: None))
-        else:
-            records = kept
+        records, binary = _records(path, fmt, passphrase, stack, options, stats.warn)
+        stack.callback(getattr(records, "close", lambda: None))
+        read = [0]
+        checked = _checked(records, read, stats)
+        ahead, more = _read_ahead(checked)
+        total = _Estimate(binary if more else None, read)
+        if not more:
+            total.exact = len(ahead)
+            stats.links_skipped = getattr(records, "links_skipped", 0)
+            if not read[0]:
+                if not emptiness.really_empty(path, fmt):
+                    raise BadInput("found nothing in %s that reads as %s: no entry imported%s"
+                                   % (path, fmt, emptiness.hint(path, fmt)))
+                stats.empty_source = True
         with diary.write(), Loader(diary).roomy_cache() as loader, \
                 store.index_deferred(diary):
-            for record in records:
+            for record in itertools.chain(_drained(ahead), checked if more else ()):
                 try:
-                    added = loader.add(record)
+                    added = loader.add(record, checked=True)
                 except BadInput as exc:
                     raise _named(record, exc) from None
                 if added:
                     stats.added += 1
                 else:
                     stats.skipped += 1
+                if progress:
+                    done = stats.added + stats.skipped
+                    if done % PROGRESS_EVERY == 0:
+                        progress(done, total(done))
+            if more:
+                stats.links_skipped = getattr(records, "links_skipped", 0)
+            if progress:
                 done = stats.added + stats.skipped
-                if progress and done % 500 == 0:
-                    progress(done, None)
-        if progress:
-            progress(stats.added + stats.skipped, None)
+                progress(done, done)
     return stats
+
+
+PROGRESS_EVERY = 500  # records between two progress calls

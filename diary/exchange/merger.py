@@ -27,7 +27,7 @@ diary's write lock is taken.
 import dataclasses
 import os
 
-from .. import dates, foreign, grams, store
+from .. import dates, entries, foreign, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
 from .loader import TAG_PATHS, Loader, derived_uuid, digest
 
@@ -179,11 +179,11 @@ def _conflict_copy(loader, uuid, loser):
 def _replace(loader, entry_id, version, v):
     links = loader.resolve_tags(v.tags, v.title + "\n" + v.body)
     loader.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
-    loader.conn.execute(
-        "UPDATE entry SET created_at = ?, updated_at = ?, title = ?, body = ?, starred = ?, "
-        "version = ?, tags = ?, grams = ? WHERE id = ?",
-        (v.created, v.updated, v.title, v.body, int(v.starred), version + 1,
-         loader.tags_text(links), grams.derive(v.title, v.body), entry_id))
+    row = entries.row(None, v.created, v.updated, v.title, v.body, v.starred, version + 1,
+                      loader.tags_text(links))
+    loader.conn.execute(  # the row but its uuid, which stays
+        "UPDATE entry SET %s WHERE id = ?" % ", ".join(
+            "%s = ?" % c for c in entries.ROW_COLUMNS[1:]), (*row[1:], entry_id))
     if links:
         loader.link(entry_id, links)
 
