@@ -63,7 +63,8 @@ def edit_until_parsed(argv, environ, tmpdir, blocks, again):
             if got is None or not got.strip():
                 return None
             try:
-                parsed = editfile.parse_file(got, nonce, blocks)
+                parsed = editfile.parse_file(got, nonce, blocks,
+                                             ids={b.id for b in blocks if b.id is not None})
             except editfile.BadFile as exc:
                 if got == shown and not again(exc):
                     return None
