@@ -23,3 +23,67 @@ def test_a_header_that_lies_about_the_id_reopens_the_file_and_loses_nothing(
     assert "precious words" in runs[2]["text"] and "precious words" in runs[3]["text"]
     assert "no entry has such a number" in runs[3]["text"].split("\n")[0]
     assert [e[2] for e in _entries(made)] == ["precious words"]
+
+
+# --- the editor's private place --------------------------------------------------------
+
+import os  # noqa: E402
+import stat  # noqa: E402
+
+import pytest  # noqa: E402
+
+from diary import private_dir  # noqa: E402
+from test_private_dir import _mountinfo  # noqa: E402
+
+
+def _runtime(tmp_path, monkeypatch, mode):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    run_dir.chmod(mode)
+    monkeypatch.setattr(private_dir, "SHM", str(tmp_path / "no-shm"))
+    return str(run_dir), _mountinfo(tmp_path, [("/", "ext4"), (str(run_dir), "tmpfs")])
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o707])
+def test_a_runtime_dir_others_can_write_to_without_the_sticky_bit_is_refused(
+        tmp_path, monkeypatch, mode):
+    """Others who may write to the place may rename our directory away and put
+    their own (or a symlink) under its name: the plaintext would go to them."""
+    run_dir, info = _runtime(tmp_path, monkeypatch, mode)
+    with pytest.raises(private_dir.NoPrivatePlace):
+        private_dir.make("edit", {"XDG_RUNTIME_DIR": run_dir}, mountinfo=info)
+    assert os.listdir(run_dir) == []
+
+
+def test_a_runtime_dir_owned_by_another_user_is_refused(tmp_path, monkeypatch):
+    run_dir, info = _runtime(tmp_path, monkeypatch, 0o700)
+    if os.getuid() == 0:
+        os.chown(run_dir, 4242, -1)
+    else:
+        real = os.getuid()
+        monkeypatch.setattr(os, "getuid", lambda: real + 1)
+    with pytest.raises(private_dir.NoPrivatePlace):
+        private_dir.make("edit", {"XDG_RUNTIME_DIR": run_dir}, mountinfo=info)
+    assert os.listdir(run_dir) == []
+
+
+def test_a_sticky_shared_place_and_a_private_one_are_used(tmp_path, monkeypatch):
+    for mode in (0o1777, 0o700):
+        run_dir, info = _runtime(tmp_path, monkeypatch, mode)
+        made = private_dir.make("edit", {"XDG_RUNTIME_DIR": run_dir}, mountinfo=info)
+        assert os.path.dirname(made) == run_dir and stat.S_IMODE(os.stat(made).st_mode) == 0o700
+        private_dir.wipe(made)
+        os.rmdir(run_dir)
+
+
+def test_a_symlinked_runtime_dir_is_resolved_once(tmp_path, monkeypatch):
+    """The directory is made in the symlink's target as checked, not through a
+    link someone could point elsewhere between the check and the use."""
+    run_dir, info = _runtime(tmp_path, monkeypatch, 0o700)
+    link = tmp_path / "link"
+    link.symlink_to(run_dir)
+    made = private_dir.make("edit", {"XDG_RUNTIME_DIR": str(link)}, mountinfo=info)
+    try:
+        assert os.path.dirname(made) == run_dir
+    finally:
+        private_dir.wipe(made)
