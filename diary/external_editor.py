@@ -81,6 +81,8 @@ def command(editor):
     """The `editor` setting ($VISUAL, $EDITOR, the config) -> argv, or None when unset."""
     if editor is None or not str(editor).strip():
         return None
+    if "\x00" in str(editor):  # TOML can spell one; no program can be run with it
+        raise UsageError("the editor command holds a NUL character") from None
     try:
         argv = shlex.split(editor)
     except ValueError as exc:

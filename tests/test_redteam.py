@@ -87,3 +87,15 @@ def test_a_symlinked_runtime_dir_is_resolved_once(tmp_path, monkeypatch):
         assert os.path.dirname(made) == run_dir
     finally:
         private_dir.wipe(made)
+
+
+def test_an_editor_setting_holding_a_nul_is_a_clear_error(run, made, editor, tmp_path):  # noqa: F811
+    """TOML can spell a NUL ("\\u0000"); running it raised ValueError: 'internal error'."""
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('editor = "vim\\u0000 -x"\n')
+    env = editor.environ()
+    del env["EDITOR"]
+    r = run("add", tty=True, environ=env)
+    assert r.code == 2 and "NUL" in r.err and "internal error" not in r.err, r
+    assert editor.runs() == []
