@@ -200,6 +200,10 @@ def parse_file(text, nonce, originals=(), ids=None):
         raise BadFile("a NUL character (remove it)", text.count("\n", 0, text.index("\x00")) + 1)
     if len(text) > MAX_TEXT:
         raise BadFile("the file is over %d MB" % (MAX_TEXT // (1024 * 1024)))
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        # an editor set to CRLF line ends (vim's fileformat=dos) wrote every
+        # line so; the file had none (a text's own \r\n leaves other \n alone)
+        text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     blocks, current, header, seen = [], None, False, set()
     body = []

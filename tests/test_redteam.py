@@ -99,3 +99,16 @@ def test_an_editor_setting_holding_a_nul_is_a_clear_error(run, made, editor, tmp
     r = run("add", tty=True, environ=env)
     assert r.code == 2 and "NUL" in r.err and "internal error" not in r.err, r
     assert editor.runs() == []
+
+
+def test_an_editor_that_saves_crlf_line_ends_still_saves(run, made, editor):  # noqa: F811
+    """vim with fileformat=dos (or any editor set to CRLF) wrote every line
+    back with \\r\\n: no entry line matched, the file could never parse, and
+    the only way out was to discard what was written."""
+    run("add", "--title", "Old", "old text")
+    editor.act({"sub": [["^old text$", "new text\nsecond line"], ["\n", "\r\n"]]}, {})
+    r = run("edit", "1", tty=True, stdin="d\n", environ=editor.environ())
+    assert r.code == 0, r
+    assert len(editor.runs()) == 1, r
+    [(i, title, body, tags, starred, version)] = _entries(made)
+    assert (title, body) == ("Old", "new text\nsecond line")
