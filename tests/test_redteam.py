@@ -112,3 +112,28 @@ def test_an_editor_that_saves_crlf_line_ends_still_saves(run, made, editor):  # 
     assert len(editor.runs()) == 1, r
     [(i, title, body, tags, starred, version)] = _entries(made)
     assert (title, body) == ("Old", "new text\nsecond line")
+
+
+# --- imports -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["ZIP_DEFLATED", "ZIP_BZIP2", "ZIP_LZMA"])
+def test_a_dayone_zip_with_damaged_compressed_data_is_a_clear_error(run, made, tmp_path,
+                                                                    method):
+    """zlib.error and lzma.LZMAError are no OSError: 'internal error' before."""
+    import io
+    import zipfile
+
+    journal = json.dumps({"metadata": {"version": "1.0"}, "entries": [
+        {"creationDate": "2024-01-01T00:00:00Z", "text": "hello %d %s" % (i, "x" * 50)}
+        for i in range(2000)]}).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", getattr(zipfile, method)) as z:
+        z.writestr("Journal.json", journal)
+    data = bytearray(buf.getvalue())
+    for k in range(200, 400):
+        data[k] ^= 0x5A
+    p = tmp_path / "damaged.zip"
+    p.write_bytes(bytes(data))
+    r = run("import", "-f", "dayone", str(p))
+    assert r.code == 1 and "cannot unpack" in r.err and "internal" not in r.err, r
+    assert _entries(made) == []
