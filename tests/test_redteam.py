@@ -137,3 +137,44 @@ def test_a_dayone_zip_with_damaged_compressed_data_is_a_clear_error(run, made, t
     r = run("import", "-f", "dayone", str(p))
     assert r.code == 1 and "cannot unpack" in r.err and "internal" not in r.err, r
     assert _entries(made) == []
+
+
+_SURROGATE_CASES = {
+    "jsonl": '{"uuid": "11111111-1111-4111-8111-111111111111", "created_at": '
+             '"2024-01-01T00:00:00+00:00", "title": "%s", "body": "%s", "tags": [%s], '
+             '"starred": false}\n',
+    "dayone": '{"metadata": {}, "entries": [{"creationDate": "2024-01-01T00:00:00Z", '
+              '"text": "%s\\n%s", "tags": [%s]}]}',
+    "markdown": '---\ntitle: "%s"\ntags: [%s]\n---\n%s\n',
+}
+
+
+@pytest.mark.parametrize("fmt, where", [
+    (fmt, where) for fmt in sorted(_SURROGATE_CASES) for where in ("title", "body", "tag")
+    if (fmt, where) != ("markdown", "body")])  # a Markdown body is no YAML: no \u escapes
+def test_an_import_holding_a_lone_surrogate_is_a_clear_error(run, made, tmp_path, fmt, where):
+    """JSON and YAML spell a lone surrogate (\\ud800), which no UTF-8 can hold:
+    SQLite's bind raised UnicodeEncodeError, 'internal error'."""
+    bad = "x\\ud800y"
+    title, body, tag = (bad if where == "title" else "t", bad if where == "body" else "b",
+                        '"%s"' % bad if where == "tag" else '"a"')
+    text = _SURROGATE_CASES[fmt]
+    if fmt == "markdown":
+        text = text % (title, tag, body)
+    else:
+        text = text % (title, body, tag)
+    p = tmp_path / ("in." + fmt)
+    p.write_text(text, encoding="utf-8", errors="surrogatepass")
+    r = run("import", "-f", fmt, str(p))
+    assert r.code == 1 and "surrogate" in r.err and "internal" not in r.err, r
+    assert _entries(made) == []
+
+
+def test_a_lone_surrogate_in_an_entry_is_refused_by_the_library(diary):
+    from diary import entries
+    from diary.errors import BadInput
+
+    for kwargs in ({"body": "a\ud800"}, {"body": "a", "title": "\udfff"},
+                   {"body": "a", "tags": ["t\ud800"]}):
+        with pytest.raises(BadInput, match="surrogate"):
+            entries.add(diary, **kwargs)
