@@ -178,3 +178,13 @@ def test_a_lone_surrogate_in_an_entry_is_refused_by_the_library(diary):
                    {"body": "a", "tags": ["t\ud800"]}):
         with pytest.raises(BadInput, match="surrogate"):
             entries.add(diary, **kwargs)
+
+
+@pytest.mark.parametrize("fmt", ["%Y%Y", "%d %d.%m.%Y %H:%M", "%H:%M %H"])
+def test_a_time_format_naming_a_field_twice_is_a_usage_error(run, made, tmp_path, fmt):
+    """strptime raises re.error (no ValueError) for a directive given twice:
+    'internal error' before."""
+    p = tmp_path / "j.txt"
+    p.write_text("[2024-01-05 09:00] Hello there.\nbody\n")
+    r = run("import", "-f", "jrnl", "--time-format", fmt, str(p))
+    assert r.code == 2 and "--time-format" in r.err and "internal" not in r.err, r
