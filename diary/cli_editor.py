@@ -173,6 +173,10 @@ def run(d, env, blocks, versions, *, as_json=False):
         if new is None:
             env.say("Entry #%d was changed in another session meanwhile: not deleted."
                     % old_id)
+        elif _gone(d, old_id):
+            env.say("Entry #%d was deleted in another session meanwhile: yours is saved as "
+                    "a new entry #%d." % (old_id, new.id))
+            saved.append(new)
         else:
             env.say("Entry #%d was changed in another session meanwhile: both are kept, yours "
                     "saved as a new entry #%d." % (old_id, new.id))
@@ -186,6 +190,17 @@ def run(d, env, blocks, versions, *, as_json=False):
     if deleted:
         env.say("Deleted %d %s." % (len(deleted), "entry" if len(deleted) == 1 else "entries"))
     return errors.OK
+
+
+def _gone(d, entry_id):
+    """Whether the entry is no longer in the diary (deleted in another session)."""
+    from . import entries
+
+    try:
+        entries.get(d, entry_id)
+    except NotFound:
+        return True
+    return False
 
 
 # --- the commands' editor paths -------------------------------------------------------------

@@ -295,9 +295,13 @@ class Menu(Screens, DraftScreens):
                                          "in memory. Try again?" % render.one_line(str(error))):
                     return
         if conflicts and conflicts[0][1] is not None:
-            self.term.error("Entry #%d was changed in another session meanwhile: both are "
-                            "kept, yours saved as a new entry #%d."
-                            % (conflicts[0][0], conflicts[0][1].id))
+            try:
+                entries.get(self.diary, conflicts[0][0])
+                what = "changed in another session meanwhile: both are kept, yours"
+            except NotFound:
+                what = "deleted in another session meanwhile: yours is"
+            self.term.error("Entry #%d was %s saved as a new entry #%d."
+                            % (conflicts[0][0], what, conflicts[0][1].id))
         elif conflicts:
             self.term.error("Entry #%d was changed in another session meanwhile: not deleted."
                             % conflicts[0][0])
