@@ -98,7 +98,7 @@ def recover_leftovers(d, env):
     (wiped); or kept for later."""
     from . import editsave, private_dir
 
-    for directory, text in editsave.leftovers(env.environ, tmpdir(env)):
+    for directory, text in editsave.leftovers(env.environ, tmpdir(env), editsave.owner_of(d)):
         env.say("Found text left by an editor session that did not finish (%d characters, "
                 "in %s)." % (len(text), directory))
         answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
@@ -137,7 +137,8 @@ def edit_in_editor(d, env, blocks):
         return _ask(env, "The file still does not parse (%s). [E]dit again or [d]iscard what "
                          "you wrote? " % error) not in ("d", "discard")
 
-    return editsave.edit_until_parsed(argv, env.environ, tmpdir(env), blocks, again)
+    return editsave.edit_until_parsed(argv, env.environ, tmpdir(env), blocks, again,
+                                      editsave.owner_of(d))
 
 
 def run(d, env, blocks, versions, *, as_json=False):

@@ -23,6 +23,9 @@ from . import private_dir
 from .errors import DiaryError, UsageError
 
 FILE_NAME = "entry.txt"
+# A digest of the diary's path, so that what a killed session left is offered
+# to that diary only (editsave.leftovers), never saved into another one.
+OWNER_FILE = "diary.id"
 KIND = "edit"
 
 # Leak-off options per editor (argv[0]'s base name). Each list is put between
@@ -107,13 +110,24 @@ def full_argv(argv, path):
 class Session:
     """A private directory for one editing session; wiped on exit."""
 
-    def __init__(self, environ, allowed_on_disk=None):
+    def __init__(self, environ, allowed_on_disk=None, owner=None):
         self.environ = environ
         self.allowed_on_disk = allowed_on_disk
+        self.owner = owner  # which diary the text is for (OWNER_FILE); no entry text
         self.directory = None
 
     def __enter__(self):
         self.directory = private_dir.make(KIND, self.environ, self.allowed_on_disk)
+        if self.owner:
+            try:
+                fd = os.open(os.path.join(self.directory, OWNER_FILE),
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                             0o600)
+                with open(fd, "w", encoding="ascii") as f:
+                    f.write(self.owner)
+            except BaseException:
+                private_dir.wipe(self.directory)
+                raise
         return self
 
     def __exit__(self, *exc):

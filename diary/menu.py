@@ -231,7 +231,8 @@ class Menu(Screens, DraftScreens):
         from . import editsave, private_dir
 
         for directory, text in editsave.leftovers(self.external["environ"],
-                                                  self.external["tmpdir"]):
+                                                  self.external["tmpdir"],
+                                                  editsave.owner_of(self.diary)):
             question = ("Text left by an editor session that did not finish was found (%d "
                         "characters). Save it as a new entry tagged `%s`?"
                         % (len(text), editsave.RECOVERED_TAG))
@@ -274,7 +275,8 @@ class Menu(Screens, DraftScreens):
 
         async with in_terminal():
             parsed = editsave.edit_until_parsed(argv, self.external["environ"],
-                                                self.external["tmpdir"], blocks, again)
+                                                self.external["tmpdir"], blocks, again,
+                                                editsave.owner_of(self.diary))
         if parsed is None:
             self.term.say("Nothing saved: the file came back empty.")
             return

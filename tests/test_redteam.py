@@ -222,3 +222,44 @@ def test_the_menu_says_an_entry_deleted_while_in_the_editor_was_deleted(diary, m
     screen = "".join(next(x for x in s.driver.screens if "in another session" in x).split())
     assert "deletedinanothersession" in screen and "bothare" not in screen, screen
     assert entries.get(diary, 2).body == "original + mine"
+
+
+def test_text_left_by_a_killed_session_is_offered_only_to_its_own_diary(
+        run, made, editor, path, tmp_path):  # noqa: F811
+    """A session on one diary killed midway; the next `diary add` on ANOTHER
+    diary offered its text to be saved there (the work diary's words in the
+    family diary, on one careless 'y'). Offered to its own diary only."""
+    import signal
+    import time
+
+    from diary import store as _store
+    from test_cli_editor import DIARY, _process_env, _pty_run
+
+    other = str(tmp_path / "other" / "other.db")
+    _store.create(other, "correct horse battery staple")
+    editor.act({"append": "words of the first diary"}, {"write": ""})
+    env = _process_env(editor, path)
+    hold = editor.bin / "holding"
+    hold.write_text("#!/bin/sh\n%s \"$@\"\nsleep 30\n" % (editor.bin / "vim"))
+    hold.chmod(0o755)
+    env["EDITOR"] = str(hold)
+    p, master = _pty_run(DIARY + ["add"], env)
+    deadline = time.time() + 20
+    while not editor.runs() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(p.pid, signal.SIGKILL)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    os.close(master)
+    [left] = editor.left()
+    r = run("add", tty=True, stdin="y\n", environ=editor.environ("vim"), diary_path=other)
+    assert "did not finish" not in r.err, r
+    assert editor.left() == [left]
+    with _store.open_diary(other, "correct horse battery staple") as d:
+        from diary import entries as _entries_mod
+        assert not any("words of the first diary" in e.body
+                       for e in _entries_mod.list_entries(d))
+    r = run("add", tty=True, stdin="y\n", environ=editor.environ("vim"))
+    assert "did not finish" in r.err and "Saved as entry #1" in r.err, r
+    assert "words of the first diary" in _entries(made)[0][2] and editor.left() == []
