@@ -33,8 +33,6 @@ def test_a_header_that_lies_about_the_id_reopens_the_file_and_loses_nothing(
 
 # --- the editor's private place --------------------------------------------------------
 
-
-
 def _runtime(tmp_path, monkeypatch, mode):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
