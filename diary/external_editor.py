@@ -86,6 +86,9 @@ def command(editor):
         return None
     if "\x00" in str(editor):  # TOML can spell one; no program can be run with it
         raise UsageError("the editor command holds a NUL character") from None
+    if any("\ud800" <= c <= "\udfff" for c in str(editor)):
+        # bytes that are not UTF-8 in $EDITOR (os.environ's surrogateescape)
+        raise UsageError("the editor command is not valid UTF-8") from None
     try:
         argv = shlex.split(editor)
     except ValueError as exc:

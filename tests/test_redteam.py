@@ -260,3 +260,14 @@ def test_text_left_by_a_killed_session_is_offered_only_to_its_own_diary(
     r = run("add", tty=True, stdin="y\n", environ=editor.environ("vim"))
     assert "did not finish" in r.err and "Saved as entry #1" in r.err, r
     assert "words of the first diary" in _entries(made)[0][2] and editor.left() == []
+
+
+def test_an_editor_name_that_is_not_utf8_is_a_clear_error(run, made, editor):  # noqa: F811
+    """$EDITOR holding bytes that are not UTF-8 reaches Python as a lone
+    surrogate (os.environ's surrogateescape): the editor's name written into
+    the memo table raised UnicodeEncodeError, 'internal error'."""
+    env = editor.environ()
+    env["EDITOR"] = b"vi\xff".decode("utf-8", "surrogateescape")
+    r = run("add", tty=True, environ=env)
+    assert r.code == 2 and "UTF-8" in r.err and "internal" not in r.err, r
+    assert editor.runs() == [] and _entries(made) == []
