@@ -98,7 +98,7 @@ def recover_leftovers(d, env):
     (wiped); or kept for later."""
     from . import editsave, private_dir
 
-    for directory, text in editsave.leftovers(env.environ, tmpdir(env)):
+    for directory, text in editsave.leftovers(env.environ, tmpdir(env), editsave.owner_of(d)):
         env.say("Found text left by an editor session that did not finish (%d characters, "
                 "in %s)." % (len(text), directory))
         answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
@@ -137,7 +137,8 @@ def edit_in_editor(d, env, blocks):
         return _ask(env, "The file still does not parse (%s). [E]dit again or [d]iscard what "
                          "you wrote? " % error) not in ("d", "discard")
 
-    return editsave.edit_until_parsed(argv, env.environ, tmpdir(env), blocks, again)
+    return editsave.edit_until_parsed(argv, env.environ, tmpdir(env), blocks, again,
+                                      editsave.owner_of(d))
 
 
 def run(d, env, blocks, versions, *, as_json=False):
@@ -173,6 +174,10 @@ def run(d, env, blocks, versions, *, as_json=False):
         if new is None:
             env.say("Entry #%d was changed in another session meanwhile: not deleted."
                     % old_id)
+        elif _gone(d, old_id):
+            env.say("Entry #%d was deleted in another session meanwhile: yours is saved as "
+                    "a new entry #%d." % (old_id, new.id))
+            saved.append(new)
         else:
             env.say("Entry #%d was changed in another session meanwhile: both are kept, yours "
                     "saved as a new entry #%d." % (old_id, new.id))
@@ -186,6 +191,17 @@ def run(d, env, blocks, versions, *, as_json=False):
     if deleted:
         env.say("Deleted %d %s." % (len(deleted), "entry" if len(deleted) == 1 else "entries"))
     return errors.OK
+
+
+def _gone(d, entry_id):
+    """Whether the entry is no longer in the diary (deleted in another session)."""
+    from . import entries
+
+    try:
+        entries.get(d, entry_id)
+    except NotFound:
+        return True
+    return False
 
 
 # --- the commands' editor paths -------------------------------------------------------------

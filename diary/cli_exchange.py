@@ -304,11 +304,12 @@ def _time_format(text):
     """``text`` if strptime can use it: one that reads no date and time, or
     that strptime refuses, is a usage error now, not a failed header later."""
     import datetime as _dt
+    import re
 
     probe = _dt.datetime(2024, 3, 2, 21, 30, 15)
     try:
         back = _dt.datetime.strptime(probe.strftime(text), text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, re.error):  # re.error: a directive twice ('%Y%Y')
         raise UsageError("--time-format %r is no strptime format that reads its own "
                          "dates (like '%%Y-%%m-%%d %%H:%%M')" % text[:60]) from None
     if back.minute != probe.minute and back.day != probe.day:

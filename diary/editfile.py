@@ -188,16 +188,22 @@ def _parse_value(key, value, line, block):
         block.starred = answer
 
 
-def parse_file(text, nonce, originals=()):
+def parse_file(text, nonce, originals=(), ids=None):
     """The file's text -> [Block]; BadFile (with a line number) when it does not parse.
     ``originals``: the blocks the file was written from; an entry whose date line
-    is as written keeps its exact time (the file shows it to the second)."""
+    is as written keeps its exact time (the file shows it to the second).
+    ``ids``: when given, the only entry ids the file may name (the ones it was
+    written with): a changed id is an error to fix in the file, never a lost save."""
     from .entries import MAX_TEXT
 
     if "\x00" in text:
         raise BadFile("a NUL character (remove it)", text.count("\n", 0, text.index("\x00")) + 1)
     if len(text) > MAX_TEXT:
         raise BadFile("the file is over %d MB" % (MAX_TEXT // (1024 * 1024)))
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        # an editor set to CRLF line ends (vim's fileformat=dos) wrote every
+        # line so; the file had none (a text's own \r\n leaves other \n alone)
+        text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     blocks, current, header, seen = [], None, False, set()
     body = []
@@ -218,8 +224,16 @@ def parse_file(text, nonce, originals=()):
                 raise BadFile("the header of the entry above has no empty line after it",
                               number)
             finish()
-            ident = None if m.group(1) == "new" else int(m.group(1))
+            digits = m.group(1)
+            if digits != "new" and len(digits.lstrip("0")) > 18:
+                # int() refuses over 4300 digits (ValueError): never a crash
+                raise BadFile("entry %s...: no entry has such a number" % digits[:20],
+                              number)
+            ident = None if digits == "new" else int(digits)
             if ident is not None:
+                if ids is not None and ident not in ids:
+                    raise BadFile("entry %d was not in the file: put back the number the "
+                                  "line had" % ident, number)
                 if ident in seen:
                     raise BadFile("entry %d appears twice" % ident, number)
                 seen.add(ident)

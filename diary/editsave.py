@@ -17,14 +17,35 @@ from .errors import BadInput, Conflict, NotFound
 RECOVERED_TAG = "recovered"
 
 
-def leftovers(environ, tmpdir):
+def owner_of(diary):
+    """The diary an editor session writes for, as its directory records it: a
+    digest of its real path (the path itself stays off the tmpfs too)."""
+    import hashlib
+
+    return hashlib.sha256(os.path.realpath(diary.path).encode("utf-8", "surrogateescape")
+                          ).hexdigest()[:32]
+
+
+def _owner_in(directory):
+    try:
+        with open(os.path.join(directory, external_editor.OWNER_FILE), "rb") as f:
+            return f.read(64).decode("ascii", "replace")
+    except OSError:
+        return None  # none recorded (an older version): offered anywhere, as before
+
+
+def leftovers(environ, tmpdir, owner=None):
     """[(directory, text)] left by editor sessions that did not finish (a
     SIGKILL, a crash): found where a session would make its directory now.
+    With ``owner`` (owner_of), those of another diary are left alone.
     A directory with no text in it is wiped at once."""
     from . import entries
 
     found = []
     for directory in private_dir.leftovers(external_editor.KIND, environ, tmpdir):
+        recorded = _owner_in(directory)
+        if owner is not None and recorded is not None and recorded != owner:
+            continue
         try:
             with open(os.path.join(directory, external_editor.FILE_NAME), "rb") as f:
                 text = f.read(entries.MAX_TEXT).decode("utf-8", errors="replace")
@@ -47,23 +68,24 @@ def recover(d, directory, text):
     return entry
 
 
-def edit_until_parsed(argv, environ, tmpdir, blocks, again):
+def edit_until_parsed(argv, environ, tmpdir, blocks, again, owner=None):
     """Open ``blocks`` in the editor ``argv`` (a private tmpfs file, wiped after
     each run) until what comes back parses; a header that does not parse reopens
     it with the error on top and the text as written. ``again(error)`` decides,
     when the file came back unchanged and still wrong, whether to edit again
     (True) or give up (False). The parsed blocks, or None when the file came
-    back empty or given up."""
+    back empty or given up. ``owner``: owner_of the diary (a leftover's home)."""
     nonce = editfile.nonce_for(blocks)
     text, error = editfile.format_file(blocks, nonce), None
-    with external_editor.Session(environ, tmpdir) as session:
+    with external_editor.Session(environ, tmpdir, owner) as session:
         while True:
             shown = editfile.format_file([], nonce, error) + text if error else text
             got = session.edit(argv, shown)
             if got is None or not got.strip():
                 return None
             try:
-                parsed = editfile.parse_file(got, nonce, blocks)
+                parsed = editfile.parse_file(got, nonce, blocks,
+                                             ids={b.id for b in blocks if b.id is not None})
             except editfile.BadFile as exc:
                 if got == shown and not again(exc):
                     return None

@@ -5,12 +5,14 @@ transaction each. Edits use optimistic locking: an edit that names the
 version it read fails with ``Conflict`` when another session saved meanwhile.
 """
 
+import re
 import uuid as _uuid
 
 from . import dates, grams as _grams, tags as _tags
 from .errors import BadInput, Conflict, NotFound
 from .store import Entry, attach_tag_paths, with_tag_paths
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_TEXT = 50 * 1024 * 1024  # 50 MB of text per field: beyond that, surely a mistake
 
 
@@ -21,6 +23,10 @@ def _check_text(value, what):
         raise BadInput("the %s is too long (over %d MB)" % (what, MAX_TEXT // (1024 * 1024)))
     if "\x00" in value:
         raise BadInput("the %s contains a NUL character" % what)
+    found = _SURROGATE.search(value)
+    if found:  # JSON and YAML can spell one (\ud800); no UTF-8 text can hold it
+        raise BadInput("the %s contains a lone surrogate (\\u%04x), which is no character"
+                       % (what, ord(found.group())))
 
 
 check_text = _check_text  # for importers, which insert in bulk

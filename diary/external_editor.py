@@ -23,6 +23,9 @@ from . import private_dir
 from .errors import DiaryError, UsageError
 
 FILE_NAME = "entry.txt"
+# A digest of the diary's path, so that what a killed session left is offered
+# to that diary only (editsave.leftovers), never saved into another one.
+OWNER_FILE = "diary.id"
 KIND = "edit"
 
 # Leak-off options per editor (argv[0]'s base name). Each list is put between
@@ -81,6 +84,11 @@ def command(editor):
     """The `editor` setting ($VISUAL, $EDITOR, the config) -> argv, or None when unset."""
     if editor is None or not str(editor).strip():
         return None
+    if "\x00" in str(editor):  # TOML can spell one; no program can be run with it
+        raise UsageError("the editor command holds a NUL character") from None
+    if any("\ud800" <= c <= "\udfff" for c in str(editor)):
+        # bytes that are not UTF-8 in $EDITOR (os.environ's surrogateescape)
+        raise UsageError("the editor command is not valid UTF-8") from None
     try:
         argv = shlex.split(editor)
     except ValueError as exc:
@@ -105,13 +113,24 @@ def full_argv(argv, path):
 class Session:
     """A private directory for one editing session; wiped on exit."""
 
-    def __init__(self, environ, allowed_on_disk=None):
+    def __init__(self, environ, allowed_on_disk=None, owner=None):
         self.environ = environ
         self.allowed_on_disk = allowed_on_disk
+        self.owner = owner  # which diary the text is for (OWNER_FILE); no entry text
         self.directory = None
 
     def __enter__(self):
         self.directory = private_dir.make(KIND, self.environ, self.allowed_on_disk)
+        if self.owner:
+            try:
+                fd = os.open(os.path.join(self.directory, OWNER_FILE),
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                             0o600)
+                with open(fd, "w", encoding="ascii") as f:
+                    f.write(self.owner)
+            except BaseException:
+                private_dir.wipe(self.directory)
+                raise
         return self
 
     def __exit__(self, *exc):

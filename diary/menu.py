@@ -231,7 +231,8 @@ class Menu(Screens, DraftScreens):
         from . import editsave, private_dir
 
         for directory, text in editsave.leftovers(self.external["environ"],
-                                                  self.external["tmpdir"]):
+                                                  self.external["tmpdir"],
+                                                  editsave.owner_of(self.diary)):
             question = ("Text left by an editor session that did not finish was found (%d "
                         "characters). Save it as a new entry tagged `%s`?"
                         % (len(text), editsave.RECOVERED_TAG))
@@ -274,7 +275,8 @@ class Menu(Screens, DraftScreens):
 
         async with in_terminal():
             parsed = editsave.edit_until_parsed(argv, self.external["environ"],
-                                                self.external["tmpdir"], blocks, again)
+                                                self.external["tmpdir"], blocks, again,
+                                                editsave.owner_of(self.diary))
         if parsed is None:
             self.term.say("Nothing saved: the file came back empty.")
             return
@@ -295,9 +297,13 @@ class Menu(Screens, DraftScreens):
                                          "in memory. Try again?" % render.one_line(str(error))):
                     return
         if conflicts and conflicts[0][1] is not None:
-            self.term.error("Entry #%d was changed in another session meanwhile: both are "
-                            "kept, yours saved as a new entry #%d."
-                            % (conflicts[0][0], conflicts[0][1].id))
+            try:
+                entries.get(self.diary, conflicts[0][0])
+                what = "changed in another session meanwhile: both are kept, yours"
+            except NotFound:
+                what = "deleted in another session meanwhile: yours is"
+            self.term.error("Entry #%d was %s saved as a new entry #%d."
+                            % (conflicts[0][0], what, conflicts[0][1].id))
         elif conflicts:
             self.term.error("Entry #%d was changed in another session meanwhile: not deleted."
                             % conflicts[0][0])

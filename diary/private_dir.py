@@ -79,19 +79,42 @@ def candidates(environ):
     return ([runtime] if os.path.isabs(runtime) else []) + [SHM]
 
 
+def safe_parent(path):
+    """Whether only we (and root) can rename what we make in ``path``: it is
+    ours or root's, and others who may write to it are held by the sticky bit.
+    Otherwise its owner, or anyone allowed to write to it, could move our
+    private directory away and put their own (or a symlink) under its name."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if st.st_uid not in (os.getuid(), 0):
+        return False
+    return not (st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)) or bool(st.st_mode & stat.S_ISVTX)
+
+
 def base(environ, allowed_on_disk=None, mountinfo="/proc/self/mountinfo"):
     """The directory to make private directories in; NoPrivatePlace when none."""
     if allowed_on_disk:
         if not os.path.isdir(allowed_on_disk):
             raise NoPrivatePlace("%s (the %s setting) is not a directory"
                                  % (allowed_on_disk, CONFIG_KEY))
+        allowed_on_disk = os.path.realpath(allowed_on_disk)
+        if not safe_parent(allowed_on_disk):
+            raise NoPrivatePlace("%s (the %s setting) must be owned by you or root, and "
+                                 "others who may write to it held by the sticky bit"
+                                 % (allowed_on_disk, CONFIG_KEY))
         return allowed_on_disk
     for place in candidates(environ):
-        if memory_backed(place, mountinfo) and os.access(place, os.W_OK | os.X_OK):
+        # resolved once: a symlink in the path is not followed again later
+        place = os.path.realpath(place)
+        if (memory_backed(place, mountinfo) and os.access(place, os.W_OK | os.X_OK)
+                and safe_parent(place)):
             return place
     raise NoPrivatePlace(
         "no memory-backed directory for the editor's file (%s: none is a writable tmpfs or "
-        "ramfs); to allow a directory on disk, set %s = \"/some/dir\" in the config file or "
+        "ramfs, owned by you or root, that others cannot write to without the sticky bit); "
+        "to allow a directory on disk, set %s = \"/some/dir\" in the config file or "
         "DIARY_EDITOR_TMPDIR=/some/dir (the text is then on that disk until it is wiped)"
         % (" or ".join(candidates(environ)), CONFIG_KEY))
 

@@ -59,6 +59,8 @@ def parse_path(text):
         raise BadInput("a tag path must be text")
     if _FORBIDDEN.search(text):
         raise BadInput("a tag path may not contain control characters")
+    if any("\ud800" <= c <= "\udfff" for c in text):  # JSON or YAML's \ud800
+        raise BadInput("a tag path may not contain a lone surrogate, which is no character")
     text = unicodedata.normalize("NFC", text).strip()
     if text.startswith("#"):
         text = text[1:].lstrip()

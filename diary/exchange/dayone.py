@@ -26,6 +26,7 @@ import io
 import re
 import stat
 import zipfile
+import zlib
 
 from ..errors import BadInput
 from .records import JsonArray, Record, fail, parse_time, parse_uuid
@@ -120,16 +121,19 @@ class Reader:
                 raise BadInput("%s: no Journal.json in the zip: not a Day One export"
                                % self.path)
             budget = [MAX_UNCOMPRESSED]
+            # damaged compressed data raises the decompressor's own error, no OSError
+            damaged = (zipfile.BadZipFile, EOFError, OSError, zlib.error) + (
+                (zipfile.lzma.LZMAError,) if getattr(zipfile, "lzma", None) else ())
             for info in journals:
                 try:
                     raw = archive.open(info)
-                except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+                except (NotImplementedError, RuntimeError) + damaged as exc:
                     raise BadInput("%s: cannot unpack (%s)" % (info.filename, exc)) from None
                 with raw:
                     stream = io.BufferedReader(_Capped(raw, budget, info.filename))
                     try:
                         yield from self._journal(stream, info.filename + ", ")
-                    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                    except damaged as exc:
                         if isinstance(exc, BadInput):
                             raise
                         raise BadInput("%s: cannot unpack (%s)" % (info.filename, exc)) \
