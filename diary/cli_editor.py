@@ -148,7 +148,11 @@ def run(d, env, blocks, versions, *, as_json=False):
 
     parsed = edit_in_editor(d, env, blocks)
     if parsed is None:
-        env.say("Nothing saved: the file came back empty or unchanged.")
+        from .external_editor import wait_hint
+
+        hint = wait_hint(editor_argv(env))
+        env.say("Nothing saved: the file came back empty or unchanged%s."
+                % (" (%s)" % hint if hint else ""))
         return errors.OK
     plan = Plan(blocks, parsed)
     if plan.nothing():

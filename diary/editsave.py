@@ -48,7 +48,8 @@ def leftovers(environ, tmpdir, owner=None):
             continue
         try:
             with open(os.path.join(directory, external_editor.FILE_NAME), "rb") as f:
-                text = f.read(entries.MAX_TEXT).decode("utf-8", errors="replace")
+                text = f.read(LEFTOVER_PARTS * entries.MAX_TEXT).decode("utf-8",
+                                                                        errors="replace")
         except OSError:
             text = ""
         text = text.replace("\x00", "")
@@ -59,13 +60,36 @@ def leftovers(environ, tmpdir, owner=None):
     return found
 
 
+# A leftover longer than an entry may be (entries.MAX_TEXT) is saved in parts,
+# up to this many: nothing of it is cut off and wiped.
+LEFTOVER_PARTS = 8
+
+
+def _parts(text, size):
+    """``text`` in pieces of at most ``size`` characters, each cut after a line
+    break where there is one in it."""
+    parts = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size) + 1 or size
+        parts.append(text[:cut])
+        text = text[cut:]
+    return parts + [text]
+
+
 def recover(d, directory, text):
-    """Save a leftover's text verbatim as a new entry tagged `recovered`, then wipe it."""
+    """Save a leftover's text verbatim as a new entry tagged `recovered` (in
+    parts, one transaction, when it is longer than an entry may be), then wipe
+    it; the (first) entry."""
     from . import entries
 
-    entry = entries.add(d, text, title="Recovered from the editor", tags=[RECOVERED_TAG])
+    parts = _parts(text, entries.MAX_TEXT)
+    title = "Recovered from the editor"
+    with d.write():
+        saved = [entries.add(d, part, tags=[RECOVERED_TAG], title=title if len(parts) == 1
+                             else "%s (part %d of %d)" % (title, i, len(parts)))
+                 for i, part in enumerate(parts, 1)]
     private_dir.wipe(directory)
-    return entry
+    return saved[0]
 
 
 def edit_until_parsed(argv, environ, tmpdir, blocks, again, owner=None):

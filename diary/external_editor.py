@@ -74,6 +74,24 @@ KEEPS = {
 }
 
 
+# Editors that open a window and return at once unless told to wait: the
+# file then comes back unchanged before a word is written.
+WAIT_FLAGS = {"code": ("--wait", "-w"), "codium": ("--wait", "-w"),
+              "code-insiders": ("--wait", "-w"), "subl": ("--wait", "-w"),
+              "zed": ("--wait", "-w"), "mate": ("--wait", "-w"), "atom": ("--wait", "-w"),
+              "gvim": ("-f", "--nofork"), "mvim": ("-f", "--nofork")}
+
+
+def wait_hint(argv):
+    """A hint when ``argv`` is an editor that returns at once without its wait
+    flag (`code` without `--wait`); None otherwise."""
+    flags = WAIT_FLAGS.get(name_of(argv))
+    if flags is None or any(a in flags for a in argv[1:]):
+        return None
+    return "%s returns at once unless told to wait: set the editor to `%s %s`" % (
+        name_of(argv), argv[0], flags[0])
+
+
 def name_of(argv):
     """The editor's name as LEAK_OFF knows it (aliases resolved), from argv[0]."""
     base = os.path.basename(argv[0])

@@ -425,3 +425,48 @@ def test_ctrl_c_goes_to_the_editor_not_the_diary(made, editor, path):
     out = _drain(master, p)
     assert p.returncode == 0, out
     assert editor.left() == [] and [e[2] for e in _entries(made)] == ["\nsurvived Ctrl-C"]
+
+
+def test_a_leftover_longer_than_an_entry_is_saved_whole_in_parts(made, monkeypatch):
+    """A leftover past an entry's size cap was cut to the cap, then wiped: the
+    rest was lost. It is now saved whole, in parts, in one transaction."""
+    import shutil
+    import tempfile
+
+    from diary import editsave, entries, private_dir, store
+
+    if private_dir.fs_type("/dev/shm") != "tmpfs":
+        pytest.skip("no tmpfs at /dev/shm")
+    monkeypatch.setattr(entries, "MAX_TEXT", 100)
+    text = "".join("line %03d of what was written\n" % i for i in range(12))  # 360 chars
+    runtime = tempfile.mkdtemp(prefix="test-left-", dir="/dev/shm")
+    try:
+        left = os.path.join(runtime, "diary-edit-%d-abc" % (2 ** 22 + 4321))  # no such pid
+        os.mkdir(left, 0o700)
+        with open(os.path.join(left, "entry.txt"), "w") as f:
+            f.write(text)
+        [(directory, found)] = editsave.leftovers({"XDG_RUNTIME_DIR": runtime}, None)
+        assert found == text
+        with store.open_diary(made, PASSPHRASE) as d:
+            first = editsave.recover(d, directory, found)
+            saved = entries.list_entries(d, newest_first=False)
+        assert not os.path.exists(left)
+        assert first.id == saved[0].id and len(saved) == 4
+        assert "".join(e.body for e in saved) == text
+        assert all(len(e.body) <= 100 and e.body.endswith("\n") for e in saved)
+        assert [e.title for e in saved] == ["Recovered from the editor (part %d of 4)" % i
+                                            for i in range(1, 5)]
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_an_editor_that_returns_at_once_gets_a_hint_to_wait(run, made, editor):
+    """`code` without --wait opens a window and returns before a word is
+    written: the file comes back untouched, and the message says how to fix it."""
+    editor.act({})  # returns without touching the file
+    r = run("add", tty=True, environ=editor.environ("code"))
+    assert r.code == 0 and "Nothing saved" in r.err and "`code --wait`" in r.err, r
+    r = run("add", tty=True, environ=editor.environ("code --wait"))
+    assert r.code == 0 and "Nothing saved" in r.err and "--wait`" not in r.err, r
+    r = run("add", tty=True, environ=editor.environ("vim"))
+    assert "Nothing saved" in r.err and "wait" not in r.err, r
