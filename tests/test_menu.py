@@ -137,9 +137,11 @@ class SizedOutput(DummyOutput):
         get_app().invalidate()  # as prompt_toolkit does on SIGWINCH
 
 
-def drive(diary, *steps, answers=None, timeout=10, output=None, **kw):
+def drive(diary, *steps, answers=None, timeout=30, output=None, **kw):
     """Run the menu on ``diary`` through ``steps``; ``answers``: what to type at
-    each passphrase prompt (when given: the input closes once they run out)."""
+    each passphrase prompt (when given: the input closes once they run out).
+    ``timeout``: a guard against a hang only (the input closes then); the first
+    test of a loaded CI run, importing everything cold, once needed over 10 s."""
     with create_pipe_input() as inp:
         driver = Driver(inp, steps, None if answers is None else list(answers))
         m = menu.Menu(diary, input=inp, output=output or DummyOutput(), **kw)
