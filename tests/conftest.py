@@ -109,6 +109,18 @@ def dir_listing(d):
     return sorted(os.listdir(d))
 
 
+def needs_tmpfs():
+    """A test of the editor's private directory needs /dev/shm on tmpfs: in CI
+    (Linux, where it always is) its absence fails the run; elsewhere the test
+    is skipped."""
+    from diary import private_dir
+
+    if private_dir.fs_type("/dev/shm") != "tmpfs":
+        if os.environ.get("CI"):
+            pytest.fail("/dev/shm is not a tmpfs here")
+        pytest.skip("no tmpfs at /dev/shm")
+
+
 def needs_tool(name, package):
     """A test that drives an outside program: in CI (where .ci/run installs it)
     its absence fails the run; on a developer's machine the test is skipped,

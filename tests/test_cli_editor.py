@@ -16,7 +16,7 @@ import pytest
 
 from diary import entries, external_editor, private_dir, store
 
-from conftest import PASSPHRASE, TEST_KDF_ITER
+from conftest import needs_tmpfs, PASSPHRASE, TEST_KDF_ITER
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_editor.py")
 # The program as a process, on test diaries (their low kdf_iter, as tests/worker.py).
@@ -34,8 +34,7 @@ class Editor:
             p = self.bin / name
             p.write_text("#!%s\n%s" % (sys.executable, source))
             p.chmod(0o755)
-        if private_dir.fs_type("/dev/shm") != "tmpfs":
-            pytest.skip("no tmpfs at /dev/shm")
+        needs_tmpfs()
         self.runtime = tempfile.mkdtemp(prefix="test-editor-", dir="/dev/shm")
         self.log_path = tmp_path / "editor.log"
         self.actions_path = tmp_path / "actions.json"
@@ -433,10 +432,9 @@ def test_a_leftover_longer_than_an_entry_is_saved_whole_in_parts(made, monkeypat
     import shutil
     import tempfile
 
-    from diary import editsave, entries, private_dir, store
+    from diary import editsave, entries, store
 
-    if private_dir.fs_type("/dev/shm") != "tmpfs":
-        pytest.skip("no tmpfs at /dev/shm")
+    needs_tmpfs()
     monkeypatch.setattr(entries, "MAX_TEXT", 100)
     text = "".join("line %03d of what was written\n" % i for i in range(12))  # 360 chars
     runtime = tempfile.mkdtemp(prefix="test-left-", dir="/dev/shm")

@@ -12,9 +12,7 @@ import tempfile
 
 import pytest
 
-from diary import private_dir
-
-from conftest import needs_tool
+from conftest import needs_tmpfs, needs_tool
 from test_cli_editor import DIARY, _drain, _entries, _pty_run
 from test_leaks import MARKER, scan
 
@@ -40,8 +38,7 @@ endfunction
 @pytest.mark.parametrize("name", ["vim", "nvim"])
 def test_the_real_editor_leaves_nothing_anywhere(made, path, tmp_path, name):
     needs_tool(name, "vim" if name == "vim" else "neovim")
-    if private_dir.fs_type("/dev/shm") != "tmpfs":
-        pytest.skip("no tmpfs at /dev/shm")
+    needs_tmpfs()
     home, cwd = tmp_path / "home", tmp_path / "cwd"
     for d in (home, cwd, home / "swap", home / "backup", home / "undo"):
         d.mkdir()

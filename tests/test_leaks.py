@@ -90,15 +90,12 @@ def test_a_whole_session_leaves_no_plaintext_anywhere(sandbox):
 def test_editor_sessions_leave_no_plaintext_anywhere(sandbox, tmp_path):
     """add and edit -q in an editor (the fake one, on a real terminal), one of
     them killed midway and recovered: the marker only ever in the diary."""
-    import json
     import signal
-    import tempfile
 
-    from diary import private_dir
+    from conftest import needs_tmpfs
     from test_cli_editor import Editor, _drain, _pty_run
 
-    if private_dir.fs_type("/dev/shm") != "tmpfs":
-        pytest.skip("no tmpfs at /dev/shm")
+    needs_tmpfs()
     diary, roots = sandbox
     home, tmp, data = roots
     diary("init")

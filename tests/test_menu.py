@@ -23,7 +23,7 @@ from diary import dates, drafts, entries, menu, pager, render, store, trash, tui
 from diary import editor as editor_module
 from diary.errors import PassphraseError
 
-from conftest import PASSPHRASE
+from conftest import needs_tmpfs, PASSPHRASE
 
 ENTER, TAB, SHIFT_TAB, ESC = "\r", "\t", "\x1b[Z", "\x1b"
 CTRL_C, CTRL_D, CTRL_S, CTRL_E = "\x03", "\x04", "\x13", "\x05"
@@ -1132,10 +1132,7 @@ def test_the_menu_offers_what_a_killed_editor_session_left(diary, answers, kept,
     import shutil
     import tempfile
 
-    from diary import private_dir
-
-    if private_dir.fs_type("/dev/shm") != "tmpfs":
-        pytest.skip("no tmpfs at /dev/shm")
+    needs_tmpfs()
     runtime = tempfile.mkdtemp(prefix="test-menu-", dir="/dev/shm")
     try:
         left = os.path.join(runtime, "diary-edit-%d-abc" % (2 ** 22 + 4321))  # no such pid

@@ -7,6 +7,8 @@ import pytest
 
 from diary import private_dir
 
+from conftest import needs_tmpfs
+
 
 def _mountinfo(tmp_path, lines):
     p = tmp_path / "mountinfo"
@@ -55,8 +57,7 @@ def test_a_directory_on_disk_only_when_allowed(tmp_path):
 
 
 def test_the_real_shm_is_tmpfs_and_the_directory_private():
-    if private_dir.fs_type("/dev/shm") not in private_dir.MEMORY_TYPES:
-        pytest.skip("no tmpfs at /dev/shm here")
+    needs_tmpfs()
     made = private_dir.make("edit", {})
     try:
         assert stat.S_IMODE(os.stat(made).st_mode) == 0o700
