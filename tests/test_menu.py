@@ -147,14 +147,17 @@ def drive(diary, *steps, answers=None, timeout=30, output=None, **kw):
         m = menu.Menu(diary, input=inp, output=output or DummyOutput(), **kw)
         m.term.watch = driver.watch
         driver.term = m.term
-        watchdog = threading.Timer(timeout, inp.close)
+        fired = []
+        watchdog = threading.Timer(timeout, lambda: (fired.append(True), inp.close()))
         watchdog.start()
         try:
             code = m.run()
         finally:
             watchdog.cancel()
-    assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
-        driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
+    assert not driver.steps, "stuck waiting for %r after %d frames%s; the screen showed:\n%s" % (
+        driver.steps[0][0], len(driver.screens),
+        " (the hang guard closed the input)" if fired else "",
+        driver.screens[-1] if driver.screens else "(nothing)")
     return Session(code, driver, driver.asked, m)
 
 
@@ -577,15 +580,18 @@ def run_menu(run, *steps, argv=(), **kw):
             driver.term = self.term
 
         monkey.setattr(menu.Menu, "__init__", init)
-        watchdog = threading.Timer(10, inp.close)
+        fired = []
+        watchdog = threading.Timer(10, lambda: (fired.append(True), inp.close()))
         watchdog.start()
         try:
             r = run(*argv, tty=True, menu_io=(inp, DummyOutput()), **kw)
         finally:
             watchdog.cancel()
             monkey.undo()
-    assert not driver.steps, "stuck waiting for %r; the screen showed:\n%s" % (
-        driver.steps[0][0], driver.screens[-1] if driver.screens else "(nothing)")
+    assert not driver.steps, "stuck waiting for %r after %d frames%s; the screen showed:\n%s" % (
+        driver.steps[0][0], len(driver.screens),
+        " (the hang guard closed the input)" if fired else "",
+        driver.screens[-1] if driver.screens else "(nothing)")
     r.driver = driver
     return r
 
