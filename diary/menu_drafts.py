@@ -80,7 +80,11 @@ class DraftScreens:
                     self.term.say("Draft discarded.")
 
     async def restore_draft(self, found):
-        drafts.claim(self.diary, found.key)  # ours now: no other session offers it
+        if not drafts.claim(self.diary, found.key):  # ours now: no other session offers it
+            gone = not any(d.key == found.key for d in drafts.stored(self.diary))
+            self.term.error("This draft was %s in another session meanwhile."
+                            % ("saved or discarded" if gone else "restored"))
+            return
         entry = None
         if found.entry_id is not None:
             try:

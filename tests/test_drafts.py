@@ -280,6 +280,43 @@ def test_a_restored_draft_of_a_deleted_entry_saves_as_new(diary):
     assert [e.body for e in entries.list_entries(diary)] == ["still wanted"]
 
 
+def test_a_draft_another_session_restored_meanwhile_is_not_restored_twice(diary):
+    # Two menus started on one diary both offer the same left draft; the other
+    # one restores it first (it is that live process's now). Restoring it here
+    # too made two editors of one draft, and two saves made two entries.
+    key = left_draft(diary, "only once")
+
+    def other_session_restores():
+        diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?",
+                             (drafts.owner(os.getppid()), key))
+        return "r"
+
+    s = drive(diary, ("A draft was not saved", other_session_restores),
+              ("restored in another session", "q"))
+    assert s.code == 0 and not s.saw("Ctrl-S save") and entries.count(diary) == 0
+    assert bodies(diary) == ["only once"]  # the other session's, untouched
+    # Discarded in the other session meanwhile: gone, nothing to restore.
+    key = left_draft(diary, "thrown away elsewhere")
+
+    def other_session_discards():
+        drafts.remove(diary, key)
+        return "r"
+
+    s = drive(diary, ("A draft was not saved", other_session_discards),
+              ("saved or discarded in another session", "q"))
+    assert s.code == 0 and entries.count(diary) == 0
+
+
+def test_claim_takes_only_a_draft_no_live_session_keeps(diary):
+    key = left_draft(diary, "mine")
+    assert drafts.claim(diary, key) is True
+    assert drafts.claim(diary, key) is True  # ours already
+    diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?",
+                         (drafts.owner(os.getppid()), key))
+    assert drafts.claim(diary, key) is False
+    assert drafts.claim(diary, "no such draft") is False
+
+
 def test_a_cancelled_restore_keeps_asking_before_throwing_away(diary):
     left_draft(diary, "do not lose me")
     s = drive(diary, ("A draft was not saved", "r"), ("do not lose me", CTRL_C),
