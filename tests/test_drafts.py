@@ -225,6 +225,23 @@ def test_a_lock_on_a_busy_diary_keeps_the_text_and_writes_the_draft_after(diary,
     assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["unwritten"]
 
 
+def test_drafts_are_still_written_after_the_menu_changed_the_passphrase(diary, made):
+    # The draft writer's thread kept its connection, keyed with the old
+    # passphrase: after 'p' no draft was written any more (each write failed
+    # and was retried, silently), so a kill lost what was typed since.
+    s = drive(diary, ("Write a new entry", pulse("w")), ("New entry", ENTER + "first"),
+              (eventually(lambda: bodies(diary) == ["first"]), CTRL_S),
+              ("Saved entry #1.", "p"), ("Passphrase changed.", "w"),
+              ("New entry", ENTER + "second"),
+              (eventually(lambda: bodies(diary) == ["second"]), CTRL_S),
+              ("Saved entry #2.", "q"),
+              answers=[PASSPHRASE, "a new one", "a new one"])
+    assert s.code == 0
+    diary.close()
+    with store.open_diary(made, "a new one") as again:
+        assert [e.body for e in entries.list_entries(again)] == ["second", "first"]
+
+
 # --- restoring -------------------------------------------------------------------------------
 
 def test_a_left_draft_is_restored_and_saved(diary):
