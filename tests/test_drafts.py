@@ -312,6 +312,14 @@ def test_a_draft_another_session_restored_meanwhile_is_not_restored_twice(diary)
               ("restored in another session", "q"))
     assert s.code == 0 and not s.saw("Ctrl-S save") and entries.count(diary) == 0
     assert bodies(diary) == ["only once"]  # the other session's, untouched
+    # Nor is it discarded under the other session, which is editing it.
+    s = drive(diary, ("Write a new entry", "q"))  # not offered: a live session keeps it
+    diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?", (dead_owner(), key))
+    s = drive(diary, ("A draft was not saved", "d"),
+              ("Throw away this draft", lambda: other_session_restores() and "y"),
+              ("restored in another session", "q"))
+    assert s.code == 0 and bodies(diary) == ["only once"]
+    drafts.remove(diary, key)
     # Discarded in the other session meanwhile: gone, nothing to restore.
     key = left_draft(diary, "thrown away elsewhere")
 
