@@ -133,9 +133,16 @@ def remove(diary, key):
 
 
 def claim(diary, key):
-    """Make the draft ``key`` this process's (it was restored here)."""
+    """Make the draft ``key`` this process's (it is being restored here): True,
+    or False when it is gone or another live session took it meanwhile (two
+    menus on one diary offer the same draft), in one transaction."""
+    me = owner()
     with diary.write():
-        diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?", (owner(), key))
+        row = diary.db.execute_sql("SELECT owner FROM draft WHERE id = ?", (key,)).fetchone()
+        if row is None or (_as_text(row[0]) != me and alive(_as_text(row[0]))):
+            return False
+        diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?", (me, key))
+    return True
 
 
 def _as_text(value):

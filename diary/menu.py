@@ -656,6 +656,8 @@ class Menu(Screens, DraftScreens):
             new = await ask("New passphrase:")
             if new != await ask("Repeat it:"):
                 raise DiaryError("the two passphrases differ; nothing was changed")
+            if self.writer is not None:  # its thread's connection holds the old key
+                await self.writer.close_connection()
             store.change_passphrase(self.diary, new)
         except Cancelled:
             self.term.say("Nothing changed.")

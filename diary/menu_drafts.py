@@ -75,12 +75,24 @@ class DraftScreens:
             if action == "restore":
                 await self.restore_draft(found)
             elif action == "discard":
-                if await tui.confirm(self.term, "Throw away this draft (%s)?" % what):
+                if (await tui.confirm(self.term, "Throw away this draft (%s)?" % what)
+                        and self.claim_draft(found)):
                     drafts.remove(self.diary, found.key)
                     self.term.say("Draft discarded.")
 
+    def claim_draft(self, found):
+        """Take the draft ``found`` from the offer: False (and said) when another
+        menu on this diary restored, saved or discarded it meanwhile."""
+        if drafts.claim(self.diary, found.key):
+            return True
+        gone = not any(d.key == found.key for d in drafts.stored(self.diary))
+        self.term.error("This draft was %s in another session meanwhile."
+                        % ("saved or discarded" if gone else "restored"))
+        return False
+
     async def restore_draft(self, found):
-        drafts.claim(self.diary, found.key)  # ours now: no other session offers it
+        if not self.claim_draft(found):  # ours now: no other session offers it
+            return
         entry = None
         if found.entry_id is not None:
             try:

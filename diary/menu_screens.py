@@ -183,7 +183,8 @@ class Screens:
             if action == "open":
                 action = await Pager(
                     self.term, header="Trash · entry #%d" % item.id, status=self.status(),
-                    keys=keys, footer=TRASH_FOOTER.replace("↑↓ select · Enter read", "↑↓ scroll"),
+                    keys=keys, footer="↑↓ scroll · r restore · Esc back" if writes
+                    else "↑↓ scroll · Esc back",
                     render=lambda width, e=item: render.entry_ansi(e, width, self.color)).run()
             if action == "restore":
                 await self.do(self.restore_from_trash, item)

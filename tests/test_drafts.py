@@ -225,6 +225,23 @@ def test_a_lock_on_a_busy_diary_keeps_the_text_and_writes_the_draft_after(diary,
     assert s.code == 0 and [e.body for e in entries.list_entries(diary)] == ["unwritten"]
 
 
+def test_drafts_are_still_written_after_the_menu_changed_the_passphrase(diary, made):
+    # The draft writer's thread kept its connection, keyed with the old
+    # passphrase: after 'p' no draft was written any more (each write failed
+    # and was retried, silently), so a kill lost what was typed since.
+    s = drive(diary, ("Write a new entry", pulse("w")), ("New entry", ENTER + "first"),
+              (eventually(lambda: bodies(diary) == ["first"]), CTRL_S),
+              ("Saved entry #1.", "p"), ("Passphrase changed.", "w"),
+              ("New entry", ENTER + "second"),
+              (eventually(lambda: bodies(diary) == ["second"]), CTRL_S),
+              ("Saved entry #2.", "q"),
+              answers=[PASSPHRASE, "a new one", "a new one"])
+    assert s.code == 0
+    diary.close()
+    with store.open_diary(made, "a new one") as again:
+        assert [e.body for e in entries.list_entries(again)] == ["second", "first"]
+
+
 # --- restoring -------------------------------------------------------------------------------
 
 def test_a_left_draft_is_restored_and_saved(diary):
@@ -278,6 +295,51 @@ def test_a_restored_draft_of_a_deleted_entry_saves_as_new(diary):
               ("Saved entry #", "q"))
     assert s.code == 0
     assert [e.body for e in entries.list_entries(diary)] == ["still wanted"]
+
+
+def test_a_draft_another_session_restored_meanwhile_is_not_restored_twice(diary):
+    # Two menus started on one diary both offer the same left draft; the other
+    # one restores it first (it is that live process's now). Restoring it here
+    # too made two editors of one draft, and two saves made two entries.
+    key = left_draft(diary, "only once")
+
+    def other_session_restores():
+        diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?",
+                             (drafts.owner(os.getppid()), key))
+        return "r"
+
+    s = drive(diary, ("A draft was not saved", other_session_restores),
+              ("restored in another session", "q"))
+    assert s.code == 0 and not s.saw("Ctrl-S save") and entries.count(diary) == 0
+    assert bodies(diary) == ["only once"]  # the other session's, untouched
+    # Nor is it discarded under the other session, which is editing it.
+    s = drive(diary, ("Write a new entry", "q"))  # not offered: a live session keeps it
+    diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?", (dead_owner(), key))
+    s = drive(diary, ("A draft was not saved", "d"),
+              ("Throw away this draft", lambda: other_session_restores() and "y"),
+              ("restored in another session", "q"))
+    assert s.code == 0 and bodies(diary) == ["only once"]
+    drafts.remove(diary, key)
+    # Discarded in the other session meanwhile: gone, nothing to restore.
+    key = left_draft(diary, "thrown away elsewhere")
+
+    def other_session_discards():
+        drafts.remove(diary, key)
+        return "r"
+
+    s = drive(diary, ("A draft was not saved", other_session_discards),
+              ("saved or discarded in another session", "q"))
+    assert s.code == 0 and entries.count(diary) == 0
+
+
+def test_claim_takes_only_a_draft_no_live_session_keeps(diary):
+    key = left_draft(diary, "mine")
+    assert drafts.claim(diary, key) is True
+    assert drafts.claim(diary, key) is True  # ours already
+    diary.db.execute_sql("UPDATE draft SET owner = ? WHERE id = ?",
+                         (drafts.owner(os.getppid()), key))
+    assert drafts.claim(diary, key) is False
+    assert drafts.claim(diary, "no such draft") is False
 
 
 def test_a_cancelled_restore_keeps_asking_before_throwing_away(diary):

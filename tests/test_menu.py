@@ -425,6 +425,8 @@ def test_trash_screen_read_only_has_no_restore(made):
         s = drive(d, ("Browse entries", "x"), ("Trash · 1", "r" + ENTER),
                   ("Trash · entry #1", "r" + ESC), ("Trash · 1", ESC), ("Browse", "q"))
         assert s.code == 0 and not s.saw("Restore entry")
+        # no footer offers the key it does not have (the reader's did)
+        assert s.saw("↑↓ scroll") and not s.saw("r restore")
         assert trash.count(d) == 1
 
 

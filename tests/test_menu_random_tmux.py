@@ -9,6 +9,9 @@ text typed into that editor (checked with `diary show N --json`).
 
 Quitting is allowed (q, Ctrl-D, y to "Quit diary?"; Ctrl-C or Ctrl-D at a
 passphrase prompt): the program is started again and the sequence goes on.
+Now and then the test kills the program (SIGKILL) while its editor holds
+typed text, so that the next start offers the draft (r restore, d discard,
+l/Esc later: keys of the alphabet).
 Any other exit, or "internal error" or a traceback on the screen, fails the
 test with its seed. Replay one seed exactly with ``pytest
 tests/test_menu_random_tmux.py --seed N``; run more with ``--tmux-seeds 200``.
@@ -21,8 +24,10 @@ server and its own copy of the diary.
 """
 
 import json
+import os
 import random
 import re
+import signal
 import string
 import time
 
@@ -42,13 +47,14 @@ KEYS = {
     "C-c": 1, "C-d": 0.2, "Escape": 1,
     # main menu
     "w": 1, "b": 1, "/": 1, "s": 1, "t": 1, "o": 1, "c": 1, "p": 1, "l": 0.5, "q": 0.15,
+    "x": 1, "E": 0.5,
     # lists and the reader
     "Up": 1, "Down": 1, "j": 1, "k": 1, "PageUp": 1, "PageDown": 1, "Home": 1, "End": 1,
     "Enter": 1, "n": 1, "Right": 1, "Left": 1, "Space": 1, "g": 1, "G": 1, "e": 1, "d": 1,
     # editor
     "Tab": 1, "BTab": 1, "C-s": 0.5,
-    # calendar, questions
-    "h": 1, "y": 1, "m": 1,
+    # calendar, questions, the trash, the draft offer (r restore, d discard, l later)
+    "h": 1, "y": 1, "m": 1, "r": 1,
 }
 NAMES, WEIGHTS = list(KEYS), list(KEYS.values())
 # Keys that can leave a screen: each ends its group, so that no two screens'
@@ -88,13 +94,20 @@ class Seed:
         self.saving = False    # Ctrl-S was just pressed in the editor
         self.saves = 0
         self.restarts = 0
+        self.killed = False    # the test sent SIGKILL: the exit that follows is no crash
+        self.kills = 0
+        self.offers = 0        # draft offers seen at a start
         self.start()
 
     # --- the program -----------------------------------------------------------------
 
     def start(self):
         width, height = self.rng.randint(40, 120), self.rng.randint(12, 40)
-        self.term.start_diary(self.db, clean_env(self.dir, DIARY_PASSPHRASE=PASSPHRASE),
+        # Odd seeds have an external editor that exits at once (E runs it and
+        # gets the file back untouched); even seeds have none (E is not offered).
+        editor = "true" if self.seed % 2 else None
+        self.term.start_diary(self.db, clean_env(self.dir, DIARY_PASSPHRASE=PASSPHRASE,
+                                                 EDITOR=editor),
                               "--lock-after", "0", width=width, height=height)
         self.log.append("start %dx%d" % (width, height))
         self.typed, self.saving = [], False
@@ -102,6 +115,7 @@ class Seed:
         self.previous = "start"  # what the last settled screen was
         self.seen = ""
         self.blank_since = None
+        self.offer_seen = None
 
     def fail(self, why):
         raise Failed("seed %d: %s\nthe last keys: %s\nthe screen before them:\n%s\n"
@@ -137,6 +151,13 @@ class Seed:
         if "internal error" in history or "Traceback" in history:
             self.fail("the program crashed (exit status %d)" % status)
         last = self.log[-1] if self.log else ""
+        if self.killed:
+            if status != 128 + signal.SIGKILL:
+                self.fail("killed, the program exited with status %d" % status)
+            self.killed = False
+            self.restarts += 1
+            self.start()
+            return True
         # Ctrl-C or Ctrl-D at a passphrase prompt (the lock, or just after 'l')
         # ends the session: a quit, like q.
         quit_at_prompt = (status in (3, 130) and self.previous in ("main", "locked")
@@ -184,9 +205,14 @@ class Seed:
             self.send(["C-c"])
             return True
         self.previous = "main" if main_menu(screen) else "other"
+        if "A draft was not saved" in screen and screen != self.offer_seen:
+            self.offers += 1
+        self.offer_seen = screen
 
         r = self.rng.random()
-        if r < 0.06:
+        if editor and self.typed and r < 0.03:
+            self.kill()
+        elif r < 0.06:
             self.resize()
         elif editor:
             self.in_editor_step(screen)
@@ -263,6 +289,21 @@ class Seed:
     def sent(self):
         self.last_screen, self.changed = None, time.monotonic()
 
+    def kill(self):
+        """SIGKILL the program with text in its editor (a draft is due or written)."""
+        shell = int(self.term.tmux("display-message", "-p", "-t", self.term.target,
+                                   "#{pane_pid}").stdout.strip())
+        with open("/proc/%d/task/%d/children" % (shell, shell)) as f:
+            children = [int(p) for p in f.read().split()]
+        if len(children) != 1:
+            return  # ending by itself already
+        time.sleep(self.rng.random() * 2)  # before, during or after a draft write
+        os.kill(children[0], signal.SIGKILL)
+        self.killed = True
+        self.kills += 1
+        self.log.append("SIGKILL")
+        self.sent()
+
     # --- what was saved --------------------------------------------------------------
 
     def check_saved(self, entry_id):
@@ -299,6 +340,8 @@ def test_random_keys_in_a_real_terminal(tmux_seeds, tmp_path, long_diary):
     finally:
         for seed in running:
             seed.close()
-    print("random keys: %d seeds, %d saves checked, %d restarts after a quit"
-          % (len(done), sum(s.saves for s in done), sum(s.restarts for s in done)))
+    print("random keys: %d seeds, %d saves checked, %d restarts after a quit, %d kills, "
+          "%d draft offers" % (len(done), sum(s.saves for s in done),
+                               sum(s.restarts for s in done), sum(s.kills for s in done),
+                               sum(s.offers for s in done)))
     assert not failures, "\n\n".join(failures)

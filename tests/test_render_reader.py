@@ -184,6 +184,45 @@ def test_wrapped_breaks_at_the_last_space_that_fits():
     assert render.wrapped("x" * 45, 20) == ["x" * 20, "x" * 20, "x" * 5]
 
 
+def wrapped_by_cutting(text, width):
+    """render.wrapped as it was (each piece cut off the line's rest): the reference."""
+    out = []
+    for line in text.expandtabs(8).split("\n"):
+        while True:
+            fit = line[:width]
+            if fit and max(fit) >= "\u0300":
+                fit = render._fit(line, width) or line[:1]
+            if len(fit) == len(line):
+                out.append(line)
+                break
+            cut = line.rfind(" ", 0, len(fit) + 1)
+            if cut > 0:
+                out.append(line[:cut].rstrip(" "))
+                line = line[cut + 1:]
+            else:
+                out.append(fit)
+                line = line[len(fit):]
+    return out
+
+
+def test_wrapped_walks_a_line_the_way_it_cut_it():
+    # A 10 MB entry of one line (no line break) took two minutes to open in the
+    # reader, and as long again on each resize: wrapped copied the rest of the
+    # line after every piece. Speed: bench/bench_wrap_line.py; here
+    # the walk must give the same lines as the cutting did.
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(st.sampled_from(list("ab  \t\n日本\u0301\u200b\u202e")), max_size=80),
+           st.integers(1, 12))
+    def same(text, width):
+        assert render.wrapped(text, width) == wrapped_by_cutting(text, width)
+
+    same()
+    line = "\u202e" + "y" * 100 + " " + "z" * 50
+    assert render.wrapped(line, 20) == wrapped_by_cutting(line, 20)
+
+
 def test_however_wide_the_window_quotes_nest_at_most_30_deep():
     assert md_lines("> " * 60 + "deep", 400) == ["", "▌ " * 30 + "deep"]
 
