@@ -4,6 +4,7 @@ Test diaries use a low kdf_iter so that each unlock costs microseconds; one
 test (test_store.py) uses the real 256,000 iterations.
 """
 
+import asyncio
 import io
 import os
 import shutil
@@ -22,6 +23,22 @@ def fast_kdf(monkeypatch):
     # A command run in-process sets the date order from its settings: undone
     # after each test, so one test's date_order never reaches the next.
     monkeypatch.setattr(dates, "DATE_ORDER", dates.DATE_ORDER)
+
+
+@pytest.fixture(autouse=True)
+def fresh_event_loop():
+    """Each test its own asyncio event loop. prompt_toolkit 3.0.36 (the lowest
+    allowed) runs an Application on get_event_loop(), one loop for the whole
+    process (the newest start one with asyncio.run):
+    what one menu test left on it (callbacks, signal handlers, the exception
+    handler) reached later ones, and in a full run with the lowest versions the
+    first test of test_menu.py drew one frame and nothing more. The program
+    runs one Application per process, so it never shares a loop this way."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.fixture
