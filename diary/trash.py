@@ -205,19 +205,12 @@ def purge_expired(diary, days, *, now=None):
 
 
 def to_record(item, days=None):
-    """The JSON shape of a trash item: an entry's (README: "JSON output") with
-    ``deleted_at`` and ``purge_after`` (null: never, as with no trash_days)."""
+    """The JSON shape of a trash item: an entry's (entries.to_record; README:
+    "JSON output") with ``deleted_at`` and ``purge_after`` (null: never, as
+    with no trash_days)."""
+    from . import entries
+
     purge = item.purge_after(days)
-    return {
-        "id": item.id,
-        "uuid": item.uuid,
-        "created_at": dates.local(item.created_at).isoformat(),
-        "updated_at": dates.local(item.updated_at).isoformat(),
-        "title": item.title,
-        "body": item.body,
-        "starred": item.starred,
-        "tags": item.tag_list,
-        "version": item.version,
-        "deleted_at": dates.local(item.deleted_at).isoformat(),
-        "purge_after": dates.local(purge).isoformat() if purge is not None else None,
-    }
+    return dict(entries.to_record(item),
+                deleted_at=dates.local(item.deleted_at).isoformat(),
+                purge_after=dates.local(purge).isoformat() if purge is not None else None)
