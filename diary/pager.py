@@ -126,17 +126,20 @@ class Pager:
     def _matches(self):
         return self._rendered()[2]
 
-    def _line(self, n):
-        """Line ``n`` as fragments (rich closes its styles at each line's end)."""
+    def _line(self, lines, n):
+        """Line ``n`` of ``lines`` (the page as this frame took it) as fragments
+        (rich closes its styles at each line's end)."""
         line = self._parsed.get(n)
         if line is None:
             if len(self._parsed) > 4096:  # a long read: forget the lines read earlier
                 self._parsed.clear()
-            line = self._parsed[n] = to_formatted_text(ANSI(self._lines()[n]))
+            line = self._parsed[n] = to_formatted_text(ANSI(lines[n]))
         return line
 
     def _fragments(self):
         # Only the lines on screen: a key answers as fast in a long entry as in a short one.
+        # The page is taken once per frame: the terminal may be resized while the
+        # frame is drawn, and every line must come from the same rendering.
         lines = self._lines()
         height = self._height()
         self.top = max(0, min(self.top, len(lines) - height))
@@ -149,7 +152,7 @@ class Pager:
         for n in range(self.top, min(len(lines), self.top + rows)):
             if n > self.top:
                 out.append(("", "\n"))
-            out.extend(self._line(n))
+            out.extend(self._line(lines, n))
         return out
 
     async def run(self):

@@ -713,6 +713,43 @@ def test_a_taller_window_fills_with_text_at_once(diary):
     assert len(shown) >= 20, tall
 
 
+class ResizedMidFrame(SizedOutput):
+    """A terminal resized while a frame is drawn: every read of its size after
+    ``flicker()`` answers a different width (tmux resizes between two ioctls)."""
+
+    def __init__(self, columns=80, rows=40):
+        super().__init__(columns, rows)
+        self.widths = None
+
+    def flicker(self, *widths):
+        self.widths = list(widths)
+
+    def get_size(self):
+        if self.widths:
+            self.widths.append(self.widths.pop(0))
+            return Size(rows=self.size.rows, columns=self.widths[0])
+        return self.size
+
+
+def test_a_resize_in_the_middle_of_drawing_the_reader_does_not_crash(diary):
+    # Found by the random-key suite in CI (seed 12): the reader took the page's
+    # lines at one width, then drew each line from a page rendered again at the
+    # width the terminal had a moment later, past the end of the shorter page.
+    add(diary, "\n\n".join("paragraph %03d %s" % (i, "words " * 9) for i in range(120)),
+        title="Long")
+    out = ResizedMidFrame(45, 40)
+
+    def flicker():
+        out.flicker(45, 100)
+        return "k"
+
+    s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER),
+              ("paragraph 000", "G"), ("paragraph 119", flicker),
+              ("paragraph 11", "kj"), ("paragraph 11", CTRL_C), ("All entries", CTRL_C),
+              ("Write", "q"), output=out)
+    assert s.code == 0, s.err
+
+
 def test_resizing_while_reading_keeps_the_place_in_the_text(diary):
     # Each paragraph one line at 80 columns, two or more at 45: the same top line
     # number would be much earlier in the text.
