@@ -121,12 +121,13 @@ def _edit(env):
 
 @arguments("diaries")
 def _diaries_args(p):
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON array: name, path, size (bytes; null when missing), "
-                        "default")
-    p.add_argument("--names", action="store_true",
-                   help="print the names alone, one a line, without looking at the files "
-                        "(for scripts and shell completion)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true",
+                       help="print a JSON array: name, path, size (bytes; null when missing), "
+                            "default")
+    shown.add_argument("--names", action="store_true",
+                       help="print the names alone, one a line, without looking at the files "
+                            "(for scripts and shell completion)")
 
 
 @command("diaries", "diary diaries\ndiary diaries --json\ndiary diaries --names\n"

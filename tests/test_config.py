@@ -344,6 +344,13 @@ def test_diaries_names_alone_for_scripts_and_completion(run, cfg, tmp_path):
     assert result.out == "work\nmy notes\n"
 
 
+def test_diaries_names_and_json_together_is_a_usage_error(run, cfg, tmp_path):
+    cfg('[diaries]\nwork = "%s"\n' % (tmp_path / "w.db"))
+    result = run("diaries", "--names", "--json", environ={"DIARY_PASSPHRASE": None})
+    assert result.code == 2 and result.out == "", result
+    assert "not allowed with" in result.err
+
+
 def test_diaries_says_not_a_file_for_a_fifo_or_a_folder(run, cfg, tmp_path):
     # A named diary that is a FIFO or a folder was listed as "missing": told
     # to create it, a person would find the name taken.
