@@ -188,6 +188,10 @@ def _parse_value(key, value, line, block):
         block.starred = answer
 
 
+# What Session.read makes of bytes that are not UTF-8 (surrogateescape).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
 def parse_file(text, nonce, originals=(), ids=None):
     """The file's text -> [Block]; BadFile (with a line number) when it does not parse.
     ``originals``: the blocks the file was written from; an entry whose date line
@@ -198,6 +202,10 @@ def parse_file(text, nonce, originals=(), ids=None):
 
     if "\x00" in text:
         raise BadFile("a NUL character (remove it)", text.count("\n", 0, text.index("\x00")) + 1)
+    bad = _NOT_UTF8.search(text)
+    if bad:
+        raise BadFile("bytes that are not UTF-8 (\\x%02x): save the file as UTF-8"
+                      % (ord(bad.group()) - 0xDC00), text.count("\n", 0, bad.start()) + 1)
     if len(text) > MAX_TEXT:
         raise BadFile("the file is over %d MB" % (MAX_TEXT // (1024 * 1024)))
     if "\r\n" in text and text.count("\r\n") == text.count("\n"):

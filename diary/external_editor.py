@@ -165,12 +165,14 @@ class Session:
             private_dir.wipe_file(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
                      0o600)
-        with open(fd, "w", encoding="utf-8", newline="") as f:
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
             f.write(text)
 
     def read(self):
         """The file's text (None when the editor removed it), then the file is
-        wiped. Bytes that are not UTF-8 become U+FFFD: the rest is kept."""
+        wiped. Bytes that are not UTF-8 come back as surrogates (surrogateescape):
+        editfile.parse_file refuses them, and ``write`` puts the very bytes back
+        for the person to fix, so an editor saving in Latin-1 loses no letter."""
         try:
             with open(self.path, "rb") as f:
                 data = f.read()
@@ -179,7 +181,7 @@ class Session:
         finally:
             if os.path.lexists(self.path):
                 private_dir.wipe_file(self.path)
-        return data.decode("utf-8", errors="replace")
+        return data.decode("utf-8", errors="surrogateescape")
 
     def edit(self, argv, text):
         """Write ``text``, run the editor on it, return what it saved (None if it

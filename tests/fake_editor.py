@@ -8,6 +8,7 @@ $FAKE_ACTIONS (by run number, counted in $FAKE_LOG):
   {"sub": [[regex, replacement], ...]}   re.sub on the text (MULTILINE)
   {"write": text}                        replace the whole text
   {"append": text}
+  {"encoding": name}                     save in that encoding (default UTF-8)
   {"exit": n}                            exit with status n, the file untouched
   {"run": argv}                          run a command first (another session)
   {"sleep": s}                           sleep (a test kills something meanwhile)
@@ -36,7 +37,8 @@ def main():
     action = actions[min(n, len(actions) - 1)]
     from diary import private_dir
 
-    with open(path, encoding="utf-8", newline="") as f:
+    # Bytes that are not UTF-8 read and write back as they were (surrogateescape).
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
         text = f.read()
     with open(log, "a") as f:
         f.write(json.dumps({
@@ -56,7 +58,8 @@ def main():
     if "write" in action:
         text = action["write"]
     text += action.get("append", "")
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding=action.get("encoding", "utf-8"), errors="surrogateescape",
+              newline="") as f:
         f.write(text)
 
 

@@ -194,6 +194,20 @@ def test_a_bad_header_reopens_the_editor_with_the_error_on_top_and_the_text_kept
     assert [(e[2], e[4]) for e in _entries(made)] == [("\nprecious words", True)]
 
 
+def test_a_file_saved_in_another_encoding_reopens_with_its_bytes_kept(run, made, editor):
+    # An editor set to Latin-1 saved "é" as the byte E9. Read as UTF-8 with
+    # replacement it became U+FFFD in the diary: the letter silently lost.
+    editor.act({"append": "Café au lait", "encoding": "latin-1"},
+               {"sub": [["\udce9", "é"]]})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    first, second = editor.runs()
+    top = second["text"].split("\n")[0]
+    assert top.startswith("# diary: line ") and "not UTF-8" in top, top
+    assert "Caf\udce9 au lait" in second["text"]  # the very bytes it saved, to fix
+    assert [e[2] for e in _entries(made)] == ["\nCafé au lait"]
+
+
 def test_a_bad_header_left_unfixed_asks_instead_of_looping(run, made, editor):
     editor.act({"sub": [["^star: no$", "star: maybe"]]}, {})
     r = run("add", tty=True, stdin="d\n", environ=editor.environ())
