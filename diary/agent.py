@@ -38,18 +38,27 @@ PEER_TIMEOUT = 2.0  # seconds a connected client has to send its request
 
 
 class Key:
-    """The key's one buffer, locked in memory where allowed, wiped on close."""
+    """The key's one buffer: a page of its own (mmap), so that mlock locks
+    that page and nothing else, left out of core dumps (MADV_DONTDUMP) as a
+    second guard; wiped on close."""
 
     def __init__(self, size=RAW_SIZE):
         import ctypes
+        import mmap
 
         self._ctypes = ctypes
-        self.buffer = ctypes.create_string_buffer(size)
         self.size = size
+        self._map = mmap.mmap(-1, mmap.PAGESIZE)
+        try:
+            self._map.madvise(mmap.MADV_DONTDUMP)
+        except (AttributeError, OSError):
+            pass
+        self._cbuf = (ctypes.c_char * mmap.PAGESIZE).from_buffer(self._map)
+        self._address = ctypes.addressof(self._cbuf)
         self.locked = "not tried"
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            if libc.mlock(ctypes.addressof(self.buffer), ctypes.c_size_t(size)) == 0:
+            if libc.mlock(ctypes.c_void_p(self._address), ctypes.c_size_t(mmap.PAGESIZE)) == 0:
                 self.locked = "ok"
                 self._libc = libc
             else:
@@ -58,13 +67,13 @@ class Key:
             self.locked = str(exc)
 
     def view(self):
-        return memoryview(self.buffer).cast("B")[:self.size]
+        return memoryview(self._map)[:self.size]
 
     def wipe(self):
         ctypes = self._ctypes
-        ctypes.memset(ctypes.addressof(self.buffer), 0, self.size)
+        ctypes.memset(ctypes.c_void_p(self._address), 0, self.size)
         if self.locked == "ok":
-            self._libc.munlock(ctypes.addressof(self.buffer), ctypes.c_size_t(self.size))
+            self._libc.munlock(ctypes.c_void_p(self._address), ctypes.c_size_t(len(self._map)))
             self.locked = "released"
 
 
