@@ -39,12 +39,8 @@ def socket_path(path, environ, create=False):
 
     from . import private_dir
 
-    try:
-        where = private_dir.shared(KIND, environ, create=create)
-    except private_dir.NoPrivatePlace:
-        if create:
-            raise
-        return None
+    where = (private_dir.shared(KIND, environ) if create
+             else private_dir.find_shared(KIND, environ))
     if where is None:
         return None
     name = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:32]

@@ -171,6 +171,19 @@ def shared(kind, environ, create=True, mountinfo="/proc/self/mountinfo"):
     return where
 
 
+def find_shared(kind, environ):
+    """The directory ``shared`` made earlier, or None; looked for in each
+    candidate place without reading the mount table again: ``shared`` checked
+    the place when it made the directory, and only a private directory of
+    ours (0700, no symlink) is taken."""
+    name = "diary-%s.%d" % (kind, os.getuid())
+    for place in candidates(environ):
+        where = os.path.join(os.path.realpath(place), name)
+        if _private_of_ours(where):
+            return where
+    return None
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
