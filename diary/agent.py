@@ -35,6 +35,9 @@ from .raw_key import RAW_SIZE
 
 MAX_REQUEST = 8192
 PEER_TIMEOUT = 2.0  # seconds a connected client has to send its request
+# Seconds between checks that the socket is still there: a runtime directory
+# removed at logout leaves an agent no one can reach, which then ends.
+CHECK_EVERY = 10.0
 
 
 class Key:
@@ -94,13 +97,15 @@ class Agent:
         self.deadline = clock() + idle
         self.refused = 0  # connections from other users
 
-    def serve(self):
+    def serve(self, still_ours=lambda: True):
         while True:
             left = self.deadline - self.clock()
             if left <= 0:
                 return
-            ready, _, _ = select.select([self.listener], [], [], left)
+            ready, _, _ = select.select([self.listener], [], [], min(left, CHECK_EVERY))
             if not ready:
+                if not still_ours():
+                    return  # its socket removed or replaced: no one can reach it
                 continue
             try:
                 conn, _ = self.listener.accept()
@@ -223,7 +228,14 @@ def run(stdin=0, stdout=1):
         os.write(stdout, b"ready %s\n" % json.dumps({"pid": os.getpid(),
                                                       "mlock": key.locked}).encode())
         _detach_streams()
-        Agent(listener, key, setup["path"], setup["salt"], float(setup["idle"])).serve()
+        def still_ours():
+            try:
+                return os.stat(sock_path).st_ino == bound
+            except OSError:
+                return False
+
+        Agent(listener, key, setup["path"], setup["salt"], float(setup["idle"])).serve(
+            still_ours)
         status = 0
     except Stop:
         status = 0

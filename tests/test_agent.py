@@ -231,6 +231,25 @@ def test_sigkill_of_the_agent_falls_back_cleanly(arun, made, runtime):
     assert arun("list").code == 0
 
 
+def test_an_agent_whose_socket_is_gone_ends(arun, made, runtime, monkeypatch):
+    """A runtime directory removed at logout: no one can reach the agent, so
+    it ends instead of holding the key until its idle time."""
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    os.unlink(agent_client.socket_path(made, environ(runtime)))
+    assert wait_until(lambda: not alive(pid), timeout=30)
+
+
+def test_backup_with_the_agents_key_opens_with_the_passphrase(arun, made, tmp_path):
+    arun("add", "kept in the copy", environ={"DIARY_PASSPHRASE": PASSPHRASE})
+    unlock(arun)
+    dest = str(tmp_path / "copy.db")
+    r = arun("backup", dest)
+    assert r.code == 0, r
+    with store.open_diary(dest, PASSPHRASE, read_only=True) as d:
+        assert d.db.connection().execute("SELECT count(*) FROM entry").fetchone()[0] == 1
+
+
 def test_sigterm_and_sighup_end_it(arun, made, runtime):
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         unlock(arun)
