@@ -446,3 +446,25 @@ def test_the_menu_opened_with_the_agents_key_checks_a_typed_passphrase(made):
     with store.open_diary(made, None, raw_key=key) as d:
         assert store.check_passphrase(d, PASSPHRASE)
         assert not store.check_passphrase(d, "something else")
+
+
+def test_the_menu_opens_with_the_agents_key_and_its_lock_ends_the_agent(arun, made, runtime):
+    from test_menu import run_menu
+
+    arun("add", "seen through the agent", environ={"DIARY_PASSPHRASE": PASSPHRASE})
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    r = run_menu(arun, ("Write a new entry", "l"), ("is locked", None))
+    assert r.asked == []  # opened without asking for the passphrase
+    assert wait_until(lambda: not alive(pid))
+
+
+def test_the_menus_lock_keeps_the_agent_when_the_setting_says_so(arun, made, runtime):
+    from test_menu import run_menu
+
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    r = run_menu(arun, ("Write a new entry", "l"), ("is locked", None),
+                 environ={"DIARY_LOCK_ENDS_AGENT": "false"})
+    assert r.code in (0, 3)
+    assert alive(pid) and agent_client.key_for(made, environ(runtime)) is not None
