@@ -88,6 +88,22 @@ def launch(argv, env):
     return figures, r.stdout
 
 
+def key_round_trip(path, runtime, n=200):
+    import time
+
+    from diary import agent_client
+
+    environ = {"XDG_RUNTIME_DIR": runtime}
+    took = []
+    for _ in range(n):
+        start = time.perf_counter()
+        key = agent_client.key_for(path, environ)
+        took.append(time.perf_counter() - start)
+        if key is None:
+            raise SystemExit("the agent gave no key")
+    return statistics.median(took) * 1000, n
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--size", default="100k")
@@ -120,6 +136,16 @@ def main(argv=None):
         ("search %s" % rare, ["search", rare], ["search", rare, "20"]),
         ("list -n 10", ["list", "-n", "10"], ["list", "10"]),
     ]
+    # Where the agent's command spends what the floor does not: the imports
+    # before its first query, each as a fresh process (`python -c`), in the
+    # same interleaved rounds.
+    imports = {
+        "python alone": "pass",
+        "+ sqlcipher3 (the floor's)": "import sqlcipher3",
+        "+ peewee, playhouse": "import sqlcipher3, peewee, playhouse.sqlcipher_ext",
+        "+ diary's list and search": "import diary.cli, diary.cli_entries, diary.entries, "
+                                     "diary.cli_search, diary.search",
+    }
     variants = {
         "derive": lambda c: diary + ["--no-agent", "--passphrase-file", passfile] + c[1],
         "agent": lambda c: diary + c[1],
@@ -133,10 +159,17 @@ def main(argv=None):
         times = {(c[0], v): [] for c in commands for v in variants}
         cpu = {(c[0], v): [] for c in commands for v in variants}
         rng = random.Random(args.seed)
+        import_cpu = {}
         for _ in range(args.rounds):
             order = [(c, v) for c in commands for v in variants]
             rng.shuffle(order)
+            order += [(None, name) for name in imports]
+            rng.shuffle(order)
             for c, v in order:
+                if c is None:
+                    figures, _ = launch([PY, "-c", imports[v]], env)
+                    import_cpu.setdefault(v, []).append(figures["cpu"])
+                    continue
                 figures, out = launch(variants[v](c), env)
                 times[c[0], v].append(figures["seconds"])
                 cpu[c[0], v].append(figures["cpu"])
@@ -145,6 +178,7 @@ def main(argv=None):
         for c in commands:
             if outputs[c[0]]["derive"] != outputs[c[0]]["agent"]:
                 raise SystemExit("derive and agent disagree on %s" % c[0])
+        round_trip = key_round_trip(work, runtime)
         run(diary + ["lock"], env)
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
@@ -165,6 +199,12 @@ def main(argv=None):
                 "%.2fx" % (med["agent"] / med["floor"])))
             lines.append("%-22s %-8s %s" % ("", "min-max", "  ".join(
                 spread[v] for v in variants)))
+    lines.append("")
+    lines.append("imports, CPU seconds (median), each a fresh `python -c`:")
+    for name in imports:
+        lines.append("  %-34s %.3f" % (name, statistics.median(import_cpu[name])))
+    lines.append("the agent's answer in-process (agent_client.key_for, salt read, connect, "
+                 "48 bytes back): median %.2f ms of %d" % round_trip)
     lines.append("")
     lines.append("load average: %.2f %.2f %.2f; %d CPUs" % (load + (os.cpu_count(),)))
     text = "\n".join(lines)

@@ -468,3 +468,25 @@ def test_the_menus_lock_keeps_the_agent_when_the_setting_says_so(arun, made, run
                  environ={"DIARY_LOCK_ENDS_AGENT": "false"})
     assert r.code in (0, 3)
     assert alive(pid) and agent_client.key_for(made, environ(runtime)) is not None
+
+
+def test_unlock_reports_whether_the_key_is_locked_in_memory(arun, made, runtime):
+    r = unlock(arun)
+    locked = agent_client.status(made, environ(runtime))["mlock"]
+    if locked == "ok":
+        assert "could not be locked" not in r.err
+    else:  # here: a memory-lock limit, a VM without mlock
+        assert "could not be locked in memory (mlock: %s)" % locked in r.err
+
+
+def test_the_key_buffer_is_its_own_page_and_wiped():
+    import mmap
+
+    from diary.agent import Key
+
+    key = Key()
+    key.view()[:] = bytes(range(1, raw_key.RAW_SIZE + 1))
+    assert key._address % mmap.PAGESIZE == 0  # a page of its own: mlock takes nothing else
+    assert bytes(key.view()) == bytes(range(1, raw_key.RAW_SIZE + 1))
+    key.wipe()
+    assert bytes(key.view()) == bytes(raw_key.RAW_SIZE)
