@@ -149,7 +149,7 @@ class Agent:
             raise Stop()
         elif op == "status":
             conn.sendall(b"I" + json.dumps({
-                "path": self.path, "pid": os.getpid(), "locked": self.key.locked,
+                "path": self.path, "pid": os.getpid(), "mlock": self.key.locked,
                 "idle_left": max(0, round(self.deadline - self.clock())),
                 "refused": self.refused}).encode() + b"\n")
         else:
