@@ -31,6 +31,7 @@ from .errors import DiaryError
 MEMORY_TYPES = ("tmpfs", "ramfs")
 CONFIG_KEY = "editor_tmpdir"
 SHM = "/dev/shm"
+RUN_USER = "/run/user"  # systemd's runtime directories, /run/user/UID
 _NAME = re.compile(r"^diary-(?P<kind>[a-z]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$")
 
 
@@ -80,7 +81,7 @@ def candidates(environ):
     """The memory-backed places to try, in order (they may not exist)."""
     runtime = environ.get("XDG_RUNTIME_DIR", "")
     found = [runtime] if os.path.isabs(runtime) else []
-    user_run = "/run/user/%d" % os.getuid()
+    user_run = os.path.join(RUN_USER, str(os.getuid()))
     if not found and _private_of_ours(user_run):
         found.append(user_run)  # systemd's runtime directory, the variable unset
     return found + [SHM]
