@@ -27,10 +27,10 @@ import os
 import select
 import signal
 import socket
-import struct
 import sys
 import time
 
+from .agent_client import peer_uid
 from .raw_key import RAW_SIZE
 
 MAX_REQUEST = 8192
@@ -78,12 +78,6 @@ class Key:
         if self.locked == "ok":
             self._libc.munlock(ctypes.c_void_p(self._address), ctypes.c_size_t(len(self._map)))
             self.locked = "released"
-
-
-def peer_uid(conn):
-    """The uid of the process at the other end (Linux SO_PEERCRED)."""
-    data = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", data)[1]
 
 
 class Stop(Exception):

@@ -47,11 +47,17 @@ def socket_path(path, environ, create=False):
     return os.path.join(where, name + ".sock")
 
 
+def peer_uid(conn):
+    """The uid of the process at the other end (Linux SO_PEERCRED)."""
+    import struct
+
+    data = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", data)[1]
+
+
 def _ask(sock_path, request):
     """The agent's whole answer to ``request``, or None (no agent, another
     user's, no answer)."""
-    from .agent import peer_uid
-
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.settimeout(TIMEOUT)

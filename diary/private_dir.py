@@ -32,7 +32,9 @@ MEMORY_TYPES = ("tmpfs", "ramfs")
 CONFIG_KEY = "editor_tmpdir"
 SHM = "/dev/shm"
 RUN_USER = "/run/user"  # systemd's runtime directories, /run/user/UID
-_NAME = re.compile(r"^diary-(?P<kind>[a-z]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$")
+# A private directory's name (compiled where used: every command that asks
+# the agent imports this module, and none of them looks for leftovers).
+_NAME = r"^diary-(?P<kind>[a-z]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$"
 
 
 class NoPrivatePlace(DiaryError):
@@ -209,7 +211,7 @@ def leftovers(kind, environ, allowed_on_disk=None):
         except OSError:
             continue
         for name in names:
-            m = _NAME.match(name)
+            m = re.match(_NAME, name)
             if not m or m.group("kind") != kind:
                 continue
             path = os.path.join(place, name)
