@@ -343,9 +343,16 @@ def as_nobody(code, *args):
         if os.environ.get("CI"):
             pytest.fail("this test runs a client as another uid: it needs root and setpriv")
         pytest.skip("needs root and setpriv to run a client as another uid")
-    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           "/usr/bin/python3" if os.path.exists("/usr/bin/python3")
-                           else sys.executable, "-I", "-c", code, *args],
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    # A Python that uid 65534 may run (a venv or pyenv under /root is out of its reach).
+    for python in (os.path.realpath(sys.executable), "/usr/bin/python3",
+                   "/usr/local/bin/python3"):
+        if subprocess.run(nobody + [python, "-I", "-c", "pass"], capture_output=True,
+                          timeout=60, cwd="/").returncode == 0:
+            break
+    else:
+        pytest.fail("no Python that uid 65534 can run")
+    return subprocess.run(nobody + [python, "-I", "-c", code, *args],
                           capture_output=True, text=True, timeout=60, cwd="/")
 
 
