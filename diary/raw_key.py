@@ -13,6 +13,7 @@ of PRAGMA key, quoted) uses it as is. A raw key lives only in memory
 """
 
 import hashlib
+import os
 
 from .errors import DiaryError
 
@@ -30,10 +31,19 @@ def kdf_iter():
 
 
 def salt_of(path):
-    """The salt SQLCipher keeps in the first 16 bytes of the file."""
+    """The salt SQLCipher keeps in the first 16 bytes of the file. A regular
+    file only: opened without blocking (a FIFO would hang), checked on the
+    descriptor."""
+    import stat
+
     try:
-        with open(path, "rb") as f:
-            salt = f.read(SALT_SIZE)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise DiaryError("%s is not a regular file, so not a diary file" % path)
+            salt = os.read(fd, SALT_SIZE)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise DiaryError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
     if len(salt) != SALT_SIZE:

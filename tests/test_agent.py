@@ -497,3 +497,17 @@ def test_the_key_buffer_is_its_own_page_and_wiped():
     assert bytes(key.view()) == bytes(range(1, raw_key.RAW_SIZE + 1))
     key.wipe()
     assert bytes(key.view()) == bytes(raw_key.RAW_SIZE)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "empty"])
+def test_unlock_refuses_what_is_not_a_diary_file_without_hanging(arun, tmp_path, kind):
+    where = tmp_path / "not-a-diary"
+    if kind == "fifo":
+        os.mkfifo(where)
+    elif kind == "directory":
+        where.mkdir()
+    else:
+        where.write_bytes(b"")
+    r = arun("unlock", "--diary", str(where), environ={"DIARY_PASSPHRASE": PASSPHRASE})
+    assert r.code in (1, 3) and "Traceback" not in r.err, r
+    assert "not a regular file" in r.err or "not a diary" in r.err or "too short" in r.err
