@@ -222,6 +222,7 @@ def run(stdin=0, stdout=1):
         os.write(stdout, b"ready %s\n" % json.dumps({"pid": os.getpid(),
                                                       "mlock": key.locked}).encode())
         _detach_streams()
+
         def still_ours():
             try:
                 return os.stat(sock_path).st_ino == bound

@@ -306,7 +306,8 @@ def test_the_agent_is_detached_and_holds_no_inherited_descriptor(arun, made, run
         fields = f.read().rsplit(") ", 1)[1].split()
     assert int(fields[1]) != os.getpid()  # no child of ours
     assert int(fields[4]) == 0  # tty_nr: no controlling terminal
-    fds = {int(n): os.readlink("/proc/%d/fd/%s" % (pid, n)) for n in os.listdir("/proc/%d/fd" % pid)}
+    fds = {int(n): os.readlink("/proc/%d/fd/%s" % (pid, n))
+           for n in os.listdir("/proc/%d/fd" % pid)}
     assert all(fds[n] == "/dev/null" for n in (0, 1, 2))
     assert sorted(fds) == [0, 1, 2, 3] and fds[3].startswith("socket:")
     with open("/proc/%d/limits" % pid) as f:
