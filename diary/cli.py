@@ -157,6 +157,9 @@ def global_options(parser, suppress):
                    help="read the passphrase from the first line of PATH")
     g.add_argument("--passphrase-fd", metavar="N", type=int, default=default,
                    help="read the passphrase from the first line of file descriptor N")
+    g.add_argument("--no-agent", action="store_true",
+                   default=argparse.SUPPRESS if suppress else False,
+                   help="do not ask the agent (`diary unlock`) for the key")
     g.add_argument("--read-only", action="store_true",
                    default=argparse.SUPPRESS if suppress else False,
                    help="open the diary read-only: no command may change it")
@@ -242,6 +245,9 @@ COMMANDS = {
     "diaries": ("cli_config", "list the named diaries of the config file, with their paths "
                               "and sizes"),
     "completion": ("cli_completion", "print a shell completion script: bash, zsh or fish"),
+    "unlock": ("cli_agent", "start the agent: type the passphrase once, later commands use "
+                            "the key it holds (Linux)"),
+    "lock": ("cli_agent", "end the diary's agent; its key is wiped"),
 }
 
 HANDLERS = {}  # name -> (handler, example, description): filled by @command on import
@@ -520,17 +526,24 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
         env.say("Created. Keep your passphrase safe: without it the diary cannot be opened.")
         return store.open_diary(path, passphrase, read_only=read_only)
 
-    def open_with(passphrase):
+    def open_with(passphrase, raw_key=None):
         try:
             from .cli_trash import purged  # the trash's expired entries go
 
-            return purged(store.open_diary(path, passphrase, read_only=read_only), env)
+            return purged(store.open_diary(path, passphrase, read_only=read_only,
+                                           raw_key=raw_key), env)
         except NeedsUpgrade:
             if getattr(args, "read_only", False):
                 raise  # the user asked that nothing be written
             # A reading command on an older file: upgrade it once, then read.
-            store.open_diary(path, passphrase).close()
-            return store.open_diary(path, passphrase, read_only=True)
+            store.open_diary(path, passphrase, raw_key=raw_key).close()
+            return store.open_diary(path, passphrase, read_only=True, raw_key=raw_key)
+
+    # A passphrase given explicitly wins over the agent; --no-agent skips it.
+    if source.scripted() is None and not getattr(args, "no_agent", False):
+        opened = _with_agent(path, env, open_with)
+        if opened is not None:
+            return opened
 
     for attempt in range(1, tries + 1):
         passphrase = source.get()
@@ -542,6 +555,27 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
             if attempt == tries or source.scripted() is not None:
                 raise
             env.say("Wrong passphrase, try again.")
+
+
+def _with_agent(path, env, open_with):
+    """The diary opened with the key of its agent (`diary unlock`), or None
+    when there is none. A key the file refuses (its passphrase was changed by
+    another process: rekey keeps the salt) is dropped, the agent ended, and
+    the usual sources follow: never exit 3 for it."""
+    from . import agent_client
+
+    key = agent_client.key_for(path, env.environ)
+    if key is None:
+        return None
+    try:
+        return open_with(None, raw_key=key)
+    except PassphraseError:
+        agent_client.stop(path, env.environ)
+        env.say("diary: the agent's key no longer opens %s (was the passphrase changed?); "
+                "the agent was ended" % path)
+        return None
+    finally:
+        key[:] = bytes(len(key))
 
 
 def use_color(env):
@@ -624,4 +658,21 @@ def open_menu(args, env):
                          color=use_color(env) != "never",
                          first_weekday=6 if week_start == "sunday" else 0,
                          trash_days=loaded_settings(env).get("trash_days"),
-                         **for_menu(env)).run()
+                         **_agent_hooks(diary, env), **for_menu(env)).run()
+
+
+def _agent_hooks(diary, env):
+    """The menu ends the diary's agent when the passphrase changes, and on a
+    lock when the `lock_ends_agent` setting says so."""
+    from . import agent_client
+
+    if not agent_client.offered():
+        return {}
+
+    def end():
+        agent_client.stop(diary.path, env.environ)
+
+    hooks = {"on_passphrase_changed": end}
+    if loaded_settings(env).get("lock_ends_agent"):
+        hooks["on_lock"] = end
+    return hooks

@@ -406,7 +406,13 @@ def cmd_passwd(args, env):
     new_source = Source(file=args.new_passphrase_file, fd=args.new_passphrase_fd,
                         environ={}, ask=env.getpass, interactive=env.can_prompt,
                         options="--new-passphrase-file or --new-passphrase-fd")
+    args.no_agent = True  # the old passphrase is asked, not taken from the agent
     with unlock(args, env, write=True) as d:
         new = new_source.new("New passphrase: ")
         store.change_passphrase(d, new)
-    env.say("Passphrase changed.")
+    from . import agent_client
+
+    if agent_client.offered() and agent_client.stop(d.path, env.environ):
+        env.say("Passphrase changed; the diary's agent was ended (`diary unlock` again).")
+    else:
+        env.say("Passphrase changed.")

@@ -140,6 +140,9 @@ KEYS = {k.name: k for k in (
     Key("lock_after", 10, _number("minutes", False),
         "the interactive diary locks after this many idle minutes (0: never)",
         env=("DIARY_LOCK_AFTER",), flag="--lock-after"),
+    Key("lock_ends_agent", True, _flag,
+        "the interactive diary's Lock (and its idle lock) also ends the diary's agent "
+        "(`diary unlock`)", env=("DIARY_LOCK_ENDS_AGENT",)),
     Key("default_sort", "rank", _choice("rank", "newest", "oldest"),
         "`diary search`'s order when --sort is not given", env=("DIARY_DEFAULT_SORT",),
         flag="--sort"),

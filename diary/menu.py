@@ -84,8 +84,12 @@ def diary_error(exc):
 class Menu(Screens, DraftScreens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
-                 trash_days=30, external=None, templates_dir=None):
+                 trash_days=30, external=None, templates_dir=None, on_lock=None,
+                 on_passphrase_changed=None):
         self.diary = diary
+        # The diary's agent (cli.open_menu): ended when the passphrase changes,
+        # and on a lock when a setting says so; None: nothing to end.
+        self.on_lock, self.on_passphrase_changed = on_lock, on_passphrase_changed
         self.trash_days = trash_days  # 0: deleting is for good (the trash_days setting)
         # The external editor (cli_editor.for_menu): {"argv", "environ", "tmpdir"}, or None.
         self.external = external
@@ -167,6 +171,8 @@ class Menu(Screens, DraftScreens):
         and ask the passphrase to go on. Open editors' drafts are written first."""
         await self.keep_drafts()
         store.lock(self.diary)
+        if self.on_lock is not None:
+            self.on_lock()
         await self.unlock("%s is locked." % os.path.basename(self.diary.path))
         for keeper in self.keepers.values():
             keeper.retry()  # a draft the lock could not write (busy) is tried again
@@ -659,6 +665,8 @@ class Menu(Screens, DraftScreens):
             if self.writer is not None:  # its thread's connection holds the old key
                 await self.writer.close_connection()
             store.change_passphrase(self.diary, new)
+            if self.on_passphrase_changed is not None:
+                self.on_passphrase_changed()
         except Cancelled:
             self.term.say("Nothing changed.")
             return

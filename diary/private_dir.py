@@ -5,8 +5,9 @@ never reach the disk (the external editor's file; later the agent's socket).
     ...
     private_dir.wipe(where)
 
-The place is ``$XDG_RUNTIME_DIR``, then ``/dev/shm``, each only when the file
-system under it is really tmpfs or ramfs: the type is read from
+The place is ``$XDG_RUNTIME_DIR``, then (it is often unset: su, cron, ssh
+without pam_systemd) ``/run/user/UID`` when it is ours and 0700, then
+``/dev/shm``, each only when the file system under it is really tmpfs or ramfs: the type is read from
 ``/proc/self/mountinfo`` (the mount that holds the path, longest mount point
 first), never guessed from a name. With none, ``NoPrivatePlace`` says how to
 allow a directory on disk explicitly (the ``editor_tmpdir`` setting); there is
@@ -16,19 +17,24 @@ A directory is named ``diary-KIND-PID-RANDOM`` and made 0700 (``mkdtemp``);
 ``leftovers`` finds those of processes that are gone (a crash, SIGKILL), for
 the caller to offer and then ``wipe``. tmpfs pages can still reach swap: the
 README says so.
+
+``shared(kind, environ)`` is the one directory of ``kind`` for this user,
+``diary-KIND.UID``, found again by later processes (the agent's socket).
 """
 
 import os
 import re
 import stat
-import tempfile
 
 from .errors import DiaryError
 
 MEMORY_TYPES = ("tmpfs", "ramfs")
 CONFIG_KEY = "editor_tmpdir"
 SHM = "/dev/shm"
-_NAME = re.compile(r"^diary-(?P<kind>[a-z]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$")
+RUN_USER = "/run/user"  # systemd's runtime directories, /run/user/UID
+# A private directory's name (compiled where used: every command that asks
+# the agent imports this module, and none of them looks for leftovers).
+_NAME = r"^diary-(?P<kind>[a-z]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+$"
 
 
 class NoPrivatePlace(DiaryError):
@@ -76,7 +82,21 @@ def memory_backed(path, mountinfo="/proc/self/mountinfo"):
 def candidates(environ):
     """The memory-backed places to try, in order (they may not exist)."""
     runtime = environ.get("XDG_RUNTIME_DIR", "")
-    return ([runtime] if os.path.isabs(runtime) else []) + [SHM]
+    found = [runtime] if os.path.isabs(runtime) else []
+    user_run = os.path.join(RUN_USER, str(os.getuid()))
+    if not found and _private_of_ours(user_run):
+        found.append(user_run)  # systemd's runtime directory, the variable unset
+    return found + [SHM]
+
+
+def _private_of_ours(path):
+    """A real directory (no symlink) of ours that no one else may enter."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
+            and not st.st_mode & 0o077)
 
 
 def safe_parent(path):
@@ -121,6 +141,8 @@ def base(environ, allowed_on_disk=None, mountinfo="/proc/self/mountinfo"):
 
 def make(kind, environ, allowed_on_disk=None, mountinfo="/proc/self/mountinfo"):
     """A fresh 0700 directory in ``base``; its path."""
+    import tempfile  # not for shared(): the agent's clients start fast
+
     where = base(environ, allowed_on_disk, mountinfo)
     try:
         made = tempfile.mkdtemp(prefix="diary-%s-%d-" % (kind, os.getpid()), dir=where)
@@ -129,6 +151,40 @@ def make(kind, environ, allowed_on_disk=None, mountinfo="/proc/self/mountinfo"):
                              % (where, exc.strerror)) from None
     os.chmod(made, 0o700)
     return made
+
+
+def shared(kind, environ, create=True, mountinfo="/proc/self/mountinfo"):
+    """This user's one 0700 directory of ``kind`` in ``base``, made when
+    missing (``create``); None when missing and not made. NoPrivatePlace when
+    something else holds its name (another user's directory, a symlink, a
+    directory others may enter): never used, never changed."""
+    where = os.path.join(base(environ, None, mountinfo), "diary-%s.%d" % (kind, os.getuid()))
+    if create:
+        try:
+            os.mkdir(where, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise NoPrivatePlace("cannot make %s: %s" % (where, exc.strerror)) from None
+    elif not os.path.lexists(where):
+        return None
+    if not _private_of_ours(where):
+        raise NoPrivatePlace("%s is not a private directory of yours (a 0700 directory, "
+                             "no symlink): remove it, or find out who made it" % where)
+    return where
+
+
+def find_shared(kind, environ):
+    """The directory ``shared`` made earlier, or None; looked for in each
+    candidate place without reading the mount table again: ``shared`` checked
+    the place when it made the directory, and only a private directory of
+    ours (0700, no symlink) is taken."""
+    name = "diary-%s.%d" % (kind, os.getuid())
+    for place in candidates(environ):
+        where = os.path.join(os.path.realpath(place), name)
+        if _private_of_ours(where):
+            return where
+    return None
 
 
 def _alive(pid):
@@ -155,7 +211,7 @@ def leftovers(kind, environ, allowed_on_disk=None):
         except OSError:
             continue
         for name in names:
-            m = _NAME.match(name)
+            m = re.match(_NAME, name)
             if not m or m.group("kind") != kind:
                 continue
             path = os.path.join(place, name)

@@ -60,14 +60,30 @@ def _key_literal(passphrase):
     return "'" + passphrase.replace("'", "''") + "'"
 
 
+class RawKey(str):
+    """A derived key in SQLCipher's raw form, x'<key hex><salt hex>' (raw_key.py),
+    standing where a passphrase would: keyed with it, SQLCipher skips the
+    derivation. Given by the agent (agent.py); only ever in memory."""
+
+
+def raw(key):
+    """The RawKey for the 48 bytes ``key`` (key and salt)."""
+    from .raw_key import literal
+
+    return RawKey(literal(key))
+
+
 def keyed_connection(path, passphrase, kdf_iter=None, *, timeout=10, uri=False,
-                     pragmas=()):
+                     pragmas=(), raw_key=None):
     """A raw sqlcipher3 connection to ``path`` with the key given (not yet verified).
 
     The one place that keys a connection: the log level is silenced before
     the key, kdf_iter (tests only) and other cipher ``pragmas`` (for foreign
-    files) follow it, temporary tables stay in memory.
+    files) follow it, temporary tables stay in memory. ``raw_key`` (48 bytes)
+    stands for the passphrase: no derivation.
     """
+    if raw_key is not None:
+        passphrase = raw(raw_key)
     if not passphrase or "\x00" in passphrase:
         raise PassphraseError(WRONG_KEY)  # never a key: see check_new_passphrase
     try:
@@ -374,13 +390,17 @@ def _check_path(path):
         raise PassphraseError(WRONG_KEY)
 
 
-def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
+def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None,
+               raw_key=None):
     """Unlock the diary at ``path``; migrate an older schema (not when read-only).
 
     A read-only session always has an authorizer: access.read_only_authorizer
-    unless another is given.
+    unless another is given. ``raw_key`` (48 bytes, from the agent) stands for
+    the passphrase: a key the file refuses is PassphraseError, as a wrong one.
     """
     path = os.fspath(path)
+    if raw_key is not None:
+        passphrase = raw(raw_key)
     db = open_database(path, passphrase, read_only=read_only, authorizer=authorizer,
                        kdf_iter=kdf_iter)
     return Diary(path, db, read_only)
@@ -436,6 +456,8 @@ def _diagnosed(err, exc, path, passphrase, kdf_iter):
     first page: when later pages verify with the passphrase (pages.py, one
     extra key derivation on this failure path only), it is damage."""
     code = driver_code(exc)
+    if isinstance(passphrase, RawKey):
+        return err  # an agent's key the file refuses: the caller drops it
     if (isinstance(err, PassphraseError) and code is not None
             and code & 0xFF == SQLITE_NOTADB):
         from . import pages
@@ -731,4 +753,9 @@ def check_passphrase(diary, passphrase):
     import hmac
 
     known = diary.db._passphrase
+    if isinstance(known, RawKey):  # unlocked by the agent: derive, then compare
+        from .raw_key import derive
+
+        salt = bytes.fromhex(known[2 + 64:-1])
+        return hmac.compare_digest(raw(derive(passphrase, salt, diary.db._kdf_iter)), known)
     return bool(known) and hmac.compare_digest(passphrase.encode(), known.encode())

@@ -207,3 +207,62 @@ def test_errors_carry_no_passphrase(made):
     text = str(info.value) + repr(info.value) + repr(info.value.__cause__) + repr(
         info.value.__context__)
     assert SECRET not in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the agent: Linux only")
+def test_the_agent_leaves_no_key_or_passphrase_on_disk_argv_or_env(sandbox, tmp_path):
+    """`diary unlock` as a real process: the agent's argv and environment hold
+    neither the passphrase nor the key, nothing is written but its socket,
+    and commands after it read the diary without any passphrase given."""
+    import shutil
+    import tempfile
+
+    from conftest import needs_tmpfs
+    from diary import agent_client, raw_key
+
+    needs_tmpfs()
+    diary, roots = sandbox
+    home, tmp, data = roots
+    runtime = tempfile.mkdtemp(prefix="leak-agent-", dir="/dev/shm")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TMPDIR": str(tmp),
+           "XDG_RUNTIME_DIR": runtime, "LANG": "C.UTF-8"}
+    db = str(data / "diary.db")
+    secrets = tmp_path / "secrets" / "old"
+    try:
+        diary("init")
+        diary("add", "body " + MARKER)
+        r = subprocess.run([DIARY, "--diary", db, "--passphrase-file", str(secrets), "unlock"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run([DIARY, "--diary", db, "list"], capture_output=True, text=True,
+                           env=env, timeout=60, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0 and MARKER in r.stdout, r.stderr
+        status = agent_client.status(db, {"XDG_RUNTIME_DIR": runtime})
+        pid = status["pid"]
+        # The real program derives with SQLCipher's 256,000 iterations.
+        key = raw_key.derive(SECRET, raw_key.salt_of(db), raw_key.DEFAULT_KDF_ITER)
+        assert agent_client.key_for(db, {"XDG_RUNTIME_DIR": runtime}) == key  # the one held
+        forms = [SECRET.encode(), bytes(key), bytes(key).hex().encode(),
+                 bytes(key).hex().upper().encode(), MARKER.encode()]
+        for name in ("cmdline", "environ"):
+            with open("/proc/%d/%s" % (pid, name), "rb") as f:
+                text = f.read()
+            assert not any(form in text for form in forms), name
+        # Nothing on disk: the sandbox's directories and the runtime directory
+        # hold no secret (the runtime directory: the socket alone).
+        for root in roots + [runtime]:
+            for needle in (SECRET, bytes(key).hex(), MARKER):
+                assert scan(root, needle) == [], (root, needle)
+            for dirpath, _, names in os.walk(root):
+                for name in names:
+                    with open(os.path.join(dirpath, name), "rb") if not name.endswith(
+                            ".sock") else open(os.devnull, "rb") as f:
+                        assert bytes(key) not in f.read()
+        assert [n for _, _, names in os.walk(runtime) for n in names
+                if not n.endswith(".sock")] == []
+        assert sorted(os.listdir(data)) == ["diary.db"]
+        assert os.listdir(tmp) == [] and os.listdir(home) == []
+    finally:
+        subprocess.run([DIARY, "--diary", db, "lock"], env=env, timeout=60,
+                       capture_output=True)
+        shutil.rmtree(runtime, ignore_errors=True)

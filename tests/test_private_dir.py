@@ -88,3 +88,21 @@ def test_leftovers_are_those_of_dead_processes(tmp_path, monkeypatch):
     (tmp_path / ("diary-agent-%d-abc" % dead)).mkdir()  # another kind
     (tmp_path / "unrelated").mkdir()
     assert private_dir.leftovers("edit", {}) == [str(tmp_path / ("diary-edit-%d-abc" % dead))]
+
+
+def test_without_xdg_runtime_dir_the_users_run_directory_when_it_is_private(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setattr(private_dir, "RUN_USER", str(tmp_path))
+    mine = tmp_path / str(os.getuid())
+    assert private_dir.candidates({}) == [private_dir.SHM]  # none there
+    mine.mkdir(mode=0o755)
+    os.chmod(mine, 0o755)
+    assert private_dir.candidates({}) == [private_dir.SHM]  # others may enter it
+    os.chmod(mine, 0o700)
+    assert private_dir.candidates({}) == [str(mine), private_dir.SHM]
+    # The variable, when set, is the place (as before), without the fallback.
+    assert private_dir.candidates({"XDG_RUNTIME_DIR": "/elsewhere"}) == ["/elsewhere",
+                                                                         private_dir.SHM]
+    mine.rmdir()
+    mine.symlink_to(tmp_path)  # a symlink is never taken
+    assert private_dir.candidates({}) == [private_dir.SHM]
