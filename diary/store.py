@@ -19,6 +19,7 @@ connection so that no logger ever sees the new passphrase.
 import contextlib
 import logging
 import os
+import re
 import stat
 
 import sqlcipher3
@@ -54,6 +55,14 @@ def check_new_passphrase(passphrase):
         raise WeakPassphrase("the passphrase must not be empty or blank")
     if "\x00" in passphrase:
         raise WeakPassphrase("the passphrase must not contain a NUL character")
+    if _RAW_FORM.fullmatch(passphrase):
+        raise WeakPassphrase("the passphrase must not have SQLCipher's raw key form x'<hex>' "
+                             "(it would be used as a key without derivation)")
+
+
+# What SQLCipher takes as a raw key instead of a passphrase: 32 key bytes, or
+# key and 16 salt bytes, in hex.
+_RAW_FORM = re.compile(r"[xX]'([0-9a-fA-F]{64}|[0-9a-fA-F]{96})'")
 
 
 def _key_literal(passphrase):

@@ -47,6 +47,20 @@ def test_create_refuses_empty_or_blank_passphrase(path, bad):
     assert not os.path.exists(path)
 
 
+def test_a_passphrase_in_sqlciphers_raw_key_form_is_refused(tmp_path, diary):
+    path = str(tmp_path / "new.db")
+    # SQLCipher reads a key string x'<64 or 96 hex>' as a raw key, skipping the
+    # derivation: such a "passphrase" would not be one, and the agent (which
+    # derives the raw key from the passphrase) could never serve it.
+    for raw in ("x'" + "ab" * 32 + "'", "X'" + "0F" * 48 + "'"):
+        with pytest.raises(WeakPassphrase, match="raw key"):
+            store.create(path, raw)
+        assert not os.path.exists(path)
+        with pytest.raises(WeakPassphrase, match="raw key"):
+            store.change_passphrase(diary, raw)
+    store.check_new_passphrase("x'ab'")  # not the raw form: an ordinary passphrase
+
+
 def test_no_plaintext_in_file_wal_or_shm(diary):
     entries.add(diary, "today I saw a " + MARKER, title="title " + MARKER)
     directory = os.path.dirname(diary.path)
