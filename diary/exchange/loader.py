@@ -38,10 +38,15 @@ def stamp(dt):
     return dates.stored(dt)
 
 
+_NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes)  # copied for each uuid
+
+
 def derived_uuid(*parts):
     """uuid5(NAMESPACE, parts joined), computed without the uuid module's overhead
     (it shows at 100,000 entries); the same string uuid.uuid5 gives."""
-    h = bytearray(hashlib.sha1(NAMESPACE.bytes + "\x1f".join(parts).encode("utf-8")).digest())
+    h = _NAMESPACE_SHA1.copy()
+    h.update("\x1f".join(parts).encode("utf-8"))
+    h = bytearray(h.digest())
     h[6] = (h[6] & 0x0F) | 0x50  # version 5
     h[8] = (h[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = h[:16].hex()
