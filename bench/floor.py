@@ -179,10 +179,11 @@ def _import(conn, journal):
     """A jrnl plain-text journal into a diary made by `diary init`, as cheaply
     as sqlcipher3 allows, yet the same rows the diary writes: each entry with
     a uuid, its UTC date, title (first line), text, star, its @tags linked
-    (tags created with their ancestors) and the tag tokens in its row, the
-    search index built in one pass at the end, all in one transaction. The
-    schema's own triggers (months, tag counts, closure) run as they do for
-    the diary."""
+    (tags created with their ancestors) and the tag tokens in its row; the
+    search index, the entries-per-month table and the tags' entry counts
+    each built in one set-based pass at the end, as store.index_deferred
+    does, all in one transaction. The schema's other triggers (the tag
+    closure, tag labels) run as they do for the diary."""
     import hashlib
     import re
     import time
@@ -192,7 +193,13 @@ def _import(conn, journal):
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("PRAGMA cache_size = -32768")
     (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entry").fetchone()
-    conn.execute("DROP TRIGGER entry_fts_insert")
+    # The per-row triggers store.index_deferred suspends, kept to be put back
+    # word for word (the schema's own) before the commit.
+    deferred = ("entry_fts_insert", "entry_month_insert", "tag_count_link")
+    triggers = [conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                             "AND name = ?", (name,)).fetchone()[0] for name in deferred]
+    for name in deferred:
+        conn.execute("DROP TRIGGER " + name)
     tags = {}
 
     def tag(path):
@@ -244,21 +251,31 @@ def _import(conn, journal):
     if date:
         add(date, lines)
         n += 1
-    # the larger FTS5 hash store.index_deferred uses for this one pass
+    # store.index_deferred's set-based passes: months, tag counts, then the
+    # search index with the larger FTS5 hash it uses
+    conn.execute("""
+        INSERT INTO entry_month (month, entries, low_id, high_id)
+        SELECT substr(created_at, 1, 7), count(*), min(id), max(id) FROM entry
+        WHERE id > ? GROUP BY 1
+        ON CONFLICT (month) DO UPDATE SET entries = entries + excluded.entries,
+            low_id = min(low_id, excluded.low_id), high_id = max(high_id, excluded.high_id)
+        """, (last,))
+    conn.execute("""
+        UPDATE tag SET subtree_entries = subtree_entries + (
+            SELECT count(DISTINCT et.entry_id) FROM tag_path p
+            JOIN entry_tag et ON et.tag_id = p.descendant_id
+            WHERE p.ancestor_id = tag.id AND et.entry_id > ?1)
+        WHERE id IN (SELECT p.ancestor_id FROM tag_path p WHERE p.descendant_id IN (
+            SELECT tag_id FROM entry_tag WHERE entry_id > ?1))
+        """, (last,))
     conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('hashsize', 33554432)")
-    conn.execute("INSERT INTO entry_fts (rowid, title, body, tags) "
-                 "SELECT id, title, body, tags FROM entry WHERE id > ?", (last,))
+    conn.execute("INSERT INTO entry_fts (rowid, title, body, tags, grams) "
+                 "SELECT id, title, body, tags, grams FROM entry WHERE id > ?", (last,))
     conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('hashsize', 1048576)")
-    conn.execute(_trigger(conn))
+    for sql in triggers:
+        conn.execute(sql)
     conn.execute("COMMIT")
     return [(n,)]
-
-
-def _trigger(conn):
-    # schema.py's _ENTRY_FTS_INSERT, restored as store.index_deferred does.
-    return ("CREATE TRIGGER entry_fts_insert AFTER INSERT ON entry BEGIN "
-            "INSERT INTO entry_fts (rowid, title, body, tags) "
-            "VALUES (NEW.id, NEW.title, NEW.body, NEW.tags); END")
 
 
 QUERIES = {"list": _list, "search": _search, "tag": _tag, "add": _add}

@@ -259,6 +259,7 @@ def cmd_import(args, env):
         raise NotFound("no file %s" % args.file)
     options = _import_options(args)
     fmt = args.format or exchange.guess_format(args.file)
+    _refuse_jrnl_options(args, fmt)
     with unlock(args, env, write=True) as d:
         passphrase = None
         if exchange.needs_passphrase(args.file, fmt):
@@ -298,6 +299,20 @@ def _import_options(args):
         except BadInput as exc:
             raise UsageError("--tag-symbols: %s" % exc) from None
     return options
+
+
+# The formats that read jrnl's timeformat and tagsymbols (ImportOptions).
+JRNL_FORMATS = ("jrnl", "jrnl-folder")
+
+
+def _refuse_jrnl_options(args, fmt):
+    """--time-format and --tag-symbols mean nothing to another format: a
+    usage error, not an option silently ignored."""
+    for flag, value in (("--time-format", args.time_format),
+                        ("--tag-symbols", args.tag_symbols)):
+        if value is not None and fmt not in JRNL_FORMATS:
+            raise UsageError("%s is for --format %s only; %s is read as %s"
+                             % (flag, " or ".join(JRNL_FORMATS), args.file, fmt))
 
 
 def _time_format(text):

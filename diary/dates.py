@@ -76,7 +76,7 @@ def aware(naive):
     overflows: such a time is taken as UTC, which is far outside the stored
     range anyway, so ``stored`` refuses it naming where it came from."""
     try:
-        first = naive.replace(fold=0).astimezone()
+        first = (naive.replace(fold=0) if naive.fold else naive).astimezone()
     except (ValueError, OverflowError):
         return naive.replace(tzinfo=UTC)
     if first.replace(tzinfo=None) == naive:
@@ -95,7 +95,10 @@ def text(value):
         return value.raw  # as it was stored: reading it back changes nothing
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    u = value.astimezone(UTC)
+    return _utc_text(value.astimezone(UTC))
+
+
+def _utc_text(u):
     return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
         u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond)
 
@@ -116,7 +119,7 @@ def stored(value, where=""):
     if u is None or not EARLIEST <= u <= LATEST:
         _fail(where, "the date %s is out of range: dates must fall %s"
               % (shown(value.isoformat()), RANGE_TEXT))
-    return text(u)
+    return _utc_text(u)
 
 
 def parse_iso(value, where="", field="date"):

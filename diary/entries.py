@@ -23,7 +23,7 @@ def _check_text(value, what):
         raise BadInput("the %s is too long (over %d MB)" % (what, MAX_TEXT // (1024 * 1024)))
     if "\x00" in value:
         raise BadInput("the %s contains a NUL character" % what)
-    found = _SURROGATE.search(value)
+    found = None if value.isascii() else _SURROGATE.search(value)
     if found:  # JSON and YAML can spell one (\ud800); no UTF-8 text can hold it
         raise BadInput("the %s contains a lone surrogate (\\u%04x), which is no character"
                        % (what, ord(found.group())))

@@ -688,21 +688,50 @@ INDEX_HASH_BYTES = 32 * 1024 * 1024  # index_deferred: FTS5 pending terms held i
 FTS_HASH_BYTES = 1024 * 1024  # FTS5's own default hashsize
 
 
+# The per-row triggers index_deferred suspends for its block; each is put
+# back, as the schema has it, before the block's transaction can commit.
+DEFERRED_TRIGGERS = ("entry_fts_insert", "entry_month_insert", "tag_count_link")
+
+
 @contextlib.contextmanager
 def index_deferred(diary):
-    """Within a write transaction: entries inserted inside this block are added
-    to the search index in one pass at its end, not row by row by the trigger
-    (twice as fast for a bulk import). For inserts only: an update or delete of
-    such a row inside the block would send the index a 'delete' for a row it
-    does not hold. If the block fails, the transaction's rollback restores the
-    trigger with everything else.
+    """Within a write transaction: the entries inserted inside this block (and
+    their tag links) are added to the search index, the entries-per-month
+    table and the tags' entry counts in one set-based pass each at its end,
+    not row by row by the triggers (DEFERRED_TRIGGERS). For inserting new
+    entries and linking them only: an update or delete of such a row, or a
+    link to an entry older than the block, inside the block would leave the
+    index or the counts out of step. The triggers are dropped and created
+    again inside the caller's transaction, so a crash or a rollback at any
+    point leaves the schema, the rows and every count as they were.
     """
     if not diary.db.in_transaction():
         raise RuntimeError("index_deferred needs a write transaction")
     conn = diary.db.connection()
     (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entry").fetchone()
-    conn.execute("DROP TRIGGER entry_fts_insert")
+    for name in DEFERRED_TRIGGERS:
+        conn.execute("DROP TRIGGER %s" % name)
     yield
+    # A month gains the new entries of its month, its id bounds widened
+    # (what entry_month_insert does row by row).
+    conn.execute("""
+        INSERT INTO entry_month (month, entries, low_id, high_id)
+        SELECT substr(created_at, 1, 7), count(*), min(id), max(id) FROM entry
+        WHERE id > ? GROUP BY 1
+        ON CONFLICT (month) DO UPDATE SET entries = entries + excluded.entries,
+            low_id = min(low_id, excluded.low_id), high_id = max(high_id, excluded.high_id)
+        """, (last,))
+    # Each ancestor of a tag linked to a new entry counts the new entries
+    # linked at or below it, each once (tag_count_link's rule); the new
+    # entries had no links before the block.
+    conn.execute("""
+        UPDATE tag SET subtree_entries = subtree_entries + (
+            SELECT count(DISTINCT et.entry_id) FROM tag_path p
+            JOIN entry_tag et ON et.tag_id = p.descendant_id
+            WHERE p.ancestor_id = tag.id AND et.entry_id > ?1)
+        WHERE id IN (SELECT p.ancestor_id FROM tag_path p WHERE p.descendant_id IN (
+            SELECT tag_id FROM entry_tag WHERE entry_id > ?1))
+        """, (last,))
     # FTS5 writes its pending terms out as a new segment each time they pass
     # 'hashsize' (1 MB by default), and with automerge 2 merges them again
     # and again: a larger hash for this one pass halves the index's cost
@@ -716,7 +745,8 @@ def index_deferred(diary):
                  "SELECT id, title, body, tags, grams FROM entry WHERE id > ?", (last,))
     conn.execute("INSERT INTO entry_fts (entry_fts, rank) VALUES ('hashsize', ?)",
                  (FTS_HASH_BYTES,))
-    conn.execute(_trigger_sql("entry_fts_insert"))
+    for name in DEFERRED_TRIGGERS:
+        conn.execute(_trigger_sql(name))
 
 
 def _trigger_sql(name):

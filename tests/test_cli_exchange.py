@@ -314,6 +314,38 @@ def test_bad_jrnl_options_are_usage_errors(run, made, tmp_path, flag, value):
     one_line_error(run("import", flag, value, str(p)), 2)
 
 
+@pytest.mark.parametrize("flag, value", [("--time-format", "%d.%m.%Y %H:%M"),
+                                         ("--tag-symbols", "@")])
+@pytest.mark.parametrize("fmt, given", [("json", True), ("json", False), ("jsonl", True),
+                                        ("csv", True), ("jrnl-json", True),
+                                        ("markdown", True)])
+def test_jrnl_options_are_refused_for_other_formats(run, made, tmp_path, flag, value, fmt,
+                                                    given):
+    """jrnl's timeformat and tagsymbols mean nothing to another format: said
+    at once, never silently ignored (whether the format is given or guessed),
+    and nothing is imported."""
+    p = tmp_path / "all.json"
+    p.write_text('[{"title": "One", "body": "x", "created_at": "2024-01-01T10:00:00Z"}]\n')
+    argv = ["import", flag, value, str(p)] + (["--format", fmt] if given else [])
+    r = run(*argv)
+    one_line_error(r, 2)
+    assert flag in r.err and fmt in r.err, r
+    assert json.loads(run("list", "--json").out) == []
+
+
+@pytest.mark.parametrize("fmt", ["jrnl", "jrnl-folder"])
+def test_jrnl_options_are_taken_by_jrnl_formats(run, made, tmp_path, fmt):
+    p = tmp_path / "j.txt"
+    p.write_text("[02.03.2024 21:30] Evening @home.\n")
+    if fmt == "jrnl-folder":
+        (tmp_path / "jf" / "2024" / "03").mkdir(parents=True)
+        p = p.rename(tmp_path / "jf" / "2024" / "03" / "02.txt")
+        p = tmp_path / "jf"
+    r = run("import", "--time-format", "%d.%m.%Y %H:%M", "--tag-symbols", "@", str(p),
+            "--format", fmt, "--json")
+    assert r.code == 0 and json.loads(r.out)["added"] == 1, r
+
+
 def test_time_format_reads_another_layout(run, made, tmp_path):
     p = tmp_path / "j.txt"
     p.write_text("[02.03.2024 21:30] Evening.\n\n[03.03.2024 07:15] Morning.\n")

@@ -80,6 +80,11 @@ def test_killed_while_changing_passphrase_opens_with_exactly_one(made, trials):
         current = opened[0]
 
 
+def _schema(d):
+    return d.db.connection().execute(
+        "SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+
+
 def test_killed_while_importing_leaves_all_or_nothing(made, tmp_path, trials):
     import json
 
@@ -90,11 +95,15 @@ def test_killed_while_importing_leaves_all_or_nothing(made, tmp_path, trials):
                                 "title": "imported %d" % i, "body": "body of %d " % i * 10,
                                 "tags": ["import/batch%d" % (i % 7)]}) + "\n")
     rng = random.Random(7)
+    with store.open_diary(made, PASSPHRASE) as d:
+        schema = _schema(d)
     for _ in range(trials):
         lines = kill_after(start("import", made, PASSPHRASE, str(source)),
                            rng.uniform(0.5, 4.0))
         with store.open_diary(made, PASSPHRASE) as d:
             assert_healthy(d)
+            # the per-row triggers an import suspends (store.index_deferred) are there
+            assert _schema(d) == schema
             n = entries.count(d)
             assert n in (0, 10_000), n  # whole or absent
             if any(line.startswith("IMPORTED") for line in lines):

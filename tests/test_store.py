@@ -3,11 +3,12 @@
 import datetime
 import os
 import sqlite3
+import uuid
 
 import pytest
 import sqlcipher3
 
-from diary import entries, health, search, store
+from diary import dates, entries, health, search, store
 from diary.errors import (DiaryError, NotFound, PassphraseError, ReadOnly, SchemaTooNew,
                           WeakPassphrase)
 
@@ -303,12 +304,70 @@ def test_index_deferred_indexes_the_new_rows_once_at_the_end(diary):
         "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH 'otters'").fetchone()[0] == 3
 
 
+def _loader_put(diary):
+    from diary.exchange.loader import Loader
+
+    loader = Loader(diary)
+
+    def put(text, when, paths):
+        stamp = dates.stored(when)
+        loader.insert(str(uuid.uuid4()), stamp, stamp, "", text, False,
+                      loader.resolve_tags(paths, text))
+    return put
+
+
+def _schema(diary):
+    return diary.db.connection().execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+
+
+def _months(diary):
+    return diary.db.connection().execute(
+        "SELECT month, entries FROM entry_month WHERE entries > 0 ORDER BY month").fetchall()
+
+
+def _counts(diary):
+    return dict(diary.db.connection().execute(
+        "SELECT path, subtree_entries FROM tag WHERE subtree_entries > 0"))
+
+
+def test_index_deferred_counts_months_and_tags_at_the_end(diary):
+    """The month table and the tags' entry counts, kept by per-row triggers
+    elsewhere, come out of the block exactly as those triggers would leave
+    them (a month and tags the diary had, new ones, an entry linked to a tag
+    and to its ancestor counted once), and the triggers are back as the
+    schema has them."""
+    when = datetime.datetime(2024, 3, 2, 21, 30, tzinfo=datetime.timezone.utc)
+    entries.add(diary, "older", created_at=when, tags=["work/acme", "home"])
+    schema = _schema(diary)
+    with diary.write(), store.index_deferred(diary):
+        put = _loader_put(diary)  # as import writes: rows and links, never an update
+        put("same month", when + datetime.timedelta(days=3), ["work/acme", "work"])
+        put("a new month", when + datetime.timedelta(days=40), ["work/beta/x"])
+        put("no tags", when - datetime.timedelta(days=400), [])
+    assert health.problems(diary) == []
+    assert _schema(diary) == schema
+    assert _months(diary) == [("2023-01", 1), ("2024-03", 2), ("2024-04", 1)]
+    assert _counts(diary) == {"work": 3, "work/acme": 2, "home": 1, "work/beta": 1,
+                              "work/beta/x": 1}
+    # the triggers keep them again after the block
+    late = entries.add(diary, "after", created_at=when, tags=["work/beta"])
+    assert _months(diary) == [("2023-01", 1), ("2024-03", 3), ("2024-04", 1)]
+    assert _counts(diary)["work"] == 4 and _counts(diary)["work/beta"] == 2
+    entries.delete(diary, [late.id], keep=False)
+    assert _counts(diary)["work"] == 3 and _months(diary)[1] == ("2024-03", 2)
+    assert health.problems(diary) == []
+
+
 def test_index_deferred_failure_restores_everything(diary):
+    schema = _schema(diary)
     with pytest.raises(RuntimeError, match="boom"):
         with diary.write(), store.index_deferred(diary):
-            entries.add(diary, "never kept")
+            _loader_put(diary)("never kept", datetime.datetime.now().astimezone(),
+                               ["kept/not"])
             raise RuntimeError("boom")
     assert entries.count(diary) == 0
+    assert _schema(diary) == schema and _months(diary) == [] and _counts(diary) == {}
     entries.add(diary, "indexed by the trigger again")
     assert diary.db.connection().execute(
         "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH 'trigger'").fetchone()[0] == 1

@@ -203,8 +203,8 @@ def _empty(record):
 
 
 def _checked(records, count, stats):
-    """``records``, each checked (Loader.check) as it is read; ``count[0]``
-    says how many were read. An entry with no title and no text is skipped
+    """(record, its stored dates) for each of ``records``, checked
+    (Loader.check) as it is read; ``count[0]`` says how many were read. An entry with no title and no text is skipped
     with a warning (jrnl writes them): one such entry never refuses the rest."""
     for record in records:
         count[0] += 1
@@ -214,19 +214,20 @@ def _checked(records, count, stats):
                        % (record.where or "entry %d" % count[0]))
             continue
         try:
-            Loader.check(record)
+            stamps = Loader.check(record)
         except BadInput as exc:
             raise _named(record, exc) from None
         except ValueError as exc:
             raise _named(record, BadInput("the date cannot be stored (%s)" % exc)) from None
-        yield record
+        yield record, stamps
 
 
 def _read_ahead(checked):
     """(the first records of ``checked``, up to KEEP_CHARS; whether more follow)."""
     ahead, cost = [], 0
-    for record in checked:
-        ahead.append(record)
+    for item in checked:
+        ahead.append(item)
+        record = item[0]
         cost += len(record.title) + len(record.body) + RECORD_COST
         if cost > KEEP_CHARS:
             return ahead, True
@@ -301,9 +302,9 @@ def import_file(diary, path, fmt=None, *, passphrase=None, progress=None, option
                 stats.empty_source = True
         with diary.write(), Loader(diary).roomy_cache() as loader, \
                 store.index_deferred(diary):
-            for record in itertools.chain(_drained(ahead), checked if more else ()):
+            for record, stamps in itertools.chain(_drained(ahead), checked if more else ()):
                 try:
-                    added = loader.add(record, checked=True)
+                    added = loader.add(record, stamps)
                 except BadInput as exc:
                     raise _named(record, exc) from None
                 if added:

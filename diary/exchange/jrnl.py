@@ -147,10 +147,13 @@ def split_title(text):
     """(title, body) as jrnl splits an entry's text: at the first line break,
     or without one at the end of the first sentence."""
     text = text.lstrip()
-    sep = re.search("\n", text) or _SENTENCE.search(text)
-    if not sep:
-        return text, ""
-    return text[:sep.end()].strip(), text[sep.end():].strip()
+    end = text.find("\n") + 1
+    if not end:
+        sep = _SENTENCE.search(text)
+        if not sep:
+            return text, ""
+        end = sep.end()
+    return text[:end].strip(), text[end:].strip()
 
 
 def tag_words(text, symbols=TAG_SYMBOLS):

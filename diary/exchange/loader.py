@@ -38,10 +38,15 @@ def stamp(dt):
     return dates.stored(dt)
 
 
+_NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes)  # copied for each uuid
+
+
 def derived_uuid(*parts):
     """uuid5(NAMESPACE, parts joined), computed without the uuid module's overhead
     (it shows at 100,000 entries); the same string uuid.uuid5 gives."""
-    h = bytearray(hashlib.sha1(NAMESPACE.bytes + "\x1f".join(parts).encode("utf-8")).digest())
+    h = _NAMESPACE_SHA1.copy()
+    h.update("\x1f".join(parts).encode("utf-8"))
+    h = bytearray(h.digest())
     h[6] = (h[6] & 0x0F) | 0x50  # version 5
     h[8] = (h[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = h[:16].hex()
@@ -149,7 +154,8 @@ class Loader:
     @staticmethod
     def check(record):
         """Everything about ``record`` that can be checked without the diary:
-        import runs this over every record before it reaches ``add``."""
+        import runs this over every record before it reaches ``add``. Its
+        stored dates (created, updated), which ``add`` takes."""
         title, body = record.title, record.body
         entries.check_text(body, "text")
         entries.check_text(title, "title")
@@ -157,20 +163,17 @@ class Loader:
             raise BadInput("the entry has no title and no text")
         for path in record.tags:
             _valid_path(path)
-        stamp(record.created_at)
-        if record.updated_at is not None:
-            stamp(record.updated_at)
-
-    def add(self, record, *, checked=False):
-        """Insert ``record`` unless the diary has it; True when it was added.
-        ``checked``: ``check(record)`` has passed (import), so it is not run
-        again."""
-        if not checked:
-            self.check(record)
-        title, body = record.title, record.body
         created = stamp(record.created_at)
         updated = created if record.updated_at in (None, record.created_at) \
             else stamp(record.updated_at)
+        return created, updated
+
+    def add(self, record, stamps=None):
+        """Insert ``record`` unless the diary has it; True when it was added.
+        ``stamps``: what ``check(record)`` returned (import checks every
+        record first), so it is not run again."""
+        created, updated = stamps or self.check(record)
+        title, body = record.title, record.body
         text = title + "\n" + body
         uuid = record.uuid
         # Tags this run has already resolved need no look-up; with them, an
