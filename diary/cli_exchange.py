@@ -259,7 +259,7 @@ def cmd_import(args, env):
         raise NotFound("no file %s" % args.file)
     options = _import_options(args)
     fmt = args.format or exchange.guess_format(args.file)
-    _refuse_jrnl_options(args, fmt)
+    _refuse_foreign_options(args, fmt)
     with unlock(args, env, write=True) as d:
         passphrase = None
         if exchange.needs_passphrase(args.file, fmt):
@@ -305,14 +305,16 @@ def _import_options(args):
 JRNL_FORMATS = ("jrnl", "jrnl-folder")
 
 
-def _refuse_jrnl_options(args, fmt):
-    """--time-format and --tag-symbols mean nothing to another format: a
-    usage error, not an option silently ignored."""
-    for flag, value in (("--time-format", args.time_format),
-                        ("--tag-symbols", args.tag_symbols)):
-        if value is not None and fmt not in JRNL_FORMATS:
+def _refuse_foreign_options(args, fmt):
+    """--time-format and --tag-symbols (jrnl's) and --folder-tags (a Markdown
+    folder's) mean nothing to another format: a usage error, not an option
+    silently ignored."""
+    for flag, given, formats in (("--time-format", args.time_format is not None, JRNL_FORMATS),
+                                 ("--tag-symbols", args.tag_symbols is not None, JRNL_FORMATS),
+                                 ("--folder-tags", args.folder_tags, ("markdown",))):
+        if given and fmt not in formats:
             raise UsageError("%s is for --format %s only; %s is read as %s"
-                             % (flag, " or ".join(JRNL_FORMATS), args.file, fmt))
+                             % (flag, " or ".join(formats), args.file, fmt))
 
 
 def _time_format(text):

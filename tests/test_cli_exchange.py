@@ -315,18 +315,21 @@ def test_bad_jrnl_options_are_usage_errors(run, made, tmp_path, flag, value):
 
 
 @pytest.mark.parametrize("flag, value", [("--time-format", "%d.%m.%Y %H:%M"),
-                                         ("--tag-symbols", "@")])
+                                         ("--tag-symbols", "@"), ("--folder-tags", None)])
 @pytest.mark.parametrize("fmt, given", [("json", True), ("json", False), ("jsonl", True),
                                         ("csv", True), ("jrnl-json", True),
                                         ("markdown", True)])
-def test_jrnl_options_are_refused_for_other_formats(run, made, tmp_path, flag, value, fmt,
-                                                    given):
-    """jrnl's timeformat and tagsymbols mean nothing to another format: said
-    at once, never silently ignored (whether the format is given or guessed),
-    and nothing is imported."""
+def test_format_options_are_refused_for_other_formats(run, made, tmp_path, flag, value, fmt,
+                                                      given):
+    """jrnl's timeformat and tagsymbols, and a Markdown folder's folder tags,
+    mean nothing to another format: said at once, never silently ignored
+    (whether the format is given or guessed), and nothing is imported."""
+    if flag == "--folder-tags" and fmt == "markdown":
+        fmt = "jrnl"  # the one format --folder-tags is for: try another
     p = tmp_path / "all.json"
     p.write_text('[{"title": "One", "body": "x", "created_at": "2024-01-01T10:00:00Z"}]\n')
-    argv = ["import", flag, value, str(p)] + (["--format", fmt] if given else [])
+    argv = ["import", flag] + ([value] if value else []) + [str(p)] + (
+        ["--format", fmt] if given else [])
     r = run(*argv)
     one_line_error(r, 2)
     assert flag in r.err and fmt in r.err, r
