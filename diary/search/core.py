@@ -101,7 +101,7 @@ def find(query, rank_fts, sort, limit, offset, tuning, under):
     newest = fetch(matching(query.fts).order_by(EntryIndex.rowid.desc()).limit(cap + 1))
     if query.filtered:
         passing = filter_entries(Entry.select(Entry.id), query, under)
-        if len(newest) <= tuning.few:  # all the matches, and few: their rows are checked
+        if len(newest) <= min(tuning.few, cap):  # every match, and few: rows checked
             keep = {r[0] for r in passing.where(Entry.id.in_(ids_sql(newest))).tuples()
                     } if newest else set()
             newest = [i for i in newest if i in keep]
