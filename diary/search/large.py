@@ -108,9 +108,8 @@ def _ranked_tiers(query, older, rank_fts, latest, probe, limit, offset, marked=N
     was most of a search that went on among a million entries); and where
     the snippets' expression ``marked`` is that too, and the matches are
     few (at most twice the entries up to the page's end, and SNIPPET_WALK),
-    the walk also
-    takes their snippets: looked up one by one afterwards, a phrase's cost
-    ~0.25 ms each at a million entries. Where they are more, that walk
+    the walk also takes their snippets (looked up one by one afterwards, a
+    phrase is walked again for each). Where they are more, that walk
     stopped early and a second lists them all."""
     if query.filtered or rank_fts != query.fts:
         both = latest + _newest_matches(older, probe)[0]
@@ -289,8 +288,7 @@ def _under(query):
 def _passing_ids(query):
     """(select, id column): the ids of the entries passing the filters. A
     lone tag filter is answered from the tag's index (entry_tag) alone,
-    reading no entry's row (~20 us each): at a million entries, a rare word
-    in a tag 40 -> 10 ms. (DISTINCT: an entry under two tags of the
+    reading no entry's row (a random read each). (DISTINCT: an entry under two tags of the
     subtree has two links.)"""
     if (len(query.tags) == 1 and not query.tags[0][1] and query.since is None
             and query.until is None and query.starred is None):
@@ -327,9 +325,9 @@ def _filtered(query, select, every, probe=True):
 
     The plan follows the two sides' sizes: how many entries the words match
     (exact up to CAP, else estimated from the newest CAP) and how many pass
-    the filters (counted along their index, ~0.1 us an entry, no further than
-    the choice needs), or what share of the matches does, from the rows of a
-    sample of SAMPLE of them (~2 ms):
+    the filters (counted along their index, no further than the choice
+    needs), or what share of the matches does, from the rows of a sample of
+    SAMPLE of them:
     - filters passing fewer entries than ``every`` holds (on:DATE): the ids
       passing are listed once and each match, newest-written first, tested
       against them (stops after CAP + 1); or, where at most FEW pass, the
@@ -344,8 +342,7 @@ def _filtered(query, select, every, probe=True):
       plans run on every id;
     - filters passing more entries than the words match: the matches are
       listed and the filters' index walked, testing each id against them
-      (1M entries: a rare word from:2020 in 40 ms instead of listing
-      200,000 dates in 180 ms);
+      (rather than listing every passing id);
     - otherwise, and for tag filters, the passing ids are listed as above.
     """
     if not every:
@@ -366,8 +363,8 @@ def _filtered(query, select, every, probe=True):
         return _checked(query, every)
     start = None if few else _window_start(query, every, share)
     if start is not None:
-        # A common word from:2020 at a million entries: 35 ms instead of
-        # 150 ms listing all 200,000 ids since 2020.
+        # Only the passing ids in the range are listed, not every one since
+        # the dates' start (a common word from:2020 at a million entries).
         passing, id_ = _passing_ids(query)
         found = _fetch(select.where(EntryIndex.rowid >= start).where(SQL("+rowid").in_(
             passing.where(id_ + 0 >= start))))
@@ -386,8 +383,8 @@ def _filtered(query, select, every, probe=True):
 
 def _probed(query):
     """The matches among the entries passing the filters, FTS5 asked entry by
-    entry (~15 us each for words): for a few passing, where the words match
-    many (a common word in a small tag: 40 -> 5 ms at a million entries)."""
+    entry: for a few passing, where the words match many (a common word in
+    a small tag), cheaper than listing the matches."""
     passing, id_ = _passing_ids(query)
     return _fetch(passing.where(fn.EXISTS(
         EntryIndex.select(SQL("1")).where(
@@ -400,7 +397,7 @@ def _listed(query, select):
 
     The unary + keeps SQLite from handing `rowid IN (...)` to FTS5 as an
     equality constraint, which runs the whole MATCH once per listed id
-    (100x slower); this way the list is built once and probed per match."""
+    (far slower); this way the list is built once and probed per match."""
     return _fetch(select.where(SQL("+rowid").in_(_passing_ids(query)[0])))
 
 
@@ -455,7 +452,7 @@ def _ranked(query, rank_fts, found, windowed, limit, offset, first=None):
     FTS5's own ``ORDER BY rank`` (which sorts every match, before filters).
     ``rank_fts`` is the query without its negated and most common words
     (Query.expression with weighs): bm25 would read their whole lists to add
-    nothing, or little (1M: 96 -> 41 ms for a common word less another); the
+    nothing, or little; the
     ids found keep them. The ids in ``first`` (the latest tier's, _tiers)
     come before the others, each part ranked.
     """
@@ -482,7 +479,7 @@ def _by_date(query, found, many, dense, limit, offset, newest):
     each entry tested against ``found``, which stops after a page. Beyond CAP
     (``many``) ``found`` is not all of them: the walk tests entries against
     a list of every match, or, when they are ``dense`` (a page comes within a
-    few hundred entries), asks FTS5 entry by entry (cheap for a word, ~1 ms
+    few hundred entries), asks FTS5 entry by entry (cheap for a word, not
     for a long prefix, so only where few entries are asked). Newest first,
     the page among ``found`` (the newest-written) is first checked against
     the older-written matches: none dated after it, as where entries were
