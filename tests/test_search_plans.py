@@ -121,3 +121,22 @@ def test_core_serves_only_up_to_the_smallest_of_exact_window_and_rank_limit():
     assert not dataclasses.replace(t, exact=100, window=5).is_exact_for(6)
     assert not dataclasses.replace(t, exact=100, rank_limit=5).is_exact_for(6)
     assert search.DEFAULT.is_exact_for(search.DEFAULT.exact)
+
+
+def test_tuning_module_imports_nothing_and_floor_reads_the_same_values():
+    """bench/floor.py (standard library and sqlcipher3 only) reads the search's
+    numbers from search/tuning.py by its path: no copies to fall out of step."""
+    import ast
+    import os
+    import runpy
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, "diary", "search", "tuning.py")
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    floor = runpy.run_path(os.path.join(root, "bench", "floor.py"))
+    d = search.DEFAULT
+    assert (floor["CAP"], floor["DENSE"], floor["RANK_LIMIT"], floor["PROBE_TAGS"],
+            floor["WINDOW"]) == (d.cap, d.dense, d.rank_limit, d.probe_tags, d.window)
+    assert floor["WEIGHTS"] == ", ".join(map(str, d.weights))
