@@ -66,8 +66,10 @@ def search(diary, text, *, limit=20, offset=0, sort="rank", now=None, snippets=T
                 rank_fts = query.expression(tagged, weighs=weighs)
                 if rank_fts is None:
                     sort = "newest"  # every word too common to rank by: Tuning.rank_limit
+        # Asking FTS5 entry by entry seeks every tag token each time.
         if exact:
-            found = core.find(query, rank_fts, sort, limit, offset, tuning, under)
+            found = core.find(query, rank_fts, sort, limit, offset, tuning, under,
+                              probe=tagged.count <= tuning.probe_tags)
         else:
             found = large.find(query, rank_fts, sort, limit, offset, tuning, under, last,
                                probe=tagged.count <= tuning.probe_tags,

@@ -88,9 +88,10 @@ class Found:
     scope: int = None
 
 
-def find(query, rank_fts, sort, limit, offset, tuning, under):
+def find(query, rank_fts, sort, limit, offset, tuning, under, probe=True):
     """The page of ids for ``query`` (its ``fts`` holding the tags' tokens),
-    ranked by ``rank_fts`` where ``sort`` is "rank"; ``under`` is tags_under."""
+    ranked by ``rank_fts`` where ``sort`` is "rank"; ``under`` is tags_under;
+    ``probe``: FTS5 may be asked entry by entry (few tag tokens to seek)."""
     cap = tuning.cap
     if not query.ranked:  # filters only, or "every entry without ...": by date
         passing = filter_entries(Entry.select(SQL("1")), query, under)
@@ -110,8 +111,13 @@ def find(query, rank_fts, sort, limit, offset, tuning, under):
                            .order_by(EntryIndex.rowid.desc()).limit(cap + 1))
     total, at_least = min(len(newest), cap), len(newest) > cap
     if sort != "rank":
+        # Beyond cap the matches are many: where they are dense too, a page
+        # by date comes within a few entries of the date index, each asked of
+        # FTS5, rather than after listing every match.
+        dense = at_least and probe and \
+            len(newest) / max(1, last_id() - newest[-1] + 1) >= tuning.dense
         ids = _by_date(query, under, sort, limit, offset,
-                       None if at_least else newest, tuning.few)
+                       None if at_least else newest, tuning.few, dense)
         return Found(ids, {}, total, at_least)
     newest = newest[:cap]
     if not newest:
@@ -127,22 +133,26 @@ def find(query, rank_fts, sort, limit, offset, tuning, under):
     return Found(list(scores), scores, total, at_least, cap if at_least else None)
 
 
-def _by_date(query, under, sort, limit, offset, found=None, few=0):
-    """Ids of the entries passing the filters and matching (``found``: all the
-    matches, where already listed), by date."""
-    select = filter_entries(Entry.select(Entry.id), query, under, walk=True)
-    if query.fts is None:
-        pass
-    elif query.exclude:
-        select = select.where(Entry.id.not_in(matching(query.fts)))
-    elif found is None:
-        select = select.where((Entry.id + 0).in_(matching(query.fts)))
-    elif len(found) <= few:  # a few rows read and sorted
+def _by_date(query, under, sort, limit, offset, found=None, few=0, dense=False):
+    """Ids of the entries passing the filters and matching, by date; ``found``:
+    every match passing the filters, where already listed; ``dense``: FTS5
+    is asked entry by entry."""
+    if found is not None and len(found) <= few:  # a few rows read and sorted
         select = Entry.select(Entry.id).where(Entry.id.in_(ids_sql(found) if found else []))
+    elif found is not None:
+        # id + 0: an expression, so SQLite walks the date index (narrowed by
+        # the dates) and tests each entry against the list, rather than
+        # reading every match's row to sort them.
+        select = dates(Entry.select(Entry.id), query).where((Entry.id + 0).in_(id_set(found)))
     else:
-        # id + 0: an expression, so SQLite walks the date index and tests
-        # each entry against the list, rather than reading every match's row.
-        select = select.where((Entry.id + 0).in_(id_set(found)))
+        select = filter_entries(Entry.select(Entry.id), query, under, walk=True)
+        if query.exclude:
+            select = select.where(Entry.id.not_in(matching(query.fts)))
+        elif dense:
+            select = select.where(fn.EXISTS(matching(query.fts).where(
+                EntryIndex.rowid == Entry.id)))
+        elif query.fts is not None:
+            select = select.where((Entry.id + 0).in_(matching(query.fts)))
     if sort == "oldest":
         select = select.order_by(Entry.created_at, Entry.id)
     else:
