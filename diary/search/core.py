@@ -123,11 +123,14 @@ def find(query, rank_fts, sort, limit, offset, tuning, under, probe=True):
     if not newest:
         return Found([], {}, 0, False)
     score = fn.bm25(EntryIndex._meta.entity, *tuning.weights)
-    # rowid >= the oldest: FTS5 seeks there and reads no older matches.
+    # rowid >= the oldest: FTS5 seeks there and reads no older matches. Those
+    # are the matches themselves unless filters or words left out of the
+    # ranking (rank_fts) make them fewer: then they are tested against the list.
     select = (EntryIndex.select(EntryIndex.rowid, score)
-              .where(EntryIndex.match(rank_fts), EntryIndex.rowid >= newest[-1],
-                     SQL("+rowid").in_(id_set(newest)))
+              .where(EntryIndex.match(rank_fts), EntryIndex.rowid >= newest[-1])
               .order_by(score, EntryIndex.rowid.desc()))
+    if query.filtered or rank_fts != query.fts:
+        select = select.where(SQL("+rowid").in_(id_set(newest)))
     # bm25 is negative, lower is better: the score shown is its negation.
     scores = {r[0]: -r[1] for r in page(select, limit, offset).tuples()}
     return Found(list(scores), scores, total, at_least, cap if at_least else None)
