@@ -301,7 +301,8 @@ def test_words_in_most_entries_are_left_out_of_the_ranking(diary, monkeypatch, p
     assert scores("heron -filler")[0] == "rank"
     for text in ("common", "common OR heron", "common -heron"):
         order, hits = scores(text)
-        assert order == "newest" and hits[0][1] is None and len(hits) == len(ids(diary, text, tuning=t))
+        assert order == "newest" and hits[0][1] is None
+        assert len(hits) == len(ids(diary, text, tuning=t))
     # A phrase weighs where its words are together in at most a PHRASE_COST-th.
     t = dataclasses.replace(t, phrase_cost=2)  # together in at most 5 entries
     assert scores('"common filler"')[0] == "newest"  # together in 32
@@ -383,7 +384,8 @@ def test_big_results_are_capped_and_ranked_among_the_newest(diary, monkeypatch):
     res = search.search(diary, "tea", tuning=t)
     assert (res.total, res.at_least, res.window) == (5, True, 5)
     assert {h.entry.id for h in res.hits} == set(made[-5:])   # the oldest-written are out
-    res = search.search(diary, "tea", sort="newest", limit=None, tuning=t)  # probing the date index
+    # probing the date index
+    res = search.search(diary, "tea", sort="newest", limit=None, tuning=t)
     assert [h.entry.id for h in res.hits] == made[::-1] and res.window is None
     res = search.search(diary, "tea -2", tuning=t)
     assert (res.total, res.at_least) == (5, True)
@@ -534,7 +536,8 @@ def test_the_latest_first_gives_the_exact_order_by_date(diary, monkeypatch, wind
         entries.edit(diary, made[1], created_at=day(2020, 1, 6, 12))
         entries.edit(diary, made[11], created_at=day(2019, 1, 1))
     texts = ["tea", "cake", "tea -cake", "tea from:2020-01-03", "tea to:2020-01-09"]
-    want = {(q, s): found(diary, q, sort=s, limit=None, tuning=t) for q in texts for s in search.SORTS}
+    want = {(q, s): found(diary, q, sort=s, limit=None, tuning=t)
+            for q in texts for s in search.SORTS}
     t = dataclasses.replace(t, window=window)
     t = dataclasses.replace(t, cap=cap)
     for text in texts:
@@ -609,7 +612,8 @@ def test_search_never_writes(made, monkeypatch):
         changes = d.db.connection().total_changes
     t = dataclasses.replace(t, few=0)  # every plan: the id lists too
     with store.open_diary(made, "correct horse battery staple", read_only=True) as d:
-        assert found(d, "hello", tuning=t) and found(d, "-nothing", tuning=t) and found(d, "from:2000-01-01", tuning=t)
+        assert found(d, "hello", tuning=t) and found(d, "-nothing", tuning=t)
+        assert found(d, "from:2000-01-01", tuning=t)
         for sort in search.SORTS:
             assert found(d, "hello from:2000-01-01", sort=sort, tuning=t)
         assert d.db.connection().total_changes == 0
