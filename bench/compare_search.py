@@ -6,7 +6,9 @@
 Loads each tree's ``diary`` package under its own name in this one process,
 opens the diary (read-only) once per side, and times every query of
 bench_search.py warm, old and new interleaved (the order alternating each
-repeat), reporting medians: p50/p95 over all queries, then p50 and max per
+repeat), reporting medians: p50/p95 over all queries (wall time, and CPU time
+beside it, with the load average at the start and end: the machine may be
+shared), then p50 and max per
 class (rare, common, phrase, prefixN, word+FILTER, ...) and the slowest
 queries. It also checks that both sides give the same totals, order, hits,
 snippets and scores: a plan change must not change an answer.
@@ -127,6 +129,7 @@ def main(argv=None):
             d.db.connection().execute("PRAGMA cache_size = -%d" % (cache * 1024))
         sides[label] = (side_search, d)
     rows, differ = {}, []
+    print("load average at the start: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
     for sort in args.sort.split(","):
         for q, c in zip(queries, classes(queries)):
             if args.only and args.only not in c:
@@ -135,20 +138,27 @@ def main(argv=None):
             if out["old"] != out["new"]:
                 differ.append((sort, q))
             times = {"old": [], "new": []}
+            cpu = {"old": [], "new": []}
             for i in range(args.repeats):
                 for label in ("old", "new") if i % 2 == 0 else ("new", "old"):
                     s, d = sides[label]
-                    t = time.perf_counter()
+                    c0, t = time.process_time(), time.perf_counter()
                     s.search(d, q, sort=sort)
                     times[label].append((time.perf_counter() - t) * 1000)
+                    cpu[label].append((time.process_time() - c0) * 1000)
             rows.setdefault(sort, []).append(dict(
                 q=q, c=c, total=out["new"][0], at_least=out["new"][1], order=out["new"][3],
-                old=statistics.median(times["old"]), new=statistics.median(times["new"])))
+                old=statistics.median(times["old"]), new=statistics.median(times["new"]),
+                old_cpu=statistics.median(cpu["old"]), new_cpu=statistics.median(cpu["new"])))
+    print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
     for sort, rs in rows.items():
         for label in ("old", "new"):
             ms = [r[label] for r in rs]
+            cpu = [r[label + "_cpu"] for r in rs]
             print("sort=%-6s %s  p50=%7.2f ms  p95=%7.2f ms  max=%7.2f ms  (%d queries)"
-                  % (sort, label, statistics.median(ms), p95(ms), max(ms), len(ms)))
+                  "  cpu p50=%7.2f ms  p95=%7.2f ms"
+                  % (sort, label, statistics.median(ms), p95(ms), max(ms), len(ms),
+                     statistics.median(cpu), p95(cpu)))
         by = {}
         for r in rs:
             by.setdefault(r["c"], []).append(r)

@@ -12,16 +12,17 @@ Usage::
 
 Only sqlcipher3 and the standard library: open the same diary file, derive the
 key (SQLCipher's defaults, the same cost the diary pays), run the same SQL
-the library runs (search.py's capped ranking, tags.py's subtree query) and
+the library runs (the search's capped ranking, tags.py's subtree query) and
 print plain rows. Whatever diary spends above this is the price of
 Python-level code: argument parsing, peewee, rendering, imports.
 
 The SQL is also used in-process by warm.py, through ``connect`` and ``QUERIES``.
 """
 
-import sys
-
 import math
+import os
+import runpy
+import sys
 
 # Each query takes (connection, arguments) and returns the rows to print.
 
@@ -40,16 +41,20 @@ def _fts_phrase(word):
     return '"' + word.replace('"', '""') + '"'
 
 
-CAP = 5_000  # search.py: beyond this many matches, rank the newest CAP only
-DENSE = 0.1  # search.py: this share of entries matching makes probing cheap
-RANK_LIMIT = 100_000  # search.py: estimated matches beyond this: newest first, unranked
-WEIGHTS = "10.0, 1.0, 2.0"  # search.py: bm25 weights of title, body, tags
-PROBE_TAGS = 16  # search.py: with more tag tokens, never probe entry by entry
-WINDOW = 100_000  # search.py: a bigger diary is searched in its latest WINDOW first
+# The search's numbers, from the module that holds them (it imports nothing,
+# so reading it by its path loads neither peewee nor the diary package).
+_TUNING = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                      "diary", "search", "tuning.py"))
+CAP = _TUNING["CAP"]  # beyond this many matches, rank the newest CAP only
+DENSE = _TUNING["DENSE"]  # this share of entries matching makes probing cheap
+RANK_LIMIT = _TUNING["RANK_LIMIT"]  # estimated matches beyond this: newest first, unranked
+WEIGHTS = ", ".join(map(str, _TUNING["WEIGHTS"]))  # bm25 weights of title, body, tags
+PROBE_TAGS = _TUNING["PROBE_TAGS"]  # with more tag tokens, never probe entry by entry
+WINDOW = _TUNING["WINDOW"]  # a bigger diary is searched in its latest WINDOW first
 
 
 def _expression(conn, phrase):
-    """search_query.Query.expression for one word: in the title or text, or
+    """search.query.Query.expression for one word: in the title or text, or
     tagged with a tag whose path holds it (tokens grouped as _any_token does)."""
     tokens = ["t%d" % r[0] for r in conn.execute(
         "SELECT rowid FROM tag_fts WHERE tag_fts MATCH ? AND EXISTS ("
@@ -67,7 +72,7 @@ def _expression(conn, phrase):
 
 
 def _search(conn, word, n):
-    # The queries search.py makes for one word: the newest CAP + 1 matches (the
+    # The queries search/large.py makes for one word: the newest CAP + 1 matches (the
     # count, "more than CAP" beyond) among the WINDOW entries written last, or
     # where they do not fill the page among all; then the best n by bm25 among
     # them (the latest first), or, for a word too common to rank (RANK_LIMIT),

@@ -102,7 +102,8 @@ def cmd_search(args, env):
             out.json([search.to_record(h) for h in found.hits])
         else:
             out.search_results(found.hits, snippets=query.ranked)
-    env.say(_found_message(found, args.offset, query.ranked and sort == "rank"))
+    rank_asked = query.ranked and sort == "rank"
+    env.say(found.coverage.describe(args.offset, len(found.hits), rank_asked))
 
 
 def _contains(args, env):
@@ -122,27 +123,7 @@ def _contains(args, env):
             out.json([search.to_record(h) for h in found.hits])
         else:
             out.search_results(found.hits)
-    env.say(_found_message(found, args.offset, False))
-
-
-def _found_message(found, offset, rank_asked):
-    total = "%s%d" % ("more than " if found.at_least else "", found.total)
-    noun = "match" if found.total == 1 and not found.at_least else "matches"
-    message = "%s %s" % (total, noun)
-    if found.scope:
-        message += " in the latest %d entries" % found.scope
-    if found.hits and (offset or len(found.hits) < found.total or found.at_least
-                       or found.scope):
-        message += ", showing %d-%d" % (offset + 1, offset + len(found.hits))
-    if found.window:
-        message += "; ranked among the %d newest (add words to narrow)" % found.window
-    elif rank_asked and found.order != "rank" and found.hits:
-        message += "; too many to rank, newest first (add words to narrow)"
-    if found.scope and found.order == "rank" and not found.window:
-        message += "; older entries follow them (--offset %d)" % found.total
-    elif found.scope and not found.window:
-        message += "; older entries on later pages (--offset %d)" % (offset + len(found.hits))
-    return message + "."
+    env.say(found.coverage.describe(args.offset, len(found.hits)))
 
 
 @arguments("query")
@@ -165,7 +146,7 @@ def _query_args(p):
                      "piped, or --json / --csv. The session is always read-only: "
                      "statements that would change, copy or re-key the diary are refused.")
 def cmd_query(args, env):
-    from . import query
+    from . import user_sql as query
 
     sql = args.sql
     if sql is None or sql == "-":

@@ -24,8 +24,10 @@ import re
 import unicodedata
 
 from .errors import BadInput
-from .search import Hit, Results, _filter, _opening, _window
-from .search_query import MAX_QUERY, parse
+from .search.core import filter_entries, tags_under
+from .search.query import MAX_QUERY, parse
+from .search.results import Coverage, Hit, Results
+from .search.snippets import cut, opening
 from .store import Entry, attach_tag_paths
 
 
@@ -62,7 +64,7 @@ def needle(text):
 def search(diary, text, *, query=None, limit=20, offset=0, newest=True):
     """Entries whose title or text holds ``text`` (ignoring case and accents),
     newest first (``newest=False``: oldest first), ``limit`` at a time;
-    ``query`` is a query of filters only (search_query), or None."""
+    ``query`` is a query of filters only (search.query), or None."""
     if (limit is not None and limit < 0) or offset < 0:
         raise BadInput("limit and offset must be 0 or more")
     wanted = needle(text)
@@ -75,7 +77,7 @@ def search(diary, text, *, query=None, limit=20, offset=0, newest=True):
     # sorted by their stored dates, as SQL would (the text sorts as the time).
     select = Entry.select(Entry.id, Entry.created_at.cast("TEXT"), Entry.title, Entry.body)
     if query is not None:
-        select = _filter(select, query)
+        select = filter_entries(select, query, tags_under(query))
     with diary.read():
         found = [(str(when), i) for i, when, title, body
                  in diary.db.execute(select.order_by(Entry.id))
@@ -89,9 +91,9 @@ def search(diary, text, *, query=None, limit=20, offset=0, newest=True):
     for i in page:
         entry = entries[i]
         spans = find(entry.body, wanted)
-        snippet, spans = _window(entry.body, spans) if spans else (_opening(entry.body), [])
+        snippet, spans = cut(entry.body, spans) if spans else (opening(entry.body), [])
         hits.append(Hit(entry, None, snippet, spans, find(entry.title, wanted)))
-    return Results(len(ids), hits, order="newest" if newest else "oldest")
+    return Results(hits, Coverage(len(ids), order="newest" if newest else "oldest"))
 
 
 def _holds(text, wanted):

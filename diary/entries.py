@@ -150,7 +150,7 @@ def _listed(query, ids, limit, offset):
 def matching(diary, *, query=None, since=None, until=None, starred=None, tags=(),
              tag_exact=False):
     """The ids of the entries passing the filters of ``select`` and, with
-    ``query`` (search.py's language, text or a parsed Query), matching it:
+    ``query`` (the search language, text or a parsed Query), matching it:
     every one of them, oldest first. What bulk delete and edit act on.
     BadInput for a query that cannot be searched."""
     with diary.read():

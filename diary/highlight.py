@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from . import grams
-from .search_query import Query, parse
+from .search.query import Query, parse
 
 # A word's letters may be followed by combining marks (text in decomposed
 # form, "e" + U+0301): they are the accents the tokenizer removes.

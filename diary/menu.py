@@ -66,7 +66,7 @@ SEARCH_HELP = ("Words must all match; \"exact phrase\", prefix*, a OR b, -word, 
 
 class More(int):
     """A count that more may follow (a search of a big diary's latest
-    entries first: search.Results.scope): shown as N+, and paged past."""
+    entries first: search.Coverage.more_follow): shown as N+, and paged past."""
 
     def __str__(self):
         return "%d+" % self
@@ -601,8 +601,7 @@ class Menu(Screens, DraftScreens):
 
             def fetch(offset, limit, parsed=parsed):
                 found = search.search(self.diary, parsed, limit=limit, offset=offset)
-                more = found.scope and not found.window  # the older entries follow
-                return ((More(found.total) if more else found.total),
+                return ((More(found.total) if found.coverage.more_follow else found.total),
                         [(hit.entry, lambda entry, width, hit=hit: self.hit_row(hit, width))
                          for hit in found.hits])
 

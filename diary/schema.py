@@ -177,7 +177,7 @@ MIGRATIONS = [
     # re-indexed every entry below it (1.4 s for a subtree over 13,000
     # entries). Now a tag's path is kept once, in tag.path, with its own small
     # index tag_fts; entry.tags holds only tokens naming the linked tags
-    # ("t12 t40"), which no move or rename changes. search.py turns a word
+    # ("t12 t40"), which no move or rename changes. The search turns a word
     # into "in the title or text, or linked to a tag whose path has it".
     [
         "ALTER TABLE tag ADD COLUMN path TEXT NOT NULL DEFAULT ''",
@@ -233,7 +233,7 @@ MIGRATIONS = [
     ],
     # 4: how many entries each month of dates holds, and bounds of their ids.
     # A search of a big diary by dates splits them at their newest ~WINDOW
-    # entries and bounds the ids FTS5 reads (search._tiers): from these few
+    # entries and bounds the ids FTS5 reads (search/large.py, _tiers): from these few
     # rows, where walking the date index took ~10 ms per 100,000 entries.
     # The month is created_at's first 7 characters (UTC), so it orders as
     # created_at does. The ids are bounds, not the exact lowest and highest:

@@ -9,7 +9,7 @@ SQLCipher 4 tool opens it with ``PRAGMA key``. Usage::
         with d.write():                                 # BEGIN IMMEDIATE ... COMMIT
             ...                                         # peewee queries on the models
 
-The rules kept here (GUIDE.md section 4): the log level is silenced before the
+The rules kept here: the log level is silenced before the
 key is given; the key is verified with a read before anything else runs; an
 empty passphrase is never handed to SQLCipher (peewee would then silently write
 a plaintext file); temporary tables stay in memory; ``rekey`` runs on the raw

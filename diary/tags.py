@@ -136,7 +136,7 @@ def path_of(tag_id):
 
 def index_text(tag_ids):
     """entry.tags for an entry linked to ``tag_ids``: ``"t12 t40"``, as _REFRESH
-    and MIGRATIONS[2] write it. search.py finds tags by path in tag_fts and
+    and MIGRATIONS[2] write it. The search finds tags by path in tag_fts and
     matches these tokens, so no entry changes when a tag is renamed or moved."""
     return " ".join("t%d" % i for i in sorted(tag_ids))
 

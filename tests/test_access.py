@@ -16,7 +16,7 @@ import pytest
 import sqlcipher3
 
 from conftest import PASSPHRASE, TEST_KDF_ITER, dir_listing, file_bytes
-from diary import access, entries, query, store
+from diary import access, entries, store, user_sql as query
 from diary.errors import Denied
 from diary.store import Entry
 

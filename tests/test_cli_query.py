@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from conftest import PASSPHRASE, dir_listing, file_bytes
-from diary import entries, query, store
+from diary import entries, store, user_sql as query
 from diary.errors import BadInput, ReadOnly
 
 ESC = "\x1b"

@@ -164,11 +164,11 @@ def test_help_teaches_the_query_language(run):
 def test_huge_results_say_how_they_are_ordered(run, filled, monkeypatch):
     from diary import search
 
-    monkeypatch.setattr(search, "CAP", 2)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(cap=2))
     r = run("search", "cafe OR river")
     assert r.err == "more than 2 matches, showing 1-2; ranked among the 2 newest " \
         "(add words to narrow).\n"
-    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(cap=2, rank_limit=1))
     r = run("search", "cafe OR river")
     assert r.err == "more than 2 matches, showing 1-4; too many to rank, newest first " \
         "(add words to narrow).\n"
@@ -181,7 +181,7 @@ def test_huge_results_say_how_they_are_ordered(run, filled, monkeypatch):
 def test_a_big_diary_says_the_latest_were_searched_first(run, filled, monkeypatch):
     from diary import search
 
-    monkeypatch.setattr(search, "WINDOW", 2)  # the two written last: work, old
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(window=2))  # the two written last
     r = run("search", "cafe OR river", "-n", "2")
     assert r.err == "2 matches in the latest 2 entries, showing 1-2; older entries " \
         "follow them (--offset 2).\n"
@@ -196,7 +196,7 @@ def test_by_date_the_latest_entries_say_the_older_come_on_later_pages(run, made,
 
     for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
         assert run("add", "--date", day, "tea on " + day).code == 0
-    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(window=2))
     r = run("search", "tea", "--sort", "newest", "-n", "1")
     assert r.err == "2 matches in the latest 2 entries, showing 1-1; older entries on " \
         "later pages (--offset 1).\n"

@@ -90,7 +90,7 @@ def test_a_long_text_is_cut_around_the_match(diary):
     entries.add(diary, body)
     hit, = search.search(diary, "博物").hits
     assert hit.snippet.startswith("…") and hit.snippet.endswith("…")
-    assert len(hit.snippet) <= search.SNIPPET_CHARS + 2
+    assert len(hit.snippet) <= search.snippets.SNIPPET_CHARS + 2
     assert [hit.snippet[a:b] for a, b in hit.spans] == ["博物"]
 
 

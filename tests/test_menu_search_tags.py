@@ -45,7 +45,7 @@ def test_a_query_search_rejects_is_a_message_and_keeps_the_text(diary):
 def test_a_query_the_diary_refuses_is_a_message_and_keeps_the_text(diary, monkeypatch):
     for i in range(3):
         entries.add(diary, "x", tags=["big/t%d" % i])
-    monkeypatch.setattr(search, "MAX_TAGS", 2)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(max_tags=2))
     s = drive(diary, ("Write a new entry", "/"), ("Search:", "big" + ENTER),
               (lambda t: "Search: big" in t and "too many tags" in t, ESC),
               ("Write a new entry", "q"))
@@ -150,7 +150,7 @@ def test_a_malformed_tag_filter_is_a_message(diary):
 def test_reading_search_hits_goes_on_past_the_latest_entries(diary, monkeypatch):
     for i in range(3):
         entries.add(diary, "river %d" % i)
-    monkeypatch.setattr(search, "WINDOW", 2)  # the latest two, then the first
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(window=2))  # the latest two, then the first
     s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
               ("Search “river” · 1–3 of 3", ENTER), ("Search “river” · 1 of 2+", "n"),
               ("Search “river” · 2 of 2+", "n"), ("Search “river” · 3 of 3", "n"),
@@ -164,7 +164,7 @@ def test_the_end_of_the_latest_entries_hits_is_the_last_one_when_no_older_match(
     entries.add(diary, "nothing here")
     entries.add(diary, "river a")
     entries.add(diary, "river b")
-    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(window=2))
     s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
               ("Search “river” · 1–2 of 2", ENTER), ("Search “river” · 1 of 2+", "n"),
               ("Search “river” · 2 of 2+", "n"), ("That was the last one.", ESC),

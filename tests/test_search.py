@@ -1,8 +1,10 @@
-"""search.py: the query language end to end, ranking, snippets, bounds, index consistency.
+"""The search package: the query language end to end, ranking, snippets, bounds, index consistency.
 
-The parser alone (exact FTS5 output, refusals) is tested in test_search_query.py.
+The parser alone (exact FTS5 output, refusals) is tested in test_search_query.py;
+the plans of search/large.py against search/core.py in test_search_plans.py.
 """
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diary import entries, search, store, tags
+from diary.search import snippets
 from diary.errors import BadInput
 
 UTC = dt.timezone.utc
@@ -257,17 +260,17 @@ def many(diary):
     "lake -\"grey sky\" -tag:birds", "lake NOT (cold OR quiet)", "lake -bird*",
 ])
 def test_ranking_without_the_negated_words_gives_the_same_order_and_scores(diary, many, text):
-    """search.py ranks by Query.expression(weighs=...) among the ids found;
+    """The search ranks by Query.expression(weighs=...) among the ids found;
     the reference here ranks by the whole expression, as bm25 is defined."""
     with diary.write():
         entries.add(diary, "lake and heron and book", title="Lake heron", tags=["birds/grey"])
         entries.add(diary, "a cold lake, grey sky over the lake")
     query = search.parse(text)
     with search.EntryIndex.bind_ctx(diary.db), diary.read():
-        full = query.expression(search._TagFinder())
-        assert full != query.expression(search._TagFinder(), weighs=lambda phrase: True)
+        full = query.expression(search.TagFinder())
+        assert full != query.expression(search.TagFinder(), weighs=lambda phrase: True)
         sql = ("SELECT rowid, -bm25(entry_fts, %s) AS s FROM entry_fts WHERE entry_fts MATCH ? "
-               "ORDER BY s DESC, rowid DESC" % ", ".join(map(str, search.WEIGHTS)))
+               "ORDER BY s DESC, rowid DESC" % ", ".join(map(str, search.DEFAULT.weights)))
         want = [(i, round(sc, 9)) for i, sc in diary.db.execute_sql(sql, (full,))]
     if query.tags:  # -tag: narrows after the words
         keep = ids(diary, text)
@@ -280,31 +283,33 @@ def test_ranking_without_the_negated_words_gives_the_same_order_and_scores(diary
 def test_words_in_most_entries_are_left_out_of_the_ranking(diary, monkeypatch, probe):
     """Beyond RANK_LIMIT entries, a word in more than RANK_LIMIT of them does not
     weigh in the ranking (bm25 would read its whole list to weigh it little)."""
+    t = search.Tuning(exact=0)
     with diary.write():
         for i in range(40):
             heron = " heron" * (1 + i % 3) if i % 10 == 0 else ""
             entries.add(diary, "common" + " common" * (i % 4) + heron + " filler" * (i % 5))
-    monkeypatch.setattr(search, "RARITY_PROBE", probe)
+    t = dataclasses.replace(t, rarity_probe=probe)
 
     def scores(text):
-        res = search.search(diary, text, limit=None)
+        res = search.search(diary, text, limit=None, tuning=t)
         return res.order, [(h.entry.id, h.score and round(h.score, 9)) for h in res.hits]
 
     both, rare = scores("common heron"), scores("heron")
     assert both[0] == rare[0] == "rank" and both != rare  # every word weighs
-    monkeypatch.setattr(search, "RANK_LIMIT", 10)
+    t = dataclasses.replace(t, rank_limit=10)
     assert scores("common heron") == scores("heron")
     assert scores("heron -filler")[0] == "rank"
     for text in ("common", "common OR heron", "common -heron"):
         order, hits = scores(text)
-        assert order == "newest" and hits[0][1] is None and len(hits) == len(ids(diary, text))
+        assert order == "newest" and hits[0][1] is None
+        assert len(hits) == len(ids(diary, text, tuning=t))
     # A phrase weighs where its words are together in at most a PHRASE_COST-th.
-    monkeypatch.setattr(search, "PHRASE_COST", 2)  # together in at most 5 entries
+    t = dataclasses.replace(t, phrase_cost=2)  # together in at most 5 entries
     assert scores('"common filler"')[0] == "newest"  # together in 32
     assert scores('"common heron"')[0] == "rank"     # heron is in 4: at most that
-    monkeypatch.setattr(search, "PHRASE_COST", 4)  # at most 2
+    t = dataclasses.replace(t, phrase_cost=4)  # at most 2
     assert scores('"common heron"')[0] == "newest"
-    monkeypatch.setattr(search, "RANK_LIMIT", 40)  # every entry: the diary is small enough
+    t = dataclasses.replace(t, rank_limit=40)  # every entry: the diary is small enough
     assert scores('"common filler"')[0] == "rank"
 
 
@@ -343,9 +348,10 @@ def test_snippet_marks_the_matched_words(diary, many):
 
 
 def test_without_snippets_the_same_hits_and_no_snippet_work(diary, many, monkeypatch):
-    found = search.search(diary, "shallow heron")
-    monkeypatch.setattr(search, "_snippets", None)  # never called
-    bare = search.search(diary, "shallow heron", snippets=False)
+    t = search.Tuning(exact=0)
+    found = search.search(diary, "shallow heron", tuning=t)
+    monkeypatch.setattr(snippets, "marks", None)  # never called
+    bare = search.search(diary, "shallow heron", snippets=False, tuning=t)
     assert [h.entry.id for h in bare.hits] == [h.entry.id for h in found.hits]
     assert bare.total == found.total and all(h.snippet == "" and not h.spans for h in bare.hits)
 
@@ -364,77 +370,80 @@ def test_to_record_has_score_snippet_and_offsets(diary, many):
 
 
 def test_spans_ignore_unbalanced_markers():
-    assert search._spans("a\x02b\x03c") == ("abc", [(1, 2)])
-    assert search._spans("a\x03b\x02c") == ("abc", [])
-    assert search._spans("\x02\x02x\x03") == ("x", [(0, 1)])
+    assert snippets.unmark("a\x02b\x03c") == ("abc", [(1, 2)])
+    assert snippets.unmark("a\x03b\x02c") == ("abc", [])
+    assert snippets.unmark("\x02\x02x\x03") == ("x", [(0, 1)])
 
 
 def test_big_results_are_capped_and_ranked_among_the_newest(diary, monkeypatch):
-    monkeypatch.setattr(search, "CAP", 5)
+    t = search.Tuning()
+    t = dataclasses.replace(t, cap=5)
     with diary.write():
         made = [entries.add(diary, "tea %d" % i, title="tea" if i == 0 else "").id
                 for i in range(8)]
-    res = search.search(diary, "tea")
+    res = search.search(diary, "tea", tuning=t)
     assert (res.total, res.at_least, res.window) == (5, True, 5)
     assert {h.entry.id for h in res.hits} == set(made[-5:])   # the oldest-written are out
-    res = search.search(diary, "tea", sort="newest", limit=None)  # probing the date index
+    # probing the date index
+    res = search.search(diary, "tea", sort="newest", limit=None, tuning=t)
     assert [h.entry.id for h in res.hits] == made[::-1] and res.window is None
-    res = search.search(diary, "tea -2")
+    res = search.search(diary, "tea -2", tuning=t)
     assert (res.total, res.at_least) == (5, True)
-    assert search.search(diary, "tea").order == "rank"
-    monkeypatch.setattr(search, "RANK_LIMIT", 6)  # an estimated 8 matches: too many to rank
-    res = search.search(diary, "tea")
+    assert search.search(diary, "tea", tuning=t).order == "rank"
+    t = dataclasses.replace(t, rank_limit=6)  # an estimated 8 matches: too many to rank
+    res = search.search(diary, "tea", tuning=t)
     assert (res.order, res.window) == ("newest", None)
     assert [h.entry.id for h in res.hits] == made[::-1] and res.hits[0].score is None
     assert res.hits[0].snippet  # still marked
-    monkeypatch.setattr(search, "FEW", 2)  # the middle plan: walk the date index
-    assert found(diary, "tea -1 -2 -3 -4", sort="oldest") == [made[0], *made[5:]]
+    t = dataclasses.replace(t, few=2)  # the middle plan: walk the date index
+    assert found(diary, "tea -1 -2 -3 -4", sort="oldest", tuning=t) == [made[0], *made[5:]]
 
 
 def test_a_big_diary_is_searched_latest_first_then_further(diary, monkeypatch):
+    t = search.Tuning(exact=0)
     with diary.write():  # one to two entries a month, January to August
         made = [entries.add(diary, "walk" + " walk" * (i % 3) + " x" * (i % 4),
                             created_at=day(2020, 1, 1) + dt.timedelta(days=20 * i)).id
                 for i in range(12)]
-    monkeypatch.setattr(search, "WINDOW", 5)
-    res = search.search(diary, "walk", limit=3)
+    t = dataclasses.replace(t, window=5)
+    res = search.search(diary, "walk", limit=3, tuning=t)
     assert (res.total, res.at_least, res.scope, res.window) == (5, False, 5, None)
     assert {h.entry.id for h in res.hits} < set(made[-5:])
     # By date too, where ids follow the dates.
-    res = search.search(diary, "walk", limit=3, sort="newest")
+    res = search.search(diary, "walk", limit=3, sort="newest", tuning=t)
     assert [h.entry.id for h in res.hits] == made[:-4:-1] and res.scope == 5
-    assert found(diary, "walk", limit=0, sort="newest") == []
+    assert found(diary, "walk", limit=0, sort="newest", tuning=t) == []
     # Paging on: the five written last (ranked), then the older seven
     # (ranked): every match once, and all of them at once in the same order.
-    pages = [found(diary, "walk", limit=3, offset=o) for o in range(0, 15, 3)]
+    pages = [found(diary, "walk", limit=3, offset=o, tuning=t) for o in range(0, 15, 3)]
     flat = [i for page in pages for i in page]
     assert sorted(flat) == made and set(flat[:5]) == set(made[-5:])
-    assert found(diary, "walk", limit=None) == flat
-    res = search.search(diary, "walk", limit=3, offset=3)
+    assert found(diary, "walk", limit=None, tuning=t) == flat
+    res = search.search(diary, "walk", limit=3, offset=3, tuning=t)
     assert (res.total, res.at_least, res.scope) == (12, False, None)
-    scores = [h.score for h in search.search(diary, "walk", limit=None).hits]
+    scores = [h.score for h in search.search(diary, "walk", limit=None, tuning=t).hits]
     assert scores[:5] == sorted(scores[:5], reverse=True)
     assert scores[5:] == sorted(scores[5:], reverse=True)
     # Beyond CAP among the latest: ranked among the newest CAP, no further;
     # and across both tiers, among the newest CAP of both.
-    monkeypatch.setattr(search, "CAP", 2)
-    res = search.search(diary, "walk", limit=None)
+    t = dataclasses.replace(t, cap=2)
+    res = search.search(diary, "walk", limit=None, tuning=t)
     assert (res.total, res.at_least, res.scope, res.window) == (2, True, 5, 2)
-    monkeypatch.setattr(search, "CAP", 7)
-    res = search.search(diary, "walk", limit=None)
+    t = dataclasses.replace(t, cap=7)
+    res = search.search(diary, "walk", limit=None, tuning=t)
     assert (res.total, res.at_least, res.scope, res.window) == (7, True, None, 7)
     assert {h.entry.id for h in res.hits} == set(made[-7:])
-    assert found(diary, "walk", limit=0, sort="newest") == []
+    assert found(diary, "walk", limit=0, sort="newest", tuning=t) == []
     # Dates holding more than WINDOW entries split at the newest whole months
     # holding at least WINDOW of them (May to August: 5).
-    monkeypatch.setattr(search, "CAP", 5000)
-    res = search.search(diary, "walk from:2020-01-02", limit=2)
+    t = dataclasses.replace(t, cap=5000)
+    res = search.search(diary, "walk from:2020-01-02", limit=2, tuning=t)
     assert (res.total, res.scope) == (5, 5)
     assert {h.entry.id for h in res.hits} < set(made[-5:])
-    assert sorted(found(diary, "walk from:2020-01-02", limit=None)) == made[1:]
+    assert sorted(found(diary, "walk from:2020-01-02", limit=None, tuning=t)) == made[1:]
     # A page the latest do not fill goes on among the older.
-    assert search.search(diary, "walk x", limit=3).scope == 5
-    res = search.search(diary, "walk x", limit=5)
+    assert search.search(diary, "walk x", limit=3, tuning=t).scope == 5
+    res = search.search(diary, "walk x", limit=5, tuning=t)
     assert (res.total, res.scope, len(res.hits)) == (9, None, 5)
 
 
@@ -442,26 +451,27 @@ def test_dates_split_at_whole_months_counted_up_to_the_last_date(diary, monkeypa
     """The newer tier of a search by dates is the newest months holding at
     least WINDOW entries of the dates; the month of the last date is counted
     only up to it, so the latest held are WINDOW or more, never fewer."""
+    t = search.Tuning(exact=0)
     with diary.write():  # 2021: three entries a month; March's last two after the 15th
         made = {(m, d): entries.add(diary, "tea", created_at=day(2021, m, d)).id
                 for m in range(1, 7) for d in (5, 18, 25)}
-    monkeypatch.setattr(search, "WINDOW", 4)
-    res = search.search(diary, "tea to:2021-03-15", limit=2)
+    t = dataclasses.replace(t, window=4)
+    res = search.search(diary, "tea to:2021-03-15", limit=2, tuning=t)
     # March holds one entry up to the 15th, February three: 4, split there.
     assert (res.total, res.scope) == (4, 4)
     assert {h.entry.id for h in res.hits} <= {made[2, d] for d in (5, 18, 25)} | {made[3, 5]}
-    res = search.search(diary, "tea from:2021-02-20", limit=3)
+    res = search.search(diary, "tea from:2021-02-20", limit=3, tuning=t)
     # June and May hold six: more than WINDOW, whole months.
     assert (res.total, res.scope) == (6, 6)
-    every = found(diary, "tea from:2021-02-20", limit=None)
+    every = found(diary, "tea from:2021-02-20", limit=None, tuning=t)
     assert sorted(every) == sorted(i for (m, d), i in made.items() if (m, d) > (2, 18))
-    assert found(diary, "tea to:2021-03-15", sort="newest", limit=None) == [
+    assert found(diary, "tea to:2021-03-15", sort="newest", limit=None, tuning=t) == [
         made[3, 5], made[2, 25], made[2, 18], made[2, 5], made[1, 25], made[1, 18], made[1, 5]]
     # Dates holding fewer: one tier, bounded by their months.
-    monkeypatch.setattr(search, "WINDOW", 100)
-    assert search.search(diary, "tea from:2021-02-20").scope is None
-    assert found(diary, "tea on:2021-04-18") == [made[4, 18]]
-    assert found(diary, "tea on:2021-04-19") == []
+    t = dataclasses.replace(t, window=100)
+    assert search.search(diary, "tea from:2021-02-20", tuning=t).scope is None
+    assert found(diary, "tea on:2021-04-18", tuning=t) == [made[4, 18]]
+    assert found(diary, "tea on:2021-04-19", tuning=t) == []
 
 
 @pytest.mark.parametrize("cap, few, sides", [(5000, 200, 1), (4, 200, 10), (4, 0, 10)])
@@ -471,17 +481,18 @@ def test_a_tag_filter_read_from_the_tag_index_finds_each_entry_once(
     under two tags of the subtree comes twice: it is still found and
     counted once, whichever plan runs (every match checked, listed, or
     probed: the last where the word matches more than CAP)."""
+    t = search.Tuning(exact=0)
     with diary.write():
         made = [entries.add(diary, "tea %d" % i,
                             tags=["work/a", "work/b"] if i % 4 == 0 else []).id
                 for i in range(12)]
-    monkeypatch.setattr(search, "CAP", cap)
-    monkeypatch.setattr(search, "FEW", few)
-    monkeypatch.setattr(search, "SIDES", sides)
+    t = dataclasses.replace(t, cap=cap)
+    t = dataclasses.replace(t, few=few)
+    t = dataclasses.replace(t, sides=sides)
     for text, want in (("tea tag:work", made[::4]), ("tea tag:work/b", made[::4]),
                        ("tag:work tea -8", made[0:5:4])):
         for sort in search.SORTS:
-            res = search.search(diary, text, sort=sort, limit=None)
+            res = search.search(diary, text, sort=sort, limit=None, tuning=t)
             assert sorted(h.entry.id for h in res.hits) == want, (text, sort)
             assert (res.total, res.at_least) == (len(want), False), (text, sort)
 
@@ -492,16 +503,17 @@ def test_both_tiers_rank_alike_listed_with_scores_or_ranked_apart(diary, monkeyp
     one walk of the matches with their scores (and, where they are few,
     their snippets); filtered, from the matches listed, then ranked, then
     looked up for snippets. A filter every entry passes gives the same."""
+    t = search.Tuning(exact=0)
     with diary.write():
         for i in range(12):
             entries.add(diary, "walk" + " walk" * (i % 3) + " x" * (i % 4),
                         title="walk" if i % 5 == 0 else "", starred=True)
-    monkeypatch.setattr(search, "WINDOW", 5)
-    monkeypatch.setattr(search, "CAP", cap)
+    t = dataclasses.replace(t, window=5)
+    t = dataclasses.replace(t, cap=cap)
     for text in ("walk", "walk x", '"walk walk"'):
         for limit, offset in ((3, 0), (5, 0), (4, 3), (20, 0), (None, 0), (None, 6)):
-            plain, starred = (search.search(diary, t, limit=limit, offset=offset)
-                              for t in (text, text + " is:starred"))
+            plain, starred = (search.search(diary, q, limit=limit, offset=offset, tuning=t)
+                              for q in (text, text + " is:starred"))
             assert [(h.entry.id, h.score, h.snippet, h.spans, h.title_spans)
                     for h in plain.hits] \
                 == [(h.entry.id, h.score, h.snippet, h.spans, h.title_spans)
@@ -515,6 +527,7 @@ def test_the_latest_first_gives_the_exact_order_by_date(diary, monkeypatch, wind
     """By date, the tiers and the capped list of newest-written matches give
     the page only where no older-written entry belongs on it: an entry
     written first and dated last, or dated among the rest, still is."""
+    t = search.Tuning(exact=0)
     with diary.write():
         made = [entries.add(diary, "tea %d" % i + " cake" * (i % 2),
                             created_at=day(2020, 1, 1) + dt.timedelta(days=i)).id
@@ -523,32 +536,34 @@ def test_the_latest_first_gives_the_exact_order_by_date(diary, monkeypatch, wind
         entries.edit(diary, made[1], created_at=day(2020, 1, 6, 12))
         entries.edit(diary, made[11], created_at=day(2019, 1, 1))
     texts = ["tea", "cake", "tea -cake", "tea from:2020-01-03", "tea to:2020-01-09"]
-    want = {(t, s): found(diary, t, sort=s, limit=None) for t in texts for s in search.SORTS}
-    monkeypatch.setattr(search, "WINDOW", window)
-    monkeypatch.setattr(search, "CAP", cap)
+    want = {(q, s): found(diary, q, sort=s, limit=None, tuning=t)
+            for q in texts for s in search.SORTS}
+    t = dataclasses.replace(t, window=window)
+    t = dataclasses.replace(t, cap=cap)
     for text in texts:
         for sort in ("newest", "oldest"):
             for limit, offset in ((0, 0), (1, 0), (3, 0), (3, 2), (4, 8), (None, 0)):
                 end = None if limit is None else offset + limit
-                assert found(diary, text, sort=sort, limit=limit, offset=offset) \
+                assert found(diary, text, sort=sort, limit=limit, offset=offset, tuning=t) \
                     == want[text, sort][offset:end], (text, sort, limit, offset)
         if cap > window:  # every match once, whatever the tiers
-            assert sorted(found(diary, text, limit=None)) == sorted(want[text, "rank"])
+            assert sorted(found(diary, text, limit=None, tuning=t)) == sorted(want[text, "rank"])
 
 
 @pytest.mark.parametrize("text", ["walki*", '"long walk"', '"long walk" OR river', "walki* -river"])
 def test_snippets_read_in_one_pass_are_the_snippets_looked_up(diary, monkeypatch, text):
+    t = search.Tuning(exact=0)
     with diary.write():
         for i in range(30):
             entries.add(diary, "a long walking day by the river %d, then a long walk home" % i
                         if i % 3 else "nothing to see %d" % i, title="walking" if i % 5 else "")
     def marks():
         return [(h.entry.id, h.snippet, h.spans, h.title_spans)
-                for h in search.search(diary, text, limit=None).hits]
-    assert search._lookup_cost(search.parse(text)) in ("merge", "phrase")
+                for h in search.search(diary, text, limit=None, tuning=t).hits]
+    assert snippets.lookup_cost(search.parse(text)) in ("merge", "phrase")
     one_pass = marks()
     assert one_pass and all(m[2] or m[3] for m in one_pass)
-    monkeypatch.setattr(search, "_lookup_cost", lambda query: None)
+    monkeypatch.setattr(snippets, "lookup_cost", lambda query: None)
     assert marks() == one_pass
 
 
@@ -590,15 +605,17 @@ def test_index_follows_adds_edits_and_deletes(diary):
 
 
 def test_search_never_writes(made, monkeypatch):
+    t = search.Tuning(exact=0)
     with store.open_diary(made, "correct horse battery staple") as d:
         entries.add(d, "hello world")
         before = d.db.connection().execute("PRAGMA data_version").fetchone()
         changes = d.db.connection().total_changes
-    monkeypatch.setattr(search, "FEW", 0)  # every plan: the id lists too
+    t = dataclasses.replace(t, few=0)  # every plan: the id lists too
     with store.open_diary(made, "correct horse battery staple", read_only=True) as d:
-        assert found(d, "hello") and found(d, "-nothing") and found(d, "from:2000-01-01")
+        assert found(d, "hello", tuning=t) and found(d, "-nothing", tuning=t)
+        assert found(d, "from:2000-01-01", tuning=t)
         for sort in search.SORTS:
-            assert found(d, "hello from:2000-01-01", sort=sort)
+            assert found(d, "hello from:2000-01-01", sort=sort, tuning=t)
         assert d.db.connection().total_changes == 0
     assert before and changes
 
@@ -621,28 +638,30 @@ def test_every_plan_gives_the_same_answer(diary, many, monkeypatch, text):
                  (1000, 1000, 0, never, never, 1), (1, 0, 0, never, 0, 1),
                  (1, 0, 2, never, 0, 1), (1000, 0, 0, never, 0, 1),
                  (1000, 1000, 0, never, 0, 1), (1000, 0, 0, never, never, 1000)):
-        for name, value in zip(("CAP", "FEW", "DENSE", "ROW_COST", "SIDES", "SAMPLE"), plan):
-            monkeypatch.setattr(search, name, value)
+        t = search.Tuning(exact=0, **dict(zip(
+            ("cap", "few", "dense", "row_cost", "sides", "sample"), plan)))
         for sort in sorts:
             if sort == "rank" and plan[0] == 1:
                 continue  # a window of one: a different answer on purpose
-            assert found(diary, text, sort=sort, limit=None) == want[sort], plan
-            assert found(diary, text, sort=sort, limit=3, offset=1) == want[sort][1:4], plan
+            assert found(diary, text, sort=sort, limit=None, tuning=t) == want[sort], plan
+            assert found(diary, text, sort=sort, limit=3, offset=1, tuning=t) \
+                == want[sort][1:4], plan
 
 
 @pytest.mark.parametrize("text", ["day from:2020-01-10", "ordinary to:2020-01-20",
                                   "ordinary OR lake from:2018-06-01", "day is:starred"])
 def test_ranked_window_is_the_newest_written_whatever_the_plan(diary, many, monkeypatch, text):
+    t = search.Tuning(exact=0)
     with diary.write():
         store.Entry.update(starred=True).where(store.Entry.id % 3 == 0).execute()
-    every = ids(diary, text)
-    monkeypatch.setattr(search, "CAP", 3)
+    every = ids(diary, text, tuning=t)
+    t = dataclasses.replace(t, cap=3)
     # The newest ids first (a range estimated wide enough, or too short: then
     # a second pass); then filters listed and the matches probed against
     # them, or the matches listed and the filters' index walked.
     for margin, sides in ((2, 10**9), (0.01, 10**9), (0.01, 0), (0, 0)):
-        monkeypatch.setattr(search, "MARGIN", margin)
-        monkeypatch.setattr(search, "SIDES", sides)
-        res = search.search(diary, text, limit=None)
+        t = dataclasses.replace(t, margin=margin)
+        t = dataclasses.replace(t, sides=sides)
+        res = search.search(diary, text, limit=None, tuning=t)
         assert (res.total, res.at_least, res.window) == (3, True, 3), (margin, sides)
         assert {h.entry.id for h in res.hits} == set(sorted(every)[-3:]), (margin, sides)

@@ -1,4 +1,4 @@
-"""search_query.py: what the parser hands FTS5, and what it refuses."""
+"""search/query.py: what the parser hands FTS5, and what it refuses."""
 
 import datetime as dt
 import re
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diary import search_query as query
+from diary.search import query
 from diary.errors import BadInput
 
 

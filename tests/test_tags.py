@@ -365,7 +365,7 @@ def test_moving_or_renaming_rewrites_tags_not_entries(diary, tagged, operation):
 
 
 def test_a_word_in_many_tag_paths(diary):
-    """More than 16 tags: the tokens go to FTS5 in groups (search_query._any_token)."""
+    """More than 16 tags: the tokens go to FTS5 in groups (search.query._any_token)."""
     made = [entries.add(diary, "entry %d about nothing in particular" % i,
                         tags=["big/part%d/leaf" % i]).id for i in range(40)]
     other = entries.add(diary, "the word big in the text").id
@@ -382,9 +382,8 @@ def test_a_word_in_many_tag_paths(diary):
 def test_a_word_in_the_paths_of_too_many_tags_is_refused(diary, monkeypatch):
     for i in range(4):
         entries.add(diary, "text %d" % i, tags=["big/part%d" % i])
-    monkeypatch.setattr(search, "MAX_TAGS", 3)
     with pytest.raises(BadInput, match="too many tags"):
-        search.search(diary, "big")
+        search.search(diary, "big", tuning=search.Tuning(max_tags=3))
     assert found(diary, "part1") == [2]  # fewer tags are fine
     assert found(diary, "text") == [1, 2, 3, 4]
 

@@ -160,7 +160,7 @@ def test_matching_combines_query_and_filters(diary):
 
 
 def test_matching_finds_every_match_beyond_the_search_cap(diary, monkeypatch):
-    monkeypatch.setattr(search, "CAP", 3)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(cap=3))
     ids = [entries.add(diary, "word %d" % i, created_at=at(1 + i)).id for i in range(8)]
     assert entries.matching(diary, query="word") == ids
 

@@ -14,10 +14,12 @@
     stats.warnings                                         # lines kept as text, ...
 
 Modules: records (the Record in flight, the export shape, a streaming JSON
-array reader), exporter (writers and filters), files (atomic writes), loader
-(bulk inserts shared by import and merge), ourjson, ourcsv, jrnl, jrnl_folder,
-dayone, markdown and peewee_diary (one per format family), emptiness (a source
-with nothing in it, or nothing readable), merger, backups.
+array reader), exporter (writers and filters), loader (bulk inserts shared
+by import and merge), ourjson, ourcsv, jrnl, jrnl_folder, dayone, markdown and
+peewee_diary (one per format family), emptiness (a source with nothing in it,
+or nothing readable), salvage (what still reads from a damaged diary), merger,
+backups. Atomic writes and regular-file checks are diary/files.py's, shared
+with the rest of the diary.
 
 The library never prints: long operations report through an optional
 ``progress(done, total)`` callable (total may be None), and every problem is

@@ -29,8 +29,8 @@ import math
 import re
 import unicodedata
 
-from . import dates, grams
-from .errors import BadInput
+from .. import dates, grams
+from ..errors import BadInput
 
 # Not render.UNSAFE_CHARS: here the question is what separates words, not what
 # is unsafe to show. Every C0/C1 control (tab and newline too) becomes a space;
@@ -47,7 +47,7 @@ FILTERS = ("title", "tag", "from", "to", "on", "is")
 class Query:
     """A parsed query: an FTS5 expression and the filters around it.
 
-    ``fts`` is the words as FTS5 text, each in any column; search.py runs
+    ``fts`` is the words as FTS5 text, each in any column; the search runs
     ``expression()``, which also looks for them in tag paths. ``fts`` is None
     when the query has only filters. With ``exclude`` the result is every
     entry NOT matching ``fts`` (a query of only negations).
@@ -60,12 +60,6 @@ class Query:
     until: _dt.datetime = None
     starred: bool = None
     tags: list = dataclasses.field(default_factory=list)  # (path, negated)
-    # Not the language: search.py's hint that only entries with ids in this
-    # (low, high) range pass the dates, so FTS5 reads no further.
-    id_range: tuple = None
-    # search.py's too: each tag filter as (ids, n, negated), tags.entries_under
-    # looked up once per search rather than per use (~1 ms each).
-    under: list = None
     # Operators out of place (`OR` first or last, `OR OR`), searched as the
     # words they spell: what stray_hint tells the person.
     stray: tuple = ()
@@ -79,7 +73,7 @@ class Query:
                 "(write: cats %s dogs)" % (op, op.lower(), op))
 
     def expression(self, tag_ids=None, *, weighs=None):
-        """The FTS5 expression search.py runs. A word matches an entry's title
+        """The FTS5 expression the search runs. A word matches an entry's title
         or text, or one of its tags: ``tag_ids(phrase)`` gives the ids of the
         tags whose paths hold the phrase (``phrase`` is FTS5 text, as in
         ``fts``), and the word becomes ``({title body grams} : "w" OR tags : (t1 OR t2))``
@@ -133,9 +127,9 @@ def _any_token(tokens):
     """``(t1 OR t2 ...)`` for FTS5, shaped to run fast for many tokens.
 
     FTS5 flattens nested ORs into one node, and each step of that node scans
-    every child: the cost is tokens x matches (300 tokens over 20,000 matches:
-    35 ms to list them). A NOT between the levels keeps a two-level tree of
-    groups of about sqrt(n): 10 ms. Its right side, ``t0``, names no tag (ids
+    every child: the cost is tokens x matches. A NOT between the levels keeps
+    a two-level tree of groups of about sqrt(n), whose cost is about
+    sqrt(tokens) x matches (bench/bench_tags.py). Its right side, ``t0``, names no tag (ids
     start at 1), so it never matches and its list is empty."""
     if len(tokens) <= 16:
         return "(%s)" % " OR ".join(tokens)
@@ -397,7 +391,7 @@ def _spaceless(text, runs):
 
 def spaceless_runs(node):
     """The runs of scripts without spaces that ``node`` (a Query's tree) looks
-    for, not negated: what a snippet marks where FTS5 cannot (search.py)."""
+    for, not negated: what a snippet marks where FTS5 cannot (snippets.py)."""
     if node is None or node[0] == "not":
         return []
     if node[0] == "term":
@@ -490,7 +484,7 @@ def _apply_filter(query, field, value, negated, now):
     if negated and field not in ("tag", "is"):
         raise BadInput("%s: cannot be negated" % field)
     if field == "tag":
-        from . import tags  # only now: it loads the database layer
+        from .. import tags  # only now: it loads the database layer
 
         tags.parse_path(value)  # a malformed path is a bad query: say so before searching
         query.tags.append((value, negated))
