@@ -293,15 +293,18 @@ class Report:
         return self.taken + self.conflicts + self.deleted + self.recorded
 
 
-def apply(diary, records, *, progress=None):
+def apply(diary, records, *, progress=None, tag_paths=()):
     """Apply another replica's ``records`` (from changes()) to ``diary`` in
     one write transaction; returns a Report. Every record is checked first
     (check()): one that fails raises BadInput naming it, and nothing is
-    written. ``progress(done, total)`` counts records applied."""
+    written. ``progress(done, total)`` counts records applied.
+    ``tag_paths``: tags to create too, used or not (merge brings them all)."""
     checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
     report = Report()
     total = len(checked)
     with diary.bound(), diary.write(), Loader(diary).roomy_cache() as loader:
+        for path in tag_paths:
+            loader.tag(path)
         run = _Run(diary, loader, report)
         for done, item in enumerate(checked, 1):
             if isinstance(item, _Tombstone):
