@@ -26,11 +26,8 @@ write lock is taken, and every record checked as an import checks it.
 
 import os
 
-from .. import foreign, replica, store
+from .. import foreign, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
-
-CONFLICT_TAG = replica.CONFLICT_TAG
-MergeStats = replica.Report  # the name merge's callers knew
 
 
 def merge(diary, other_path, passphrase=None, *, progress=None):
@@ -39,6 +36,8 @@ def merge(diary, other_path, passphrase=None, *, progress=None):
     Without ``passphrase`` the other file is opened with this diary's own
     (copies usually share it). A wrong one raises SourcePassphraseError.
     """
+    from .. import replica  # it builds on exchange.loader: imported when first used
+
     other_path = os.path.abspath(other_path)
     if os.path.exists(other_path) and os.path.samefile(other_path, diary.path):
         raise BadInput("cannot merge a diary into itself")
