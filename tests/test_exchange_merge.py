@@ -144,15 +144,16 @@ def test_a_deletion_against_a_concurrent_edit_keeps_the_edit_and_says_so(made, t
         entries.delete(d, [e.id])
     with store.open_diary(other, PASSPHRASE) as o:
         entries.edit(o, e.id, body="edited while deleted elsewhere")
-    backup = str(tmp_path / "made-before.db")
-    shutil.copy(made, backup)
+    made2, other2 = str(tmp_path / "made2.db"), str(tmp_path / "other2.db")
+    shutil.copy(made, made2)
+    shutil.copy(other, other2)
     stats, here = merge_into(made, PASSPHRASE, other, PASSPHRASE)
     assert (stats.kept, stats.kept_uuids) == (1, [e.uuid])
     assert here[e.uuid][2] == "edited while deleted elsewhere"
     stats, there = merge_into(other, PASSPHRASE, made, PASSPHRASE)
-    assert stats.deleted == 0 and there == here  # made holds the edit now, no tombstone
+    assert stats.deleted == 0 and there == here  # made's kept edit descends from the deletion
     # The other order: the edited copy is told of the deletion first, and refuses it.
-    stats, there = merge_into(other, PASSPHRASE, backup, PASSPHRASE)
+    stats, there = merge_into(other2, PASSPHRASE, made2, PASSPHRASE)
     assert (stats.kept, stats.deleted, stats.kept_uuids) == (1, 0, [e.uuid])
     assert there == here
 

@@ -267,11 +267,20 @@ def test_a_deletion_against_a_concurrent_edit_keeps_the_edit_and_reports_it(trio
     sync(a, c)
     delete(a, e.uuid)
     edit(b, e.uuid, body="edited meanwhile")
+    tomb, _ = replica.changes(a)
+    edited, _ = replica.changes(b)
     report = sync(a, b)
     assert (report.kept, report.kept_uuids, report.deleted) == (1, [e.uuid], 0)
-    report = sync(b, a)
+    # the kept edit's vector now descends from the deletion: a takes it
+    assert sync(b, a).taken == 1
+    # c hears of both, deletion first: it keeps the edit and says so
+    report = replica.apply(c, tomb)
+    assert report.deleted == 1
+    report = replica.apply(c, edited)
     assert (report.kept, report.kept_uuids) == (1, [e.uuid])
-    # c hears of both, in either order: the edit stays
+    assert state(c) == state(a) == state(b)
+    assert replica.changes(c)[0][0]["vv"] == replica.changes(b)[0][0]["vv"]
+    assert sync(b, c).changed == sync(c, b).changed == 0
     replica.apply(c, replica.changes(a)[0])
     assert state(c) == state(a) == state(b) and bodies(c) == ["edited meanwhile"]
 
