@@ -9,6 +9,14 @@ SQLCipher 4 tool opens it with ``PRAGMA key``. Usage::
         with d.write():                                 # BEGIN IMMEDIATE ... COMMIT
             ...                                         # peewee queries on the models
 
+Two diaries may be open at once (merge, sync): the peewee models are bound
+to the diary opened last, and ``with d.bound():`` binds them to ``d`` for a
+block, then back. Library functions that take a diary and query through the
+models (replica.changes/apply, for one) enter ``diary.bound()`` themselves,
+so a caller holding two diaries never binds anything; the rest of the
+library, written for one open diary, works unchanged. One binding at a time
+for the whole process: the diary does not use the models from two threads.
+
 The rules kept here (GUIDE.md section 4): the log level is silenced before the
 key is given; the key is verified with a read before anything else runs; an
 empty passphrase is never handed to SQLCipher (peewee would then silently write
