@@ -59,6 +59,8 @@ import json
 import re
 import secrets
 
+import sqlcipher3
+
 from . import dates, entries, foreign, memo
 from .errors import BadInput
 from .exchange.loader import TAG_PATHS, Loader, derived_uuid, digest
@@ -151,6 +153,15 @@ def changes(diary, since=0, *, foreign_name=None):
     """
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise BadInput("a mark is a whole number, 0 or more")
+    if foreign_name is None:
+        return _changes(diary, since, None)
+    try:
+        return _changes(diary, since, foreign_name)
+    except sqlcipher3.DatabaseError as exc:  # a table or column missing, a spoilt page
+        raise BadInput("%s is not a diary one can read: %s" % (foreign_name, exc)) from None
+
+
+def _changes(diary, since, foreign_name):
     with diary.bound(), diary.read():
         conn = diary.db.connection()
         run = conn.execute

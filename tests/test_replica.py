@@ -411,3 +411,11 @@ def test_a_crafted_tombstone_is_refused(trio):
                 "not an object"):
         with pytest.raises(BadInput, match="record 1"):
             replica.apply(b, [bad])
+
+
+def test_a_merge_source_missing_a_table_is_refused_in_one_line(trio):
+    a, b, _ = trio
+    add(a, "x")
+    a.db.execute_sql("DROP TABLE tombstone")
+    with pytest.raises(BadInput, match="not a diary one can read"):
+        replica.changes(a, foreign_name=a.path)
