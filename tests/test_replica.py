@@ -227,7 +227,7 @@ def test_concurrent_edits_to_the_same_content_join_without_a_copy(trio):
     edit(a, e.uuid, body="same fix")
     edit(b, e.uuid, body="same fix")
     report = sync(b, a)
-    assert report.conflicts == 0 and len(state(a)) == 1
+    assert (report.conflicts, report.joined) == (0, 1) and len(state(a)) == 1
     sync(a, b)
     assert state(a) == state(b)
 
