@@ -442,4 +442,120 @@ MIGRATIONS.append(
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
     ])
 
+
+# Version lineage for sync (replica.py). SQL expressions the triggers of
+# MIGRATIONS[10] share: this file's device id and its change counter live in
+# the memo table; a vector is JSON {device id: counter}.
+_DEVICE = "(SELECT value FROM memo WHERE key = 'replica-device')"
+_SEQ = "(SELECT CAST(value AS INTEGER) FROM memo WHERE key = 'replica-seq')"
+_NEXT_SEQ = ("UPDATE memo SET value = CAST(value AS INTEGER) + 1 "
+             "WHERE key = 'replica-seq'")
+
+
+def _bump(vector):
+    """SQL: ``vector`` with this device's counter one higher."""
+    slot = "'$.\"' || %s || '\"'" % _DEVICE
+    return "json_set(%s, %s, coalesce(json_extract(%s, %s), 0) + 1)" % (
+        vector, slot, vector, slot)
+
+
+_CHANGED = " OR ".join("NEW.%s IS NOT OLD.%s" % (c, c)
+                       for c in ("created_at", "title", "body", "starred", "tags"))
+
+MIGRATIONS.append(
+    # 11: version lineage, so that sync (replica.py) tells an edit from a
+    # conflict and a deletion travels. Each entry has a row in
+    # entry_lineage: its version vector (vv: JSON {device id: counter}) and
+    # seq, the value of this file's change counter when it last changed here
+    # (written or applied from elsewhere): "changes since mark" is a range
+    # of the seq index. A narrow table of its own, not columns of entry: a
+    # tag renamed above 100,000 entries rewrites 100,000 small rows, not the
+    # entries with their text (0.37 s against 4.1 s, bench/RESULTS-replica.md).
+    # A deletion leaves a tombstone (uuid, when, the vector the entry had
+    # with this device's counter bumped: deleting is an event, so an edit
+    # made elsewhere meanwhile is concurrent with it; the device, seq). The
+    # device id and the counter live in memo.
+    #
+    # Triggers keep the lineage on every write path, present and future
+    # (add, edit, bulk edit, tag changes through entry.tags, tag renames and
+    # moves through tag.path, import, restore, delete): each local change
+    # bumps this device's counter in the entry's vector and gives it a new
+    # seq. Sync's apply writes the lineage row itself after the entry, over
+    # what the triggers wrote. An insert takes over the vector of a
+    # tombstone of its uuid (a restore from the trash, an entry imported
+    # again: an edit after the deletion, dominating it).
+    #
+    # An existing diary gets a device id of its own and every entry the
+    # vector {device: 1}, all at seq 1.
+    [
+        """CREATE TABLE entry_lineage (
+            entry_id INTEGER PRIMARY KEY,
+            vv TEXT NOT NULL,
+            seq INTEGER NOT NULL)""",
+        "CREATE INDEX entry_lineage_seq ON entry_lineage (seq)",
+        """CREATE TABLE tombstone (
+            uuid TEXT PRIMARY KEY,
+            deleted_at TEXT NOT NULL,
+            vv TEXT NOT NULL,
+            device TEXT NOT NULL,
+            seq INTEGER NOT NULL) WITHOUT ROWID""",
+        "CREATE INDEX tombstone_seq ON tombstone (seq)",
+        "INSERT INTO memo (key, value) VALUES ('replica-device', lower(hex(randomblob(16)))) "
+        "ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO memo (key, value) VALUES ('replica-seq', "
+        "CASE WHEN EXISTS (SELECT 1 FROM entry) THEN '1' ELSE '0' END) "
+        "ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO entry_lineage (entry_id, vv, seq) SELECT id, json_object(%s, 1), 1 "
+        "FROM entry" % _DEVICE,
+        """CREATE TRIGGER entry_lineage_insert AFTER INSERT ON entry BEGIN
+            %s;
+            INSERT INTO entry_lineage (entry_id, vv, seq) VALUES (NEW.id, %s, %s)
+            ON CONFLICT (entry_id) DO UPDATE SET vv = excluded.vv, seq = excluded.seq;
+            DELETE FROM tombstone WHERE uuid = NEW.uuid;
+        END""" % (_NEXT_SEQ,
+                  _bump("coalesce((SELECT vv FROM tombstone WHERE uuid = NEW.uuid), '{}')"),
+                  _SEQ),
+        """CREATE TRIGGER entry_lineage_update
+            AFTER UPDATE OF created_at, title, body, starred, tags ON entry
+            WHEN %s
+        BEGIN
+            %s;
+            UPDATE entry_lineage SET seq = %s, vv = %s WHERE entry_id = NEW.id;
+        END""" % (_CHANGED, _NEXT_SEQ, _SEQ, _bump("vv")),
+        # A tag renamed or moved changes the paths of the entries linked to
+        # it and below it (tag_relabel updates each tag of the subtree).
+        """CREATE TRIGGER entry_lineage_retag AFTER UPDATE OF path ON tag
+            WHEN NEW.path IS NOT OLD.path
+                AND EXISTS (SELECT 1 FROM entry_tag WHERE tag_id = NEW.id)
+        BEGIN
+            %s;
+            UPDATE entry_lineage SET seq = %s, vv = %s
+            WHERE entry_id IN (SELECT entry_id FROM entry_tag WHERE tag_id = NEW.id);
+        END""" % (_NEXT_SEQ, _SEQ, _bump("vv")),
+        """CREATE TRIGGER entry_lineage_delete AFTER DELETE ON entry BEGIN
+            %s;
+            INSERT INTO tombstone (uuid, deleted_at, vv, device, seq)
+            VALUES (OLD.uuid, strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z',
+                    %s, %s, %s)
+            ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at,
+                vv = excluded.vv, device = excluded.device, seq = excluded.seq;
+            DELETE FROM entry_lineage WHERE entry_id = OLD.id;
+        END""" % (_NEXT_SEQ,
+                  _bump("coalesce((SELECT vv FROM entry_lineage WHERE entry_id = OLD.id), '{}')"),
+                  _DEVICE, _SEQ),
+    ])
+
+
+# What entry_lineage_insert does row by row, for every row inserted after an
+# id at once (store.index_deferred: a bulk import). Parameter 1: that id.
+LINEAGE_OF_INSERTED = (
+    _NEXT_SEQ,
+    "INSERT INTO entry_lineage (entry_id, vv, seq) SELECT id, %s, %s FROM entry "
+    "WHERE id > ?1 ON CONFLICT (entry_id) DO UPDATE SET vv = excluded.vv, seq = excluded.seq"
+    % (_bump("coalesce((SELECT t.vv FROM tombstone t WHERE t.uuid = entry.uuid), '{}')"),
+       _SEQ),
+    "DELETE FROM tombstone WHERE EXISTS (SELECT 1 FROM entry "
+    "WHERE entry.uuid = tombstone.uuid AND entry.id > ?1)",
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

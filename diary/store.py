@@ -9,7 +9,16 @@ SQLCipher 4 tool opens it with ``PRAGMA key``. Usage::
         with d.write():                                 # BEGIN IMMEDIATE ... COMMIT
             ...                                         # peewee queries on the models
 
-The rules kept here: the log level is silenced before the
+Two diaries may be open at once (merge, sync): the peewee models are bound
+to the diary opened last, and ``with d.bound():`` binds them to ``d`` for a
+block, then back. ``d.write()`` and ``d.read()`` bind too, so every library
+function that opens its transaction with them acts on the diary it was
+given, whichever was opened last; a caller holding two diaries wraps in
+``d.bound()`` only the few reads that open no transaction (entries.get,
+entries.select, entries.count). One binding at a time
+for the whole process: the diary does not use the models from two threads.
+
+The rules kept here (GUIDE.md section 4): the log level is silenced before the
 key is given; the key is verified with a read before anything else runs; an
 empty passphrase is never handed to SQLCipher (peewee would then silently write
 a plaintext file); temporary tables stay in memory; ``rekey`` runs on the raw
@@ -31,7 +40,7 @@ from . import dates
 from .driver import SQLITE_NOTADB, WRONG_KEY, driver_code, translate
 from .errors import (Busy, DamagedFile, DiaryError, DiskFull, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import LINEAGE_OF_INSERTED, MIGRATIONS, SCHEMA_VERSION
 
 
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
@@ -144,7 +153,7 @@ class UTCDateTimeField(Field):
 
 class BaseModel(Model):
     class Meta:
-        database = None  # bound per open diary with bind_ctx
+        database = None  # bound to the open diary (Diary, _bindings below)
 
 
 class Entry(BaseModel):
@@ -162,6 +171,8 @@ class Entry(BaseModel):
     # Runs of scripts written without spaces, as bigrams (grams.derive):
     # written with title and body by every write path, read by the index.
     grams = TextField(default="")
+    # Its sync lineage is in entry_lineage (schema.MIGRATIONS[10]), kept by
+    # triggers; only replica.py reads and writes it.
 
     class Meta:
         table_name = "entry"
@@ -333,30 +344,77 @@ class DiaryDatabase(SqlCipherDatabase):
             conn.set_authorizer(self._authorizer)
 
 
+# Which open diary the models read and write: the innermost of the diaries
+# opened (and not yet closed) and of the ``Diary.bound()`` blocks entered.
+# Library code queries the models without naming a diary; this stack says
+# whose they are, so that two diaries can be open at once (merge, sync).
+_bindings = []
+
+
+def _rebind():
+    db = _bindings[-1] if _bindings else None
+    for model in MODELS:
+        model.bind(db, bind_refs=False, bind_backrefs=False)
+
+
 class Diary:
-    """An unlocked diary: its database, its path and whether it may write."""
+    """An unlocked diary: its database, its path and whether it may write.
+
+    Opening a diary binds the models to it until it closes; with several
+    open, ``with d.bound():`` binds them to ``d`` for a block (and binds them
+    back after it), so one library function reads and writes any of them::
+
+        with store.open_diary(a, pw) as here, store.open_diary(b, pw) as there:
+            with there.bound():
+                records, mark = replica.changes(there)   # (changes binds by itself)
+            replica.apply(here, records)
+    """
 
     def __init__(self, path, db, read_only):
         self.path = path
         self.db = db
         self.read_only = read_only
-        self._bound = db.bind_ctx(MODELS)
-        self._bound.__enter__()
+        self._open = True
+        _bindings.append(db)
+        _rebind()
+
+    @contextlib.contextmanager
+    def bound(self):
+        """The models bound to this diary within the block."""
+        _bindings.append(self.db)
+        _rebind()
+        try:
+            yield self
+        finally:
+            _unbind(self.db)
 
     def write(self):
-        """A write transaction (BEGIN IMMEDIATE), refused in read-only sessions."""
+        """A write transaction (BEGIN IMMEDIATE), refused in read-only sessions;
+        the models are bound to this diary within it."""
         if self.read_only:
             raise ReadOnly()
-        return self.db.atomic()
+        return self._bound_atomic()
 
     def read(self):
-        """A read transaction: one consistent snapshot for several queries."""
-        return self.db.atomic("DEFERRED")
+        """A read transaction: one consistent snapshot for several queries;
+        the models are bound to this diary within it."""
+        return self._bound_atomic("DEFERRED")
+
+    @contextlib.contextmanager
+    def _bound_atomic(self, *lock):
+        # Library functions open their transaction with write() or read():
+        # binding there makes tags.rename(d, ...) act on d, whichever diary
+        # was opened last.
+        with self.bound(), self.db.atomic(*lock) as txn:
+            yield txn
 
     def close(self):
         """Close the connection and drop the passphrase (no key held longer
         than needed); a closed Diary does not reopen."""
-        self._bound.__exit__(None, None, None)
+        if self._open:
+            self._open = False
+            while self.db in _bindings:  # closed diaries hold no binding
+                _unbind(self.db)
         self.db.close()  # and a private read-only copy with it (readonly.py)
         self.db.forget_passphrase()
 
@@ -365,6 +423,15 @@ class Diary:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _unbind(db):
+    """Drop the innermost binding to ``db`` (diaries may close in any order)."""
+    for i in range(len(_bindings) - 1, -1, -1):
+        if _bindings[i] is db:
+            del _bindings[i]
+            break
+    _rebind()
 
 
 def _check_path(path):
@@ -416,11 +483,8 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
 
 
 def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
-    """The verified, connected DiaryDatabase of ``path``, NOT bound to the models.
-
-    For reading a second diary (merge) with raw SQL while the models stay
-    bound to the open one; open_diary wraps this.
-    """
+    """The verified, connected DiaryDatabase of ``path``, NOT bound to the
+    models (raw reads: a backup's check); open_diary wraps this."""
     path = os.fspath(path)
     _check_path(path)
     if not passphrase:
@@ -450,10 +514,44 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
                 raise NeedsUpgrade("this diary is in an older format; open it once without "
                                    "--read-only to upgrade it")
             _migrate(conn, version)
+        if not read_only:
+            _claim_device(conn, path)
     except BaseException as exc:
         db.close()
         raise _diagnosed(translate(exc), exc, path, passphrase, kdf_iter) from None
     return db
+
+
+def _home(path):
+    return str(os.stat(path).st_ino)
+
+
+def _claim_device(conn, path):
+    """A copied diary file must not keep its source's sync device id
+    (replica.py): both would count their edits under one id, and an edit on
+    one would pass for a descendant of the other's. The file remembers its
+    inode ("replica-home" in memo); opened for writing at another inode, it
+    is a copy (or was replaced by one: a restored backup, a file sync tool)
+    and takes a new random device id, before anything is written. A needless
+    new id (a USB stick's FAT file system renumbers its files at each mount)
+    costs a few bytes in each version vector written after it, nothing else.
+    """
+    home = _home(path)
+    row = conn.execute("SELECT value FROM memo WHERE key = 'replica-home'").fetchone()
+    if row is not None and row[0] == home:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if row is not None:
+            conn.execute("UPDATE memo SET value = lower(hex(randomblob(16))) "
+                         "WHERE key = 'replica-device'")
+        conn.execute("INSERT INTO memo (key, value) VALUES ('replica-home', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (home,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 DAMAGED_FIRST_PAGE = ("the diary file is damaged: its first page fails its check, though the "
@@ -538,6 +636,9 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             for step in MIGRATIONS[:schema_version]:
                 _run_step(conn, step)
+            if schema_version >= 11:  # the file's own inode: not a copy (_claim_device)
+                conn.execute("INSERT INTO memo (key, value) VALUES ('replica-home', ?)",
+                             (_home(tmp),))
             conn.execute("PRAGMA user_version = %d" % schema_version)
             conn.execute("COMMIT")
             # WAL lets readers (search, list) run while a write is under way.
@@ -690,20 +791,22 @@ FTS_HASH_BYTES = 1024 * 1024  # FTS5's own default hashsize
 
 # The per-row triggers index_deferred suspends for its block; each is put
 # back, as the schema has it, before the block's transaction can commit.
-DEFERRED_TRIGGERS = ("entry_fts_insert", "entry_month_insert", "tag_count_link")
+DEFERRED_TRIGGERS = ("entry_fts_insert", "entry_month_insert", "tag_count_link",
+                     "entry_lineage_insert")
 
 
 @contextlib.contextmanager
 def index_deferred(diary):
     """Within a write transaction: the entries inserted inside this block (and
     their tag links) are added to the search index, the entries-per-month
-    table and the tags' entry counts in one set-based pass each at its end,
-    not row by row by the triggers (DEFERRED_TRIGGERS). For inserting new
-    entries and linking them only: an update or delete of such a row, or a
-    link to an entry older than the block, inside the block would leave the
-    index or the counts out of step. The triggers are dropped and created
-    again inside the caller's transaction, so a crash or a rollback at any
-    point leaves the schema, the rows and every count as they were.
+    table and the tags' entry counts, and get their sync lineage, in one
+    set-based pass each at its end, not row by row by the triggers
+    (DEFERRED_TRIGGERS). For inserting new entries and linking them only: an
+    update or delete of such a row, or a link to an entry older than the
+    block, inside the block would leave the index or the counts out of step.
+    The triggers are dropped and created again inside the caller's
+    transaction, so a crash or a rollback at any point leaves the schema, the
+    rows and every count as they were.
     """
     if not diary.db.in_transaction():
         raise RuntimeError("index_deferred needs a write transaction")
@@ -732,6 +835,10 @@ def index_deferred(diary):
         WHERE id IN (SELECT p.ancestor_id FROM tag_path p WHERE p.descendant_id IN (
             SELECT tag_id FROM entry_tag WHERE entry_id > ?1))
         """, (last,))
+    # The sync lineage of the new rows (what entry_lineage_insert does row by
+    # row): one pass, one change number for all of them.
+    for i, statement in enumerate(LINEAGE_OF_INSERTED):
+        conn.execute(statement, () if i == 0 else (last,))
     # FTS5 writes its pending terms out as a new segment each time they pass
     # 'hashsize' (1 MB by default), and with automerge 2 merges them again
     # and again: a larger hash for this one pass halves the index's cost
@@ -763,8 +870,9 @@ def _trigger_sql(name):
 
 def open_alongside(diary, path, *, passphrase=None, bound=True, read_only=False):
     """Open another diary file (a backup, a copy to merge) with this diary's key,
-    or with ``passphrase``. ``bound=False`` gives an unbound database for raw
-    reads, leaving the models bound to ``diary``."""
+    or with ``passphrase``: a Diary, which the models are bound to until it
+    closes (``diary.bound()`` for a block bound to ``diary`` meanwhile).
+    ``bound=False`` gives a bare database for raw reads."""
     opener = open_diary if bound else open_database
     return opener(path, passphrase or diary.db._passphrase, read_only=read_only,
                   kdf_iter=diary.db._kdf_iter)
