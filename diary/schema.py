@@ -442,4 +442,95 @@ MIGRATIONS.append(
         "INSERT INTO entry_fts (entry_fts, rank) VALUES ('automerge', 2)",
     ])
 
+
+# Version lineage for sync (replica.py). SQL expressions the triggers of
+# MIGRATIONS[10] share: this file's device id and its change counter live in
+# the memo table; a vector is JSON {device id: counter}.
+_DEVICE = "(SELECT value FROM memo WHERE key = 'replica-device')"
+_SEQ = "(SELECT CAST(value AS INTEGER) FROM memo WHERE key = 'replica-seq')"
+_NEXT_SEQ = ("UPDATE memo SET value = CAST(value AS INTEGER) + 1 "
+             "WHERE key = 'replica-seq'")
+
+
+def _bump(vector):
+    """SQL: ``vector`` with this device's counter one higher."""
+    slot = "'$.\"' || %s || '\"'" % _DEVICE
+    return "json_set(%s, %s, coalesce(json_extract(%s, %s), 0) + 1)" % (
+        vector, slot, vector, slot)
+
+
+_CHANGED = " OR ".join("NEW.%s IS NOT OLD.%s" % (c, c)
+                       for c in ("created_at", "title", "body", "starred", "tags"))
+
+MIGRATIONS.append(
+    # 11: version lineage, so that sync (replica.py) tells an edit from a
+    # conflict and a deletion travels. Each entry carries a version vector
+    # (vv: JSON {device id: counter}) and seq, the value of this file's
+    # change counter when it last changed here (written or applied from
+    # elsewhere): "changes since mark" is a range of the seq index. A
+    # deletion leaves a tombstone (uuid, when, the vector the entry had,
+    # the device, seq). The device id and the counter live in memo.
+    #
+    # Triggers keep the lineage on every write path, present and future
+    # (add, edit, bulk edit, tag changes through entry.tags, tag renames and
+    # moves through tag.path, import, restore, delete): a write that leaves
+    # seq as it was (or inserts with seq 0) is a local change, and the
+    # trigger bumps this device's counter and gives the row a new seq. Sync's
+    # apply writes the vector and seq itself, so the triggers stay out of its
+    # way. An insert takes over the vector of a tombstone of its uuid (a
+    # restore from the trash is an edit after the deletion, dominating it).
+    #
+    # An existing diary gets a device id of its own and every entry the
+    # vector {device: 1}, all at seq 1.
+    [
+        "ALTER TABLE entry ADD COLUMN vv TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE entry ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX entry_seq ON entry (seq)",
+        """CREATE TABLE tombstone (
+            uuid TEXT PRIMARY KEY,
+            deleted_at TEXT NOT NULL,
+            vv TEXT NOT NULL,
+            device TEXT NOT NULL,
+            seq INTEGER NOT NULL) WITHOUT ROWID""",
+        "CREATE INDEX tombstone_seq ON tombstone (seq)",
+        "INSERT INTO memo (key, value) VALUES ('replica-device', lower(hex(randomblob(16)))) "
+        "ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO memo (key, value) VALUES ('replica-seq', "
+        "CASE WHEN EXISTS (SELECT 1 FROM entry) THEN '1' ELSE '0' END) "
+        "ON CONFLICT (key) DO NOTHING",
+        "UPDATE entry SET vv = json_object(%s, 1), seq = 1" % _DEVICE,
+        """CREATE TRIGGER entry_lineage_insert AFTER INSERT ON entry WHEN NEW.seq = 0
+        BEGIN
+            %s;
+            UPDATE entry SET seq = %s, vv = %s WHERE id = NEW.id;
+            DELETE FROM tombstone WHERE uuid = NEW.uuid;
+        END""" % (_NEXT_SEQ, _SEQ,
+                  _bump("coalesce((SELECT vv FROM tombstone WHERE uuid = NEW.uuid), NEW.vv)")),
+        """CREATE TRIGGER entry_lineage_update
+            AFTER UPDATE OF created_at, title, body, starred, tags ON entry
+            WHEN NEW.seq IS OLD.seq AND (%s)
+        BEGIN
+            %s;
+            UPDATE entry SET seq = %s, vv = %s WHERE id = NEW.id;
+        END""" % (_CHANGED, _NEXT_SEQ, _SEQ, _bump("NEW.vv")),
+        # A tag renamed or moved changes the paths of the entries linked to
+        # it and below it (tag_relabel updates each tag of the subtree).
+        """CREATE TRIGGER entry_lineage_retag AFTER UPDATE OF path ON tag
+            WHEN NEW.path IS NOT OLD.path
+                AND EXISTS (SELECT 1 FROM entry_tag WHERE tag_id = NEW.id)
+        BEGIN
+            %s;
+            UPDATE entry SET seq = %s, vv = %s
+            WHERE id IN (SELECT entry_id FROM entry_tag WHERE tag_id = NEW.id);
+        END""" % (_NEXT_SEQ, _SEQ, _bump("vv")),
+        """CREATE TRIGGER entry_lineage_delete AFTER DELETE ON entry BEGIN
+            %s;
+            INSERT INTO tombstone (uuid, deleted_at, vv, device, seq)
+            VALUES (OLD.uuid, strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z', OLD.vv,
+                    %s, %s)
+            ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at,
+                vv = excluded.vv, device = excluded.device, seq = excluded.seq;
+        END""" % (_NEXT_SEQ, _DEVICE, _SEQ),
+    ])
+
 SCHEMA_VERSION = len(MIGRATIONS)

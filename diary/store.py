@@ -119,7 +119,7 @@ class UTCDateTimeField(Field):
 
 class BaseModel(Model):
     class Meta:
-        database = None  # bound per open diary with bind_ctx
+        database = None  # bound to the open diary (Diary, _bindings below)
 
 
 class Entry(BaseModel):
@@ -137,6 +137,11 @@ class Entry(BaseModel):
     # Runs of scripts written without spaces, as bigrams (grams.derive):
     # written with title and body by every write path, read by the index.
     grams = TextField(default="")
+    # Sync lineage (schema.MIGRATIONS[10], replica.py): the version vector
+    # as JSON {device id: counter}, and the change counter's value when the
+    # row last changed here. Kept by triggers; only replica.py writes them.
+    vv = TextField(default="{}")
+    seq = IntegerField(default=0)
 
     class Meta:
         table_name = "entry"
@@ -308,15 +313,49 @@ class DiaryDatabase(SqlCipherDatabase):
             conn.set_authorizer(self._authorizer)
 
 
+# Which open diary the models read and write: the innermost of the diaries
+# opened (and not yet closed) and of the ``Diary.bound()`` blocks entered.
+# Library code queries the models without naming a diary; this stack says
+# whose they are, so that two diaries can be open at once (merge, sync).
+_bindings = []
+
+
+def _rebind():
+    db = _bindings[-1] if _bindings else None
+    for model in MODELS:
+        model.bind(db, bind_refs=False, bind_backrefs=False)
+
+
 class Diary:
-    """An unlocked diary: its database, its path and whether it may write."""
+    """An unlocked diary: its database, its path and whether it may write.
+
+    Opening a diary binds the models to it until it closes; with several
+    open, ``with d.bound():`` binds them to ``d`` for a block (and binds them
+    back after it), so one library function reads and writes any of them::
+
+        with store.open_diary(a, pw) as here, store.open_diary(b, pw) as there:
+            with there.bound():
+                records, mark = replica.changes(there)   # (changes binds by itself)
+            replica.apply(here, records)
+    """
 
     def __init__(self, path, db, read_only):
         self.path = path
         self.db = db
         self.read_only = read_only
-        self._bound = db.bind_ctx(MODELS)
-        self._bound.__enter__()
+        self._open = True
+        _bindings.append(db)
+        _rebind()
+
+    @contextlib.contextmanager
+    def bound(self):
+        """The models bound to this diary within the block."""
+        _bindings.append(self.db)
+        _rebind()
+        try:
+            yield self
+        finally:
+            _unbind(self.db)
 
     def write(self):
         """A write transaction (BEGIN IMMEDIATE), refused in read-only sessions."""
@@ -331,7 +370,10 @@ class Diary:
     def close(self):
         """Close the connection and drop the passphrase (no key held longer
         than needed); a closed Diary does not reopen."""
-        self._bound.__exit__(None, None, None)
+        if self._open:
+            self._open = False
+            while self.db in _bindings:  # closed diaries hold no binding
+                _unbind(self.db)
         self.db.close()  # and a private read-only copy with it (readonly.py)
         self.db.forget_passphrase()
 
@@ -340,6 +382,15 @@ class Diary:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _unbind(db):
+    """Drop the innermost binding to ``db`` (diaries may close in any order)."""
+    for i in range(len(_bindings) - 1, -1, -1):
+        if _bindings[i] is db:
+            del _bindings[i]
+            break
+    _rebind()
 
 
 def _check_path(path):

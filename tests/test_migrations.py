@@ -1,10 +1,10 @@
 """Migrations 5 (dates stored without a zero-padded year), 6 (ids never
-reused) and 7 (grams: words of scripts without spaces), each tested from a
-file of the version before it."""
+reused), 10 (grams: words of scripts without spaces) and 11 (version
+lineage for sync), each tested from a file of the version before it."""
 
 import json
 
-from diary import grams, health, store
+from diary import entries, grams, health, replica, store
 
 from conftest import PASSPHRASE
 
@@ -156,7 +156,7 @@ def test_migration_10_derives_grams_and_rebuilds_the_index(run, path):
     r = run("search", "故宫", "--json")  # opening migrates
     assert r.code == 0, r
     assert [h["id"] for h in json.loads(r.out)] == [1]
-    assert _rows(path, "PRAGMA user_version") == [(10,)]
+    assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
     assert _rows(path, "SELECT id, grams FROM entry ORDER BY id") == [
         (1, grams.derive("旅行", "今天我们去了北京的故宫博物院")), (2, ""),
         (3, grams.derive("", "東京で寿司を食べました"))]
@@ -172,3 +172,58 @@ def test_migration_10_derives_grams_and_rebuilds_the_index(run, path):
     assert run("delete", "1", "--yes").code == 0
     assert json.loads(run("search", "故宫", "--json").out) == []
     assert run("check").code == 0
+
+
+def test_migration_11_gives_each_entry_a_vector_and_the_file_a_device(run, path):
+    store.create(path, PASSPHRASE, schema_version=10)
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z", body="first"),
+         _insert("b", "2024-02-01T10:00:00.000000Z", body="second"),
+         ("INSERT INTO tag (name, key) VALUES ('bird', 'bird')",),
+         ("INSERT INTO entry_tag (entry_id, tag_id) VALUES (2, 1)",),
+         ("UPDATE entry SET tags = 't1' WHERE id = 2",))
+    before = _rows(path, "SELECT id, uuid, created_at, updated_at, title, body, starred, "
+                         "version, tags FROM entry ORDER BY id")
+    with store.open_diary(path, PASSPHRASE) as d:  # opening migrates
+        device = replica.device_id(d)
+        assert len(device) == 32 and int(device, 16) >= 0
+        records, mark = replica.changes(d)
+        assert mark == 1
+        assert {r["uuid"]: (r["vv"], r["tags"]) for r in records} == {
+            "a": ({device: 1}, []), "b": ({device: 1}, ["bird"])}
+        assert replica.changes(d, since=mark) == ([], 1)
+        # The triggers run from now on: an edit is this device's next version.
+        entries.edit(d, 1, body="first, edited")
+        (edited,), mark2 = replica.changes(d, since=mark)
+        assert edited["uuid"] == "a" and edited["vv"] == {device: 2} and mark2 > mark
+        entries.delete(d, [2])
+        (gone,), _ = replica.changes(d, since=mark2)
+        assert gone == {"type": "tombstone", "uuid": "b", "deleted_at": gone["deleted_at"],
+                        "vv": {device: 1}, "device": device}
+    assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
+    assert _rows(path, "SELECT id, uuid, created_at, updated_at, title, body, starred, "
+                       "version, tags FROM entry WHERE id = 1")[0][:3] == before[0][:3]
+    assert run("check").code == 0
+
+
+def test_migration_11_on_an_empty_diary_starts_at_mark_0(path):
+    store.create(path, PASSPHRASE, schema_version=10)
+    with store.open_diary(path, PASSPHRASE) as d:
+        assert replica.changes(d) == ([], 0)
+        assert replica.device_id(d)
+
+
+def test_two_copies_migrated_apart_get_different_devices(path, tmp_path):
+    import shutil
+
+    store.create(path, PASSPHRASE, schema_version=10)
+    _raw(path, _insert("a", "2024-01-01T10:00:00.000000Z", body="same"))
+    copy = str(tmp_path / "copy.db")
+    shutil.copy(path, copy)
+    with store.open_diary(path, PASSPHRASE) as one, store.open_diary(copy, PASSPHRASE) as two:
+        assert replica.device_id(one) != replica.device_id(two)
+        # The same entry on both, no edit since: joining their lineage is no conflict.
+        report = replica.apply(one, replica.changes(two)[0])
+        assert (report.conflicts, report.taken) == (0, 0)
+        report = replica.apply(two, replica.changes(one)[0])  # the joined lineage
+        assert (report.conflicts, report.taken) == (0, 1)
+        assert replica.changes(one)[0][0]["vv"] == replica.changes(two)[0][0]["vv"]

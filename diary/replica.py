@@ -1,0 +1,461 @@
+"""Replicas of one diary: version lineage, changes since a mark, and applying
+another replica's changes. What merge and sync are built on.
+
+Every entry carries a *version vector* (entry.vv: JSON ``{device id:
+counter}``); a deletion leaves a *tombstone* (uuid, deleted_at, the vector
+the entry had, the device). Both are kept by the triggers of
+schema.MIGRATIONS[10] on every local write; this module reads them and writes
+what comes from elsewhere. Usage::
+
+    from diary import replica
+    records, mark = replica.changes(laptop, since=0)      # plain JSON-able dicts
+    report = replica.apply(desktop, records)              # one write transaction
+    report.taken, report.conflicts, report.deleted, report.kept, report.unchanged
+    records, mark2 = replica.changes(laptop, since=mark)  # only what changed since
+
+Applying a version ``theirs`` of an entry we hold as ``ours``:
+
+- theirs descends from ours (its vector dominates): taken, no conflict;
+- ours descends from theirs, or they are equal: nothing;
+- concurrent (neither dominates), or equal vectors with different content (a
+  copied diary that kept its device id, edited on both): if the content is
+  the same, only the vectors are joined; otherwise both are kept: the entry
+  takes the version with the later ``updated_at`` (on a tie, the higher
+  content hash) and the pointwise maximum of both vectors, and the other
+  version becomes a *conflict copy* (tagged ``conflict``, uuid derived from
+  the entry's uuid and the losing content, vector ``{}``), so every replica
+  makes the same copy and applying again makes none;
+- a tombstone deletes (moves to the trash) the entry when its vector
+  dominates the entry's; an entry edited concurrently is kept and reported
+  (``Report.kept``); a tombstone for an entry we do not hold is recorded,
+  so that an older version arriving later is not taken.
+
+The content hash covers created_at, title, body, star and the tag paths
+(case-folded): tag changes are edits like any other. It is computed when
+read (never stored), and an incoming record's ``hash``, when given, must
+match its content.
+
+The outcome does not depend on the order in which changes are applied, and
+applying the same changes twice changes nothing: the winner of a conflict
+depends on the two versions only, the joined vector dominates both, and
+the copy's uuid and content are fixed by the losing version.
+
+Tombstones are never pruned: pruning one is safe only once every replica
+that may still send the entry has seen it, and a replica does not know
+every other replica (a copy made yesterday on a USB stick counts). A
+tombstone is a uuid, a date and a short vector, about 100 bytes.
+"""
+
+import dataclasses
+import json
+import re
+import secrets
+
+from . import dates, entries, foreign, memo
+from .errors import BadInput
+from .exchange.loader import TAG_PATHS, Loader, derived_uuid, digest
+from .exchange.records import Record
+
+DEVICE_KEY = "replica-device"
+SEQ_KEY = "replica-seq"
+CONFLICT_TAG = "conflict"
+
+ENTRY, TOMBSTONE = "entry", "tombstone"
+_DEVICE_ID = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
+MAX_DEVICES = 10_000  # devices in one vector: far beyond any real diary
+MAX_COUNTER = 2 ** 62
+MAX_UUID = 200
+
+
+# --- the device ---------------------------------------------------------------
+
+def device_id(diary):
+    """This file's device id (hex text), made by migration 11 or new_device_id."""
+    with diary.bound(), diary.read():
+        return memo.get(diary, DEVICE_KEY)
+
+
+def new_device_id(diary):
+    """Give this file a new random device id (a copied diary must not keep
+    its source's: both would count edits under one id); returns it.
+    Vectors already written keep the old id's counters, as they should."""
+    new = secrets.token_hex(16)
+    with diary.bound():
+        memo.put(diary, DEVICE_KEY, new)
+    return new
+
+
+def mark(diary):
+    """The current mark: changes(diary, since=mark(diary)) is empty."""
+    with diary.bound(), diary.read():
+        return _mark(diary.db.connection())
+
+
+def _mark(conn):
+    row = conn.execute("SELECT CAST(value AS INTEGER) FROM memo WHERE key = ?",
+                       (SEQ_KEY,)).fetchone()
+    return row[0] if row else 0
+
+
+# --- vectors ------------------------------------------------------------------
+
+def dominates(a, b):
+    """Whether vector ``a`` descends from (or equals) ``b``."""
+    return all(a.get(device, 0) >= n for device, n in b.items())
+
+
+def join(a, b):
+    """The pointwise maximum: a vector that dominates both."""
+    out = dict(a)
+    for device, n in b.items():
+        if n > out.get(device, 0):
+            out[device] = n
+    return out
+
+
+def _vector_text(vector):
+    return json.dumps(vector, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(created, title, body, starred, tag_paths):
+    """The hash of an entry's content (stored date text, title, text, star,
+    tag paths case-folded): the identity the old merge gave conflict copies."""
+    return digest(created, title, body, str(int(bool(starred))),
+                  *sorted({p.casefold() for p in tag_paths}))
+
+
+# --- changes ------------------------------------------------------------------
+
+_ENTRY_ROWS = ("SELECT uuid, created_at, updated_at, title, body, starred, vv, %s "
+               "FROM entry WHERE seq > ? AND seq <= ? ORDER BY seq, id" % TAG_PATHS)
+_TOMBSTONE_ROWS = ("SELECT uuid, deleted_at, vv, device FROM tombstone "
+                   "WHERE seq > ? AND seq <= ? ORDER BY seq, uuid")
+
+
+def changes(diary, since=0, *, foreign_name=None):
+    """(records, mark): every entry version and tombstone that changed in
+    ``diary`` (written here or applied from elsewhere) after ``since``, and
+    the mark to pass next time. Marks are integers, increasing; 0 is the
+    beginning. One read transaction: a consistent snapshot.
+
+    ``foreign_name``: the file is not trusted (a merge source): its tables
+    must be tables, and each statement runs under a watchdog (foreign.py).
+    """
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        raise BadInput("a mark is a whole number, 0 or more")
+    with diary.bound(), diary.read():
+        conn = diary.db.connection()
+        run = conn.execute
+        if foreign_name is not None:
+            foreign.require_tables(conn, ("entry", "tag", "entry_tag", "tombstone", "memo"),
+                                   foreign_name)
+            run = foreign.Watchdog(conn, foreign_name).execute
+        upto = _mark(conn)
+        records = []
+        for uuid, created, updated, title, body, starred, vv, paths in run(
+                _ENTRY_ROWS, (since, upto)):
+            tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
+            records.append({
+                "type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
+                "title": title, "body": body, "starred": bool(starred), "tags": tags,
+                "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)})
+        for uuid, deleted, vv, device in run(_TOMBSTONE_ROWS, (since, upto)):
+            records.append({"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
+                            "vv": _loads(vv), "device": device})
+        return records, upto
+
+
+def _loads(text):
+    """A stored vector; one spoilt by another tool reads as {} (an ancestor
+    of every version: it never wins over anything)."""
+    try:
+        found = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items()
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0}
+
+
+# --- checking what comes in -----------------------------------------------------
+
+@dataclasses.dataclass
+class _Version:
+    """An entry version, checked, dates in the stored form."""
+
+    uuid: str
+    created: str
+    updated: str
+    title: str
+    body: str
+    starred: bool
+    tags: tuple
+    vv: dict
+    hash: str
+
+    def key(self):
+        """What decides which of two concurrent versions keeps the entry."""
+        return (self.updated, self.hash)
+
+
+@dataclasses.dataclass
+class _Tombstone:
+    uuid: str
+    deleted: str
+    vv: dict
+    device: str
+
+
+def _fail(where, message):
+    raise BadInput("%s: %s" % (where, message))
+
+
+def _check_vector(value, where):
+    if not isinstance(value, dict) or len(value) > MAX_DEVICES:
+        _fail(where, "vv must be an object of device ids and counters")
+    for device, n in value.items():
+        if not isinstance(device, str) or not _DEVICE_ID.match(device):
+            _fail(where, "vv has a device id that is not one")
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n < MAX_COUNTER:
+            _fail(where, "vv has a counter that is not a whole number above 0")
+    return dict(value)
+
+
+def _check_uuid(value, where):
+    if not isinstance(value, str) or not value or len(value) > MAX_UUID:
+        _fail(where, "uuid must be text of 1 to %d characters" % MAX_UUID)
+    entries.check_text(value, "uuid")
+    if not value.isprintable():
+        _fail(where, "uuid holds a control character")
+    return value
+
+
+def check(record, where="record"):
+    """One incoming record, validated as an import validates (the loader's
+    checks: dates in range, text caps, tag paths), as _Version/_Tombstone.
+    BadInput names ``where``."""
+    if not isinstance(record, dict):
+        _fail(where, "a record must be an object")
+    kind = record.get("type")
+    uuid = _check_uuid(record.get("uuid"), where)
+    where = "%s (%s)" % (where, dates.shown(uuid))
+    vv = _check_vector(record.get("vv"), where)
+    if kind == TOMBSTONE:
+        device = record.get("device")
+        if not isinstance(device, str) or not _DEVICE_ID.match(device):
+            _fail(where, "device is not a device id")
+        return _Tombstone(uuid, dates.canonical(record.get("deleted_at"), where, "deleted_at"),
+                          vv, device)
+    if kind != ENTRY:
+        _fail(where, "type must be %r or %r" % (ENTRY, TOMBSTONE))
+    tags = record.get("tags")
+    starred = record.get("starred")
+    if not isinstance(tags, (list, tuple)) or not all(isinstance(t, str) for t in tags):
+        _fail(where, "tags must be a list of tag paths")
+    if not isinstance(starred, bool):
+        _fail(where, "starred must be true or false")
+    try:
+        checked = Record(created_at=dates.parse_iso(record.get("created_at"), where,
+                                                    "created_at"),
+                         updated_at=dates.parse_iso(record.get("updated_at"), where,
+                                                    "updated_at"),
+                         title=record.get("title"), body=record.get("body"),
+                         starred=starred, tags=tuple(tags), uuid=uuid, where=where)
+        Loader.check(checked)
+    except BadInput as exc:
+        msg = str(exc)
+        raise BadInput(msg if msg.startswith(where) else "%s: %s" % (where, msg)) from None
+    created, updated = dates.stored(checked.created_at), dates.stored(checked.updated_at)
+    digest_ = content_hash(created, checked.title, checked.body, starred, tags)
+    if record.get("hash") is not None and record.get("hash") != digest_:
+        _fail(where, "its hash does not match its content")
+    return _Version(uuid, created, updated, checked.title, checked.body, starred,
+                    tuple(tags), vv, digest_)
+
+
+# --- applying -----------------------------------------------------------------
+
+@dataclasses.dataclass
+class Report:
+    """What apply did, record by record."""
+
+    taken: int = 0       # versions new here or descending from ours: taken as they are
+    conflicts: int = 0   # concurrent edits of one entry: both kept (a conflict copy)
+    deleted: int = 0     # entries deleted by a tombstone (moved to the trash)
+    kept: int = 0        # deletions refused: the entry was edited concurrently
+    recorded: int = 0    # tombstones of entries not held here, remembered
+    unchanged: int = 0   # nothing new: ours descends from it, or equals it
+    kept_uuids: list = dataclasses.field(default_factory=list)  # the entries of ``kept``
+
+    @property
+    def changed(self):
+        return self.taken + self.conflicts + self.deleted + self.recorded
+
+
+def apply(diary, records, *, progress=None):
+    """Apply another replica's ``records`` (from changes()) to ``diary`` in
+    one write transaction; returns a Report. Every record is checked first
+    (check()): one that fails raises BadInput naming it, and nothing is
+    written. ``progress(done, total)`` counts records applied."""
+    checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
+    report = Report()
+    total = len(checked)
+    with diary.bound(), diary.write(), Loader(diary).roomy_cache() as loader:
+        run = _Run(diary, loader, report)
+        for done, item in enumerate(checked, 1):
+            if isinstance(item, _Tombstone):
+                run.tombstone(item)
+            else:
+                run.entry(item)
+            if progress and (done % 500 == 0 or done == total):
+                progress(done, total)
+    return report
+
+
+class _Run:
+    """One apply: the diary's connection, its loader, the report."""
+
+    def __init__(self, diary, loader, report):
+        self.diary, self.loader, self.report = diary, loader, report
+        self.conn = loader.conn
+
+    def next_seq(self):
+        """A fresh value of the change counter for one write: never the seq a
+        row already has, so the triggers never take this write for a local edit."""
+        self.conn.execute("UPDATE memo SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
+                          (SEQ_KEY,))
+        return _mark(self.conn)
+
+    # --- reading ours
+
+    def ours(self, uuid):
+        row = self.conn.execute(
+            "SELECT id, created_at, updated_at, title, body, starred, %s, version, vv "
+            "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
+        if row is None:
+            return None, None
+        entry_id, created, updated, title, body, starred, paths, version, vv = row
+        tags = tuple(sorted((p for p in paths.split("\n") if p), key=str.casefold))
+        return (entry_id, version), _Version(
+            uuid, created, updated, title, body, bool(starred), tags, _loads(vv),
+            content_hash(created, title, body, starred, tags))
+
+    def our_tombstone(self, uuid):
+        row = self.conn.execute("SELECT deleted_at, vv, device FROM tombstone WHERE uuid = ?",
+                                (uuid,)).fetchone()
+        return None if row is None else _Tombstone(uuid, row[0], _loads(row[1]), row[2])
+
+    # --- entries
+
+    def entry(self, theirs):
+        where, ours = self.ours(theirs.uuid)
+        report = self.report
+        if ours is None:
+            tomb = self.our_tombstone(theirs.uuid)
+            if tomb is not None and dominates(tomb.vv, theirs.vv):
+                report.unchanged += 1  # deleted here after that version
+                return
+            self.insert(theirs, theirs.vv)
+            if tomb is not None and not dominates(theirs.vv, tomb.vv):
+                report.kept += 1  # edited there while deleted here: the edit stays
+                report.kept_uuids.append(theirs.uuid)
+            else:
+                report.taken += 1
+            return
+        if dominates(ours.vv, theirs.vv) and (ours.vv != theirs.vv or ours.hash == theirs.hash):
+            if ours.vv == theirs.vv and theirs.updated > ours.updated:
+                # One edit made twice under one device id: the later time, on both.
+                self.replace(where, theirs, ours.vv)
+            report.unchanged += 1
+            return
+        if dominates(theirs.vv, ours.vv) and theirs.vv != ours.vv:
+            self.replace(where, theirs, theirs.vv)
+            report.taken += 1
+            return
+        # Concurrent, or equal vectors with different content.
+        vv = join(ours.vv, theirs.vv)
+        winner, loser = (theirs, ours) if theirs.key() > ours.key() else (ours, theirs)
+        if ours.hash == theirs.hash:  # the same content: only the lineage joins
+            self.replace(where, winner, vv)
+            report.unchanged += 1
+            return
+        self.conflict_copy(loser)
+        self.replace(where, winner, vv)
+        report.conflicts += 1
+
+    def insert(self, v, vv, *, title=None, extra_tags=()):
+        title = v.title if title is None else title
+        loader = self.loader
+        links = loader.resolve_tags(v.tags + tuple(extra_tags), title + "\n" + v.body)
+        row = entries.row(v.uuid, v.created, v.updated, title, v.body, v.starred, 1,
+                          loader.tags_text(links))
+        cursor = self.conn.execute(_INSERT, (*row, _vector_text(vv), self.next_seq()))
+        if links:
+            loader.link(cursor.lastrowid, links)
+        self.conn.execute("DELETE FROM tombstone WHERE uuid = ?", (v.uuid,))
+
+    def replace(self, where, v, vv):
+        """Our row of ``v.uuid`` becomes ``v`` with vector ``vv`` (links first:
+        the row's own update, with its new seq, is the last write)."""
+        entry_id, version = where
+        loader = self.loader
+        links = loader.resolve_tags(v.tags, v.title + "\n" + v.body)
+        self.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
+        if links:
+            loader.link(entry_id, links)
+        row = entries.row(None, v.created, v.updated, v.title, v.body, v.starred, version + 1,
+                          loader.tags_text(links))
+        self.conn.execute(
+            "UPDATE entry SET %s, vv = ?, seq = ? WHERE id = ?" % ", ".join(
+                "%s = ?" % c for c in entries.ROW_COLUMNS[1:]),
+            (*row[1:], _vector_text(vv), self.next_seq(), entry_id))
+
+    def conflict_copy(self, loser):
+        """Keep the losing version as its own entry, unless this replica
+        has it (or had it, and deleted it)."""
+        uuid = derived_uuid("conflict", loser.uuid, loser.hash)
+        if (self.conn.execute("SELECT 1 FROM entry WHERE uuid = ?", (uuid,)).fetchone()
+                or self.our_tombstone(uuid) is not None):
+            return
+        name = loser.title if loser.title.strip() else "the entry of %s" % (
+            dates.local(dates.read_stored(loser.created)).strftime("%Y-%m-%d %H:%M"))
+        self.insert(dataclasses.replace(loser, uuid=uuid), {},
+                    title="Conflict copy of " + name, extra_tags=(CONFLICT_TAG,))
+
+    # --- tombstones
+
+    def tombstone(self, theirs):
+        from . import trash
+
+        where, ours = self.ours(theirs.uuid)
+        report = self.report
+        if ours is not None:
+            if not dominates(theirs.vv, ours.vv):
+                report.kept += 1
+                report.kept_uuids.append(theirs.uuid)
+                return
+            trash.move(self.diary, [where[0]])  # recoverable here, as a local deletion is
+            self.write_tombstone(theirs)
+            report.deleted += 1
+            return
+        tomb = self.our_tombstone(theirs.uuid)
+        if tomb is not None and dominates(tomb.vv, theirs.vv):
+            report.unchanged += 1
+            return
+        if tomb is not None and not dominates(theirs.vv, tomb.vv):
+            later = max((tomb.deleted, tomb.device), (theirs.deleted, theirs.device))
+            theirs = _Tombstone(theirs.uuid, later[0], join(tomb.vv, theirs.vv), later[1])
+        self.write_tombstone(theirs)
+        report.recorded += 1
+
+    def write_tombstone(self, t):
+        self.conn.execute(
+            "INSERT INTO tombstone (uuid, deleted_at, vv, device, seq) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at, "
+            "vv = excluded.vv, device = excluded.device, seq = excluded.seq",
+            (t.uuid, t.deleted, _vector_text(t.vv), t.device, self.next_seq()))
+
+
+_INSERT = "INSERT INTO entry (%s, vv, seq) VALUES (%s)" % (
+    ", ".join(entries.ROW_COLUMNS), ", ".join("?" * (len(entries.ROW_COLUMNS) + 2)))
