@@ -234,6 +234,8 @@ COMMANDS = {
     "merge": ("cli_exchange", "fold another copy of the diary into this one (nothing is lost: "
                               "the older side of a conflict is kept as a copy tagged "
                               "`conflict`)"),
+    "sync": ("cli_sync", "sync with your other devices through a folder (Syncthing, Dropbox, "
+                         "a USB stick); `sync --status`"),
     "on-this-day": ("cli_history", "entries of this calendar day (or DATE's) in earlier years"),
     "stats": ("cli_history", "entries, words, days written, streaks, per-year counts; a "
                              "heatmap on a terminal"),

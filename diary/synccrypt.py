@@ -38,6 +38,7 @@ NONCE = 12
 SALT = 16
 _HEAD = struct.Struct(">4sBBI12s")
 _KDF = struct.Struct(">16sI")
+KDF_ITER = 256_000  # PBKDF2-HMAC-SHA512, as SQLCipher 4 derives the diary's key
 MAX_FILE = 1 << 30  # a snapshot of a very large diary; past this it is not ours
 MAX_PLAIN = 4 << 30
 

@@ -306,7 +306,8 @@ def _write_keyfile(folder, state, passphrase, epoch, keyring, report):
 def _kdf_iter():
     from . import store
 
-    return store.KDF_ITER
+    # the diary's own cost (SQLCipher 4's default); tests lower store.KDF_ITER
+    return store.KDF_ITER or synccrypt.KDF_ITER
 
 
 # -- the sync -------------------------------------------------------------------
@@ -330,6 +331,15 @@ def sync(diary, folder, passphrase=None, *, folder_passphrase=None, replica=None
     replica = replica or _replica()
     folder = check_folder(folder)
     passphrase = passphrase or _passphrase(diary)
+    if diary.read_only:
+        from .errors import ReadOnly
+
+        raise ReadOnly()
+    with diary.bound():
+        return _sync(diary, folder, passphrase, folder_passphrase, replica, progress)
+
+
+def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     report = Report()
     state = _load(diary, STATE) or {}
     if "tag" not in state:
@@ -536,8 +546,9 @@ def status(diary, folder):
     """What this replica knows of the folder: [dict] of one row per replica
     (this one first): tag, device id, when it last wrote, its files, bytes."""
     folder = check_folder(folder)
-    state = _load(diary, STATE) or {}
-    keys = _load(diary, KEYS) or {}
+    with diary.bound():
+        state = _load(diary, STATE) or {}
+        keys = _load(diary, KEYS) or {}
     files = listing(folder)
     rows = []
     tags = sorted({f.tag for f in files if f.ext == "dsync"} | set(state.get("peers", {})))
