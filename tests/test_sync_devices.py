@@ -1,0 +1,340 @@
+"""Sync end to end: real diaries (replica.py's lineage) through one folder
+(syncfolder.py): three devices doing random work and syncs in random order,
+the CLI, and a sync killed half way."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from diary import entries, replica, store, syncfolder, tags
+from diary.store import Entry
+from tests.conftest import PASSPHRASE, TEST_KDF_ITER
+
+
+def held(path):
+    """The live entries of a diary, as the issue compares them: uuid -> (title,
+    body, tags, created, starred)."""
+    with store.open_diary(path, PASSPHRASE) as d:
+        records, _ = replica.changes(d)
+    return {r["uuid"]: (r["title"], r["body"], tuple(sorted(t.lower() for t in r["tags"])),
+                        r["created_at"], r["starred"])
+            for r in records if r["type"] == "entry"}
+
+
+def do(path, action):
+    with store.open_diary(path, PASSPHRASE) as d:
+        with d.bound():
+            return action(d)
+
+
+def entry_id(d, uuid):
+    row = Entry.get_or_none(Entry.uuid == uuid)
+    return row.id if row else None
+
+
+def sync(path, folder):
+    with store.open_diary(path, PASSPHRASE) as d:
+        return syncfolder.sync(d, str(folder))
+
+
+@pytest.fixture
+def three(tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    paths = [str(tmp_path / ("%s.db" % n)) for n in "abc"]
+    for p in paths:
+        store.create(p, PASSPHRASE)
+    return folder, paths
+
+
+def test_adds_edits_and_deletions_travel_and_quiet_syncs_write_nothing(three):
+    folder, (a, b, c) = three
+    first = do(a, lambda d: entries.add(d, "one", tags=["work"]).uuid)
+    do(a, lambda d: entries.add(d, "two").uuid)
+    for p in (a, b, c):
+        sync(p, folder)
+    do(b, lambda d: entries.edit(d, entry_id(d, first), body="one, edited on b"))
+    do(c, lambda d: entries.delete(d, [entry_id(d, first)]) and None)
+    for _ in range(2):
+        for p in (a, b, c):
+            sync(p, folder)
+    assert held(a) == held(b) == held(c)
+    # an edit and a deletion concurrent: the edit is kept
+    assert held(a)[first][1] == "one, edited on b"
+    for p in (a, b, c):
+        report = sync(p, folder)
+        assert report.written == 0 and report.files_written == 0, report
+
+
+def test_a_deletion_travels(three):
+    folder, (a, b, _) = three
+    u = do(a, lambda d: entries.add(d, "short-lived").uuid)
+    sync(a, folder)
+    sync(b, folder)
+    assert u in held(b)
+    do(b, lambda d: entries.delete(d, [entry_id(d, u)]) and None)
+    sync(b, folder)
+    sync(a, folder)
+    assert u not in held(a)
+
+
+class ThreeDevices(RuleBasedStateMachine):
+    """Random adds, edits, deletions, tag moves and syncs on three devices
+    through one folder; at the end, two quiet rounds of syncs."""
+
+    @initialize()
+    def setup(self):
+        import tempfile
+
+        self.tmp = tempfile.mkdtemp(prefix="diary-sync-test-")
+        self.folder = os.path.join(self.tmp, "Sync")
+        os.mkdir(self.folder)
+        self.paths = [os.path.join(self.tmp, "%d.db" % i) for i in range(3)]
+        for p in self.paths:
+            store.create(p, PASSPHRASE)
+        self.uuids = []  # every uuid ever added
+        self.deleted = {}  # uuid -> device that deleted it, when every edit was its own
+        self.edited_by = {}  # uuid -> devices that added or edited it
+        self.counter = 0
+
+    def teardown(self):
+        import shutil
+
+        shutil.rmtree(getattr(self, "tmp", "/nonexistent"), ignore_errors=True)
+
+    def _text(self):
+        self.counter += 1
+        return "text %d" % self.counter
+
+    @rule(dev=st.integers(0, 2), tag=st.sampled_from(["a", "a/b", "c", ""]))
+    def add(self, dev, tag):
+        text = self._text()
+        u = do(self.paths[dev], lambda d: entries.add(d, text, tags=[tag] if tag else []).uuid)
+        self.uuids.append(u)
+        self.edited_by[u] = {dev}
+
+    def _pick(self, dev, i):
+        here = [u for u in self.uuids if do(self.paths[dev], lambda d: entry_id(d, u))]
+        return here[i % len(here)] if here else None
+
+    @precondition(lambda self: self.uuids)
+    @rule(dev=st.integers(0, 2), i=st.integers(0, 50), star=st.booleans())
+    def edit(self, dev, i, star):
+        u = self._pick(dev, i)
+        if u is None:
+            return
+        text = self._text()
+        do(self.paths[dev], lambda d: entries.edit(d, entry_id(d, u), body=text, starred=star))
+        self.edited_by[u].add(dev)
+        self.deleted.pop(u, None)
+
+    @precondition(lambda self: self.uuids)
+    @rule(dev=st.integers(0, 2), i=st.integers(0, 50))
+    def delete(self, dev, i):
+        u = self._pick(dev, i)
+        if u is None:
+            return
+        do(self.paths[dev], lambda d: entries.delete(d, [entry_id(d, u)]))
+        if self.edited_by[u] == {dev}:
+            self.deleted[u] = dev
+
+    @precondition(lambda self: self.uuids)
+    @rule(dev=st.integers(0, 2), i=st.integers(0, 50), tag=st.sampled_from(["x", "y/z"]))
+    def retag(self, dev, i, tag):
+        u = self._pick(dev, i)
+        if u is None:
+            return
+        do(self.paths[dev], lambda d: entries.edit(d, entry_id(d, u), add_tags=[tag]))
+        self.edited_by[u].add(dev)
+        self.deleted.pop(u, None)
+
+    @rule(dev=st.integers(0, 2))
+    def move_tag(self, dev):
+        def move(d):
+            if tags.resolve("a/b") is not None:
+                tags.move(d, "a/b", "c")
+        do(self.paths[dev], move)
+        # the entries under it changed their tag paths: edits by this device
+        for u in self.uuids:
+            self.edited_by[u].add(dev)
+        self.deleted.clear()
+
+    @rule(dev=st.integers(0, 2))
+    def sync(self, dev):
+        sync(self.paths[dev], self.folder)
+
+    @invariant()
+    def files_are_only_ours(self):
+        for name in os.listdir(self.folder):
+            assert syncfolder._NAME.match(name), name
+
+    def check_converged(self):
+        for _ in range(2):
+            for p in self.paths:
+                sync(p, self.folder)
+        states = [held(p) for p in self.paths]
+        assert states[0] == states[1] == states[2]
+        final = states[0]
+        # nothing that was never deleted is missing
+        ever_deleted = set()
+        for p in self.paths:
+            with store.open_diary(p, PASSPHRASE) as d:
+                ever_deleted |= {r["uuid"] for r in replica.changes(d)[0]
+                                 if r["type"] == "tombstone"}
+        for u in self.uuids:
+            if u not in ever_deleted:
+                assert u in final, u
+        # a deletion of an entry only its deleter ever edited stays deleted
+        for u in self.deleted:
+            assert u not in final, u
+        # idempotent: one more round changes nothing and writes nothing
+        for p in self.paths:
+            report = sync(p, self.folder)
+            assert report.files_written == 0, report
+            assert not report.applied.get("taken") and not report.applied.get("conflicts")
+        assert [held(p) for p in self.paths] == states
+
+
+class _Machine(ThreeDevices):
+    def teardown(self):
+        try:
+            if hasattr(self, "paths"):
+                self.check_converged()
+        finally:
+            super().teardown()
+
+
+_Machine.TestCase.settings = settings(max_examples=12, stateful_step_count=25, deadline=None,
+                                      suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.usefixtures("fast_kdf")
+class TestThreeDevices(_Machine.TestCase):
+    pass
+
+
+# -- the CLI -----------------------------------------------------------------
+
+def test_cli_sync_and_status(run, tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    other = str(tmp_path / "other.db")
+    assert run("init").code == 0
+    assert run("init", diary_path=other).code == 0
+    assert run("add", "hello there").code == 0
+    r = run("sync", str(folder))
+    assert r.code == 0 and "Synced" in r.err
+    r = run("sync", str(folder), "--json", diary_path=other)
+    assert r.code == 0 and json.loads(r.out)["files_read"] == 1
+    assert "hello there" in run("list", diary_path=other).out
+    r = run("sync", "--status", "--json", str(folder), diary_path=other)
+    rows = json.loads(r.out)
+    assert r.code == 0 and len(rows) == 2 and rows[0]["this"]
+    assert "this diary" in run("sync", "--status", str(folder)).out
+
+
+def test_cli_sync_folder_from_the_config(run, tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    conf = tmp_path / "config" / "config.toml"
+    conf.parent.mkdir()
+    conf.write_text('sync_folder = "%s"\n' % folder)
+    run("init")
+    assert run("sync").code == 0
+    assert os.listdir(folder)
+    assert "sync_folder" in run("config").out
+
+
+@pytest.mark.parametrize("setup, message, code", [
+    ("missing", "no sync folder", 1),
+    ("file", "not a directory", 1),
+    ("none", "no sync folder: name one", 2),
+])
+def test_cli_sync_errors(run, tmp_path, setup, message, code):
+    run("init")
+    target = tmp_path / "x"
+    if setup == "file":
+        target.write_text("")
+    r = run("sync", *([] if setup == "none" else [str(target)]))
+    assert r.code == code and message in r.err and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_cli_asks_once_for_a_changed_passphrase(run, tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    other = str(tmp_path / "other.db")
+    run("init")
+    run("init", diary_path=other)
+    run("sync", str(folder))
+    run("sync", str(folder), diary_path=other)
+    new = "the new passphrase here"
+    with store.open_diary(other, PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    r = run("add", "after the change", diary_path=other, environ={"DIARY_PASSPHRASE": new})
+    assert r.code == 0
+    assert run("sync", str(folder), diary_path=other,
+               environ={"DIARY_PASSPHRASE": new}).code == 0
+    r = run("sync", str(folder))
+    assert r.code == 1 and "changed the passphrase" in r.err
+    secret = tmp_path / "new.txt"
+    secret.write_text(new + "\n")
+    r = run("sync", str(folder), "--folder-passphrase-file", str(secret))
+    assert r.code == 0, r
+    assert "after the change" in run("list").out
+    assert run("sync", str(folder)).code == 0
+
+
+# -- SIGKILL during a sync -----------------------------------------------------
+
+KILLED = r"""
+import sys
+from diary import entries, store, syncfolder
+store.KDF_ITER = %d
+path, folder = sys.argv[1], sys.argv[2]
+with store.open_diary(path, %r) as d:
+    print("go", flush=True)
+    syncfolder.sync(d, folder)
+"""
+
+
+def test_sigkill_during_a_sync_leaves_everything_openable(three, tmp_path):
+    folder, (a, b, _) = three
+    with store.open_diary(a, PASSPHRASE) as d:
+        with d.bound(), d.write():
+            for i in range(3000):
+                entries.add(d, "entry %d " % i + "words " * 30, tags=["t%d" % (i % 7)])
+    sync(a, folder)
+    script = KILLED % (TEST_KDF_ITER, PASSPHRASE)
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    for delay in (0.05, 0.2, 0.4, 0.8, 1.5):
+        proc = subprocess.Popen([sys.executable, "-c", script, b, str(folder)],
+                                stdout=subprocess.PIPE, env=env)
+        proc.stdout.readline()
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for name in os.listdir(folder):
+            assert syncfolder._NAME.match(name) or name.startswith("."), name
+        with store.open_diary(b, PASSPHRASE) as d:
+            from diary import health
+
+            assert not health.problems(d)
+        # start again from nothing now and then
+        if delay == 0.4:
+            os.unlink(b)
+            store.create(b, PASSPHRASE)
+    # temporaries of a killed writer are never read; a finished sync converges
+    sync(b, folder)
+    sync(a, folder)
+    sync(b, folder)
+    assert held(a) == held(b)
+    for name in os.listdir(folder):
+        assert syncfolder._NAME.match(name) or name.startswith("."), name
