@@ -626,4 +626,5 @@ def open_menu(args, env):
                          color=use_color(env) != "never",
                          first_weekday=6 if week_start == "sunday" else 0,
                          trash_days=loaded_settings(env).get("trash_days"),
+                         sync_folder=loaded_settings(env).get("sync_folder"),
                          **for_menu(env)).run()

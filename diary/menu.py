@@ -53,6 +53,8 @@ ACTIONS = [
     Action("o", "on_this_day", "On this day"),
     Action("c", "calendar", "Calendar and statistics"),
     Action("x", "trash", "Trash"),
+    # only when a sync folder is set (the sync_folder setting)
+    Action("y", "sync", "Sync", writes=True),
     Action("p", "passwd", "Change passphrase", writes=True),
     Action("l", "lock", "Lock"),
     Action("q", "quit", "Quit"),
@@ -84,8 +86,9 @@ def diary_error(exc):
 class Menu(Screens, DraftScreens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
-                 trash_days=30, external=None, templates_dir=None):
+                 trash_days=30, external=None, templates_dir=None, sync_folder=None):
         self.diary = diary
+        self.sync_folder = sync_folder
         self.trash_days = trash_days  # 0: deleting is for good (the trash_days setting)
         # The external editor (cli_editor.for_menu): {"argv", "environ", "tmpdir"}, or None.
         self.external = external
@@ -115,7 +118,8 @@ class Menu(Screens, DraftScreens):
 
     def actions(self):
         return [a for a in ACTIONS if not (a.writes and self.diary.read_only)
-                and (a.name != "write_in_editor" or self.external)]
+                and (a.name != "write_in_editor" or self.external)
+                and (a.name != "sync" or self.sync_folder)]
 
     async def main_menu(self):
         if self.external and not self.diary.read_only:

@@ -338,3 +338,18 @@ def test_sigkill_during_a_sync_leaves_everything_openable(three, tmp_path):
     assert held(a) == held(b)
     for name in os.listdir(folder):
         assert syncfolder._NAME.match(name) or name.startswith("."), name
+
+
+# -- the menu ------------------------------------------------------------------
+
+def test_the_menu_offers_sync_only_when_a_folder_is_set(diary, tmp_path):
+    from tests.test_menu import drive
+
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    entries.add(diary, "from the menu")
+    s = drive(diary, ("Write a new entry", "q"))
+    assert "Sync" not in s.driver.screens[0]
+    s = drive(diary, ("Sync", "y"), ("Synced: 0 files read", "q"), sync_folder=str(folder))
+    assert s.code == 0
+    assert [n for n in os.listdir(folder) if n.endswith(".dsync")]
