@@ -231,9 +231,9 @@ COMMANDS = {
                                "even while it is in use"),
     "check": ("cli_exchange",
               "check the diary file's health: pages, page HMACs, search index, tag tree"),
-    "merge": ("cli_exchange", "fold another copy of the diary into this one (nothing is lost: "
-                              "the older side of a conflict is kept as a copy tagged "
-                              "`conflict`)"),
+    "merge": ("cli_exchange", "fold another copy of the diary into this one (edits and "
+                              "deletions made on one copy are taken; both sides of a "
+                              "conflict are kept, one as a copy tagged `conflict`)"),
     "sync": ("cli_sync", "sync with your other devices through a folder (Syncthing, Dropbox, "
                          "a USB stick); `sync --status`"),
     "on-this-day": ("cli_history", "entries of this calendar day (or DATE's) in earlier years"),

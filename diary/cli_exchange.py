@@ -407,8 +407,12 @@ def cmd_merge(args, env):
                                        progress=progress)
     if args.json:
         output(env).json({k: getattr(stats, k) for k in
-                          ("added", "updated", "conflicts", "retagged", "unchanged")})
-    env.say("Merged: %d added, %d updated, %s, %d retagged, %d unchanged."
-            % (stats.added, stats.updated, _plural(stats.conflicts, "conflict copy"),
-               stats.retagged, stats.unchanged))
+                          ("taken", "conflicts", "deleted", "kept", "recorded", "unchanged",
+                           "kept_uuids")})
+    env.say("Merged: %d taken, %s, %d deleted (to the trash), %d unchanged."
+            % (stats.taken, _plural(stats.conflicts, "conflict copy"), stats.deleted,
+               stats.unchanged))
+    if stats.kept:
+        env.say("Kept %s deleted on the other copy but edited here since: %s"
+                % (_plural(stats.kept, "entry"), ", ".join(stats.kept_uuids)))
 

@@ -27,8 +27,10 @@ Applying a version ``theirs`` of an entry we hold as ``ours``:
   makes the same copy and applying again makes none;
 - a tombstone deletes (moves to the trash) the entry when its vector
   dominates the entry's; an entry edited concurrently is kept and reported
-  (``Report.kept``); a tombstone for an entry we do not hold is recorded,
-  so that an older version arriving later is not taken.
+  (``Report.kept``), its vector joined with the tombstone's (the deletion
+  is overruled, and every replica ends with the same vector, whichever
+  came first); a tombstone for an entry we do not hold is recorded, so
+  that an older version arriving later is not taken.
 
 The content hash covers created_at, title, body, star and the tag paths
 (case-folded): tag changes are edits like any other. It is computed when
@@ -293,15 +295,18 @@ class Report:
         return self.taken + self.conflicts + self.deleted + self.recorded
 
 
-def apply(diary, records, *, progress=None):
+def apply(diary, records, *, progress=None, tag_paths=()):
     """Apply another replica's ``records`` (from changes()) to ``diary`` in
     one write transaction; returns a Report. Every record is checked first
     (check()): one that fails raises BadInput naming it, and nothing is
-    written. ``progress(done, total)`` counts records applied."""
+    written. ``progress(done, total)`` counts records applied.
+    ``tag_paths``: tags to create too, used or not (merge brings them all)."""
     checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
     report = Report()
     total = len(checked)
     with diary.bound(), diary.write(), Loader(diary).roomy_cache() as loader:
+        for path in tag_paths:
+            loader.tag(path)
         run = _Run(diary, loader, report)
         for done, item in enumerate(checked, 1):
             if isinstance(item, _Tombstone):
@@ -356,11 +361,14 @@ class _Run:
             if tomb is not None and dominates(tomb.vv, theirs.vv):
                 report.unchanged += 1  # deleted here after that version
                 return
-            self.insert(theirs, theirs.vv)
             if tomb is not None and not dominates(theirs.vv, tomb.vv):
-                report.kept += 1  # edited there while deleted here: the edit stays
+                # Edited there while deleted here: the edit stays, and its
+                # vector takes in the deletion's (overruled, not unknown).
+                self.insert(theirs, join(theirs.vv, tomb.vv))
+                report.kept += 1
                 report.kept_uuids.append(theirs.uuid)
             else:
+                self.insert(theirs, theirs.vv)
                 report.taken += 1
             return
         if dominates(ours.vv, theirs.vv) and (ours.vv != theirs.vv or ours.hash == theirs.hash):
@@ -431,7 +439,14 @@ class _Run:
         where, ours = self.ours(theirs.uuid)
         report = self.report
         if ours is not None:
+            if dominates(ours.vv, theirs.vv):  # a deletion overruled here already
+                report.unchanged += 1
+                return
             if not dominates(theirs.vv, ours.vv):
+                # Edited here while deleted there: the edit stays, and its
+                # vector takes in the deletion's, as where the edit arrives
+                # second (entry()), so both orders end alike.
+                self.replace(where, ours, join(ours.vv, theirs.vv))
                 report.kept += 1
                 report.kept_uuids.append(theirs.uuid)
                 return

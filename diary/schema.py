@@ -468,8 +468,10 @@ MIGRATIONS.append(
     # (vv: JSON {device id: counter}) and seq, the value of this file's
     # change counter when it last changed here (written or applied from
     # elsewhere): "changes since mark" is a range of the seq index. A
-    # deletion leaves a tombstone (uuid, when, the vector the entry had,
-    # the device, seq). The device id and the counter live in memo.
+    # deletion leaves a tombstone (uuid, when, the vector the entry had with
+    # this device's counter bumped: deleting is an event, so an edit made
+    # elsewhere meanwhile is concurrent with it; the device, seq). The
+    # device id and the counter live in memo.
     #
     # Triggers keep the lineage on every write path, present and future
     # (add, edit, bulk edit, tag changes through entry.tags, tag renames and
@@ -526,11 +528,11 @@ MIGRATIONS.append(
         """CREATE TRIGGER entry_lineage_delete AFTER DELETE ON entry BEGIN
             %s;
             INSERT INTO tombstone (uuid, deleted_at, vv, device, seq)
-            VALUES (OLD.uuid, strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z', OLD.vv,
+            VALUES (OLD.uuid, strftime('%%Y-%%m-%%dT%%H:%%M:%%f', 'now') || '000Z', %s,
                     %s, %s)
             ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at,
                 vv = excluded.vv, device = excluded.device, seq = excluded.seq;
-        END""" % (_NEXT_SEQ, _DEVICE, _SEQ),
+        END""" % (_NEXT_SEQ, _bump("OLD.vv"), _DEVICE, _SEQ),
     ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -438,11 +438,8 @@ def open_diary(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=N
 
 
 def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_iter=None):
-    """The verified, connected DiaryDatabase of ``path``, NOT bound to the models.
-
-    For reading a second diary (merge) with raw SQL while the models stay
-    bound to the open one; open_diary wraps this.
-    """
+    """The verified, connected DiaryDatabase of ``path``, NOT bound to the
+    models (raw reads: a backup's check); open_diary wraps this."""
     path = os.fspath(path)
     _check_path(path)
     if not passphrase:
@@ -472,10 +469,44 @@ def open_database(path, passphrase, *, read_only=False, authorizer=None, kdf_ite
                 raise NeedsUpgrade("this diary is in an older format; open it once without "
                                    "--read-only to upgrade it")
             _migrate(conn, version)
+        if not read_only:
+            _claim_device(conn, path)
     except BaseException as exc:
         db.close()
         raise _diagnosed(translate(exc), exc, path, passphrase, kdf_iter) from None
     return db
+
+
+def _home(path):
+    return str(os.stat(path).st_ino)
+
+
+def _claim_device(conn, path):
+    """A copied diary file must not keep its source's sync device id
+    (replica.py): both would count their edits under one id, and an edit on
+    one would pass for a descendant of the other's. The file remembers its
+    inode ("replica-home" in memo); opened for writing at another inode, it
+    is a copy (or was replaced by one: a restored backup, a file sync tool)
+    and takes a new random device id, before anything is written. A needless
+    new id (a USB stick's FAT file system renumbers its files at each mount)
+    costs a few bytes in each version vector written after it, nothing else.
+    """
+    home = _home(path)
+    row = conn.execute("SELECT value FROM memo WHERE key = 'replica-home'").fetchone()
+    if row is not None and row[0] == home:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if row is not None:
+            conn.execute("UPDATE memo SET value = lower(hex(randomblob(16))) "
+                         "WHERE key = 'replica-device'")
+        conn.execute("INSERT INTO memo (key, value) VALUES ('replica-home', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (home,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 DAMAGED_FIRST_PAGE = ("the diary file is damaged: its first page fails its check, though the "
@@ -558,6 +589,9 @@ def create(path, passphrase, *, kdf_iter=None, schema_version=SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             for step in MIGRATIONS[:schema_version]:
                 _run_step(conn, step)
+            if schema_version >= 11:  # the file's own inode: not a copy (_claim_device)
+                conn.execute("INSERT INTO memo (key, value) VALUES ('replica-home', ?)",
+                             (_home(tmp),))
             conn.execute("PRAGMA user_version = %d" % schema_version)
             conn.execute("COMMIT")
             # WAL lets readers (search, list) run while a write is under way.
@@ -753,8 +787,9 @@ def _trigger_sql(name):
 
 def open_alongside(diary, path, *, passphrase=None, bound=True, read_only=False):
     """Open another diary file (a backup, a copy to merge) with this diary's key,
-    or with ``passphrase``. ``bound=False`` gives an unbound database for raw
-    reads, leaving the models bound to ``diary``."""
+    or with ``passphrase``: a Diary, which the models are bound to until it
+    closes (``diary.bound()`` for a block bound to ``diary`` meanwhile).
+    ``bound=False`` gives a bare database for raw reads."""
     opener = open_diary if bound else open_database
     return opener(path, passphrase or diary.db._passphrase, read_only=read_only,
                   kdf_iter=diary.db._kdf_iter)

@@ -243,10 +243,10 @@ def laptop(filled, tmp_path):
 def test_merge_with_the_same_passphrase_asks_nothing(run, laptop):
     r = run("merge", laptop, "--json", tty=True)
     assert r.code == 0 and r.asked == []
-    assert json.loads(r.out) == {"added": 1, "updated": 0, "conflicts": 0, "retagged": 0,
-                                 "unchanged": 2}
-    assert "Merged: 1 added" in r.err
-    assert json.loads(run("merge", laptop, "--json").out)["added"] == 0
+    assert json.loads(r.out) == {"taken": 1, "conflicts": 0, "deleted": 0, "kept": 0,
+                                 "recorded": 0, "unchanged": 2, "kept_uuids": []}
+    assert "Merged: 1 taken" in r.err
+    assert json.loads(run("merge", laptop, "--json").out)["taken"] == 0
 
 
 def test_merge_with_another_passphrase(run, laptop, tmp_path):
@@ -258,7 +258,7 @@ def test_merge_with_another_passphrase(run, laptop, tmp_path):
     r = run("merge", laptop, tty=True, answers=["still wrong"])
     one_line_error(r, 1)
     r = run("merge", laptop, tty=True, answers=["laptop secret"])
-    assert r.code == 0 and "1 added" in r.err
+    assert r.code == 0 and "1 taken" in r.err
     secret = tmp_path / "laptop.txt"
     secret.write_text("laptop secret\n")
     r = run("merge", laptop, "--source-passphrase-file", str(secret), "--json")

@@ -1,4 +1,5 @@
-"""Merge: two copies of a diary folded together, both ways, losing nothing."""
+"""Merge: two copies of a diary folded together, both ways: edits and deletions
+made on one copy are taken, concurrent edits both kept (replica.py)."""
 
 import datetime as _dt
 import os
@@ -8,7 +9,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from diary import entries, exchange, health, store
+from diary import entries, exchange, health, replica, store
 from diary.errors import BadInput, SourcePassphraseError
 
 from conftest import PASSPHRASE
@@ -58,7 +59,8 @@ def merge_into(path, passphrase, other, other_passphrase):
 def test_merge_both_ways_converges_with_a_conflict_copy(pair):
     mine, laptop, shared_uuid = pair
     stats, here = merge_into(mine, PASSPHRASE, laptop, OTHER)
-    assert (stats.added, stats.updated, stats.conflicts, stats.unchanged) == (1, 1, 1, 1)
+    # Train taken; Shared edited on both: a conflict; Both have it: unchanged
+    assert (stats.taken, stats.conflicts, stats.unchanged, stats.deleted) == (1, 1, 1, 0)
     # the newer edit (the laptop's) wins the entry, with its tags
     assert here[shared_uuid][2] == "Edited on the laptop later"
     assert here[shared_uuid][4] == ("trip", "trip/day1")
@@ -70,14 +72,15 @@ def test_merge_both_ways_converges_with_a_conflict_copy(pair):
     # the other way round: the laptop ends with exactly the same entries
     stats, there = merge_into(laptop, OTHER, mine, PASSPHRASE)
     assert there == here
-    assert (stats.added, stats.conflicts) == (2, 0)  # Desk and the copy; no second copy
+    # Desk, the copy and Shared's joined lineage; no second copy
+    assert (stats.taken, stats.conflicts) == (3, 0)
 
 
 def test_merge_the_other_way_first_makes_the_same_copy(pair):
     mine, laptop, shared_uuid = pair
     stats, there = merge_into(laptop, OTHER, mine, PASSPHRASE)
     # the laptop's edit is newer, so there the laptop keeps it and copies mine
-    assert (stats.updated, stats.conflicts) == (0, 1)
+    assert (stats.taken, stats.conflicts) == (1, 1)  # Desk; Shared
     stats, here = merge_into(mine, PASSPHRASE, laptop, OTHER)
     assert here == there
 
@@ -88,7 +91,7 @@ def test_merging_twice_changes_nothing(pair):
     with store.open_diary(mine, PASSPHRASE) as d:
         before = [entries.to_record(e) for e in entries.list_entries(d)]
     stats, second = merge_into(mine, PASSPHRASE, laptop, OTHER)
-    assert (stats.added, stats.updated, stats.conflicts, stats.retagged) == (0, 0, 0, 0)
+    assert stats.changed == 0 and stats.unchanged == 3  # the laptop's three entries
     with store.open_diary(mine, PASSPHRASE) as d:
         assert [entries.to_record(e) for e in entries.list_entries(d)] == before
 
@@ -105,7 +108,7 @@ def test_tags_join_by_path_when_only_tags_differ(made, tmp_path):
             tags.set_entry_tags(o, e.id, add=["B/c"])
             tags.ensure(o, "unused/tag")
     stats, here = merge_into(made, PASSPHRASE, other, PASSPHRASE)
-    assert (stats.retagged, stats.conflicts) == (1, 0)
+    assert (stats.taken, stats.conflicts) == (1, 0)  # a tag added on one side: an edit
     assert here[e.uuid][4] == ("a", "b/c")
     stats, there = merge_into(other, PASSPHRASE, made, PASSPHRASE)
     assert there == here and stats.unchanged == 1
@@ -115,15 +118,44 @@ def test_tags_join_by_path_when_only_tags_differ(made, tmp_path):
         assert tags.resolve("unused/tag") is not None
 
 
-def test_deleted_entries_come_back(made, tmp_path):
+def test_a_deletion_travels_and_lands_in_the_trash(made, tmp_path):
     with store.open_diary(made, PASSPHRASE) as d:
-        e = entries.add(d, "keep me")
+        e = entries.add(d, "delete me")
     other = str(tmp_path / "o.db")
     shutil.copy(made, other)
     with store.open_diary(made, PASSPHRASE) as d:
         entries.delete(d, [e.id])
     stats, here = merge_into(made, PASSPHRASE, other, PASSPHRASE)
-    assert stats.added == 1 and e.uuid in here
+    assert e.uuid not in here and stats.unchanged == 1  # not brought back
+    stats, there = merge_into(other, PASSPHRASE, made, PASSPHRASE)
+    assert stats.deleted == 1 and e.uuid not in there
+    with store.open_diary(other, PASSPHRASE) as o:
+        from diary import trash
+
+        assert [i.uuid for i in trash.items(o)] == [e.uuid]  # recoverable there
+
+
+def test_a_deletion_against_a_concurrent_edit_keeps_the_edit_and_says_so(made, tmp_path):
+    with store.open_diary(made, PASSPHRASE) as d:
+        e = entries.add(d, "contested")
+    other = str(tmp_path / "o.db")
+    shutil.copy(made, other)
+    with store.open_diary(made, PASSPHRASE) as d:
+        entries.delete(d, [e.id])
+    with store.open_diary(other, PASSPHRASE) as o:
+        entries.edit(o, e.id, body="edited while deleted elsewhere")
+    made2, other2 = str(tmp_path / "made2.db"), str(tmp_path / "other2.db")
+    shutil.copy(made, made2)
+    shutil.copy(other, other2)
+    stats, here = merge_into(made, PASSPHRASE, other, PASSPHRASE)
+    assert (stats.kept, stats.kept_uuids) == (1, [e.uuid])
+    assert here[e.uuid][2] == "edited while deleted elsewhere"
+    stats, there = merge_into(other, PASSPHRASE, made, PASSPHRASE)
+    assert stats.deleted == 0 and there == here  # made's kept edit descends from the deletion
+    # The other order: the edited copy is told of the deletion first, and refuses it.
+    stats, there = merge_into(other2, PASSPHRASE, made2, PASSPHRASE)
+    assert (stats.kept, stats.deleted, stats.kept_uuids) == (1, 0, [e.uuid])
+    assert there == here
 
 
 def test_same_timestamp_different_text_is_decided_the_same_both_ways(made, tmp_path):
@@ -158,11 +190,9 @@ def test_wrong_passphrase_and_bad_files(tmp_path, pair):
 
 def test_merge_is_all_or_nothing(pair, monkeypatch):
     mine, laptop, _ = pair
-    from diary.exchange import merger as merge_mod
-
     with store.open_diary(mine, PASSPHRASE) as d:
         before = state(d)
-        real = merge_mod._fold
+        real = replica._Run.entry
         calls = []
 
         def failing(*args):
@@ -171,7 +201,7 @@ def test_merge_is_all_or_nothing(pair, monkeypatch):
                 raise RuntimeError("injected")
             return real(*args)
 
-        monkeypatch.setattr(merge_mod, "_fold", failing)
+        monkeypatch.setattr(replica._Run, "entry", failing)
         with pytest.raises(RuntimeError):
             exchange.merge(d, laptop, OTHER)
         assert state(d) == before
@@ -216,12 +246,13 @@ def test_random_edits_converge_and_lose_nothing(tmp_path, mine, theirs):
         with store.open_diary(b, PASSPHRASE) as d:
             _apply(d, theirs, "theirs")
             written |= {e.body for e in entries.list_entries(d)}
+        written -= {"base %d" % i for i in range(3)}  # a version edited since may replace it
         merge_into(a, PASSPHRASE, b, PASSPHRASE)
         merge_into(b, PASSPHRASE, a, PASSPHRASE)
         stats, here = merge_into(a, PASSPHRASE, b, PASSPHRASE)
         _, there = merge_into(b, PASSPHRASE, a, PASSPHRASE)
         assert here == there
-        assert (stats.added, stats.updated, stats.conflicts, stats.retagged) == (0, 0, 0, 0)
+        assert stats.changed == 0
         assert written <= {v[2] for v in here.values()}  # every last version is kept
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -198,7 +198,7 @@ def test_migration_11_gives_each_entry_a_vector_and_the_file_a_device(run, path)
         entries.delete(d, [2])
         (gone,), _ = replica.changes(d, since=mark2)
         assert gone == {"type": "tombstone", "uuid": "b", "deleted_at": gone["deleted_at"],
-                        "vv": {device: 1}, "device": device}
+                        "vv": {device: 2}, "device": device}  # deleting is an event
     assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
     assert _rows(path, "SELECT id, uuid, created_at, updated_at, title, body, starred, "
                        "version, tags FROM entry WHERE id = 1")[0][:3] == before[0][:3]

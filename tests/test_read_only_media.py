@@ -128,10 +128,10 @@ def test_every_reading_command_works_on_read_only_media(media, tmp_path, leftove
     store.create(mine, PASSPHRASE)
     r = _run(runtime, "merge", stick, "--json", "--diary", mine)  # README: merge /media/usb/...
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["added"] == len(expected)
+    assert json.loads(r.stdout)["taken"] == len(expected)
     os.chmod(backup, 0o444)
     r = _run(runtime, "merge", backup, "--json", "--diary", mine)  # the backup, as a source
-    assert r.returncode == 0 and json.loads(r.stdout)["added"] == 0, r.stderr
+    assert r.returncode == 0 and json.loads(r.stdout)["taken"] == 0, r.stderr
 
     assert sorted(os.listdir(folder)) == files
     assert [stat_of(os.path.join(folder, f)) for f in files] == before

@@ -7,7 +7,7 @@
     stats = exchange.import_file(d, "journal.txt")         # format guessed: jrnl
     stats.added, stats.skipped
     exchange.backup(d, "copy.db")                          # verified encrypted copy
-    exchange.merge(d, "laptop.db", "its passphrase")       # MergeStats
+    exchange.merge(d, "laptop.db", "its passphrase")       # a replica.Report
 
     stats = exchange.import_file(d, "journal.txt", "jrnl",   # jrnl's own settings
         options=exchange.ImportOptions(time_format="%d.%m.%Y %H:%M", tag_symbols="@"))
@@ -40,10 +40,9 @@ from . import (dayone, emptiness, jrnl, jrnl_folder, markdown, ourcsv, ourjson,
 from .backups import BackupResult, backup
 from .exporter import export, export_file, export_split
 from .loader import Loader
-from .merger import MergeStats, merge
+from .merger import merge
 
 __all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "BackupResult", "ImportOptions", "ImportStats",
-           "MergeStats",
            "backup", "export", "export_file", "export_split", "guess_format",
            "import_file", "merge", "needs_passphrase"]
 

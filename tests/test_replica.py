@@ -1,0 +1,413 @@
+"""replica.py: version lineage, changes since a mark, apply; each case of the
+lineage rules, the write paths that keep it, and records that must be refused."""
+
+import copy
+import json
+
+import pytest
+
+from diary import entries, memo, replica, store, tags, trash
+from diary.errors import BadInput, ReadOnly
+
+from conftest import PASSPHRASE
+
+
+@pytest.fixture
+def trio(tmp_path):
+    """Three open diaries (three devices), empty."""
+    opened = []
+    for name in "abc":
+        p = str(tmp_path / ("%s.db" % name))
+        store.create(p, PASSPHRASE)
+        opened.append(store.open_diary(p, PASSPHRASE))
+    yield opened
+    for d in opened:
+        d.close()
+
+
+def sync(src, dst, since=0):
+    """dst takes everything src has: its Report."""
+    return replica.apply(dst, replica.changes(src, since)[0])
+
+
+def state(d):
+    """uuid -> everything an entry shows, but its local id."""
+    with d.bound():
+        return {e.uuid: (e.created_at, e.updated_at, e.title, e.body, e.starred,
+                         tuple(t.casefold() for t in e.tag_list))
+                for e in entries.list_entries(d)}
+
+
+def add(d, body, **kw):
+    with d.bound():
+        return entries.add(d, body, **kw)
+
+
+def edit(d, uuid, **kw):
+    with d.bound():
+        (entry_id,) = [e.id for e in entries.list_entries(d) if e.uuid == uuid]
+        return entries.edit(d, entry_id, **kw)
+
+
+def delete(d, uuid):
+    with d.bound():
+        (entry_id,) = [e.id for e in entries.list_entries(d) if e.uuid == uuid]
+        entries.delete(d, [entry_id])
+
+
+def bodies(d):
+    return sorted(v[3] for v in state(d).values())
+
+
+# --- the two diaries at once -----------------------------------------------------------
+
+def test_two_diaries_are_read_and_written_through_the_same_models(trio):
+    a, b, _ = trio
+    add(a, "in a")
+    add(b, "in b")
+    assert bodies(a) == ["in a"] and bodies(b) == ["in b"]
+    # The latest opened is bound outside any block; a closed diary binds nothing.
+    with a.bound():
+        assert [e.body for e in entries.list_entries(a)] == ["in a"]
+        with b.bound():
+            assert [e.body for e in entries.list_entries(b)] == ["in b"]
+        assert [e.body for e in entries.list_entries(a)] == ["in a"]
+
+
+def test_closing_diaries_in_any_order_leaves_the_models_on_one_still_open(tmp_path):
+    paths = [str(tmp_path / n) for n in ("x.db", "y.db")]
+    for p in paths:
+        store.create(p, PASSPHRASE)
+    x = store.open_diary(paths[0], PASSPHRASE)
+    y = store.open_diary(paths[1], PASSPHRASE)
+    entries.add(y, "in y")  # y, the latest, is bound
+    x.close()  # closed first, though opened first
+    assert [e.body for e in entries.list_entries(y)] == ["in y"]
+    y.close()
+    assert store.Entry._meta.database is None
+
+
+# --- changes and marks ------------------------------------------------------------------
+
+def test_changes_since_a_mark_are_only_the_later_ones(trio):
+    a, _, _ = trio
+    first = add(a, "one")
+    records, mark = replica.changes(a)
+    assert [r["uuid"] for r in records] == [first.uuid]
+    assert json.loads(json.dumps(records)) == records  # plain JSON
+    assert replica.changes(a, mark) == ([], mark)
+    second = add(a, "two")
+    edit(a, first.uuid, starred=True)
+    records, mark2 = replica.changes(a, mark)
+    assert {r["uuid"] for r in records} == {first.uuid, second.uuid} and mark2 > mark
+    assert replica.mark(a) == mark2
+    for bad in (-1, "3", 1.5, None, True):
+        with pytest.raises(BadInput):
+            replica.changes(a, bad)
+
+
+def test_an_edit_that_changes_nothing_is_no_new_version(trio):
+    a, _, _ = trio
+    e = add(a, "same", starred=True)
+    mark = replica.mark(a)
+    edit(a, e.uuid, starred=True, body="same")
+    assert replica.changes(a, mark) == ([], mark)
+
+
+def test_applying_twice_changes_nothing_and_moves_no_mark(trio):
+    a, b, _ = trio
+    add(a, "one", tags=["x"])
+    e = add(a, "two")
+    delete(a, e.uuid)
+    records, _ = replica.changes(a)
+    first = replica.apply(b, records)
+    assert (first.taken, first.recorded) == (1, 1)
+    mark = replica.mark(b)
+    again = replica.apply(b, copy.deepcopy(records))
+    assert again.changed == 0 and again.unchanged == 2
+    assert replica.mark(b) == mark
+
+
+# --- the lineage rules ------------------------------------------------------------------
+
+def test_a_version_that_descends_from_ours_is_taken_without_conflict(trio):
+    a, b, _ = trio
+    e = add(a, "first")
+    sync(a, b)
+    edit(b, e.uuid, body="edited on b")
+    report = sync(b, a)
+    assert (report.taken, report.conflicts) == (1, 0)
+    assert state(a) == state(b) and bodies(a) == ["edited on b"]
+
+
+def test_an_older_version_changes_nothing(trio):
+    a, b, _ = trio
+    e = add(a, "first")
+    old, _ = replica.changes(a)
+    sync(a, b)
+    edit(b, e.uuid, body="newer")
+    sync(b, a)
+    report = replica.apply(a, old)
+    assert (report.unchanged, report.changed) == (1, 0)
+    assert bodies(a) == ["newer"]
+
+
+def test_a_tag_added_on_one_side_is_an_edit_not_a_conflict(trio):
+    a, b, _ = trio
+    e = add(a, "text", tags=["a"])
+    sync(a, b)
+    edit(b, e.uuid, add_tags=["B/c"])
+    report = sync(b, a)
+    assert (report.taken, report.conflicts) == (1, 0)
+    assert state(a)[e.uuid][5] == ("a", "b/c")
+
+
+def test_a_tag_renamed_on_one_side_travels_with_its_entries(trio):
+    a, b, _ = trio
+    e = add(a, "text", tags=["work/acme"])
+    f = add(a, "other", tags=["home"])
+    sync(a, b)
+    mark = replica.mark(b)
+    with b.bound():
+        tags.rename(b, "work", "job")
+    records, _ = replica.changes(b, mark)
+    assert [(r["uuid"], r["tags"]) for r in records] == [(e.uuid, ["job/acme"])]
+    report = sync(b, a)
+    assert report.conflicts == 0 and report.taken == 1
+    assert state(a)[e.uuid][5] == ("job/acme",) and state(a)[f.uuid][5] == ("home",)
+
+
+def test_concurrent_edits_keep_both_the_same_way_in_either_order(trio):
+    a, b, c = trio
+    e = add(a, "base", title="Shared")
+    sync(a, b)
+    sync(a, c)
+    edit(a, e.uuid, body="edited on a")
+    edit(b, e.uuid, body="edited on b")
+    ra, _ = replica.changes(a)
+    rb, _ = replica.changes(b)
+    report = replica.apply(a, rb)
+    assert report.conflicts == 1
+    assert replica.apply(b, ra).conflicts == 1
+    # c gets them in the other order: the same result
+    replica.apply(c, rb)
+    replica.apply(c, ra)
+    assert state(a) == state(b) == state(c)
+    assert sorted(bodies(a)) == ["edited on a", "edited on b"]
+    (copy_,) = [v for v in state(a).values() if v[2] == "Conflict copy of Shared"]
+    assert "conflict" in copy_[5]
+    # exchanging again makes no second copy
+    for x in (a, b, c):
+        for y in (a, b, c):
+            if x is not y:
+                assert sync(x, y).changed == 0
+    assert len(state(a)) == 2
+
+
+def test_equal_vectors_with_different_content_are_a_conflict(trio):
+    """A copy that kept its device id (copied while open, say) and was edited
+    on both sides: the same counters, different texts."""
+    a, b, _ = trio
+    e = add(a, "base")
+    sync(a, b)
+    with b.bound():
+        memo.put(b, replica.DEVICE_KEY, replica.device_id(a))
+    edit(a, e.uuid, body="on a")
+    edit(b, e.uuid, body="on b")
+    assert replica.changes(a)[0][0]["vv"] == replica.changes(b)[0][0]["vv"]
+    assert sync(a, b).conflicts == 1
+    assert sync(b, a).conflicts == 1
+    assert state(a) == state(b) and bodies(a) == ["on a", "on b"]
+
+
+def test_concurrent_edits_to_the_same_content_join_without_a_copy(trio):
+    a, b, _ = trio
+    e = add(a, "base")
+    sync(a, b)
+    edit(a, e.uuid, body="same fix")
+    edit(b, e.uuid, body="same fix")
+    report = sync(b, a)
+    assert report.conflicts == 0 and len(state(a)) == 1
+    sync(a, b)
+    assert state(a) == state(b)
+
+
+# --- deletions ---------------------------------------------------------------------------
+
+def test_a_deletion_travels_into_the_trash_and_an_old_version_does_not_bring_it_back(trio):
+    a, b, c = trio
+    e = add(a, "doomed")
+    sync(a, b)
+    sync(a, c)
+    delete(a, e.uuid)
+    report = sync(a, b)
+    assert report.deleted == 1 and state(b) == {}
+    with b.bound():
+        assert [i.uuid for i in trash.items(b)] == [e.uuid]
+    # c still has the old version: it does not come back to a or b
+    assert sync(c, a).unchanged == 1 and sync(c, b).unchanged == 1
+    assert state(a) == state(b) == {}
+    assert sync(a, c).deleted == 1 and state(c) == {}
+
+
+def test_a_tombstone_first_stops_the_older_version_arriving_later(trio):
+    a, b, c = trio
+    e = add(a, "doomed")
+    old, _ = replica.changes(a)
+    delete(a, e.uuid)
+    assert sync(a, c).recorded == 1  # c never had it
+    assert replica.apply(c, old).unchanged == 1
+    assert state(c) == {}
+
+
+def test_a_deletion_against_a_concurrent_edit_keeps_the_edit_and_reports_it(trio):
+    a, b, c = trio
+    e = add(a, "contested")
+    sync(a, b)
+    sync(a, c)
+    delete(a, e.uuid)
+    edit(b, e.uuid, body="edited meanwhile")
+    tomb, _ = replica.changes(a)
+    edited, _ = replica.changes(b)
+    report = sync(a, b)
+    assert (report.kept, report.kept_uuids, report.deleted) == (1, [e.uuid], 0)
+    # the kept edit's vector now descends from the deletion: a takes it
+    assert sync(b, a).taken == 1
+    # c hears of both, deletion first: it keeps the edit and says so
+    report = replica.apply(c, tomb)
+    assert report.deleted == 1
+    report = replica.apply(c, edited)
+    assert (report.kept, report.kept_uuids) == (1, [e.uuid])
+    assert state(c) == state(a) == state(b)
+    assert replica.changes(c)[0][0]["vv"] == replica.changes(b)[0][0]["vv"]
+    assert sync(b, c).changed == sync(c, b).changed == 0
+    replica.apply(c, replica.changes(a)[0])
+    assert state(c) == state(a) == state(b) and bodies(c) == ["edited meanwhile"]
+
+
+def test_restoring_from_the_trash_is_an_edit_after_the_deletion(trio):
+    a, b, _ = trio
+    e = add(a, "back again")
+    sync(a, b)
+    delete(a, e.uuid)
+    sync(a, b)
+    assert state(b) == {}
+    with a.bound():
+        trash.restore(a, [trash.items(a)[0].id])
+    report = sync(a, b)
+    assert report.taken == 1 and bodies(b) == ["back again"]
+    # and the old tombstone, sent again, does not delete it
+    assert state(a) == state(b)
+
+
+def test_purging_the_trash_keeps_the_tombstone(trio):
+    a, b, _ = trio
+    e = add(a, "gone for good")
+    sync(a, b)
+    delete(a, e.uuid)
+    with a.bound():
+        trash.empty(a)
+    assert sync(a, b).deleted == 1
+    delete_for_good = add(a, "never in the trash")
+    sync(a, b)
+    with a.bound():
+        entries.delete(a, [delete_for_good.id], keep=False)
+    assert sync(a, b).deleted == 1 and state(b) == {}
+
+
+def test_every_write_path_makes_a_new_version(trio, tmp_path):
+    a, _, _ = trio
+    e = add(a, "one", tags=["t"])
+    f = add(a, "two")
+
+    def changed(action):
+        mark = replica.mark(a)
+        with a.bound():
+            action()
+        return {r["uuid"] for r in replica.changes(a, mark)[0]}
+
+    assert changed(lambda: entries.edit_many(a, [e.id, f.id], starred=True)) == {e.uuid, f.uuid}
+    assert changed(lambda: tags.set_entry_tags(a, f.id, add=["u"])) == {f.uuid}
+    assert changed(lambda: tags.move(a, "u", "t")) == {f.uuid}
+    assert changed(lambda: tags.delete(a, "t", recursive=True)) == {e.uuid, f.uuid}
+    assert changed(lambda: entries.edit(a, e.id, body="one #inline")) == {e.uuid}
+    export = tmp_path / "in.jsonl"
+    export.write_text(json.dumps({"created_at": "2024-01-01T10:00:00+00:00",
+                                  "body": "imported"}) + "\n")
+    from diary import exchange
+
+    assert len(changed(lambda: exchange.import_file(a, str(export), "jsonl"))) == 1
+
+
+def test_a_copy_of_the_file_takes_its_own_device_when_opened_for_writing(trio, tmp_path):
+    import shutil
+
+    a, _, _ = trio
+    add(a, "x")
+    copied = str(tmp_path / "copied.db")
+    shutil.copy(a.path, copied)
+    with store.open_diary(copied, PASSPHRASE, read_only=True) as ro:
+        assert replica.device_id(ro) == replica.device_id(a)  # read-only writes nothing
+    with store.open_diary(copied, PASSPHRASE) as c:
+        assert replica.device_id(c) != replica.device_id(a)
+        mine = replica.device_id(c)
+    with store.open_diary(copied, PASSPHRASE) as c:
+        assert replica.device_id(c) == mine  # and keeps it
+    assert replica.new_device_id(a) != mine
+
+
+def test_apply_is_refused_in_a_read_only_session(trio, tmp_path):
+    a, b, _ = trio
+    add(a, "x")
+    with store.open_diary(b.path, PASSPHRASE, read_only=True) as ro:
+        with pytest.raises(ReadOnly):
+            replica.apply(ro, replica.changes(a)[0])
+
+
+# --- crafted records ----------------------------------------------------------------------
+
+def _good(a):
+    add(a, "fine", tags=["x"])
+    return replica.changes(a)[0][0]
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda r: r.update(created_at="0001-01-01T00:00:00Z"),
+    lambda r: r.update(updated_at="not a date"),
+    lambda r: r.update(body="x" * (entries.MAX_TEXT + 1), hash=None),
+    lambda r: r.update(body="nul\x00", hash=None),
+    lambda r: r.update(title="", body="", hash=None),
+    lambda r: r.update(tags=["a//b"], hash=None),
+    lambda r: r.update(tags="x"),
+    lambda r: r.update(starred="yes"),
+    lambda r: r.update(vv={"dev": 0}),
+    lambda r: r.update(vv={"de v": 1}),
+    lambda r: r.update(vv={"dev": True}),
+    lambda r: r.update(vv=[1]),
+    lambda r: r.update(uuid=""),
+    lambda r: r.update(uuid="x\x1b[31m"),
+    lambda r: r.update(type="view"),
+    lambda r: r.update(body="tampered"),  # the hash no longer matches
+    lambda r: r.clear(),
+])
+def test_a_crafted_record_is_refused_and_nothing_is_written(trio, spoil):
+    a, b, _ = trio
+    add(b, "already here")
+    before, mark = state(b), replica.mark(b)
+    good = _good(a)
+    bad = copy.deepcopy(good)
+    spoil(bad)
+    with pytest.raises(BadInput, match="record 2"):
+        replica.apply(b, [good, bad])
+    assert state(b) == before and replica.mark(b) == mark
+
+
+def test_a_crafted_tombstone_is_refused(trio):
+    a, b, _ = trio
+    for bad in ({"type": "tombstone", "uuid": "u", "deleted_at": "99999-01-01", "vv": {},
+                 "device": "d"},
+                {"type": "tombstone", "uuid": "u", "deleted_at": "2024-01-01T00:00:00Z",
+                 "vv": {}, "device": "no good"},
+                "not an object"):
+        with pytest.raises(BadInput, match="record 1"):
+            replica.apply(b, [bad])
