@@ -4,6 +4,7 @@
 Usage, from the repository root::
 
     python bench/bench_sync.py [--entries 100000] [--changed 10] [--rounds 5]
+                               [--corpus bench/data/corpus/8-100k/entries.jsonl]
                                [--out bench/RESULTS-sync.md]
 
 Built in a temporary directory (low kdf_iter for the diaries: their key
@@ -34,6 +35,8 @@ def main(argv=None):
     p.add_argument("--entries", type=int, default=100_000)
     p.add_argument("--changed", type=int, default=10)
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--corpus", help="a JSONL corpus (bench/corpus.py --size 100k) to import "
+                                    "instead of generated entries")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "RESULTS-sync.md"))
     args = p.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,10 +54,18 @@ def main(argv=None):
     rnd = random.Random(7)
     words = ["word%d" % i for i in range(5000)]
     t = time.perf_counter()
-    with store.open_diary(a, "bench") as d, d.bound(), d.write():
-        for i in range(args.entries):
-            entries.add(d, " ".join(rnd.choice(words) for _ in range(rnd.randint(20, 120))),
-                        title="entry %d" % i, tags=["t%d/s%d" % (i % 13, i % 5)])
+    if args.corpus:
+        from diary import exchange
+
+        with store.open_diary(a, "bench") as d, d.bound():
+            exchange.import_file(d, args.corpus, "jsonl")
+    else:
+        with store.open_diary(a, "bench") as d, d.bound(), d.write():
+            for i in range(args.entries):
+                entries.add(d, " ".join(rnd.choice(words) for _ in range(rnd.randint(20, 120))),
+                            title="entry %d" % i, tags=["t%d/s%d" % (i % 13, i % 5)])
+    with store.open_diary(a, "bench") as d, d.bound():
+        args.entries = Entry.select().count()
     print("built %d entries in %.1f s" % (args.entries, time.perf_counter() - t), flush=True)
 
     def sync(path):
@@ -111,9 +122,10 @@ def main(argv=None):
     lines.append("# Sync through a folder: %d entries, %d changed per round"
                  % (args.entries, args.changed))
     lines.append("")
-    lines.append("Run by `python bench/bench_sync.py --entries %d --changed %d --rounds %d`; "
+    lines.append("Run by `python bench/bench_sync.py --entries %d --changed %d --rounds %d%s`; "
                  "machine: %d cores, load average %.2f-%.2f during the rounds (the machine is "
-                 "shared)." % (args.entries, args.changed, args.rounds, os.cpu_count(),
+                 "shared)." % (args.entries, args.changed, args.rounds,
+                               " --corpus " + args.corpus if args.corpus else "", os.cpu_count(),
                                min(loads), max(loads)))
     lines.append("")
     lines.append("| sync | wall s (median of %d) | CPU s | bytes written | files read |"
