@@ -59,6 +59,7 @@ from .files import fsync_dir, open_regular
 STATE = "sync-state"
 KEYS = "sync-keys"
 _NAME = re.compile(r"^(?P<tag>[0-9a-f]{16})\.(?P<seq>[0-9]{8,12})(?P<copy>.*)\.(?P<ext>dsync|dkey)$")
+STALE = 600  # seconds after which a temporary of ours is a killed sync's
 COMPACT_FLOOR = 256 << 10  # bytes of change files below which compaction never runs
 
 
@@ -345,6 +346,7 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     if "tag" not in state:
         state.update(tag=_new_tag(), seq=0, mark=None, peers={}, covered=0)
     state["device"] = replica.device_id(diary)
+    _remove_stale_temporaries(folder, state["tag"])
     files = listing(folder)
     _detect_copy(diary, replica, state, files, report)
     epoch, keyring = _keys(diary, folder, files, passphrase, folder_passphrase, state, report)
@@ -352,8 +354,25 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     _read_others(diary, folder, replica, state, files, keyring, report, progress)
     _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
     state.pop("rewrite", None)
+    state["synced_at"] = _now()
     _save(diary, STATE, state)
     return report
+
+
+def _remove_stale_temporaries(folder, tag):
+    """What a sync of ours killed half way left (a power cut, SIGKILL): only
+    our own, and only old ones (another process may be syncing this diary now)."""
+    import time
+
+    prefix = ".%s." % tag
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and ".tmp-" in name:
+            path = os.path.join(folder, name)
+            try:
+                if time.time() - os.lstat(path).st_mtime > STALE:
+                    os.unlink(path)
+            except OSError:
+                pass
 
 
 def _replica():
@@ -560,7 +579,7 @@ def status(diary, folder):
         rows.append({
             "replica": tag, "this": tag == me,
             "device": state.get("device") if tag == me else peer.get("device"),
-            "last_synced": _mtime(folder, own) if tag == me else (peer.get("last") or None),
+            "last_synced": state.get("synced_at") if tag == me else (peer.get("last") or None),
             "files": len([f for f in own if f.ext == "dsync"]),
             "bytes": sum(f.size for f in own),
             "read_through": None if tag == me else peer.get("through", 0),
@@ -573,15 +592,3 @@ def status(diary, folder):
         })
     return rows
 
-
-def _mtime(folder, files):
-    times = []
-    for f in files:
-        try:
-            times.append(os.lstat(os.path.join(folder, f.name)).st_mtime)
-        except OSError:
-            pass
-    if not times:
-        return None
-    return datetime.datetime.fromtimestamp(max(times), datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
