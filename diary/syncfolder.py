@@ -53,12 +53,14 @@ import secrets
 from dataclasses import dataclass, field
 
 from . import memo, synccrypt
-from .errors import DiaryError, DiskFull, NotFound, PassphraseError
+from .errors import BadInput, DiaryError, DiskFull, NotFound, PassphraseError
 from .files import fsync_dir, open_regular
 
 STATE = "sync-state"
 KEYS = "sync-keys"
 _NAME = re.compile(r"^(?P<tag>[0-9a-f]{16})\.(?P<seq>[0-9]{8,12})(?P<copy>.*)\.(?P<ext>dsync|dkey)$")
+_DEVICE = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
+_STAMP = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 STALE = 600  # seconds after which a temporary of ours is a killed sync's
 COMPACT_FLOOR = 256 << 10  # bytes of change files below which compaction never runs
 
@@ -439,7 +441,11 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
             records = [records[i] for i in payload.get("fresh", ())
                        if isinstance(i, int) and 0 <= i < len(records)]
         if records:
-            _count(report.applied, replica.apply(diary, records))
+            try:
+                _count(report.applied, replica.apply(diary, records))
+            except BadInput as exc:  # nothing of it was applied: said at every sync
+                _skip(report, f, "refused: %s" % exc)
+                continue
         report.read += 1
         for t, n in (covers or {}).items():
             if t == state["tag"]:
@@ -452,7 +458,7 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
         else:
             peer["extra"][f.canonical] = f.size
         peer["device"] = payload.get("device") or peer["device"]
-        peer["last"] = max(peer.get("last") or "", str(payload.get("written_at") or ""))
+        peer["last"] = max(peer.get("last") or "", payload.get("written_at") or "")
         _advance(peer, f.tag)
     if progress and todo:
         progress(len(todo), len(todo))
@@ -489,6 +495,12 @@ def _open_file(folder, f, keyring, state):
     if payload.get("kind") not in ("changes", "snapshot") or not isinstance(
             payload.get("records", []), list):
         raise synccrypt.Unreadable("damaged (not a change file)")
+    # shown by `sync --status`: only the forms we write
+    if not (payload.get("device") is None or (isinstance(payload.get("device"), str)
+                                              and _DEVICE.match(payload["device"]))):
+        raise synccrypt.Unreadable("damaged (an impossible device id)")
+    if not (isinstance(payload.get("written_at"), str) and _STAMP.match(payload["written_at"])):
+        raise synccrypt.Unreadable("damaged (an impossible time)")
     covers = payload.get("covers")
     if covers is not None and not (isinstance(covers, dict) and all(
             isinstance(t, str) and isinstance(n, int) for t, n in covers.items())):

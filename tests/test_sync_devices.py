@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from diary import entries, replica, store, syncfolder, tags
+from diary import entries, replica, store, synccrypt, syncfolder, tags
 from diary.store import Entry
 from tests.conftest import PASSPHRASE, TEST_KDF_ITER
 
@@ -359,3 +359,23 @@ def test_the_menu_offers_sync_only_when_a_folder_is_set(diary, tmp_path):
     s = drive(diary, ("Sync", "y"), ("Synced: 0 files read", "q"), sync_folder=str(folder))
     assert s.code == 0
     assert [n for n in os.listdir(folder) if n.endswith(".dsync")]
+
+
+def test_a_crafted_file_under_the_right_key_is_refused_naming_it(three):
+    folder, (a, b, _) = three
+    do(a, lambda d: entries.add(d, "fine"))
+    sync(a, folder)
+    with store.open_diary(a, PASSPHRASE) as d, d.bound():
+        keys = syncfolder._load(d, syncfolder.KEYS)
+    key = bytes.fromhex(keys["keys"]["1"])
+    tag, name = "0123456789abcdef", "0123456789abcdef.00000001.dsync"
+    bad = {"type": "entry", "uuid": "x" * 10, "created_at": "99999-01-01T00:00:00Z",
+           "updated_at": "2024-01-01T00:00:00.000000Z", "title": "", "body": "b" * 10,
+           "starred": False, "tags": [], "vv": {"d": 1}}
+    (folder / name).write_bytes(synccrypt.seal(key, 1, name, {
+        "kind": "changes", "tag": tag, "seq": 1, "device": "evil", "written_at":
+        "2026-01-01T00:00:00Z", "records": [bad]}))
+    report = sync(b, folder)
+    assert [w for w in report.warnings if name in w and "refused" in w], report.warnings
+    assert [r[1] for r in held(b).values()] == ["fine"]
+    assert name in " ".join(sync(b, folder).warnings)  # said again, never silently dropped
