@@ -379,3 +379,23 @@ def test_a_crafted_file_under_the_right_key_is_refused_naming_it(three):
     assert [w for w in report.warnings if name in w and "refused" in w], report.warnings
     assert [r[1] for r in held(b).values()] == ["fine"]
     assert name in " ".join(sync(b, folder).warnings)  # said again, never silently dropped
+
+
+def test_cli_on_a_terminal_asks_for_the_new_passphrase_once(run, tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    other = str(tmp_path / "other.db")
+    run("init")
+    run("init", diary_path=other)
+    run("sync", str(folder))
+    assert run("sync", str(folder), diary_path=other).code == 0
+    new = "the new passphrase here"
+    with store.open_diary(other, PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    run("add", "after the change", diary_path=other, environ={"DIARY_PASSPHRASE": new})
+    assert run("sync", str(folder), diary_path=other, environ={"DIARY_PASSPHRASE": new}).code == 0
+    r = run("sync", str(folder), tty=True, answers=[new])
+    assert r.code == 0 and r.asked == ["Its new passphrase: "], r
+    assert "after the change" in run("list").out
+    r = run("sync", str(folder), tty=True, answers=[])
+    assert r.code == 0 and r.asked == []
