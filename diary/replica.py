@@ -37,10 +37,16 @@ The content hash covers created_at, title, body, star and the tag paths
 read (never stored), and an incoming record's ``hash``, when given, must
 match its content.
 
-The outcome does not depend on the order in which changes are applied, and
-applying the same changes twice changes nothing: the winner of a conflict
-depends on the two versions only, the joined vector dominates both, and
-the copy's uuid and content are fixed by the losing version.
+Applying the same changes twice changes nothing, and the entries do not
+depend on the order in which changes are applied: the winner of a conflict
+is the latest version (by updated_at, then hash) whatever met it first, the
+joined vector dominates both, and a copy's uuid and content are fixed by
+the losing version. Which conflict copies exist can depend on the order in
+one case: a version that met a concurrent one before its own later edit
+arrived (a replica that synced in between) was a loser then and keeps its
+copy, where an order that saw only the later edit makes no copy of it.
+Nothing is lost either way; an extra copy can appear. (Avoiding it would
+mean keeping every concurrent head of an entry, not one entry and copies.)
 
 Tombstones are never pruned: pruning one is safe only once every replica
 that may still send the entry has seen it, and a replica does not know
@@ -52,6 +58,8 @@ import dataclasses
 import json
 import re
 import secrets
+
+import sqlcipher3
 
 from . import dates, entries, foreign, memo
 from .errors import BadInput
@@ -145,6 +153,15 @@ def changes(diary, since=0, *, foreign_name=None):
     """
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise BadInput("a mark is a whole number, 0 or more")
+    if foreign_name is None:
+        return _changes(diary, since, None)
+    try:
+        return _changes(diary, since, foreign_name)
+    except sqlcipher3.DatabaseError as exc:  # a table or column missing, a spoilt page
+        raise BadInput("%s is not a diary one can read: %s" % (foreign_name, exc)) from None
+
+
+def _changes(diary, since, foreign_name):
     with diary.bound(), diary.read():
         conn = diary.db.connection()
         run = conn.execute

@@ -535,4 +535,16 @@ MIGRATIONS.append(
         END""" % (_NEXT_SEQ, _bump("OLD.vv"), _DEVICE, _SEQ),
     ])
 
+
+# What entry_lineage_insert does row by row, for every row inserted after an
+# id at once (store.index_deferred: a bulk import). Parameter 1: that id.
+LINEAGE_OF_INSERTED = (
+    _NEXT_SEQ,
+    "UPDATE entry SET seq = %s, vv = %s WHERE id > ?1 AND seq = 0" % (
+        _SEQ, _bump("coalesce((SELECT t.vv FROM tombstone t WHERE t.uuid = entry.uuid), "
+                    "entry.vv)")),
+    "DELETE FROM tombstone WHERE EXISTS (SELECT 1 FROM entry "
+    "WHERE entry.uuid = tombstone.uuid AND entry.id > ?1)",
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,14 @@ SQLCipher 4 tool opens it with ``PRAGMA key``. Usage::
         with d.write():                                 # BEGIN IMMEDIATE ... COMMIT
             ...                                         # peewee queries on the models
 
+Two diaries may be open at once (merge, sync): the peewee models are bound
+to the diary opened last, and ``with d.bound():`` binds them to ``d`` for a
+block, then back. Library functions that take a diary and query through the
+models (replica.changes/apply, for one) enter ``diary.bound()`` themselves,
+so a caller holding two diaries never binds anything; the rest of the
+library, written for one open diary, works unchanged. One binding at a time
+for the whole process: the diary does not use the models from two threads.
+
 The rules kept here (GUIDE.md section 4): the log level is silenced before the
 key is given; the key is verified with a read before anything else runs; an
 empty passphrase is never handed to SQLCipher (peewee would then silently write
@@ -30,7 +38,7 @@ from . import dates
 from .driver import SQLITE_NOTADB, WRONG_KEY, driver_code, translate
 from .errors import (Busy, DamagedFile, DiaryError, DiskFull, NeedsUpgrade, NotFound,
                      PassphraseError, ReadOnly, SchemaTooNew, WeakPassphrase)
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import LINEAGE_OF_INSERTED, MIGRATIONS, SCHEMA_VERSION
 
 
 APPLICATION_ID = 0x44494152  # "DIAR": marks a file as a diary, not any SQLCipher file
@@ -745,8 +753,8 @@ FTS_HASH_BYTES = 1024 * 1024  # FTS5's own default hashsize
 @contextlib.contextmanager
 def index_deferred(diary):
     """Within a write transaction: entries inserted inside this block are added
-    to the search index in one pass at its end, not row by row by the trigger
-    (twice as fast for a bulk import). For inserts only: an update or delete of
+    to the search index, and get their sync lineage, in one pass each at its
+    end, not row by row by the triggers (twice as fast for a bulk import). For inserts only: an update or delete of
     such a row inside the block would send the index a 'delete' for a row it
     does not hold. If the block fails, the transaction's rollback restores the
     trigger with everything else.
@@ -756,7 +764,14 @@ def index_deferred(diary):
     conn = diary.db.connection()
     (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entry").fetchone()
     conn.execute("DROP TRIGGER entry_fts_insert")
+    conn.execute("DROP TRIGGER entry_lineage_insert")
     yield
+    # The sync lineage of the new rows (what entry_lineage_insert does row by
+    # row): one pass, one change number for all of them. Measured in
+    # bench/RESULTS-replica.md.
+    for i, statement in enumerate(LINEAGE_OF_INSERTED):
+        conn.execute(statement, () if i == 0 else (last,))
+    conn.execute(_trigger_sql("entry_lineage_insert"))
     # FTS5 writes its pending terms out as a new segment each time they pass
     # 'hashsize' (1 MB by default), and with automerge 2 merges them again
     # and again: a larger hash for this one pass halves the index's cost

@@ -397,7 +397,8 @@ READS = [
      [('{"id":2,"tags":["work/Acme/meetings"]}',)]),
     ("SELECT path FROM tag WHERE id IN (SELECT rowid FROM tag_fts WHERE tag_fts MATCH 'acme') "
      "ORDER BY id", [("work/Acme",), ("work/Acme/meetings",)]),
-    ("SELECT json_group_array(id) ->> '$[0]', json_extract('{\"a\": [5]}', '$.a[0]') "
+    # (the rows in id order: a full scan may walk another index, entry_seq)
+    ("SELECT json_group_array(id ORDER BY id) ->> '$[0]', json_extract('{\"a\": [5]}', '$.a[0]') "
      "FROM entry", [(1, 5)]),
     ("SELECT value FROM json_each('[1, 2]')", [(1,), (2,)]),
     ("SELECT date(created_at), julianday(updated_at) > 0, unixepoch(created_at) "

@@ -411,3 +411,43 @@ def test_a_crafted_tombstone_is_refused(trio):
                 "not an object"):
         with pytest.raises(BadInput, match="record 1"):
             replica.apply(b, [bad])
+
+
+def test_a_merge_source_missing_a_table_is_refused_in_one_line(trio):
+    a, b, _ = trio
+    add(a, "x")
+    a.db.execute_sql("DROP TABLE tombstone")
+    with pytest.raises(BadInput, match="not a diary one can read"):
+        replica.changes(a, foreign_name=a.path)
+
+
+def test_an_import_gives_its_entries_a_lineage_and_reimporting_a_deleted_one_is_an_edit(
+        trio, tmp_path):
+    from diary import exchange
+
+    a, b, _ = trio
+    e = add(a, "exported, then deleted", tags=["x"])
+    sync(a, b)
+    out = tmp_path / "e.jsonl"
+    with a.bound():
+        exchange.export_file(a, str(out), "jsonl")
+    delete(a, e.uuid)
+    assert sync(a, b).deleted == 1
+    mark = replica.mark(a)
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"created_at": "2024-01-01T10:00:00+00:00", "body": "fresh"})
+                   + "\n")
+    with a.bound():
+        exchange.import_file(a, str(out), "jsonl")
+        exchange.import_file(a, str(new), "jsonl")
+    records, _ = replica.changes(a, mark)
+    assert sorted(r["type"] for r in records) == ["entry", "entry"]  # the tombstone is gone
+    device = replica.device_id(a)
+    back = [r for r in records if r["uuid"] == e.uuid][0]
+    assert back["vv"][device] >= 3  # added (2: the tag), deleted (3), imported again
+    fresh = [r for r in records if r["uuid"] != e.uuid][0]
+    assert fresh["vv"] == {device: 1}
+    # b, which had heard of the deletion, takes the entry back
+    sync(a, b)
+    assert sorted(bodies(b)) == ["exported, then deleted", "fresh"]
+    assert state(a) == state(b)
