@@ -13,7 +13,7 @@ The folder holds, per replica (an opaque random *tag*, never its device id):
                          the replica that started that key epoch
 
 A file is written under a temporary name in the folder, fsynced, then renamed
-to a name no one else writes; it never changes afterwards, so a sync tool never
+to a name no one else writes (syncfiles.py); it never changes afterwards, so a sync tool never
 sees two writers of one file, and no database (nor its -wal or -journal) ever
 lives in the folder. Everything this replica remembers about the folder (its
 tag, its last sequence number, the keyring, how far it read each other tag) is
@@ -45,23 +45,20 @@ files under the new key.
 """
 
 import datetime
-import errno
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
 
 from . import memo, synccrypt
-from .errors import BadInput, DiaryError, DiskFull, NotFound, PassphraseError
-from .files import fsync_dir, open_regular
+from .errors import BadInput, DiaryError, DiskFull, NotFound, PassphraseError  # noqa: F401
+from .syncfiles import _NAME, _read, _remove, _remove_stale_temporaries, _write
+from .syncfiles import check_folder, listing  # noqa: F401 (callers' names)
 
 STATE = "sync-state"
 KEYS = "sync-keys"
-_NAME = re.compile(r"^(?P<tag>[0-9a-f]{16})\.(?P<seq>[0-9]{8,12})(?P<copy>.*)\.(?P<ext>dsync|dkey)$")
 _DEVICE = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
 _STAMP = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
-STALE = 600  # seconds after which a temporary of ours is a killed sync's
 COMPACT_FLOOR = 256 << 10  # bytes of change files below which compaction never runs
 
 
@@ -84,55 +81,8 @@ class Report:
     learned_epoch: bool = False  # a newer epoch from elsewhere was unwrapped
 
 
-@dataclass
-class _File:
-    name: str
-    tag: str
-    seq: int
-    copy: str
-    ext: str
-    size: int
-
-    @property
-    def canonical(self):
-        return "%s.%08d.%s" % (self.tag, self.seq, self.ext)
-
-
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def check_folder(folder):
-    """The folder's absolute path; an error when it is missing or not writable."""
-    folder = os.path.abspath(os.path.expanduser(folder))
-    if not os.path.isdir(folder):
-        if os.path.lexists(folder):
-            raise DiaryError("the sync folder %s is not a directory" % folder)
-        raise NotFound("no sync folder %s (create it, or mount the drive that holds it)"
-                       % folder)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise DiaryError("the sync folder %s is not writable" % folder)
-    return folder
-
-
-def listing(folder):
-    """[_File] of the folder's sync files, temporaries and strangers left out."""
-    found = []
-    try:
-        names = os.listdir(folder)
-    except OSError as exc:
-        raise DiaryError("cannot read the sync folder %s: %s" % (folder, exc.strerror)) from None
-    for name in sorted(names):
-        m = _NAME.match(name)
-        if not m:
-            continue
-        try:
-            size = os.lstat(os.path.join(folder, name)).st_size
-        except OSError:
-            continue
-        found.append(_File(name, m.group("tag"), int(m.group("seq")), m.group("copy"),
-                           m.group("ext"), size))
-    return found
 
 
 # -- what this diary remembers about the folder (memo table) --------------------
@@ -166,63 +116,6 @@ def _keyring(stored):
 def _store_keys(diary, epoch, keyring, check):
     _save(diary, KEYS, {"epoch": epoch, "check": check,
                         "keys": {str(e): k.hex() for e, k in keyring.items()}})
-
-
-# -- writing ------------------------------------------------------------------
-
-def _write(folder, name, data):
-    """``data`` into ``folder/name``: a temporary name, fsync, rename, fsync the
-    folder. The name is new (ours alone); nothing half written stays behind."""
-    tmp = os.path.join(folder, ".%s.tmp-%s" % (name, secrets.token_hex(4)))
-    final = os.path.join(folder, name)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if os.path.lexists(final):
-            raise DiaryError("%s already exists in the sync folder" % name)
-        os.rename(tmp, final)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-                raise DiskFull("no room in the sync folder %s (%s); nothing was written"
-                               % (folder, exc.strerror)) from None
-            raise DiaryError("cannot write into the sync folder %s: %s"
-                             % (folder, exc.strerror)) from None
-        raise
-    fsync_dir(folder)
-    return len(data)
-
-
-def _remove(folder, name):
-    try:
-        os.unlink(os.path.join(folder, name))
-        return 1
-    except FileNotFoundError:
-        return 0
-    except OSError as exc:
-        raise DiaryError("cannot remove %s from the sync folder: %s"
-                         % (name, exc.strerror)) from None
-
-
-def _read(folder, f):
-    if f.size > synccrypt.MAX_FILE:
-        raise synccrypt.Unreadable("too large to be a sync file")
-    try:
-        with open_regular(os.path.join(folder, f.name), follow=False) as stream:
-            return stream.read(synccrypt.MAX_FILE + 1)
-    except DiaryError as exc:
-        raise synccrypt.Unreadable(str(exc)) from None
 
 
 def _skip(report, f, why):
@@ -359,22 +252,6 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     state["synced_at"] = _now()
     _save(diary, STATE, state)
     return report
-
-
-def _remove_stale_temporaries(folder, tag):
-    """What a sync of ours killed half way left (a power cut, SIGKILL): only
-    our own, and only old ones (another process may be syncing this diary now)."""
-    import time
-
-    prefix = ".%s." % tag
-    for name in os.listdir(folder):
-        if name.startswith(prefix) and ".tmp-" in name:
-            path = os.path.join(folder, name)
-            try:
-                if time.time() - os.lstat(path).st_mtime > STALE:
-                    os.unlink(path)
-            except OSError:
-                pass
 
 
 def _replica():

@@ -287,7 +287,8 @@ def test_compaction_keeps_the_folder_bounded(world, monkeypatch):
         sync(p[who], folder)
     total = sum(os.path.getsize(folder / n) for n in names(folder))
     assert texts(p["a"]) == texts(p["b"]) == texts(p["c"])
-    assert total < 1.5 * snapshot_size(p["a"]) + 4096, [(n, os.path.getsize(folder / n)) for n in names(folder)]
+    assert total < 1.5 * snapshot_size(p["a"]) + 4096, [(n, os.path.getsize(folder / n))
+                                                        for n in names(folder)]
     # a newcomer still gets everything from what is left
     store.create(str(folder.parent / "new.db"), PASSPHRASE)
     sync(str(folder.parent / "new.db"), folder)
