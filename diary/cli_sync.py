@@ -46,7 +46,7 @@ def cmd_sync(args, env):
                     interactive=env.can_prompt, options="--folder-passphrase-file")
     given = source.scripted()
     with unlock(args, env, write=True) as d:
-        with progress_bar(env, "Syncing", unit="files", machine=args.json) as progress:
+        with progress_bar(env, "Syncing", unit="records", machine=args.json) as progress:
             try:
                 report = syncfolder.sync(d, folder, folder_passphrase=given, progress=progress)
             except syncfolder.FolderPassphrase:

@@ -294,9 +294,7 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
             continue
         todo.append(f)
     todo.sort(key=lambda f: (f.tag, f.seq, f.copy))
-    for done, f in enumerate(todo):
-        if progress:
-            progress(done, len(todo))
+    for f in todo:
         try:
             payload = _open_file(folder, f, keyring, state)
         except synccrypt.UnknownKey as exc:
@@ -319,7 +317,9 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
                        if isinstance(i, int) and 0 <= i < len(records)]
         if records:
             try:
-                _count(report.applied, replica.apply(diary, records))
+                # progress: the records of each file (only a snapshot takes long)
+                _count(report.applied, replica.apply(diary, records, progress=progress)
+                       if progress else replica.apply(diary, records))
             except BadInput as exc:  # nothing of it was applied: said at every sync
                 _skip(report, f, "refused: %s" % exc)
                 continue
@@ -337,8 +337,6 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
         peer["device"] = payload.get("device") or peer["device"]
         peer["last"] = max(peer.get("last") or "", payload.get("written_at") or "")
         _advance(peer, f.tag)
-    if progress and todo:
-        progress(len(todo), len(todo))
 
 
 def _holds(peers, state, f, covers):

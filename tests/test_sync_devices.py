@@ -399,3 +399,15 @@ def test_cli_on_a_terminal_asks_for_the_new_passphrase_once(run, tmp_path):
     assert "after the change" in run("list").out
     r = run("sync", str(folder), tty=True, answers=[])
     assert r.code == 0 and r.asked == []
+
+
+def test_a_long_sync_reports_progress_of_the_records_it_applies(three):
+    folder, (a, b, _) = three
+    with store.open_diary(a, PASSPHRASE) as d, d.bound(), d.write():
+        for i in range(1200):
+            entries.add(d, "entry %d" % i)
+    sync(a, folder)
+    seen = []
+    with store.open_diary(b, PASSPHRASE) as d:
+        syncfolder.sync(d, str(folder), progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (1200, 1200)
