@@ -18,7 +18,9 @@ temporary directory (on /dev/shm when there is one):
   since a mark: ``changes(since=mark)``, ``apply`` of those records to a
   copy of the diary that has not seen them, and applying them again
   (nothing to do), each over ``--rounds`` rounds; ``changes(since=0)`` (every
-  entry) once, for scale.
+  entry) once, for scale; renaming the tag above every entry (each entry's
+  tag paths change: a new version of each) against the same rename with
+  the trigger that writes those versions dropped.
 
 Wall time, CPU time of this process, and the load average are printed side
 by side: the machine is shared.
@@ -55,7 +57,7 @@ def main(argv=None):
                                                  "RESULTS-replica.md"))
     args = p.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from diary import entries, exchange, replica, store
+    from diary import entries, exchange, replica, store, tags
 
     store.KDF_ITER = 64
     base = tempfile.mkdtemp(prefix="bench-replica-",
@@ -163,6 +165,26 @@ def main(argv=None):
             wall, cpu, (records, _) = clock(lambda: replica.changes(d, 0))
             row("changes(since=0): every entry (%d records), once" % len(records), wall, cpu)
             size = len(json.dumps(records))
+            # Renaming the tag above every entry: each entry's paths change, so
+            # each gets a new version (entry_lineage_retag), against the same
+            # rename with that trigger dropped inside the transaction.
+            names, timed = ["tag", "label"], {True: [], False: []}
+            for n in range(args.rounds):
+                for lineage in (True, False):
+                    with d.bound(), d.write():
+                        if not lineage:
+                            d.db.execute_sql("DROP TRIGGER entry_lineage_retag")
+                        wall, cpu, _ = clock(lambda: tags.rename(d, names[0], names[1]))
+                        if not lineage:
+                            d.db.execute_sql(store._trigger_sql("entry_lineage_retag"))
+                    timed[lineage].append((wall, cpu))
+                    names.reverse()
+            for lineage, what in ((True, "new versions of its entries (as shipped)"),
+                                  (False, "the retag trigger dropped (no lineage)")):
+                row("rename of the tag above all %d entries, %s (median of %d)"
+                    % (args.entries, what, args.rounds),
+                    statistics.median(w for w, _ in timed[lineage]),
+                    statistics.median(c for _, c in timed[lineage]))
         lines = ["# Sync's data model: costs", "",
                  "`python bench/bench_replica.py --entries %d --changed %d "
                  "--import-entries %d --rounds %d`"

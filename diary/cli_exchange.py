@@ -407,8 +407,8 @@ def cmd_merge(args, env):
                                        progress=progress)
     if args.json:
         output(env).json({k: getattr(stats, k) for k in
-                          ("taken", "conflicts", "deleted", "kept", "recorded", "unchanged",
-                           "kept_uuids")})
+                          ("taken", "conflicts", "deleted", "kept", "recorded", "joined",
+                           "unchanged", "kept_uuids")})
     env.say("Merged: %d taken, %s, %d deleted (to the trash), %d unchanged."
             % (stats.taken, _plural(stats.conflicts, "conflict copy"), stats.deleted,
                stats.unchanged))

@@ -304,12 +304,15 @@ class Report:
     deleted: int = 0     # entries deleted by a tombstone (moved to the trash)
     kept: int = 0        # deletions refused: the entry was edited concurrently
     recorded: int = 0    # tombstones of entries not held here, remembered
+    joined: int = 0      # the same content edited on both sides: only the vectors joined
     unchanged: int = 0   # nothing new: ours descends from it, or equals it
     kept_uuids: list = dataclasses.field(default_factory=list)  # the entries of ``kept``
 
     @property
     def changed(self):
-        return self.taken + self.conflicts + self.deleted + self.recorded
+        """How many records wrote anything: 0, and apply wrote nothing."""
+        return (self.taken + self.conflicts + self.deleted + self.kept + self.recorded
+                + self.joined)
 
 
 def apply(diary, records, *, progress=None, tag_paths=()):
@@ -392,7 +395,9 @@ class _Run:
             if ours.vv == theirs.vv and theirs.updated > ours.updated:
                 # One edit made twice under one device id: the later time, on both.
                 self.replace(where, theirs, ours.vv)
-            report.unchanged += 1
+                report.joined += 1
+            else:
+                report.unchanged += 1
             return
         if dominates(theirs.vv, ours.vv) and theirs.vv != ours.vv:
             self.replace(where, theirs, theirs.vv)
@@ -403,7 +408,7 @@ class _Run:
         winner, loser = (theirs, ours) if theirs.key() > ours.key() else (ours, theirs)
         if ours.hash == theirs.hash:  # the same content: only the lineage joins
             self.replace(where, winner, vv)
-            report.unchanged += 1
+            report.joined += 1
             return
         self.conflict_copy(loser)
         self.replace(where, winner, vv)

@@ -11,10 +11,11 @@ SQLCipher 4 tool opens it with ``PRAGMA key``. Usage::
 
 Two diaries may be open at once (merge, sync): the peewee models are bound
 to the diary opened last, and ``with d.bound():`` binds them to ``d`` for a
-block, then back. Library functions that take a diary and query through the
-models (replica.changes/apply, for one) enter ``diary.bound()`` themselves,
-so a caller holding two diaries never binds anything; the rest of the
-library, written for one open diary, works unchanged. One binding at a time
+block, then back. ``d.write()`` and ``d.read()`` bind too, so every library
+function that opens its transaction with them acts on the diary it was
+given, whichever was opened last; a caller holding two diaries wraps in
+``d.bound()`` only the few reads that open no transaction (entries.get,
+entries.select, entries.count). One binding at a time
 for the whole process: the diary does not use the models from two threads.
 
 The rules kept here (GUIDE.md section 4): the log level is silenced before the
@@ -366,14 +367,24 @@ class Diary:
             _unbind(self.db)
 
     def write(self):
-        """A write transaction (BEGIN IMMEDIATE), refused in read-only sessions."""
+        """A write transaction (BEGIN IMMEDIATE), refused in read-only sessions;
+        the models are bound to this diary within it."""
         if self.read_only:
             raise ReadOnly()
-        return self.db.atomic()
+        return self._bound_atomic()
 
     def read(self):
-        """A read transaction: one consistent snapshot for several queries."""
-        return self.db.atomic("DEFERRED")
+        """A read transaction: one consistent snapshot for several queries;
+        the models are bound to this diary within it."""
+        return self._bound_atomic("DEFERRED")
+
+    @contextlib.contextmanager
+    def _bound_atomic(self, *lock):
+        # Library functions open their transaction with write() or read():
+        # binding there makes tags.rename(d, ...) act on d, whichever diary
+        # was opened last.
+        with self.bound(), self.db.atomic(*lock) as txn:
+            yield txn
 
     def close(self):
         """Close the connection and drop the passphrase (no key held longer

@@ -244,7 +244,8 @@ def test_merge_with_the_same_passphrase_asks_nothing(run, laptop):
     r = run("merge", laptop, "--json", tty=True)
     assert r.code == 0 and r.asked == []
     assert json.loads(r.out) == {"taken": 1, "conflicts": 0, "deleted": 0, "kept": 0,
-                                 "recorded": 0, "unchanged": 2, "kept_uuids": []}
+                                 "recorded": 0, "joined": 0, "unchanged": 2,
+                                 "kept_uuids": []}
     assert "Merged: 1 taken" in r.err
     assert json.loads(run("merge", laptop, "--json").out)["taken"] == 0
 

@@ -223,7 +223,7 @@ def test_two_copies_migrated_apart_get_different_devices(path, tmp_path):
         assert replica.device_id(one) != replica.device_id(two)
         # The same entry on both, no edit since: joining their lineage is no conflict.
         report = replica.apply(one, replica.changes(two)[0])
-        assert (report.conflicts, report.taken) == (0, 0)
+        assert (report.conflicts, report.taken, report.joined) == (0, 0, 1)
         report = replica.apply(two, replica.changes(one)[0])  # the joined lineage
         assert (report.conflicts, report.taken) == (0, 1)
         assert replica.changes(one)[0][0]["vv"] == replica.changes(two)[0][0]["vv"]

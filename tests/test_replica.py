@@ -227,7 +227,7 @@ def test_concurrent_edits_to_the_same_content_join_without_a_copy(trio):
     edit(a, e.uuid, body="same fix")
     edit(b, e.uuid, body="same fix")
     report = sync(b, a)
-    assert report.conflicts == 0 and len(state(a)) == 1
+    assert (report.conflicts, report.joined) == (0, 1) and len(state(a)) == 1
     sync(a, b)
     assert state(a) == state(b)
 
@@ -451,3 +451,15 @@ def test_an_import_gives_its_entries_a_lineage_and_reimporting_a_deleted_one_is_
     sync(a, b)
     assert sorted(bodies(b)) == ["exported, then deleted", "fresh"]
     assert state(a) == state(b)
+
+
+def test_a_library_call_acts_on_the_diary_it_is_given_not_the_last_opened(trio):
+    a, b, c = trio  # c was opened last: the models are bound to it outside any block
+    add(a, "in a", tags=["work"])
+    from diary.errors import NotFound
+
+    with pytest.raises(NotFound):
+        tags.rename(b, "work", "job")  # b has no such tag
+    tags.rename(a, "work", "job")  # acted on c before write() bound the models
+    assert state(a)[next(iter(state(a)))][5] == ("job",)
+    assert state(b) == state(c) == {}
