@@ -246,9 +246,14 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     _detect_copy(diary, replica, state, files, report)
     epoch, keyring = _keys(diary, folder, files, passphrase, folder_passphrase, state, report)
     files = listing(folder)
+    # A diary that never held anything joins: all its first snapshot holds came
+    # from the folder, so a reader that has what it covers needs none of it.
+    state["was_empty"] = state["mark"] is None and getattr(replica, "mark", None) is not None \
+        and replica.mark(diary) == 0
     _read_others(diary, folder, replica, state, files, keyring, report, progress)
     _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
     state.pop("rewrite", None)
+    state.pop("was_empty", None)
     state["synced_at"] = _now()
     _save(diary, STATE, state)
     return report
@@ -400,7 +405,9 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
                 or grown > max(COMPACT_FLOOR, rest // 4))
     fresh = None
     if snapshot:
-        if state["mark"] is not None and not state.get("rewrite"):
+        if state.get("was_empty"):
+            fresh = []
+        elif state["mark"] is not None and not state.get("rewrite"):
             fresh = replica.changes(diary, state["mark"])[0]
         records, mark = replica.changes(diary)
     else:

@@ -411,3 +411,16 @@ def test_a_long_sync_reports_progress_of_the_records_it_applies(three):
     with store.open_diary(b, PASSPHRASE) as d:
         syncfolder.sync(d, str(folder), progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1] == (1200, 1200)
+
+
+def test_an_empty_diary_joining_is_not_applied_back(three):
+    folder, (a, b, c) = three
+    for i in range(5):
+        do(a, lambda d, i=i: entries.add(d, "entry %d" % i))
+    sync(a, folder)
+    assert sync(b, folder).applied["taken"] == 5
+    report = sync(a, folder)  # reads b's first snapshot: nothing in it is new to a
+    assert report.read == 1 and not report.applied
+    # a third device joining late still gets everything from what is left
+    sync(c, folder)
+    assert held(c) == held(a) == held(b)
