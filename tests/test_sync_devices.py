@@ -424,3 +424,21 @@ def test_an_empty_diary_joining_is_not_applied_back(three):
     # a third device joining late still gets everything from what is left
     sync(c, folder)
     assert held(c) == held(a) == held(b)
+
+
+def test_cli_a_diary_with_another_passphrase_is_asked_once_for_the_folders(run, tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    other, theirs = str(tmp_path / "other.db"), {"DIARY_PASSPHRASE": "a different one"}
+    run("init")
+    run("add", "from the first")
+    run("sync", str(folder))
+    run("init", diary_path=other, environ=theirs)
+    r = run("sync", str(folder), diary_path=other, environ=theirs)
+    assert r.code == 3 and "another passphrase" in r.err and len(r.err.splitlines()) == 1
+    r = run("sync", str(folder), diary_path=other, environ=theirs, tty=True,
+            answers=[PASSPHRASE])
+    assert r.code == 0 and r.asked == ["Passphrase of the sync folder: "]
+    assert "from the first" in run("list", diary_path=other, environ=theirs).out
+    r = run("sync", str(folder), diary_path=other, environ=theirs, tty=True, answers=[])
+    assert r.code == 0 and r.asked == []
