@@ -159,7 +159,10 @@ class ThreeDevices(RuleBasedStateMachine):
     def move_tag(self, dev):
         def move(d):
             if tags.resolve("a/b") is not None:
-                tags.move(d, "a/b", "c")
+                if tags.resolve("c/b") is not None:
+                    tags.merge(d, "a/b", "c/b")
+                else:
+                    tags.move(d, "a/b", "c")
         do(self.paths[dev], move)
         # the entries under it changed their tag paths: edits by this device
         for u in self.uuids:
