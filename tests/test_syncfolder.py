@@ -214,7 +214,10 @@ def test_a_file_under_another_passphrase_is_skipped(world, tmp_path):
     assert texts(p["b"]) == {"x": "one"}
 
 
-def test_sync_tools_conflict_copies_are_read_and_a_copied_diary_takes_a_new_id(world, tmp_path):
+@pytest.mark.parametrize("copy_name", ["%s.sync-conflict-20261206-101010-ABCDEFG.%s",
+                                       "%s (laptop's conflicted copy 2026-12-06).%s"])
+def test_sync_tools_conflict_copies_are_read_and_a_copied_diary_takes_a_new_id(world, tmp_path,
+                                                                               copy_name):
     folder, p = world
     edit(p["a"], "x", "one")
     sync(p["a"], folder)
@@ -233,8 +236,7 @@ def test_sync_tools_conflict_copies_are_read_and_a_copied_diary_takes_a_new_id(w
     assert theirs
     for n in theirs:
         stem, ext = n.rsplit(".", 1)
-        os.rename(elsewhere / n, folder / ("%s.sync-conflict-20261206-101010-ABCDEFG.%s"
-                                           % (stem, ext)))
+        os.rename(elsewhere / n, folder / (copy_name % (stem, ext)))
     report = sync(p["b"], folder)
     assert not report.warnings
     assert texts(p["b"]) == {"x": "one", "y": "from a", "z": "from the copy"}
