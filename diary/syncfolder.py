@@ -405,11 +405,14 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
                 or grown > max(COMPACT_FLOOR, rest // 4))
     fresh = None
     if snapshot:
+        # everything first, then what is fresh: a write by another process in
+        # between is then at most in ``fresh`` (not in the snapshot), and after
+        # ``mark``, so the next change file carries it
+        records, mark = replica.changes(diary)
         if state.get("was_empty"):
             fresh = []
         elif state["mark"] is not None and not state.get("rewrite"):
             fresh = replica.changes(diary, state["mark"])[0]
-        records, mark = replica.changes(diary)
     else:
         records, mark = replica.changes(diary, state["mark"])
     if not records and not snapshot:
