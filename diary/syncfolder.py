@@ -410,7 +410,10 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
         # ``mark``, so the next change file carries it
         records, mark = replica.changes(diary)
         if state.get("was_empty"):
-            fresh = []
+            # only what was written here meanwhile (another process): a version
+            # that counts this device
+            fresh = [r for r in records if isinstance(r.get("vv"), dict)
+                     and state["device"] in r["vv"]]
         elif state["mark"] is not None and not state.get("rewrite"):
             fresh = replica.changes(diary, state["mark"])[0]
     else:

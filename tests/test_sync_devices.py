@@ -445,3 +445,23 @@ def test_cli_a_diary_with_another_passphrase_is_asked_once_for_the_folders(run, 
     assert "from the first" in run("list", diary_path=other, environ=theirs).out
     r = run("sync", str(folder), diary_path=other, environ=theirs, tty=True, answers=[])
     assert r.code == 0 and r.asked == []
+
+
+def test_a_write_during_a_joining_sync_still_reaches_the_others(three, monkeypatch):
+    folder, (a, b, _) = three
+    for i in range(3):
+        do(a, lambda d, i=i: entries.add(d, "entry %d" % i))
+    sync(a, folder)
+    real = replica.apply
+
+    def apply_then_write(d, records, **kw):
+        report = real(d, records, **kw)
+        with d.bound():
+            entries.add(d, "written meanwhile")  # stands for another process
+        return report
+
+    monkeypatch.setattr(replica, "apply", apply_then_write)
+    sync(b, folder)
+    monkeypatch.setattr(replica, "apply", real)
+    sync(a, folder)
+    assert "written meanwhile" in [v[1] for v in held(a).values()]
