@@ -1,8 +1,8 @@
 """Replicas of one diary: version lineage, changes since a mark, and applying
 another replica's changes. What merge and sync are built on.
 
-Every entry carries a *version vector* (entry.vv: JSON ``{device id:
-counter}``); a deletion leaves a *tombstone* (uuid, deleted_at, the vector
+Every entry carries a *version vector* (entry_lineage.vv: JSON ``{device
+id: counter}``); a deletion leaves a *tombstone* (uuid, deleted_at, the vector
 the entry had, the device). Both are kept by the triggers of
 schema.MIGRATIONS[10] on every local write; this module reads them and writes
 what comes from elsewhere. Usage::
@@ -29,7 +29,10 @@ Applying a version ``theirs`` of an entry we hold as ``ours``:
   dominates the entry's; an entry edited concurrently is kept and reported
   (``Report.kept``), its vector joined with the tombstone's (the deletion
   is overruled, and every replica ends with the same vector, whichever
-  came first); a tombstone for an entry we do not hold is recorded, so
+  came first). Known limit: that joined vector counts the overruled
+  deletion as an edit, so a copy that never heard of that deletion and
+  deletes the entry later sees its deletion refused in turn (the entry
+  stays, reported as kept); a tombstone for an entry we do not hold is recorded, so
   that an older version arriving later is not taken.
 
 The content hash covers created_at, title, body, star and the tag paths
@@ -136,8 +139,9 @@ def content_hash(created, title, body, starred, tag_paths):
 
 # --- changes ------------------------------------------------------------------
 
-_ENTRY_ROWS = ("SELECT uuid, created_at, updated_at, title, body, starred, vv, %s "
-               "FROM entry WHERE seq > ? AND seq <= ? ORDER BY seq, id" % TAG_PATHS)
+_ENTRY_ROWS = ("SELECT uuid, created_at, updated_at, title, body, starred, l.vv, %s "
+               "FROM entry_lineage l JOIN entry ON entry.id = l.entry_id "
+               "WHERE l.seq > ? AND l.seq <= ? ORDER BY l.seq, l.entry_id" % TAG_PATHS)
 _TOMBSTONE_ROWS = ("SELECT uuid, deleted_at, vv, device FROM tombstone "
                    "WHERE seq > ? AND seq <= ? ORDER BY seq, uuid")
 
@@ -166,8 +170,8 @@ def _changes(diary, since, foreign_name):
         conn = diary.db.connection()
         run = conn.execute
         if foreign_name is not None:
-            foreign.require_tables(conn, ("entry", "tag", "entry_tag", "tombstone", "memo"),
-                                   foreign_name)
+            foreign.require_tables(conn, ("entry", "entry_lineage", "tag", "entry_tag",
+                                          "tombstone", "memo"), foreign_name)
             run = foreign.Watchdog(conn, foreign_name).execute
         upto = _mark(conn)
         records = []
@@ -307,12 +311,7 @@ class Report:
     joined: int = 0      # the same content edited on both sides: only the vectors joined
     unchanged: int = 0   # nothing new: ours descends from it, or equals it
     kept_uuids: list = dataclasses.field(default_factory=list)  # the entries of ``kept``
-
-    @property
-    def changed(self):
-        """How many records wrote anything: 0, and apply wrote nothing."""
-        return (self.taken + self.conflicts + self.deleted + self.kept + self.recorded
-                + self.joined)
+    changed: int = 0     # rows written (entries, copies, tombstones): 0, nothing written
 
 
 def apply(diary, records, *, progress=None, tag_paths=()):
@@ -346,8 +345,8 @@ class _Run:
         self.conn = loader.conn
 
     def next_seq(self):
-        """A fresh value of the change counter for one write: never the seq a
-        row already has, so the triggers never take this write for a local edit."""
+        """A fresh value of the change counter for one write."""
+        self.report.changed += 1
         self.conn.execute("UPDATE memo SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
                           (SEQ_KEY,))
         return _mark(self.conn)
@@ -356,7 +355,8 @@ class _Run:
 
     def ours(self, uuid):
         row = self.conn.execute(
-            "SELECT id, created_at, updated_at, title, body, starred, %s, version, vv "
+            "SELECT id, created_at, updated_at, title, body, starred, %s, version, "
+            "(SELECT vv FROM entry_lineage WHERE entry_id = entry.id) "
             "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
         if row is None:
             return None, None
@@ -420,14 +420,23 @@ class _Run:
         links = loader.resolve_tags(v.tags + tuple(extra_tags), title + "\n" + v.body)
         row = entries.row(v.uuid, v.created, v.updated, title, v.body, v.starred, 1,
                           loader.tags_text(links))
-        cursor = self.conn.execute(_INSERT, (*row, _vector_text(vv), self.next_seq()))
+        cursor = self.conn.execute(_INSERT, row)
         if links:
             loader.link(cursor.lastrowid, links)
         self.conn.execute("DELETE FROM tombstone WHERE uuid = ?", (v.uuid,))
+        self.write_lineage(cursor.lastrowid, vv)
+
+    def write_lineage(self, entry_id, vv):
+        """The entry's vector and a new seq, over what the triggers wrote
+        for the entry's row (they take every write for a local edit)."""
+        self.conn.execute(
+            "INSERT INTO entry_lineage (entry_id, vv, seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (entry_id) DO UPDATE SET vv = excluded.vv, seq = excluded.seq",
+            (entry_id, _vector_text(vv), self.next_seq()))
 
     def replace(self, where, v, vv):
-        """Our row of ``v.uuid`` becomes ``v`` with vector ``vv`` (links first:
-        the row's own update, with its new seq, is the last write)."""
+        """Our row of ``v.uuid`` becomes ``v`` with vector ``vv`` (its lineage
+        written last)."""
         entry_id, version = where
         loader = self.loader
         links = loader.resolve_tags(v.tags, v.title + "\n" + v.body)
@@ -437,9 +446,9 @@ class _Run:
         row = entries.row(None, v.created, v.updated, v.title, v.body, v.starred, version + 1,
                           loader.tags_text(links))
         self.conn.execute(
-            "UPDATE entry SET %s, vv = ?, seq = ? WHERE id = ?" % ", ".join(
-                "%s = ?" % c for c in entries.ROW_COLUMNS[1:]),
-            (*row[1:], _vector_text(vv), self.next_seq(), entry_id))
+            "UPDATE entry SET %s WHERE id = ?" % ", ".join(
+                "%s = ?" % c for c in entries.ROW_COLUMNS[1:]), (*row[1:], entry_id))
+        self.write_lineage(entry_id, vv)
 
     def conflict_copy(self, loser):
         """Keep the losing version as its own entry, unless this replica
@@ -494,5 +503,5 @@ class _Run:
             (t.uuid, t.deleted, _vector_text(t.vv), t.device, self.next_seq()))
 
 
-_INSERT = "INSERT INTO entry (%s, vv, seq) VALUES (%s)" % (
-    ", ".join(entries.ROW_COLUMNS), ", ".join("?" * (len(entries.ROW_COLUMNS) + 2)))
+_INSERT = "INSERT INTO entry (%s) VALUES (%s)" % (
+    ", ".join(entries.ROW_COLUMNS), ", ".join("?" * len(entries.ROW_COLUMNS)))

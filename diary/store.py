@@ -146,11 +146,8 @@ class Entry(BaseModel):
     # Runs of scripts written without spaces, as bigrams (grams.derive):
     # written with title and body by every write path, read by the index.
     grams = TextField(default="")
-    # Sync lineage (schema.MIGRATIONS[10], replica.py): the version vector
-    # as JSON {device id: counter}, and the change counter's value when the
-    # row last changed here. Kept by triggers; only replica.py writes them.
-    vv = TextField(default="{}")
-    seq = IntegerField(default=0)
+    # Its sync lineage is in entry_lineage (schema.MIGRATIONS[10]), kept by
+    # triggers; only replica.py reads and writes it.
 
     class Meta:
         table_name = "entry"

@@ -349,22 +349,21 @@ def test_rename_clash_is_refused_and_changes_nothing(diary, tagged):
     lambda d: tags.rename(d, "work", "job"),
 ])
 def test_moving_or_renaming_rewrites_tags_not_entries(diary, tagged, operation):
-    """Why a subtree moves in milliseconds: no entry's text (nor its index
-    row) changes, only the paths of the moved tags; search finds the new
-    words. The entries' sync lineage (vv, seq) does change: for sync, their
+    """Why a subtree moves in milliseconds: no entry row (nor its index row)
+    changes, only the paths of the moved tags; search finds the new words.
+    The entries' sync lineage (entry_lineage) does change: for sync, their
     tag paths were edited (replica.py)."""
-    columns = ("id, uuid, created_at, updated_at, title, body, starred, version, tags, grams")
-    rows = list(diary.db.execute_sql("SELECT %s FROM entry ORDER BY id" % columns))
-    vectors = dict(diary.db.execute_sql("SELECT id, vv FROM entry"))
+    rows = list(diary.db.execute_sql("SELECT * FROM entry ORDER BY id"))
+    vectors = dict(diary.db.execute_sql("SELECT entry_id, vv FROM entry_lineage"))
     fts_rows = list(diary.db.execute_sql("SELECT count(*), sum(length(block)) FROM entry_fts_data"))
     under = [tagged["meeting"], tagged["acme"], tagged["work"]]
     assert found(diary, "clients") == found(diary, "job") == []
     change = operation(diary)
     assert change.entries == 3
-    assert list(diary.db.execute_sql("SELECT %s FROM entry ORDER BY id" % columns)) == rows
+    assert list(diary.db.execute_sql("SELECT * FROM entry ORDER BY id")) == rows
     assert list(diary.db.execute_sql(
         "SELECT count(*), sum(length(block)) FROM entry_fts_data")) == fts_rows
-    after = dict(diary.db.execute_sql("SELECT id, vv FROM entry"))
+    after = dict(diary.db.execute_sql("SELECT entry_id, vv FROM entry_lineage"))
     assert sorted(i for i in after if after[i] != vectors[i]) == sorted(under)
     assert found(diary, "clients") + found(diary, "job") == sorted(under)
     assert health.problems(diary) == []
