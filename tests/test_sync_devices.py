@@ -214,7 +214,7 @@ class _Machine(ThreeDevices):
             super().teardown()
 
 
-_Machine.TestCase.settings = settings(max_examples=12, stateful_step_count=25, deadline=None,
+_Machine.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,
                                       suppress_health_check=list(HealthCheck))
 
 
