@@ -8,7 +8,7 @@ import re
 import sys
 import tomllib
 
-WANTED = {"prompt-toolkit", "rich", "peewee", "shtab", "pyyaml"}
+WANTED = {"prompt-toolkit", "rich", "peewee", "shtab", "pyyaml", "cryptography"}
 
 
 def name(text):

@@ -237,6 +237,8 @@ COMMANDS = {
     "merge": ("cli_exchange", "fold another copy of the diary into this one (edits and "
                               "deletions made on one copy are taken; both sides of a "
                               "conflict are kept, one as a copy tagged `conflict`)"),
+    "sync": ("cli_sync", "sync with your other devices through a folder (Syncthing, Dropbox, "
+                         "a USB stick); `sync --status`"),
     "on-this-day": ("cli_history", "entries of this calendar day (or DATE's) in earlier years"),
     "stats": ("cli_history", "entries, words, days written, streaks, per-year counts; a "
                              "heatmap on a terminal"),
@@ -658,6 +660,7 @@ def open_menu(args, env):
                          color=use_color(env) != "never",
                          first_weekday=6 if week_start == "sunday" else 0,
                          trash_days=loaded_settings(env).get("trash_days"),
+                         sync_folder=loaded_settings(env).get("sync_folder"),
                          **_agent_hooks(diary, env), **for_menu(env)).run()
 
 

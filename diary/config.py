@@ -137,6 +137,9 @@ KEYS = {k.name: k for k in (
     Key("editor_tmpdir", None, _path,
         "a directory allowed for the external editor's file, even on disk (default: "
         "$XDG_RUNTIME_DIR or /dev/shm, only when tmpfs or ramfs)", env=("DIARY_EDITOR_TMPDIR",)),
+    Key("sync_folder", None, _path,
+        "the folder `diary sync` uses when none is named (Syncthing, Dropbox, a USB stick)",
+        env=("DIARY_SYNC_FOLDER",)),
     Key("lock_after", 10, _number("minutes", False),
         "the interactive diary locks after this many idle minutes (0: never)",
         env=("DIARY_LOCK_AFTER",), flag="--lock-after"),
@@ -391,7 +394,7 @@ def template():
     return "\n".join(lines)
 
 
-EXAMPLES = {"editor": "nano", "editor_tmpdir": "/dev/shm"}  # keys without a default
+EXAMPLES = {"editor": "nano", "editor_tmpdir": "/dev/shm", "sync_folder": "~/Sync/diary"}  # keys without a default
 
 
 def _toml(value):

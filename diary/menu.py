@@ -53,6 +53,8 @@ ACTIONS = [
     Action("o", "on_this_day", "On this day"),
     Action("c", "calendar", "Calendar and statistics"),
     Action("x", "trash", "Trash"),
+    # only when a sync folder is set (the sync_folder setting)
+    Action("y", "sync", "Sync", writes=True),
     Action("p", "passwd", "Change passphrase", writes=True),
     Action("l", "lock", "Lock"),
     Action("q", "quit", "Quit"),
@@ -85,8 +87,9 @@ class Menu(Screens, DraftScreens):
     def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
                  trash_days=30, external=None, templates_dir=None, on_lock=None,
-                 on_passphrase_changed=None):
+                 on_passphrase_changed=None, sync_folder=None):
         self.diary = diary
+        self.sync_folder = sync_folder
         # The diary's agent (cli.open_menu): ended when the passphrase changes,
         # and on a lock when a setting says so; None: nothing to end.
         self.on_lock, self.on_passphrase_changed = on_lock, on_passphrase_changed
@@ -119,7 +122,8 @@ class Menu(Screens, DraftScreens):
 
     def actions(self):
         return [a for a in ACTIONS if not (a.writes and self.diary.read_only)
-                and (a.name != "write_in_editor" or self.external)]
+                and (a.name != "write_in_editor" or self.external)
+                and (a.name != "sync" or self.sync_folder)]
 
     async def main_menu(self):
         if self.external and not self.diary.read_only:

@@ -1,13 +1,14 @@
 """Screens of the interactive diary (menu.py): the calendar, whose Enter
 lists a day's entries; the Tags screen, which also reorganises the tag
 tree through the same library calls as ``diary tag``; and the Trash, which
-restores as ``diary restore`` does. A mixin of menu.Menu."""
+restores as ``diary restore`` does; Sync, as ``diary sync`` does. A mixin
+of menu.Menu."""
 
 import calendar as _cal
 import dataclasses
 import datetime as _dt
 
-from . import dates, entries, render, stats, tags, tui
+from . import dates, entries, render, stats, syncfolder, tags, tui
 from . import trash as trash_bin
 from .pager import Pager
 
@@ -195,3 +196,38 @@ class Screens:
                              header="Trash"):
             [(_, entry)] = trash_bin.restore(self.diary, [item.id])
             self.term.say("Restored entry #%d." % entry.id)
+
+    # --- sync -------------------------------------------------------------------------------
+
+    async def sync(self):
+        """Sync through the folder of the sync_folder setting, as ``diary sync``;
+        asks once for a passphrase another device changed to."""
+        try:
+            report = syncfolder.sync(self.diary, self.sync_folder)
+        except syncfolder.FolderPassphrase:
+            given = await self.sync_passphrase("The sync folder was set up under another "
+                                               "passphrase; that passphrase:")
+            if given is None:
+                return
+            report = syncfolder.sync(self.diary, self.sync_folder, folder_passphrase=given)
+        if report.needs_passphrase:
+            given = await self.sync_passphrase("Another device changed the passphrase; "
+                                               "its new passphrase:")
+            if given is not None:
+                report = syncfolder.sync(self.diary, self.sync_folder, folder_passphrase=given)
+        a = report.applied
+        message = ("Synced: %d file%s read (%d taken, %d conflicts, %d deleted), %d bytes "
+                   "written." % (report.read, "" if report.read == 1 else "s",
+                                 a.get("taken", 0), a.get("conflicts", 0), a.get("deleted", 0),
+                                 report.written))
+        if report.warnings:
+            self.term.error(render.one_line("%s %d warning%s: %s" % (
+                message, len(report.warnings), "" if len(report.warnings) == 1 else "s",
+                report.warnings[0])))
+        else:
+            self.term.say(message)
+
+    async def sync_passphrase(self, prompt):
+        answer = await tui.Secret(self.term, header="Sync", prompt=prompt,
+                                  status=self.status()).run()
+        return None if answer is tui.BACK or not answer else answer

@@ -1,0 +1,402 @@
+"""The sync folder (syncfolder.py, synccrypt.py) over a stand-in replica layer
+that keeps plain record dicts: what is written, what is read, what is skipped
+and why, compaction, copies, passphrase changes."""
+
+import os
+import shutil
+import uuid
+
+import pytest
+
+from diary import memo, store, synccrypt, syncfolder
+from tests.conftest import PASSPHRASE
+
+
+class FakeReplica:
+    """changes/apply/device_id/new_device_id over records {"uuid", "v", "text"}
+    kept in the diary's memo table: the highest (v, text) wins, applying again
+    changes nothing, so the folder layer is tested on its own."""
+
+    def _state(self, d):
+        import json
+
+        return json.loads(memo.get(d, "fake") or '{"seq": 0, "items": {}}')
+
+    def _put(self, d, s):
+        import json
+
+        d.db.execute_sql("INSERT INTO memo (key, value) VALUES ('fake', ?) ON CONFLICT (key) "
+                         "DO UPDATE SET value = excluded.value", (json.dumps(s),))
+
+    def device_id(self, d):
+        if memo.get(d, "fake-device") is None:
+            memo.put(d, "fake-device", uuid.uuid4().hex)
+        return memo.get(d, "fake-device")
+
+    def new_device_id(self, d):
+        memo.put(d, "fake-device", uuid.uuid4().hex)
+        return memo.get(d, "fake-device")
+
+    def changes(self, d, since=0):
+        s = self._state(d)
+        recs = [it["rec"] for it in s["items"].values() if it["at"] > (since or 0)]
+        return sorted(recs, key=lambda r: r["uuid"]), s["seq"]
+
+    def apply(self, d, records):
+        s = self._state(d)
+        taken = unchanged = 0
+        for r in records:
+            have = s["items"].get(r["uuid"])
+            if have and (have["rec"]["v"], have["rec"]["text"]) >= (r["v"], r["text"]):
+                unchanged += 1
+                continue
+            s["seq"] += 1
+            s["items"][r["uuid"]] = {"rec": r, "at": s["seq"]}
+            taken += 1
+        with d.write():
+            self._put(d, s)
+        return {"taken": taken, "unchanged": unchanged}
+
+    def edit(self, d, key, text, v=None):
+        s = self._state(d)
+        have = s["items"].get(key)
+        s["seq"] += 1
+        v = v if v is not None else (have["rec"]["v"] + 1 if have else 1)
+        s["items"][key] = {"rec": {"uuid": key, "v": v, "text": text}, "at": s["seq"]}
+        with d.write():
+            self._put(d, s)
+
+    def texts(self, d):
+        return {k: it["rec"]["text"] for k, it in self._state(d)["items"].items()}
+
+
+R = FakeReplica()
+
+
+@pytest.fixture
+def world(tmp_path):
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    paths = {}
+    for name in "abc":
+        p = str(tmp_path / name / "diary.db")
+        store.create(p, PASSPHRASE)
+        paths[name] = p
+    return folder, paths
+
+
+def sync(path, folder, passphrase=PASSPHRASE, **kw):
+    with store.open_diary(path, passphrase) as d:
+        return syncfolder.sync(d, str(folder), replica=R, **kw)
+
+
+def edit(path, key, text, passphrase=PASSPHRASE, **kw):
+    with store.open_diary(path, passphrase) as d:
+        R.edit(d, key, text, **kw)
+
+
+def texts(path, passphrase=PASSPHRASE):
+    with store.open_diary(path, passphrase) as d:
+        return R.texts(d)
+
+
+def names(folder):
+    return sorted(os.listdir(folder))
+
+
+def data_files(folder):
+    return [n for n in names(folder) if n.endswith(".dsync")]
+
+
+def test_two_replicas_converge_and_a_quiet_sync_writes_nothing(world):
+    folder, p = world
+    edit(p["a"], "x", "from a")
+    edit(p["b"], "y", "from b")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    sync(p["a"], folder)
+    assert texts(p["a"]) == texts(p["b"]) == {"x": "from a", "y": "from b"}
+    before = {n: os.stat(folder / n).st_mtime_ns for n in names(folder)}
+    for who in "abab":
+        report = sync(p[who], folder)
+        assert report.written == 0 and report.files_written == 0
+    assert {n: os.stat(folder / n).st_mtime_ns for n in names(folder)} == before
+
+
+def test_only_sealed_files_ever_appear_in_the_folder(world):
+    folder, p = world
+    for i in range(5):
+        edit(p["abc"[i % 3]], "k%d" % i, "text %d" % i)
+        for who in "abc":
+            sync(p[who], folder)
+            for n in names(folder):
+                assert syncfolder._NAME.match(n), n
+                assert not n.endswith(("-wal", "-shm", "-journal", ".db"))
+                with open(folder / n, "rb") as f:
+                    blob = f.read()
+                assert blob.startswith(synccrypt.MAGIC)
+                assert b"text" not in blob and b"from" not in blob
+    # names reveal no device ids
+    for who in "abc":
+        with store.open_diary(p[who], PASSPHRASE) as d:
+            assert not any(R.device_id(d) in n for n in names(folder))
+
+
+def test_bytes_written_grow_with_the_changes(world):
+    folder, p = world
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        s = {"seq": 2000, "items": {("%05d" % i): {"rec": {"uuid": "%05d" % i, "v": 1,
+                                                           "text": os.urandom(40).hex()},
+                                                   "at": i + 1} for i in range(2000)}}
+        with d.write():
+            R._put(d, s)
+    first = sync(p["a"], folder).written
+    edit(p["a"], "00007", "changed")
+    second = sync(p["a"], folder).written
+    assert first > 50_000 and second < 1000
+
+
+def damage(folder, name, how):
+    path = folder / name
+    blob = bytearray(path.read_bytes())
+    if how == "flip":
+        blob[len(blob) // 2] ^= 1
+    elif how == "truncate":
+        del blob[len(blob) // 2:]
+    elif how == "newer":
+        blob[4] = synccrypt.FORMAT + 1
+    path.write_bytes(bytes(blob))
+
+
+@pytest.mark.parametrize("how, why", [("flip", "damaged"), ("truncate", "damaged"),
+                                      ("newer", "newer version")])
+def test_a_damaged_file_is_skipped_with_a_warning_naming_it(world, how, why):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    edit(p["a"], "y", "two")
+    sync(p["a"], folder)
+    bad = data_files(folder)[-1]
+    damage(folder, bad, how)
+    report = sync(p["b"], folder)
+    assert [w for w in report.warnings if bad in w and why in w], report.warnings
+    assert texts(p["b"]) == {"x": "one"}
+
+
+def test_renamed_or_swapped_files_are_detected(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    edit(p["a"], "y", "two")
+    sync(p["a"], folder)
+    one, two = data_files(folder)
+    os.rename(folder / one, folder / "tmp")
+    os.rename(folder / two, folder / one)
+    os.rename(folder / "tmp", folder / two)
+    report = sync(p["b"], folder)
+    assert len([w for w in report.warnings if "skipped" in w]) == 2
+    assert texts(p["b"]) == {}
+
+
+def test_a_file_under_another_passphrase_is_skipped(world, tmp_path):
+    folder, p = world
+    other = tmp_path / "Other"
+    other.mkdir()
+    store.create(str(tmp_path / "o.db"), "another passphrase")
+    edit(str(tmp_path / "o.db"), "z", "other", passphrase="another passphrase")
+    sync(str(tmp_path / "o.db"), other, passphrase="another passphrase")
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    stranger = data_files(other)[0]
+    shutil.copy(other / stranger, folder / stranger)
+    report = sync(p["b"], folder)
+    assert [w for w in report.warnings if stranger in w and "another passphrase" in w]
+    assert texts(p["b"]) == {"x": "one"}
+
+
+@pytest.mark.parametrize("copy_name", ["%s.sync-conflict-20261206-101010-ABCDEFG.%s",
+                                       "%s (laptop's conflicted copy 2026-12-06).%s"])
+def test_sync_tools_conflict_copies_are_read_and_a_copied_diary_takes_a_new_id(world, tmp_path,
+                                                                               copy_name):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    copy = str(tmp_path / "copy.db")
+    shutil.copy(p["a"], copy)
+    # Both write their next file under one name, on two machines: the sync
+    # tool keeps one and renames the other.
+    elsewhere = tmp_path / "Elsewhere"
+    shutil.copytree(folder, elsewhere)
+    edit(p["a"], "y", "from a")
+    sync(p["a"], folder)
+    edit(copy, "z", "from the copy")
+    sync(copy, elsewhere)
+    theirs = [n for n in os.listdir(elsewhere) if n.endswith(".dsync")
+              and (folder / n).read_bytes() != (elsewhere / n).read_bytes()]
+    assert theirs
+    for n in theirs:
+        stem, ext = n.rsplit(".", 1)
+        os.rename(elsewhere / n, folder / (copy_name % (stem, ext)))
+    report = sync(p["b"], folder)
+    assert not report.warnings
+    assert texts(p["b"]) == {"x": "one", "y": "from a", "z": "from the copy"}
+    # a second read of the same copy does nothing
+    assert sync(p["b"], folder).read == 0
+    # the copy (or its source) notices a second writer under its tag
+    with store.open_diary(copy, PASSPHRASE) as d:
+        device = R.device_id(d)
+    report = sync(copy, folder)
+    assert report.new_device
+    with store.open_diary(copy, PASSPHRASE) as d:
+        assert R.device_id(d) != device
+    edit(copy, "w", "after")
+    sync(copy, folder)
+    sync(p["a"], folder)
+    assert texts(p["a"])["w"] == "after"
+
+
+def test_a_copy_made_before_its_first_sync_is_found_by_its_device_id(world, tmp_path):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        R.device_id(d)
+    copy = str(tmp_path / "copy.db")
+    shutil.copy(p["a"], copy)
+    sync(p["a"], folder)
+    sync(copy, folder)  # reads a's file, written with its own device id
+    report = sync(copy, folder)
+    assert report.new_device
+
+
+def snapshot_size(path):
+    with store.open_diary(path, PASSPHRASE) as d:
+        records, _ = R.changes(d)
+    return len(synccrypt.seal(b"k" * 32, 1, "x", {"records": records}))
+
+
+def test_compaction_keeps_the_folder_bounded(world, monkeypatch):
+    monkeypatch.setattr(syncfolder, "COMPACT_FLOOR", 4096)
+    folder, p = world
+    import random
+
+    rnd = random.Random(5)
+    for round_ in range(40):
+        who = "abc"[round_ % 3]
+        for _ in range(15):
+            edit(p[who], "k%03d" % rnd.randrange(300), os.urandom(30).hex())
+        sync(p[who], folder)
+    for who in "abcabc":
+        sync(p[who], folder)
+    total = sum(os.path.getsize(folder / n) for n in names(folder))
+    assert texts(p["a"]) == texts(p["b"]) == texts(p["c"])
+    assert total < 1.5 * snapshot_size(p["a"]) + 4096, [(n, os.path.getsize(folder / n))
+                                                        for n in names(folder)]
+    # a newcomer still gets everything from what is left
+    store.create(str(folder.parent / "new.db"), PASSPHRASE)
+    sync(str(folder.parent / "new.db"), folder)
+    assert texts(str(folder.parent / "new.db")) == texts(p["a"])
+
+
+def count_derivations(monkeypatch):
+    calls = []
+    real = synccrypt.derive
+    monkeypatch.setattr(synccrypt, "derive", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def test_a_sync_costs_one_key_derivation_at_most(world, monkeypatch):
+    folder, p = world
+    calls = count_derivations(monkeypatch)
+    for i in range(4):
+        edit(p["a"], "x%d" % i, "t")
+        edit(p["b"], "y%d" % i, "t")
+        for who in "ab":
+            before = len(calls)
+            sync(p[who], folder)
+            assert len(calls) - before <= 1
+    before = len(calls)
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    assert len(calls) == before  # once joined, none at all
+
+
+def test_a_passphrase_change_reaches_the_others_and_locks_out_the_old_one(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    new = "a brand new passphrase"
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    edit(p["a"], "y", "written after the change", passphrase=new)
+    report = sync(p["a"], folder, passphrase=new)
+    assert report.new_epoch
+    # b is told, every time, until it is given the new passphrase
+    for _ in range(2):
+        report = sync(p["b"], folder)
+        assert report.needs_passphrase
+        assert any("changed the passphrase" in w for w in report.warnings)
+        assert "y" not in texts(p["b"])
+    report = sync(p["b"], folder, folder_passphrase=new)
+    assert report.learned_epoch and not report.needs_passphrase
+    assert texts(p["b"])["y"] == "written after the change"
+    edit(p["b"], "z", "b after", passphrase=PASSPHRASE)
+    sync(p["b"], folder)
+    sync(p["a"], folder, passphrase=new)
+    assert texts(p["a"], passphrase=new)["z"] == "b after"
+    # a newcomer with the old passphrase opens nothing written since
+    with pytest.raises(syncfolder.FolderPassphrase):
+        sync(p["c"], folder)
+    assert texts(p["c"]) == {}
+    sync(p["c"], folder, folder_passphrase=new)
+    assert texts(p["c"]) == texts(p["b"])
+
+
+def test_folder_missing_or_not_writable(world, tmp_path):
+    folder, p = world
+    with pytest.raises(syncfolder.NotFound):
+        sync(p["a"], tmp_path / "nowhere")
+    if os.getuid() != 0:
+        folder.chmod(0o500)
+        try:
+            with pytest.raises(syncfolder.DiaryError, match="not writable"):
+                sync(p["a"], folder)
+        finally:
+            folder.chmod(0o700)
+
+
+def test_a_full_disk_leaves_no_half_file(world, monkeypatch):
+    import errno
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    real = os.write
+
+    def full(fd, data):
+        if os.fstat(fd).st_size > 0 or len(data) > 100:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    sync(p["a"], folder)
+    edit(p["a"], "y", "two" * 100)
+    before = names(folder)
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(syncfolder.DiskFull):
+        sync(p["a"], folder)
+    monkeypatch.setattr(os, "write", real)
+    assert names(folder) == before
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"x": "one", "y": "two" * 100}
+
+
+def test_status_lists_the_replicas(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    with store.open_diary(p["b"], PASSPHRASE) as d:
+        rows = syncfolder.status(d, str(folder))
+        mine = R.device_id(d)
+    assert rows[0]["this"] and rows[0]["device"] == mine
+    assert len(rows) == 2 and rows[1]["last_synced"] and rows[1]["unread"] == 0
