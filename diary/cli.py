@@ -498,7 +498,7 @@ def refuse_if_read_only(args):
         raise ReadOnly()
 
 
-def unlock(args, env, *, write, create=False, tries=1, welcome=None):
+def unlock(args, env, *, write, create=False, tries=1, welcome=None, agent=True):
     """Open the diary for this command.
 
     A write command under --read-only fails before asking anything; commands
@@ -506,7 +506,8 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
     under the read-only authorizer (access.py). With ``create``, a missing
     diary is created first (the passphrase asked twice on a terminal, after
     the lines of ``welcome``). A passphrase typed on the terminal may be
-    tried ``tries`` times.
+    tried ``tries`` times. ``agent=False``: never the agent's key (a command
+    that needs the passphrase itself, as sync does to seal its keys).
     """
     from . import store
 
@@ -542,7 +543,7 @@ def unlock(args, env, *, write, create=False, tries=1, welcome=None):
             return store.open_diary(path, passphrase, read_only=True, raw_key=raw_key)
 
     # A passphrase given explicitly wins over the agent; --no-agent skips it.
-    if source.scripted() is None and not getattr(args, "no_agent", False):
+    if agent and source.scripted() is None and not getattr(args, "no_agent", False):
         opened = _with_agent(path, env, open_with)
         if opened is not None:
             return opened

@@ -45,7 +45,9 @@ def cmd_sync(args, env):
     source = Source(file=args.folder_passphrase_file, fd=None, environ={}, ask=env.getpass,
                     interactive=env.can_prompt, options="--folder-passphrase-file")
     given = source.scripted()
-    with unlock(args, env, write=True) as d:
+    # Not the agent's key: sync seals the folder's keys under the passphrase
+    # itself (the agent holds only the derived key, which no other device has).
+    with unlock(args, env, write=True, agent=False) as d:
         with progress_bar(env, "Syncing", unit="records", machine=args.json) as progress:
             try:
                 report = syncfolder.sync(d, folder, folder_passphrase=given, progress=progress)

@@ -8,7 +8,7 @@ import calendar as _cal
 import dataclasses
 import datetime as _dt
 
-from . import dates, entries, render, stats, syncfolder, tags, tui
+from . import dates, entries, render, stats, store, syncfolder, tags, tui
 from . import trash as trash_bin
 from .pager import Pager
 
@@ -202,19 +202,31 @@ class Screens:
     async def sync(self):
         """Sync through the folder of the sync_folder setting, as ``diary sync``;
         asks once for a passphrase another device changed to."""
+        mine = None
+        if isinstance(self.diary.db._passphrase, store.RawKey):
+            # Opened with the agent's key: sync seals the folder's keys under
+            # the passphrase itself, which this session never had.
+            mine = await self.sync_passphrase("Sync needs this diary's passphrase:")
+            if mine is None:
+                return
+            if not store.check_passphrase(self.diary, mine):
+                self.term.error("Wrong passphrase: nothing synced.")
+                return
         try:
-            report = syncfolder.sync(self.diary, self.sync_folder)
+            report = syncfolder.sync(self.diary, self.sync_folder, mine)
         except syncfolder.FolderPassphrase:
             given = await self.sync_passphrase("The sync folder was set up under another "
                                                "passphrase; that passphrase:")
             if given is None:
                 return
-            report = syncfolder.sync(self.diary, self.sync_folder, folder_passphrase=given)
+            report = syncfolder.sync(self.diary, self.sync_folder, mine,
+                                     folder_passphrase=given)
         if report.needs_passphrase:
             given = await self.sync_passphrase("Another device changed the passphrase; "
                                                "its new passphrase:")
             if given is not None:
-                report = syncfolder.sync(self.diary, self.sync_folder, folder_passphrase=given)
+                report = syncfolder.sync(self.diary, self.sync_folder, mine,
+                                         folder_passphrase=given)
         a = report.applied
         message = ("Synced: %d file%s read (%d taken, %d conflicts, %d deleted), %d bytes "
                    "written." % (report.read, "" if report.read == 1 else "s",

@@ -213,9 +213,14 @@ def _new_tag():
 
 
 def _passphrase(diary):
+    from .store import RawKey
+
     passphrase = getattr(diary.db, "_passphrase", None)
-    if not isinstance(passphrase, str) or not passphrase:
-        raise PassphraseError("sync needs the diary's passphrase (unlock it with one)")
+    if not isinstance(passphrase, str) or not passphrase or isinstance(passphrase, RawKey):
+        # A raw key (the agent's) is no passphrase: sealed under its text, a
+        # key file would open on no other device.
+        raise PassphraseError("sync needs the diary's passphrase, not only its key (the "
+                              "agent's): pass it to sync")
     return passphrase
 
 

@@ -512,3 +512,33 @@ def test_unlock_refuses_what_is_not_a_diary_file_without_hanging(arun, tmp_path,
     r = arun("unlock", "--diary", str(where), environ={"DIARY_PASSPHRASE": PASSPHRASE})
     assert r.code in (1, 3) and "Traceback" not in r.err, r
     assert "not a regular file" in r.err or "not a diary" in r.err or "too short" in r.err
+
+
+# --- sync with the agent ---------------------------------------------------------------------
+
+def test_sync_with_the_agent_seals_the_folder_under_the_passphrase_not_the_raw_key(
+        arun, run, made, runtime, tmp_path):
+    # Found merging sync beside the agent: sync took the diary's key as opened
+    # (the agent's x'...' raw key) for its passphrase, saw it as a changed one,
+    # and sealed a new key epoch under that text: every other device was then
+    # asked for a "new passphrase" nobody knows.
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert arun("add", "laptop entry", environ={"DIARY_PASSPHRASE": PASSPHRASE}).code == 0
+    assert arun("sync", str(folder), environ={"DIARY_PASSPHRASE": PASSPHRASE}).code == 0
+    unlock(arun)
+    assert arun("add", "written through the agent").code == 0
+    # On a terminal, sync asks for the passphrase (it seals keys with it) ...
+    r = arun("sync", str(folder), tty=True, answers=[PASSPHRASE])
+    assert r.code == 0, r
+    assert r.asked, r
+    # ... off one, with nothing to ask, it says how to give it.
+    r = arun("sync", str(folder))
+    assert r.code == 3 and "passphrase" in r.err and "\n" not in r.err.strip(), r
+    # Another device with the same passphrase reads everything, asking nothing more.
+    other = str(tmp_path / "desktop.db")
+    assert run("init", diary_path=other, environ={"DIARY_PASSPHRASE": PASSPHRASE}).code == 0
+    r = run("sync", str(folder), diary_path=other, environ={"DIARY_PASSPHRASE": PASSPHRASE})
+    assert r.code == 0, r
+    listed = run("list", diary_path=other, environ={"DIARY_PASSPHRASE": PASSPHRASE}).out
+    assert "laptop entry" in listed and "written through the agent" in listed

@@ -465,3 +465,27 @@ def test_a_write_during_a_joining_sync_still_reaches_the_others(three, monkeypat
     monkeypatch.setattr(replica, "apply", real)
     sync(a, folder)
     assert "written meanwhile" in [v[1] for v in held(a).values()]
+
+
+def test_the_menu_opened_by_the_agent_asks_for_the_passphrase_to_sync(diary, tmp_path):
+    # A session unlocked by the agent holds only the raw key: sealing the
+    # folder's keys under its text would lock every other device out.
+    from diary import raw_key
+    from tests.test_menu import drive
+
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    entries.add(diary, "from the agent's session")
+    path = diary.path
+    diary.close()
+    key = raw_key.derive(PASSPHRASE, raw_key.salt_of(path), TEST_KDF_ITER)
+    with store.open_diary(path, None, raw_key=key) as d:
+        s = drive(d, ("Sync", "y"), ("passphrase", "not it\r"),
+                  ("Wrong passphrase", "y"), ("passphrase", PASSPHRASE + "\r"),
+                  ("Synced: 0 files read", "q"), sync_folder=str(folder))
+    assert s.code == 0
+    # The folder opens with the passphrase on another device.
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE, kdf_iter=TEST_KDF_ITER)
+    sync(other, folder)
+    assert [r[1] for r in held(other).values()] == ["from the agent's session"]
