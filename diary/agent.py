@@ -118,9 +118,16 @@ class Agent:
         if peer_uid(conn) != os.getuid():
             self.refused += 1
             return  # not a byte to another user
-        conn.settimeout(PEER_TIMEOUT)
+        # PEER_TIMEOUT for the whole request, not for each byte: a client
+        # trickling its bytes would hold the agent (no one else served, its
+        # idle time not checked) for as long as they came.
+        end = self.clock() + PEER_TIMEOUT
         data = b""
         while not data.endswith(b"\n") and len(data) <= MAX_REQUEST:
+            left = end - self.clock()
+            if left <= 0:
+                return
+            conn.settimeout(left)
             chunk = conn.recv(MAX_REQUEST)
             if not chunk:
                 break

@@ -542,3 +542,45 @@ def test_sync_with_the_agent_seals_the_folder_under_the_passphrase_not_the_raw_k
     assert r.code == 0, r
     listed = run("list", diary_path=other, environ={"DIARY_PASSPHRASE": PASSPHRASE}).out
     assert "laptop entry" in listed and "written through the agent" in listed
+
+
+def test_a_client_that_trickles_its_request_holds_the_agent_no_longer_than_its_timeout(
+        arun, made, runtime):
+    """A client of the same user that sends its request a byte at a time
+    (never a whole line): the agent waited up to PEER_TIMEOUT for each byte,
+    not for the request, so it served no one else and outlived its idle time
+    for as long as the bytes came (8 KB of them: hours)."""
+    unlock(arun, "--for", "1s")
+    pid = agent_pid(made, runtime)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(agent_client.socket_path(made, environ(runtime)))
+    end = time.monotonic() + 20
+    try:
+        while alive(pid) and time.monotonic() < end:
+            try:
+                s.sendall(b" ")
+            except OSError:
+                pass  # the agent hung up on it
+            time.sleep(0.3)
+        ended = not alive(pid)  # the client still there, still sending
+    finally:
+        s.close()
+    assert ended
+
+
+def test_a_deeply_nested_request_is_refused_and_the_agent_keeps_serving(arun, made, runtime):
+    """JSON nested past the recursion limit raised RecursionError (not a
+    ValueError) out of the agent's loop: the agent ended on a request it was
+    meant to answer with E."""
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    sock = agent_client.socket_path(made, environ(runtime))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sock)
+    s.sendall(b"[" * 8000 + b"\n")
+    answer = s.recv(100)
+    s.close()
+    assert answer[:1] == b"E"
+    assert alive(pid)
+    assert arun("list").code == 0
