@@ -135,7 +135,7 @@ class Agent:
         try:
             request = json.loads(data.decode("utf-8"))
             op = request.get("op")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # JSON nested too deep
             conn.sendall(b"Ebad request\n")
             return
         if op == "key":
