@@ -584,3 +584,17 @@ def test_a_deeply_nested_request_is_refused_and_the_agent_keeps_serving(arun, ma
     assert answer[:1] == b"E"
     assert alive(pid)
     assert arun("list").code == 0
+
+
+def test_unlock_without_a_memory_backed_place_says_so_for_the_agent(arun, made, tmp_path,
+                                                                    monkeypatch):
+    """With no tmpfs to put its socket in, `diary unlock` told the user to set
+    editor_tmpdir, the editor's setting, which the agent never reads: the
+    advice could not help."""
+    from diary import private_dir
+
+    monkeypatch.setattr(private_dir, "SHM", str(tmp_path / "no-shm"))
+    monkeypatch.setattr(private_dir, "RUN_USER", str(tmp_path / "no-run"))
+    r = arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE, "XDG_RUNTIME_DIR": None})
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "editor" not in r.err and "agent" in r.err, r.err
