@@ -598,3 +598,21 @@ def test_unlock_without_a_memory_backed_place_says_so_for_the_agent(arun, made, 
     r = arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE, "XDG_RUNTIME_DIR": None})
     assert r.code != 0 and "Traceback" not in r.err
     assert "editor" not in r.err and "agent" in r.err, r.err
+
+
+def test_merge_with_the_agents_key_of_a_diary_made_elsewhere_says_why_it_cannot_open_it(
+        arun, made, tmp_path):
+    """The agent holds this file's derived key (its salt), which opens a copy
+    of this file but no diary made elsewhere with the same passphrase: a
+    scripted merge said "wrong passphrase", though none was given and the
+    passphrase is the same."""
+    other = str(tmp_path / "laptop.db")
+    store.create(other, PASSPHRASE)
+    unlock(arun)
+    r = arun("merge", other)
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "agent's key" in r.err and "--source-passphrase-file" in r.err, r.err
+    # with its passphrase given, it merges
+    pw = tmp_path / "pw"
+    pw.write_text(PASSPHRASE + "\n")
+    assert arun("merge", other, "--source-passphrase-file", str(pw)).code == 0
