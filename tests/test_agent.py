@@ -616,3 +616,26 @@ def test_merge_with_the_agents_key_of_a_diary_made_elsewhere_says_why_it_cannot_
     pw = tmp_path / "pw"
     pw.write_text(PASSPHRASE + "\n")
     assert arun("merge", other, "--source-passphrase-file", str(pw)).code == 0
+
+
+def test_clients_that_connect_and_never_speak_keep_no_one_else_waiting(arun, made, runtime):
+    """The agent answered one connection at a time, waiting up to its
+    PEER_TIMEOUT (2 s) on each: three silent connections ahead of a command
+    made it wait past its own 5 s, and it asked for the passphrase (exit 3
+    without a terminal) while the agent ran."""
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    sock = agent_client.socket_path(made, environ(runtime))
+    silent = []
+    try:
+        for _ in range(6):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock)
+            silent.append(s)
+        r = arun("list")
+        assert r.code == 0, r
+        assert agent_client.key_for(made, environ(runtime)) is not None
+    finally:
+        for s in silent:
+            s.close()
+    assert alive(pid)
