@@ -639,3 +639,14 @@ def test_clients_that_connect_and_never_speak_keep_no_one_else_waiting(arun, mad
         for s in silent:
             s.close()
     assert alive(pid)
+
+
+def test_a_runtime_directory_too_deep_for_a_socket_is_named_in_the_error(arun, made, runtime):
+    """A Unix socket's path holds at most 107 bytes: under a long
+    XDG_RUNTIME_DIR the agent failed to bind and `diary unlock` said only
+    "the agent could not start (error OSError)"."""
+    deep = os.path.join(runtime, "x" * 80)
+    os.mkdir(deep, 0o700)
+    r = arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE, "XDG_RUNTIME_DIR": deep})
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "too long" in r.err and "XDG_RUNTIME_DIR" in r.err, r.err
