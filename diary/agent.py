@@ -41,6 +41,14 @@ MAX_PENDING = 64  # connections read side by side (a select() set stays small)
 CHECK_EVERY = 10.0
 
 
+def idle_clock():
+    """Seconds on a clock that runs while the machine sleeps (CLOCK_BOOTTIME):
+    CLOCK_MONOTONIC stands still during a suspend, and a laptop closed for
+    the night would wake with its agent's idle time barely begun."""
+    clock = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(clock) if clock is not None else time.monotonic()
+
+
 class Key:
     """The key's one buffer: a page of its own (mmap), so that mlock locks
     that page and nothing else, left out of core dumps (MADV_DONTDUMP) as a
@@ -86,7 +94,7 @@ class Stop(Exception):
 
 
 class Agent:
-    def __init__(self, listener, key, path, salt, idle, clock=time.monotonic):
+    def __init__(self, listener, key, path, salt, idle, clock=idle_clock):
         self.listener, self.key, self.path, self.salt = listener, key, path, salt
         self.idle, self.clock = idle, clock
         self.deadline = clock() + idle

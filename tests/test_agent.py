@@ -650,3 +650,29 @@ def test_a_runtime_directory_too_deep_for_a_socket_is_named_in_the_error(arun, m
     r = arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE, "XDG_RUNTIME_DIR": deep})
     assert r.code != 0 and "Traceback" not in r.err
     assert "too long" in r.err and "XDG_RUNTIME_DIR" in r.err, r.err
+
+
+def test_the_idle_time_counts_the_time_the_machine_slept(monkeypatch):
+    """The idle time ran on CLOCK_MONOTONIC, which stands still while the
+    machine is suspended: a laptop unlocked for 15 minutes and closed for
+    the night still served the key for most of them in the morning."""
+    import threading
+
+    from diary import agent
+
+    asleep = [0.0]
+    real = time.clock_gettime
+    monkeypatch.setattr(time, "clock_gettime", lambda clk: real(clk) + (
+        asleep[0] if clk == getattr(time, "CLOCK_BOOTTIME", None) else 0.0))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0diary-test-agent-%d" % os.getpid())  # abstract: no file
+    listener.listen(1)
+    a = agent.Agent(listener, None, "/x", "00", idle=3600)
+    asleep[0] = 8 * 3600  # a night suspended
+    t = threading.Thread(target=a.serve, kwargs={"still_ours": lambda: False}, daemon=True)
+    t.start()
+    t.join(5)  # it ends at once; it would otherwise wait for its socket check (10 s)
+    ended = not t.is_alive()
+    if ended:
+        listener.close()  # else the thread still selects on it, and ends by itself
+    assert ended
