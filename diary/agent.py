@@ -28,7 +28,6 @@ import select
 import signal
 import socket
 import sys
-import time
 
 from .agent_client import peer_uid
 from .raw_key import RAW_SIZE
@@ -39,14 +38,6 @@ MAX_PENDING = 64  # connections read side by side (a select() set stays small)
 # Seconds between checks that the socket is still there: a runtime directory
 # removed at logout leaves an agent no one can reach, which then ends.
 CHECK_EVERY = 10.0
-
-
-def idle_clock():
-    """Seconds on a clock that runs while the machine sleeps (CLOCK_BOOTTIME):
-    CLOCK_MONOTONIC stands still during a suspend, and a laptop closed for
-    the night would wake with its agent's idle time barely begun."""
-    clock = getattr(time, "CLOCK_BOOTTIME", None)
-    return time.clock_gettime(clock) if clock is not None else time.monotonic()
 
 
 class Key:
@@ -94,10 +85,12 @@ class Stop(Exception):
 
 
 class Agent:
-    def __init__(self, listener, key, path, salt, idle, clock=idle_clock):
+    def __init__(self, listener, key, path, salt, idle, clock=None):
         self.listener, self.key, self.path, self.salt = listener, key, path, salt
-        self.idle, self.clock = idle, clock
-        self.deadline = clock() + idle
+        from .process import idle_clock
+
+        self.idle, self.clock = idle, clock or idle_clock
+        self.deadline = self.clock() + idle
         self.refused = 0  # connections from other users
 
     def serve(self, still_ours=lambda: True):
