@@ -135,12 +135,20 @@ def status(path, environ):
 
 def _remove_dead(sock_path):
     """The socket of an agent that is gone (SIGKILL): nothing listens there."""
+    try:
+        seen = os.stat(sock_path).st_ino
+    except OSError:
+        return
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(sock_path)
     except ConnectionRefusedError:
+        # Only the socket that refused: an agent started meanwhile (a
+        # `diary unlock` beside this) may have bound a new one at the path,
+        # and removing it would leave that agent unreachable.
         try:
-            os.unlink(sock_path)
+            if os.stat(sock_path).st_ino == seen:
+                os.unlink(sock_path)
         except OSError:
             pass
     except OSError:

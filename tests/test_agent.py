@@ -676,3 +676,37 @@ def test_the_idle_time_counts_the_time_the_machine_slept(monkeypatch):
     if ended:
         listener.close()  # else the thread still selects on it, and ends by itself
     assert ended
+
+
+def test_removing_a_dead_agents_socket_spares_a_new_agents(runtime, monkeypatch):
+    """`diary lock` (or unlock) removes the socket nothing listens at; an
+    agent started meanwhile (a `diary unlock` beside it) binds a new socket at
+    the same path between the refused connection and the removal, and the
+    removal took that one: the new agent, unreachable, ended."""
+    where = os.path.join(runtime, "d")
+    os.mkdir(where, 0o700)
+    path = os.path.join(where, "a.sock")
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(path)
+    dead.close()  # a SIGKILLed agent's: the file stays, nothing listens
+    live = []
+    real_socket = socket.socket
+
+    class Racing(real_socket):
+        def connect(self, address):
+            try:
+                super().connect(address)
+            finally:  # refused; a new agent takes the path right then
+                os.unlink(path)
+                s = real_socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.bind(path)
+                s.listen(1)
+                live.append(s)
+
+    monkeypatch.setattr(agent_client.socket, "socket", Racing)
+    agent_client._remove_dead(path)
+    try:
+        assert os.path.exists(path)  # the new agent's socket is still there
+    finally:
+        for s in live:
+            s.close()
