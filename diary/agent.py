@@ -28,13 +28,13 @@ import select
 import signal
 import socket
 import sys
-import time
 
 from .agent_client import peer_uid
 from .raw_key import RAW_SIZE
 
 MAX_REQUEST = 8192
 PEER_TIMEOUT = 2.0  # seconds a connected client has to send its request
+MAX_PENDING = 64  # connections read side by side (a select() set stays small)
 # Seconds between checks that the socket is still there: a runtime directory
 # removed at logout leaves an agent no one can reach, which then ends.
 CHECK_EVERY = 10.0
@@ -85,50 +85,92 @@ class Stop(Exception):
 
 
 class Agent:
-    def __init__(self, listener, key, path, salt, idle, clock=time.monotonic):
+    def __init__(self, listener, key, path, salt, idle, clock=None):
         self.listener, self.key, self.path, self.salt = listener, key, path, salt
-        self.idle, self.clock = idle, clock
-        self.deadline = clock() + idle
+        from .process import idle_clock
+
+        self.idle, self.clock = idle, clock or idle_clock
+        self.deadline = self.clock() + idle
         self.refused = 0  # connections from other users
 
     def serve(self, still_ours=lambda: True):
-        while True:
-            left = self.deadline - self.clock()
-            if left <= 0:
-                return
-            ready, _, _ = select.select([self.listener], [], [], min(left, CHECK_EVERY))
-            if not ready:
-                if not still_ours():
+        """Answer requests until the idle time passes (or Stop). Connections
+        are read side by side, each given PEER_TIMEOUT for its whole request:
+        one that never speaks, or trickles, delays no other."""
+        pending = {}  # connection -> [deadline, bytes so far], oldest first
+        try:
+            while True:
+                now = self.clock()
+                left = self.deadline - now
+                if left <= 0:
+                    return
+                wait = min([left, CHECK_EVERY] + [max(0, d - now) for d, _ in pending.values()])
+                ready, _, _ = select.select([self.listener, *pending], [], [], wait)
+                if not ready and not pending and not still_ours():
                     return  # its socket removed or replaced: no one can reach it
-                continue
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                continue
-            try:
-                self.answer(conn)
-            except Stop:
-                return
-            except OSError:
-                pass
-            finally:
+                for conn in ready:
+                    if conn is self.listener:
+                        self._accept(pending)
+                    else:
+                        self._read(conn, pending)
+                now = self.clock()
+                for conn in [c for c, (d, _) in pending.items() if d <= now]:
+                    del pending[conn]
+                    conn.close()  # its time is up: not a byte more is waited for
+        finally:
+            for conn in pending:
                 conn.close()
 
-    def answer(self, conn):
-        if peer_uid(conn) != os.getuid():
-            self.refused += 1
-            return  # not a byte to another user
-        conn.settimeout(PEER_TIMEOUT)
-        data = b""
-        while not data.endswith(b"\n") and len(data) <= MAX_REQUEST:
+    def _accept(self, pending):
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        try:
+            if peer_uid(conn) != os.getuid():
+                self.refused += 1
+                conn.close()  # not a byte to another user
+                return
+        except OSError:
+            conn.close()
+            return
+        if len(pending) >= MAX_PENDING:  # the oldest has waited longest: it goes
+            oldest = next(iter(pending))
+            del pending[oldest]
+            oldest.close()
+        conn.setblocking(False)
+        pending[conn] = [self.clock() + PEER_TIMEOUT, b""]
+
+    def _read(self, conn, pending):
+        entry = pending[conn]
+        try:
             chunk = conn.recv(MAX_REQUEST)
-            if not chunk:
-                break
-            data += chunk
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = None
+        if chunk is None:
+            del pending[conn]
+            conn.close()
+            return
+        entry[1] += chunk
+        data = entry[1]
+        if chunk and not data.endswith(b"\n") and len(data) <= MAX_REQUEST:
+            return  # more to come
+        del pending[conn]
+        try:
+            conn.settimeout(PEER_TIMEOUT)  # an answer is a few bytes: the buffer takes it
+            self.answer(conn, data)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def answer(self, conn, data):
         try:
             request = json.loads(data.decode("utf-8"))
             op = request.get("op")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # JSON nested too deep
             conn.sendall(b"Ebad request\n")
             return
         if op == "key":

@@ -25,6 +25,7 @@ KIND = "agent"
 TIMEOUT = 5.0  # seconds for an agent to answer: it answers in microseconds
 MAX_ANSWER = 4096
 DEFAULT_IDLE = 15 * 60
+MAX_SOCKET_PATH = 107  # bytes: sockaddr_un's sun_path (108) holds its NUL too
 
 
 def offered():
@@ -134,12 +135,20 @@ def status(path, environ):
 
 def _remove_dead(sock_path):
     """The socket of an agent that is gone (SIGKILL): nothing listens there."""
+    try:
+        seen = os.stat(sock_path).st_ino
+    except OSError:
+        return
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(sock_path)
     except ConnectionRefusedError:
+        # Only the socket that refused: an agent started meanwhile (a
+        # `diary unlock` beside this) may have bound a new one at the path,
+        # and removing it would leave that agent unreachable.
         try:
-            os.unlink(sock_path)
+            if os.stat(sock_path).st_ino == seen:
+                os.unlink(sock_path)
         except OSError:
             pass
     except OSError:
@@ -160,6 +169,10 @@ def start(path, key, idle, environ):
                          "it is not offered here")
     stop(path, environ)
     sock_path = socket_path(path, environ, create=True)
+    if len(os.fsencode(sock_path)) > MAX_SOCKET_PATH:
+        raise DiaryError("the agent's socket path %s is too long for a Unix socket (at most %d "
+                         "bytes): set XDG_RUNTIME_DIR to a shorter directory"
+                         % (sock_path, MAX_SOCKET_PATH))
     real = os.path.realpath(path)
     from .raw_key import salt_of
 

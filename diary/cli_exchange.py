@@ -405,7 +405,7 @@ def _merge_args(p):
          "diary merge /media/usb/diary.db\n"
          "diary merge laptop.db --source-passphrase-file laptop-pass.txt")
 def cmd_merge(args, env):
-    from . import exchange
+    from . import exchange, store
 
     refuse_if_read_only(args)
     source = _source(args, env)
@@ -416,6 +416,13 @@ def cmd_merge(args, env):
                 stats = exchange.merge(d, args.other, given, progress=progress)
             except SourcePassphraseError:
                 if given is not None or not env.stdin_tty:
+                    if given is None and isinstance(d.db._passphrase, store.RawKey):
+                        # the agent's key is this file's derived key (its salt): it
+                        # opens a copy of this file, no diary made elsewhere
+                        raise SourcePassphraseError(
+                            "%s does not open with the agent's key (it opens only copies "
+                            "of this diary file); give its passphrase with "
+                            "--source-passphrase-file" % args.other) from None
                     raise SourcePassphraseError(
                         "wrong passphrase for %s, or not a diary (give its passphrase with "
                         "--source-passphrase-file)" % args.other) from None

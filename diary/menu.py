@@ -14,7 +14,6 @@ the README ("The interactive diary") and in each screen's footer.
 
 import dataclasses
 import os
-import time
 
 from . import dates, drafts, entries, render, stats, store, tags, tui
 from .pager import Pager
@@ -84,7 +83,7 @@ def diary_error(exc):
 
 
 class Menu(Screens, DraftScreens):
-    def __init__(self, diary, *, input=None, output=None, clock=time.monotonic,
+    def __init__(self, diary, *, input=None, output=None, clock=None,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
                  trash_days=30, external=None, templates_dir=None, on_lock=None,
                  on_passphrase_changed=None, sync_folder=None):

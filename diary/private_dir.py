@@ -158,7 +158,16 @@ def shared(kind, environ, create=True, mountinfo="/proc/self/mountinfo"):
     missing (``create``); None when missing and not made. NoPrivatePlace when
     something else holds its name (another user's directory, a symlink, a
     directory others may enter): never used, never changed."""
-    where = os.path.join(base(environ, None, mountinfo), "diary-%s.%d" % (kind, os.getuid()))
+    try:
+        place = base(environ, None, mountinfo)
+    except NoPrivatePlace:
+        # base's message is the editor's (its editor_tmpdir setting): this
+        # directory has no such setting, it is never put on disk
+        raise NoPrivatePlace(
+            "no memory-backed directory for the %s (%s: none is a writable tmpfs or ramfs, "
+            "owned by you or root, that others cannot write to without the sticky bit); "
+            "set XDG_RUNTIME_DIR to one" % (kind, " or ".join(candidates(environ)))) from None
+    where = os.path.join(place, "diary-%s.%d" % (kind, os.getuid()))
     if create:
         try:
             os.mkdir(where, 0o700)

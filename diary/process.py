@@ -125,6 +125,17 @@ def debug_trace(exc):
 PR_SET_DUMPABLE = 4  # linux/prctl.h
 
 
+def idle_clock():
+    """Seconds for idle times (the menu's lock, the agent's end), on a clock
+    that runs while the machine sleeps (Linux CLOCK_BOOTTIME): CLOCK_MONOTONIC
+    stands still during a suspend, so a laptop closed for the night woke with
+    its idle time barely begun. Never goes back, as monotonic."""
+    import time
+
+    clock = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(clock) if clock is not None else time.monotonic()
+
+
 def harden(process=True):
     """No core dumps while a key and plaintext are in memory: RLIMIT_CORE 0,
     and on Linux not dumpable at all (no core whatever the limit or a

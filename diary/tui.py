@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import signal
 import threading
-import time
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.application.current import get_app
@@ -45,6 +44,7 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
+from .process import idle_clock
 from .safe_input import ShowUnsafe
 from .safe_text import safe_fragments
 
@@ -121,11 +121,11 @@ class Screen:
 class Terminal:
     """The input, output, clock, idle lock and the one application of a session."""
 
-    def __init__(self, *, input=None, output=None, clock=time.monotonic, lock_after=600.0,
+    def __init__(self, *, input=None, output=None, clock=None, lock_after=600.0,
                  tick=1.0, color=True):
         self.input = input
         self.output = output
-        self.clock = clock
+        self.clock = clock = clock or idle_clock  # time asleep counts
         self.lock_after = lock_after  # seconds; 0 or None: never
         self.tick = tick
         self.color = color

@@ -542,3 +542,171 @@ def test_sync_with_the_agent_seals_the_folder_under_the_passphrase_not_the_raw_k
     assert r.code == 0, r
     listed = run("list", diary_path=other, environ={"DIARY_PASSPHRASE": PASSPHRASE}).out
     assert "laptop entry" in listed and "written through the agent" in listed
+
+
+def test_a_client_that_trickles_its_request_holds_the_agent_no_longer_than_its_timeout(
+        arun, made, runtime):
+    """A client of the same user that sends its request a byte at a time
+    (never a whole line): the agent waited up to PEER_TIMEOUT for each byte,
+    not for the request, so it served no one else and outlived its idle time
+    for as long as the bytes came (8 KB of them: hours)."""
+    unlock(arun, "--for", "1s")
+    pid = agent_pid(made, runtime)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(agent_client.socket_path(made, environ(runtime)))
+    end = time.monotonic() + 20
+    try:
+        while alive(pid) and time.monotonic() < end:
+            try:
+                s.sendall(b" ")
+            except OSError:
+                pass  # the agent hung up on it
+            time.sleep(0.3)
+        ended = not alive(pid)  # the client still there, still sending
+    finally:
+        s.close()
+    assert ended
+
+
+def test_a_deeply_nested_request_is_refused_and_the_agent_keeps_serving(arun, made, runtime):
+    """JSON nested past the recursion limit raised RecursionError (not a
+    ValueError) out of the agent's loop: the agent ended on a request it was
+    meant to answer with E."""
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    sock = agent_client.socket_path(made, environ(runtime))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sock)
+    s.sendall(b"[" * 8000 + b"\n")
+    answer = s.recv(100)
+    s.close()
+    assert answer[:1] == b"E"
+    assert alive(pid)
+    assert arun("list").code == 0
+
+
+def test_unlock_without_a_memory_backed_place_says_so_for_the_agent(arun, made, tmp_path,
+                                                                    monkeypatch):
+    """With no tmpfs to put its socket in, `diary unlock` told the user to set
+    editor_tmpdir, the editor's setting, which the agent never reads: the
+    advice could not help."""
+    from diary import private_dir
+
+    monkeypatch.setattr(private_dir, "SHM", str(tmp_path / "no-shm"))
+    monkeypatch.setattr(private_dir, "RUN_USER", str(tmp_path / "no-run"))
+    r = arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE, "XDG_RUNTIME_DIR": None})
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "editor" not in r.err and "agent" in r.err, r.err
+
+
+def test_merge_with_the_agents_key_of_a_diary_made_elsewhere_says_why_it_cannot_open_it(
+        arun, made, tmp_path):
+    """The agent holds this file's derived key (its salt), which opens a copy
+    of this file but no diary made elsewhere with the same passphrase: a
+    scripted merge said "wrong passphrase", though none was given and the
+    passphrase is the same."""
+    other = str(tmp_path / "laptop.db")
+    store.create(other, PASSPHRASE)
+    unlock(arun)
+    r = arun("merge", other)
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "agent's key" in r.err and "--source-passphrase-file" in r.err, r.err
+    # with its passphrase given, it merges
+    pw = tmp_path / "pw"
+    pw.write_text(PASSPHRASE + "\n")
+    assert arun("merge", other, "--source-passphrase-file", str(pw)).code == 0
+
+
+def test_clients_that_connect_and_never_speak_keep_no_one_else_waiting(arun, made, runtime):
+    """The agent answered one connection at a time, waiting up to its
+    PEER_TIMEOUT (2 s) on each: three silent connections ahead of a command
+    made it wait past its own 5 s, and it asked for the passphrase (exit 3
+    without a terminal) while the agent ran."""
+    unlock(arun)
+    pid = agent_pid(made, runtime)
+    sock = agent_client.socket_path(made, environ(runtime))
+    silent = []
+    try:
+        for _ in range(6):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock)
+            silent.append(s)
+        r = arun("list")
+        assert r.code == 0, r
+        assert agent_client.key_for(made, environ(runtime)) is not None
+    finally:
+        for s in silent:
+            s.close()
+    assert alive(pid)
+
+
+def test_a_runtime_directory_too_deep_for_a_socket_is_named_in_the_error(arun, made, runtime):
+    """A Unix socket's path holds at most 107 bytes: under a long
+    XDG_RUNTIME_DIR the agent failed to bind and `diary unlock` said only
+    "the agent could not start (error OSError)"."""
+    deep = os.path.join(runtime, "x" * 80)
+    os.mkdir(deep, 0o700)
+    r = arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE, "XDG_RUNTIME_DIR": deep})
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "too long" in r.err and "XDG_RUNTIME_DIR" in r.err, r.err
+
+
+def test_the_idle_time_counts_the_time_the_machine_slept(monkeypatch):
+    """The idle time ran on CLOCK_MONOTONIC, which stands still while the
+    machine is suspended: a laptop unlocked for 15 minutes and closed for
+    the night still served the key for most of them in the morning."""
+    import threading
+
+    from diary import agent
+
+    asleep = [0.0]
+    real = time.clock_gettime
+    monkeypatch.setattr(time, "clock_gettime", lambda clk: real(clk) + (
+        asleep[0] if clk == getattr(time, "CLOCK_BOOTTIME", None) else 0.0))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0diary-test-agent-%d" % os.getpid())  # abstract: no file
+    listener.listen(1)
+    a = agent.Agent(listener, None, "/x", "00", idle=3600)
+    asleep[0] = 8 * 3600  # a night suspended
+    t = threading.Thread(target=a.serve, kwargs={"still_ours": lambda: False}, daemon=True)
+    t.start()
+    t.join(5)  # it ends at once; it would otherwise wait for its socket check (10 s)
+    ended = not t.is_alive()
+    if ended:
+        listener.close()  # else the thread still selects on it, and ends by itself
+    assert ended
+
+
+def test_removing_a_dead_agents_socket_spares_a_new_agents(runtime, monkeypatch):
+    """`diary lock` (or unlock) removes the socket nothing listens at; an
+    agent started meanwhile (a `diary unlock` beside it) binds a new socket at
+    the same path between the refused connection and the removal, and the
+    removal took that one: the new agent, unreachable, ended."""
+    where = os.path.join(runtime, "d")
+    os.mkdir(where, 0o700)
+    path = os.path.join(where, "a.sock")
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(path)
+    dead.close()  # a SIGKILLed agent's: the file stays, nothing listens
+    live = []
+    real_socket = socket.socket
+
+    class Racing(real_socket):
+        def connect(self, address):
+            try:
+                super().connect(address)
+            finally:  # refused; a new agent takes the path right then
+                os.unlink(path)
+                s = real_socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.bind(path)
+                s.listen(1)
+                live.append(s)
+
+    monkeypatch.setattr(agent_client.socket, "socket", Racing)
+    agent_client._remove_dead(path)
+    try:
+        assert os.path.exists(path)  # the new agent's socket is still there
+    finally:
+        for s in live:
+            s.close()

@@ -1200,3 +1200,22 @@ def test_the_menu_offers_what_a_killed_editor_session_left(diary, answers, kept,
             assert found == []
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_the_idle_lock_counts_the_time_the_machine_slept(monkeypatch):
+    """The idle lock ran on CLOCK_MONOTONIC, which stands still while the
+    machine is suspended: a laptop closed for the night with the diary open
+    woke showing it, its idle time barely begun, and the first key was not
+    taken for the lock."""
+    import time
+
+    from diary import tui
+
+    asleep = [0.0]
+    real = time.clock_gettime
+    monkeypatch.setattr(time, "clock_gettime", lambda clk: real(clk) + (
+        asleep[0] if clk == getattr(time, "CLOCK_BOOTTIME", None) else 0.0))
+    terminal = tui.Terminal(lock_after=600)
+    assert not terminal.idle()
+    asleep[0] = 8 * 3600  # a night suspended
+    assert terminal.idle()
