@@ -248,7 +248,7 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     state["device"] = replica.device_id(diary)
     _remove_stale_temporaries(folder, state["tag"])
     files = listing(folder)
-    _detect_copy(diary, replica, state, files, report)
+    _detect_copy(diary, replica, state, files, folder, report)
     epoch, keyring = _keys(diary, folder, files, passphrase, folder_passphrase, state, report)
     files = listing(folder)
     # A diary that never held anything joins: all its first snapshot holds came
@@ -270,13 +270,49 @@ def _replica():
     return replica
 
 
-def _detect_copy(diary, replica, state, files, report):
+def _detect_copy(diary, replica, state, files, folder, report):
     """A copied diary file keeps its source's tag and device id: a file under
     our tag that we did not write (a later sequence number, or a sync tool's
-    copy of one written twice) means another replica writes as us."""
-    mine = [f for f in files if f.tag == state["tag"] and f.ext == "dsync"]
-    if any(f.seq > state["seq"] or f.copy for f in mine) or state.pop("clash", False):
+    copy of one written twice) means another replica writes as us. Not proof:
+    the file a sync of ours wrote just before it was stopped (Ctrl-C, a kill)
+    without saving its state (``pending`` names it: it is adopted), nor a file
+    that does not open (anyone who can write the folder can drop one)."""
+    pending = state.pop("pending", None)
+    keyring = _keyring(_load(diary, KEYS))
+    copy = state.pop("clash", False)
+    for f in files:
+        if f.tag != state["tag"] or f.ext != "dsync" or not (f.seq > state["seq"] or f.copy):
+            continue
+        if pending and not f.copy and f.name == pending.get("name") and (
+                _digest(_read_quietly(folder, f)) == pending.get("sha")):
+            state["seq"], state["mark"] = f.seq, pending.get("mark")
+            if pending.get("snapshot"):
+                state["snapshot_seq"] = f.seq
+                state["covered"] = max(state.get("covered", 0), f.seq - 1)
+            continue
+        try:
+            _open_file(folder, f, keyring, state)
+        except synccrypt.UnknownKey:
+            pass  # sealed under a key we do not hold: not ours
+        except synccrypt.Unreadable as exc:
+            _skip(report, f, str(exc))
+            continue
+        copy = True
+    if copy:
         _become_new(diary, replica, state, report)
+
+
+def _digest(data):
+    import hashlib
+
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _read_quietly(folder, f):
+    try:
+        return _read(folder, f)
+    except synccrypt.Unreadable:
+        return None
 
 
 def _become_new(diary, replica, state, report):
@@ -429,9 +465,8 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
     if not records and state["mark"] is None and not mine and not state.get("rewrite"):
         state["mark"] = mark  # an empty diary: nothing to say yet
         return
-    state["seq"] += 1
-    name = "%s.%08d.dsync" % (tag, state["seq"])
-    payload = {"kind": "snapshot" if snapshot else "changes", "tag": tag, "seq": state["seq"],
+    name = "%s.%08d.dsync" % (tag, state["seq"] + 1)
+    payload = {"kind": "snapshot" if snapshot else "changes", "tag": tag, "seq": state["seq"] + 1,
                "device": state.get("device"), "written_at": _now(), "records": records}
     if snapshot:
         covers = {t: p["through"] for t, p in state["peers"].items() if p["through"]}
@@ -442,8 +477,16 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
             payload["fresh"] = [i for i, r in enumerate(records) if _key(r) in wanted]
         else:
             payload["fresh"] = list(range(len(records)))
-    report.written += _write(folder, name, synccrypt.seal(keyring[epoch], epoch, name, payload))
+    data = synccrypt.seal(keyring[epoch], epoch, name, payload)
+    # Remembered before the rename: a sync stopped between the rename and the
+    # save of its state finds this file its own next time (_detect_copy).
+    state["pending"] = {"name": name, "sha": _digest(data), "mark": mark,
+                        "snapshot": snapshot}
+    _save(diary, STATE, state)
+    report.written += _write(folder, name, data)
+    state.pop("pending")
     report.files_written += 1
+    state["seq"] += 1
     state["mark"] = mark
     if snapshot:
         report.snapshot = True

@@ -400,3 +400,50 @@ def test_status_lists_the_replicas(world):
         mine = R.device_id(d)
     assert rows[0]["this"] and rows[0]["device"] == mine
     assert len(rows) == 2 and rows[1]["last_synced"] and rows[1]["unread"] == 0
+
+
+def test_a_sync_stopped_after_its_file_is_renamed_is_not_taken_for_a_copy(world, monkeypatch):
+    """Ctrl-C or SIGKILL between the rename of our new file and the save of
+    our state: the next sync must see that file as our own, not as another
+    replica writing under our tag (which made the diary take a new device id)."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    edit(p["a"], "y", "two")
+    real = syncfolder._save
+
+    def interrupted(diary, key, value):
+        if key == syncfolder.STATE and "pending" not in value:  # the last save
+            raise KeyboardInterrupt
+        return real(diary, key, value)
+
+    monkeypatch.setattr(syncfolder, "_save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sync(p["a"], folder)
+    monkeypatch.setattr(syncfolder, "_save", real)
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        device = R.device_id(d)
+    report = sync(p["a"], folder)
+    assert not report.new_device and not report.warnings
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        assert R.device_id(d) == device
+    edit(p["a"], "z", "three")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"x": "one", "y": "two", "z": "three"}
+
+
+def test_a_stranger_file_under_our_tag_does_not_make_us_a_copy(world):
+    """Anyone who can write the folder (no key needed) dropped a file named
+    like our next one: it does not open, so it proves nothing about a copy."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    (folder / ("%s.%08d.dsync" % (tag, 7))).write_bytes(b"DSYN" + os.urandom(200))
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        device = R.device_id(d)
+    report = sync(p["a"], folder)
+    assert not report.new_device
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        assert R.device_id(d) == device
