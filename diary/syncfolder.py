@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from . import memo, synccrypt
 from .errors import BadInput, DiaryError, DiskFull, NotFound, PassphraseError  # noqa: F401
 from .syncfiles import _NAME, _read, _remove, _remove_stale_temporaries, _write
-from .syncfiles import check_folder, listing  # noqa: F401 (callers' names)
+from .syncfiles import check_folder, listing, turn  # noqa: F401 (callers' names)
 
 STATE = "sync-state"
 KEYS = "sync-keys"
@@ -236,17 +236,17 @@ def sync(diary, folder, passphrase=None, *, folder_passphrase=None, replica=None
         from .errors import ReadOnly
 
         raise ReadOnly()
-    with diary.bound():
-        return _sync(diary, folder, passphrase, folder_passphrase, replica, progress)
+    with diary.bound(), turn(folder) as alone:
+        return _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone)
 
 
-def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
+def _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone):
     report = Report()
     state = _load(diary, STATE) or {}
     if "tag" not in state:
         state.update(tag=_new_tag(), seq=0, mark=None, peers={}, covered=0)
     state["device"] = replica.device_id(diary)
-    _remove_stale_temporaries(folder, state["tag"])
+    _remove_stale_temporaries(folder, state["tag"], alone)
     files = listing(folder)
     _detect_copy(diary, replica, state, files, folder, report)
     epoch, keyring = _keys(diary, folder, files, passphrase, folder_passphrase, state, report)

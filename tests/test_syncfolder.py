@@ -447,3 +447,53 @@ def test_a_stranger_file_under_our_tag_does_not_make_us_a_copy(world):
     assert not report.new_device
     with store.open_diary(p["a"], PASSPHRASE) as d:
         assert R.device_id(d) == device
+
+
+def test_two_syncs_at_once_do_not_take_each_other_for_a_copy(world):
+    """A second sync of one diary (the menu's and a cron job's) while the first
+    is reading: it used to write the next file and save its state in
+    between, and the first then took that file for a copy's (a new device
+    id) or failed on its name. Syncs through one folder on one machine now
+    take turns: the second is refused with a one-line error."""
+    folder, p = world
+    edit(p["a"], "w", "first")
+    sync(p["a"], folder)
+    edit(p["b"], "x", "from b")
+    sync(p["b"], folder)
+    edit(p["a"], "y", "from a")
+    inner = {}
+
+    class Busy(FakeReplica):
+        def apply(self, d, records):
+            if not inner:
+                edit(p["a"], "z", "meanwhile")
+                try:
+                    with store.open_diary(p["a"], PASSPHRASE) as other:
+                        inner["report"] = syncfolder.sync(other, str(folder), replica=R)
+                except syncfolder.DiaryError as exc:
+                    inner["error"] = str(exc)
+            return super().apply(d, records)
+
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        device = R.device_id(d)
+        first = syncfolder.sync(d, str(folder), replica=Busy())
+    assert "another sync" in inner.get("error", "")
+    assert not first.new_device and not first.warnings
+    again = sync(p["a"], folder)
+    assert not again.new_device and not again.warnings
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        assert R.device_id(d) == device
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"w": "first", "x": "from b", "y": "from a", "z": "meanwhile"}
+
+
+def test_a_killed_syncs_temporary_is_gone_after_the_next_sync(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    left = folder / (".%s.%08d.dsync.tmp-0badf00d" % (tag, 2))
+    left.write_bytes(b"half")
+    edit(p["a"], "y", "two")
+    sync(p["a"], folder)
+    assert not [n for n in names(folder) if ".tmp-" in n]
