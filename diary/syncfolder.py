@@ -136,8 +136,8 @@ def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
     """The keyring to read and write with: (epoch, {epoch: key}). Costs one key
     derivation when a key file must be made or opened, none otherwise."""
     stored = _load(diary, KEYS)
-    key_files = sorted((f for f in files if f.ext == "dkey" and not f.copy),
-                       key=lambda f: f.seq)
+    key_files = sorted((f for f in files if f.ext == "dkey" and not f.copy
+                        and _looks_like_keyfile(folder, f, report)), key=lambda f: f.seq)
     newest = key_files[-1].seq if key_files else 0
     offer = folder_passphrase or passphrase
     if stored is None:
@@ -190,6 +190,21 @@ def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
             if f.tag == state["tag"] and f.seq < epoch:
                 report.removed += _remove(folder, f.name)
     return epoch, keyring
+
+
+def _looks_like_keyfile(folder, f, report):
+    """Whether ``f`` has a key file's header. Anyone who can write the folder
+    can drop bytes under a key file's name; taken for a newer epoch, they
+    locked joiners out and made every replica ask for a passphrase."""
+    try:
+        blob = _read(folder, f)
+        synccrypt.header(blob, synccrypt.KEYRING)
+        if len(blob) < synccrypt._HEAD.size + synccrypt._KDF.size + 16:
+            raise synccrypt.Unreadable("truncated")
+    except synccrypt.Unreadable as exc:
+        _skip(report, f, str(exc))
+        return False
+    return True
 
 
 def _write_keyfile(folder, state, passphrase, epoch, keyring, report):

@@ -497,3 +497,22 @@ def test_a_killed_syncs_temporary_is_gone_after_the_next_sync(world):
     edit(p["a"], "y", "two")
     sync(p["a"], folder)
     assert not [n for n in names(folder) if ".tmp-" in n]
+
+
+@pytest.mark.parametrize("junk", [os.urandom(200), b"", b"DSYN\x01\x02"])
+def test_a_junk_key_file_neither_locks_out_joiners_nor_asks_for_a_passphrase(world, junk):
+    """Anyone who can write the folder (no key needed) dropped bytes named like
+    a newer key file: a joining diary was told the folder was set up under
+    another passphrase, and every other diary asked for a new passphrase and
+    exited 1 at every sync. A file that is not a key file is skipped, named."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    (folder / "ffffffffffffffff.00000009.dkey").write_bytes(junk)
+    edit(p["a"], "y", "two")
+    report = sync(p["a"], folder)
+    assert not report.needs_passphrase and not report.new_epoch
+    assert any("ffffffffffffffff.00000009.dkey" in w for w in report.warnings)
+    report = sync(p["b"], folder)
+    assert not report.needs_passphrase
+    assert texts(p["b"]) == {"x": "one", "y": "two"}
