@@ -59,6 +59,7 @@ STATE = "sync-state"
 KEYS = "sync-keys"
 _DEVICE = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
 _STAMP = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+MAX_STATE = 1 << 20  # characters of what this diary remembers about the folder
 COMPACT_FLOOR = 256 << 10  # bytes of change files below which compaction never runs
 
 
@@ -100,13 +101,23 @@ def _load(diary, key):
 
 def _save(diary, key, value):
     text = json.dumps(value, separators=(",", ":"))
-    if len(text) > memo.MAX_VALUE:
-        # too many peers remembered: keep the ones heard from most recently
+    if len(text) > MAX_STATE:
+        # Copies read (sync tools' conflict names: anyone can make them) are
+        # forgotten first, then the peers heard from least recently: both are
+        # only read again, which changes nothing.
+        for peer in value.get("peers", {}).values():
+            extra = peer.get("extra", {})
+            for name in [n for n in extra if _NAME.match(n) and _NAME.match(n).group("copy")]:
+                del extra[name]
+        text = json.dumps(value, separators=(",", ":"))
+    if len(text) > MAX_STATE:
         peers = value.get("peers", {})
         for tag in sorted(peers, key=lambda t: peers[t].get("last", ""))[:len(peers) // 2]:
             del peers[tag]
         text = json.dumps(value, separators=(",", ":"))
-    memo.put(diary, key, text)
+    if len(text) > MAX_STATE:  # cut short, it would not read back: the state lost
+        raise DiaryError("the sync state is too large to keep (%d characters)" % len(text))
+    memo.put(diary, key, text, limit=MAX_STATE)
 
 
 def _keyring(stored):

@@ -516,3 +516,29 @@ def test_a_junk_key_file_neither_locks_out_joiners_nor_asks_for_a_passphrase(wor
     report = sync(p["b"], folder)
     assert not report.needs_passphrase
     assert texts(p["b"]) == {"x": "one", "y": "two"}
+
+
+def test_many_copies_of_a_file_do_not_spoil_what_the_diary_remembers(world):
+    """Anyone who can write the folder can copy a file under sync tools'
+    conflict names (no key needed: a copy opens as its original). Each copy
+    read is remembered; past 4 KB the state was cut short by memo.put, no
+    longer JSON, and forgotten: a new tag, a full snapshot, everything read
+    again at every sync."""
+    folder, p = world
+    edit(p["b"], "x", "one")
+    sync(p["b"], folder)
+    edit(p["a"], "y", "two")
+    sync(p["a"], folder)
+    with store.open_diary(p["a"], PASSPHRASE) as d, d.bound():
+        tag = syncfolder._load(d, syncfolder.STATE)["tag"]
+    (theirs,) = [n for n in data_files(folder) if not n.startswith(tag)]
+    stem = theirs[:-len(".dsync")]
+    for i in range(80):
+        shutil.copy(folder / theirs,
+                    folder / ("%s.sync-conflict-20261206-101010-%07d.dsync" % (stem, i)))
+    sync(p["a"], folder)
+    with store.open_diary(p["a"], PASSPHRASE) as d, d.bound():
+        assert syncfolder._load(d, syncfolder.STATE)["tag"] == tag
+    edit(p["a"], "z", "three")
+    report = sync(p["a"], folder)
+    assert report.read == 0 and not report.snapshot and not report.new_device
