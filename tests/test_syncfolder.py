@@ -542,3 +542,24 @@ def test_many_copies_of_a_file_do_not_spoil_what_the_diary_remembers(world):
     edit(p["a"], "z", "three")
     report = sync(p["a"], folder)
     assert report.read == 0 and not report.snapshot and not report.new_device
+
+
+def test_a_file_too_large_for_readers_is_never_written(world, monkeypatch):
+    """Readers refuse a file that unpacks past MAX_PLAIN ('damaged'), at every
+    sync, forever: the writer wrote one anyway, and the other devices never
+    got those changes while this one believed them sent. It is refused here,
+    with nothing written and the changes kept for the next sync."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    monkeypatch.setattr(synccrypt, "MAX_PLAIN", 2000)
+    edit(p["a"], "y", "long " * 1000)
+    before = names(folder)
+    with pytest.raises(syncfolder.DiaryError, match="too large"):
+        sync(p["a"], folder)
+    assert names(folder) == before
+    monkeypatch.setattr(synccrypt, "MAX_PLAIN", 1 << 30)
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    assert texts(p["b"])["y"] == "long " * 1000
