@@ -140,8 +140,8 @@ def _remove(folder, name):
     try:
         os.unlink(os.path.join(folder, name))
         return 1
-    except FileNotFoundError:
-        return 0
+    except (FileNotFoundError, IsADirectoryError):
+        return 0  # a directory under a file's name is no file of ours
     except OSError as exc:
         raise DiaryError("cannot remove %s from the sync folder: %s"
                          % (name, exc.strerror)) from None

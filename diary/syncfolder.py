@@ -322,6 +322,8 @@ def _detect_copy(diary, replica, state, files, folder, report):
             pass  # sealed under a key we do not hold: not ours
         except synccrypt.Unreadable as exc:
             _skip(report, f, str(exc))
+            if not f.copy:  # its name is taken: our next file takes the next one
+                state["seq"] = max(state["seq"], f.seq)
             continue
         copy = True
     if copy:

@@ -563,3 +563,25 @@ def test_a_file_too_large_for_readers_is_never_written(world, monkeypatch):
     sync(p["a"], folder)
     sync(p["b"], folder)
     assert texts(p["b"])["y"] == "long " * 1000
+
+
+@pytest.mark.parametrize("kind", ["junk", "symlink", "directory"])
+def test_a_stranger_at_our_next_name_does_not_stop_our_syncs(world, tmp_path, kind):
+    """Junk dropped at the name of our next file (no key needed) made every
+    sync fail with 'already exists'; the next free number is taken instead."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    there = folder / ("%s.%08d.dsync" % (tag, 2))
+    if kind == "junk":
+        there.write_bytes(b"junk")
+    elif kind == "symlink":
+        there.symlink_to(tmp_path / "elsewhere")
+    else:
+        there.mkdir()
+    edit(p["a"], "y", "two")
+    report = sync(p["a"], folder)
+    assert report.files_written == 1 and not report.new_device
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"x": "one", "y": "two"}
