@@ -188,6 +188,10 @@ def _changes(diary, since, foreign_name):
         records = []
         for uuid, created, updated, title, body, starred, vv, paths in run(
                 _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span):
+            if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
+                # bytes or a number where text belongs: only a crafted file
+                raise BadInput("%s is not a diary one can read: an entry holds a value that "
+                               "is not text" % (foreign_name or "this diary"))
             tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
             records.append({
                 "type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
@@ -195,6 +199,9 @@ def _changes(diary, since, foreign_name):
                 "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)})
         for uuid, deleted, vv, device in run(
                 _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span):
+            if not all(isinstance(v, str) for v in (uuid, deleted, device)):
+                raise BadInput("%s is not a diary one can read: a deletion holds a value "
+                               "that is not text" % (foreign_name or "this diary"))
             records.append({"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
                             "vv": _loads(vv), "device": device})
         return records, upto
@@ -205,7 +212,7 @@ def _loads(text):
     of every version: it never wins over anything)."""
     try:
         found = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {}
     if not isinstance(found, dict):
         return {}

@@ -463,3 +463,31 @@ def test_a_library_call_acts_on_the_diary_it_is_given_not_the_last_opened(trio):
     tags.rename(a, "work", "job")  # acted on c before write() bound the models
     assert state(a)[next(iter(state(a)))][5] == ("job",)
     assert state(b) == state(c) == {}
+
+
+@pytest.mark.parametrize("spoil", [
+    "UPDATE entry SET created_at = X'00ff'",
+    "UPDATE entry SET body = X'41'",
+    "UPDATE entry SET title = X'41'",
+    "UPDATE entry SET updated_at = 12345",
+    "UPDATE entry_lineage SET vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
+    "UPDATE tombstone SET deleted_at = X'00', vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
+])
+def test_a_merge_source_with_values_of_the_wrong_kind_is_refused_in_one_line(trio, spoil):
+    """Bytes where text belongs, or a vector nested thousands deep, in a
+    crafted merge source: a TypeError or RecursionError (a traceback), not an
+    error naming the file. (A spoilt vector reads as {}, as _loads says.)"""
+    a, b, _ = trio
+    add(a, "x")
+    gone = add(a, "y")
+    delete(a, gone.uuid)
+    a.db.connection().executescript(spoil)
+    try:
+        records, _ = replica.changes(a, foreign_name=a.path)
+    except BadInput as exc:
+        assert a.path in str(exc)
+        return
+    try:
+        replica.apply(b, records)
+    except BadInput:
+        pass
