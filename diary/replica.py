@@ -256,12 +256,18 @@ def _fail(where, message):
 def _check_vector(value, where):
     if not isinstance(value, dict) or len(value) > MAX_DEVICES:
         _fail(where, "vv must be an object of device ids and counters")
+    out = {}
     for device, n in value.items():
         if not isinstance(device, str) or not _DEVICE_ID.match(device):
             _fail(where, "vv has a device id that is not one")
-        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n < MAX_COUNTER:
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             _fail(where, "vv has a counter that is not a whole number above 0")
-    return dict(value)
+        # Past the limit counts as the limit: refusing it would lock out for
+        # good a diary whose counter one crafted copy set just below it and
+        # one local edit then raised (at worst a conflict copy, as for equal
+        # vectors with different content).
+        out[device] = min(n, MAX_COUNTER - 1)
+    return out
 
 
 def _check_uuid(value, where):

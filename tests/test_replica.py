@@ -491,3 +491,24 @@ def test_a_merge_source_with_values_of_the_wrong_kind_is_refused_in_one_line(tri
         replica.apply(b, records)
     except BadInput:
         pass
+
+
+def test_a_counter_at_the_limit_does_not_lock_a_diary_out_of_every_merge(trio):
+    """A crafted copy gave an entry our device's counter at MAX_COUNTER - 1
+    (accepted); one edit here raised it to MAX_COUNTER, and from then on every
+    diary refused everything this one sent ('not a whole number above 0'), at
+    every merge and sync. A counter past the limit now counts as the limit:
+    at worst a conflict copy, nothing refused, nothing lost."""
+    a, b, c = trio
+    me = replica.device_id(b)
+    add(a, "hello")
+    with a.bound():
+        a.db.execute_sql("UPDATE entry_lineage SET vv = ?",
+                         (json.dumps({me: replica.MAX_COUNTER - 1}),))
+    sync(a, b)
+    (uuid,) = state(b)
+    edit(b, uuid, body="edited here")
+    sync(b, c)
+    assert bodies(c) == ["edited here"]
+    sync(c, a)
+    assert "edited here" in bodies(a)
