@@ -454,6 +454,10 @@ def _open_file(folder, f, keyring, state):
     if covers is not None and not (isinstance(covers, dict) and all(
             isinstance(t, str) and isinstance(n, int) for t, n in covers.items())):
         raise synccrypt.Unreadable("damaged (impossible coverage)")
+    fresh = payload.get("fresh", [])
+    if not (isinstance(fresh, list) and all(
+            isinstance(i, int) and not isinstance(i, bool) for i in fresh)):
+        raise synccrypt.Unreadable("damaged (an impossible list of fresh records)")
     return payload
 
 

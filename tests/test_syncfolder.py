@@ -585,3 +585,25 @@ def test_a_stranger_at_our_next_name_does_not_stop_our_syncs(world, tmp_path, ki
     assert report.files_written == 1 and not report.new_device
     sync(p["b"], folder)
     assert texts(p["b"]) == {"x": "one", "y": "two"}
+
+
+@pytest.mark.parametrize("fresh", [5, "0", {"0": 1}, None])
+def test_a_sealed_snapshot_with_an_impossible_fresh_list_is_skipped(world, fresh):
+    """A file that opens (written by a device with the key: another version of
+    diary, a bug) but whose snapshot's 'fresh' is no list: a TypeError
+    traceback, at every sync."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    with store.open_diary(p["a"], PASSPHRASE) as d, d.bound():
+        keys = syncfolder._load(d, syncfolder.KEYS)
+    epoch = int(keys["epoch"])
+    key = bytes.fromhex(keys["keys"][str(epoch)])
+    tag, name = "0123456789abcdef", "0123456789abcdef.00000001.dsync"
+    payload = {"kind": "snapshot", "tag": tag, "seq": 1, "device": None,
+               "written_at": "2026-12-06T10:00:00Z", "records": [{"uuid": "y"}],
+               "covers": {tag: 1}, "fresh": fresh}
+    (folder / name).write_bytes(synccrypt.seal(key, epoch, name, payload))
+    report = sync(p["b"], folder)
+    assert any(name in w and "damaged" in w for w in report.warnings)
