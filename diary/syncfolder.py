@@ -271,7 +271,14 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone
     state = _load(diary, STATE) or {}
     if "tag" not in state:
         state.update(tag=_new_tag(), seq=0, mark=None, peers={}, covered=0)
-    state["device"] = replica.device_id(diary)
+    device = replica.device_id(diary)
+    if state.get("device") not in (None, device):
+        # A copied file took its own device id at its first writable open
+        # (store._claim_device) but kept its source's tag: writing under it,
+        # neither would ever read the other, and the numbers readers passed
+        # would hide the source's next files.
+        _leave_tag(state, device, report)
+    state["device"] = device
     _remove_stale_temporaries(folder, state["tag"], alone)
     files = listing(folder)
     _detect_copy(diary, replica, state, files, folder, report)
@@ -344,11 +351,17 @@ def _read_quietly(folder, f):
 
 
 def _become_new(diary, replica, state, report):
+    _leave_tag(state, replica.new_device_id(diary), report)
+
+
+def _leave_tag(state, device, report):
+    """Write under a new tag as ``device`` from now on; the old tag is a
+    peer's (the other copy's) and read as such."""
     old = state["tag"]
-    device = replica.new_device_id(diary)
     state["peers"][old] = {"through": 0, "extra": {}, "device": state.get("device"),
                            "last": ""}
     state.update(tag=_new_tag(), seq=0, covered=0, device=device, rewrite=True)
+    state.pop("snapshot_seq", None)
     report.new_device = True
     report.warnings.append("this diary is a copy of another replica: it takes a new device "
                            "id and writes its own files from now on")
