@@ -271,14 +271,7 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone
     state = _load(diary, STATE) or {}
     if "tag" not in state:
         state.update(tag=_new_tag(), seq=0, mark=None, peers={}, covered=0)
-    device = replica.device_id(diary)
-    if state.get("device") not in (None, device):
-        # A copied file took its own device id at its first writable open
-        # (store._claim_device) but kept its source's tag: writing under it,
-        # neither would ever read the other, and the numbers readers passed
-        # would hide the source's next files.
-        _leave_tag(state, device, report)
-    state["device"] = device
+    state["device"] = replica.device_id(diary)
     _remove_stale_temporaries(folder, state["tag"], alone)
     files = listing(folder)
     _detect_copy(diary, replica, state, files, folder, report)
@@ -289,6 +282,12 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone
     state["was_empty"] = state["mark"] is None and getattr(replica, "mark", None) is not None \
         and replica.mark(diary) == 0
     _read_others(diary, folder, replica, state, files, keyring, report, progress)
+    if state.pop("overtaken", False):
+        # Someone's snapshot covers numbers under our tag that we never wrote:
+        # a copy of this diary wrote them (and may have removed them since).
+        # Readers have passed those numbers: a file of ours under them would
+        # never be read. A new tag, now, before writing.
+        _become_new(diary, replica, state, report)
     _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
     state.pop("rewrite", None)
     state.pop("was_empty", None)
@@ -414,6 +413,8 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
         for t, n in (covers or {}).items():
             if t == state["tag"]:
                 state["covered"] = max(state.get("covered", 0), n)
+                if n > state["seq"]:
+                    state["overtaken"] = True
             else:
                 p = peers.setdefault(t, {"through": 0, "extra": {}, "device": None, "last": ""})
                 p["through"] = max(p["through"], n)
@@ -431,6 +432,8 @@ def _holds(peers, state, f, covers):
     tag up to the file before it)."""
     for t, n in covers.items():
         if t == state["tag"]:
+            if n > state["seq"]:  # files under our tag we never wrote (a copy's)
+                return False
             continue
         if peers.get(t, {}).get("through", 0) < (n - 1 if t == f.tag else n):
             return False
