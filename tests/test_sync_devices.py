@@ -491,13 +491,13 @@ def test_the_menu_opened_by_the_agent_asks_for_the_passphrase_to_sync(diary, tmp
     assert [r[1] for r in held(other).values()] == ["from the agent's session"]
 
 
-def test_a_copied_diary_never_writes_under_its_sources_tag(three, tmp_path):
-    """A diary file copied onto a new laptop takes its own device id at its
-    first writable open, but kept its source's sync tag: the two never read
-    each other (each skipped the tag as its own), and once a third device's
-    snapshot covered the copy's files and the copy removed them, the source
-    wrote numbers every reader had already passed: its changes reached no
-    one, silently."""
+def test_a_source_whose_copy_wrote_under_its_tag_still_sends_and_gets_everything(three,
+                                                                                  tmp_path):
+    """A diary file copied onto a new laptop kept its source's sync tag. Once a
+    third device's snapshot covered the copy's files and the copy removed
+    them, the source wrote numbers every reader had already passed: its
+    changes reached no one, silently (and it skipped the copy's entries in
+    that snapshot as its own)."""
     folder, (a, _, c) = three
     do(a, lambda d: entries.add(d, "first"))
     sync(a, folder)
