@@ -152,7 +152,11 @@ def _read(folder, f):
         raise synccrypt.Unreadable("too large to be a sync file")
     try:
         with open_regular(os.path.join(folder, f.name), follow=False) as stream:
-            return stream.read(synccrypt.MAX_FILE + 1)
+            # the header first: junk (anyone can drop some) is not read whole
+            head = stream.read(len(synccrypt.MAGIC))
+            if head != synccrypt.MAGIC:
+                raise synccrypt.Unreadable("truncated or not a sync file")
+            return head + stream.read(synccrypt.MAX_FILE + 1 - len(head))
     except DiaryError as exc:
         raise synccrypt.Unreadable(str(exc)) from None
 

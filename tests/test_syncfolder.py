@@ -607,3 +607,37 @@ def test_a_sealed_snapshot_with_an_impossible_fresh_list_is_skipped(world, fresh
     (folder / name).write_bytes(synccrypt.seal(key, epoch, name, payload))
     report = sync(p["b"], folder)
     assert any(name in w and "damaged" in w for w in report.warnings)
+
+
+def test_a_huge_junk_file_is_not_read_whole_at_every_sync(world, monkeypatch):
+    """Anyone who can write the folder can drop a large file under a peer's
+    name: it was read whole into memory (up to 1 GB) at every sync before its
+    first bytes showed it is no sync file."""
+    from diary import syncfiles
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    junk = folder / "0123456789abcdef.00000001.dsync"
+    with open(junk, "wb") as f:
+        f.truncate(200 << 20)  # sparse: no room taken
+    read = []
+    real = syncfiles.open_regular
+
+    def counting(*a, **kw):
+        stream = real(*a, **kw)
+        inner = stream.read
+
+        def reading(n=-1):
+            data = inner(n)
+            read.append(len(data))
+            return data
+
+        stream.read = reading
+        return stream
+
+    monkeypatch.setattr(syncfiles, "open_regular", counting)
+    report = sync(p["b"], folder)
+    assert any(junk.name in w for w in report.warnings)
+    assert sum(read) < 1 << 20
+    assert texts(p["b"]) == {"x": "one"}
