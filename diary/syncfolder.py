@@ -571,7 +571,8 @@ def status(diary, folder):
     for tag in ([me] if me else []) + [t for t in tags if t != me]:
         own = [f for f in files if f.tag == tag]
         peer = state.get("peers", {}).get(tag, {})
-        newest_key = max([f.seq for f in own if f.ext == "dkey"], default=None)
+        newest_key = max([f.seq for f in own if f.ext == "dkey" and not f.copy
+                          and _looks_like_keyfile(folder, f, Report())], default=None)
         rows.append({
             "replica": tag, "this": tag == me,
             "device": state.get("device") if tag == me else peer.get("device"),

@@ -641,3 +641,15 @@ def test_a_huge_junk_file_is_not_read_whole_at_every_sync(world, monkeypatch):
     assert any(junk.name in w for w in report.warnings)
     assert sum(read) < 1 << 20
     assert texts(p["b"]) == {"x": "one"}
+
+
+def test_status_does_not_take_a_junk_key_file_for_a_passphrase_change(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    (folder / ("%s.00000009.dkey" % tag)).write_bytes(os.urandom(200))
+    with store.open_diary(p["b"], PASSPHRASE) as d:
+        rows = syncfolder.status(d, str(folder))
+    assert not any(row["needs_passphrase"] for row in rows)
