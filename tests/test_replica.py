@@ -471,7 +471,8 @@ def test_a_library_call_acts_on_the_diary_it_is_given_not_the_last_opened(trio):
     "UPDATE entry SET title = X'41'",
     "UPDATE entry SET updated_at = 12345",
     "UPDATE entry_lineage SET vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
-    "UPDATE tombstone SET deleted_at = X'00', vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
+    "UPDATE tombstone SET deleted_at = X'00', "
+    "vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
 ])
 def test_a_merge_source_with_values_of_the_wrong_kind_is_refused_in_one_line(trio, spoil):
     """Bytes where text belongs, or a vector nested thousands deep, in a
