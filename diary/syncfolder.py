@@ -173,9 +173,18 @@ def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
     keyring, epoch = _keyring(stored), int(stored.get("epoch", 1))
     if newest > epoch:
         f = next(f for f in key_files if f.seq == newest)
+        # A key file that failed under this very passphrase fails again: not
+        # derived again at every sync (a forged one may ask 10,000,000 rounds)
+        # until a passphrase is given for it.
+        tried = [f.name, f.size, synccrypt.fingerprint(keyring[epoch], passphrase)]
         try:
+            if folder_passphrase is None and stored.get("failed") == tried:
+                raise synccrypt.Unreadable("another passphrase, or damaged")
             learned = _unwrap(folder, f, offer)
         except synccrypt.Unreadable as exc:
+            if folder_passphrase is None and stored.get("failed") != tried:
+                stored["failed"] = tried
+                _save(diary, KEYS, stored)
             report.needs_passphrase = True
             report.warnings.append(
                 "another replica changed the passphrase (%s: %s): what it writes now cannot be "

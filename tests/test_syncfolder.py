@@ -653,3 +653,26 @@ def test_status_does_not_take_a_junk_key_file_for_a_passphrase_change(world):
     with store.open_diary(p["b"], PASSPHRASE) as d:
         rows = syncfolder.status(d, str(folder))
     assert not any(row["needs_passphrase"] for row in rows)
+
+
+def test_a_key_file_that_did_not_open_is_not_derived_again_at_every_sync(world, monkeypatch):
+    """A key file with a key file's header over junk (anyone can make one, with
+    up to 10,000,000 PBKDF2 iterations: about 40 s) was derived again at
+    every sync. Once it failed under this passphrase, it is only named again,
+    until a passphrase is given for it."""
+    import struct
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    head = struct.pack(">4sBBI12s", synccrypt.MAGIC, synccrypt.FORMAT, synccrypt.KEYRING, 9,
+                       os.urandom(12)) + struct.pack(">16sI", os.urandom(16), 1000)
+    (folder / "ffffffffffffffff.00000009.dkey").write_bytes(head + os.urandom(64))
+    calls = count_derivations(monkeypatch)
+    first = sync(p["a"], folder)
+    assert first.needs_passphrase and len(calls) == 1
+    again = sync(p["a"], folder)
+    assert again.needs_passphrase and len(calls) == 1
+    assert any("ffffffffffffffff.00000009.dkey" in w for w in again.warnings)
+    sync(p["a"], folder, folder_passphrase="another one")  # given: tried again
+    assert len(calls) == 2
