@@ -157,9 +157,9 @@ def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
             _write_keyfile(folder, state, passphrase, epoch, keyring, report)
             _store_keys(diary, epoch, keyring, synccrypt.fingerprint(keyring[1], passphrase))
             return epoch, keyring
-        top = [f for f in key_files if f.seq == newest]
         last = None
-        for f in top[:1]:  # one derivation: every key file of one epoch holds the same keys
+        # one derivation: every key file of one epoch holds the same keys
+        for f in _candidates(folder, key_files, newest)[:1]:
             try:
                 keyring = _unwrap(folder, f, offer)
             except synccrypt.Unreadable as exc:
@@ -172,19 +172,9 @@ def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
                                "give that passphrase once" % (folder, last))
     keyring, epoch = _keyring(stored), int(stored.get("epoch", 1))
     if newest > epoch:
-        f = next(f for f in key_files if f.seq == newest)
-        # A key file that failed under this very passphrase fails again: not
-        # derived again at every sync (a forged one may ask 10,000,000 rounds)
-        # until a passphrase is given for it.
-        tried = [f.name, f.size, synccrypt.fingerprint(keyring[epoch], passphrase)]
-        try:
-            if folder_passphrase is None and stored.get("failed") == tried:
-                raise synccrypt.Unreadable("another passphrase, or damaged")
-            learned = _unwrap(folder, f, offer)
-        except synccrypt.Unreadable as exc:
-            if folder_passphrase is None and stored.get("failed") != tried:
-                stored["failed"] = tried
-                _save(diary, KEYS, stored)
+        learned, f, exc = _learn(diary, folder, key_files, newest, stored, keyring[epoch],
+                                 passphrase, folder_passphrase)
+        if learned is None:
             report.needs_passphrase = True
             report.warnings.append(
                 "another replica changed the passphrase (%s: %s): what it writes now cannot be "
@@ -210,6 +200,44 @@ def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
             if f.tag == state["tag"] and f.seq < epoch:
                 report.removed += _remove(folder, f.name)
     return epoch, keyring
+
+
+def _candidates(folder, key_files, epoch):
+    """The key files of ``epoch``, ours (made at this diary's key derivation
+    cost) first: a forged one named to sort first is tried last."""
+    def cost(f):
+        try:
+            blob = _read(folder, f)
+            return synccrypt._KDF.unpack_from(blob, synccrypt._HEAD.size)[1]
+        except (synccrypt.Unreadable, ValueError, OSError):
+            return None
+    return sorted((f for f in key_files if f.seq == epoch),
+                  key=lambda f: (cost(f) != _kdf_iter(), f.name))
+
+
+def _learn(diary, folder, key_files, newest, stored, key, passphrase, folder_passphrase):
+    """(keyring or None, the file tried first, why not) of a newer epoch. A
+    key file that failed under this very passphrase fails again: it is not
+    derived again at every sync (a forged one may ask 10,000,000 rounds)
+    until a passphrase is given for it."""
+    check = synccrypt.fingerprint(key, passphrase)
+    files = _candidates(folder, key_files, newest)
+    failed = stored.get("failed") if isinstance(stored.get("failed"), dict) else {}
+    failed = {n: v for n, v in failed.items() if n in {f.name for f in files}}
+    why = synccrypt.Unreadable("another passphrase, or damaged")
+    for f in files[:3]:
+        if folder_passphrase is None and failed.get(f.name) == [f.size, check]:
+            continue
+        try:
+            return _unwrap(folder, f, folder_passphrase or passphrase), f, None
+        except synccrypt.Unreadable as exc:
+            why = exc
+            if folder_passphrase is None:
+                failed[f.name] = [f.size, check]
+    if folder_passphrase is None and failed != stored.get("failed"):
+        stored["failed"] = failed
+        _save(diary, KEYS, stored)
+    return None, files[0], why
 
 
 def _looks_like_keyfile(folder, f, report):

@@ -676,3 +676,32 @@ def test_a_key_file_that_did_not_open_is_not_derived_again_at_every_sync(world, 
     assert any("ffffffffffffffff.00000009.dkey" in w for w in again.warnings)
     sync(p["a"], folder, folder_passphrase="another one")  # given: tried again
     assert len(calls) == 2
+
+
+def test_a_forged_key_file_named_to_sort_first_does_not_hide_the_real_one(world):
+    """A passphrase change on a: its new key file, and beside it a forged one
+    of the same epoch (a key file's header over junk, another cost) whose name
+    sorts first. Only the first was ever tried: b was asked for a passphrase
+    that could not open it, at every sync, for good; a joiner was locked out."""
+    import struct
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    new = "a brand new passphrase"
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    edit(p["a"], "y", "two", passphrase=new)
+    sync(p["a"], folder, passphrase=new)
+    (epoch,) = {n.split(".")[1] for n in names(folder) if n.endswith(".dkey")} - {"00000001"}
+    head = struct.pack(">4sBBI12s", synccrypt.MAGIC, synccrypt.FORMAT, synccrypt.KEYRING,
+                       int(epoch), os.urandom(12)) + struct.pack(">16sI", os.urandom(16), 1000)
+    (folder / ("0000000000000000.%s.dkey" % epoch)).write_bytes(head + os.urandom(64))
+    report = sync(p["b"], folder, folder_passphrase=new)
+    assert report.learned_epoch and not report.needs_passphrase
+    assert texts(p["b"]) == {"x": "one", "y": "two"}
+    with store.open_diary(p["b"], PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    sync(p["c"], folder, passphrase=PASSPHRASE, folder_passphrase=new)
+    assert texts(p["c"]) == {"x": "one", "y": "two"}
