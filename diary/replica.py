@@ -484,8 +484,11 @@ class _Run:
             return
         name = loser.title if loser.title.strip() else "the entry of %s" % (
             dates.local(dates.read_stored(loser.created)).strftime("%Y-%m-%d %H:%M"))
+        # cut to the limit: past it, every other replica would refuse the copy
+        # (and the whole batch holding it)
+        title = ("Conflict copy of " + name)[:entries.MAX_TEXT]
         self.insert(dataclasses.replace(loser, uuid=uuid), {},
-                    title="Conflict copy of " + name, extra_tags=(CONFLICT_TAG,))
+                    title=title, extra_tags=(CONFLICT_TAG,))
 
     # --- tombstones
 

@@ -513,3 +513,20 @@ def test_a_counter_at_the_limit_does_not_lock_a_diary_out_of_every_merge(trio):
     assert bodies(c) == ["edited here"]
     sync(c, a)
     assert "edited here" in bodies(a)
+
+
+def test_a_conflict_copy_of_an_entry_with_a_title_at_the_limit_still_travels(trio, monkeypatch):
+    """'Conflict copy of ' + a title at entries.MAX_TEXT made a title past it:
+    written here unchecked, then refused by every other diary ('the title is
+    too long'), and with it every record of that merge or sync file, for
+    good. The copy's title is cut to the limit."""
+    a, b, c = trio
+    monkeypatch.setattr(entries, "MAX_TEXT", 100)
+    e = add(a, "body", title="T" * 95)
+    sync(a, b)
+    edit(a, e.uuid, body="edit a")
+    edit(b, e.uuid, body="edit b")
+    assert sync(b, a).conflicts == 1
+    sync(a, c)
+    assert bodies(c) == bodies(a) == ["edit a", "edit b"]
+    assert all(len(v[2]) <= 100 for v in state(c).values())
