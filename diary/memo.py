@@ -22,9 +22,11 @@ def get(diary, key):
     return row[0] if row else None
 
 
-def put(diary, key, value):
-    """Remember ``value`` (text) under ``key`` (in its own write transaction)."""
-    value = str(value)[:MAX_VALUE]
+def put(diary, key, value, *, limit=MAX_VALUE):
+    """Remember ``value`` (text) under ``key`` (in its own write transaction),
+    cut to ``limit`` characters (a caller storing JSON checks its length
+    first: a cut one no longer reads)."""
+    value = str(value)[:limit]
     with diary.write():
         _db().execute_sql("INSERT INTO memo (key, value) VALUES (?, ?) "
                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))

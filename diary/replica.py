@@ -144,6 +144,14 @@ _ENTRY_ROWS = ("SELECT uuid, created_at, updated_at, title, body, starred, l.vv,
                "WHERE l.seq > ? AND l.seq <= ? ORDER BY l.seq, l.entry_id" % TAG_PATHS)
 _TOMBSTONE_ROWS = ("SELECT uuid, deleted_at, vv, device FROM tombstone "
                    "WHERE seq > ? AND seq <= ? ORDER BY seq, uuid")
+# A merge source is read whole, whatever its counter and lineage say: a file
+# whose change counter was reset or whose lineage rows are gone (another
+# tool, a crafted file) gave nothing. An entry without lineage reads as {}.
+_ALL_ENTRY_ROWS = ("SELECT uuid, created_at, updated_at, title, body, starred, l.vv, %s "
+                   "FROM entry LEFT JOIN entry_lineage l ON entry.id = l.entry_id "
+                   "ORDER BY entry.id" % TAG_PATHS)
+_ALL_TOMBSTONE_ROWS = ("SELECT uuid, deleted_at, vv, device FROM tombstone "
+                       "ORDER BY uuid")
 
 
 def changes(diary, since=0, *, foreign_name=None):
@@ -153,7 +161,8 @@ def changes(diary, since=0, *, foreign_name=None):
     beginning. One read transaction: a consistent snapshot.
 
     ``foreign_name``: the file is not trusted (a merge source): its tables
-    must be tables, and each statement runs under a watchdog (foreign.py).
+    must be tables, each statement runs under a watchdog (foreign.py), and
+    from 0 it is read whole, whatever its counter and lineage rows say.
     """
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise BadInput("a mark is a whole number, 0 or more")
@@ -174,15 +183,25 @@ def _changes(diary, since, foreign_name):
                                           "tombstone", "memo"), foreign_name)
             run = foreign.Watchdog(conn, foreign_name).execute
         upto = _mark(conn)
+        whole = foreign_name is not None and since == 0
+        span = () if whole else (since, upto)
         records = []
         for uuid, created, updated, title, body, starred, vv, paths in run(
-                _ENTRY_ROWS, (since, upto)):
+                _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span):
+            if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
+                # bytes or a number where text belongs: only a crafted file
+                raise BadInput("%s is not a diary one can read: an entry holds a value that "
+                               "is not text" % (foreign_name or "this diary"))
             tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
             records.append({
                 "type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
                 "title": title, "body": body, "starred": bool(starred), "tags": tags,
                 "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)})
-        for uuid, deleted, vv, device in run(_TOMBSTONE_ROWS, (since, upto)):
+        for uuid, deleted, vv, device in run(
+                _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span):
+            if not all(isinstance(v, str) for v in (uuid, deleted, device)):
+                raise BadInput("%s is not a diary one can read: a deletion holds a value "
+                               "that is not text" % (foreign_name or "this diary"))
             records.append({"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
                             "vv": _loads(vv), "device": device})
         return records, upto
@@ -193,7 +212,7 @@ def _loads(text):
     of every version: it never wins over anything)."""
     try:
         found = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {}
     if not isinstance(found, dict):
         return {}
@@ -237,12 +256,18 @@ def _fail(where, message):
 def _check_vector(value, where):
     if not isinstance(value, dict) or len(value) > MAX_DEVICES:
         _fail(where, "vv must be an object of device ids and counters")
+    out = {}
     for device, n in value.items():
         if not isinstance(device, str) or not _DEVICE_ID.match(device):
             _fail(where, "vv has a device id that is not one")
-        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n < MAX_COUNTER:
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
             _fail(where, "vv has a counter that is not a whole number above 0")
-    return dict(value)
+        # Past the limit counts as the limit: refusing it would lock out for
+        # good a diary whose counter one crafted copy set just below it and
+        # one local edit then raised (at worst a conflict copy, as for equal
+        # vectors with different content).
+        out[device] = min(n, MAX_COUNTER - 1)
+    return out
 
 
 def _check_uuid(value, where):
@@ -459,8 +484,11 @@ class _Run:
             return
         name = loser.title if loser.title.strip() else "the entry of %s" % (
             dates.local(dates.read_stored(loser.created)).strftime("%Y-%m-%d %H:%M"))
+        # cut to the limit: past it, every other replica would refuse the copy
+        # (and the whole batch holding it)
+        title = ("Conflict copy of " + name)[:entries.MAX_TEXT]
         self.insert(dataclasses.replace(loser, uuid=uuid), {},
-                    title="Conflict copy of " + name, extra_tags=(CONFLICT_TAG,))
+                    title=title, extra_tags=(CONFLICT_TAG,))
 
     # --- tombstones
 

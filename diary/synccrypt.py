@@ -72,8 +72,12 @@ def derive(passphrase, salt, iterations):
 
 
 def _pack(payload):
-    return zlib.compress(json.dumps(payload, separators=(",", ":"),
-                                    ensure_ascii=False).encode("utf-8"), 6)
+    plain = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if len(plain) > MAX_PLAIN:  # every reader would refuse it as damaged, at every sync
+        raise DiaryError("too large to sync: %d MB of changes in one file, over the %d MB a "
+                         "sync file holds; nothing was written"
+                         % (len(plain) >> 20, MAX_PLAIN >> 20))
+    return zlib.compress(plain, 6)
 
 
 def _unpack(blob):

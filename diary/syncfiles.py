@@ -10,6 +10,7 @@ renamed to its name, which only its writer ever uses; nothing else is ever
 created in the folder.
 """
 
+import contextlib
 import errno
 import os
 import re
@@ -51,6 +52,34 @@ def check_folder(folder):
     if not os.access(folder, os.W_OK | os.X_OK):
         raise DiaryError("the sync folder %s is not writable" % folder)
     return folder
+
+
+@contextlib.contextmanager
+def turn(folder):
+    """Within the block, no other sync through ``folder`` runs on this machine
+    (an advisory lock on the folder itself, released by the kernel when a sync
+    is killed); True when held. Two syncs of one diary at once would number
+    their files alike and each take the other's for a copy's. Where the file
+    system has no such locks, False: the sync runs as before."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise DiaryError("cannot read the sync folder %s: %s" % (folder, exc.strerror)) from None
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
+        except (BlockingIOError, PermissionError):
+            raise DiaryError("another sync through %s is running on this machine; sync again "
+                             "when it ends" % folder) from None
+        except (ImportError, OSError):
+            held = False
+        yield held
+    finally:
+        os.close(fd)
 
 
 def listing(folder):
@@ -111,8 +140,8 @@ def _remove(folder, name):
     try:
         os.unlink(os.path.join(folder, name))
         return 1
-    except FileNotFoundError:
-        return 0
+    except (FileNotFoundError, IsADirectoryError):
+        return 0  # a directory under a file's name is no file of ours
     except OSError as exc:
         raise DiaryError("cannot remove %s from the sync folder: %s"
                          % (name, exc.strerror)) from None
@@ -123,20 +152,25 @@ def _read(folder, f):
         raise synccrypt.Unreadable("too large to be a sync file")
     try:
         with open_regular(os.path.join(folder, f.name), follow=False) as stream:
-            return stream.read(synccrypt.MAX_FILE + 1)
+            # the header first: junk (anyone can drop some) is not read whole
+            head = stream.read(len(synccrypt.MAGIC))
+            if head != synccrypt.MAGIC:
+                raise synccrypt.Unreadable("truncated or not a sync file")
+            return head + stream.read(synccrypt.MAX_FILE + 1 - len(head))
     except DiaryError as exc:
         raise synccrypt.Unreadable(str(exc)) from None
 
 
-def _remove_stale_temporaries(folder, tag):
+def _remove_stale_temporaries(folder, tag, alone=False):
     """What a sync of ours killed half way left (a power cut, SIGKILL): only
-    our own, and only old ones (another process may be syncing this diary now)."""
+    our own; at once when ``alone`` (turn() held: no other sync here is
+    writing one), else only old ones (another process may be syncing now)."""
     prefix = ".%s." % tag
     for name in os.listdir(folder):
         if name.startswith(prefix) and ".tmp-" in name:
             path = os.path.join(folder, name)
             try:
-                if time.time() - os.lstat(path).st_mtime > STALE:
+                if alone or time.time() - os.lstat(path).st_mtime > STALE:
                     os.unlink(path)
             except OSError:
                 pass

@@ -50,20 +50,17 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from . import memo, synccrypt
+from . import synccrypt
 from .errors import BadInput, DiaryError, DiskFull, NotFound, PassphraseError  # noqa: F401
 from .syncfiles import _NAME, _read, _remove, _remove_stale_temporaries, _write
-from .syncfiles import check_folder, listing  # noqa: F401 (callers' names)
+from .syncfiles import check_folder, listing, turn  # noqa: F401 (callers' names)
+from .synckeys import KEYS, MAX_STATE, FolderPassphrase  # noqa: F401 (callers' names)
+from .synckeys import _keyring, _keys, _load, _looks_like_keyfile, _save, _skip
 
 STATE = "sync-state"
-KEYS = "sync-keys"
 _DEVICE = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
 _STAMP = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 COMPACT_FLOOR = 256 << 10  # bytes of change files below which compaction never runs
-
-
-class FolderPassphrase(PassphraseError):
-    """The folder was set up under a passphrase this diary does not have."""
 
 
 @dataclass
@@ -83,127 +80,6 @@ class Report:
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -- what this diary remembers about the folder (memo table) --------------------
-
-def _load(diary, key):
-    text = memo.get(diary, key)
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _save(diary, key, value):
-    text = json.dumps(value, separators=(",", ":"))
-    if len(text) > memo.MAX_VALUE:
-        # too many peers remembered: keep the ones heard from most recently
-        peers = value.get("peers", {})
-        for tag in sorted(peers, key=lambda t: peers[t].get("last", ""))[:len(peers) // 2]:
-            del peers[tag]
-        text = json.dumps(value, separators=(",", ":"))
-    memo.put(diary, key, text)
-
-
-def _keyring(stored):
-    return {int(e): bytes.fromhex(k) for e, k in (stored or {}).get("keys", {}).items()}
-
-
-def _store_keys(diary, epoch, keyring, check):
-    _save(diary, KEYS, {"epoch": epoch, "check": check,
-                        "keys": {str(e): k.hex() for e, k in keyring.items()}})
-
-
-def _skip(report, f, why):
-    report.warnings.append("skipped %s: %s" % (f.name, why))
-
-
-# -- keys -------------------------------------------------------------------
-
-def _unwrap(folder, f, passphrase):
-    epoch, keys = synccrypt.open_keyring(passphrase, f.canonical, _read(folder, f))
-    if epoch != f.seq:
-        raise synccrypt.Unreadable("renamed (its name says key %d, it holds key %d)"
-                                   % (f.seq, epoch))
-    return keys
-
-
-def _keys(diary, folder, files, passphrase, folder_passphrase, state, report):
-    """The keyring to read and write with: (epoch, {epoch: key}). Costs one key
-    derivation when a key file must be made or opened, none otherwise."""
-    stored = _load(diary, KEYS)
-    key_files = sorted((f for f in files if f.ext == "dkey" and not f.copy),
-                       key=lambda f: f.seq)
-    newest = key_files[-1].seq if key_files else 0
-    offer = folder_passphrase or passphrase
-    if stored is None:
-        if not key_files:
-            keyring, epoch = {1: synccrypt.new_key()}, 1
-            _write_keyfile(folder, state, passphrase, epoch, keyring, report)
-            _store_keys(diary, epoch, keyring, synccrypt.fingerprint(keyring[1], passphrase))
-            return epoch, keyring
-        top = [f for f in key_files if f.seq == newest]
-        last = None
-        for f in top[:1]:  # one derivation: every key file of one epoch holds the same keys
-            try:
-                keyring = _unwrap(folder, f, offer)
-            except synccrypt.Unreadable as exc:
-                last = exc
-                continue
-            _store_keys(diary, newest, keyring,
-                        synccrypt.fingerprint(keyring[newest], passphrase))
-            return newest, keyring
-        raise FolderPassphrase("the sync folder %s was set up under another passphrase (%s); "
-                               "give that passphrase once" % (folder, last))
-    keyring, epoch = _keyring(stored), int(stored.get("epoch", 1))
-    if newest > epoch:
-        f = next(f for f in key_files if f.seq == newest)
-        try:
-            learned = _unwrap(folder, f, offer)
-        except synccrypt.Unreadable as exc:
-            report.needs_passphrase = True
-            report.warnings.append(
-                "another replica changed the passphrase (%s: %s): what it writes now cannot be "
-                "read here until you give the new passphrase once" % (f.name, exc))
-        else:
-            keyring.update(learned)
-            epoch = newest
-            report.learned_epoch = True
-            state["rewrite"] = True
-            stored["check"] = synccrypt.fingerprint(keyring[epoch], passphrase)
-            _store_keys(diary, epoch, keyring, stored["check"])
-    if stored.get("check") != synccrypt.fingerprint(keyring[epoch], passphrase):
-        # This diary's passphrase changed: a new epoch, sealed under it alone.
-        epoch = max(epoch, newest) + 1
-        keyring[epoch] = synccrypt.new_key()
-        _write_keyfile(folder, state, passphrase, epoch, keyring, report)
-        _store_keys(diary, epoch, keyring, synccrypt.fingerprint(keyring[epoch], passphrase))
-        report.new_epoch = True
-        state["rewrite"] = True
-    if state.get("rewrite"):
-        # Our key files of older epochs open with an older passphrase: gone.
-        for f in key_files:
-            if f.tag == state["tag"] and f.seq < epoch:
-                report.removed += _remove(folder, f.name)
-    return epoch, keyring
-
-
-def _write_keyfile(folder, state, passphrase, epoch, keyring, report):
-    name = "%s.%08d.dkey" % (state["tag"], epoch)
-    report.written += _write(folder, name, synccrypt.seal_keyring(
-        passphrase, _kdf_iter(), epoch, name, keyring))
-    report.files_written += 1
-
-
-def _kdf_iter():
-    from . import store
-
-    # the diary's own cost (SQLCipher 4's default); tests lower store.KDF_ITER
-    return store.KDF_ITER or synccrypt.KDF_ITER
 
 
 # -- the sync -------------------------------------------------------------------
@@ -236,19 +112,19 @@ def sync(diary, folder, passphrase=None, *, folder_passphrase=None, replica=None
         from .errors import ReadOnly
 
         raise ReadOnly()
-    with diary.bound():
-        return _sync(diary, folder, passphrase, folder_passphrase, replica, progress)
+    with diary.bound(), turn(folder) as alone:
+        return _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone)
 
 
-def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
+def _sync(diary, folder, passphrase, folder_passphrase, replica, progress, alone):
     report = Report()
     state = _load(diary, STATE) or {}
     if "tag" not in state:
         state.update(tag=_new_tag(), seq=0, mark=None, peers={}, covered=0)
     state["device"] = replica.device_id(diary)
-    _remove_stale_temporaries(folder, state["tag"])
+    _remove_stale_temporaries(folder, state["tag"], alone)
     files = listing(folder)
-    _detect_copy(diary, replica, state, files, report)
+    _detect_copy(diary, replica, state, files, folder, report)
     epoch, keyring = _keys(diary, folder, files, passphrase, folder_passphrase, state, report)
     files = listing(folder)
     # A diary that never held anything joins: all its first snapshot holds came
@@ -256,6 +132,12 @@ def _sync(diary, folder, passphrase, folder_passphrase, replica, progress):
     state["was_empty"] = state["mark"] is None and getattr(replica, "mark", None) is not None \
         and replica.mark(diary) == 0
     _read_others(diary, folder, replica, state, files, keyring, report, progress)
+    if state.pop("overtaken", False):
+        # Someone's snapshot covers numbers under our tag that we never wrote:
+        # a copy of this diary wrote them (and may have removed them since).
+        # Readers have passed those numbers: a file of ours under them would
+        # never be read. A new tag, now, before writing.
+        _become_new(diary, replica, state, report)
     _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
     state.pop("rewrite", None)
     state.pop("was_empty", None)
@@ -270,21 +152,65 @@ def _replica():
     return replica
 
 
-def _detect_copy(diary, replica, state, files, report):
+def _detect_copy(diary, replica, state, files, folder, report):
     """A copied diary file keeps its source's tag and device id: a file under
     our tag that we did not write (a later sequence number, or a sync tool's
-    copy of one written twice) means another replica writes as us."""
-    mine = [f for f in files if f.tag == state["tag"] and f.ext == "dsync"]
-    if any(f.seq > state["seq"] or f.copy for f in mine) or state.pop("clash", False):
+    copy of one written twice) means another replica writes as us. Not proof:
+    the file a sync of ours wrote just before it was stopped (Ctrl-C, a kill)
+    without saving its state (``pending`` names it: it is adopted), nor a file
+    that does not open (anyone who can write the folder can drop one)."""
+    pending = state.pop("pending", None)
+    keyring = _keyring(_load(diary, KEYS))
+    copy = state.pop("clash", False)
+    for f in files:
+        if f.tag != state["tag"] or f.ext != "dsync" or not (f.seq > state["seq"] or f.copy):
+            continue
+        if pending and not f.copy and f.name == pending.get("name") and (
+                _digest(_read_quietly(folder, f)) == pending.get("sha")):
+            state["seq"], state["mark"] = f.seq, pending.get("mark")
+            if pending.get("snapshot"):
+                state["snapshot_seq"] = f.seq
+                state["covered"] = max(state.get("covered", 0), f.seq - 1)
+            continue
+        try:
+            _open_file(folder, f, keyring, state)
+        except synccrypt.UnknownKey:
+            pass  # sealed under a key we do not hold: not ours
+        except synccrypt.Unreadable as exc:
+            _skip(report, f, str(exc))
+            if not f.copy:  # its name is taken: our next file takes the next one
+                state["seq"] = max(state["seq"], f.seq)
+            continue
+        copy = True
+    if copy:
         _become_new(diary, replica, state, report)
 
 
+def _digest(data):
+    import hashlib
+
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _read_quietly(folder, f):
+    try:
+        return _read(folder, f)
+    except synccrypt.Unreadable:
+        return None
+
+
 def _become_new(diary, replica, state, report):
+    _leave_tag(state, replica.new_device_id(diary), report)
+
+
+def _leave_tag(state, device, report):
+    """Write under a new tag as ``device`` from now on; the old tag is a
+    peer's (the other copy's) and read as such."""
     old = state["tag"]
-    device = replica.new_device_id(diary)
     state["peers"][old] = {"through": 0, "extra": {}, "device": state.get("device"),
                            "last": ""}
     state.update(tag=_new_tag(), seq=0, covered=0, device=device, rewrite=True)
+    state.pop("snapshot_seq", None)
     report.new_device = True
     report.warnings.append("this diary is a copy of another replica: it takes a new device "
                            "id and writes its own files from now on")
@@ -337,6 +263,8 @@ def _read_others(diary, folder, replica, state, files, keyring, report, progress
         for t, n in (covers or {}).items():
             if t == state["tag"]:
                 state["covered"] = max(state.get("covered", 0), n)
+                if n > state["seq"]:
+                    state["overtaken"] = True
             else:
                 p = peers.setdefault(t, {"through": 0, "extra": {}, "device": None, "last": ""})
                 p["through"] = max(p["through"], n)
@@ -354,6 +282,8 @@ def _holds(peers, state, f, covers):
     tag up to the file before it)."""
     for t, n in covers.items():
         if t == state["tag"]:
+            if n > state["seq"]:  # files under our tag we never wrote (a copy's)
+                return False
             continue
         if peers.get(t, {}).get("through", 0) < (n - 1 if t == f.tag else n):
             return False
@@ -390,6 +320,10 @@ def _open_file(folder, f, keyring, state):
     if covers is not None and not (isinstance(covers, dict) and all(
             isinstance(t, str) and isinstance(n, int) for t, n in covers.items())):
         raise synccrypt.Unreadable("damaged (impossible coverage)")
+    fresh = payload.get("fresh", [])
+    if not (isinstance(fresh, list) and all(
+            isinstance(i, int) and not isinstance(i, bool) for i in fresh)):
+        raise synccrypt.Unreadable("damaged (an impossible list of fresh records)")
     return payload
 
 
@@ -429,9 +363,8 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
     if not records and state["mark"] is None and not mine and not state.get("rewrite"):
         state["mark"] = mark  # an empty diary: nothing to say yet
         return
-    state["seq"] += 1
-    name = "%s.%08d.dsync" % (tag, state["seq"])
-    payload = {"kind": "snapshot" if snapshot else "changes", "tag": tag, "seq": state["seq"],
+    name = "%s.%08d.dsync" % (tag, state["seq"] + 1)
+    payload = {"kind": "snapshot" if snapshot else "changes", "tag": tag, "seq": state["seq"] + 1,
                "device": state.get("device"), "written_at": _now(), "records": records}
     if snapshot:
         covers = {t: p["through"] for t, p in state["peers"].items() if p["through"]}
@@ -442,8 +375,16 @@ def _write_changes(diary, folder, replica, state, files, epoch, keyring, report)
             payload["fresh"] = [i for i, r in enumerate(records) if _key(r) in wanted]
         else:
             payload["fresh"] = list(range(len(records)))
-    report.written += _write(folder, name, synccrypt.seal(keyring[epoch], epoch, name, payload))
+    data = synccrypt.seal(keyring[epoch], epoch, name, payload)
+    # Remembered before the rename: a sync stopped between the rename and the
+    # save of its state finds this file its own next time (_detect_copy).
+    state["pending"] = {"name": name, "sha": _digest(data), "mark": mark,
+                        "snapshot": snapshot}
+    _save(diary, STATE, state)
+    report.written += _write(folder, name, data)
+    state.pop("pending")
     report.files_written += 1
+    state["seq"] += 1
     state["mark"] = mark
     if snapshot:
         report.snapshot = True
@@ -480,7 +421,8 @@ def status(diary, folder):
     for tag in ([me] if me else []) + [t for t in tags if t != me]:
         own = [f for f in files if f.tag == tag]
         peer = state.get("peers", {}).get(tag, {})
-        newest_key = max([f.seq for f in own if f.ext == "dkey"], default=None)
+        newest_key = max([f.seq for f in own if f.ext == "dkey" and not f.copy
+                          and _looks_like_keyfile(folder, f, Report())], default=None)
         rows.append({
             "replica": tag, "this": tag == me,
             "device": state.get("device") if tag == me else peer.get("device"),

@@ -256,3 +256,40 @@ def test_random_edits_converge_and_lose_nothing(tmp_path, mine, theirs):
         assert written <= {v[2] for v in here.values()}  # every last version is kept
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("spoil", [
+    "DELETE FROM memo WHERE key = 'replica-seq'",
+    "UPDATE memo SET value = 'none' WHERE key = 'replica-seq'",
+    "DELETE FROM entry_lineage",
+])
+def test_a_source_whose_change_counter_or_lineage_lies_still_gives_all_its_entries(
+        made, tmp_path, spoil):
+    """Merge reads everything the other file holds: a source whose change
+    counter was reset, or whose lineage rows are gone (another tool, a crafted
+    file), brought nothing and said '0 taken', silently."""
+    other = str(tmp_path / "laptop.db")
+    store.create(other, PASSPHRASE)
+    with store.open_diary(other, PASSPHRASE) as o:
+        entries.add(o, "Only on the laptop", title="Train")
+        o.db.execute_sql(spoil)
+    with store.open_diary(made, PASSPHRASE) as d:
+        report = exchange.merge(d, other)
+        assert report.taken == 1
+        assert [e.body for e in entries.list_entries(d)] == ["Only on the laptop"]
+        assert health.problems(d) == []
+
+
+@pytest.mark.parametrize("bad", ["", "a" + "\n" + "b", "a//b"])
+def test_a_source_with_an_impossible_tag_path_is_refused_naming_it(made, tmp_path, bad):
+    """An unused tag of a crafted source with an impossible path: the merge
+    was refused with 'empty tag path', naming neither the file nor the tag."""
+    other = str(tmp_path / "laptop.db")
+    store.create(other, PASSPHRASE)
+    with store.open_diary(other, PASSPHRASE) as o:
+        entries.add(o, "Only on the laptop", tags=["fine"])
+        o.db.execute_sql("UPDATE tag SET path = ?", (bad,))
+    with store.open_diary(made, PASSPHRASE) as d:
+        with pytest.raises(BadInput, match="laptop.db"):
+            exchange.merge(d, other)
+        assert entries.list_entries(d) == []

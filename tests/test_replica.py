@@ -463,3 +463,70 @@ def test_a_library_call_acts_on_the_diary_it_is_given_not_the_last_opened(trio):
     tags.rename(a, "work", "job")  # acted on c before write() bound the models
     assert state(a)[next(iter(state(a)))][5] == ("job",)
     assert state(b) == state(c) == {}
+
+
+@pytest.mark.parametrize("spoil", [
+    "UPDATE entry SET created_at = X'00ff'",
+    "UPDATE entry SET body = X'41'",
+    "UPDATE entry SET title = X'41'",
+    "UPDATE entry SET updated_at = 12345",
+    "UPDATE entry_lineage SET vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
+    "UPDATE tombstone SET deleted_at = X'00', "
+    "vv = '[' || replace(hex(zeroblob(5000)), '00', '[') || ']'",
+])
+def test_a_merge_source_with_values_of_the_wrong_kind_is_refused_in_one_line(trio, spoil):
+    """Bytes where text belongs, or a vector nested thousands deep, in a
+    crafted merge source: a TypeError or RecursionError (a traceback), not an
+    error naming the file. (A spoilt vector reads as {}, as _loads says.)"""
+    a, b, _ = trio
+    add(a, "x")
+    gone = add(a, "y")
+    delete(a, gone.uuid)
+    a.db.connection().executescript(spoil)
+    try:
+        records, _ = replica.changes(a, foreign_name=a.path)
+    except BadInput as exc:
+        assert a.path in str(exc)
+        return
+    try:
+        replica.apply(b, records)
+    except BadInput:
+        pass
+
+
+def test_a_counter_at_the_limit_does_not_lock_a_diary_out_of_every_merge(trio):
+    """A crafted copy gave an entry our device's counter at MAX_COUNTER - 1
+    (accepted); one edit here raised it to MAX_COUNTER, and from then on every
+    diary refused everything this one sent ('not a whole number above 0'), at
+    every merge and sync. A counter past the limit now counts as the limit:
+    at worst a conflict copy, nothing refused, nothing lost."""
+    a, b, c = trio
+    me = replica.device_id(b)
+    add(a, "hello")
+    with a.bound():
+        a.db.execute_sql("UPDATE entry_lineage SET vv = ?",
+                         (json.dumps({me: replica.MAX_COUNTER - 1}),))
+    sync(a, b)
+    (uuid,) = state(b)
+    edit(b, uuid, body="edited here")
+    sync(b, c)
+    assert bodies(c) == ["edited here"]
+    sync(c, a)
+    assert "edited here" in bodies(a)
+
+
+def test_a_conflict_copy_of_an_entry_with_a_title_at_the_limit_still_travels(trio, monkeypatch):
+    """'Conflict copy of ' + a title at entries.MAX_TEXT made a title past it:
+    written here unchecked, then refused by every other diary ('the title is
+    too long'), and with it every record of that merge or sync file, for
+    good. The copy's title is cut to the limit."""
+    a, b, c = trio
+    monkeypatch.setattr(entries, "MAX_TEXT", 100)
+    e = add(a, "body", title="T" * 95)
+    sync(a, b)
+    edit(a, e.uuid, body="edit a")
+    edit(b, e.uuid, body="edit b")
+    assert sync(b, a).conflicts == 1
+    sync(a, c)
+    assert bodies(c) == bodies(a) == ["edit a", "edit b"]
+    assert all(len(v[2]) <= 100 for v in state(c).values())

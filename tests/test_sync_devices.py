@@ -489,3 +489,30 @@ def test_the_menu_opened_by_the_agent_asks_for_the_passphrase_to_sync(diary, tmp
     store.create(other, PASSPHRASE, kdf_iter=TEST_KDF_ITER)
     sync(other, folder)
     assert [r[1] for r in held(other).values()] == ["from the agent's session"]
+
+
+def test_a_source_whose_copy_wrote_under_its_tag_still_sends_and_gets_everything(three,
+                                                                                  tmp_path):
+    """A diary file copied onto a new laptop kept its source's sync tag. Once a
+    third device's snapshot covered the copy's files and the copy removed
+    them, the source wrote numbers every reader had already passed: its
+    changes reached no one, silently (and it skipped the copy's entries in
+    that snapshot as its own)."""
+    folder, (a, _, c) = three
+    do(a, lambda d: entries.add(d, "first"))
+    sync(a, folder)
+    laptop = str(tmp_path / "laptop.db")
+    import shutil
+
+    shutil.copy(a, laptop)
+    do(laptop, lambda d: entries.add(d, "from the laptop"))
+    sync(laptop, folder)
+    sync(c, folder)  # joins: its snapshot covers everything it read
+    sync(laptop, folder)
+    do(a, lambda d: entries.add(d, "from a, later"))
+    sync(a, folder)
+    for path in (c, laptop, a, c, laptop):
+        sync(path, folder)
+    bodies = {v[1] for v in held(c).values()}
+    assert {"first", "from the laptop", "from a, later"} <= bodies
+    assert held(a) == held(c) == held(laptop)

@@ -400,3 +400,308 @@ def test_status_lists_the_replicas(world):
         mine = R.device_id(d)
     assert rows[0]["this"] and rows[0]["device"] == mine
     assert len(rows) == 2 and rows[1]["last_synced"] and rows[1]["unread"] == 0
+
+
+def test_a_sync_stopped_after_its_file_is_renamed_is_not_taken_for_a_copy(world, monkeypatch):
+    """Ctrl-C or SIGKILL between the rename of our new file and the save of
+    our state: the next sync must see that file as our own, not as another
+    replica writing under our tag (which made the diary take a new device id)."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    edit(p["a"], "y", "two")
+    real = syncfolder._save
+
+    def interrupted(diary, key, value):
+        if key == syncfolder.STATE and "pending" not in value:  # the last save
+            raise KeyboardInterrupt
+        return real(diary, key, value)
+
+    monkeypatch.setattr(syncfolder, "_save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sync(p["a"], folder)
+    monkeypatch.setattr(syncfolder, "_save", real)
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        device = R.device_id(d)
+    report = sync(p["a"], folder)
+    assert not report.new_device and not report.warnings
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        assert R.device_id(d) == device
+    edit(p["a"], "z", "three")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"x": "one", "y": "two", "z": "three"}
+
+
+def test_a_stranger_file_under_our_tag_does_not_make_us_a_copy(world):
+    """Anyone who can write the folder (no key needed) dropped a file named
+    like our next one: it does not open, so it proves nothing about a copy."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    (folder / ("%s.%08d.dsync" % (tag, 7))).write_bytes(b"DSYN" + os.urandom(200))
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        device = R.device_id(d)
+    report = sync(p["a"], folder)
+    assert not report.new_device
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        assert R.device_id(d) == device
+
+
+def test_two_syncs_at_once_do_not_take_each_other_for_a_copy(world):
+    """A second sync of one diary (the menu's and a cron job's) while the first
+    is reading: it used to write the next file and save its state in
+    between, and the first then took that file for a copy's (a new device
+    id) or failed on its name. Syncs through one folder on one machine now
+    take turns: the second is refused with a one-line error."""
+    folder, p = world
+    edit(p["a"], "w", "first")
+    sync(p["a"], folder)
+    edit(p["b"], "x", "from b")
+    sync(p["b"], folder)
+    edit(p["a"], "y", "from a")
+    inner = {}
+
+    class Busy(FakeReplica):
+        def apply(self, d, records):
+            if not inner:
+                edit(p["a"], "z", "meanwhile")
+                try:
+                    with store.open_diary(p["a"], PASSPHRASE) as other:
+                        inner["report"] = syncfolder.sync(other, str(folder), replica=R)
+                except syncfolder.DiaryError as exc:
+                    inner["error"] = str(exc)
+            return super().apply(d, records)
+
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        device = R.device_id(d)
+        first = syncfolder.sync(d, str(folder), replica=Busy())
+    assert "another sync" in inner.get("error", "")
+    assert not first.new_device and not first.warnings
+    again = sync(p["a"], folder)
+    assert not again.new_device and not again.warnings
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        assert R.device_id(d) == device
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"w": "first", "x": "from b", "y": "from a", "z": "meanwhile"}
+
+
+def test_a_killed_syncs_temporary_is_gone_after_the_next_sync(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    left = folder / (".%s.%08d.dsync.tmp-0badf00d" % (tag, 2))
+    left.write_bytes(b"half")
+    edit(p["a"], "y", "two")
+    sync(p["a"], folder)
+    assert not [n for n in names(folder) if ".tmp-" in n]
+
+
+@pytest.mark.parametrize("junk", [os.urandom(200), b"", b"DSYN\x01\x02"])
+def test_a_junk_key_file_neither_locks_out_joiners_nor_asks_for_a_passphrase(world, junk):
+    """Anyone who can write the folder (no key needed) dropped bytes named like
+    a newer key file: a joining diary was told the folder was set up under
+    another passphrase, and every other diary asked for a new passphrase and
+    exited 1 at every sync. A file that is not a key file is skipped, named."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    (folder / "ffffffffffffffff.00000009.dkey").write_bytes(junk)
+    edit(p["a"], "y", "two")
+    report = sync(p["a"], folder)
+    assert not report.needs_passphrase and not report.new_epoch
+    assert any("ffffffffffffffff.00000009.dkey" in w for w in report.warnings)
+    report = sync(p["b"], folder)
+    assert not report.needs_passphrase
+    assert texts(p["b"]) == {"x": "one", "y": "two"}
+
+
+def test_many_copies_of_a_file_do_not_spoil_what_the_diary_remembers(world):
+    """Anyone who can write the folder can copy a file under sync tools'
+    conflict names (no key needed: a copy opens as its original). Each copy
+    read is remembered; past 4 KB the state was cut short by memo.put, no
+    longer JSON, and forgotten: a new tag, a full snapshot, everything read
+    again at every sync."""
+    folder, p = world
+    edit(p["b"], "x", "one")
+    sync(p["b"], folder)
+    edit(p["a"], "y", "two")
+    sync(p["a"], folder)
+    with store.open_diary(p["a"], PASSPHRASE) as d, d.bound():
+        tag = syncfolder._load(d, syncfolder.STATE)["tag"]
+    (theirs,) = [n for n in data_files(folder) if not n.startswith(tag)]
+    stem = theirs[:-len(".dsync")]
+    for i in range(80):
+        shutil.copy(folder / theirs,
+                    folder / ("%s.sync-conflict-20261206-101010-%07d.dsync" % (stem, i)))
+    sync(p["a"], folder)
+    with store.open_diary(p["a"], PASSPHRASE) as d, d.bound():
+        assert syncfolder._load(d, syncfolder.STATE)["tag"] == tag
+    edit(p["a"], "z", "three")
+    report = sync(p["a"], folder)
+    assert report.read == 0 and not report.snapshot and not report.new_device
+
+
+def test_a_file_too_large_for_readers_is_never_written(world, monkeypatch):
+    """Readers refuse a file that unpacks past MAX_PLAIN ('damaged'), at every
+    sync, forever: the writer wrote one anyway, and the other devices never
+    got those changes while this one believed them sent. It is refused here,
+    with nothing written and the changes kept for the next sync."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    monkeypatch.setattr(synccrypt, "MAX_PLAIN", 2000)
+    edit(p["a"], "y", "long " * 1000)
+    before = names(folder)
+    with pytest.raises(syncfolder.DiaryError, match="too large"):
+        sync(p["a"], folder)
+    assert names(folder) == before
+    monkeypatch.setattr(synccrypt, "MAX_PLAIN", 1 << 30)
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    assert texts(p["b"])["y"] == "long " * 1000
+
+
+@pytest.mark.parametrize("kind", ["junk", "symlink", "directory"])
+def test_a_stranger_at_our_next_name_does_not_stop_our_syncs(world, tmp_path, kind):
+    """Junk dropped at the name of our next file (no key needed) made every
+    sync fail with 'already exists'; the next free number is taken instead."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    there = folder / ("%s.%08d.dsync" % (tag, 2))
+    if kind == "junk":
+        there.write_bytes(b"junk")
+    elif kind == "symlink":
+        there.symlink_to(tmp_path / "elsewhere")
+    else:
+        there.mkdir()
+    edit(p["a"], "y", "two")
+    report = sync(p["a"], folder)
+    assert report.files_written == 1 and not report.new_device
+    sync(p["b"], folder)
+    assert texts(p["b"]) == {"x": "one", "y": "two"}
+
+
+@pytest.mark.parametrize("fresh", [5, "0", {"0": 1}, None])
+def test_a_sealed_snapshot_with_an_impossible_fresh_list_is_skipped(world, fresh):
+    """A file that opens (written by a device with the key: another version of
+    diary, a bug) but whose snapshot's 'fresh' is no list: a TypeError
+    traceback, at every sync."""
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    with store.open_diary(p["a"], PASSPHRASE) as d, d.bound():
+        keys = syncfolder._load(d, syncfolder.KEYS)
+    epoch = int(keys["epoch"])
+    key = bytes.fromhex(keys["keys"][str(epoch)])
+    tag, name = "0123456789abcdef", "0123456789abcdef.00000001.dsync"
+    payload = {"kind": "snapshot", "tag": tag, "seq": 1, "device": None,
+               "written_at": "2026-12-06T10:00:00Z", "records": [{"uuid": "y"}],
+               "covers": {tag: 1}, "fresh": fresh}
+    (folder / name).write_bytes(synccrypt.seal(key, epoch, name, payload))
+    report = sync(p["b"], folder)
+    assert any(name in w and "damaged" in w for w in report.warnings)
+
+
+def test_a_huge_junk_file_is_not_read_whole_at_every_sync(world, monkeypatch):
+    """Anyone who can write the folder can drop a large file under a peer's
+    name: it was read whole into memory (up to 1 GB) at every sync before its
+    first bytes showed it is no sync file."""
+    from diary import syncfiles
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    junk = folder / "0123456789abcdef.00000001.dsync"
+    with open(junk, "wb") as f:
+        f.truncate(200 << 20)  # sparse: no room taken
+    read = []
+    real = syncfiles.open_regular
+
+    def counting(*a, **kw):
+        stream = real(*a, **kw)
+        inner = stream.read
+
+        def reading(n=-1):
+            data = inner(n)
+            read.append(len(data))
+            return data
+
+        stream.read = reading
+        return stream
+
+    monkeypatch.setattr(syncfiles, "open_regular", counting)
+    report = sync(p["b"], folder)
+    assert any(junk.name in w for w in report.warnings)
+    assert sum(read) < 1 << 20
+    assert texts(p["b"]) == {"x": "one"}
+
+
+def test_status_does_not_take_a_junk_key_file_for_a_passphrase_change(world):
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    tag = data_files(folder)[0].split(".")[0]
+    (folder / ("%s.00000009.dkey" % tag)).write_bytes(os.urandom(200))
+    with store.open_diary(p["b"], PASSPHRASE) as d:
+        rows = syncfolder.status(d, str(folder))
+    assert not any(row["needs_passphrase"] for row in rows)
+
+
+def test_a_key_file_that_did_not_open_is_not_derived_again_at_every_sync(world, monkeypatch):
+    """A key file with a key file's header over junk (anyone can make one, with
+    up to 10,000,000 PBKDF2 iterations: about 40 s) was derived again at
+    every sync. Once it failed under this passphrase, it is only named again,
+    until a passphrase is given for it."""
+    import struct
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    head = struct.pack(">4sBBI12s", synccrypt.MAGIC, synccrypt.FORMAT, synccrypt.KEYRING, 9,
+                       os.urandom(12)) + struct.pack(">16sI", os.urandom(16), 1000)
+    (folder / "ffffffffffffffff.00000009.dkey").write_bytes(head + os.urandom(64))
+    calls = count_derivations(monkeypatch)
+    first = sync(p["a"], folder)
+    assert first.needs_passphrase and len(calls) == 1
+    again = sync(p["a"], folder)
+    assert again.needs_passphrase and len(calls) == 1
+    assert any("ffffffffffffffff.00000009.dkey" in w for w in again.warnings)
+    sync(p["a"], folder, folder_passphrase="another one")  # given: tried again
+    assert len(calls) == 2
+
+
+def test_a_forged_key_file_named_to_sort_first_does_not_hide_the_real_one(world):
+    """A passphrase change on a: its new key file, and beside it a forged one
+    of the same epoch (a key file's header over junk, another cost) whose name
+    sorts first. Only the first was ever tried: b was asked for a passphrase
+    that could not open it, at every sync, for good; a joiner was locked out."""
+    import struct
+
+    folder, p = world
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    sync(p["b"], folder)
+    new = "a brand new passphrase"
+    with store.open_diary(p["a"], PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    edit(p["a"], "y", "two", passphrase=new)
+    sync(p["a"], folder, passphrase=new)
+    (epoch,) = {n.split(".")[1] for n in names(folder) if n.endswith(".dkey")} - {"00000001"}
+    head = struct.pack(">4sBBI12s", synccrypt.MAGIC, synccrypt.FORMAT, synccrypt.KEYRING,
+                       int(epoch), os.urandom(12)) + struct.pack(">16sI", os.urandom(16), 1000)
+    (folder / ("0000000000000000.%s.dkey" % epoch)).write_bytes(head + os.urandom(64))
+    report = sync(p["b"], folder, folder_passphrase=new)
+    assert report.learned_epoch and not report.needs_passphrase
+    assert texts(p["b"]) == {"x": "one", "y": "two"}
+    with store.open_diary(p["b"], PASSPHRASE) as d:
+        store.change_passphrase(d, new)
+    sync(p["c"], folder, passphrase=PASSPHRASE, folder_passphrase=new)
+    assert texts(p["c"]) == {"x": "one", "y": "two"}

@@ -26,7 +26,7 @@ write lock is taken, and every record checked as an import checks it.
 
 import os
 
-from .. import foreign, store
+from .. import dates, foreign, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
 
 
@@ -61,4 +61,12 @@ def merge(diary, other_path, passphrase=None, *, progress=None):
         other.close()
     if diary.read_only:
         raise ReadOnly()
+    from .. import tags
+
+    for path in paths:  # checked here to name the file: apply would only say why
+        try:
+            tags.parse_path(path)
+        except BadInput as exc:
+            raise BadInput("%s holds an impossible tag path \"%s\": %s"
+                           % (other_path, dates.shown(path), exc)) from None
     return replica.apply(diary, records, progress=progress, tag_paths=paths)
