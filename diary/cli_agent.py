@@ -17,8 +17,9 @@ def duration(text):
     if not m:
         raise argparse.ArgumentTypeError("not a duration (like 90s, 15m, 2h): %r" % text)
     seconds = float(m.group(1)) * _UNIT[m.group(2)]
-    if not 0 < seconds <= MAX_IDLE:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 7 days: %r" % text)
+    if not 1 <= seconds <= MAX_IDLE:
+        # under a second the agent would end before any command could ask it
+        raise argparse.ArgumentTypeError("must be at least 1s and at most 7 days: %r" % text)
     return seconds
 
 

@@ -168,7 +168,8 @@ def test_each_key_served_restarts_the_idle_time(arun, made, runtime):
     assert alive(pid)
 
 
-@pytest.mark.parametrize("text", ["0", "-5m", "eight", "8d", "15 minutes"])
+@pytest.mark.parametrize("text", ["0", "-5m", "eight", "8d", "15 minutes", "0.5s",
+                                  "0.000001s"])
 def test_bad_durations_are_usage_errors(arun, made, text):
     r = arun("unlock", "--for", text, environ={"DIARY_PASSPHRASE": PASSPHRASE})
     assert r.code == 2 and "Traceback" not in r.err
