@@ -416,7 +416,7 @@ def cmd_merge(args, env):
                 stats = exchange.merge(d, args.other, given, progress=progress)
             except SourcePassphraseError:
                 if given is not None or not env.stdin_tty:
-                    if given is None and isinstance(d.db._passphrase, store.RawKey):
+                    if given is None and store.key_only(d):
                         # the agent's key is this file's derived key (its salt): it
                         # opens a copy of this file, no diary made elsewhere
                         raise SourcePassphraseError(

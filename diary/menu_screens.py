@@ -203,7 +203,7 @@ class Screens:
         """Sync through the folder of the sync_folder setting, as ``diary sync``;
         asks once for a passphrase another device changed to."""
         mine = None
-        if isinstance(self.diary.db._passphrase, store.RawKey):
+        if store.key_only(self.diary):
             # Opened with the agent's key: sync seals the folder's keys under
             # the passphrase itself, which this session never had.
             mine = await self.sync_passphrase("Sync needs this diary's passphrase:")

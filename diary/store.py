@@ -895,6 +895,13 @@ def resume(diary, passphrase):
         raise translate(exc) from None
 
 
+def key_only(diary):
+    """Whether ``diary`` was unlocked with a raw key (the agent's) and so holds
+    no passphrase: what needs the passphrase itself (sync sealing its keys,
+    opening another file) must ask for it."""
+    return isinstance(diary.db._passphrase, RawKey)
+
+
 def check_passphrase(diary, passphrase):
     """Whether ``passphrase`` is the one this diary was unlocked with."""
     import hmac

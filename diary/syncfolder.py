@@ -89,10 +89,10 @@ def _new_tag():
 
 
 def _passphrase(diary):
-    from .store import RawKey
+    from .store import key_only
 
     passphrase = getattr(diary.db, "_passphrase", None)
-    if not isinstance(passphrase, str) or not passphrase or isinstance(passphrase, RawKey):
+    if not isinstance(passphrase, str) or not passphrase or key_only(diary):
         # A raw key (the agent's) is no passphrase: sealed under its text, a
         # key file would open on no other device.
         raise PassphraseError("sync needs the diary's passphrase, not only its key (the "
