@@ -110,15 +110,42 @@ def key_for(path, environ):
 
 def stop(path, environ):
     """End the agent of the diary at ``path`` (it wipes its key); True when one
-    answered. A dead agent's socket is removed."""
+    answered. A dead agent's socket is removed. An agent started through a
+    link that points elsewhere since is found by the path it was started
+    with, and ended too."""
+    stopped = False
     sock_path = _existing(path, environ)
-    if sock_path is None:
+    if sock_path is not None:
+        answer = _ask(sock_path, {"op": "stop"})
+        if answer == b"S\n":
+            stopped = True
+        else:
+            _remove_dead(sock_path)
+    if offered() and os.path.realpath(path) != os.path.abspath(path):
+        stopped = _stop_named(os.path.abspath(path), environ) or stopped
+    return stopped
+
+
+def _stop_named(named, environ):
+    """End every agent started for the path ``named`` (links unresolved)."""
+    from . import private_dir
+
+    where = private_dir.find_shared(KIND, environ)
+    try:
+        names = os.listdir(where) if where else []
+    except OSError:
         return False
-    answer = _ask(sock_path, {"op": "stop"})
-    if answer != b"S\n":
-        _remove_dead(sock_path)
-        return False
-    return True
+    stopped = False
+    for name in names:
+        sock_path = os.path.join(where, name)
+        answer = _ask(sock_path, {"op": "status"}) if name.endswith(".sock") else None
+        try:
+            said = json.loads(answer[1:].decode("utf-8")) if answer[:1] == b"I" else {}
+        except (TypeError, ValueError):
+            said = {}
+        if isinstance(said, dict) and said.get("named") == named:
+            stopped = _ask(sock_path, {"op": "stop"}) == b"S\n" or stopped
+    return stopped
 
 
 def status(path, environ):
@@ -179,7 +206,10 @@ def start(path, key, idle, environ):
     salt = salt_of(real)
     if bytes(key[-SALT_SIZE:]) != salt:
         raise DiaryError("the key does not belong to %s" % path)
+    # "named": the path as given, links unresolved, for `diary lock` to find
+    # this agent by after a link was pointed elsewhere (stop).
     header = json.dumps({"socket": sock_path, "path": real, "salt": salt.hex(),
+                         "named": os.path.abspath(path),
                          "idle": float(idle)}).encode("utf-8") + b"\n"
     # Nothing secret in argv or the environment: the key goes through a pipe.
     # The agent inherits no descriptor but the pipes (close_fds), runs in its

@@ -152,6 +152,37 @@ def test_lock_ends_the_agent_and_wipes_the_socket(arun, made, runtime):
     assert r.code == 0 and "No agent" in r.err
 
 
+def test_lock_by_a_symlink_retargeted_since_unlock_still_ends_its_agent(arun, made, runtime,
+                                                                        tmp_path):
+    # The agent is found by the file's real path: a link pointed elsewhere
+    # after `diary unlock` would leave it running, holding the key, while
+    # `diary lock` said there was none.
+    link = str(tmp_path / "link.db")
+    os.symlink(made, link)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=link).code == 0
+    pid = agent_pid(made, runtime)
+    elsewhere = tmp_path / "elsewhere.db"
+    elsewhere.write_bytes(b"")
+    os.unlink(link)
+    os.symlink(str(elsewhere), link)
+    r = arun("lock", diary_path=link)
+    assert r.code == 0 and "Locked" in r.err, r
+    assert wait_until(lambda: not alive(pid))
+    r = arun("lock", diary_path=link)
+    assert r.code == 0 and "No agent" in r.err
+
+
+def test_lock_ends_only_the_agent_of_that_diary(arun, made, runtime, tmp_path):
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    unlock(arun)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=other).code == 0
+    pid, kept = agent_pid(made, runtime), agent_pid(other, runtime)
+    assert arun("lock").code == 0
+    assert wait_until(lambda: not alive(pid))
+    assert alive(kept) and arun("list", diary_path=other, environ={}).code == 0
+
+
 def test_idle_timeout_ends_it(arun, made, runtime):
     unlock(arun, "--for", "1s")
     pid = agent_pid(made, runtime)
