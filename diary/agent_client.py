@@ -58,26 +58,30 @@ def peer_uid(conn):
 
 def _ask(sock_path, request):
     """The agent's whole answer to ``request``, or None (no agent, another
-    user's, no answer)."""
+    user's, no answer). A bytearray: where it holds a key (key_for) the
+    caller wipes it; the buffer it was read into is wiped here (recv would
+    leave immutable copies of the key behind)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    buffer = bytearray(MAX_ANSWER + 1)
+    size = 0
     try:
         s.settimeout(TIMEOUT)
         s.connect(sock_path)
         if peer_uid(s) != os.getuid():
             return None  # not our agent: never send it anything
         s.sendall(json.dumps(request).encode("utf-8") + b"\n")
-        chunks, size = [], 0
-        while size <= MAX_ANSWER:
-            chunk = s.recv(MAX_ANSWER)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
+        with memoryview(buffer) as view:
+            while size <= MAX_ANSWER:
+                n = s.recv_into(view[size:])
+                if not n:
+                    break
+                size += n
+            return bytearray(view[:size])
     except OSError:
         return None
     finally:
         s.close()
+        buffer[:size] = bytes(size)
 
 
 def _existing(path, environ):
@@ -90,7 +94,8 @@ def _existing(path, environ):
 
 
 def key_for(path, environ):
-    """The raw key (a bytearray) the agent holds for the diary at ``path``, or None."""
+    """The raw key (a bytearray, for the caller to wipe) the agent holds for
+    the diary at ``path``, or None."""
     sock_path = _existing(path, environ)
     if sock_path is None:
         return None
@@ -102,10 +107,16 @@ def key_for(path, environ):
     except DiaryError:
         return None
     answer = _ask(sock_path, {"op": "key", "path": real, "salt": salt.hex()})
-    if (answer is None or answer[:1] != b"K" or len(answer) != 1 + RAW_SIZE
-            or not salt_matches(answer[1:], salt)):
+    if answer is None:
         return None
-    return bytearray(answer[1:])
+    try:
+        with memoryview(answer) as view:
+            if answer[:1] != b"K" or len(answer) != 1 + RAW_SIZE or not salt_matches(
+                    view[1:], salt):
+                return None
+            return bytearray(view[1:])
+    finally:
+        answer[:] = bytes(len(answer))
 
 
 def stop(path, environ):

@@ -183,6 +183,29 @@ def test_lock_ends_only_the_agent_of_that_diary(arun, made, runtime, tmp_path):
     assert alive(kept) and arun("list", diary_path=other, environ={}).code == 0
 
 
+def test_the_client_holds_the_key_only_in_buffers_it_can_wipe(arun, made, runtime,
+                                                              monkeypatch):
+    # socket.recv returns bytes, which stay in memory until reused: the key
+    # is received into a bytearray, which the caller wipes after use.
+    unlock(arun)
+    received = []
+
+    class Recording(socket.socket):
+        def recv(self, *args):
+            raise AssertionError("recv makes an immutable copy of what it reads")
+
+        def recv_into(self, buffer, *args):
+            received.append(buffer)
+            return super().recv_into(buffer, *args)
+
+    monkeypatch.setattr(agent_client.socket, "socket", Recording)
+    key = agent_client.key_for(made, environ(runtime))
+    assert isinstance(key, bytearray) and len(key) == raw_key.RAW_SIZE
+    key[:] = bytes(len(key))
+    assert received and not any(any(b) for b in received)
+    assert agent_client.status(made, environ(runtime))["pid"]  # other answers as before
+
+
 def test_idle_timeout_ends_it(arun, made, runtime):
     unlock(arun, "--for", "1s")
     pid = agent_pid(made, runtime)
