@@ -124,6 +124,8 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(HERE, "RESULTS-agent.md"))
     p.add_argument("--before", help="a checkout of diary to compare with (its agent client)")
     p.add_argument("--python", default=PY, help="the interpreter for every command")
+    p.add_argument("--uncached", action="store_true",
+                   help="also `agent` without a bytecode cache (diary compiled on each run)")
     args = p.parse_args(argv)
     py = args.python
 
@@ -145,6 +147,15 @@ def main(argv=None):
     envs = {"derive": env, "agent": env, "floor": env}
     if args.before:
         envs["before"] = dict(env, PYTHONPATH=os.path.abspath(args.before))
+    if args.uncached:
+        # As this benchmark ran before: the bytecode of the standard library
+        # and of peewee read from their caches, diary's compiled from source
+        # on every run (a copy of it without __pycache__, none written).
+        uncached = os.path.join(runtime, "uncached")
+        shutil.copytree(os.path.join(REPO, "diary"), os.path.join(uncached, "diary"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        envs["uncached"] = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}
+        envs["uncached"].update(PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=uncached)
     for name, e in envs.items():
         where = run([py, "-c", "import diary; print(diary.__file__)"], e).stdout
         if not where.startswith(os.path.join(e["PYTHONPATH"], "diary")):
@@ -179,6 +190,8 @@ def main(argv=None):
     }
     if args.before:
         variants["before"] = variants["agent"]
+    if args.uncached:
+        variants["uncached"] = variants["agent"]
     try:
         r = run(diary + ["--passphrase-file", passfile, "unlock", "--for", "1h"], env)
         if r.returncode:
@@ -216,7 +229,7 @@ def main(argv=None):
     load = os.getloadavg()
     lines = ["median of %d rounds (interleaved, shuffled); %s entries; wall seconds, CPU "
              "(user + system) seconds; python: %s" % (args.rounds, args.size, py), ""]
-    shown = [v for v in ("derive", "before", "agent", "floor") if v in variants]
+    shown = [v for v in ("derive", "uncached", "before", "agent", "floor") if v in variants]
     ratios = [("agent", "derive"), ("agent", "floor")]
     if args.before:
         ratios += [("before", "floor"), ("agent", "before")]
