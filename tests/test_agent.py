@@ -172,6 +172,22 @@ def test_lock_by_a_symlink_retargeted_since_unlock_still_ends_its_agent(arun, ma
     assert r.code == 0 and "No agent" in r.err
 
 
+def test_unlock_through_a_retargeted_symlink_replaces_the_agent_started_through_it(
+        arun, made, runtime, tmp_path):
+    link = str(tmp_path / "link.db")
+    os.symlink(made, link)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=link).code == 0
+    old = agent_pid(made, runtime)
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    os.unlink(link)
+    os.symlink(other, link)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=link).code == 0
+    assert wait_until(lambda: not alive(old))
+    assert alive(agent_pid(other, runtime))
+    assert arun("list", diary_path=link).code == 0
+
+
 def test_lock_ends_only_the_agent_of_that_diary(arun, made, runtime, tmp_path):
     other = str(tmp_path / "other.db")
     store.create(other, PASSPHRASE)
