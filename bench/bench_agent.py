@@ -7,6 +7,8 @@ runs this::
 
     python bench/bench_agent.py                      # 100k entries, 15 rounds
     python bench/bench_agent.py --size 10k --rounds 5
+    python bench/bench_agent.py --before /tmp/main   # and a checkout of diary to compare
+    python bench/bench_agent.py --python /tmp/venv/bin/python  # another interpreter
 
 Side by side in one run, interleaved: every round runs each variant of each
 command once, in a shuffled order, each as a fresh process (launch.py: wall
@@ -17,7 +19,17 @@ time, CPU time of the process):
 - ``agent``: ``diary CMD`` with no passphrase given: the key from the agent;
 - ``floor``: floor.py (sqlcipher3 and the standard library alone) keyed with
   the raw key (SQLCipher's x'...' form, read from a file on tmpfs that the
-  run removes), the same SQL as the library.
+  run removes), the same SQL as the library;
+- ``before`` (with ``--before DIR``): ``diary CMD`` with the key from the
+  agent, run from the checkout DIR, to compare a change in the same rounds.
+
+Every diary runs with its bytecode cache (PYTHONDONTWRITEBYTECODE dropped,
+one cache in the run's directory, warmed by an untimed first round), as an
+installed diary has: compiling diary's modules from source on every run
+costs ~40 ms of CPU and is no part of a user's command. ``--python``: the
+interpreter to run everything with (default: this one); a venv where
+diary was installed with `pip install .` has no editable-install finder for
+`site` to import (~15 ms in every process, the floor's too).
 
 The diary is built once (real key derivation) from bench/corpus.py's seeded
 corpus with `diary import`, cached in bench/data/. Prints a table and writes
@@ -110,7 +122,12 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--out", default=os.path.join(HERE, "RESULTS-agent.md"))
+    p.add_argument("--before", help="a checkout of diary to compare with (its agent client)")
+    p.add_argument("--python", default=PY, help="the interpreter for every command")
+    p.add_argument("--uncached", action="store_true",
+                   help="also `agent` without a bytecode cache (diary compiled on each run)")
     args = p.parse_args(argv)
+    py = args.python
 
     from diary import raw_key
 
@@ -123,14 +140,34 @@ def main(argv=None):
     env.update(XDG_RUNTIME_DIR=runtime, DIARY_CONFIG=os.path.join(runtime, "none.toml"),
                PYTHONPATH=REPO)
     db, manifest = build(corpus.parse_size(args.size), args.seed, passfile, env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # Not the current directory first on sys.path (`-m` puts it there): this
+    # checkout would shadow --before.
+    env.update(PYTHONPYCACHEPREFIX=os.path.join(runtime, "pycache"), PYTHONSAFEPATH="1")
+    envs = {"derive": env, "agent": env, "floor": env}
+    if args.before:
+        envs["before"] = dict(env, PYTHONPATH=os.path.abspath(args.before))
+    if args.uncached:
+        # As this benchmark ran before: the bytecode of the standard library
+        # and of peewee read from their caches, diary's compiled from source
+        # on every run (a copy of it without __pycache__, none written).
+        uncached = os.path.join(runtime, "uncached")
+        shutil.copytree(os.path.join(REPO, "diary"), os.path.join(uncached, "diary"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        envs["uncached"] = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}
+        envs["uncached"].update(PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=uncached)
+    for name, e in envs.items():
+        where = run([py, "-c", "import diary; print(diary.__file__)"], e).stdout
+        if not where.startswith(os.path.join(e["PYTHONPATH"], "diary")):
+            raise SystemExit("%s: diary is imported from %s" % (name, where.strip()))
     rawfile = os.path.join(runtime, "raw-key")
     key = raw_key.derive(PASSPHRASE, raw_key.salt_of(db), raw_key.DEFAULT_KDF_ITER)
     with open(os.open(rawfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write(raw_key.literal(key) + "\n")
     work = os.path.join(runtime, "work.db")  # a copy on tmpfs: the same for all three
     shutil.copyfile(db, work)
-    diary = [PY, "-m", "diary", "--diary", work]
-    floor = [PY, os.path.join(HERE, "floor.py"), work]
+    diary = [py, "-m", "diary", "--diary", work]
+    floor = [py, os.path.join(HERE, "floor.py"), work]
     rare = manifest["rare_word"]
     commands = [
         ("search %s" % rare, ["search", rare], ["search", rare, "20"]),
@@ -138,19 +175,23 @@ def main(argv=None):
     ]
     # Where the agent's command spends what the floor does not: the imports
     # before its first query, each as a fresh process (`python -c`), in the
-    # same interleaved rounds.
-    imports = {
+    # same interleaved rounds; with the collector off, as diary's main() has it.
+    imports = {name: "import gc; gc.disable(); %s; gc.freeze()" % code for name, code in {
         "python alone": "pass",
         "+ sqlcipher3 (the floor's)": "import sqlcipher3",
         "+ peewee, playhouse": "import sqlcipher3, peewee, playhouse.sqlcipher_ext",
         "+ diary's list and search": "import diary.cli, diary.cli_entries, diary.entries, "
                                      "diary.cli_search, diary.search",
-    }
+    }.items()}
     variants = {
         "derive": lambda c: diary + ["--no-agent", "--passphrase-file", passfile] + c[1],
         "agent": lambda c: diary + c[1],
         "floor": lambda c: floor + [rawfile] + c[2],
     }
+    if args.before:
+        variants["before"] = variants["agent"]
+    if args.uncached:
+        variants["uncached"] = variants["agent"]
     try:
         r = run(diary + ["--passphrase-file", passfile, "unlock", "--for", "1h"], env)
         if r.returncode:
@@ -160,47 +201,52 @@ def main(argv=None):
         cpu = {(c[0], v): [] for c in commands for v in variants}
         rng = random.Random(args.seed)
         import_cpu = {}
-        for _ in range(args.rounds):
+        for warm in range(args.rounds + 1):  # the first round fills the bytecode cache
             order = [(c, v) for c in commands for v in variants]
             rng.shuffle(order)
             order += [(None, name) for name in imports]
             rng.shuffle(order)
             for c, v in order:
                 if c is None:
-                    figures, _ = launch([PY, "-c", imports[v]], env)
-                    import_cpu.setdefault(v, []).append(figures["cpu"])
+                    figures, _ = launch([py, "-c", imports[v]], env)
+                    if warm:
+                        import_cpu.setdefault(v, []).append(figures["cpu"])
                     continue
-                figures, out = launch(variants[v](c), env)
+                figures, out = launch(variants[v](c), envs[v])
+                if not warm:
+                    continue
                 times[c[0], v].append(figures["seconds"])
                 cpu[c[0], v].append(figures["cpu"])
                 if v != "floor":
                     outputs.setdefault(c[0], {})[v] = out
         for c in commands:
-            if outputs[c[0]]["derive"] != outputs[c[0]]["agent"]:
-                raise SystemExit("derive and agent disagree on %s" % c[0])
+            if any(outputs[c[0]]["derive"] != outputs[c[0]][v] for v in outputs[c[0]]):
+                raise SystemExit("the variants disagree on %s" % c[0])
         round_trip = key_round_trip(work, runtime)
         run(diary + ["lock"], env)
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
     load = os.getloadavg()
     lines = ["median of %d rounds (interleaved, shuffled); %s entries; wall seconds, CPU "
-             "(user + system) seconds" % (args.rounds, args.size), "",
-             "%-22s %-8s %-16s %-16s %-16s %-13s %-13s" % (
-                 "command", "figure", "derive", "agent", "floor (raw)", "agent/derive",
-                 "agent/floor")]
+             "(user + system) seconds; python: %s" % (args.rounds, args.size, py), ""]
+    shown = [v for v in ("derive", "uncached", "before", "agent", "floor") if v in variants]
+    ratios = [("agent", "derive"), ("agent", "floor")]
+    if args.before:
+        ratios += [("before", "floor"), ("agent", "before")]
+    lines.append("%-22s %-8s " % ("command", "figure") + "".join(
+        "%-11s" % ("floor(raw)" if v == "floor" else v) for v in shown) + "".join(
+        "%-14s" % ("%s/%s" % r) for r in ratios))
     for c in commands:
         for name, table in (("wall", times), ("cpu", cpu)):
             med = {v: statistics.median(table[c[0], v]) for v in variants}
-            spread = {v: "%.3f (%.3f-%.3f)" % (med[v], min(table[c[0], v]),
-                                               max(table[c[0], v])) for v in variants}
-            lines.append("%-22s %-8s %-16s %-16s %-16s %-13s %-13s" % (
-                c[0], name, "%.3f" % med["derive"], "%.3f" % med["agent"],
-                "%.3f" % med["floor"], "%.2fx" % (med["agent"] / med["derive"]),
-                "%.2fx" % (med["agent"] / med["floor"])))
+            lines.append("%-22s %-8s " % (c[0], name) + "".join(
+                "%-11.3f" % med[v] for v in shown) + "".join(
+                "%-14s" % ("%.2fx" % (med[a] / med[b])) for a, b in ratios))
             lines.append("%-22s %-8s %s" % ("", "min-max", "  ".join(
-                spread[v] for v in variants)))
+                "%s %.3f-%.3f" % (v, min(table[c[0], v]), max(table[c[0], v]))
+                for v in shown)))
     lines.append("")
-    lines.append("imports, CPU seconds (median), each a fresh `python -c`:")
+    lines.append("imports, CPU seconds (median), each a fresh `python -c` (collector off):")
     for name in imports:
         lines.append("  %-34s %.3f" % (name, statistics.median(import_cpu[name])))
     lines.append("the agent's answer in-process (agent_client.key_for, salt read, connect, "

@@ -85,8 +85,9 @@ class Stop(Exception):
 
 
 class Agent:
-    def __init__(self, listener, key, path, salt, idle, clock=None):
+    def __init__(self, listener, key, path, salt, idle, clock=None, named=None):
         self.listener, self.key, self.path, self.salt = listener, key, path, salt
+        self.named = named  # the path as given to `diary unlock`, links unresolved
         from .process import idle_clock
 
         self.idle, self.clock = idle, clock or idle_clock
@@ -185,7 +186,8 @@ class Agent:
             raise Stop()
         elif op == "status":
             conn.sendall(b"I" + json.dumps({
-                "path": self.path, "pid": os.getpid(), "mlock": self.key.locked,
+                "path": self.path, "named": self.named, "pid": os.getpid(),
+                "mlock": self.key.locked,
                 "idle_left": max(0, round(self.deadline - self.clock())),
                 "refused": self.refused}).encode() + b"\n")
         else:
@@ -271,8 +273,8 @@ def run(stdin=0, stdout=1):
             except OSError:
                 return False
 
-        Agent(listener, key, setup["path"], setup["salt"], float(setup["idle"])).serve(
-            still_ours)
+        Agent(listener, key, setup["path"], setup["salt"], float(setup["idle"]),
+              named=setup.get("named")).serve(still_ours)
         status = 0
     except Stop:
         status = 0

@@ -58,26 +58,30 @@ def peer_uid(conn):
 
 def _ask(sock_path, request):
     """The agent's whole answer to ``request``, or None (no agent, another
-    user's, no answer)."""
+    user's, no answer). A bytearray: where it holds a key (key_for) the
+    caller wipes it; the buffer it was read into is wiped here (recv would
+    leave immutable copies of the key behind)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    buffer = bytearray(MAX_ANSWER + 1)
+    size = 0
     try:
         s.settimeout(TIMEOUT)
         s.connect(sock_path)
         if peer_uid(s) != os.getuid():
             return None  # not our agent: never send it anything
         s.sendall(json.dumps(request).encode("utf-8") + b"\n")
-        chunks, size = [], 0
-        while size <= MAX_ANSWER:
-            chunk = s.recv(MAX_ANSWER)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
+        with memoryview(buffer) as view:
+            while size <= MAX_ANSWER:
+                n = s.recv_into(view[size:])
+                if not n:
+                    break
+                size += n
+            return bytearray(view[:size])
     except OSError:
         return None
     finally:
         s.close()
+        buffer[:size] = bytes(size)
 
 
 def _existing(path, environ):
@@ -90,7 +94,8 @@ def _existing(path, environ):
 
 
 def key_for(path, environ):
-    """The raw key (a bytearray) the agent holds for the diary at ``path``, or None."""
+    """The raw key (a bytearray, for the caller to wipe) the agent holds for
+    the diary at ``path``, or None."""
     sock_path = _existing(path, environ)
     if sock_path is None:
         return None
@@ -102,23 +107,56 @@ def key_for(path, environ):
     except DiaryError:
         return None
     answer = _ask(sock_path, {"op": "key", "path": real, "salt": salt.hex()})
-    if (answer is None or answer[:1] != b"K" or len(answer) != 1 + RAW_SIZE
-            or not salt_matches(answer[1:], salt)):
+    if answer is None:
         return None
-    return bytearray(answer[1:])
+    try:
+        with memoryview(answer) as view:
+            if answer[:1] != b"K" or len(answer) != 1 + RAW_SIZE or not salt_matches(
+                    view[1:], salt):
+                return None
+            return bytearray(view[1:])
+    finally:
+        answer[:] = bytes(len(answer))
 
 
 def stop(path, environ):
     """End the agent of the diary at ``path`` (it wipes its key); True when one
-    answered. A dead agent's socket is removed."""
+    answered. A dead agent's socket is removed. An agent started through a
+    link that points elsewhere since is found by the path it was started
+    with, and ended too."""
+    stopped = False
     sock_path = _existing(path, environ)
-    if sock_path is None:
+    if sock_path is not None:
+        answer = _ask(sock_path, {"op": "stop"})
+        if answer == b"S\n":
+            stopped = True
+        else:
+            _remove_dead(sock_path)
+    if offered() and os.path.realpath(path) != os.path.abspath(path):
+        stopped = _stop_named(os.path.abspath(path), environ) or stopped
+    return stopped
+
+
+def _stop_named(named, environ):
+    """End every agent started for the path ``named`` (links unresolved)."""
+    from . import private_dir
+
+    where = private_dir.find_shared(KIND, environ)
+    try:
+        names = os.listdir(where) if where else []
+    except OSError:
         return False
-    answer = _ask(sock_path, {"op": "stop"})
-    if answer != b"S\n":
-        _remove_dead(sock_path)
-        return False
-    return True
+    stopped = False
+    for name in names:
+        sock_path = os.path.join(where, name)
+        answer = _ask(sock_path, {"op": "status"}) if name.endswith(".sock") else None
+        try:
+            said = json.loads(answer[1:].decode("utf-8")) if answer[:1] == b"I" else {}
+        except (TypeError, ValueError):
+            said = {}
+        if isinstance(said, dict) and said.get("named") == named:
+            stopped = _ask(sock_path, {"op": "stop"}) == b"S\n" or stopped
+    return stopped
 
 
 def status(path, environ):
@@ -179,7 +217,10 @@ def start(path, key, idle, environ):
     salt = salt_of(real)
     if bytes(key[-SALT_SIZE:]) != salt:
         raise DiaryError("the key does not belong to %s" % path)
+    # "named": the path as given, links unresolved, for `diary lock` to find
+    # this agent by after a link was pointed elsewhere (stop).
     header = json.dumps({"socket": sock_path, "path": real, "salt": salt.hex(),
+                         "named": os.path.abspath(path),
                          "idle": float(idle)}).encode("utf-8") + b"\n"
     # Nothing secret in argv or the environment: the key goes through a pipe.
     # The agent inherits no descriptor but the pipes (close_fds), runs in its

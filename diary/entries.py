@@ -8,7 +8,9 @@ version it read fails with ``Conflict`` when another session saved meanwhile.
 import re
 import uuid as _uuid
 
-from . import dates, grams as _grams, tags as _tags
+# tags and grams (and what they import) are imported by the functions that
+# use them: reading commands (`diary list`) need neither.
+from . import dates
 from .errors import BadInput, Conflict, NotFound
 from .store import Entry, attach_tag_paths, with_tag_paths
 
@@ -42,6 +44,8 @@ def row(uuid, created_at, updated_at, title, body, starred, version=1, tags=""):
     that builds it, for every path that writes an entry whole (add, import,
     merge). The columns derived from the text at write time (grams: the
     bigrams of its CJK and Thai runs, grams.py) are computed here."""
+    from . import grams as _grams
+
     return (uuid, created_at, updated_at, title, body, int(bool(starred)), version, tags,
             _grams.derive(title, body))
 
@@ -57,6 +61,8 @@ def add(diary, body, *, title="", created_at=None, starred=False, uuid=None, upd
     ``tags`` are tag paths to link (created when missing); ``#tags`` written
     in the title or text are linked too (tags.inline_tags).
     """
+    from . import tags as _tags
+
     _check_text(body, "text")
     _check_text(title, "title")
     if not body.strip() and not title.strip():
@@ -95,8 +101,11 @@ def select(*, since=None, until=None, starred=None, newest_first=True, tags=(),
     below it; only the tag itself with ``tag_exact``).
     """
     query = Entry.select()
-    for path in tags:
-        query = _tags.filter_under(query, path, exact=tag_exact)
+    if tags:
+        from . import tags as _tags
+
+        for path in tags:
+            query = _tags.filter_under(query, path, exact=tag_exact)
     if since is not None:
         query = query.where(Entry.created_at >= since)
     if until is not None:
@@ -168,6 +177,8 @@ def edit_many(diary, ids, *, created_at=None, starred=None, add_tags=(), remove_
     transaction: all of them or none. An entry without a tag of
     ``remove_tags`` is left without it (no error, unlike ``edit``). Returns
     how many entries there were."""
+    from . import tags as _tags
+
     for path in (*add_tags, *remove_tags):
         _tags.parse_path(path)  # BadInput before anything is written
     if created_at is not None:
@@ -201,6 +212,8 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
     that version, else Conflict (the caller keeps its text and can save it as
     a new entry).
     """
+    from . import grams as _grams, tags as _tags
+
     changes = {}
     if body is not None:
         _check_text(body, "text")

@@ -54,12 +54,15 @@ _RANGES = (
     (0x20000, 0x3FFFF),  # CJK extensions B onwards
 )
 _MARK_BASE = 0xF0000  # supplementary private use area A: a mark's stand-in
+# Below the first block nothing is spaceless: text in ASCII (most queries and
+# entries) is answered without building the tables.
+_FIRST = chr(_RANGES[0][0])
 
 
 def spaceless(ch):
     """Whether ``ch`` belongs to a run of a script without spaces: in one of
     its blocks, and a letter, digit or mark (not its punctuation: 。、・)."""
-    return _tables()[2][ord(ch)]
+    return ch >= _FIRST and _tables()[2][ord(ch)]
 
 
 # Blocks of letters only (ideographs, Hangul syllables): taken whole, not
@@ -99,6 +102,8 @@ _GAPS = re.compile("[\ud7a4-\ud7ff\ufa00-\ufaff\U00020000-\U0003ffff]")
 
 def runs(text):
     """[(start, end)] of the maximal runs of ``spaceless`` characters."""
+    if text.isascii():
+        return []
     found = []
     for m in _tables()[0].finditer(text):
         if _GAPS.search(m.group()) is None:

@@ -152,6 +152,76 @@ def test_lock_ends_the_agent_and_wipes_the_socket(arun, made, runtime):
     assert r.code == 0 and "No agent" in r.err
 
 
+def test_lock_by_a_symlink_retargeted_since_unlock_still_ends_its_agent(arun, made, runtime,
+                                                                        tmp_path):
+    # The agent is found by the file's real path: a link pointed elsewhere
+    # after `diary unlock` would leave it running, holding the key, while
+    # `diary lock` said there was none.
+    link = str(tmp_path / "link.db")
+    os.symlink(made, link)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=link).code == 0
+    pid = agent_pid(made, runtime)
+    elsewhere = tmp_path / "elsewhere.db"
+    elsewhere.write_bytes(b"")
+    os.unlink(link)
+    os.symlink(str(elsewhere), link)
+    r = arun("lock", diary_path=link)
+    assert r.code == 0 and "Locked" in r.err, r
+    assert wait_until(lambda: not alive(pid))
+    r = arun("lock", diary_path=link)
+    assert r.code == 0 and "No agent" in r.err
+
+
+def test_unlock_through_a_retargeted_symlink_replaces_the_agent_started_through_it(
+        arun, made, runtime, tmp_path):
+    link = str(tmp_path / "link.db")
+    os.symlink(made, link)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=link).code == 0
+    old = agent_pid(made, runtime)
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    os.unlink(link)
+    os.symlink(other, link)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=link).code == 0
+    assert wait_until(lambda: not alive(old))
+    assert alive(agent_pid(other, runtime))
+    assert arun("list", diary_path=link).code == 0
+
+
+def test_lock_ends_only_the_agent_of_that_diary(arun, made, runtime, tmp_path):
+    other = str(tmp_path / "other.db")
+    store.create(other, PASSPHRASE)
+    unlock(arun)
+    assert arun("unlock", environ={"DIARY_PASSPHRASE": PASSPHRASE}, diary_path=other).code == 0
+    pid, kept = agent_pid(made, runtime), agent_pid(other, runtime)
+    assert arun("lock").code == 0
+    assert wait_until(lambda: not alive(pid))
+    assert alive(kept) and arun("list", diary_path=other, environ={}).code == 0
+
+
+def test_the_client_holds_the_key_only_in_buffers_it_can_wipe(arun, made, runtime,
+                                                              monkeypatch):
+    # socket.recv returns bytes, which stay in memory until reused: the key
+    # is received into a bytearray, which the caller wipes after use.
+    unlock(arun)
+    received = []
+
+    class Recording(socket.socket):
+        def recv(self, *args):
+            raise AssertionError("recv makes an immutable copy of what it reads")
+
+        def recv_into(self, buffer, *args):
+            received.append(buffer)
+            return super().recv_into(buffer, *args)
+
+    monkeypatch.setattr(agent_client.socket, "socket", Recording)
+    key = agent_client.key_for(made, environ(runtime))
+    assert isinstance(key, bytearray) and len(key) == raw_key.RAW_SIZE
+    key[:] = bytes(len(key))
+    assert received and not any(any(b) for b in received)
+    assert agent_client.status(made, environ(runtime))["pid"]  # other answers as before
+
+
 def test_idle_timeout_ends_it(arun, made, runtime):
     unlock(arun, "--for", "1s")
     pid = agent_pid(made, runtime)

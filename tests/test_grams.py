@@ -172,3 +172,16 @@ def test_a_single_character_prefix_and_a_long_run(cjk):
     with pytest.raises(BadInput, match="too long a run"):
         search.search(diary, "故" * 101)
     assert search.search(diary, "故" * 100).hits == []
+
+
+def test_a_query_without_such_scripts_never_builds_the_tables():
+    # The tables cover code points from U+0E00 on: a query in ASCII (most of
+    # them) has no run to look for, and every `diary search` would otherwise
+    # build them first.
+    grams._tables.cache_clear()
+    search.parse("quetzal harb* title:river -work 'a phrase' tag:x/y")
+    assert grams.runs("Pythonで plain text") == [(6, 7)]
+    grams._tables.cache_clear()
+    assert grams.runs("plain ascii text") == [] and not grams.spaceless("a")
+    search.parse("quetzal qu*")
+    assert grams._tables.cache_info().currsize == 0

@@ -104,3 +104,27 @@ def test_the_collector_is_back_on_before_a_command_opens_the_diary(files):
     r = subprocess.run([sys.executable, "-c", code, db, pw], capture_output=True, text=True,
                        timeout=60, cwd=REPO)
     assert r.stdout.splitlines() == ["ENABLED True", "EXIT 1"], r.stdout + r.stderr
+
+
+def test_list_and_search_load_no_more_than_they_use(tmp_path):
+    # Every reading command pays for what it imports and builds: `list`
+    # without --tag needs neither the tag tree's module nor the CJK bigrams',
+    # and a query in a Latin script builds no script tables (grams.py).
+    db = str(tmp_path / "d.db")
+    make = ("import sys; from diary import entries, store; store.KDF_ITER = 64\n"
+            "store.create(sys.argv[1], 'pw')\n"
+            "with store.open_diary(sys.argv[1], 'pw') as d:\n"
+            "    entries.add(d, 'quetzal text #work')\n")
+    code = ("import sys; from diary import cli, store; store.KDF_ITER = 64\n"
+            "assert cli.main(['--diary', *sys.argv[1:]]) == 0\n"
+            "grams = sys.modules.get('diary.grams')\n"
+            "print('LOADED', sorted(m for m in ('diary.tags', 'diary.grams') if m in "
+            "sys.modules), 'TABLES', bool(grams and grams._tables.cache_info().currsize))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIARY_")}
+    env.update(DIARY_PASSPHRASE="pw", DIARY_CONFIG=str(tmp_path / "none.toml"))
+    subprocess.run([sys.executable, "-c", make, db], check=True, timeout=60, cwd=REPO, env=env)
+    for argv, loaded in ((["list", "-n", "1"], "[]"),
+                         (["search", "quetzal"], "['diary.grams']")):
+        r = subprocess.run([sys.executable, "-c", code, db, *argv], capture_output=True,
+                           text=True, timeout=60, cwd=REPO, env=env)
+        assert r.stdout.splitlines()[-1] == "LOADED %s TABLES False" % loaded, r.stdout + r.stderr
