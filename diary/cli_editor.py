@@ -117,11 +117,18 @@ def recover_leftovers(d, env):
 def _retrying(env, save):
     """Run ``save``; on a busy diary or a full disk, keep the text (it is in
     memory) and ask whether to try again. None when the person gives up."""
+    from .store import translate
+
     while True:
         try:
             return save()
-        except (Busy, DiskFull) as exc:
-            env.say("diary: could not save: %s" % exc)
+        except Exception as exc:
+            # the driver's own "database is locked" or "disk is full" too, not
+            # only ours: the text must not go with the command
+            error = translate(exc)
+            if not isinstance(error, (Busy, DiskFull)):
+                raise
+            env.say("diary: could not save: %s" % error)
             if _ask(env, "Your text is kept in memory. Try again? [Y/n] ") in ("n", "no"):
                 return None
 

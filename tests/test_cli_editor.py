@@ -327,6 +327,37 @@ def test_a_busy_diary_keeps_the_text_and_offers_to_retry(run, made, editor, monk
     assert [e[2] for e in _entries(made)] == ["\nkept through a busy diary"]
 
 
+def test_a_diary_really_busy_at_the_save_keeps_the_text_and_offers_to_retry(
+        run, made, editor, monkeypatch):
+    # Another connection holding the write lock at the save made the driver
+    # raise its own "database is locked", which the retry did not know: the
+    # command ended with "the diary is busy" and the text was lost.
+    from diary import cli_editor
+
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.1)
+    holder = store.open_diary(made, PASSPHRASE)
+    real_edit, real_ask = cli_editor.edit_in_editor, cli_editor._ask
+
+    def edit_then_hold(*args, **kw):
+        parsed = real_edit(*args, **kw)
+        holder.db.execute_sql("BEGIN IMMEDIATE")
+        return parsed
+
+    def ask(env, question):
+        holder.db.execute_sql("ROLLBACK")  # the other session is done when asked
+        return real_ask(env, question)
+
+    monkeypatch.setattr(cli_editor, "edit_in_editor", edit_then_hold)
+    monkeypatch.setattr(cli_editor, "_ask", ask)
+    editor.act({"append": "kept through a locked diary"})
+    try:
+        r = run("add", tty=True, stdin="\n", environ=editor.environ())
+    finally:
+        holder.close()
+    assert r.code == 0 and "could not save" in r.err and "Try again" in r.err, r
+    assert [e[2] for e in _entries(made)] == ["\nkept through a locked diary"]
+
+
 def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, editor, tmp_path):
     folder = tmp_path / "config" / "templates"
     folder.mkdir(parents=True)
