@@ -13,7 +13,7 @@ built-in editor lives in the interactive diary (`diary`), not here.
 from . import errors
 from .cli import loaded_settings, output, unlock
 from .editsave import Plan, apply
-from .errors import BadInput, Busy, DiskFull, NotFound, UsageError
+from .errors import BadInput, Busy, DiskFull, NotFound, PassphraseError, UsageError
 
 MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
 
@@ -104,7 +104,7 @@ def recover_leftovers(d, env):
         answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
                            "Enter to keep it for later: " % editsave.RECOVERED_TAG)
         if answer in ("y", "yes"):
-            entry = _retrying(env, lambda: editsave.recover(d, directory, text))
+            entry = _retrying(env, lambda: editsave.recover(d, directory, text), d)
             if entry is not None:
                 env.say("Saved as entry #%d; the leftover file was wiped." % entry.id)
         elif answer in ("d", "discard"):
@@ -114,9 +114,11 @@ def recover_leftovers(d, env):
 
 # --- one editing session -----------------------------------------------------------------
 
-def _retrying(env, save):
+def _retrying(env, save, d=None):
     """Run ``save``; on a busy diary or a full disk, keep the text (it is in
-    memory) and ask whether to try again. None when the person gives up."""
+    memory) and ask whether to try again. None when the person gives up.
+    With ``d``: a passphrase changed in another session meanwhile is asked
+    for (new_passphrase), then the save tried again."""
     from .store import translate
 
     while True:
@@ -126,11 +128,40 @@ def _retrying(env, save):
             # the driver's own "database is locked" or "disk is full" too, not
             # only ours: the text must not go with the command
             error = translate(exc)
+            if isinstance(error, PassphraseError) and d is not None and env.can_prompt:
+                if not new_passphrase(d, env):
+                    return None
+                continue
             if not isinstance(error, (Busy, DiskFull)):
                 raise
             env.say("diary: could not save: %s" % error)
             if _ask(env, "Your text is kept in memory. Try again? [Y/n] ") in ("n", "no"):
                 return None
+
+
+def new_passphrase(d, env, tries=3):
+    """The diary's passphrase was changed in another session while the text
+    was in the editor: the file no longer opens with ours. Ask for the new one
+    on the terminal (never the scripted source: that is the old one); True
+    once the diary is open with it, False when the person gives up."""
+    from . import store
+    from .passphrase import Source
+
+    env.say("diary: the diary's passphrase was changed in another session meanwhile; your "
+            "text is kept in memory: type the new passphrase to save it.")
+    source = Source(environ={}, ask=env.getpass, interactive=True)
+    store.lock(d)
+    for attempt in range(tries):
+        try:
+            store.resume(d, source.prompt("New passphrase of the diary: "))
+            return True
+        except PassphraseError as exc:
+            if attempt + 1 < tries and str(exc) == store.WRONG_KEY:
+                env.say("Wrong passphrase, try again.")
+                continue
+            env.say("diary: %s" % exc)
+            return False
+    return False
 
 
 def edit_in_editor(d, env, blocks):
@@ -176,7 +207,7 @@ def run(d, env, blocks, versions, *, as_json=False):
                          else "entries")) in ("y", "yes")
         if not delete:
             env.say("Kept them as they were.")
-    result = _retrying(env, lambda: apply(d, plan, versions, delete=delete))
+    result = _retrying(env, lambda: apply(d, plan, versions, delete=delete), d)
     if result is None:
         env.say("Nothing saved.")
         return errors.ERROR

@@ -302,6 +302,10 @@ class Menu(Screens, DraftScreens):
                 break
             except Exception as exc:
                 error = diary_error(exc)
+                if isinstance(error, PassphraseError):
+                    await self.passphrase_changed("Type the new passphrase to save what you "
+                                                  "wrote in your editor.")
+                    continue
                 if not await tui.confirm(self.term, "Could not save: %s. Your text is kept "
                                          "in memory. Try again?" % render.one_line(str(error))):
                     return
@@ -412,14 +416,17 @@ class Menu(Screens, DraftScreens):
                     # Busy, a full disk, ...: the text stays, Ctrl-S tries again.
                     editor.message = render.one_line(str(error))
                     break
-                # The passphrase was changed in another process: the file cannot be
-                # read with ours any more. Ask for the new one, then save.
-                if self.writer is not None:
-                    await self.writer.close_connection()
-                store.lock(self.diary)
-                await self.unlock("The passphrase of %s was changed in another session"
-                                  % os.path.basename(self.diary.path),
-                                  note="Type the new passphrase to save what you wrote.")
+                await self.passphrase_changed("Type the new passphrase to save what you "
+                                              "wrote.")
+
+    async def passphrase_changed(self, note):
+        """The passphrase was changed in another process: the file cannot be
+        read with ours any more. Ask for the new one (the caller then saves)."""
+        if self.writer is not None:
+            await self.writer.close_connection()
+        store.lock(self.diary)
+        await self.unlock("The passphrase of %s was changed in another session"
+                          % os.path.basename(self.diary.path), note=note)
 
     def save(self, entry, original, draft):
         created = None

@@ -358,6 +358,22 @@ def test_a_diary_really_busy_at_the_save_keeps_the_text_and_offers_to_retry(
     assert [e[2] for e in _entries(made)] == ["\nkept through a locked diary"]
 
 
+def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_saved(
+        run, made, editor, path, tmp_path):
+    # `diary passwd` in another terminal while the editor was open: the save
+    # met "wrong passphrase, or not a diary file" (exit 3) and the text was lost.
+    new = tmp_path / "new-passphrase"
+    new.write_text("changed elsewhere\n")
+    other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
+    editor.act({"run": other, "append": "written while it changed"})
+    r = run("add", tty=True, answers=["wrong", "changed elsewhere"],
+            environ=editor.environ())
+    assert r.code == 0 and "changed in another session" in r.err, r
+    assert "Wrong passphrase" in r.err and len(r.asked) == 2
+    with store.open_diary(made, "changed elsewhere") as d:
+        assert [e.body for e in entries.list_entries(d)] == ["\nwritten while it changed"]
+
+
 def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, editor, tmp_path):
     folder = tmp_path / "config" / "templates"
     folder.mkdir(parents=True)
