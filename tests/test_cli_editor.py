@@ -475,6 +475,33 @@ def test_sigterm_while_editing_wipes_the_file(made, editor, path):
     assert editor.left() == [] and _entries(made) == []
 
 
+def test_sighup_while_editing_wipes_the_file_and_gives_the_terminal_back(made, editor, path):
+    # A full-screen editor stopped by the diary (the terminal closed: SIGHUP;
+    # or SIGTERM) has no time to undo its raw mode: the shell came back with
+    # no echo and no line ends. The terminal is now as it was before the editor.
+    import pty
+    import termios
+
+    editor.act({"raw": True, "append": "x", "sleep": 30})
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    p = subprocess.Popen(DIARY + ["add"], stdin=slave, stdout=slave, stderr=slave,
+                         env=_process_env(editor, path), start_new_session=True)
+    try:
+        deadline = time.time() + 20
+        while not editor.runs() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert termios.tcgetattr(slave) != before  # the editor's raw mode
+        os.kill(p.pid, signal.SIGHUP)
+        assert p.wait(timeout=10) == 130
+        assert termios.tcgetattr(slave) == before
+        assert editor.left() == [] and _entries(made) == []
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
 def test_ctrl_c_goes_to_the_editor_not_the_diary(made, editor, path):
     editor.act({"append": "survived Ctrl-C", "sleep": 1})
     p, master = _pty_run(DIARY + ["add"], _process_env(editor, path))
