@@ -94,6 +94,20 @@ def test_add_opens_vim_with_its_leak_off_options_on_a_private_tmpfs_file(run, ma
     assert r.out == "%d\n" % i
 
 
+def test_dash_e_opens_the_editor_on_the_text_given(run, made, editor):
+    # -e/--editor forces the editor even with text given (which starts the
+    # file); without a terminal it is a usage error, nothing saved.
+    editor.act({"sub": [["^given text$", "given text, edited"]]})
+    r = run("add", "-e", "given", "text", "--tag", "t", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    [seen] = editor.runs()
+    assert seen["text"].endswith("tags: t\nstar: no\n\ngiven text\n")
+    assert [(e[2], e[3]) for e in _entries(made)] == [("given text, edited", ["t"])]
+    r = run("add", "--editor", stdin="piped", environ=editor.environ())
+    assert r.code == 2 and "needs a terminal" in r.err, r
+    assert len(editor.runs()) == 1 and len(_entries(made)) == 1
+
+
 @pytest.mark.parametrize("name", ["nvim", "nano", "emacs", "micro", "hx", "kak"])
 def test_each_known_editor_gets_its_options_and_no_warning(run, made, editor, name):
     editor.act({"append": "text"})
