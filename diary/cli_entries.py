@@ -70,7 +70,9 @@ def cmd_add(args, env):
     if args.template is not None:
         from . import cli_editor, dates
 
-        start = cli_editor.read_template(env, args.template, dates.now())
+        # {date}, {weekday}, {time}: the entry's (yesterday's, with --date yesterday)
+        when = dates.local(dates.parse(args.date)) if args.date else dates.now()
+        start = cli_editor.read_template(env, args.template, when)
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:

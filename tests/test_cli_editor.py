@@ -408,6 +408,17 @@ def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, edi
     assert r.code == 1 and "no template 'nope'" in r.err and "evening.txt" in r.err
 
 
+def test_a_template_for_another_day_is_filled_with_that_day(run, made, tmp_path):
+    # `add --template evening --date ...` (yesterday's entry, written today)
+    # was filled with today's date, weekday and time.
+    folder = tmp_path / "config" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "evening.txt").write_text("{weekday} {date} at {time}\n")
+    r = run("add", "--template", "evening", "--date", "2024-03-02 21:30", "x")
+    assert r.code == 0, r
+    assert _entries(made)[-1][2] == "Saturday 2024-03-02 at 21:30\nx"
+
+
 def _pty_run(argv, env, cwd=None):
     """Start ``argv`` with a pseudo-terminal as its stdin/stdout/stderr."""
     import pty
