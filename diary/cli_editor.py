@@ -5,8 +5,9 @@ The command layer over editfile.py (the file's format), external_editor.py
 go to stderr and answers come from stdin, as `diary delete` asks.
 
 The editor is $VISUAL, $EDITOR, then the config's `editor` (config.py's
-`editor` key reads them in that order). With none, the command says so: the
-built-in editor lives in the interactive diary (`diary`), not here.
+`editor` key reads them in that order). With none, `diary add` and `diary edit
+ID` open the interactive diary's built-in editor alone (``builtin``: its drafts
+kept in the diary as ever); a selection of entries (`edit -q`) needs an editor.
 """
 
 
@@ -248,11 +249,49 @@ def _gone(d, entry_id):
 
 # --- the commands' editor paths -------------------------------------------------------------
 
+def _no_editor(env):
+    """Whether no editor is set, so that the built-in one is used (a terminal
+    to draw it on is needed: otherwise "no editor set", exit 2)."""
+    from . import external_editor
+
+    if external_editor.command(loaded_settings(env).get("editor")) is not None:
+        return False
+    if env.menu_io is None and not (env.stdin_tty and env.stdout_tty):
+        editor_argv(env)  # raises: no editor set
+    return True
+
+
+def builtin(args, env, *, entry_id=None, start=None):
+    """No editor set: the interactive diary's own editor, alone, on entry
+    ``entry_id`` or a new entry (``start``: an editor.Draft of the fields
+    given; add's --star stars it). Prints the saved entry's id, as add does."""
+    from . import entries
+    from .cli import menu_for
+    from .cli_entries import print_entry
+
+    with unlock(args, env, write=True) as d:
+        entry = entries.get(d, entry_id) if entry_id is not None else None
+        m = menu_for(d, args, env)
+        saved = m.run(only=lambda: m.write_alone(entry, start,
+                                                 getattr(args, "star", False)))
+        if saved is None:
+            env.say("Nothing saved.")
+            return errors.OK
+        print_entry(env, entries.get(d, saved.id), getattr(args, "json", False))
+    return errors.OK
+
+
 def add(args, env, initial_body=""):
     """`diary add` on a terminal: a new entry written in the editor."""
     from . import dates, editfile
 
-    editor_argv(env)  # no editor: say so before asking the passphrase
+    if _no_editor(env):
+        from .editor import Draft
+
+        dates.parse(args.date) if args.date else None  # bad input: before the passphrase
+        return builtin(args, env, start=Draft(title=args.title, body=initial_body,
+                                              tags=", ".join(args.tags),
+                                              date=args.date or ""))
     created = dates.parse(args.date) if args.date else None
     with unlock(args, env, write=True) as d:
         recover_leftovers(d, env)
@@ -275,11 +314,14 @@ def selection(args):
     return select
 
 
-def edit(args, env, select):
+def edit(args, env, select, entry_id=None):
     """`diary edit ID` / `diary edit -q ...` on a terminal: the entries chosen by
-    ``select(d)`` in one file."""
+    ``select(d)`` in one file. With no editor set, entry ``entry_id`` (`diary
+    edit ID`) opens in the built-in editor; a selection needs an editor."""
     from . import editfile
 
+    if entry_id is not None and _no_editor(env):
+        return builtin(args, env, entry_id=entry_id)
     editor_argv(env)
     with unlock(args, env, write=True) as d:
         recover_leftovers(d, env)

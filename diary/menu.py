@@ -108,16 +108,19 @@ class Menu(Screens, DraftScreens):
         # a read-only session keeps none.
         self.writer = None if diary.read_only else drafts.Writer(diary)
         self.keepers = {}  # editor -> drafts.Keeper
+        self.new_starred = False  # `diary add --star` in the built-in editor (write_alone)
 
     # --- the loop ------------------------------------------------------------------
 
-    def run(self):
+    def run(self, only=None):
+        """The interactive diary, exit status 0. ``only``: a coroutine function
+        run instead of the main menu (write_alone), its result returned."""
         try:
-            self.term.start(self.main_menu)
+            result = self.term.start(only or self.main_menu)
         finally:
             if self.writer is not None:
                 self.writer.shutdown()
-        return 0
+        return result if only else 0
 
     def actions(self):
         return [a for a in ACTIONS if not (a.writes and self.diary.read_only)
@@ -211,6 +214,14 @@ class Menu(Screens, DraftScreens):
         raise LockedOut(store.WRONG_KEY)
 
     # --- writing --------------------------------------------------------------------
+
+    async def write_alone(self, entry=None, start=None, starred=False):
+        """`diary add` or `diary edit ID` on a terminal with no editor set: the
+        built-in editor alone, on ``entry`` or a new entry (``start``: its
+        fields as given, a Draft; ``starred``: the new entry's star). The
+        saved entry, or None."""
+        self.new_starred = starred
+        return await self.compose(entry, start=start)
 
     async def write(self):
         start = await self.choose_template()
@@ -341,9 +352,10 @@ class Menu(Screens, DraftScreens):
             return str(exc)
         return None
 
-    async def compose(self, entry, restored=None, template=""):
+    async def compose(self, entry, restored=None, template="", start=None):
         """The editor for a new entry (``entry`` None; ``template``: a template's
-        text to start from) or an existing one; with ``restored`` (a drafts.Stored)
+        text to start from; ``start``: a Draft of the fields given) or an
+        existing one; with ``restored`` (a drafts.Stored)
         it starts from that draft, which it goes on keeping (``entry.version`` is
         then the version the draft was read at)."""
         if entry is None:
@@ -352,7 +364,7 @@ class Menu(Screens, DraftScreens):
             original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list),
                              date=render.when(entry.created_at))
             heading = "Entry #%d" % entry.id
-        start = original
+        start = start or original
         if restored is not None:
             start = Draft(title=restored.title, body=restored.body, tags=restored.tags,
                           date=restored.date)
@@ -460,7 +472,7 @@ class Menu(Screens, DraftScreens):
 
     def _add(self, draft, created, paths):
         return entries.add(self.diary, draft.body, title=draft.title, created_at=created,
-                           tags=paths)
+                           tags=paths, starred=self.new_starred)
 
     # --- reading --------------------------------------------------------------------
 

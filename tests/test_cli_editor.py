@@ -143,10 +143,34 @@ def test_an_unknown_editor_is_warned_about_once_per_diary(run, made, editor):
         assert memo.get(d, "editor-warned:code") == "shown"
 
 
-def test_no_editor_set_says_so(run, made, editor):
+def _typed(run, *argv, keys, **kw):
+    """``run(*argv)`` with the menu's input already typed (``keys``)."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with create_pipe_input() as inp:
+        inp.send_text(keys)
+        return run(*argv, tty=True, menu_io=(inp, DummyOutput()), **kw)
+
+
+def test_no_editor_set_opens_the_built_in_editor(run, made, editor):
+    # "$VISUAL, then $EDITOR, then the configured one, else the built-in
+    # editor": add and edit ID said "no editor set" (exit 2) instead.
     env = editor.environ()
     del env["EDITOR"]
-    r = run("add", tty=True, environ=env)
+    r = _typed(run, "add", "--tag", "t", "--star", environ=env,
+               keys="My title\rwritten in the built-in editor\x13")  # Enter, Ctrl-S
+    assert (r.code, r.out) == (0, "1\n"), r
+    assert _entries(made) == [(1, "My title", "written in the built-in editor", ["t"], True, 1)]
+    r = _typed(run, "edit", "1", environ=env, keys="\r again\x13")
+    assert (r.code, r.out) == (0, "1\n"), r
+    [(_, title, body, _, _, version)] = _entries(made)
+    assert (title, version) == ("My title", 2) and body.startswith("written in the built-in")
+    assert body.endswith(" again")
+    r = _typed(run, "add", environ=env, keys="\x1b")  # Esc, nothing written: nothing saved
+    assert r.code == 0 and "Nothing saved" in r.err and len(_entries(made)) == 1, r
+    # several entries in one file need an editor
+    r = run("edit", "-q", "written", tty=True, environ=env)
     assert r.code == 2 and "no editor set" in r.err and "$VISUAL" in r.err, r
     assert editor.runs() == []
 
