@@ -261,10 +261,10 @@ def _no_editor(env):
     return True
 
 
-def builtin(args, env, *, entry_id=None, start=None):
+def builtin(args, env, *, entry_id=None, start=None, starred=False):
     """No editor set: the interactive diary's own editor, alone, on entry
     ``entry_id`` or a new entry (``start``: an editor.Draft of the fields
-    given; add's --star stars it). Prints the saved entry's id, as add does."""
+    given; ``starred``: add's --star). Prints the saved entry's id, as add does."""
     from . import entries
     from .cli import menu_for
     from .cli_entries import print_entry
@@ -272,8 +272,7 @@ def builtin(args, env, *, entry_id=None, start=None):
     with unlock(args, env, write=True) as d:
         entry = entries.get(d, entry_id) if entry_id is not None else None
         m = menu_for(d, args, env)
-        saved = m.run(only=lambda: m.write_alone(entry, start,
-                                                 getattr(args, "star", False)))
+        saved = m.run(only=lambda: m.write_alone(entry, start, starred))
         if saved is None:
             env.say("Nothing saved.")
             return errors.OK
@@ -288,10 +287,11 @@ def add(args, env, initial_body=""):
     if _no_editor(env):
         from .editor import Draft
 
-        dates.parse(args.date) if args.date else None  # bad input: before the passphrase
-        return builtin(args, env, start=Draft(title=args.title, body=initial_body,
-                                              tags=", ".join(args.tags),
-                                              date=args.date or ""))
+        if args.date:
+            dates.parse(args.date)  # a bad date fails before the passphrase is asked
+        return builtin(args, env, starred=args.star,
+                       start=Draft(title=args.title, body=initial_body,
+                                   tags=", ".join(args.tags), date=args.date or ""))
     created = dates.parse(args.date) if args.date else None
     with unlock(args, env, write=True) as d:
         recover_leftovers(d, env)
