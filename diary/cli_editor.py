@@ -270,6 +270,7 @@ def builtin(args, env, *, entry_id=None, start=None, starred=False):
     from .cli_entries import print_entry
 
     with unlock(args, env, write=True) as d:
+        recover_leftovers(d, env)  # of a session killed while an editor was set
         entry = entries.get(d, entry_id) if entry_id is not None else None
         m = menu_for(d, args, env)
         saved = m.run(only=lambda: m.write_alone(entry, start, starred))

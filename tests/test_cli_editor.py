@@ -169,6 +169,14 @@ def test_no_editor_set_opens_the_built_in_editor(run, made, editor):
     assert body.endswith(" again")
     r = _typed(run, "add", environ=env, keys="\x1b")  # Esc, nothing written: nothing saved
     assert r.code == 0 and "Nothing saved" in r.err and len(_entries(made)) == 1, r
+    # what a killed editor session left is offered here too (the editor since unset)
+    left = os.path.join(editor.runtime, "diary-edit-%d-abc" % (2 ** 22 + 4321))  # no such pid
+    os.mkdir(left, 0o700)
+    with open(os.path.join(left, "entry.txt"), "w") as f:
+        f.write("left by a killed vim")
+    r = _typed(run, "add", environ=env, stdin="y\n", keys="\x1b")
+    assert r.code == 0 and "Saved as entry #2" in r.err and editor.left() == [], r
+    assert _entries(made)[1][2] == "left by a killed vim"
     # several entries in one file need an editor
     r = run("edit", "-q", "written", tty=True, environ=env)
     assert r.code == 2 and "no editor set" in r.err and "$VISUAL" in r.err, r
