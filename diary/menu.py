@@ -110,6 +110,7 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
         self.writer = None if diary.read_only else drafts.Writer(diary)
         self.keepers = {}  # editor -> drafts.Keeper
         self.new_starred = False  # `diary add --star` in the built-in editor (write_alone)
+        self.held_text = False  # E's text waits in memory for a passphrase (menu_external)
 
     # --- the loop ------------------------------------------------------------------
 
@@ -185,8 +186,9 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
             keeper.retry()  # a draft the lock could not write (busy) is tried again
 
     def has_draft(self):
-        """Whether an open editor (under the screens shown now) holds unsaved text."""
-        return any(editor.changed() for editor in self.editors)
+        """Whether an open editor (under the screens shown now) holds unsaved
+        text, or text back from the external editor waits to be saved."""
+        return self.held_text or any(editor.changed() for editor in self.editors)
 
     async def unlock(self, heading, note=""):
         """Ask the passphrase until it opens the diary: three tries, or as many as

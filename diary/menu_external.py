@@ -79,8 +79,12 @@ class ExternalEditorScreens:
             except Exception as exc:
                 error = diary_error(exc)
                 if isinstance(error, PassphraseError):
-                    await self.passphrase_changed("Type the new passphrase to save what you "
-                                                  "wrote in your editor.")
+                    self.held_text = True  # in memory only: no try limit, Quit asks
+                    try:
+                        await self.passphrase_changed("Type the new passphrase to save what "
+                                                      "you wrote in your editor.")
+                    finally:
+                        self.held_text = False
                     continue
                 if not await tui.confirm(self.term, "Could not save: %s. Your text is kept "
                                          "in memory. Try again?" % render.one_line(str(error))):

@@ -953,9 +953,15 @@ def test_a_passphrase_changed_while_E_s_editor_was_open_is_asked_and_the_text_sa
     monkeypatch.setattr(editsave, "edit_until_parsed", edited_meanwhile)
     needs_tmpfs()
     runtime = tempfile.mkdtemp(prefix="test-menu-", dir="/dev/shm")  # no leftovers in it
+    # three wrong tries do not end the session while the text waits in memory
+    # (they did, and the text went with it); Ctrl-C asks first, and says the
+    # text is not kept anywhere
     s = drive(diary, ("Write in your editor", "E"),
               ("changed in another", "wrong" + ENTER),
-              ("Wrong passphrase", "changed elsewhere" + ENTER),
+              ("Wrong passphrase", "wrong" + ENTER), ("Wrong passphrase", "wrong" + ENTER),
+              ("Wrong passphrase", CTRL_C), ("Quit and throw away", ENTER),
+              (lambda t: "Passphrase:" in t and "[y/N]" not in t,
+               "changed elsewhere" + ENTER),
               ("Saved entry #1.", "q"),
               external={"argv": ["vim"], "environ": {"XDG_RUNTIME_DIR": runtime},
                         "tmpdir": None})
