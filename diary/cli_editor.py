@@ -140,29 +140,35 @@ def _retrying(env, save, d=None):
                 return None
 
 
-def new_passphrase(d, env, tries=3):
+def new_passphrase(d, env):
     """The diary's passphrase was changed in another session while the text
     was in the editor: the file no longer opens with ours. Ask for the new one
-    on the terminal (never the scripted source: that is the old one); True
-    once the diary is open with it, False when the person gives up."""
+    on the terminal (never the scripted source: that is the old one) for as
+    long as it takes, since the text is in memory only; True once the diary
+    is open with it, False when the person gives up (Enter alone, confirmed;
+    or end of input)."""
     from . import store
     from .passphrase import Source
 
     env.say("diary: the diary's passphrase was changed in another session meanwhile; your "
-            "text is kept in memory: type the new passphrase to save it.")
+            "text is kept in memory: type the new passphrase to save it (Enter alone gives up).")
     source = Source(environ={}, ask=env.getpass, interactive=True)
     store.lock(d)
-    for attempt in range(tries):
+    while True:
         try:
-            store.resume(d, source.prompt("New passphrase of the diary: "))
-            return True
-        except PassphraseError as exc:
-            if attempt + 1 < tries and str(exc) == store.WRONG_KEY:
-                env.say("Wrong passphrase, try again.")
-                continue
+            answer = source.prompt("New passphrase of the diary: ")
+        except PassphraseError as exc:  # end of input, or not typable here
             env.say("diary: %s" % exc)
             return False
-    return False
+        if not answer:
+            if _ask(env, "Throw away your text? [y/N] ") in ("y", "yes"):
+                return False
+            continue
+        try:
+            store.resume(d, answer)
+            return True
+        except PassphraseError:
+            env.say("Wrong passphrase, try again.")
 
 
 def edit_in_editor(d, env, blocks):
