@@ -646,23 +646,29 @@ def open_menu(args, env):
     if env.menu_io is None and not (env.stdin_tty and env.stdout_tty):
         raise UsageError("the interactive diary needs a terminal; run `diary --help` "
                          "for the commands")
-    minutes = lock_after(args, env)
+    lock_after(args, env)  # a bad value fails before the passphrase is asked
     read_only = getattr(args, "read_only", False)
     diary = unlock(args, env, write=not read_only, create=not read_only, tries=3,
                    welcome=WELCOME)
+    with diary:
+        return menu_for(diary, args, env).run()
+
+
+def menu_for(diary, args, env):
+    """The interactive diary (menu.Menu) on the unlocked ``diary``, set up as
+    the settings say."""
     from . import menu  # prompt_toolkit and rich: only on this path
+    from .cli_editor import for_menu
 
     input, output = env.menu_io or (None, None)
-    with diary:
-        week_start = loaded_settings(env).get("week_start")
-        from .cli_editor import for_menu
-
-        return menu.Menu(diary, input=input, output=output, lock_after=minutes * 60,
-                         color=use_color(env) != "never",
-                         first_weekday=6 if week_start == "sunday" else 0,
-                         trash_days=loaded_settings(env).get("trash_days"),
-                         sync_folder=loaded_settings(env).get("sync_folder"),
-                         **_agent_hooks(diary, env), **for_menu(env)).run()
+    week_start = loaded_settings(env).get("week_start")
+    return menu.Menu(diary, input=input, output=output,
+                     lock_after=lock_after(args, env) * 60,
+                     color=use_color(env) != "never",
+                     first_weekday=6 if week_start == "sunday" else 0,
+                     trash_days=loaded_settings(env).get("trash_days"),
+                     sync_folder=loaded_settings(env).get("sync_folder"),
+                     **_agent_hooks(diary, env), **for_menu(env))
 
 
 def _agent_hooks(diary, env):

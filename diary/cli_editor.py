@@ -5,15 +5,16 @@ The command layer over editfile.py (the file's format), external_editor.py
 go to stderr and answers come from stdin, as `diary delete` asks.
 
 The editor is $VISUAL, $EDITOR, then the config's `editor` (config.py's
-`editor` key reads them in that order). With none, the command says so: the
-built-in editor lives in the interactive diary (`diary`), not here.
+`editor` key reads them in that order). With none, `diary add` and `diary edit
+ID` open the interactive diary's built-in editor alone (``builtin``: its drafts
+kept in the diary as ever); a selection of entries (`edit -q`) needs an editor.
 """
 
 
 from . import errors
 from .cli import loaded_settings, output, unlock
 from .editsave import Plan, apply
-from .errors import BadInput, Busy, DiskFull, NotFound, UsageError
+from .errors import BadInput, Busy, DiskFull, NotFound, PassphraseError, UsageError
 
 MAX_ENTRIES = 1000  # entries in one file: beyond that, narrow the selection
 
@@ -104,7 +105,7 @@ def recover_leftovers(d, env):
         answer = _ask(env, "Save it as a new entry tagged `%s`? [y]es, [d]iscard it, or "
                            "Enter to keep it for later: " % editsave.RECOVERED_TAG)
         if answer in ("y", "yes"):
-            entry = _retrying(env, lambda: editsave.recover(d, directory, text))
+            entry = _retrying(env, lambda: editsave.recover(d, directory, text), d)
             if entry is not None:
                 env.say("Saved as entry #%d; the leftover file was wiped." % entry.id)
         elif answer in ("d", "discard"):
@@ -114,16 +115,60 @@ def recover_leftovers(d, env):
 
 # --- one editing session -----------------------------------------------------------------
 
-def _retrying(env, save):
+def _retrying(env, save, d=None):
     """Run ``save``; on a busy diary or a full disk, keep the text (it is in
-    memory) and ask whether to try again. None when the person gives up."""
+    memory) and ask whether to try again. None when the person gives up.
+    With ``d``: a passphrase changed in another session meanwhile is asked
+    for (new_passphrase), then the save tried again."""
+    from .store import translate
+
     while True:
         try:
             return save()
-        except (Busy, DiskFull) as exc:
-            env.say("diary: could not save: %s" % exc)
+        except Exception as exc:
+            # the driver's own "database is locked" or "disk is full" too, not
+            # only ours: the text must not go with the command
+            error = translate(exc)
+            if isinstance(error, PassphraseError) and d is not None and env.can_prompt:
+                if not new_passphrase(d, env):
+                    return None
+                continue
+            if not isinstance(error, (Busy, DiskFull)):
+                raise
+            env.say("diary: could not save: %s" % error)
             if _ask(env, "Your text is kept in memory. Try again? [Y/n] ") in ("n", "no"):
                 return None
+
+
+def new_passphrase(d, env):
+    """The diary's passphrase was changed in another session while the text
+    was in the editor: the file no longer opens with ours. Ask for the new one
+    on the terminal (never the scripted source: that is the old one) for as
+    long as it takes, since the text is in memory only; True once the diary
+    is open with it, False when the person gives up (Enter alone, confirmed;
+    or end of input)."""
+    from . import store
+    from .passphrase import Source
+
+    env.say("diary: the diary's passphrase was changed in another session meanwhile; your "
+            "text is kept in memory: type the new passphrase to save it (Enter alone gives up).")
+    source = Source(environ={}, ask=env.getpass, interactive=True)
+    store.lock(d)
+    while True:
+        try:
+            answer = source.prompt("New passphrase of the diary: ")
+        except PassphraseError as exc:  # end of input, or not typable here
+            env.say("diary: %s" % exc)
+            return False
+        if not answer:
+            if _ask(env, "Throw away your text? [y/N] ") in ("y", "yes"):
+                return False
+            continue
+        try:
+            store.resume(d, answer)
+            return True
+        except PassphraseError:
+            env.say("Wrong passphrase, try again.")
 
 
 def edit_in_editor(d, env, blocks):
@@ -169,7 +214,7 @@ def run(d, env, blocks, versions, *, as_json=False):
                          else "entries")) in ("y", "yes")
         if not delete:
             env.say("Kept them as they were.")
-    result = _retrying(env, lambda: apply(d, plan, versions, delete=delete))
+    result = _retrying(env, lambda: apply(d, plan, versions, delete=delete), d)
     if result is None:
         env.say("Nothing saved.")
         return errors.ERROR
@@ -210,11 +255,50 @@ def _gone(d, entry_id):
 
 # --- the commands' editor paths -------------------------------------------------------------
 
+def _no_editor(env):
+    """Whether no editor is set, so that the built-in one is used (a terminal
+    to draw it on is needed: otherwise "no editor set", exit 2)."""
+    from . import external_editor
+
+    if external_editor.command(loaded_settings(env).get("editor")) is not None:
+        return False
+    if env.menu_io is None and not (env.stdin_tty and env.stdout_tty):
+        editor_argv(env)  # raises: no editor set
+    return True
+
+
+def builtin(args, env, *, entry_id=None, start=None, starred=False):
+    """No editor set: the interactive diary's own editor, alone, on entry
+    ``entry_id`` or a new entry (``start``: an editor.Draft of the fields
+    given; ``starred``: add's --star). Prints the saved entry's id, as add does."""
+    from . import entries
+    from .cli import menu_for
+    from .cli_entries import print_entry
+
+    with unlock(args, env, write=True) as d:
+        recover_leftovers(d, env)  # of a session killed while an editor was set
+        entry = entries.get(d, entry_id) if entry_id is not None else None
+        m = menu_for(d, args, env)
+        saved = m.run(only=lambda: m.write_alone(entry, start, starred))
+        if saved is None:
+            env.say("Nothing saved.")
+            return errors.OK
+        print_entry(env, entries.get(d, saved.id), getattr(args, "json", False))
+    return errors.OK
+
+
 def add(args, env, initial_body=""):
     """`diary add` on a terminal: a new entry written in the editor."""
     from . import dates, editfile
 
-    editor_argv(env)  # no editor: say so before asking the passphrase
+    if _no_editor(env):
+        from .editor import Draft
+
+        if args.date:
+            dates.parse(args.date)  # a bad date fails before the passphrase is asked
+        return builtin(args, env, starred=args.star,
+                       start=Draft(title=args.title, body=initial_body,
+                                   tags=", ".join(args.tags), date=args.date or ""))
     created = dates.parse(args.date) if args.date else None
     with unlock(args, env, write=True) as d:
         recover_leftovers(d, env)
@@ -237,11 +321,14 @@ def selection(args):
     return select
 
 
-def edit(args, env, select):
+def edit(args, env, select, entry_id=None):
     """`diary edit ID` / `diary edit -q ...` on a terminal: the entries chosen by
-    ``select(d)`` in one file."""
+    ``select(d)`` in one file. With no editor set, entry ``entry_id`` (`diary
+    edit ID`) opens in the built-in editor; a selection needs an editor."""
     from . import editfile
 
+    if entry_id is not None and _no_editor(env):
+        return builtin(args, env, entry_id=entry_id)
     editor_argv(env)
     with unlock(args, env, write=True) as d:
         recover_leftovers(d, env)

@@ -54,7 +54,8 @@ def _tag_option(p):
          "diary add --template evening  # ~/.config/diary/templates/evening(.txt)",
          "Add an entry; prints its id. Its text comes from the arguments, or stdin; on a "
          "terminal with neither, your editor opens on a file with a short header (title, "
-         "date, tags, star) above the text (README: \"Writing in your editor\"). Text "
+         "date, tags, star) above the text (README: \"Writing in your editor\"); with no "
+         "editor set, the built-in one. Text "
          "given as arguments is a quick entry: a leading 'DATE: ' sets the date (2024-03-02, 2024-03-02 21:30, today or yesterday with or "
          "without a time, a weekday with a time: 'monday 9am:'; 'Monday: meet Anna' stays "
          "text), the first sentence becomes the title when more follows (unless --title, or "
@@ -70,7 +71,9 @@ def cmd_add(args, env):
     if args.template is not None:
         from . import cli_editor, dates
 
-        start = cli_editor.read_template(env, args.template, dates.now())
+        # {date}, {weekday}, {time}: the entry's (yesterday's, with --date yesterday)
+        when = dates.local(dates.parse(args.date)) if args.date else dates.now()
+        start = cli_editor.read_template(env, args.template, when)
     if args.text:
         body = " ".join(args.text)
     elif not env.stdin_tty:
@@ -320,7 +323,8 @@ def _edit_args(p):
          "diary edit --tagged work/old --tag work/archive --untag work/old\n"
          "diary edit 12                        # on a terminal: opens it in your editor\n"
          "diary edit -q 'tag:work' --since 2024-01-01   # on a terminal: all matches in one file",
-         "Change an entry. On a terminal, `diary edit ID` alone opens it in your editor, and "
+         "Change an entry. On a terminal, `diary edit ID` alone opens it in your editor (the "
+         "built-in one when none is set), and "
          "filters with no change flag open every match in one file: edits, new dates and "
          "tags, and deletions (an entry emptied asks first) are saved together. "
          "A new text is read from stdin when stdin is not a terminal and "
@@ -350,7 +354,8 @@ def cmd_edit(args, env):
     if not others and env.stdin_tty:
         from . import cli_editor
 
-        return cli_editor.edit(args, env, lambda d: entries.get_many(d, [args.id]))
+        return cli_editor.edit(args, env, lambda d: entries.get_many(d, [args.id]),
+                               entry_id=args.id)
     body = None
     if args.stdin or (not others and not env.stdin_tty):
         body = read_stdin(env).rstrip() or None  # nothing piped in: keep the text

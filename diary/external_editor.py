@@ -200,6 +200,7 @@ def run(argv, environ):
     meanwhile (the editor, in the same process group, gets Ctrl-C); SIGTERM
     and SIGHUP end the editor and raise KeyboardInterrupt here, so that the
     caller's ``finally`` wipes the file."""
+    terminal = _terminal_state()
     try:
         child = subprocess.Popen(argv, env=dict(environ))
     except OSError as exc:
@@ -230,5 +231,31 @@ def run(argv, environ):
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        # an editor stopped (or crashed) in raw mode leaves the terminal so:
+        # no echo, no line ends, for the diary's question and the shell after
+        _restore_terminal(terminal)
         for sig, handler in old.items():
             signal.signal(sig, handler)
+
+
+def _terminal_state():
+    """(fd, termios attributes) of the terminal on stdin, or None."""
+    try:
+        import termios
+    except ImportError:
+        return None
+    try:
+        return 0, termios.tcgetattr(0)
+    except (termios.error, OSError, ValueError):  # not a terminal
+        return None
+
+
+def _restore_terminal(state):
+    if state is None:
+        return
+    import termios
+
+    try:
+        termios.tcsetattr(state[0], termios.TCSADRAIN, state[1])
+    except (termios.error, OSError, ValueError):
+        pass

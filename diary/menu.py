@@ -19,6 +19,7 @@ from . import dates, drafts, entries, render, stats, store, tags, tui
 from .pager import Pager
 from .editor import Draft, Editor
 from .menu_drafts import DraftScreens
+from .menu_external import ExternalEditorScreens
 from .menu_screens import Listing, Screens
 from .errors import BadInput, Conflict, DiaryError, NotFound, PassphraseError
 
@@ -82,7 +83,7 @@ def diary_error(exc):
     return error
 
 
-class Menu(Screens, DraftScreens):
+class Menu(Screens, DraftScreens, ExternalEditorScreens):
     def __init__(self, diary, *, input=None, output=None, clock=None,
                  lock_after=600.0, tick=1.0, color=True, now=dates.now, first_weekday=0,
                  trash_days=30, external=None, templates_dir=None, on_lock=None,
@@ -108,16 +109,20 @@ class Menu(Screens, DraftScreens):
         # a read-only session keeps none.
         self.writer = None if diary.read_only else drafts.Writer(diary)
         self.keepers = {}  # editor -> drafts.Keeper
+        self.new_starred = False  # `diary add --star` in the built-in editor (write_alone)
+        self.held_text = False  # E's text waits in memory for a passphrase (menu_external)
 
     # --- the loop ------------------------------------------------------------------
 
-    def run(self):
+    def run(self, only=None):
+        """The interactive diary, exit status 0. ``only``: a coroutine function
+        run instead of the main menu (write_alone), its result returned."""
         try:
-            self.term.start(self.main_menu)
+            result = self.term.start(only or self.main_menu)
         finally:
             if self.writer is not None:
                 self.writer.shutdown()
-        return 0
+        return result if only else 0
 
     def actions(self):
         return [a for a in ACTIONS if not (a.writes and self.diary.read_only)
@@ -181,8 +186,9 @@ class Menu(Screens, DraftScreens):
             keeper.retry()  # a draft the lock could not write (busy) is tried again
 
     def has_draft(self):
-        """Whether an open editor (under the screens shown now) holds unsaved text."""
-        return any(editor.changed() for editor in self.editors)
+        """Whether an open editor (under the screens shown now) holds unsaved
+        text, or text back from the external editor waits to be saved."""
+        return self.held_text or any(editor.changed() for editor in self.editors)
 
     async def unlock(self, heading, note=""):
         """Ask the passphrase until it opens the diary: three tries, or as many as
@@ -212,6 +218,14 @@ class Menu(Screens, DraftScreens):
 
     # --- writing --------------------------------------------------------------------
 
+    async def write_alone(self, entry=None, start=None, starred=False):
+        """`diary add` or `diary edit ID` on a terminal with no editor set: the
+        built-in editor alone, on ``entry`` or a new entry (``start``: its
+        fields as given, a Draft; ``starred``: the new entry's star). The
+        saved entry, or None."""
+        self.new_starred = starred
+        return await self.compose(entry, start=start)
+
     async def write(self):
         start = await self.choose_template()
         if start is not None:
@@ -235,92 +249,6 @@ class Menu(Screens, DraftScreens):
             return ""
         return templates.read(self.templates_dir, names[selected - 1], self.now())
 
-    async def recover_leftovers(self):
-        """At the start: text left by an editor session that did not finish."""
-        from . import editsave, private_dir
-
-        for directory, text in editsave.leftovers(self.external["environ"],
-                                                  self.external["tmpdir"],
-                                                  editsave.owner_of(self.diary)):
-            question = ("Text left by an editor session that did not finish was found (%d "
-                        "characters). Save it as a new entry tagged `%s`?"
-                        % (len(text), editsave.RECOVERED_TAG))
-            if await tui.confirm(self.term, question):
-                entry = editsave.recover(self.diary, directory, text)
-                self.term.say("Recovered as entry #%d; the leftover file was wiped." % entry.id)
-            elif await tui.confirm(self.term, "Throw that text away? (No keeps it for later)"):
-                private_dir.wipe(directory)
-                self.term.say("Thrown away; the leftover file was wiped.")
-
-    async def write_in_editor(self, entry=None):
-        """E: write a new entry (or edit ``entry``) in the external editor, on
-        a private tmpfs file (editsave.py), then save as `diary edit` does."""
-        import sys
-
-        from prompt_toolkit.application import in_terminal
-
-        from . import editfile, editsave, external_editor, memo
-
-        if entry is None:
-            start = await self.choose_template()
-            if start is None:
-                return
-            blocks, versions = [editfile.Block(body=start)], {}
-        else:
-            blocks, versions = [editfile.Block.of(entry)], {entry.id: entry.version}
-        argv = self.external["argv"]
-        warning = external_editor.warning(argv)
-        key = "editor-warned:" + external_editor.name_of(argv)
-        if warning and memo.get(self.diary, key) is None:
-            if not await tui.confirm(self.term, "%s. Open it anyway? (asked once)" % warning):
-                return
-            memo.put(self.diary, key, "shown")
-
-        def again(error):
-            sys.stderr.write("The file still does not parse (%s). [E]dit again or [d]iscard "
-                             "what you wrote? " % render.one_line(str(error)))
-            sys.stderr.flush()
-            return sys.stdin.readline().strip().lower() not in ("d", "discard")
-
-        async with in_terminal():
-            parsed = editsave.edit_until_parsed(argv, self.external["environ"],
-                                                self.external["tmpdir"], blocks, again,
-                                                editsave.owner_of(self.diary))
-        if parsed is None:
-            self.term.say("Nothing saved: the file came back empty.")
-            return
-        plan = editsave.Plan(blocks, parsed)
-        if plan.nothing():
-            self.term.say("Nothing changed.")
-            return
-        delete = not plan.emptied or await tui.confirm(
-            self.term, "Delete entry #%d? You emptied it in the editor." % plan.emptied[0].id)
-        while True:
-            try:
-                saved, conflicts, deleted = editsave.apply(self.diary, plan, versions,
-                                                           delete=delete)
-                break
-            except Exception as exc:
-                error = diary_error(exc)
-                if not await tui.confirm(self.term, "Could not save: %s. Your text is kept "
-                                         "in memory. Try again?" % render.one_line(str(error))):
-                    return
-        if conflicts and conflicts[0][1] is not None:
-            try:
-                entries.get(self.diary, conflicts[0][0])
-                what = "changed in another session meanwhile: both are kept, yours"
-            except NotFound:
-                what = "deleted in another session meanwhile: yours is"
-            self.term.error("Entry #%d was %s saved as a new entry #%d."
-                            % (conflicts[0][0], what, conflicts[0][1].id))
-        elif conflicts:
-            self.term.error("Entry #%d was changed in another session meanwhile: not deleted."
-                            % conflicts[0][0])
-        elif deleted:
-            self.term.say("Deleted entry #%d." % deleted[0])
-        elif saved:
-            self.term.say("Saved entry #%d." % saved[-1].id)
-
     def tag_paths(self):
         return [path for path, _ in render.tag_rows(tags.tree(self.diary))]
 
@@ -337,9 +265,10 @@ class Menu(Screens, DraftScreens):
             return str(exc)
         return None
 
-    async def compose(self, entry, restored=None, template=""):
+    async def compose(self, entry, restored=None, template="", start=None):
         """The editor for a new entry (``entry`` None; ``template``: a template's
-        text to start from) or an existing one; with ``restored`` (a drafts.Stored)
+        text to start from; ``start``: a Draft of the fields given) or an
+        existing one; with ``restored`` (a drafts.Stored)
         it starts from that draft, which it goes on keeping (``entry.version`` is
         then the version the draft was read at)."""
         if entry is None:
@@ -348,7 +277,7 @@ class Menu(Screens, DraftScreens):
             original = Draft(title=entry.title, body=entry.body, tags=", ".join(entry.tag_list),
                              date=render.when(entry.created_at))
             heading = "Entry #%d" % entry.id
-        start = original
+        start = start or original
         if restored is not None:
             start = Draft(title=restored.title, body=restored.body, tags=restored.tags,
                           date=restored.date)
@@ -412,14 +341,17 @@ class Menu(Screens, DraftScreens):
                     # Busy, a full disk, ...: the text stays, Ctrl-S tries again.
                     editor.message = render.one_line(str(error))
                     break
-                # The passphrase was changed in another process: the file cannot be
-                # read with ours any more. Ask for the new one, then save.
-                if self.writer is not None:
-                    await self.writer.close_connection()
-                store.lock(self.diary)
-                await self.unlock("The passphrase of %s was changed in another session"
-                                  % os.path.basename(self.diary.path),
-                                  note="Type the new passphrase to save what you wrote.")
+                await self.passphrase_changed("Type the new passphrase to save what you "
+                                              "wrote.")
+
+    async def passphrase_changed(self, note):
+        """The passphrase was changed in another process: the file cannot be
+        read with ours any more. Ask for the new one (the caller then saves)."""
+        if self.writer is not None:
+            await self.writer.close_connection()
+        store.lock(self.diary)
+        await self.unlock("The passphrase of %s was changed in another session"
+                          % os.path.basename(self.diary.path), note=note)
 
     def save(self, entry, original, draft):
         created = None
@@ -453,7 +385,7 @@ class Menu(Screens, DraftScreens):
 
     def _add(self, draft, created, paths):
         return entries.add(self.diary, draft.body, title=draft.title, created_at=created,
-                           tags=paths)
+                           tags=paths, starred=self.new_starred)
 
     # --- reading --------------------------------------------------------------------
 

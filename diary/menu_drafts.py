@@ -20,8 +20,9 @@ class DraftScreens:
         await self.writer.close_connection()
 
     def draft_kept(self):
-        """Whether the diary holds every open editor's unsaved text (a lock wrote it)."""
-        return all(self.keepers.get(editor) is not None and self.keepers[editor].kept()
+        """Whether the diary holds every open editor's unsaved text (a lock wrote it);
+        never for the external editor's text (``held_text``: in memory only)."""
+        return not self.held_text and all(self.keepers.get(editor) is not None and self.keepers[editor].kept()
                    for editor in self.editors if editor.changed())
 
     async def last_draft(self, keeper):

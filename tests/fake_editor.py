@@ -12,6 +12,8 @@ $FAKE_ACTIONS (by run number, counted in $FAKE_LOG):
   {"exit": n}                            exit with status n, the file untouched
   {"run": argv}                          run a command first (another session)
   {"sleep": s}                           sleep (a test kills something meanwhile)
+  {"raw": true}                          put the terminal in raw mode first, as
+                                         full-screen editors do (never undone here)
   {}                                     leave the file as it is
 """
 
@@ -47,6 +49,10 @@ def main():
             "dir_mode": stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode),
             "fs": private_dir.fs_type(path), "text": text, "ppid": os.getppid(),
             "pid": os.getpid()}) + "\n")
+    if action.get("raw"):
+        import tty
+
+        tty.setraw(sys.stdin.fileno())
     if "run" in action:
         subprocess.run(action["run"], check=True, stdout=subprocess.DEVNULL)
     if "sleep" in action:

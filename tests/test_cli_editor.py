@@ -94,6 +94,20 @@ def test_add_opens_vim_with_its_leak_off_options_on_a_private_tmpfs_file(run, ma
     assert r.out == "%d\n" % i
 
 
+def test_dash_e_opens_the_editor_on_the_text_given(run, made, editor):
+    # -e/--editor forces the editor even with text given (which starts the
+    # file); without a terminal it is a usage error, nothing saved.
+    editor.act({"sub": [["^given text$", "given text, edited"]]})
+    r = run("add", "-e", "given", "text", "--tag", "t", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    [seen] = editor.runs()
+    assert seen["text"].endswith("tags: t\nstar: no\n\ngiven text\n")
+    assert [(e[2], e[3]) for e in _entries(made)] == [("given text, edited", ["t"])]
+    r = run("add", "--editor", stdin="piped", environ=editor.environ())
+    assert r.code == 2 and "needs a terminal" in r.err, r
+    assert len(editor.runs()) == 1 and len(_entries(made)) == 1
+
+
 @pytest.mark.parametrize("name", ["nvim", "nano", "emacs", "micro", "hx", "kak"])
 def test_each_known_editor_gets_its_options_and_no_warning(run, made, editor, name):
     editor.act({"append": "text"})
@@ -129,10 +143,41 @@ def test_an_unknown_editor_is_warned_about_once_per_diary(run, made, editor):
         assert memo.get(d, "editor-warned:code") == "shown"
 
 
-def test_no_editor_set_says_so(run, made, editor):
+def _typed(run, *argv, keys, **kw):
+    """``run(*argv)`` with the menu's input already typed (``keys``)."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with create_pipe_input() as inp:
+        inp.send_text(keys)
+        return run(*argv, tty=True, menu_io=(inp, DummyOutput()), **kw)
+
+
+def test_no_editor_set_opens_the_built_in_editor(run, made, editor):
+    # "$VISUAL, then $EDITOR, then the configured one, else the built-in
+    # editor": add and edit ID said "no editor set" (exit 2) instead.
     env = editor.environ()
     del env["EDITOR"]
-    r = run("add", tty=True, environ=env)
+    r = _typed(run, "add", "--tag", "t", "--star", environ=env,
+               keys="My title\rwritten in the built-in editor\x13")  # Enter, Ctrl-S
+    assert (r.code, r.out) == (0, "1\n"), r
+    assert _entries(made) == [(1, "My title", "written in the built-in editor", ["t"], True, 1)]
+    r = _typed(run, "edit", "1", environ=env, keys=" again\x13")  # the text has the cursor
+    assert (r.code, r.out) == (0, "1\n"), r
+    [(_, title, body, _, _, version)] = _entries(made)
+    assert (title, body, version) == ("My title", "written in the built-in editor again", 2)
+    r = _typed(run, "add", environ=env, keys="\x1b")  # Esc, nothing written: nothing saved
+    assert r.code == 0 and "Nothing saved" in r.err and len(_entries(made)) == 1, r
+    # what a killed editor session left is offered here too (the editor since unset)
+    left = os.path.join(editor.runtime, "diary-edit-%d-abc" % (2 ** 22 + 4321))  # no such pid
+    os.mkdir(left, 0o700)
+    with open(os.path.join(left, "entry.txt"), "w") as f:
+        f.write("left by a killed vim")
+    r = _typed(run, "add", environ=env, stdin="y\n", keys="\x1b")
+    assert r.code == 0 and "Saved as entry #2" in r.err and editor.left() == [], r
+    assert _entries(made)[1][2] == "left by a killed vim"
+    # several entries in one file need an editor
+    r = run("edit", "-q", "written", tty=True, environ=env)
     assert r.code == 2 and "no editor set" in r.err and "$VISUAL" in r.err, r
     assert editor.runs() == []
 
@@ -327,6 +372,55 @@ def test_a_busy_diary_keeps_the_text_and_offers_to_retry(run, made, editor, monk
     assert [e[2] for e in _entries(made)] == ["\nkept through a busy diary"]
 
 
+def test_a_diary_really_busy_at_the_save_keeps_the_text_and_offers_to_retry(
+        run, made, editor, monkeypatch):
+    # Another connection holding the write lock at the save made the driver
+    # raise its own "database is locked", which the retry did not know: the
+    # command ended with "the diary is busy" and the text was lost.
+    from diary import cli_editor
+
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.1)
+    holder = store.open_diary(made, PASSPHRASE)
+    real_edit, real_ask = cli_editor.edit_in_editor, cli_editor._ask
+
+    def edit_then_hold(*args, **kw):
+        parsed = real_edit(*args, **kw)
+        holder.db.execute_sql("BEGIN IMMEDIATE")
+        return parsed
+
+    def ask(env, question):
+        holder.db.execute_sql("ROLLBACK")  # the other session is done when asked
+        return real_ask(env, question)
+
+    monkeypatch.setattr(cli_editor, "edit_in_editor", edit_then_hold)
+    monkeypatch.setattr(cli_editor, "_ask", ask)
+    editor.act({"append": "kept through a locked diary"})
+    try:
+        r = run("add", tty=True, stdin="\n", environ=editor.environ())
+    finally:
+        holder.close()
+    assert r.code == 0 and "could not save" in r.err and "Try again" in r.err, r
+    assert [e[2] for e in _entries(made)] == ["\nkept through a locked diary"]
+
+
+def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_saved(
+        run, made, editor, path, tmp_path):
+    # `diary passwd` in another terminal while the editor was open: the save
+    # met "wrong passphrase, or not a diary file" (exit 3) and the text was lost.
+    new = tmp_path / "new-passphrase"
+    new.write_text("changed elsewhere\n")
+    other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
+    editor.act({"run": other, "append": "written while it changed"})
+    # wrong tries never end it while the text waits; Enter alone asks before
+    # throwing the text away (here: no, keep asking)
+    r = run("add", tty=True, answers=["wrong", "wrong", "wrong", "", "changed elsewhere"],
+            stdin="n\n", environ=editor.environ())
+    assert r.code == 0 and "changed in another session" in r.err, r
+    assert r.err.count("Wrong passphrase") == 3 and "Throw away" in r.err and len(r.asked) == 5
+    with store.open_diary(made, "changed elsewhere") as d:
+        assert [e.body for e in entries.list_entries(d)] == ["\nwritten while it changed"]
+
+
 def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, editor, tmp_path):
     folder = tmp_path / "config" / "templates"
     folder.mkdir(parents=True)
@@ -345,6 +439,17 @@ def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, edi
     assert _entries(made)[-1][2].endswith("{name} {{x}}\nand more")
     r = run("add", "--template", "nope", tty=True, environ=editor.environ())
     assert r.code == 1 and "no template 'nope'" in r.err and "evening.txt" in r.err
+
+
+def test_a_template_for_another_day_is_filled_with_that_day(run, made, tmp_path):
+    # `add --template evening --date ...` (yesterday's entry, written today)
+    # was filled with today's date, weekday and time.
+    folder = tmp_path / "config" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "evening.txt").write_text("{weekday} {date} at {time}\n")
+    r = run("add", "--template", "evening", "--date", "2024-03-02 21:30", "x")
+    assert r.code == 0, r
+    assert _entries(made)[-1][2] == "Saturday 2024-03-02 at 21:30\nx"
 
 
 def _pty_run(argv, env, cwd=None):
@@ -426,6 +531,33 @@ def test_sigterm_while_editing_wipes_the_file(made, editor, path):
     assert p.wait(timeout=10) == 130
     os.close(master)
     assert editor.left() == [] and _entries(made) == []
+
+
+def test_sighup_while_editing_wipes_the_file_and_gives_the_terminal_back(made, editor, path):
+    # A full-screen editor stopped by the diary (the terminal closed: SIGHUP;
+    # or SIGTERM) has no time to undo its raw mode: the shell came back with
+    # no echo and no line ends. The terminal is now as it was before the editor.
+    import pty
+    import termios
+
+    editor.act({"raw": True, "append": "x", "sleep": 30})
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    p = subprocess.Popen(DIARY + ["add"], stdin=slave, stdout=slave, stderr=slave,
+                         env=_process_env(editor, path), start_new_session=True)
+    try:
+        deadline = time.time() + 20
+        while not editor.runs() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert termios.tcgetattr(slave) != before  # the editor's raw mode
+        os.kill(p.pid, signal.SIGHUP)
+        assert p.wait(timeout=10) == 130
+        assert termios.tcgetattr(slave) == before
+        assert editor.left() == [] and _entries(made) == []
+    finally:
+        os.close(slave)
+        os.close(master)
 
 
 def test_ctrl_c_goes_to_the_editor_not_the_diary(made, editor, path):

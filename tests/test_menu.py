@@ -935,6 +935,41 @@ def test_a_passphrase_changed_elsewhere_is_asked_and_the_draft_saved(diary, made
     assert [e.body for e in entries.list_entries(diary)] == ["precious"]
 
 
+def test_a_passphrase_changed_while_E_s_editor_was_open_is_asked_and_the_text_saved(
+        diary, made, monkeypatch):
+    """E (the external editor): `diary passwd` elsewhere while the editor was
+    open made every save fail with "wrong passphrase", and "Try again?" could
+    only fail again: the text was lost. It is asked for, as Write does."""
+    import os
+    import tempfile
+
+    from diary import editfile, editsave
+
+    def edited_meanwhile(argv, environ, tmpdir, blocks, again, owner=None):
+        with store.open_diary(made, PASSPHRASE) as other:
+            store.change_passphrase(other, "changed elsewhere")
+        return [editfile.Block(body="written in vim")]
+
+    monkeypatch.setattr(editsave, "edit_until_parsed", edited_meanwhile)
+    needs_tmpfs()
+    runtime = tempfile.mkdtemp(prefix="test-menu-", dir="/dev/shm")  # no leftovers in it
+    # three wrong tries do not end the session while the text waits in memory
+    # (they did, and the text went with it); Ctrl-C asks first, and says the
+    # text is not kept anywhere
+    s = drive(diary, ("Write in your editor", "E"),
+              ("changed in another", "wrong" + ENTER),
+              ("Wrong passphrase", "wrong" + ENTER), ("Wrong passphrase", "wrong" + ENTER),
+              ("Wrong passphrase", CTRL_C), ("Quit and throw away", ENTER),
+              (lambda t: "Passphrase:" in t and "[y/N]" not in t,
+               "changed elsewhere" + ENTER),
+              ("Saved entry #1.", "q"),
+              external={"argv": ["vim"], "environ": {"XDG_RUNTIME_DIR": runtime},
+                        "tmpdir": None})
+    os.rmdir(runtime)
+    assert s.code == 0
+    assert [e.body for e in entries.list_entries(diary)] == ["written in vim"]
+
+
 # --- the idle lock at every prompt (issue 15, defect 4) -------------------------------------
 
 def test_the_idle_lock_fires_at_every_prompt(diary):
