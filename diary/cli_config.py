@@ -38,7 +38,12 @@ def cmd_config(args, env):
     from . import config
 
     if args.action == "path":
-        output(env).line(_clean(config.file_path(env.environ)))
+        from .render import Output
+
+        # Not output(env): that reads the `color` setting, from the very file
+        # that may be broken (its error names it; this says where it is).
+        Output(env.stdout, terminal=env.stdout_tty, color=False).line(
+            _clean(config.file_path(env.environ)))
     elif args.action == "edit":
         _edit(env)
     else:

@@ -380,6 +380,15 @@ def test_config_path_whether_or_not_it_exists(run, cfg, tmp_path):
     assert run("config", "path", environ={"DIARY_CONFIG": str(other)}).out == str(other) + "\n"
 
 
+@pytest.mark.parametrize("toml", ["lock_after = \n", 'passphrase = "x"\n', "lock_after = -1\n"])
+def test_config_path_names_a_broken_file_too(run, cfg, toml):
+    # A broken file's error names it; `config path` is what one runs next, to
+    # find it: it must not need the file it points at to be valid.
+    cfg(toml)
+    result = run("config", "path")
+    assert (result.code, result.out, result.err) == (0, cfg.path + "\n", "")
+
+
 def test_config_path_without_diary_config_is_the_user_config_dir(run, tmp_path, monkeypatch):
     if not sys.platform.startswith("linux"):
         pytest.skip("XDG_CONFIG_HOME is Linux's")
