@@ -247,6 +247,17 @@ def tz(monkeypatch):
     time.tzset()
 
 
+@pytest.mark.parametrize("text", ["20/05/1998 at 23:42", "20/05/1998 9pm", "20.05.1998 noon"])
+def test_a_numeric_date_with_a_time_it_cannot_read_says_how_to_write_the_time(text):
+    # jrnl's own example is `5/20/1998 at 23:42`: the year is in full there,
+    # so "write the year in full" sent people looking for the wrong mistake.
+    with pytest.raises(BadInput) as caught:
+        dates.parse(text)
+    message = str(caught.value)
+    assert "year in full" not in message
+    assert "20/05/1998 21:30" in message or "20.05.1998 21:30" in message, message
+
+
 def test_numeric_dates_follow_day_month_year(run, made, tz):
     tz("UTC")
     r = run("add", "--date", "03/04/2024", "x")
