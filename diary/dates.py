@@ -152,6 +152,9 @@ def canonical(value, where="", field="date"):
 def read_stored(value):
     """Stored text -> an aware datetime, or an Unreadable for anything that is
     not a date in the range (never raises)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        # Raw SQL can put a BLOB in the TEXT column: shown as the SQL literal it is.
+        return Unreadable("x'%s'" % bytes(value).hex())
     try:
         stamp = _dt.datetime.fromisoformat(value)
         if stamp.tzinfo is not None and EARLIEST <= stamp <= LATEST:

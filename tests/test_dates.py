@@ -188,6 +188,23 @@ def test_every_reading_command_works_with_an_unreadable_date(run, with_bad_row, 
     assert "\x1b" not in "".join(os.listdir(split))
 
 
+def test_a_date_stored_as_a_blob_is_shown_raw_and_takes_nothing_down(run, with_bad_row, made):
+    # Raw SQL can store a BLOB in a TEXT column (`SET created_at = X'00ff'`):
+    # it read as a TypeError inside every listing, so `diary list`, `stats`,
+    # `on-this-day` and the rest all stopped with an internal error.
+    _raw_sql(made, "UPDATE entry SET created_at = X'00ff' WHERE id = 2")
+    for argv in (["list"], ["list", "--format", "dates"], ["show", "-n", "5"], ["stats"],
+                 ["on-this-day", "2025-03-02"], ["search", "heron"], ["export"]):
+        r = run(*argv)
+        assert r.code == 0 and "internal error" not in r.err, (argv, r)
+    r = run("list")
+    assert "first" in r.out and "x'00ff'" in r.out and "warning" in r.err, r
+    r = run("check")
+    assert r.code == 4 and "diary edit 2 --date" in r.out, r
+    assert run("edit", "2", "--date", "2024-03-02 11:00").code == 0
+    assert run("check").code == 0
+
+
 def test_check_names_unreadable_rows_and_the_fix_works(run, with_bad_row):
     assert run("check").code == 0
     with_bad_row("999-05-01T10:00:00.000000Z")
