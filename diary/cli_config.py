@@ -57,7 +57,10 @@ def _show(args, env):
     rows = []
     for name, value, source in current.items():
         if name == "diary":
-            value = current.diary_path()
+            try:
+                value = current.diary_path()
+            except UsageError as exc:  # a name not in [diaries]: shown as given
+                env.say("diary: warning: %s" % exc)
         rows.append((name, value, source, current.origin(name)))
     out = output(env)
     if args.json:

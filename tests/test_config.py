@@ -315,6 +315,19 @@ def test_an_unknown_name_lists_the_known_ones(run, named):
     assert "'nope'" in err
 
 
+def test_config_still_shows_every_setting_when_the_diary_names_an_unknown_name(run, named):
+    # `diary config` is where one looks when a command says "no diary named
+    # ...": it must show the settings (the name as given, and where it came
+    # from), with the problem as a warning, not stop on the same error.
+    result = run("config", environ={"DIARY_PATH": "wrok"})
+    assert result.code == 0, result
+    assert any(line.split()[:2] == ["diary", "wrok"] and "DIARY_PATH" in line
+               for line in result.out.splitlines()), result.out
+    assert "lock_after" in result.out and "no diary named 'wrok'" in result.err
+    shown = json.loads(run("config", "--json", environ={"DIARY_PATH": "wrok"}).out)
+    assert shown["diary"] == {"value": "wrok", "source": "environment"}
+
+
 def test_an_unknown_name_without_a_config_file(run, made):
     err = one_line_error(run("-d", "work", "list"))
     assert "add a [diaries] table" in err
