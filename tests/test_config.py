@@ -183,6 +183,18 @@ def test_a_bad_value_is_one_line_naming_the_key_exit_2(run, made, cfg, toml, key
     assert "config file %s: %s:" % (cfg.path, key) in err
 
 
+@pytest.mark.parametrize("toml", ["trash_days = 99999999999999999999",
+                                  "trash_days = 9223372036854775808"])
+def test_a_number_too_large_says_it_is_too_large(run, made, cfg, toml):
+    # It said "must be 0 or more days, not 99999999999999999999": true of the
+    # value given, so the person was left to guess what was wrong with it.
+    cfg(toml + "\n")
+    err = one_line_error(run("list"))
+    assert "or more" not in err and "at most" in err, err
+    err = one_line_error(run("list", environ={"DIARY_TRASH_DAYS": "99999999999999999999"}))
+    assert "or more" not in err and "at most" in err, err
+
+
 @pytest.mark.parametrize("var, text", [
     ("DIARY_LOCK_AFTER", "soon"), ("DIARY_LOCK_AFTER", "-1"), ("DIARY_LOCK_AFTER", "inf"),
     ("DIARY_COLOR", "pink"), ("DIARY_TRASH_DAYS", "1.5"), ("DIARY_DATE_ORDER", "x"),
