@@ -205,6 +205,20 @@ def test_a_date_stored_as_a_blob_is_shown_raw_and_takes_nothing_down(run, with_b
     assert run("check").code == 0
 
 
+def test_an_unreadable_date_has_no_day_in_stats_or_per_day_counts(run, with_bad_row):
+    # It read as 1970-01-01: `stats` said the diary began on 1970-01-01 with a
+    # year 1970, and `list --format dates` counted a day nobody wrote on.
+    with_bad_row("not a date")
+    r = run("stats", "--json")
+    assert r.code == 0 and "warning" in r.err, r
+    got = json.loads(r.out)
+    assert got["entries"] == 3 and got["days"] == 1 and got["first"] == "2024-03-02", got
+    assert [y["year"] for y in got["years"]] == [2024], got
+    r = run("list", "--format", "dates")
+    assert r.code == 0 and r.out == "2024-03-02\t2\n" and "warning" in r.err, r
+    assert json.loads(run("on-this-day", "2025-01-01", "--json").out) == []
+
+
 def test_check_names_unreadable_rows_and_the_fix_works(run, with_bad_row):
     assert run("check").code == 0
     with_bad_row("999-05-01T10:00:00.000000Z")
