@@ -409,7 +409,10 @@ def _main(argv, env):
         except SystemExit as exc:  # --help and --version
             env.stdout.flush()
             return exc.code if isinstance(exc.code, int) else errors.OK
-        if args.command != "config":  # `config edit` must open a broken file
+        # These work whatever the config file holds: `config path` and
+        # `config edit` are how one finds and mends a broken file, and
+        # `completion` prints the parser's script.
+        if args.command not in ("config", "completion"):
             apply_settings(env)
         if args.command is None:
             return open_menu(args, env)

@@ -38,7 +38,12 @@ def cmd_config(args, env):
     from . import config
 
     if args.action == "path":
-        output(env).line(_clean(config.file_path(env.environ)))
+        from .render import Output
+
+        # Not output(env): that reads the `color` setting, from the very file
+        # that may be broken (its error names it; this says where it is).
+        Output(env.stdout, terminal=env.stdout_tty, color=False).line(
+            _clean(config.file_path(env.environ)))
     elif args.action == "edit":
         _edit(env)
     else:
@@ -52,7 +57,10 @@ def _show(args, env):
     rows = []
     for name, value, source in current.items():
         if name == "diary":
-            value = current.diary_path()
+            try:
+                value = current.diary_path()
+            except UsageError as exc:  # a name not in [diaries]: shown as given
+                env.say("diary: warning: %s" % exc)
         rows.append((name, value, source, current.origin(name)))
     out = output(env)
     if args.json:

@@ -1,7 +1,20 @@
 """Commands that find: search (the query language) and query (SQL, read-only)."""
 
+import argparse
+
 from .cli import positive_int, arguments, command, output, read_stdin, settings, unlock
 from .errors import UsageError
+
+
+class _Once(argparse.Action):
+    """An option given once: a second --contains would silently replace the
+    first (jrnl's repeated -contains finds either)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest, None) is not None:
+            raise argparse.ArgumentError(self, "give it once (a search finds one text; "
+                                               "for either of two words: diary search 'A OR B')")
+        setattr(namespace, self.dest, values)
 
 
 SEARCH_HELP = """\
@@ -35,10 +48,10 @@ the older entries' after them (page on with --offset).
 @arguments("search")
 def _search_args(p):
     p.add_argument("query", nargs="*", help="what to look for (see above)")
-    p.add_argument("--contains", metavar="TEXT",
+    p.add_argument("--contains", metavar="TEXT", action=_Once,
                    help="entries whose title or text holds TEXT as it is, ignoring case and "
                         "accents ('oad' finds 'Roadmap'); the query may add filters only; "
-                        "newest first")
+                        "newest first (once a command)")
     p.add_argument("-n", "--limit", type=positive_int, default=20,
                    help="how many results (default 20; 0 for all)")
     p.add_argument("--offset", type=positive_int, default=0,

@@ -70,7 +70,9 @@ def _number(kind, integer):
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
             raise ValueError("must be a%s number of %s, not %s"
                              % (" whole" if integer else "", kind, _shown(value)))
-        if not 0 <= value < float("inf") or (integer and value > 2 ** 63 - 1):
+        if integer and value > 2 ** 63 - 1:
+            raise ValueError("must be at most %d %s, not %s" % (2 ** 63 - 1, kind, _shown(value)))
+        if not 0 <= value < float("inf"):
             raise ValueError("must be 0 or more %s, not %s" % (kind, _shown(value)))
         return value
 

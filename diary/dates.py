@@ -57,6 +57,9 @@ _YEAR_FIRST = re.compile(r"^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})"
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _NUMERIC_START = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]|$)")
+# A whole numeric day, then something that is not a time as 21:30 ("at 23:42",
+# "9pm": jrnl's examples): the year is fine, the time is what cannot be read.
+_NUMERIC_DAY_THEN = re.compile(r"^(\d{1,2}([/.])\d{1,2}\2\d{4})\s+\S")
 
 
 def now():
@@ -149,6 +152,9 @@ def canonical(value, where="", field="date"):
 def read_stored(value):
     """Stored text -> an aware datetime, or an Unreadable for anything that is
     not a date in the range (never raises)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        # Raw SQL can put a BLOB in the TEXT column: shown as the SQL literal it is.
+        return Unreadable("x'%s'" % bytes(value).hex())
     try:
         stamp = _dt.datetime.fromisoformat(value)
         if stamp.tzinfo is not None and EARLIEST <= stamp <= LATEST:
@@ -283,6 +289,11 @@ def _numeric(text):
     None when the text is not of that form."""
     m = _NUMERIC.match(text)
     if not m:
+        day = _NUMERIC_DAY_THEN.match(text)
+        if day:
+            raise BadInput("cannot understand the date %s: after a numeric date only a time "
+                           "like 21:30 is read (%s 21:30), or write 2024-03-02 21:30"
+                           % (shown(text), day.group(1)))
         if _NUMERIC_START.match(text):
             raise BadInput("cannot understand the date %s: write the year in full, "
                            "like %s, or write 2024-03-02" % (shown(text), _example()))

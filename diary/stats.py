@@ -36,7 +36,13 @@ def days_written(diary):
     """Counter of local date -> number of entries written that day."""
     with diary.read():
         stamps = [row[0] for row in Entry.select(Entry.created_at).tuples()]
-    return collections.Counter(dates.local(dt).date() for dt in stamps)
+    return collections.Counter(dates.local(dt).date() for dt in stamps if _has_day(dt))
+
+
+def _has_day(stamp):
+    """A stored date that does not read (dates.Unreadable, shown raw with a
+    warning) is on no day: counted as 1970-01-01 it would invent one."""
+    return not isinstance(stamp, dates.Unreadable)
 
 
 def streaks(days, today=None):
@@ -103,8 +109,13 @@ def report(diary, today=None, year=None):
         per_year_words = collections.Counter()
         chosen_entries = chosen_words = 0
         for created, title, body in rows:
-            day = dates.local(created).date()
             words = word_count(title) + word_count(body)
+            if not _has_day(created):  # in the whole diary's counts, in no year or day
+                if year is None:
+                    chosen_entries += 1
+                    chosen_words += words
+                continue
+            day = dates.local(created).date()
             per_day[day] += 1
             per_year_words[day.year] += words
             if year is None or day.year == year:
@@ -154,7 +165,8 @@ def on_this_day(diary, today=None):
     with diary.read():
         rows = Entry.select(Entry.id, Entry.created_at).tuples()
         ids = [i for i, created in rows
-               if (d := dates.local(created).date()).year < today.year and _same_day(d, today)]
+               if _has_day(created) and (d := dates.local(created).date()).year < today.year
+               and _same_day(d, today)]
         if not ids:
             return []
         return attach_tag_paths(list(Entry.select().where(Entry.id.in_(ids))
@@ -163,7 +175,8 @@ def on_this_day(diary, today=None):
 
 def per_day(entries):
     """``[(local date, number of entries)]`` of these entries, oldest day first."""
-    days = collections.Counter(dates.local(e.created_at).date() for e in entries)
+    days = collections.Counter(dates.local(e.created_at).date() for e in entries
+                               if _has_day(e.created_at))
     return sorted(days.items())
 
 

@@ -214,6 +214,15 @@ def test_completion_prints_a_script_for_each_shell(run, shell):
     assert all(name in result.out for name in cli.COMMANDS)
 
 
+def test_completion_prints_its_script_whatever_the_config_file_holds(run, tmp_path):
+    # The script is the parser's; the config file is read only by the
+    # `diaries --names` it runs at each Tab (which completes no names then).
+    broken = tmp_path / "broken.toml"
+    broken.write_text("not = = toml")
+    result = run("completion", "bash", environ={"DIARY_CONFIG": str(broken)})
+    assert result.code == 0 and result.err == "" and "_shtab_diary" in result.out
+
+
 def test_completion_needs_a_known_shell(run):
     result = run("completion", "tcsh")
     assert result.code == 2 and "invalid choice" in result.err and result.out == ""

@@ -183,6 +183,18 @@ def test_a_bad_value_is_one_line_naming_the_key_exit_2(run, made, cfg, toml, key
     assert "config file %s: %s:" % (cfg.path, key) in err
 
 
+@pytest.mark.parametrize("toml", ["trash_days = 99999999999999999999",
+                                  "trash_days = 9223372036854775808"])
+def test_a_number_too_large_says_it_is_too_large(run, made, cfg, toml):
+    # It said "must be 0 or more days, not 99999999999999999999": true of the
+    # value given, so the person was left to guess what was wrong with it.
+    cfg(toml + "\n")
+    err = one_line_error(run("list"))
+    assert "or more" not in err and "at most" in err, err
+    err = one_line_error(run("list", environ={"DIARY_TRASH_DAYS": "99999999999999999999"}))
+    assert "or more" not in err and "at most" in err, err
+
+
 @pytest.mark.parametrize("var, text", [
     ("DIARY_LOCK_AFTER", "soon"), ("DIARY_LOCK_AFTER", "-1"), ("DIARY_LOCK_AFTER", "inf"),
     ("DIARY_COLOR", "pink"), ("DIARY_TRASH_DAYS", "1.5"), ("DIARY_DATE_ORDER", "x"),
@@ -315,6 +327,19 @@ def test_an_unknown_name_lists_the_known_ones(run, named):
     assert "'nope'" in err
 
 
+def test_config_still_shows_every_setting_when_the_diary_names_an_unknown_name(run, named):
+    # `diary config` is where one looks when a command says "no diary named
+    # ...": it must show the settings (the name as given, and where it came
+    # from), with the problem as a warning, not stop on the same error.
+    result = run("config", environ={"DIARY_PATH": "wrok"})
+    assert result.code == 0, result
+    assert any(line.split()[:2] == ["diary", "wrok"] and "DIARY_PATH" in line
+               for line in result.out.splitlines()), result.out
+    assert "lock_after" in result.out and "no diary named 'wrok'" in result.err
+    shown = json.loads(run("config", "--json", environ={"DIARY_PATH": "wrok"}).out)
+    assert shown["diary"] == {"value": "wrok", "source": "environment"}
+
+
 def test_an_unknown_name_without_a_config_file(run, made):
     err = one_line_error(run("-d", "work", "list"))
     assert "add a [diaries] table" in err
@@ -378,6 +403,15 @@ def test_config_path_whether_or_not_it_exists(run, cfg, tmp_path):
     assert run("config", "path").out == cfg.path + "\n"
     other = tmp_path / "elsewhere.toml"
     assert run("config", "path", environ={"DIARY_CONFIG": str(other)}).out == str(other) + "\n"
+
+
+@pytest.mark.parametrize("toml", ["lock_after = \n", 'passphrase = "x"\n', "lock_after = -1\n"])
+def test_config_path_names_a_broken_file_too(run, cfg, toml):
+    # A broken file's error names it; `config path` is what one runs next, to
+    # find it: it must not need the file it points at to be valid.
+    cfg(toml)
+    result = run("config", "path")
+    assert (result.code, result.out, result.err) == (0, cfg.path + "\n", "")
 
 
 def test_config_path_without_diary_config_is_the_user_config_dir(run, tmp_path, monkeypatch):

@@ -58,6 +58,13 @@ def test_contains_refuses_nothing_to_find(texts, needle):
     assert r.code == 1 and r.err.count("\n") == 1 and "Traceback" not in r.err, r
 
 
+def test_contains_given_twice_is_a_usage_error(texts):
+    # jrnl's `-contains A -contains B` finds either; here the second silently
+    # replaced the first, so the results looked like an answer to both.
+    r = texts("search", "--contains", "heron", "--contains", "cafe")
+    assert r.code == 2 and "--contains" in r.err and r.out == "", r
+
+
 def test_search_needs_a_query_or_contains(texts):
     r = texts("search")
     assert r.code == 2 and "--contains" in r.err, r

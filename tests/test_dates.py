@@ -188,6 +188,37 @@ def test_every_reading_command_works_with_an_unreadable_date(run, with_bad_row, 
     assert "\x1b" not in "".join(os.listdir(split))
 
 
+def test_a_date_stored_as_a_blob_is_shown_raw_and_takes_nothing_down(run, with_bad_row, made):
+    # Raw SQL can store a BLOB in a TEXT column (`SET created_at = X'00ff'`):
+    # it read as a TypeError inside every listing, so `diary list`, `stats`,
+    # `on-this-day` and the rest all stopped with an internal error.
+    _raw_sql(made, "UPDATE entry SET created_at = X'00ff' WHERE id = 2")
+    for argv in (["list"], ["list", "--format", "dates"], ["show", "-n", "5"], ["stats"],
+                 ["on-this-day", "2025-03-02"], ["search", "heron"], ["export"]):
+        r = run(*argv)
+        assert r.code == 0 and "internal error" not in r.err, (argv, r)
+    r = run("list")
+    assert "first" in r.out and "x'00ff'" in r.out and "warning" in r.err, r
+    r = run("check")
+    assert r.code == 4 and "diary edit 2 --date" in r.out, r
+    assert run("edit", "2", "--date", "2024-03-02 11:00").code == 0
+    assert run("check").code == 0
+
+
+def test_an_unreadable_date_has_no_day_in_stats_or_per_day_counts(run, with_bad_row):
+    # It read as 1970-01-01: `stats` said the diary began on 1970-01-01 with a
+    # year 1970, and `list --format dates` counted a day nobody wrote on.
+    with_bad_row("not a date")
+    r = run("stats", "--json")
+    assert r.code == 0 and "warning" in r.err, r
+    got = json.loads(r.out)
+    assert got["entries"] == 3 and got["days"] == 1 and got["first"] == "2024-03-02", got
+    assert [y["year"] for y in got["years"]] == [2024], got
+    r = run("list", "--format", "dates")
+    assert r.code == 0 and r.out == "2024-03-02\t2\n" and "warning" in r.err, r
+    assert json.loads(run("on-this-day", "2025-01-01", "--json").out) == []
+
+
 def test_check_names_unreadable_rows_and_the_fix_works(run, with_bad_row):
     assert run("check").code == 0
     with_bad_row("999-05-01T10:00:00.000000Z")
@@ -245,6 +276,17 @@ def tz(monkeypatch):
     yield use
     monkeypatch.delenv("TZ", raising=False)
     time.tzset()
+
+
+@pytest.mark.parametrize("text", ["20/05/1998 at 23:42", "20/05/1998 9pm", "20.05.1998 noon"])
+def test_a_numeric_date_with_a_time_it_cannot_read_says_how_to_write_the_time(text):
+    # jrnl's own example is `5/20/1998 at 23:42`: the year is in full there,
+    # so "write the year in full" sent people looking for the wrong mistake.
+    with pytest.raises(BadInput) as caught:
+        dates.parse(text)
+    message = str(caught.value)
+    assert "year in full" not in message
+    assert "20/05/1998 21:30" in message or "20.05.1998 21:30" in message, message
 
 
 def test_numeric_dates_follow_day_month_year(run, made, tz):
