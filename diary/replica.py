@@ -27,13 +27,13 @@ Applying a version ``theirs`` of an entry we hold as ``ours``:
   makes the same copy and applying again makes none;
 - a tombstone deletes (moves to the trash) the entry when its vector
   dominates the entry's; an entry edited concurrently is kept and reported
-  (``Report.kept``), its vector joined with the tombstone's (the deletion
-  is overruled, and every replica ends with the same vector, whichever
-  came first). Known limit: that joined vector counts the overruled
-  deletion as an edit, so a copy that never heard of that deletion and
-  deletes the entry later sees its deletion refused in turn (the entry
-  stays, reported as kept); a tombstone for an entry we do not hold is recorded, so
-  that an older version arriving later is not taken.
+  (``Report.kept``), and the tombstone is kept beside it, *overruled*: a
+  version it dominates is not taken, but the entry's vector does not take
+  in the deletion's, so a later deletion by a copy that saw the surviving
+  version (and never the overruled deletion) dominates it and wins, in
+  whichever order the two deletions arrive (tombstones of one entry join).
+  A tombstone for an entry we do not hold is recorded, so that an older
+  version arriving later is not taken.
 
 The content hash covers created_at, title, body, star and the tag paths
 (case-folded): tag changes are edits like any other. It is computed when
@@ -401,15 +401,16 @@ class _Run:
     def entry(self, theirs):
         where, ours = self.ours(theirs.uuid)
         report = self.report
+        tomb = self.our_tombstone(theirs.uuid)
+        if tomb is not None and dominates(tomb.vv, theirs.vv):
+            report.unchanged += 1  # deleted after that version (here, or overruled)
+            return
         if ours is None:
-            tomb = self.our_tombstone(theirs.uuid)
-            if tomb is not None and dominates(tomb.vv, theirs.vv):
-                report.unchanged += 1  # deleted here after that version
-                return
             if tomb is not None and not dominates(theirs.vv, tomb.vv):
-                # Edited there while deleted here: the edit stays, and its
-                # vector takes in the deletion's (overruled, not unknown).
-                self.insert(theirs, join(theirs.vv, tomb.vv))
+                # Edited there while deleted here: the edit stays, and the
+                # deletion stays beside it, overruled (see tombstone()).
+                self.insert(theirs, theirs.vv)
+                self.write_tombstone(tomb)
                 report.kept += 1
                 report.kept_uuids.append(theirs.uuid)
             else:
@@ -497,31 +498,30 @@ class _Run:
 
         where, ours = self.ours(theirs.uuid)
         report = self.report
-        if ours is not None:
-            if dominates(ours.vv, theirs.vv):  # a deletion overruled here already
-                report.unchanged += 1
-                return
-            if not dominates(theirs.vv, ours.vv):
-                # Edited here while deleted there: the edit stays, and its
-                # vector takes in the deletion's, as where the edit arrives
-                # second (entry()), so both orders end alike.
-                self.replace(where, ours, join(ours.vv, theirs.vv))
-                report.kept += 1
-                report.kept_uuids.append(theirs.uuid)
-                return
-            trash.move(self.diary, [where[0]])  # recoverable here, as a local deletion is
-            self.write_tombstone(theirs)
-            report.deleted += 1
-            return
         tomb = self.our_tombstone(theirs.uuid)
-        if tomb is not None and dominates(tomb.vv, theirs.vv):
-            report.unchanged += 1
+        if (tomb is not None and dominates(tomb.vv, theirs.vv)) or (
+                ours is not None and dominates(ours.vv, theirs.vv)):
+            report.unchanged += 1  # known here, or older than our version
             return
         if tomb is not None and not dominates(theirs.vv, tomb.vv):
             later = max((tomb.deleted, tomb.device), (theirs.deleted, theirs.device))
             theirs = _Tombstone(theirs.uuid, later[0], join(tomb.vv, theirs.vv), later[1])
+        if ours is None:
+            self.write_tombstone(theirs)
+            report.recorded += 1
+            return
+        if not dominates(theirs.vv, ours.vv):
+            # Edited here while deleted there: the edit stays. The deletion
+            # is kept beside it, overruled, and not joined into the entry's
+            # vector: a deletion made later by a copy that saw this version
+            # (and never the overruled one) dominates it and wins.
+            self.write_tombstone(theirs)
+            report.kept += 1
+            report.kept_uuids.append(theirs.uuid)
+            return
+        trash.move(self.diary, [where[0]])  # recoverable here, as a local deletion is
         self.write_tombstone(theirs)
-        report.recorded += 1
+        report.deleted += 1
 
     def write_tombstone(self, t):
         self.conn.execute(

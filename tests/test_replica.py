@@ -271,8 +271,9 @@ def test_a_deletion_against_a_concurrent_edit_keeps_the_edit_and_reports_it(trio
     edited, _ = replica.changes(b)
     report = sync(a, b)
     assert (report.kept, report.kept_uuids, report.deleted) == (1, [e.uuid], 0)
-    # the kept edit's vector now descends from the deletion: a takes it
-    assert sync(b, a).taken == 1
+    # a, which deleted it, keeps the edit too and says so; the deletion
+    # stays beside it, overruled (not joined into the entry's vector)
+    assert sync(b, a).kept == 1
     # c hears of both, deletion first: it keeps the edit and says so
     report = replica.apply(c, tomb)
     assert report.deleted == 1
@@ -530,3 +531,47 @@ def test_a_conflict_copy_of_an_entry_with_a_title_at_the_limit_still_travels(tri
     sync(a, c)
     assert bodies(c) == bodies(a) == ["edit a", "edit b"]
     assert all(len(v[2]) <= 100 for v in state(c).values())
+
+
+def test_a_later_deletion_that_saw_the_kept_edit_wins(trio):
+    """A deletion overruled by a concurrent edit no longer counts as an edit:
+    a copy that saw the kept edit, but never the first deletion, and deletes
+    the entry afterwards deletes it everywhere (it was refused as concurrent)."""
+    a, b, c = trio
+    e = add(a, "contested")
+    sync(a, b)
+    sync(a, c)
+    delete(a, e.uuid)
+    edit(b, e.uuid, body="edited meanwhile")
+    sync(b, c)                        # c sees the edit, never a's deletion
+    assert sync(a, b).kept == 1       # the edit beats the concurrent deletion
+    assert sync(b, a).kept == 1
+    assert bodies(a) == bodies(b) == bodies(c) == ["edited meanwhile"]
+    delete(c, e.uuid)                 # after the edit it saw: later than it
+    for src, dst in [(c, a), (c, b), (a, b), (b, a), (a, c), (b, c)]:
+        sync(src, dst)
+    assert state(a) == state(b) == state(c) == {}
+    with a.bound():
+        assert [i.uuid for i in trash.items(a)] == [e.uuid]
+    # and nothing moves again
+    for src, dst in [(a, b), (b, c), (c, a), (b, a), (c, b), (a, c)]:
+        assert sync(src, dst).changed == 0
+
+
+def test_a_concurrent_edit_still_beats_the_later_deletion(trio):
+    """The deletion that saw the kept edit loses in turn to an edit it did
+    not see."""
+    a, b, c = trio
+    e = add(a, "contested")
+    sync(a, b)
+    sync(a, c)
+    delete(a, e.uuid)
+    edit(b, e.uuid, body="edited meanwhile")
+    sync(b, c)
+    sync(a, b)
+    delete(c, e.uuid)
+    edit(b, e.uuid, body="edited again")
+    for src, dst in [(c, a), (c, b), (a, b), (b, a), (a, c), (b, c)] * 2:
+        sync(src, dst)
+    assert bodies(a) == bodies(b) == bodies(c) == ["edited again"]
+    assert state(a) == state(b) == state(c)

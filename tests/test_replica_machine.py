@@ -63,7 +63,6 @@ class SyncMachine(RuleBasedStateMachine):
         self.edits = {}           # uuid -> ids of the edit events made to it
         self.known = [set(), set(), set()]  # edit events each replica has seen
         self.deletions = []       # (uuid, the edit events its deleter had seen)
-        self.overruled = set()    # uuids whose deletion a concurrent edit overruled
         self.events = 0
         # A few entries every replica holds from the start, so that edits of
         # one entry on two replicas (conflicts) and deletions against edits
@@ -148,8 +147,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(src=R, dst=R)
     def exchange(self, src, dst):
         if src != dst:
-            report = replica.apply(self.d[dst], replica.changes(self.d[src])[0])
-            self.overruled |= set(report.kept_uuids)
+            replica.apply(self.d[dst], replica.changes(self.d[src])[0])
             self.known[dst] |= self.known[src]
 
     def teardown(self):
@@ -174,11 +172,10 @@ class SyncMachine(RuleBasedStateMachine):
         state = final[0]
         # nothing never deleted is missing
         assert self.created - self.deleted <= set(state)
-        # a deletion that had seen every edit of its entry is never undone;
-        # except (replica.py's known limit) one of an entry whose earlier
-        # deletion a concurrent edit overruled: that overruling counts as an edit
+        # a deletion that had seen every edit of its entry is never undone,
+        # even one of an entry whose earlier deletion an edit overruled
         for uuid, seen in self.deletions:
-            if self.edits.get(uuid, set()) <= seen and uuid not in self.overruled:
+            if self.edits.get(uuid, set()) <= seen:
                 assert uuid not in state, uuid
         # applying everything again changes nothing
         marks = [replica.mark(d) for d in self.d]
