@@ -13,20 +13,16 @@ what comes from elsewhere. Usage::
     report.taken, report.conflicts, report.deleted, report.kept, report.unchanged
     records, mark2 = replica.changes(laptop, since=mark)  # only what changed since
 
-Applying a version ``theirs`` of an entry we hold as ``ours``:
+Applying a version ``theirs`` of an entry we hold (replica_apply.py has
+the rules): a version ours descends from changes nothing; one that descends
+from ours is taken; concurrent ones are all kept as the entry's *heads*
+(entry_head), the latest shown as the entry and each other one as a
+*conflict copy* (tagged ``conflict``, uuid derived from the entry's uuid and
+that head's content, vector ``{}`` until someone touches it), so that what a
+replica shows depends only on the versions it received, not on their order.
 
-- theirs descends from ours (its vector dominates): taken, no conflict;
-- ours descends from theirs, or they are equal: nothing;
-- concurrent (neither dominates), or equal vectors with different content (a
-  copied diary that kept its device id, edited on both): if the content is
-  the same, only the vectors are joined; otherwise both are kept: the entry
-  takes the version with the later ``updated_at`` (on a tie, the higher
-  content hash) and the pointwise maximum of both vectors, and the other
-  version becomes a *conflict copy* (tagged ``conflict``, uuid derived from
-  the entry's uuid and the losing content, vector ``{}``), so every replica
-  makes the same copy and applying again makes none;
 - a tombstone deletes (moves to the trash) the entry when its vector
-  dominates the entry's; an entry edited concurrently is kept and reported
+  dominates every head's; an entry edited concurrently is kept and reported
   (``Report.kept``), and the tombstone is kept beside it, *overruled*: a
   version it dominates is not taken, but the entry's vector does not take
   in the deletion's, so a later deletion by a copy that saw the surviving
@@ -40,16 +36,9 @@ The content hash covers created_at, title, body, star and the tag paths
 read (never stored), and an incoming record's ``hash``, when given, must
 match its content.
 
-Applying the same changes twice changes nothing, and the entries do not
-depend on the order in which changes are applied: the winner of a conflict
-is the latest version (by updated_at, then hash) whatever met it first, the
-joined vector dominates both, and a copy's uuid and content are fixed by
-the losing version. Which conflict copies exist can depend on the order in
-one case: a version that met a concurrent one before its own later edit
-arrived (a replica that synced in between) was a loser then and keeps its
-copy, where an order that saw only the later edit makes no copy of it.
-Nothing is lost either way; an extra copy can appear. (Avoiding it would
-mean keeping every concurrent head of an entry, not one entry and copies.)
+Applying the same changes twice changes nothing, and the entries and their
+conflict copies do not depend on the order in which changes are applied
+(tests/test_replica_machine.py applies every record ever sent, shuffled).
 
 Tombstones are never pruned: pruning one is safe only once every replica
 that may still send the entry has seen it, and a replica does not know
@@ -66,7 +55,7 @@ import sqlcipher3
 
 from . import dates, entries, foreign, memo
 from .errors import BadInput
-from .exchange.loader import TAG_PATHS, Loader, derived_uuid, digest
+from .exchange.loader import TAG_PATHS, Loader, digest
 from .exchange.records import Record
 
 DEVICE_KEY = "replica-device"
@@ -180,7 +169,7 @@ def _changes(diary, since, foreign_name):
         run = conn.execute
         if foreign_name is not None:
             foreign.require_tables(conn, ("entry", "entry_lineage", "tag", "entry_tag",
-                                          "tombstone", "memo"), foreign_name)
+                                          "tombstone", "memo", "entry_head"), foreign_name)
             run = foreign.Watchdog(conn, foreign_name).execute
         upto = _mark(conn)
         whole = foreign_name is not None and since == 0
@@ -197,6 +186,7 @@ def _changes(diary, since, foreign_name):
                 "type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
                 "title": title, "body": body, "starred": bool(starred), "tags": tags,
                 "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)})
+        records = _with_heads(records, run, foreign_name)
         for uuid, deleted, vv, device in run(
                 _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span):
             if not all(isinstance(v, str) for v in (uuid, deleted, device)):
@@ -205,6 +195,42 @@ def _changes(diary, since, foreign_name):
             records.append({"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
                             "vv": _loads(vv), "device": device})
         return records, upto
+
+
+def _with_heads(records, run, foreign_name):
+    """An entry with several heads (replica_apply.py) travels as all of
+    them, each with its own vector; its untouched conflict copies stay home
+    (each replica shows its own from the heads)."""
+    heads, copies = {}, set()
+    for uuid, vv, record, copy in run(
+            "SELECT uuid, vv, record, copy FROM entry_head ORDER BY uuid, vv, hash", ()):
+        if not all(isinstance(v, str) for v in (uuid, vv, record, copy)):
+            raise BadInput("%s is not a diary one can read: a head holds a value that "
+                           "is not text" % (foreign_name or "this diary"))
+        heads.setdefault(uuid, []).append((vv, record))
+        copies.add(copy)
+    if not heads:
+        return records
+    from .replica_apply import head_version
+
+    out = []
+    for r in records:
+        if r["uuid"] in heads:
+            for vv, record in heads[r["uuid"]]:
+                try:
+                    v = head_version(r["uuid"], vv, record)
+                except (TypeError, ValueError, KeyError, RecursionError):
+                    raise BadInput("%s is not a diary one can read: a head of %s is "
+                                   "damaged" % (foreign_name or "this diary",
+                                                dates.shown(r["uuid"]))) from None
+                out.append({
+                    "type": ENTRY, "uuid": v.uuid, "created_at": v.created,
+                    "updated_at": v.updated, "title": v.title, "body": v.body,
+                    "starred": v.starred, "tags": sorted(v.tags, key=str.casefold),
+                    "vv": v.vv, "hash": v.hash})
+        elif not (r["vv"] == {} and r["uuid"] in copies):
+            out.append(r)
+    return out
 
 
 def _loads(text):
@@ -351,7 +377,9 @@ def apply(diary, records, *, progress=None, tag_paths=()):
     with diary.bound(), diary.write(), Loader(diary).roomy_cache() as loader:
         for path in tag_paths:
             loader.tag(path)
-        run = _Run(diary, loader, report)
+        from .replica_apply import Run
+
+        run = Run(diary, loader, report)
         for done, item in enumerate(checked, 1):
             if isinstance(item, _Tombstone):
                 run.tombstone(item)
@@ -359,177 +387,5 @@ def apply(diary, records, *, progress=None, tag_paths=()):
                 run.entry(item)
             if progress and (done % 500 == 0 or done == total):
                 progress(done, total)
+        run.close()
     return report
-
-
-class _Run:
-    """One apply: the diary's connection, its loader, the report."""
-
-    def __init__(self, diary, loader, report):
-        self.diary, self.loader, self.report = diary, loader, report
-        self.conn = loader.conn
-
-    def next_seq(self):
-        """A fresh value of the change counter for one write."""
-        self.report.changed += 1
-        self.conn.execute("UPDATE memo SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
-                          (SEQ_KEY,))
-        return _mark(self.conn)
-
-    # --- reading ours
-
-    def ours(self, uuid):
-        row = self.conn.execute(
-            "SELECT id, created_at, updated_at, title, body, starred, %s, version, "
-            "(SELECT vv FROM entry_lineage WHERE entry_id = entry.id) "
-            "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
-        if row is None:
-            return None, None
-        entry_id, created, updated, title, body, starred, paths, version, vv = row
-        tags = tuple(sorted((p for p in paths.split("\n") if p), key=str.casefold))
-        return (entry_id, version), _Version(
-            uuid, created, updated, title, body, bool(starred), tags, _loads(vv),
-            content_hash(created, title, body, starred, tags))
-
-    def our_tombstone(self, uuid):
-        row = self.conn.execute("SELECT deleted_at, vv, device FROM tombstone WHERE uuid = ?",
-                                (uuid,)).fetchone()
-        return None if row is None else _Tombstone(uuid, row[0], _loads(row[1]), row[2])
-
-    # --- entries
-
-    def entry(self, theirs):
-        where, ours = self.ours(theirs.uuid)
-        report = self.report
-        tomb = self.our_tombstone(theirs.uuid)
-        if tomb is not None and dominates(tomb.vv, theirs.vv):
-            report.unchanged += 1  # deleted after that version (here, or overruled)
-            return
-        if ours is None:
-            if tomb is not None and not dominates(theirs.vv, tomb.vv):
-                # Edited there while deleted here: the edit stays, and the
-                # deletion stays beside it, overruled (see tombstone()).
-                self.insert(theirs, theirs.vv)
-                self.write_tombstone(tomb)
-                report.kept += 1
-                report.kept_uuids.append(theirs.uuid)
-            else:
-                self.insert(theirs, theirs.vv)
-                report.taken += 1
-            return
-        if dominates(ours.vv, theirs.vv) and (ours.vv != theirs.vv or ours.hash == theirs.hash):
-            if ours.vv == theirs.vv and theirs.updated > ours.updated:
-                # One edit made twice under one device id: the later time, on both.
-                self.replace(where, theirs, ours.vv)
-                report.joined += 1
-            else:
-                report.unchanged += 1
-            return
-        if dominates(theirs.vv, ours.vv) and theirs.vv != ours.vv:
-            self.replace(where, theirs, theirs.vv)
-            report.taken += 1
-            return
-        # Concurrent, or equal vectors with different content.
-        vv = join(ours.vv, theirs.vv)
-        winner, loser = (theirs, ours) if theirs.key() > ours.key() else (ours, theirs)
-        if ours.hash == theirs.hash:  # the same content: only the lineage joins
-            self.replace(where, winner, vv)
-            report.joined += 1
-            return
-        self.conflict_copy(loser)
-        self.replace(where, winner, vv)
-        report.conflicts += 1
-
-    def insert(self, v, vv, *, title=None, extra_tags=()):
-        title = v.title if title is None else title
-        loader = self.loader
-        links = loader.resolve_tags(v.tags + tuple(extra_tags), title + "\n" + v.body)
-        row = entries.row(v.uuid, v.created, v.updated, title, v.body, v.starred, 1,
-                          loader.tags_text(links))
-        cursor = self.conn.execute(_INSERT, row)
-        if links:
-            loader.link(cursor.lastrowid, links)
-        self.conn.execute("DELETE FROM tombstone WHERE uuid = ?", (v.uuid,))
-        self.write_lineage(cursor.lastrowid, vv)
-
-    def write_lineage(self, entry_id, vv):
-        """The entry's vector and a new seq, over what the triggers wrote
-        for the entry's row (they take every write for a local edit)."""
-        self.conn.execute(
-            "INSERT INTO entry_lineage (entry_id, vv, seq) VALUES (?, ?, ?) "
-            "ON CONFLICT (entry_id) DO UPDATE SET vv = excluded.vv, seq = excluded.seq",
-            (entry_id, _vector_text(vv), self.next_seq()))
-
-    def replace(self, where, v, vv):
-        """Our row of ``v.uuid`` becomes ``v`` with vector ``vv`` (its lineage
-        written last)."""
-        entry_id, version = where
-        loader = self.loader
-        links = loader.resolve_tags(v.tags, v.title + "\n" + v.body)
-        self.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
-        if links:
-            loader.link(entry_id, links)
-        row = entries.row(None, v.created, v.updated, v.title, v.body, v.starred, version + 1,
-                          loader.tags_text(links))
-        self.conn.execute(
-            "UPDATE entry SET %s WHERE id = ?" % ", ".join(
-                "%s = ?" % c for c in entries.ROW_COLUMNS[1:]), (*row[1:], entry_id))
-        self.write_lineage(entry_id, vv)
-
-    def conflict_copy(self, loser):
-        """Keep the losing version as its own entry, unless this replica
-        has it (or had it, and deleted it)."""
-        uuid = derived_uuid("conflict", loser.uuid, loser.hash)
-        if (self.conn.execute("SELECT 1 FROM entry WHERE uuid = ?", (uuid,)).fetchone()
-                or self.our_tombstone(uuid) is not None):
-            return
-        name = loser.title if loser.title.strip() else "the entry of %s" % (
-            dates.local(dates.read_stored(loser.created)).strftime("%Y-%m-%d %H:%M"))
-        # cut to the limit: past it, every other replica would refuse the copy
-        # (and the whole batch holding it)
-        title = ("Conflict copy of " + name)[:entries.MAX_TEXT]
-        self.insert(dataclasses.replace(loser, uuid=uuid), {},
-                    title=title, extra_tags=(CONFLICT_TAG,))
-
-    # --- tombstones
-
-    def tombstone(self, theirs):
-        from . import trash
-
-        where, ours = self.ours(theirs.uuid)
-        report = self.report
-        tomb = self.our_tombstone(theirs.uuid)
-        if (tomb is not None and dominates(tomb.vv, theirs.vv)) or (
-                ours is not None and dominates(ours.vv, theirs.vv)):
-            report.unchanged += 1  # known here, or older than our version
-            return
-        if tomb is not None and not dominates(theirs.vv, tomb.vv):
-            later = max((tomb.deleted, tomb.device), (theirs.deleted, theirs.device))
-            theirs = _Tombstone(theirs.uuid, later[0], join(tomb.vv, theirs.vv), later[1])
-        if ours is None:
-            self.write_tombstone(theirs)
-            report.recorded += 1
-            return
-        if not dominates(theirs.vv, ours.vv):
-            # Edited here while deleted there: the edit stays. The deletion
-            # is kept beside it, overruled, and not joined into the entry's
-            # vector: a deletion made later by a copy that saw this version
-            # (and never the overruled one) dominates it and wins.
-            self.write_tombstone(theirs)
-            report.kept += 1
-            report.kept_uuids.append(theirs.uuid)
-            return
-        trash.move(self.diary, [where[0]])  # recoverable here, as a local deletion is
-        self.write_tombstone(theirs)
-        report.deleted += 1
-
-    def write_tombstone(self, t):
-        self.conn.execute(
-            "INSERT INTO tombstone (uuid, deleted_at, vv, device, seq) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at, "
-            "vv = excluded.vv, device = excluded.device, seq = excluded.seq",
-            (t.uuid, t.deleted, _vector_text(t.vv), t.device, self.next_seq()))
-
-
-_INSERT = "INSERT INTO entry (%s) VALUES (%s)" % (
-    ", ".join(entries.ROW_COLUMNS), ", ".join("?" * len(entries.ROW_COLUMNS)))

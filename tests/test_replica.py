@@ -575,3 +575,99 @@ def test_a_concurrent_edit_still_beats_the_later_deletion(trio):
         sync(src, dst)
     assert bodies(a) == bodies(b) == bodies(c) == ["edited again"]
     assert state(a) == state(b) == state(c)
+
+
+def _titles(d):
+    return sorted(v[2] for v in state(d).values())
+
+
+def _copies(d):
+    return sorted((v[2], v[3]) for v in state(d).values() if v[2].startswith("Conflict copy"))
+
+
+def _three_heads(trio):
+    """e edited on a (twice: a1 then a2) and on b (b1); c meets a1 and b1
+    before a2, so it shows a1 (or b1) as a conflict copy at first."""
+    a, b, c = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    sync(a, c)
+    edit(a, e.uuid, body="a1")
+    a1, _ = replica.changes(a)
+    edit(b, e.uuid, body="b1")
+    b1, _ = replica.changes(b)
+    edit(a, e.uuid, body="a2")
+    a2, _ = replica.changes(a)
+    return e, a1, b1, a2
+
+
+def test_a_conflict_copy_does_not_depend_on_the_order_of_syncs(trio):
+    """README's old caveat: a version that met a concurrent edit before its
+    own next edit arrived was kept as a conflict copy, where another order
+    made no copy of it. Now the copy of a1 goes once a2 (which descends from
+    it) arrives: both orders end with the same entry and the same copy."""
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    replica.apply(c, a1)
+    assert replica.apply(c, b1).conflicts == 1
+    assert len(_copies(c)) == 1          # a1 or b1, shown as a copy meanwhile
+    replica.apply(c, a2)
+    early = state(c)
+    # the other order, on b: never saw a1
+    replica.apply(b, a2)
+    assert state(b) == early
+    assert _copies(b) == [("Conflict copy of E", "b1")] or _copies(b) == [
+        ("Conflict copy of E", "a2")]
+    # applied again, and relayed, nothing changes
+    assert sync(c, b).changed == 0 and sync(b, c).changed == 0
+
+
+def test_the_same_records_in_every_order_give_the_same_entries(trio):
+    import itertools
+
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    results = []
+    for i, order in enumerate(itertools.permutations([a1, b1, a2])):
+        p = str(c.path) + ".%d" % i
+        store.create(p, PASSPHRASE)
+        with store.open_diary(p, PASSPHRASE) as d:
+            for records in order:
+                replica.apply(d, records)
+            results.append(state(d))
+    assert all(r == results[0] for r in results)
+    assert len([v for v in results[0].values() if v[2].startswith("Conflict")]) == 1
+
+
+def test_an_edit_of_the_entry_resolves_the_conflict_and_its_copy_stays_everywhere(trio):
+    """A copy shown while a conflict is open goes if its version is
+    overtaken; but once someone edits the entry (having seen the copy), the
+    copy is an entry like any other, on every replica, whatever comes later."""
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    replica.apply(c, a1)
+    replica.apply(c, b1)
+    [(title, body)] = _copies(c)
+    edit(c, e.uuid, body="c resolved it")   # c saw the copy: it stays
+    sync(c, b)
+    replica.apply(b, a2)
+    replica.apply(c, a2)
+    for src, dst in [(a, b), (b, a), (a, c), (c, a), (b, c), (c, b)]:
+        sync(src, dst)
+    assert state(a) == state(b) == state(c)
+    assert (title, body) in _copies(a)
+
+
+def test_a_deleted_conflict_copy_stays_deleted(trio):
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    replica.apply(c, a2)
+    replica.apply(c, b1)
+    [(title, body)] = _copies(c)
+    with c.bound():
+        [copy] = [x for x in entries.list_entries(c) if x.title.startswith("Conflict")]
+        entries.delete(c, [copy.id])
+    for src, dst in [(c, a), (c, b), (a, b), (b, a), (a, c), (b, c)] * 2:
+        sync(src, dst)
+    assert state(a) == state(b) == state(c)
+    assert _copies(a) == []
