@@ -671,3 +671,27 @@ def test_a_deleted_conflict_copy_stays_deleted(trio):
         sync(src, dst)
     assert state(a) == state(b) == state(c)
     assert _copies(a) == []
+
+
+@pytest.mark.parametrize("how", ["rename", "move"])
+def test_a_tag_moved_gives_each_entry_under_it_one_new_version(trio, how):
+    """One statement for the whole subtree (migration 12): an entry under two
+    tags of the moved subtree gets one new version, not one per tag, and an
+    entry outside it none."""
+    a, _, _ = trio
+    both = add(a, "two tags below", tags=["top/x", "top/y/z"])
+    one = add(a, "one tag below", tags=["top"])
+    away = add(a, "elsewhere", tags=["other"])
+    before = {r["uuid"]: r["vv"] for r in replica.changes(a)[0]}
+    mark = replica.mark(a)
+    with a.bound():
+        if how == "rename":
+            tags.rename(a, "top", "summit")
+        else:
+            tags.move(a, "top", "other")
+    after = {r["uuid"]: r for r in replica.changes(a, mark)[0]}
+    assert set(after) == {both.uuid, one.uuid}
+    device = replica.device_id(a)
+    for e in (both, one):
+        assert after[e.uuid]["vv"] == {device: before[e.uuid][device] + 1}
+    assert away.uuid not in after
