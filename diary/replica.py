@@ -379,7 +379,9 @@ def apply(diary, records, *, progress=None, tag_paths=()):
             loader.tag(path)
         from .replica_apply import Run
 
-        run = Run(diary, loader, report)
+        from . import tags as _tags
+
+        run = Run(diary, loader, report, {_tags.keypath(p) for p in tag_paths})
         for done, item in enumerate(checked, 1):
             if isinstance(item, _Tombstone):
                 run.tombstone(item)

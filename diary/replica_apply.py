@@ -59,15 +59,46 @@ def head_version(uuid, vv_text, record):
 class Run:
     """One apply: the diary's connection, its loader, the report."""
 
-    def __init__(self, diary, loader, report):
+    def __init__(self, diary, loader, report, keep_tags=()):
         self.diary, self.loader, self.report = diary, loader, report
         self.conn = loader.conn
+        self.unlinked = set()  # tags an applied change took entries from
+        self.keep_tags = set(keep_tags)  # key paths never pruned (merge brings them)
         # the triggers of MIGRATIONS[11] leave these writes alone
         self.conn.execute("INSERT INTO memo (key, value) VALUES (?, '1') "
                           "ON CONFLICT (key) DO NOTHING", (APPLYING_KEY,))
 
     def close(self):
+        self.prune()
         self.conn.execute("DELETE FROM memo WHERE key = ?", (APPLYING_KEY,))
+
+    def unlinking(self, entry_id):
+        """The entry's tags are about to be unlinked (replaced, deleted)."""
+        self.unlinked.update(tag_id for (tag_id,) in self.conn.execute(
+            "SELECT tag_id FROM entry_tag WHERE entry_id = ?", (entry_id,)))
+
+    def prune(self):
+        """Remove the tags this apply left without entries and without tags
+        below them, and their ancestors left so: a tag renamed or moved on
+        another replica, or the last entry under it changed or deleted
+        there, leaves no empty tag here. A tag empty before stays."""
+        if not self.unlinked:
+            return
+        from . import tags
+
+        rows = self.conn.execute(
+            "SELECT DISTINCT t.id, t.path FROM tag_path p JOIN tag t ON t.id = p.ancestor_id "
+            "WHERE p.descendant_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY length(t.path) DESC, t.id", (json.dumps(sorted(self.unlinked)),))
+        for tag_id, path in rows.fetchall():
+            if tags.keypath(path) in self.keep_tags:
+                continue
+            if self.conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM entry_tag WHERE tag_id = ?1) "
+                    "OR EXISTS (SELECT 1 FROM tag WHERE parent_id = ?1)",
+                    (tag_id,)).fetchone()[0]:
+                continue
+            self.conn.execute("DELETE FROM tag WHERE id = ?", (tag_id,))
 
     def next_seq(self):
         """A fresh value of the change counter for one write."""
@@ -216,6 +247,7 @@ class Run:
         entry_id, version = where
         loader = self.loader
         links = loader.resolve_tags(v.tags + tuple(extra_tags), title + "\n" + v.body)
+        self.unlinking(entry_id)
         self.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
         if links:
             loader.link(entry_id, links)
@@ -259,6 +291,7 @@ class Run:
         where, copy = self.ours(uuid)
         if copy is None or copy.vv:
             return
+        self.unlinking(where[0])
         self.conn.execute("DELETE FROM entry WHERE id = ?", (where[0],))
         # what the deletion trigger wrote for a local deletion
         self.conn.execute("DELETE FROM tombstone WHERE uuid = ?", (uuid,))
@@ -298,6 +331,7 @@ class Run:
         for h in heads:
             self.retract(copy_uuid(theirs.uuid, h.hash))
         self.conn.execute("DELETE FROM entry_head WHERE uuid = ?", (theirs.uuid,))
+        self.unlinking(where[0])
         trash.move(self.diary, [where[0]])  # recoverable here, as a local deletion is
         self.write_tombstone(theirs)
         report.deleted += 1

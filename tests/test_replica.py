@@ -695,3 +695,34 @@ def test_a_tag_moved_gives_each_entry_under_it_one_new_version(trio, how):
     for e in (both, one):
         assert after[e.uuid]["vv"] == {device: before[e.uuid][device] + 1}
     assert away.uuid not in after
+
+
+def _tag_paths(d):
+    with d.bound(), d.read():
+        return sorted(p for (p,) in d.db.execute_sql("SELECT path FROM tag"))
+
+
+def test_a_tag_renamed_elsewhere_leaves_no_empty_tag_behind(trio):
+    """README's old limit: a tag renamed on one copy left the old, now empty,
+    tag on the others. A tag that an applied change left without entries (and
+    without tags below it) goes; one empty before, or still used, stays."""
+    a, b, _ = trio
+    add(a, "one", tags=["trip/day1"])
+    add(a, "two", tags=["trip/day1", "home"])
+    sync(a, b)
+    with b.bound():
+        tags.ensure(b, "empty/on/purpose")
+    assert _tag_paths(b) == ["empty", "empty/on", "empty/on/purpose", "home", "trip",
+                             "trip/day1"]
+    with a.bound():
+        tags.rename(a, "trip", "travel")
+    sync(a, b)
+    assert _tag_paths(b) == ["empty", "empty/on", "empty/on/purpose", "home", "travel",
+                             "travel/day1"]
+    # a local untag leaves the tag where it was done (as before)
+    with b.bound():
+        [e] = [x for x in entries.list_entries(b) if x.body == "two"]
+        entries.edit(b, e.id, remove_tags=["home"])
+    assert "home" in _tag_paths(b)
+    sync(b, a)
+    assert "home" not in _tag_paths(a)
