@@ -138,11 +138,6 @@ class Run:
                                 (uuid,)).fetchone()
         return None if row is None else _Tombstone(uuid, row[0], _loads(row[1]), row[2])
 
-    def lineage(self, entry_id):
-        row = self.conn.execute("SELECT vv FROM entry_lineage WHERE entry_id = ?",
-                                (entry_id,)).fetchone()
-        return None if row is None else _loads(row[0])
-
     # --- entries
 
     def entry(self, theirs):
