@@ -46,6 +46,7 @@ every other replica (a copy made yesterday on a USB stick counts). A
 tombstone is a uuid, a date and a short vector, about 100 bytes.
 """
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -174,33 +175,112 @@ def _changes(diary, since, foreign_name):
         upto = _mark(conn)
         whole = foreign_name is not None and since == 0
         span = () if whole else (since, upto)
-        records = []
-        for uuid, created, updated, title, body, starred, vv, paths in run(
-                _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span):
-            if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
-                # bytes or a number where text belongs: only a crafted file
-                raise BadInput("%s is not a diary one can read: an entry holds a value that "
-                               "is not text" % (foreign_name or "this diary"))
-            tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
-            records.append({
-                "type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
-                "title": title, "body": body, "starred": bool(starred), "tags": tags,
-                "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)})
-        records = _with_heads(records, run, foreign_name)
-        for uuid, deleted, vv, device in run(
-                _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span):
-            if not all(isinstance(v, str) for v in (uuid, deleted, device)):
-                raise BadInput("%s is not a diary one can read: a deletion holds a value "
-                               "that is not text" % (foreign_name or "this diary"))
-            records.append({"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
-                            "vv": _loads(vv), "device": device})
+        records = [_entry_record(row, foreign_name) for row in run(
+            _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span)]
+        records = _with_heads(records, *_load_heads(run, foreign_name), foreign_name)
+        records.extend(_tombstone_record(row, foreign_name) for row in run(
+            _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span))
         return records, upto
 
 
-def _with_heads(records, run, foreign_name):
-    """An entry with several heads (replica_apply.py) travels as all of
-    them, each with its own vector; its untouched conflict copies stay home
-    (each replica shows its own from the heads)."""
+def _entry_record(row, foreign_name):
+    uuid, created, updated, title, body, starred, vv, paths = row
+    if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
+        # bytes or a number where text belongs: only a crafted file
+        raise BadInput("%s is not a diary one can read: an entry holds a value that "
+                       "is not text" % (foreign_name or "this diary"))
+    tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
+    return {"type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
+            "title": title, "body": body, "starred": bool(starred), "tags": tags,
+            "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)}
+
+
+def _tombstone_record(row, foreign_name):
+    uuid, deleted, vv, device = row
+    if not all(isinstance(v, str) for v in (uuid, deleted, device)):
+        raise BadInput("%s is not a diary one can read: a deletion holds a value "
+                       "that is not text" % (foreign_name or "this diary"))
+    return {"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
+            "vv": _loads(vv), "device": device}
+
+
+# A merge source's entries, a chunk at a time (Source.records).
+_ENTRY_CHUNK = ("SELECT entry.id, uuid, created_at, updated_at, title, body, starred, l.vv, "
+                "%s FROM entry LEFT JOIN entry_lineage l ON entry.id = l.entry_id "
+                "WHERE entry.id > ? ORDER BY entry.id LIMIT ?" % TAG_PATHS)
+
+
+class Source:
+    """A merge source, read whole as changes(foreign_name=...) reads it, but
+    a chunk of entries at a time, all in one read transaction (one
+    snapshot), so that a large diary is never held in memory whole: merge
+    reads it twice, to check every record before this diary's write lock is
+    taken, then to apply them. Usage::
+
+        with replica.Source(other, "laptop.db") as src:
+            for i, record in enumerate(src.records(), 1):
+                replica.check(record, "record %d" % i)
+            replica.apply(diary, src.records(), total=src.total)
+    """
+
+    CHUNK = 200
+
+    def __init__(self, diary, name):
+        self.diary, self.name = diary, name
+
+    def __enter__(self):
+        self.conn = self.diary.db.connection()
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            with self._readable():
+                foreign.require_tables(self.conn, ("entry", "entry_lineage", "tag", "entry_tag",
+                                                   "tombstone", "memo", "entry_head"),
+                                       self.name)
+                self.run = foreign.Watchdog(self.conn, self.name).execute
+                self.heads, self.copies = _load_heads(self.run, self.name)
+                (entries_, tombstones), = self.run(
+                    "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM tombstone)")
+                extra = sum(len(h) - 1 for h in self.heads.values())
+                self.total = entries_ + extra + tombstones  # about: copies stay home
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.execute("ROLLBACK")  # read only: nothing to keep
+
+    @contextlib.contextmanager
+    def _readable(self):
+        try:
+            yield
+        except sqlcipher3.DatabaseError as exc:  # a table or column missing, a spoilt page
+            raise BadInput("%s is not a diary one can read: %s" % (self.name, exc)) from None
+
+    def records(self):
+        """Every record, entries first, then tombstones (a fresh iterator)."""
+        last = -1
+        while True:
+            with self._readable():
+                rows = list(self.run(_ENTRY_CHUNK, (last, self.CHUNK)))
+            if not rows:
+                break
+            last = rows[-1][0]
+            yield from _with_heads([_entry_record(row[1:], self.name) for row in rows],
+                                   self.heads, self.copies, self.name)
+        with self._readable():
+            tombstones = list(self.run(_ALL_TOMBSTONE_ROWS))
+        for row in tombstones:
+            yield _tombstone_record(row, self.name)
+
+    def tag_paths(self):
+        with self._readable():
+            return [p for (p,) in self.run("SELECT path FROM tag ORDER BY path")]
+
+
+def _load_heads(run, foreign_name):
+    """({uuid: [(vv, record)]}, {copy uuid}) of entry_head (a small table:
+    only the entries whose conflict is still open)."""
     heads, copies = {}, set()
     for uuid, vv, record, copy in run(
             "SELECT uuid, vv, record, copy FROM entry_head ORDER BY uuid, vv, hash", ()):
@@ -209,6 +289,13 @@ def _with_heads(records, run, foreign_name):
                            "is not text" % (foreign_name or "this diary"))
         heads.setdefault(uuid, []).append((vv, record))
         copies.add(copy)
+    return heads, copies
+
+
+def _with_heads(records, heads, copies, foreign_name):
+    """An entry with several heads (replica_apply.py) travels as all of
+    them, each with its own vector; its untouched conflict copies stay home
+    (each replica shows its own from the heads)."""
     if not heads:
         return records
     from .replica_apply import head_version
@@ -365,15 +452,22 @@ class Report:
     changed: int = 0     # rows written (entries, copies, tombstones): 0, nothing written
 
 
-def apply(diary, records, *, progress=None, tag_paths=()):
+def apply(diary, records, *, progress=None, tag_paths=(), total=None):
     """Apply another replica's ``records`` (from changes()) to ``diary`` in
     one write transaction; returns a Report. Every record is checked first
     (check()): one that fails raises BadInput naming it, and nothing is
     written. ``progress(done, total)`` counts records applied.
-    ``tag_paths``: tags to create too, used or not (merge brings them all)."""
-    checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
+    ``tag_paths``: tags to create too, used or not (merge brings them all).
+    With ``total`` (about how many), ``records`` is an iterator read as it
+    is applied (Source.records): each is checked as it comes, inside the
+    transaction, and one that fails still leaves nothing written; the
+    caller checks them all before, to do so before the write lock."""
+    if total is None:
+        checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
+        total = len(checked)
+    else:
+        checked = (check(r, "record %d" % i) for i, r in enumerate(records, 1))
     report = Report()
-    total = len(checked)
     with diary.bound(), diary.write(), Loader(diary).roomy_cache() as loader:
         for path in tag_paths:
             loader.tag(path)
@@ -382,12 +476,15 @@ def apply(diary, records, *, progress=None, tag_paths=()):
         from . import tags as _tags
 
         run = Run(diary, loader, report, {_tags.keypath(p) for p in tag_paths})
+        done = 0
         for done, item in enumerate(checked, 1):
             if isinstance(item, _Tombstone):
                 run.tombstone(item)
             else:
                 run.entry(item)
             if progress and (done % 500 == 0 or done == total):
-                progress(done, total)
+                progress(done, max(done, total))
+        if progress and done and done != total:  # an estimate was off: end at done
+            progress(done, done)
         run.close()
     return report
