@@ -114,6 +114,20 @@ def test_an_edit_that_changes_nothing_is_no_new_version(trio):
     assert replica.changes(a, mark) == ([], mark)
 
 
+def test_adding_a_tag_an_entry_has_changes_nothing_not_even_its_date(trio):
+    """Found by the state machine: adding a tag the entry already carries
+    wrote a new updated_at but no new version, so that copy's date differed
+    from every other's for good (a conflict copy's too)."""
+    a, b, _ = trio
+    e = add(a, "same", tags=["a"])
+    sync(a, b)
+    before = state(a)
+    mark = replica.mark(a)
+    edit(a, e.uuid, add_tags=["A"], starred=False, body="same")
+    assert state(a) == before == state(b)
+    assert replica.changes(a, mark) == ([], mark)
+
+
 def test_applying_twice_changes_nothing_and_moves_no_mark(trio):
     a, b, _ = trio
     add(a, "one", tags=["x"])
