@@ -233,6 +233,10 @@ def edit(diary, entry_id, *, body=None, title=None, created_at=None, starred=Non
                            % entry_id)
         if not changes and not add_tags and not remove_tags:
             return entry
+        if _changes_nothing(entry, changes, add_tags, remove_tags):
+            # No new date either: a date changed without a new version (sync
+            # counts only content) would differ from every other copy's for good.
+            return entry
         new_title = changes.get(Entry.title, entry.title)
         new_body = changes.get(Entry.body, entry.body)
         # Only a change of text may not empty an entry: a row written empty by
@@ -271,6 +275,19 @@ def delete(diary, ids, *, keep=True):
         for i in ids:
             get(diary, i)
         return Entry.delete().where(Entry.id.in_(list(ids))).execute()
+
+
+def _changes_nothing(entry, changes, add_tags, remove_tags):
+    """Whether an edit sets only what the entry already has (its text, title
+    and star, tags it already carries); a new date or an untag may change."""
+    if remove_tags or Entry.created_at in changes:
+        return False
+    current = {Entry.body: entry.body, Entry.title: entry.title,
+               Entry.starred: bool(entry.starred)}
+    if any(current[field] != value for field, value in changes.items()):
+        return False
+    have = {_tags.keypath(t) for t in entry.tag_list}
+    return all(_tags.keypath(t) in have for t in add_tags or ())
 
 
 def to_record(entry):

@@ -13,43 +13,32 @@ what comes from elsewhere. Usage::
     report.taken, report.conflicts, report.deleted, report.kept, report.unchanged
     records, mark2 = replica.changes(laptop, since=mark)  # only what changed since
 
-Applying a version ``theirs`` of an entry we hold as ``ours``:
+Applying a version ``theirs`` of an entry we hold (replica_apply.py has
+the rules): a version ours descends from changes nothing; one that descends
+from ours is taken; concurrent ones are all kept as the entry's *heads*
+(entry_head), the latest shown as the entry and each other one as a
+*conflict copy* (tagged ``conflict``, uuid derived from the entry's uuid and
+that head's content, vector ``{}`` until someone touches it), so that what a
+replica shows depends only on the versions it received, not on their order.
 
-- theirs descends from ours (its vector dominates): taken, no conflict;
-- ours descends from theirs, or they are equal: nothing;
-- concurrent (neither dominates), or equal vectors with different content (a
-  copied diary that kept its device id, edited on both): if the content is
-  the same, only the vectors are joined; otherwise both are kept: the entry
-  takes the version with the later ``updated_at`` (on a tie, the higher
-  content hash) and the pointwise maximum of both vectors, and the other
-  version becomes a *conflict copy* (tagged ``conflict``, uuid derived from
-  the entry's uuid and the losing content, vector ``{}``), so every replica
-  makes the same copy and applying again makes none;
 - a tombstone deletes (moves to the trash) the entry when its vector
-  dominates the entry's; an entry edited concurrently is kept and reported
-  (``Report.kept``), its vector joined with the tombstone's (the deletion
-  is overruled, and every replica ends with the same vector, whichever
-  came first). Known limit: that joined vector counts the overruled
-  deletion as an edit, so a copy that never heard of that deletion and
-  deletes the entry later sees its deletion refused in turn (the entry
-  stays, reported as kept); a tombstone for an entry we do not hold is recorded, so
-  that an older version arriving later is not taken.
+  dominates every head's; an entry edited concurrently is kept and reported
+  (``Report.kept``), and the tombstone is kept beside it, *overruled*: a
+  version it dominates is not taken, but the entry's vector does not take
+  in the deletion's, so a later deletion by a copy that saw the surviving
+  version (and never the overruled deletion) dominates it and wins, in
+  whichever order the two deletions arrive (tombstones of one entry join).
+  A tombstone for an entry we do not hold is recorded, so that an older
+  version arriving later is not taken.
 
 The content hash covers created_at, title, body, star and the tag paths
 (case-folded): tag changes are edits like any other. It is computed when
 read (never stored), and an incoming record's ``hash``, when given, must
 match its content.
 
-Applying the same changes twice changes nothing, and the entries do not
-depend on the order in which changes are applied: the winner of a conflict
-is the latest version (by updated_at, then hash) whatever met it first, the
-joined vector dominates both, and a copy's uuid and content are fixed by
-the losing version. Which conflict copies exist can depend on the order in
-one case: a version that met a concurrent one before its own later edit
-arrived (a replica that synced in between) was a loser then and keeps its
-copy, where an order that saw only the later edit makes no copy of it.
-Nothing is lost either way; an extra copy can appear. (Avoiding it would
-mean keeping every concurrent head of an entry, not one entry and copies.)
+Applying the same changes twice changes nothing, and the entries and their
+conflict copies do not depend on the order in which changes are applied
+(tests/test_replica_machine.py applies every record ever sent, shuffled).
 
 Tombstones are never pruned: pruning one is safe only once every replica
 that may still send the entry has seen it, and a replica does not know
@@ -57,6 +46,7 @@ every other replica (a copy made yesterday on a USB stick counts). A
 tombstone is a uuid, a date and a short vector, about 100 bytes.
 """
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -66,7 +56,7 @@ import sqlcipher3
 
 from . import dates, entries, foreign, memo
 from .errors import BadInput
-from .exchange.loader import TAG_PATHS, Loader, derived_uuid, digest
+from .exchange.loader import TAG_PATHS, Loader, digest
 from .exchange.records import Record
 
 DEVICE_KEY = "replica-device"
@@ -180,31 +170,154 @@ def _changes(diary, since, foreign_name):
         run = conn.execute
         if foreign_name is not None:
             foreign.require_tables(conn, ("entry", "entry_lineage", "tag", "entry_tag",
-                                          "tombstone", "memo"), foreign_name)
+                                          "tombstone", "memo", "entry_head"), foreign_name)
             run = foreign.Watchdog(conn, foreign_name).execute
         upto = _mark(conn)
         whole = foreign_name is not None and since == 0
         span = () if whole else (since, upto)
-        records = []
-        for uuid, created, updated, title, body, starred, vv, paths in run(
-                _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span):
-            if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
-                # bytes or a number where text belongs: only a crafted file
-                raise BadInput("%s is not a diary one can read: an entry holds a value that "
-                               "is not text" % (foreign_name or "this diary"))
-            tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
-            records.append({
-                "type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
-                "title": title, "body": body, "starred": bool(starred), "tags": tags,
-                "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)})
-        for uuid, deleted, vv, device in run(
-                _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span):
-            if not all(isinstance(v, str) for v in (uuid, deleted, device)):
-                raise BadInput("%s is not a diary one can read: a deletion holds a value "
-                               "that is not text" % (foreign_name or "this diary"))
-            records.append({"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
-                            "vv": _loads(vv), "device": device})
+        records = [_entry_record(row, foreign_name) for row in run(
+            _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span)]
+        records = _with_heads(records, *_load_heads(run, foreign_name), foreign_name)
+        records.extend(_tombstone_record(row, foreign_name) for row in run(
+            _ALL_TOMBSTONE_ROWS if whole else _TOMBSTONE_ROWS, span))
         return records, upto
+
+
+def _entry_record(row, foreign_name):
+    uuid, created, updated, title, body, starred, vv, paths = row
+    if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
+        # bytes or a number where text belongs: only a crafted file
+        raise BadInput("%s is not a diary one can read: an entry holds a value that "
+                       "is not text" % (foreign_name or "this diary"))
+    tags = sorted((p for p in paths.split("\n") if p), key=str.casefold)
+    return {"type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
+            "title": title, "body": body, "starred": bool(starred), "tags": tags,
+            "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)}
+
+
+def _tombstone_record(row, foreign_name):
+    uuid, deleted, vv, device = row
+    if not all(isinstance(v, str) for v in (uuid, deleted, device)):
+        raise BadInput("%s is not a diary one can read: a deletion holds a value "
+                       "that is not text" % (foreign_name or "this diary"))
+    return {"type": TOMBSTONE, "uuid": uuid, "deleted_at": deleted,
+            "vv": _loads(vv), "device": device}
+
+
+# A merge source's entries, a chunk at a time (Source.records).
+_ENTRY_CHUNK = ("SELECT entry.id, uuid, created_at, updated_at, title, body, starred, l.vv, "
+                "%s FROM entry LEFT JOIN entry_lineage l ON entry.id = l.entry_id "
+                "WHERE entry.id > ? ORDER BY entry.id LIMIT ?" % TAG_PATHS)
+
+
+class Source:
+    """A merge source, read whole as changes(foreign_name=...) reads it, but
+    a chunk of entries at a time, all in one read transaction (one
+    snapshot), so that a large diary is never held in memory whole: merge
+    reads it twice, to check every record before this diary's write lock is
+    taken, then to apply them. Usage::
+
+        with replica.Source(other, "laptop.db") as src:
+            for i, record in enumerate(src.records(), 1):
+                replica.check(record, "record %d" % i)
+            replica.apply(diary, src.records(), total=src.total)
+    """
+
+    CHUNK = 200
+
+    def __init__(self, diary, name):
+        self.diary, self.name = diary, name
+
+    def __enter__(self):
+        self.conn = self.diary.db.connection()
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            with self._readable():
+                foreign.require_tables(self.conn, ("entry", "entry_lineage", "tag", "entry_tag",
+                                                   "tombstone", "memo", "entry_head"),
+                                       self.name)
+                self.run = foreign.Watchdog(self.conn, self.name).execute
+                self.heads, self.copies = _load_heads(self.run, self.name)
+                (entries_, tombstones), = self.run(
+                    "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM tombstone)")
+                extra = sum(len(h) - 1 for h in self.heads.values())
+                self.total = entries_ + extra + tombstones  # about: copies stay home
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.execute("ROLLBACK")  # read only: nothing to keep
+
+    @contextlib.contextmanager
+    def _readable(self):
+        try:
+            yield
+        except sqlcipher3.DatabaseError as exc:  # a table or column missing, a spoilt page
+            raise BadInput("%s is not a diary one can read: %s" % (self.name, exc)) from None
+
+    def records(self):
+        """Every record, entries first, then tombstones (a fresh iterator)."""
+        last = -1
+        while True:
+            with self._readable():
+                rows = list(self.run(_ENTRY_CHUNK, (last, self.CHUNK)))
+            if not rows:
+                break
+            last = rows[-1][0]
+            yield from _with_heads([_entry_record(row[1:], self.name) for row in rows],
+                                   self.heads, self.copies, self.name)
+        with self._readable():
+            tombstones = list(self.run(_ALL_TOMBSTONE_ROWS))
+        for row in tombstones:
+            yield _tombstone_record(row, self.name)
+
+    def tag_paths(self):
+        with self._readable():
+            return [p for (p,) in self.run("SELECT path FROM tag ORDER BY path")]
+
+
+def _load_heads(run, foreign_name):
+    """({uuid: [(vv, record)]}, {copy uuid}) of entry_head (a small table:
+    only the entries whose conflict is still open)."""
+    heads, copies = {}, set()
+    for uuid, vv, record, copy in run(
+            "SELECT uuid, vv, record, copy FROM entry_head ORDER BY uuid, vv, hash", ()):
+        if not all(isinstance(v, str) for v in (uuid, vv, record, copy)):
+            raise BadInput("%s is not a diary one can read: a head holds a value that "
+                           "is not text" % (foreign_name or "this diary"))
+        heads.setdefault(uuid, []).append((vv, record))
+        copies.add(copy)
+    return heads, copies
+
+
+def _with_heads(records, heads, copies, foreign_name):
+    """An entry with several heads (replica_apply.py) travels as all of
+    them, each with its own vector; its untouched conflict copies stay home
+    (each replica shows its own from the heads)."""
+    if not heads:
+        return records
+    from .replica_apply import head_version
+
+    out = []
+    for r in records:
+        if r["uuid"] in heads:
+            for vv, record in heads[r["uuid"]]:
+                try:
+                    v = head_version(r["uuid"], vv, record)
+                except (TypeError, ValueError, KeyError, RecursionError):
+                    raise BadInput("%s is not a diary one can read: a head of %s is "
+                                   "damaged" % (foreign_name or "this diary",
+                                                dates.shown(r["uuid"]))) from None
+                out.append({
+                    "type": ENTRY, "uuid": v.uuid, "created_at": v.created,
+                    "updated_at": v.updated, "title": v.title, "body": v.body,
+                    "starred": v.starred, "tags": sorted(v.tags, key=str.casefold),
+                    "vv": v.vv, "hash": v.hash})
+        elif not (r["vv"] == {} and r["uuid"] in copies):
+            out.append(r)
+    return out
 
 
 def _loads(text):
@@ -339,197 +452,39 @@ class Report:
     changed: int = 0     # rows written (entries, copies, tombstones): 0, nothing written
 
 
-def apply(diary, records, *, progress=None, tag_paths=()):
+def apply(diary, records, *, progress=None, tag_paths=(), total=None):
     """Apply another replica's ``records`` (from changes()) to ``diary`` in
     one write transaction; returns a Report. Every record is checked first
     (check()): one that fails raises BadInput naming it, and nothing is
     written. ``progress(done, total)`` counts records applied.
-    ``tag_paths``: tags to create too, used or not (merge brings them all)."""
-    checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
+    ``tag_paths``: tags to create too, used or not (merge brings them all).
+    With ``total`` (about how many), ``records`` is an iterator read as it
+    is applied (Source.records): each is checked as it comes, inside the
+    transaction, and one that fails still leaves nothing written; the
+    caller checks them all before, to do so before the write lock."""
+    if total is None:
+        checked = [check(r, "record %d" % (i + 1)) for i, r in enumerate(records)]
+        total = len(checked)
+    else:
+        checked = (check(r, "record %d" % i) for i, r in enumerate(records, 1))
     report = Report()
-    total = len(checked)
     with diary.bound(), diary.write(), Loader(diary).roomy_cache() as loader:
         for path in tag_paths:
             loader.tag(path)
-        run = _Run(diary, loader, report)
+        from .replica_apply import Run
+
+        from . import tags as _tags
+
+        run = Run(diary, loader, report, {_tags.keypath(p) for p in tag_paths})
+        done = 0
         for done, item in enumerate(checked, 1):
             if isinstance(item, _Tombstone):
                 run.tombstone(item)
             else:
                 run.entry(item)
             if progress and (done % 500 == 0 or done == total):
-                progress(done, total)
+                progress(done, max(done, total))
+        if progress and done and done != total:  # an estimate was off: end at done
+            progress(done, done)
+        run.close()
     return report
-
-
-class _Run:
-    """One apply: the diary's connection, its loader, the report."""
-
-    def __init__(self, diary, loader, report):
-        self.diary, self.loader, self.report = diary, loader, report
-        self.conn = loader.conn
-
-    def next_seq(self):
-        """A fresh value of the change counter for one write."""
-        self.report.changed += 1
-        self.conn.execute("UPDATE memo SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
-                          (SEQ_KEY,))
-        return _mark(self.conn)
-
-    # --- reading ours
-
-    def ours(self, uuid):
-        row = self.conn.execute(
-            "SELECT id, created_at, updated_at, title, body, starred, %s, version, "
-            "(SELECT vv FROM entry_lineage WHERE entry_id = entry.id) "
-            "FROM entry WHERE uuid = ?" % TAG_PATHS, (uuid,)).fetchone()
-        if row is None:
-            return None, None
-        entry_id, created, updated, title, body, starred, paths, version, vv = row
-        tags = tuple(sorted((p for p in paths.split("\n") if p), key=str.casefold))
-        return (entry_id, version), _Version(
-            uuid, created, updated, title, body, bool(starred), tags, _loads(vv),
-            content_hash(created, title, body, starred, tags))
-
-    def our_tombstone(self, uuid):
-        row = self.conn.execute("SELECT deleted_at, vv, device FROM tombstone WHERE uuid = ?",
-                                (uuid,)).fetchone()
-        return None if row is None else _Tombstone(uuid, row[0], _loads(row[1]), row[2])
-
-    # --- entries
-
-    def entry(self, theirs):
-        where, ours = self.ours(theirs.uuid)
-        report = self.report
-        if ours is None:
-            tomb = self.our_tombstone(theirs.uuid)
-            if tomb is not None and dominates(tomb.vv, theirs.vv):
-                report.unchanged += 1  # deleted here after that version
-                return
-            if tomb is not None and not dominates(theirs.vv, tomb.vv):
-                # Edited there while deleted here: the edit stays, and its
-                # vector takes in the deletion's (overruled, not unknown).
-                self.insert(theirs, join(theirs.vv, tomb.vv))
-                report.kept += 1
-                report.kept_uuids.append(theirs.uuid)
-            else:
-                self.insert(theirs, theirs.vv)
-                report.taken += 1
-            return
-        if dominates(ours.vv, theirs.vv) and (ours.vv != theirs.vv or ours.hash == theirs.hash):
-            if ours.vv == theirs.vv and theirs.updated > ours.updated:
-                # One edit made twice under one device id: the later time, on both.
-                self.replace(where, theirs, ours.vv)
-                report.joined += 1
-            else:
-                report.unchanged += 1
-            return
-        if dominates(theirs.vv, ours.vv) and theirs.vv != ours.vv:
-            self.replace(where, theirs, theirs.vv)
-            report.taken += 1
-            return
-        # Concurrent, or equal vectors with different content.
-        vv = join(ours.vv, theirs.vv)
-        winner, loser = (theirs, ours) if theirs.key() > ours.key() else (ours, theirs)
-        if ours.hash == theirs.hash:  # the same content: only the lineage joins
-            self.replace(where, winner, vv)
-            report.joined += 1
-            return
-        self.conflict_copy(loser)
-        self.replace(where, winner, vv)
-        report.conflicts += 1
-
-    def insert(self, v, vv, *, title=None, extra_tags=()):
-        title = v.title if title is None else title
-        loader = self.loader
-        links = loader.resolve_tags(v.tags + tuple(extra_tags), title + "\n" + v.body)
-        row = entries.row(v.uuid, v.created, v.updated, title, v.body, v.starred, 1,
-                          loader.tags_text(links))
-        cursor = self.conn.execute(_INSERT, row)
-        if links:
-            loader.link(cursor.lastrowid, links)
-        self.conn.execute("DELETE FROM tombstone WHERE uuid = ?", (v.uuid,))
-        self.write_lineage(cursor.lastrowid, vv)
-
-    def write_lineage(self, entry_id, vv):
-        """The entry's vector and a new seq, over what the triggers wrote
-        for the entry's row (they take every write for a local edit)."""
-        self.conn.execute(
-            "INSERT INTO entry_lineage (entry_id, vv, seq) VALUES (?, ?, ?) "
-            "ON CONFLICT (entry_id) DO UPDATE SET vv = excluded.vv, seq = excluded.seq",
-            (entry_id, _vector_text(vv), self.next_seq()))
-
-    def replace(self, where, v, vv):
-        """Our row of ``v.uuid`` becomes ``v`` with vector ``vv`` (its lineage
-        written last)."""
-        entry_id, version = where
-        loader = self.loader
-        links = loader.resolve_tags(v.tags, v.title + "\n" + v.body)
-        self.conn.execute("DELETE FROM entry_tag WHERE entry_id = ?", (entry_id,))
-        if links:
-            loader.link(entry_id, links)
-        row = entries.row(None, v.created, v.updated, v.title, v.body, v.starred, version + 1,
-                          loader.tags_text(links))
-        self.conn.execute(
-            "UPDATE entry SET %s WHERE id = ?" % ", ".join(
-                "%s = ?" % c for c in entries.ROW_COLUMNS[1:]), (*row[1:], entry_id))
-        self.write_lineage(entry_id, vv)
-
-    def conflict_copy(self, loser):
-        """Keep the losing version as its own entry, unless this replica
-        has it (or had it, and deleted it)."""
-        uuid = derived_uuid("conflict", loser.uuid, loser.hash)
-        if (self.conn.execute("SELECT 1 FROM entry WHERE uuid = ?", (uuid,)).fetchone()
-                or self.our_tombstone(uuid) is not None):
-            return
-        name = loser.title if loser.title.strip() else "the entry of %s" % (
-            dates.local(dates.read_stored(loser.created)).strftime("%Y-%m-%d %H:%M"))
-        # cut to the limit: past it, every other replica would refuse the copy
-        # (and the whole batch holding it)
-        title = ("Conflict copy of " + name)[:entries.MAX_TEXT]
-        self.insert(dataclasses.replace(loser, uuid=uuid), {},
-                    title=title, extra_tags=(CONFLICT_TAG,))
-
-    # --- tombstones
-
-    def tombstone(self, theirs):
-        from . import trash
-
-        where, ours = self.ours(theirs.uuid)
-        report = self.report
-        if ours is not None:
-            if dominates(ours.vv, theirs.vv):  # a deletion overruled here already
-                report.unchanged += 1
-                return
-            if not dominates(theirs.vv, ours.vv):
-                # Edited here while deleted there: the edit stays, and its
-                # vector takes in the deletion's, as where the edit arrives
-                # second (entry()), so both orders end alike.
-                self.replace(where, ours, join(ours.vv, theirs.vv))
-                report.kept += 1
-                report.kept_uuids.append(theirs.uuid)
-                return
-            trash.move(self.diary, [where[0]])  # recoverable here, as a local deletion is
-            self.write_tombstone(theirs)
-            report.deleted += 1
-            return
-        tomb = self.our_tombstone(theirs.uuid)
-        if tomb is not None and dominates(tomb.vv, theirs.vv):
-            report.unchanged += 1
-            return
-        if tomb is not None and not dominates(theirs.vv, tomb.vv):
-            later = max((tomb.deleted, tomb.device), (theirs.deleted, theirs.device))
-            theirs = _Tombstone(theirs.uuid, later[0], join(tomb.vv, theirs.vv), later[1])
-        self.write_tombstone(theirs)
-        report.recorded += 1
-
-    def write_tombstone(self, t):
-        self.conn.execute(
-            "INSERT INTO tombstone (uuid, deleted_at, vv, device, seq) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (uuid) DO UPDATE SET deleted_at = excluded.deleted_at, "
-            "vv = excluded.vv, device = excluded.device, seq = excluded.seq",
-            (t.uuid, t.deleted, _vector_text(t.vv), t.device, self.next_seq()))
-
-
-_INSERT = "INSERT INTO entry (%s) VALUES (%s)" % (
-    ", ".join(entries.ROW_COLUMNS), ", ".join("?" * len(entries.ROW_COLUMNS)))

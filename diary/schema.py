@@ -546,6 +546,81 @@ MIGRATIONS.append(
     ])
 
 
+# Whether a replica.apply is writing (a memo row it adds and removes inside
+# its own transaction): the triggers below leave its writes alone.
+_APPLYING = "EXISTS (SELECT 1 FROM memo WHERE key = 'replica-applying')"
+
+
+def _settle(uuid):
+    """SQL: a local write to entry ``uuid`` (or its deletion) makes its
+    conflict copies that nobody has touched yet (vector {}) lasting: they get
+    a first version of this device, and the entry's heads are forgotten."""
+    return """
+            UPDATE entry_lineage SET vv = json_object(%s, 1), seq = %s
+            WHERE vv = '{}' AND entry_id IN (
+                SELECT e.id FROM entry_head h JOIN entry e ON e.uuid = h.copy
+                WHERE h.uuid = %s);
+            DELETE FROM entry_head WHERE uuid = %s;""" % (_DEVICE, _SEQ, uuid, uuid)
+
+
+_SUBTREE_ENTRIES = ("SELECT et.entry_id FROM tag_path p JOIN entry_tag et "
+                    "ON et.tag_id = p.descendant_id WHERE p.ancestor_id = NEW.id")
+
+MIGRATIONS.append(
+    # 12: the heads of an entry, so that which conflict copies exist does not
+    # depend on the order of syncs (replica.py). An entry edited concurrently
+    # on several copies has several heads: versions none of which descends
+    # from another. entry_head keeps every head (its vector, content hash,
+    # content as JSON, and the uuid of its conflict copy) while there are
+    # two or more; the entry shows the latest, and each other one is shown as
+    # a conflict copy whose vector stays {} while no one touches it. Such a
+    # copy goes away if its version is overtaken by a later one (the edit
+    # its own device made next), as if that later edit had come first.
+    #
+    # A local write to the entry (an edit, a tag renamed above it, a
+    # deletion) resolves the conflict there: the triggers give its untouched
+    # copies a version of this device (so they stay, everywhere) and drop
+    # the heads. apply() marks its own writes (memo 'replica-applying').
+    [
+        """CREATE TABLE entry_head (
+            uuid TEXT NOT NULL,
+            vv TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            copy TEXT NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (uuid, vv, hash)) WITHOUT ROWID""",
+        "CREATE INDEX entry_head_copy ON entry_head (copy)",
+        # The conflict copies made before: lasting, as if touched here.
+        "UPDATE entry_lineage SET vv = json_object(%s, 1) WHERE vv = '{}'" % _DEVICE,
+        # A tag renamed or moved gives every entry under it a new version in
+        # one statement, fired once by the tag renamed or moved: the trigger
+        # of MIGRATIONS[10] fired once per tag of the subtree (through
+        # tag_relabel's path updates), each an UPDATE of its own, and bumped
+        # an entry under two of those tags twice (133 ms against 25 ms
+        # without lineage for ~200 tags over 13,000 entries,
+        # bench/RESULTS-replica.md). The subtree (the tag's own closure rows)
+        # is the same before and after a move.
+        "DROP TRIGGER entry_lineage_retag",
+        """CREATE TRIGGER entry_lineage_retag AFTER UPDATE OF name, parent_id ON tag
+            WHEN (OLD.name IS NOT NEW.name OR OLD.parent_id IS NOT NEW.parent_id)
+                AND EXISTS (%s)
+        BEGIN
+            %s;
+            UPDATE entry_lineage SET seq = %s, vv = %s WHERE entry_id IN (%s);
+        END""" % (_SUBTREE_ENTRIES, _NEXT_SEQ, _SEQ, _bump("vv"), _SUBTREE_ENTRIES),
+        """CREATE TRIGGER entry_head_settle AFTER UPDATE OF vv ON entry_lineage
+            WHEN EXISTS (SELECT 1 FROM entry_head) AND NOT %s
+                AND EXISTS (SELECT 1 FROM entry_head WHERE uuid =
+                    (SELECT uuid FROM entry WHERE id = NEW.entry_id))
+        BEGIN%s
+        END""" % (_APPLYING, _settle("(SELECT uuid FROM entry WHERE id = NEW.entry_id)")),
+        """CREATE TRIGGER entry_head_settle_delete AFTER DELETE ON entry
+            WHEN NOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE uuid = OLD.uuid)
+        BEGIN%s
+        END""" % (_APPLYING, _settle("OLD.uuid")),
+    ])
+
+
 # What entry_lineage_insert does row by row, for every row inserted after an
 # id at once (store.index_deferred: a bulk import). Parameter 1: that id.
 LINEAGE_OF_INSERTED = (

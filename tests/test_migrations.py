@@ -224,6 +224,28 @@ def test_two_copies_migrated_apart_get_different_devices(path, tmp_path):
         # The same entry on both, no edit since: joining their lineage is no conflict.
         report = replica.apply(one, replica.changes(two)[0])
         assert (report.conflicts, report.taken, report.joined) == (0, 0, 1)
-        report = replica.apply(two, replica.changes(one)[0])  # the joined lineage
-        assert (report.conflicts, report.taken) == (0, 1)
+        report = replica.apply(two, replica.changes(one)[0])  # both heads
+        assert (report.conflicts, report.taken, report.joined) == (0, 0, 1)
         assert replica.changes(one)[0][0]["vv"] == replica.changes(two)[0][0]["vv"]
+
+
+def test_migration_12_adds_the_heads_and_makes_old_conflict_copies_lasting(path):
+    """A schema-11 file: its conflict copies (vector {}) become entries like
+    any other, with a first version of this device, so that the heads of
+    an entry (replica_apply.py) never take one of them away."""
+    store.create(path, PASSPHRASE, schema_version=11)
+    _raw(path, _insert("plain", "2024-01-01T10:00:00.000000Z"),
+         _insert("old-copy", "2024-01-02T10:00:00.000000Z"),
+         ("UPDATE entry_lineage SET vv = '{}' WHERE entry_id = "
+          "(SELECT id FROM entry WHERE uuid = 'old-copy')",))
+    before = dict(_rows(path, "SELECT e.uuid, l.vv FROM entry e JOIN entry_lineage l "
+                              "ON l.entry_id = e.id"))
+    with store.open_diary(path, PASSPHRASE) as d:
+        device = replica.device_id(d)
+        assert health.problems(d) == []
+    assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
+    after = dict(_rows(path, "SELECT e.uuid, l.vv FROM entry e JOIN entry_lineage l "
+                             "ON l.entry_id = e.id"))
+    assert after["plain"] == before["plain"]
+    assert json.loads(after["old-copy"]) == {device: 1}
+    assert _rows(path, "SELECT count(*) FROM entry_head") == [(0,)]

@@ -114,6 +114,20 @@ def test_an_edit_that_changes_nothing_is_no_new_version(trio):
     assert replica.changes(a, mark) == ([], mark)
 
 
+def test_adding_a_tag_an_entry_has_changes_nothing_not_even_its_date(trio):
+    """Found by the state machine: adding a tag the entry already carries
+    wrote a new updated_at but no new version, so that copy's date differed
+    from every other's for good (a conflict copy's too)."""
+    a, b, _ = trio
+    e = add(a, "same", tags=["a"])
+    sync(a, b)
+    before = state(a)
+    mark = replica.mark(a)
+    edit(a, e.uuid, add_tags=["A"], starred=False, body="same")
+    assert state(a) == before == state(b)
+    assert replica.changes(a, mark) == ([], mark)
+
+
 def test_applying_twice_changes_nothing_and_moves_no_mark(trio):
     a, b, _ = trio
     add(a, "one", tags=["x"])
@@ -271,8 +285,9 @@ def test_a_deletion_against_a_concurrent_edit_keeps_the_edit_and_reports_it(trio
     edited, _ = replica.changes(b)
     report = sync(a, b)
     assert (report.kept, report.kept_uuids, report.deleted) == (1, [e.uuid], 0)
-    # the kept edit's vector now descends from the deletion: a takes it
-    assert sync(b, a).taken == 1
+    # a, which deleted it, keeps the edit too and says so; the deletion
+    # stays beside it, overruled (not joined into the entry's vector)
+    assert sync(b, a).kept == 1
     # c hears of both, deletion first: it keeps the edit and says so
     report = replica.apply(c, tomb)
     assert report.deleted == 1
@@ -530,3 +545,198 @@ def test_a_conflict_copy_of_an_entry_with_a_title_at_the_limit_still_travels(tri
     sync(a, c)
     assert bodies(c) == bodies(a) == ["edit a", "edit b"]
     assert all(len(v[2]) <= 100 for v in state(c).values())
+
+
+def test_a_later_deletion_that_saw_the_kept_edit_wins(trio):
+    """A deletion overruled by a concurrent edit no longer counts as an edit:
+    a copy that saw the kept edit, but never the first deletion, and deletes
+    the entry afterwards deletes it everywhere (it was refused as concurrent)."""
+    a, b, c = trio
+    e = add(a, "contested")
+    sync(a, b)
+    sync(a, c)
+    delete(a, e.uuid)
+    edit(b, e.uuid, body="edited meanwhile")
+    sync(b, c)                        # c sees the edit, never a's deletion
+    assert sync(a, b).kept == 1       # the edit beats the concurrent deletion
+    assert sync(b, a).kept == 1
+    assert bodies(a) == bodies(b) == bodies(c) == ["edited meanwhile"]
+    delete(c, e.uuid)                 # after the edit it saw: later than it
+    for src, dst in [(c, a), (c, b), (a, b), (b, a), (a, c), (b, c)]:
+        sync(src, dst)
+    assert state(a) == state(b) == state(c) == {}
+    with a.bound():
+        assert [i.uuid for i in trash.items(a)] == [e.uuid]
+    # and nothing moves again
+    for src, dst in [(a, b), (b, c), (c, a), (b, a), (c, b), (a, c)]:
+        assert sync(src, dst).changed == 0
+
+
+def test_a_concurrent_edit_still_beats_the_later_deletion(trio):
+    """The deletion that saw the kept edit loses in turn to an edit it did
+    not see."""
+    a, b, c = trio
+    e = add(a, "contested")
+    sync(a, b)
+    sync(a, c)
+    delete(a, e.uuid)
+    edit(b, e.uuid, body="edited meanwhile")
+    sync(b, c)
+    sync(a, b)
+    delete(c, e.uuid)
+    edit(b, e.uuid, body="edited again")
+    for src, dst in [(c, a), (c, b), (a, b), (b, a), (a, c), (b, c)] * 2:
+        sync(src, dst)
+    assert bodies(a) == bodies(b) == bodies(c) == ["edited again"]
+    assert state(a) == state(b) == state(c)
+
+
+def _titles(d):
+    return sorted(v[2] for v in state(d).values())
+
+
+def _copies(d):
+    return sorted((v[2], v[3]) for v in state(d).values() if v[2].startswith("Conflict copy"))
+
+
+def _three_heads(trio):
+    """e edited on a (twice: a1 then a2) and on b (b1); c meets a1 and b1
+    before a2, so it shows a1 (or b1) as a conflict copy at first."""
+    a, b, c = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    sync(a, c)
+    edit(a, e.uuid, body="a1")
+    a1, _ = replica.changes(a)
+    edit(b, e.uuid, body="b1")
+    b1, _ = replica.changes(b)
+    edit(a, e.uuid, body="a2")
+    a2, _ = replica.changes(a)
+    return e, a1, b1, a2
+
+
+def test_a_conflict_copy_does_not_depend_on_the_order_of_syncs(trio):
+    """README's old caveat: a version that met a concurrent edit before its
+    own next edit arrived was kept as a conflict copy, where another order
+    made no copy of it. Now the copy of a1 goes once a2 (which descends from
+    it) arrives: both orders end with the same entry and the same copy."""
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    replica.apply(c, a1)
+    assert replica.apply(c, b1).conflicts == 1
+    assert len(_copies(c)) == 1          # a1 or b1, shown as a copy meanwhile
+    replica.apply(c, a2)
+    early = state(c)
+    # the other order, on b: never saw a1
+    replica.apply(b, a2)
+    assert state(b) == early
+    assert _copies(b) == [("Conflict copy of E", "b1")] or _copies(b) == [
+        ("Conflict copy of E", "a2")]
+    # applied again, and relayed, nothing changes
+    assert sync(c, b).changed == 0 and sync(b, c).changed == 0
+
+
+def test_the_same_records_in_every_order_give_the_same_entries(trio):
+    import itertools
+
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    results = []
+    for i, order in enumerate(itertools.permutations([a1, b1, a2])):
+        p = str(c.path) + ".%d" % i
+        store.create(p, PASSPHRASE)
+        with store.open_diary(p, PASSPHRASE) as d:
+            for records in order:
+                replica.apply(d, records)
+            results.append(state(d))
+    assert all(r == results[0] for r in results)
+    assert len([v for v in results[0].values() if v[2].startswith("Conflict")]) == 1
+
+
+def test_an_edit_of_the_entry_resolves_the_conflict_and_its_copy_stays_everywhere(trio):
+    """A copy shown while a conflict is open goes if its version is
+    overtaken; but once someone edits the entry (having seen the copy), the
+    copy is an entry like any other, on every replica, whatever comes later."""
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    replica.apply(c, a1)
+    replica.apply(c, b1)
+    [(title, body)] = _copies(c)
+    edit(c, e.uuid, body="c resolved it")   # c saw the copy: it stays
+    sync(c, b)
+    replica.apply(b, a2)
+    replica.apply(c, a2)
+    for src, dst in [(a, b), (b, a), (a, c), (c, a), (b, c), (c, b)]:
+        sync(src, dst)
+    assert state(a) == state(b) == state(c)
+    assert (title, body) in _copies(a)
+
+
+def test_a_deleted_conflict_copy_stays_deleted(trio):
+    a, b, c = trio
+    e, a1, b1, a2 = _three_heads(trio)
+    replica.apply(c, a2)
+    replica.apply(c, b1)
+    [(title, body)] = _copies(c)
+    with c.bound():
+        [copy] = [x for x in entries.list_entries(c) if x.title.startswith("Conflict")]
+        entries.delete(c, [copy.id])
+    for src, dst in [(c, a), (c, b), (a, b), (b, a), (a, c), (b, c)] * 2:
+        sync(src, dst)
+    assert state(a) == state(b) == state(c)
+    assert _copies(a) == []
+
+
+@pytest.mark.parametrize("how", ["rename", "move"])
+def test_a_tag_moved_gives_each_entry_under_it_one_new_version(trio, how):
+    """One statement for the whole subtree (migration 12): an entry under two
+    tags of the moved subtree gets one new version, not one per tag, and an
+    entry outside it none."""
+    a, _, _ = trio
+    both = add(a, "two tags below", tags=["top/x", "top/y/z"])
+    one = add(a, "one tag below", tags=["top"])
+    away = add(a, "elsewhere", tags=["other"])
+    before = {r["uuid"]: r["vv"] for r in replica.changes(a)[0]}
+    mark = replica.mark(a)
+    with a.bound():
+        if how == "rename":
+            tags.rename(a, "top", "summit")
+        else:
+            tags.move(a, "top", "other")
+    after = {r["uuid"]: r for r in replica.changes(a, mark)[0]}
+    assert set(after) == {both.uuid, one.uuid}
+    device = replica.device_id(a)
+    for e in (both, one):
+        assert after[e.uuid]["vv"] == {device: before[e.uuid][device] + 1}
+    assert away.uuid not in after
+
+
+def _tag_paths(d):
+    with d.bound(), d.read():
+        return sorted(p for (p,) in d.db.execute_sql("SELECT path FROM tag"))
+
+
+def test_a_tag_renamed_elsewhere_leaves_no_empty_tag_behind(trio):
+    """README's old limit: a tag renamed on one copy left the old, now empty,
+    tag on the others. A tag that an applied change left without entries (and
+    without tags below it) goes; one empty before, or still used, stays."""
+    a, b, _ = trio
+    add(a, "one", tags=["trip/day1"])
+    add(a, "two", tags=["trip/day1", "home"])
+    sync(a, b)
+    with b.bound():
+        tags.ensure(b, "empty/on/purpose")
+    assert _tag_paths(b) == ["empty", "empty/on", "empty/on/purpose", "home", "trip",
+                             "trip/day1"]
+    with a.bound():
+        tags.rename(a, "trip", "travel")
+    sync(a, b)
+    assert _tag_paths(b) == ["empty", "empty/on", "empty/on/purpose", "home", "travel",
+                             "travel/day1"]
+    # a local untag leaves the tag where it was done (as before)
+    with b.bound():
+        [e] = [x for x in entries.list_entries(b) if x.body == "two"]
+        entries.edit(b, e.id, remove_tags=["home"])
+    assert "home" in _tag_paths(b)
+    sync(b, a)
+    assert "home" not in _tag_paths(a)

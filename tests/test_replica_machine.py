@@ -6,12 +6,14 @@ exchanges (replica.changes / apply), then exchanging everything twice:
 - a deleted entry never returns unless it was edited concurrently (an edit
   its deleting replica had not seen when it deleted it);
 - applying everything again changes nothing;
-- the entries do not depend on the order of the exchanges (the same
-  diaries, copied before the final rounds, exchanged in another order);
-  which conflict copies exist may (see replica.py).
+- the entries, conflict copies included, do not depend on the order of the
+  exchanges (the same diaries, copied before the final rounds, exchanged in
+  another order, and every record ever sent, applied one by one in a
+  shuffled order to a fourth replica).
 """
 
 import os
+import random
 import shutil
 import tempfile
 
@@ -41,9 +43,12 @@ def _state(d):
                 for e in entries.list_entries(d)}
 
 
-def _exchange_all(diaries, order):
+def _exchange_all(diaries, order, sent=None):
     for src, dst in order:
-        replica.apply(diaries[dst], replica.changes(diaries[src])[0])
+        records = replica.changes(diaries[src])[0]
+        if sent is not None:
+            sent.append(records)
+        replica.apply(diaries[dst], records)
 
 
 PAIRS = [(i, j) for i in range(3) for j in range(3) if i != j]
@@ -63,8 +68,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.edits = {}           # uuid -> ids of the edit events made to it
         self.known = [set(), set(), set()]  # edit events each replica has seen
         self.deletions = []       # (uuid, the edit events its deleter had seen)
-        self.overruled = set()    # uuids whose deletion a concurrent edit overruled
         self.events = 0
+        self.sent = []            # every batch of records an exchange carried
         # A few entries every replica holds from the start, so that edits of
         # one entry on two replicas (conflicts) and deletions against edits
         # happen in short runs too.
@@ -148,8 +153,9 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(src=R, dst=R)
     def exchange(self, src, dst):
         if src != dst:
-            report = replica.apply(self.d[dst], replica.changes(self.d[src])[0])
-            self.overruled |= set(report.kept_uuids)
+            records = replica.changes(self.d[src])[0]
+            self.sent.append(records)
+            replica.apply(self.d[dst], records)
             self.known[dst] |= self.known[src]
 
     def teardown(self):
@@ -168,17 +174,16 @@ class SyncMachine(RuleBasedStateMachine):
         for p, c in zip(self.paths, copies):
             shutil.copy(p, c)
         self.d = [_open(p) for p in self.paths]
-        _exchange_all(self.d, PAIRS * 2)
+        _exchange_all(self.d, PAIRS * 2, self.sent)
         final = [_state(d) for d in self.d]
         assert final[0] == final[1] == final[2]
         state = final[0]
         # nothing never deleted is missing
         assert self.created - self.deleted <= set(state)
-        # a deletion that had seen every edit of its entry is never undone;
-        # except (replica.py's known limit) one of an entry whose earlier
-        # deletion a concurrent edit overruled: that overruling counts as an edit
+        # a deletion that had seen every edit of its entry is never undone,
+        # even one of an entry whose earlier deletion an edit overruled
         for uuid, seen in self.deletions:
-            if self.edits.get(uuid, set()) <= seen and uuid not in self.overruled:
+            if self.edits.get(uuid, set()) <= seen:
                 assert uuid not in state, uuid
         # applying everything again changes nothing
         marks = [replica.mark(d) for d in self.d]
@@ -186,19 +191,30 @@ class SyncMachine(RuleBasedStateMachine):
             report = replica.apply(self.d[dst], replica.changes(self.d[src])[0])
             assert report.changed == 0, report
         assert [replica.mark(d) for d in self.d] == marks
-        # Another order gives the same entries. Conflict copies aside: a
-        # version that met a conflict before its own later edit arrived
-        # leaves a copy of itself too in that order (replica.py, README).
+        # Another order gives the same entries, conflict copies included.
         others = [_open(c) for c in copies]
         try:
             _exchange_all(others, list(reversed(PAIRS)) + [(0, 2), (2, 1), (1, 0)] + PAIRS)
             again = [_state(d) for d in others]
             assert again[0] == again[1] == again[2]
-            assert ({u: v for u, v in again[0].items() if u in self.created}
-                    == {u: v for u, v in state.items() if u in self.created})
+            assert again[0] == state
         finally:
             for d in others:
                 d.close()
+        # The state is a function of the versions sent, not of the order
+        # they came in: a fourth replica given every record ever sent, one
+        # by one in a shuffled order, ends with the same entries and copies.
+        every = [r for batch in self.sent for r in batch]
+        random.Random(len(every)).shuffle(every)
+        path = os.path.join(self.tmp, "fourth.db")
+        store.create(path, PW, kdf_iter=1)
+        fourth = _open(path)
+        try:
+            for r in every:
+                replica.apply(fourth, [r])
+            assert _state(fourth) == state
+        finally:
+            fourth.close()
 
 
 SyncMachine.TestCase.settings = settings(

@@ -19,13 +19,12 @@ from tests.conftest import PASSPHRASE, TEST_KDF_ITER
 
 
 def held(path):
-    """The live entries of a diary, as the issue compares them: uuid -> (title,
-    body, tags, created, starred)."""
-    with store.open_diary(path, PASSPHRASE) as d:
-        records, _ = replica.changes(d)
-    return {r["uuid"]: (r["title"], r["body"], tuple(sorted(t.lower() for t in r["tags"])),
-                        r["created_at"], r["starred"])
-            for r in records if r["type"] == "entry"}
+    """The live entries of a diary as it shows them, conflict copies included,
+    as the issue compares them: uuid -> (title, body, tags, created, starred)."""
+    with store.open_diary(path, PASSPHRASE) as d, d.bound():
+        return {e.uuid: (e.title, e.body, tuple(sorted(t.lower() for t in e.tag_list)),
+                         str(e.created_at), e.starred)
+                for e in entries.list_entries(d)}
 
 
 def do(path, action):

@@ -20,13 +20,14 @@ A copied diary file takes a device id of its own when first opened for
 writing (store._claim_device), so the two copies' edits are told apart.
 The whole merge is one transaction, and the other file is only read: opened
 read-only, its tables checked to be tables, every statement under a
-watchdog (foreign.py), everything read in one snapshot before this diary's
-write lock is taken, and every record checked as an import checks it.
+watchdog (foreign.py), read in one snapshot a chunk at a time (never whole
+in memory: replica.Source) and every record checked as an import checks it
+before this diary's write lock is taken, then read again to be applied.
 """
 
 import os
 
-from .. import dates, foreign, store
+from .. import dates, store
 from ..errors import BadInput, NotFound, PassphraseError, ReadOnly, SourcePassphraseError
 
 
@@ -52,21 +53,25 @@ def merge(diary, other_path, passphrase=None, *, progress=None):
     except ReadOnly:
         raise BadInput("%s is in an older format: open it once with this version of "
                        "diary, then merge" % other_path) from None
-    try:
-        records, _ = replica.changes(other, foreign_name=other_path)
-        with other.bound(), other.read():  # checked to be a table by changes()
-            paths = [p for (p,) in foreign.Watchdog(other.db.connection(), other_path)
-                     .execute("SELECT path FROM tag ORDER BY path")]
-    finally:
-        other.close()
-    if diary.read_only:
-        raise ReadOnly()
     from .. import tags
 
-    for path in paths:  # checked here to name the file: apply would only say why
-        try:
-            tags.parse_path(path)
-        except BadInput as exc:
-            raise BadInput("%s holds an impossible tag path \"%s\": %s"
-                           % (other_path, dates.shown(path), exc)) from None
-    return replica.apply(diary, records, progress=progress, tag_paths=paths)
+    # Read a chunk at a time, twice, in one snapshot of the other file:
+    # every record checked before this diary's write lock is taken, then
+    # applied; never the whole other diary in memory (replica.Source).
+    try:
+        with replica.Source(other, other_path) as src:
+            paths = src.tag_paths()
+            for path in paths:  # checked here to name the file: apply would only say why
+                try:
+                    tags.parse_path(path)
+                except BadInput as exc:
+                    raise BadInput("%s holds an impossible tag path \"%s\": %s"
+                                   % (other_path, dates.shown(path), exc)) from None
+            for i, record in enumerate(src.records(), 1):
+                replica.check(record, "record %d" % i)
+            if diary.read_only:
+                raise ReadOnly()
+            return replica.apply(diary, src.records(), progress=progress, tag_paths=paths,
+                                 total=src.total)
+    finally:
+        other.close()
