@@ -286,6 +286,8 @@ def _changes_nothing(entry, changes, add_tags, remove_tags):
                Entry.starred: bool(entry.starred)}
     if any(current[field] != value for field, value in changes.items()):
         return False
+    from . import tags as _tags
+
     have = {_tags.keypath(t) for t in entry.tag_list}
     return all(_tags.keypath(t) in have for t in add_tags or ())
 
