@@ -32,7 +32,12 @@ import zlib
 from .errors import DiaryError
 
 MAGIC = b"DSYN"
-FORMAT = 1
+FORMAT = 1  # key files
+# Data files: 2 since a record may hold several heads of one entry (its
+# concurrent versions); an older diary would take them for one version edited
+# twice, so it must see "newer version" instead. Format 1 is still read: its
+# records are the one-head case.
+DATA_FORMAT = 2
 DATA, KEYRING = 1, 2
 NONCE = 12
 SALT = 16
@@ -97,7 +102,7 @@ def _unpack(blob):
 def seal(key, epoch, name, payload):
     """The bytes of data file ``name`` holding ``payload`` (a JSON-able dict)."""
     nonce = os.urandom(NONCE)
-    head = _HEAD.pack(MAGIC, FORMAT, DATA, epoch, nonce)
+    head = _HEAD.pack(MAGIC, DATA_FORMAT, DATA, epoch, nonce)
     return head + _aead(key).encrypt(nonce, _pack(payload), head + name.encode("ascii"))
 
 
@@ -118,9 +123,9 @@ def header(blob, kind):
     magic, fmt, got, epoch, nonce = _HEAD.unpack_from(blob)
     if magic != MAGIC:
         raise Unreadable("not a sync file")
-    if fmt > FORMAT:
+    if fmt > (DATA_FORMAT if kind == DATA else FORMAT):
         raise Unreadable("from a newer version of diary (format %d); upgrade to read it" % fmt)
-    if fmt != FORMAT or got != kind:
+    if fmt < 1 or got != kind:
         raise Unreadable("damaged (unknown kind of file)")
     return epoch, nonce, _HEAD.size
 

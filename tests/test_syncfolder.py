@@ -164,8 +164,23 @@ def damage(folder, name, how):
     elif how == "truncate":
         del blob[len(blob) // 2:]
     elif how == "newer":
-        blob[4] = synccrypt.FORMAT + 1
+        blob[4] = synccrypt.DATA_FORMAT + 1
     path.write_bytes(bytes(blob))
+
+
+def test_data_files_of_the_previous_format_are_still_read(world, monkeypatch):
+    """Format 1 (one version per entry, before heads travelled) is the one-head
+    case of format 2: a device not yet upgraded is still heard."""
+    folder, p = world
+    newest = synccrypt.DATA_FORMAT
+    monkeypatch.setattr(synccrypt, "DATA_FORMAT", 1)
+    edit(p["a"], "x", "one")
+    sync(p["a"], folder)
+    assert {(folder / n).read_bytes()[4] for n in data_files(folder)} == {1}
+    monkeypatch.setattr(synccrypt, "DATA_FORMAT", newest)
+    report = sync(p["b"], folder)
+    assert not report.warnings and texts(p["b"]) == {"x": "one"}
+    assert all((folder / n).read_bytes()[4] in (1, 2) for n in data_files(folder))
 
 
 @pytest.mark.parametrize("how, why", [("flip", "damaged"), ("truncate", "damaged"),
