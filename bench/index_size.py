@@ -32,9 +32,9 @@ def measure(path):
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     out = {
         "file_bytes": os.path.getsize(path),
-        "page_size": one("PRAGMA page_size"),
-        "pages": one("PRAGMA page_count"),
-        "free_pages": one("PRAGMA freelist_count"),
+        "page_size": int(one("PRAGMA page_size")),  # SQLCipher answers this one as text
+        "pages": int(one("PRAGMA page_count")),
+        "free_pages": int(one("PRAGMA freelist_count")),
         "user_version": one("PRAGMA user_version"),
         "entries": one("SELECT count(*) FROM entry"),
         "fts_data_bytes": one("SELECT sum(length(block)) FROM entry_fts_data"),
