@@ -48,18 +48,20 @@ _TUNING = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__))
 CAP = _TUNING["CAP"]  # beyond this many matches, rank the newest CAP only
 DENSE = _TUNING["DENSE"]  # this share of entries matching makes probing cheap
 RANK_LIMIT = _TUNING["RANK_LIMIT"]  # estimated matches beyond this: newest first, unranked
-WEIGHTS = ", ".join(map(str, _TUNING["WEIGHTS"]))  # bm25 weights of title, body, tags
+WEIGHTS = ", ".join(map(str, _TUNING["WEIGHTS"]))  # bm25 weights of title, body, tags (grams 1)
 PROBE_TAGS = _TUNING["PROBE_TAGS"]  # with more tag tokens, never probe entry by entry
 WINDOW = _TUNING["WINDOW"]  # a bigger diary is searched in its latest WINDOW first
 
 
 def _expression(conn, phrase):
-    """search.query.Query.expression for one word: in the title or text, or
-    tagged with a tag whose path holds it (tokens grouped as _any_token does)."""
+    """search.query.Query.expression for one word: in the title or text (or
+    the grams column, where a word glued to a run of Han, Kana, Hangul or Thai
+    is a token), or tagged with a tag whose path holds it (tokens grouped as
+    _any_token does). tests/test_search_plans.py checks it is the product's."""
     tokens = ["t%d" % r[0] for r in conn.execute(
         "SELECT rowid FROM tag_fts WHERE tag_fts MATCH ? AND EXISTS ("
         "SELECT 1 FROM entry_tag WHERE tag_id = tag_fts.rowid) ORDER BY rowid", (phrase,))]
-    text = "{title body} : " + phrase
+    text = "{title body grams} : " + phrase
     if not tokens:
         return text, text, 0
     if len(tokens) <= 16:

@@ -423,7 +423,8 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
                 items=[self.item(e, second) for e, second in items], selected=selected,
                 keys={"n|right": "next", "p|left": "prev", **(keys or {})},
                 past_end="next" if more else None, past_start="up" if offset else None,
-                footer=LIST_FOOTER, empty="No entries here.").run()
+                footer=LIST_FOOTER, empty="No entries here.",
+                standing=listing.note() if listing.note else None).run()
             if action is tui.BACK:
                 return None
             if action == "open":
@@ -534,8 +535,12 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
                 self.term.error(str(exc))
                 continue
 
-            def fetch(offset, limit, parsed=parsed):
+            said = {}  # the last page's coverage, in the words the CLI prints
+
+            def fetch(offset, limit, parsed=parsed, said=said):
                 found = search.search(self.diary, parsed, limit=limit, offset=offset)
+                said["page"] = found.coverage.describe(offset, len(found.hits),
+                                                       rank_asked=parsed.ranked, offsets=False)
                 return ((More(found.total) if found.coverage.more_follow else found.total),
                         [(hit.entry, lambda entry, width, hit=hit: self.hit_row(hit, width))
                          for hit in found.hits])
@@ -543,7 +548,8 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
             # Back from the results (or / there) is back to the query, to refine it.
             try:
                 await self.browse(Listing("Search “%s”" % render.one_line(query, 40), fetch,
-                                          terms=highlight.query_terms(parsed)),
+                                          terms=highlight.query_terms(parsed),
+                                          note=lambda said=said: said.get("page")),
                                   keys={"/": "refine"})
             except BadInput as exc:  # what only the diary can tell (too many tags)
                 self.term.error(str(exc))

@@ -22,6 +22,8 @@ class Listing:
     title: str
     fetch: object
     terms: list = None  # a search's words (highlight.query_terms): marked in the reader
+    # () -> a line about the last page fetched (a search's Coverage.describe), or None
+    note: object = None
 
 
 TAG_FOOTER = "↑↓ select · Enter browse · r rename · m move · M merge · d delete · Esc back"

@@ -8,8 +8,8 @@ a later open skips the derivation (the agent, agent.py, serves it).
 SQLCipher 4's defaults: PBKDF2-HMAC-SHA512 over the passphrase with the
 file's 16-byte salt, 32 bytes out, the file's kdf_iter (256,000 unless a test
 lowered store.KDF_ITER). Keying a connection with ``x'<key><salt>'`` (the text
-of PRAGMA key, quoted) uses it as is. A raw key lives only in memory
-(GUIDE.md section 4, rule 12).
+of PRAGMA key, quoted) uses it as is. A raw key lives only in memory: never
+on disk, in argv, the environment or logs.
 """
 
 import hashlib

@@ -18,7 +18,7 @@ given, whichever was opened last; a caller holding two diaries wraps in
 entries.select, entries.count). One binding at a time
 for the whole process: the diary does not use the models from two threads.
 
-The rules kept here (GUIDE.md section 4): the log level is silenced before the
+The rules kept here: the log level is silenced before the
 key is given; the key is verified with a read before anything else runs; an
 empty passphrase is never handed to SQLCipher (peewee would then silently write
 a plaintext file); temporary tables stay in memory; ``rekey`` runs on the raw

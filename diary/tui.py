@@ -330,11 +330,13 @@ def wrap_hints(text, width):
     return "\n".join(lines)
 
 
-def frame(term, header, body, footer, status=None, note=None):
+def frame(term, header, body, footer, status=None, note=None, standing=None):
     """Header, status, a rule, the body, the message line and the key hints.
     The message is the terminal's (Terminal.say) when the screen is built,
-    then whatever ``note()`` says while it shows (a screen's own news)."""
-    first = term.take_message()
+    then whatever ``note()`` says while it shows (a screen's own news);
+    ``standing``, a line about what the screen shows (a search's coverage),
+    fills the message line when there is no news, which it never hides."""
+    first = term.take_message() or (("class:dim", standing) if standing else None)
 
     def message():
         said = note() if note else None
@@ -364,11 +366,12 @@ class Picker:
     """A list with one selected item. ``await run()`` returns ``(action, index)``:
     ``("open", i)`` for Enter, ``(keys[k], i)`` for a key of ``keys``, or
     ``(BACK, i)`` for Esc, q or Ctrl-C. With ``past_end``/``past_start``, a move
-    down from the last item (or up from the first) returns that action instead."""
+    down from the last item (or up from the first) returns that action instead.
+    ``standing``: a line about the list (frame), shown when there is no message."""
 
     def __init__(self, term, *, header, items, keys=None, footer="", status=None,
                  selected=0, empty="Nothing here yet.", back_keys=("escape", "q"),
-                 past_end=None, past_start=None):
+                 past_end=None, past_start=None, standing=None):
         self.term = term
         self.items = items
         self.selected = max(0, min(selected, len(items) - 1))
@@ -411,7 +414,8 @@ class Picker:
         self.control = FormattedTextControl(self._fragments, focusable=True, show_cursor=False)
         self.window = Window(self.control, scroll_offsets=ScrollOffsets(top=1, bottom=2),
                              wrap_lines=False)
-        self.screen = Screen(frame(term, header, self.window, footer, status), title=header,
+        self.screen = Screen(frame(term, header, self.window, footer, status,
+                                   standing=standing), title=header,
                              focus=self.window, keys=kb)
 
     def _fragments(self):

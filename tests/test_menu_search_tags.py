@@ -172,6 +172,43 @@ def test_the_end_of_the_latest_entries_hits_is_the_last_one_when_no_older_match(
     assert s.code == 0
 
 
+def test_search_results_say_what_was_searched_as_the_cli_does(diary, monkeypatch):
+    # The CLI prints Coverage.describe() under the hits; the menu's results show
+    # the same sentence, without the CLI's --offset pointers (n pages on).
+    def results(header):
+        s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+                  (header, ESC), ("Search: river", ESC), ("Write a new entry", "q"))
+        # the message line wraps at the screen's width: joined again
+        return next(x for x in s.driver.screens if header in x).replace("\n", "")
+
+    for i in range(3):
+        entries.add(diary, "river %d" % i)
+    entries.add(diary, "nothing here")
+    assert " 3 matches. ↑↓" in results("Search “river” · 1–3 of 3")
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(cap=2))  # counted and ranked to 2
+    assert (" more than 2 matches, showing 1-2; ranked among the 2 newest (add words to "
+            "narrow). ↑↓") in results("Search “river” · 1–2 of 2")
+    for i in range(3, 25):
+        entries.add(diary, "river %d" % i)
+    monkeypatch.setattr(search, "DEFAULT", search.Tuning(window=22, exact=2))  # latest 22 first
+    shown = results("Search “river” · 1–20 of 22+")
+    assert (" 22 matches in the latest 22 entries, showing 1-20; older entries follow "
+            "them. ↑↓") in shown
+    assert "--offset" not in shown
+
+
+def test_the_coverage_line_gives_way_to_news_of_what_was_just_done(diary):
+    entries.add(diary, "river")
+    s = drive(diary, ("Write a new entry", "/"), ("Search:", "river" + ENTER),
+              ("1–1 of 1", ENTER), ("Search “river” · 1 of 1", "d"), ("trash?", "y"),
+              (lambda t: "Search “river” · none" in t, ESC), ("Search: river", ESC),
+              ("Write a new entry", "q"))
+    assert s.code == 0
+    assert " 1 match." in next(x for x in s.driver.screens if "1–1 of 1" in x)
+    emptied = next(x for x in s.driver.screens if "Search “river” · none" in x)
+    assert "Moved entry #1 to the trash" in emptied and "0 matches" not in emptied
+
+
 # --- reorganising tags from the Tags screen (issue 15, defect 11) ----------------------------
 
 def tag_tree(diary):

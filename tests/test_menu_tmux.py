@@ -57,6 +57,7 @@ def test_a_new_user_in_a_real_terminal(term, tmp_path):
     term.press("Enter")
     screen = term.wait("1–1 of 1")
     assert "Morning run" in screen and "river" in screen and "Team meeting" not in screen
+    assert " 1 match." in screen  # what was searched, as the CLI says it
     term.press("Enter")
     screen = term.wait("Search “river” · 1 of 1")  # the reader
     assert "Ran 12 km by the river." in screen and "#health/running" in screen

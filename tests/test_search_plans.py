@@ -140,3 +140,28 @@ def test_tuning_module_imports_nothing_and_floor_reads_the_same_values():
     assert (floor["CAP"], floor["DENSE"], floor["RANK_LIMIT"], floor["PROBE_TAGS"],
             floor["WINDOW"]) == (d.cap, d.dense, d.rank_limit, d.probe_tags, d.window)
     assert floor["WEIGHTS"] == ", ".join(map(str, d.weights))
+
+
+def test_floor_matches_a_word_where_the_search_does(diary):
+    """bench/floor.py's word is the search's expression, the grams column too
+    (a word glued to a run of Han is a token there only): the floor measures
+    the product's SQL, not an older one."""
+    import os
+    import runpy
+
+    from diary import entries
+    from diary.search.core import EntryIndex, TagFinder
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    floor = runpy.run_path(os.path.join(root, "bench", "floor.py"))
+    entries.add(diary, "Pythonでプログラム", tags=["code/python"])
+    entries.add(diary, "river", tags=["walks"])
+    entries.add(diary, "Rustでプログラム")
+    conn = diary.db.connection()
+    for word, tagged in (("python", 1), ("river", 0), ("walks", 1)):
+        query = search.parse(word)
+        got, text, n_tags = floor["_expression"](conn, '"%s"' % word)
+        with EntryIndex.bind_ctx(diary.db):
+            want = query.expression(TagFinder())
+        assert (got, text, n_tags) == (want, query.expression(), tagged), word
+    assert [row[0] for row in floor["_search"](conn, "rust", 5)] == [3]

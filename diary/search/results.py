@@ -47,10 +47,12 @@ class Coverage:
         older entries of a search that covered the latest only)."""
         return bool(self.scope and not self.window)
 
-    def describe(self, offset=0, shown=0, rank_asked=False):
+    def describe(self, offset=0, shown=0, rank_asked=False, offsets=True):
         """One sentence for a person: how many matched, which of them are shown
         (``shown`` hits from ``offset``), and what was left out or comes later.
-        ``rank_asked``: the person asked for rank (says so when it was not given)."""
+        ``rank_asked``: the person asked for rank (says so when it was not given);
+        ``offsets``: name the ``--offset`` that reaches the later entries (the
+        CLI's way on; the menu pages on with a key instead)."""
         total = "%s%d" % ("more than " if self.at_least else "", self.total)
         noun = "match" if self.total == 1 and not self.at_least else "matches"
         message = "%s %s" % (total, noun)
@@ -63,9 +65,13 @@ class Coverage:
         elif rank_asked and self.order != "rank" and shown:
             message += "; too many to rank, newest first (add words to narrow)"
         if self.more_follow and self.order == "rank":
-            message += "; older entries follow them (--offset %d)" % self.total
+            message += "; older entries follow them"
+            if offsets:
+                message += " (--offset %d)" % self.total
         elif self.more_follow:
-            message += "; older entries on later pages (--offset %d)" % (offset + shown)
+            message += "; older entries on later pages"
+            if offsets:
+                message += " (--offset %d)" % (offset + shown)
         return message + "."
 
 
