@@ -421,6 +421,26 @@ def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_sa
         assert [e.body for e in entries.list_entries(d)] == ["\nwritten while it changed"]
 
 
+def test_ctrl_d_ctrl_c_or_a_bad_byte_at_the_new_passphrase_prompt_keep_the_text(
+        run, made, editor, path, tmp_path):
+    # Ctrl-D at 'New passphrase of the diary:' threw the text away at once
+    # ('no passphrase given', 'Nothing saved.'), as did a typed byte the
+    # terminal's encoding could not read, and Ctrl-C ended the command: while
+    # Enter alone asks first. Each now asks before throwing the text away.
+    new = tmp_path / "new-passphrase"
+    new.write_text("changed elsewhere\n")
+    other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
+    editor.act({"run": other, "append": "kept through Ctrl-D"})
+    r = run("add", tty=True, answers=[EOFError(), KeyboardInterrupt(), "bad\udcff",
+                                      "changed elsewhere"],
+            stdin="n\nn\n", environ=editor.environ())
+    assert r.code == 0, r
+    assert r.err.count("Throw away") == 2 and "Nothing saved" not in r.err, r.err
+    assert len(r.asked) == 4
+    with store.open_diary(made, "changed elsewhere") as d:
+        assert [e.body for e in entries.list_entries(d)] == ["\nkept through Ctrl-D"]
+
+
 def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, editor, tmp_path):
     folder = tmp_path / "config" / "templates"
     folder.mkdir(parents=True)
