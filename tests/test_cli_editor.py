@@ -472,6 +472,21 @@ def test_a_template_for_another_day_is_filled_with_that_day(run, made, tmp_path)
     assert _entries(made)[-1][2] == "Saturday 2024-03-02 at 21:30\nx"
 
 
+def test_a_template_is_filled_with_the_date_a_quick_entry_gives(run, made, tmp_path):
+    # `add --template evening '2024-03-02 21:30: a night'`: the entry is
+    # dated 2024-03-02 21:30 by its text, but the template said today's date,
+    # weekday and time ("the entry's date", the README says).
+    folder = tmp_path / "config" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "evening.txt").write_text("{weekday} {date} at {time}\n")
+    r = run("add", "--template", "evening", "2024-03-02 21:30: a night")
+    assert r.code == 0, r
+    with store.open_diary(made, PASSPHRASE) as d:
+        e = entries.list_entries(d)[0]
+        assert e.created_at.year == 2024
+        assert e.body == "Saturday 2024-03-02 at 21:30\na night"
+
+
 def _pty_run(argv, env, cwd=None):
     """Start ``argv`` with a pseudo-terminal as its stdin/stdout/stderr."""
     import pty
