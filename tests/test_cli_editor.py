@@ -182,6 +182,31 @@ def test_no_editor_set_opens_the_built_in_editor(run, made, editor):
     assert editor.runs() == []
 
 
+def test_the_built_in_editor_of_add_offers_a_draft_a_killed_add_left(run, made, editor):
+    # `diary add` with no editor set, killed (SIGTERM, a closed terminal, a
+    # crash): its text is a draft in the diary, and the quit question even says
+    # "the next start offers it"; the next `diary add` opened a blank entry and
+    # said nothing, so one who writes only with `diary add` never saw it again.
+    import subprocess
+
+    from diary import drafts
+    from diary.editor import Draft
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    with store.open_diary(made, PASSPHRASE) as d:
+        drafts.save(d, drafts.new_key(), Draft(title="", body="left by a killed add"),
+                    who=drafts.owner(p.pid))
+    env = editor.environ()
+    del env["EDITOR"]
+    # r restores it into the editor, Ctrl-S saves it; then the new entry asked for
+    r = _typed(run, "add", environ=env, keys="r\x13New\rthen the new one\x13")
+    assert r.code == 0, r
+    assert [e[2] for e in _entries(made)] == ["left by a killed add", "then the new one"]
+    with store.open_diary(made, PASSPHRASE) as d:
+        assert drafts.stored(d) == []
+
+
 def test_the_config_editor_is_used_last(run, made, editor, tmp_path):
     env = editor.environ()
     del env["EDITOR"]
