@@ -227,6 +227,8 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
         promises the next start offers it."""
         if self.writer is not None:
             await self.do(self.offer_drafts)
+            if entry is not None:  # a restored draft of it may have been saved
+                entry = entries.get(self.diary, entry.id)
         self.new_starred = starred
         return await self.compose(entry, start=start)
 

@@ -205,6 +205,14 @@ def test_the_built_in_editor_of_add_offers_a_draft_a_killed_add_left(run, made, 
     assert [e[2] for e in _entries(made)] == ["left by a killed add", "then the new one"]
     with store.open_diary(made, PASSPHRASE) as d:
         assert drafts.stored(d) == []
+        # `edit ID` offers a draft of that entry: restored and saved, the
+        # editor then opens on the entry as saved, not as it was (a conflict)
+        e = entries.get(d, 1)
+        drafts.save(d, drafts.new_key(), Draft(title="", body="drafted change"),
+                    entry_id=1, entry_version=e.version, who=drafts.owner(p.pid))
+    r = _typed(run, "edit", "1", environ=env, keys="r\x13 and more\x13")
+    assert r.code == 0, r
+    assert [e[2] for e in _entries(made)] == ["drafted change and more", "then the new one"]
 
 
 def test_the_config_editor_is_used_last(run, made, editor, tmp_path):
