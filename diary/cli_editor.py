@@ -125,6 +125,15 @@ def _retrying(env, save, d=None):
     while True:
         try:
             return save()
+        except KeyboardInterrupt:
+            # Ctrl-C while the save waits on a busy diary (up to the busy
+            # timeout, nothing on the screen): the text must not go unasked.
+            # The transaction was rolled back; Ctrl-C at the question ends it.
+            env.say("")
+            if _ask(env, "Interrupted before the save finished: nothing was saved yet, your "
+                         "text is kept. Try again? [Y/n] ") in ("n", "no"):
+                return None
+            continue
         except Exception as exc:
             # the driver's own "database is locked" or "disk is full" too, not
             # only ours: the text must not go with the command

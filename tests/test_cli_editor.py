@@ -436,6 +436,32 @@ def test_a_diary_really_busy_at_the_save_keeps_the_text_and_offers_to_retry(
     assert [e[2] for e in _entries(made)] == ["\nkept through a locked diary"]
 
 
+def test_ctrl_c_while_the_save_waits_keeps_the_text_and_asks(run, made, editor, monkeypatch):
+    # After the editor closes, a busy diary makes the save wait (up to the
+    # busy timeout, 10 s) with nothing on the screen; Ctrl-C then ended the
+    # command ('diary: interrupted') and the text went with it, unasked.
+    from diary import cli_editor
+
+    real_apply, calls = cli_editor.apply, []
+
+    def interrupted_once(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt()
+        return real_apply(*args, **kw)
+
+    monkeypatch.setattr(cli_editor, "apply", interrupted_once)
+    editor.act({"append": "kept through Ctrl-C"})
+    r = run("add", tty=True, stdin="\n", environ=editor.environ())
+    assert r.code == 0 and "Interrupted" in r.err and "Try again" in r.err, r
+    assert [e[2] for e in _entries(made)] == ["\nkept through Ctrl-C"]
+    # answered no: nothing saved, said so
+    calls.clear()
+    r = run("add", tty=True, stdin="n\n", environ=editor.environ())
+    assert r.code == 1 and "Nothing saved" in r.err, r
+    assert len(_entries(made)) == 1
+
+
 def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_saved(
         run, made, editor, path, tmp_path):
     # `diary passwd` in another terminal while the editor was open: the save
