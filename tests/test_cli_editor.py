@@ -22,6 +22,8 @@ FAKE = os.path.join(os.path.dirname(__file__), "fake_editor.py")
 # The program as a process, on test diaries (their low kdf_iter, as tests/worker.py).
 DIARY = [sys.executable, "-c", "import sys; from diary import store; store.KDF_ITER = %d; "
          "from diary.cli import main; sys.exit(main())" % TEST_KDF_ITER]
+# the environment of another session run from the fake editor (`run`)
+ELSEWHERE = {"DIARY_PASSPHRASE": PASSPHRASE}
 NAMES = ("vim", "nvim", "nano", "emacs", "micro", "hx", "kak", "code", "myed")
 
 
@@ -215,6 +217,15 @@ def test_the_built_in_editor_of_add_offers_a_draft_a_killed_add_left(run, made, 
     assert [e[2] for e in _entries(made)] == ["drafted change and more", "then the new one"]
 
 
+def test_the_editor_does_not_inherit_the_passphrase_variable(run, made, editor):
+    # DIARY_PASSPHRASE set for `diary add`: the editor, and whatever it starts
+    # (a `:!` shell, plugins, language servers), had it in its environment.
+    editor.act({"append": "x"})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    assert editor.runs()[0]["passphrase_env"] is False
+
+
 def test_the_config_editor_is_used_last(run, made, editor, tmp_path):
     env = editor.environ()
     del env["EDITOR"]
@@ -371,7 +382,7 @@ def test_edit_usage_errors(run, made, editor):
 def test_a_conflict_keeps_both_versions(run, made, editor, path):
     run("add", "mine")
     other = DIARY + ["--diary", path, "edit", "1", "--title", "Theirs"]
-    editor.act({"run": other, "sub": [["^mine$", "my edit"]]})
+    editor.act({"run": other, "run_env": ELSEWHERE, "sub": [["^mine$", "my edit"]]})
     r = run("edit", "1", tty=True, environ=editor.environ(DIARY_PASSPHRASE=PASSPHRASE))
     assert r.code == 0 and "both are kept" in r.err, r
     assert [(e[1], e[2]) for e in _entries(made)] == [("Theirs", "mine"), ("", "my edit")]
@@ -380,7 +391,7 @@ def test_a_conflict_keeps_both_versions(run, made, editor, path):
 def test_an_emptied_entry_changed_meanwhile_is_not_deleted(run, made, editor, path):
     run("add", "mine")
     other = DIARY + ["--diary", path, "edit", "1", "--title", "Theirs"]
-    editor.act({"run": other, "sub": [["^mine$", ""]]})
+    editor.act({"run": other, "run_env": ELSEWHERE, "sub": [["^mine$", ""]]})
     r = run("edit", "1", tty=True, stdin="y\n", environ=editor.environ())
     assert r.code == 0 and "not deleted" in r.err, r
     assert [(e[1], e[2]) for e in _entries(made)] == [("Theirs", "mine")]
@@ -469,7 +480,7 @@ def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_sa
     new = tmp_path / "new-passphrase"
     new.write_text("changed elsewhere\n")
     other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
-    editor.act({"run": other, "append": "written while it changed"})
+    editor.act({"run": other, "run_env": ELSEWHERE, "append": "written while it changed"})
     # wrong tries never end it while the text waits; Enter alone asks before
     # throwing the text away (here: no, keep asking)
     r = run("add", tty=True, answers=["wrong", "wrong", "wrong", "", "changed elsewhere"],
@@ -489,7 +500,7 @@ def test_ctrl_d_ctrl_c_or_a_bad_byte_at_the_new_passphrase_prompt_keep_the_text(
     new = tmp_path / "new-passphrase"
     new.write_text("changed elsewhere\n")
     other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
-    editor.act({"run": other, "append": "kept through Ctrl-D"})
+    editor.act({"run": other, "run_env": ELSEWHERE, "append": "kept through Ctrl-D"})
     r = run("add", tty=True, answers=[EOFError(), KeyboardInterrupt(), "bad\udcff",
                                       "changed elsewhere"],
             stdin="n\nn\n", environ=editor.environ())
