@@ -95,6 +95,7 @@ def _edit(env):
     import subprocess
 
     from . import config
+    from .passphrase import ENV_VAR
 
     path = config.file_path(env.environ)
     try:
@@ -117,7 +118,9 @@ def _edit(env):
     if created:
         env.say("Created %s: every setting, commented out at its default." % path)
     try:
-        status = subprocess.call(argv + [path], env=dict(env.environ))
+        # as the diary's own editor: no $DIARY_PASSPHRASE for it or what it starts
+        status = subprocess.call(argv + [path], env={
+            k: v for k, v in env.environ.items() if k != ENV_VAR})
     except OSError as exc:
         raise DiaryError("cannot run the editor %s: %s" % (argv[0], exc.strerror)) from None
     if status != 0:

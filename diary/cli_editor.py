@@ -125,6 +125,15 @@ def _retrying(env, save, d=None):
     while True:
         try:
             return save()
+        except KeyboardInterrupt:
+            # Ctrl-C while the save waits on a busy diary (up to the busy
+            # timeout, nothing on the screen): the text must not go unasked.
+            # The transaction was rolled back; Ctrl-C at the question ends it.
+            env.say("")
+            if _ask(env, "Interrupted before the save finished: nothing was saved yet, your "
+                         "text is kept. Try again? [Y/n] ") in ("n", "no"):
+                return None
+            continue
         except Exception as exc:
             # the driver's own "database is locked" or "disk is full" too, not
             # only ours: the text must not go with the command
@@ -145,21 +154,27 @@ def new_passphrase(d, env):
     was in the editor: the file no longer opens with ours. Ask for the new one
     on the terminal (never the scripted source: that is the old one) for as
     long as it takes, since the text is in memory only; True once the diary
-    is open with it, False when the person gives up (Enter alone, confirmed;
-    or end of input)."""
+    is open with it, False when the person gives up (Enter alone, Ctrl-D or
+    Ctrl-C, confirmed: the question's own Ctrl-C or end of input ends the
+    command, so the loop can always be left)."""
     from . import store
-    from .passphrase import Source
 
+    if env.getpass is None:
+        return False
     env.say("diary: the diary's passphrase was changed in another session meanwhile; your "
             "text is kept in memory: type the new passphrase to save it (Enter alone gives up).")
-    source = Source(environ={}, ask=env.getpass, interactive=True)
     store.lock(d)
     while True:
         try:
-            answer = source.prompt("New passphrase of the diary: ")
-        except PassphraseError as exc:  # end of input, or not typable here
-            env.say("diary: %s" % exc)
-            return False
+            answer = _typed(env, "New passphrase of the diary: ")
+        except PassphraseError as exc:  # a byte the terminal's encoding cannot read
+            env.say("diary: %s; try again." % exc)
+            continue
+        except (EOFError, KeyboardInterrupt):
+            # Ctrl-D or Ctrl-C: a slip of the finger must not cost the text,
+            # so as Enter alone: asked first
+            env.say("")
+            answer = ""
         if not answer:
             if _ask(env, "Throw away your text? [y/N] ") in ("y", "yes"):
                 return False
@@ -169,6 +184,19 @@ def new_passphrase(d, env):
             return True
         except PassphraseError:
             env.say("Wrong passphrase, try again.")
+
+
+def _typed(env, prompt):
+    """A passphrase typed on the terminal (env.getpass); EOFError (Ctrl-D) and
+    KeyboardInterrupt pass through, unlike passphrase.Source's prompt, which
+    makes end of input a final 'no passphrase given'."""
+    from .passphrase import _valid_typed
+
+    try:
+        return _valid_typed(env.getpass(prompt))
+    except UnicodeError:  # its message would quote a byte of the passphrase
+        raise PassphraseError("the passphrase typed is not valid in the terminal's "
+                              "encoding") from None
 
 
 def edit_in_editor(d, env, blocks):

@@ -88,6 +88,11 @@ def cmd_add(args, env):
                              "stdin instead of --editor")
         return cli_editor.add(args, env, start + body if start and body else start or body)
     title, body, created_at, starred, more_tags = _quick_entry(args, env, body)
+    if start and created_at is not None and args.date is None:
+        # a date the quick entry's text gives is the entry's: the template's too
+        from . import cli_editor, dates
+
+        start = cli_editor.read_template(env, args.template, dates.local(created_at))
     if start:  # a template starts the text; a quick entry's date, title and star still count
         body = start + body if body else start
     if not body.strip() and not title.strip():

@@ -200,9 +200,14 @@ def run(argv, environ):
     meanwhile (the editor, in the same process group, gets Ctrl-C); SIGTERM
     and SIGHUP end the editor and raise KeyboardInterrupt here, so that the
     caller's ``finally`` wipes the file."""
+    from .passphrase import ENV_VAR
+
     terminal = _terminal_state()
+    # the editor and all it starts (a `:!` shell, plugins, language servers)
+    # have no use for $DIARY_PASSPHRASE: it stays with the diary
+    environ = {k: v for k, v in environ.items() if k != ENV_VAR}
     try:
-        child = subprocess.Popen(argv, env=dict(environ))
+        child = subprocess.Popen(argv, env=environ)
     except OSError as exc:
         raise DiaryError("cannot run the editor %s: %s" % (argv[0], exc.strerror)) from None
     stopped = []

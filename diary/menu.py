@@ -222,7 +222,13 @@ class Menu(Screens, DraftScreens, ExternalEditorScreens):
         """`diary add` or `diary edit ID` on a terminal with no editor set: the
         built-in editor alone, on ``entry`` or a new entry (``start``: its
         fields as given, a Draft; ``starred``: the new entry's star). The
-        saved entry, or None."""
+        saved entry, or None. Drafts a killed session left are offered first,
+        as `diary` does: a killed `diary add` leaves one, and the quit question
+        promises the next start offers it."""
+        if self.writer is not None:
+            await self.do(self.offer_drafts)
+            if entry is not None:  # a restored draft of it may have been saved
+                entry = entries.get(self.diary, entry.id)
         self.new_starred = starred
         return await self.compose(entry, start=start)
 

@@ -175,7 +175,7 @@ def _changes(diary, since, foreign_name):
         upto = _mark(conn)
         whole = foreign_name is not None and since == 0
         span = () if whole else (since, upto)
-        records = [_entry_record(row, foreign_name) for row in run(
+        records = [_entry_record(row, foreign_name, conn) for row in run(
             _ALL_ENTRY_ROWS if whole else _ENTRY_ROWS, span)]
         records = _with_heads(records, *_load_heads(run, foreign_name), foreign_name)
         records.extend(_tombstone_record(row, foreign_name) for row in run(
@@ -183,9 +183,11 @@ def _changes(diary, since, foreign_name):
         return records, upto
 
 
-def _entry_record(row, foreign_name):
+def _entry_record(row, foreign_name, conn=None):
     uuid, created, updated, title, body, starred, vv, paths = row
     if not all(isinstance(v, str) for v in (uuid, created, updated, title, body)):
+        if foreign_name is None and conn is not None:
+            raise _not_text(conn, row)
         # bytes or a number where text belongs: only a crafted file
         raise BadInput("%s is not a diary one can read: an entry holds a value that "
                        "is not text" % (foreign_name or "this diary"))
@@ -193,6 +195,25 @@ def _entry_record(row, foreign_name):
     return {"type": ENTRY, "uuid": uuid, "created_at": created, "updated_at": updated,
             "title": title, "body": body, "starred": bool(starred), "tags": tags,
             "vv": _loads(vv), "hash": content_hash(created, title, body, starred, tags)}
+
+
+def _not_text(conn, row):
+    """This diary's own entry holding bytes or a number where text belongs (raw
+    SQL by another tool: `SET created_at = X'00ff'`): which entry, and the
+    command that mends it, as `diary check` says; the diary itself reads."""
+    found = conn.execute("SELECT id FROM entry WHERE uuid IS ?", (row[0],)).fetchone()
+    which = "entry %d" % found[0] if found else "an entry"
+    names = ("uuid", "created_at", "updated_at", "title", "body")
+    column = next(n for n, v in zip(names, row) if not isinstance(v, str))
+    fix = ""
+    if found and column in ("created_at", "updated_at"):
+        fix = ": set it with `diary edit %d --date DATE`" % found[0]
+    elif found and column == "title":
+        fix = ": set it with `diary edit %d --title TITLE`" % found[0]
+    elif found and column == "body":
+        fix = ": rewrite it with `diary edit %d --stdin`" % found[0]
+    return BadInput("%s has a %s that is not text (stored by another tool)%s; `diary check` "
+                    "names every such entry" % (which, column, fix))
 
 
 def _tombstone_record(row, foreign_name):

@@ -84,7 +84,8 @@ def run(path, tmp_path):
     """Run ``diary ARGV`` in-process against ``path``; returns a Result.
 
     ``stdin`` is the piped input; ``tty=True`` pretends stdin and stdout are a
-    terminal; ``answers`` feeds the passphrase prompt; ``environ`` adds
+    terminal; ``answers`` feeds the passphrase prompt (an exception instance in
+    it is raised there: EOFError for Ctrl-D, KeyboardInterrupt); ``environ`` adds
     variables (DIARY_PASSPHRASE defaults to PASSPHRASE, DIARY_CONFIG to an absent
     file under tmp_path; unset one with None).
     """
@@ -103,7 +104,10 @@ def run(path, tmp_path):
             asked.append(prompt)
             if not prompts:
                 raise EOFError
-            return prompts.pop(0)
+            answer = prompts.pop(0)
+            if isinstance(answer, BaseException):  # Ctrl-D (EOFError), Ctrl-C at the prompt
+                raise answer
+            return answer
 
         out, err = _Stream(tty=tty), _Stream()
         env = cli.Env(stdin=_Stream(stdin, tty=tty), stdout=out, stderr=err,

@@ -48,13 +48,16 @@ def main():
             "dir": os.path.dirname(path), "file_mode": stat.S_IMODE(os.stat(path).st_mode),
             "dir_mode": stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode),
             "fs": private_dir.fs_type(path), "text": text, "ppid": os.getppid(),
-            "pid": os.getpid()}) + "\n")
+            "pid": os.getpid(), "passphrase_env": "DIARY_PASSPHRASE" in os.environ}) + "\n")
     if action.get("raw"):
         import tty
 
         tty.setraw(sys.stdin.fileno())
     if "run" in action:
-        subprocess.run(action["run"], check=True, stdout=subprocess.DEVNULL)
+        # another session, run meanwhile: its own environment (``run_env``: the
+        # editor is given no $DIARY_PASSPHRASE)
+        subprocess.run(action["run"], check=True, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, **action.get("run_env", {})))
     if "sleep" in action:
         time.sleep(action["sleep"])
     if "exit" in action:

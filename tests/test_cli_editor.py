@@ -22,6 +22,8 @@ FAKE = os.path.join(os.path.dirname(__file__), "fake_editor.py")
 # The program as a process, on test diaries (their low kdf_iter, as tests/worker.py).
 DIARY = [sys.executable, "-c", "import sys; from diary import store; store.KDF_ITER = %d; "
          "from diary.cli import main; sys.exit(main())" % TEST_KDF_ITER]
+# the environment of another session run from the fake editor (`run`)
+ELSEWHERE = {"DIARY_PASSPHRASE": PASSPHRASE}
 NAMES = ("vim", "nvim", "nano", "emacs", "micro", "hx", "kak", "code", "myed")
 
 
@@ -182,6 +184,48 @@ def test_no_editor_set_opens_the_built_in_editor(run, made, editor):
     assert editor.runs() == []
 
 
+def test_the_built_in_editor_of_add_offers_a_draft_a_killed_add_left(run, made, editor):
+    # `diary add` with no editor set, killed (SIGTERM, a closed terminal, a
+    # crash): its text is a draft in the diary, and the quit question even says
+    # "the next start offers it"; the next `diary add` opened a blank entry and
+    # said nothing, so one who writes only with `diary add` never saw it again.
+    import subprocess
+
+    from diary import drafts
+    from diary.editor import Draft
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    with store.open_diary(made, PASSPHRASE) as d:
+        drafts.save(d, drafts.new_key(), Draft(title="", body="left by a killed add"),
+                    who=drafts.owner(p.pid))
+    env = editor.environ()
+    del env["EDITOR"]
+    # r restores it into the editor, Ctrl-S saves it; then the new entry asked for
+    r = _typed(run, "add", environ=env, keys="r\x13New\rthen the new one\x13")
+    assert r.code == 0, r
+    assert [e[2] for e in _entries(made)] == ["left by a killed add", "then the new one"]
+    with store.open_diary(made, PASSPHRASE) as d:
+        assert drafts.stored(d) == []
+        # `edit ID` offers a draft of that entry: restored and saved, the
+        # editor then opens on the entry as saved, not as it was (a conflict)
+        e = entries.get(d, 1)
+        drafts.save(d, drafts.new_key(), Draft(title="", body="drafted change"),
+                    entry_id=1, entry_version=e.version, who=drafts.owner(p.pid))
+    r = _typed(run, "edit", "1", environ=env, keys="r\x13 and more\x13")
+    assert r.code == 0, r
+    assert [e[2] for e in _entries(made)] == ["drafted change and more", "then the new one"]
+
+
+def test_the_editor_does_not_inherit_the_passphrase_variable(run, made, editor):
+    # DIARY_PASSPHRASE set for `diary add`: the editor, and whatever it starts
+    # (a `:!` shell, plugins, language servers), had it in its environment.
+    editor.act({"append": "x"})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    assert editor.runs()[0]["passphrase_env"] is False
+
+
 def test_the_config_editor_is_used_last(run, made, editor, tmp_path):
     env = editor.environ()
     del env["EDITOR"]
@@ -338,7 +382,7 @@ def test_edit_usage_errors(run, made, editor):
 def test_a_conflict_keeps_both_versions(run, made, editor, path):
     run("add", "mine")
     other = DIARY + ["--diary", path, "edit", "1", "--title", "Theirs"]
-    editor.act({"run": other, "sub": [["^mine$", "my edit"]]})
+    editor.act({"run": other, "run_env": ELSEWHERE, "sub": [["^mine$", "my edit"]]})
     r = run("edit", "1", tty=True, environ=editor.environ(DIARY_PASSPHRASE=PASSPHRASE))
     assert r.code == 0 and "both are kept" in r.err, r
     assert [(e[1], e[2]) for e in _entries(made)] == [("Theirs", "mine"), ("", "my edit")]
@@ -347,7 +391,7 @@ def test_a_conflict_keeps_both_versions(run, made, editor, path):
 def test_an_emptied_entry_changed_meanwhile_is_not_deleted(run, made, editor, path):
     run("add", "mine")
     other = DIARY + ["--diary", path, "edit", "1", "--title", "Theirs"]
-    editor.act({"run": other, "sub": [["^mine$", ""]]})
+    editor.act({"run": other, "run_env": ELSEWHERE, "sub": [["^mine$", ""]]})
     r = run("edit", "1", tty=True, stdin="y\n", environ=editor.environ())
     assert r.code == 0 and "not deleted" in r.err, r
     assert [(e[1], e[2]) for e in _entries(made)] == [("Theirs", "mine")]
@@ -403,6 +447,32 @@ def test_a_diary_really_busy_at_the_save_keeps_the_text_and_offers_to_retry(
     assert [e[2] for e in _entries(made)] == ["\nkept through a locked diary"]
 
 
+def test_ctrl_c_while_the_save_waits_keeps_the_text_and_asks(run, made, editor, monkeypatch):
+    # After the editor closes, a busy diary makes the save wait (up to the
+    # busy timeout, 10 s) with nothing on the screen; Ctrl-C then ended the
+    # command ('diary: interrupted') and the text went with it, unasked.
+    from diary import cli_editor
+
+    real_apply, calls = cli_editor.apply, []
+
+    def interrupted_once(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt()
+        return real_apply(*args, **kw)
+
+    monkeypatch.setattr(cli_editor, "apply", interrupted_once)
+    editor.act({"append": "kept through Ctrl-C"})
+    r = run("add", tty=True, stdin="\n", environ=editor.environ())
+    assert r.code == 0 and "Interrupted" in r.err and "Try again" in r.err, r
+    assert [e[2] for e in _entries(made)] == ["\nkept through Ctrl-C"]
+    # answered no: nothing saved, said so
+    calls.clear()
+    r = run("add", tty=True, stdin="n\n", environ=editor.environ())
+    assert r.code == 1 and "Nothing saved" in r.err, r
+    assert len(_entries(made)) == 1
+
+
 def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_saved(
         run, made, editor, path, tmp_path):
     # `diary passwd` in another terminal while the editor was open: the save
@@ -410,7 +480,7 @@ def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_sa
     new = tmp_path / "new-passphrase"
     new.write_text("changed elsewhere\n")
     other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
-    editor.act({"run": other, "append": "written while it changed"})
+    editor.act({"run": other, "run_env": ELSEWHERE, "append": "written while it changed"})
     # wrong tries never end it while the text waits; Enter alone asks before
     # throwing the text away (here: no, keep asking)
     r = run("add", tty=True, answers=["wrong", "wrong", "wrong", "", "changed elsewhere"],
@@ -419,6 +489,26 @@ def test_a_passphrase_changed_while_the_editor_was_open_is_asked_and_the_text_sa
     assert r.err.count("Wrong passphrase") == 3 and "Throw away" in r.err and len(r.asked) == 5
     with store.open_diary(made, "changed elsewhere") as d:
         assert [e.body for e in entries.list_entries(d)] == ["\nwritten while it changed"]
+
+
+def test_ctrl_d_ctrl_c_or_a_bad_byte_at_the_new_passphrase_prompt_keep_the_text(
+        run, made, editor, path, tmp_path):
+    # Ctrl-D at 'New passphrase of the diary:' threw the text away at once
+    # ('no passphrase given', 'Nothing saved.'), as did a typed byte the
+    # terminal's encoding could not read, and Ctrl-C ended the command: while
+    # Enter alone asks first. Each now asks before throwing the text away.
+    new = tmp_path / "new-passphrase"
+    new.write_text("changed elsewhere\n")
+    other = DIARY + ["--diary", path, "passwd", "--new-passphrase-file", str(new)]
+    editor.act({"run": other, "run_env": ELSEWHERE, "append": "kept through Ctrl-D"})
+    r = run("add", tty=True, answers=[EOFError(), KeyboardInterrupt(), "bad\udcff",
+                                      "changed elsewhere"],
+            stdin="n\nn\n", environ=editor.environ())
+    assert r.code == 0, r
+    assert r.err.count("Throw away") == 2 and "Nothing saved" not in r.err, r.err
+    assert len(r.asked) == 4
+    with store.open_diary(made, "changed elsewhere") as d:
+        assert [e.body for e in entries.list_entries(d)] == ["\nkept through Ctrl-D"]
 
 
 def test_template_fills_date_weekday_time_and_leaves_other_braces(run, made, editor, tmp_path):
@@ -450,6 +540,21 @@ def test_a_template_for_another_day_is_filled_with_that_day(run, made, tmp_path)
     r = run("add", "--template", "evening", "--date", "2024-03-02 21:30", "x")
     assert r.code == 0, r
     assert _entries(made)[-1][2] == "Saturday 2024-03-02 at 21:30\nx"
+
+
+def test_a_template_is_filled_with_the_date_a_quick_entry_gives(run, made, tmp_path):
+    # `add --template evening '2024-03-02 21:30: a night'`: the entry is
+    # dated 2024-03-02 21:30 by its text, but the template said today's date,
+    # weekday and time ("the entry's date", the README says).
+    folder = tmp_path / "config" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "evening.txt").write_text("{weekday} {date} at {time}\n")
+    r = run("add", "--template", "evening", "2024-03-02 21:30: a night")
+    assert r.code == 0, r
+    with store.open_diary(made, PASSPHRASE) as d:
+        e = entries.list_entries(d)[0]
+        assert e.created_at.year == 2024
+        assert e.body == "Saturday 2024-03-02 at 21:30\na night"
 
 
 def _pty_run(argv, env, cwd=None):

@@ -453,6 +453,17 @@ class Recorder:
         return str(self.script)
 
 
+def test_config_edit_does_not_give_the_editor_the_passphrase_variable(run, cfg, tmp_path):
+    # `config edit` ran the editor with the whole environment, DIARY_PASSPHRASE too
+    script, seen = tmp_path / "env-editor.sh", tmp_path / "seen"
+    script.write_text('#!/bin/sh\necho "${DIARY_PASSPHRASE-unset}" > %s\n' % seen)
+    script.chmod(0o700)
+    result = run("config", "edit", environ={"EDITOR": str(script), "VISUAL": None,
+                                            "DIARY_PASSPHRASE": "in the environment"})
+    assert result.code == 0, result
+    assert seen.read_text() == "unset\n"
+
+
 def test_config_edit_creates_the_template_and_opens_it(run, cfg, recorder):
     result = run("config", "edit", environ={"EDITOR": "%s --wait" % recorder, "VISUAL": None})
     assert result.code == 0, result

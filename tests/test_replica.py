@@ -740,3 +740,16 @@ def test_a_tag_renamed_elsewhere_leaves_no_empty_tag_behind(trio):
     assert "home" in _tag_paths(b)
     sync(b, a)
     assert "home" not in _tag_paths(a)
+
+
+def test_a_date_stored_as_a_blob_stops_sync_with_the_command_that_fixes_it(diary):
+    # SET created_at = X'00ff' by raw SQL: the README says `diary check` names
+    # it and `diary edit ID --date DATE` fixes it; sync stopped every run with
+    # 'this diary is not a diary one can read', which names neither.
+    e = entries.add(diary, "kept")
+    diary.db.execute_sql("UPDATE entry SET created_at = X'00ff' WHERE id = ?", (e.id,))
+    with pytest.raises(BadInput) as caught:
+        replica.changes(diary, 0)
+    message = str(caught.value)
+    assert "not a diary one can read" not in message
+    assert "entry %d" % e.id in message and "diary edit %d --date" % e.id in message
