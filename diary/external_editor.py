@@ -185,13 +185,24 @@ class Session:
 
     def edit(self, argv, text):
         """Write ``text``, run the editor on it, return what it saved (None if it
-        removed the file). The editor's exit status other than 0: DiaryError."""
+        removed the file). An exit status other than 0 is the editor's way to
+        abort (vim's :cq), as is dying of Ctrl-C: DiaryError. An editor killed by
+        any other signal (a crash, the OOM killer) did not choose to abort: what
+        it saved is kept."""
+        import signal
+
         self.write(text)
         status = run(full_argv(argv, self.path), self.environ)
         result = self.read()
-        if status != 0:
+        if status > 0:
             raise DiaryError("the editor %s exited with status %d: nothing saved"
                              % (argv[0], status))
+        if status < 0 and (-status == signal.SIGINT or result == text):
+            try:
+                name = signal.Signals(-status).name
+            except ValueError:
+                name = "signal %d" % -status
+            raise DiaryError("the editor %s was stopped by %s: nothing saved" % (argv[0], name))
         return result
 
 

@@ -12,6 +12,7 @@ $FAKE_ACTIONS (by run number, counted in $FAKE_LOG):
   {"exit": n}                            exit with status n, the file untouched
   {"run": argv}                          run a command first (another session)
   {"sleep": s}                           sleep (a test kills something meanwhile)
+  {"kill": "SIGKILL"}                    after saving, die of that signal (a crash)
   {"raw": true}                          put the terminal in raw mode first, as
                                          full-screen editors do (never undone here)
   {}                                     leave the file as it is
@@ -70,6 +71,13 @@ def main():
     with open(path, "w", encoding=action.get("encoding", "utf-8"), errors="surrogateescape",
               newline="") as f:
         f.write(text)
+    if "kill" in action:
+        import signal
+
+        sig = getattr(signal, action["kill"])
+        if sig != signal.SIGKILL:
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
 
 
 if __name__ == "__main__":

@@ -269,6 +269,26 @@ def test_an_editor_that_fails_saves_nothing(run, made, editor):
     assert _entries(made) == [] and editor.left() == []
 
 
+@pytest.mark.parametrize("crash", ["SIGKILL", "SIGSEGV"])
+def test_an_editor_that_crashes_after_saving_keeps_what_it_saved(run, made, editor, crash):
+    """Written, saved with :w, then the editor was killed (the OOM killer, a
+    crash): what it saved is the person's text, not an abort (that is :cq, a
+    status of the editor's own choosing). It was wiped with 'nothing saved'."""
+    editor.act({"append": "words saved before the crash", "kill": crash})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 0, r
+    assert "words saved before the crash" in _entries(made)[0][2]
+    assert editor.left() == []
+
+
+def test_an_editor_stopped_by_ctrl_c_saves_nothing(run, made, editor):
+    """An editor that dies of Ctrl-C was told to stop: nothing is saved."""
+    editor.act({"append": "x", "kill": "SIGINT"})
+    r = run("add", tty=True, environ=editor.environ())
+    assert r.code == 1 and "SIGINT" in r.err and "nothing saved" in r.err, r
+    assert _entries(made) == [] and editor.left() == []
+
+
 def test_a_bad_header_reopens_the_editor_with_the_error_on_top_and_the_text_kept(
         run, made, editor):
     editor.act({"sub": [["^star: no$", "star: maybe"]], "append": "precious words"},
