@@ -68,6 +68,10 @@ _DEVICE_ID = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
 MAX_DEVICES = 10_000  # devices in one vector: far beyond any real diary
 MAX_COUNTER = 2 ** 62
 MAX_UUID = 200
+# Concurrent versions (heads) of one entry: one per device editing it at
+# once, a handful in real use. Each head is rewritten with every version of
+# the entry applied, so a crafted crowd of them cost quadratic time.
+MAX_HEADS = 64
 
 
 # --- the device ---------------------------------------------------------------

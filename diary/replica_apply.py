@@ -30,7 +30,8 @@ import json
 
 from . import dates, entries
 from .exchange.loader import TAG_PATHS, derived_uuid
-from .replica import (CONFLICT_TAG, SEQ_KEY, _Tombstone, _Version, _loads, _mark,
+from .errors import BadInput
+from .replica import (CONFLICT_TAG, MAX_HEADS, SEQ_KEY, _Tombstone, _Version, _loads, _mark,
                       _vector_text, content_hash, dominates, join)
 
 APPLYING_KEY = "replica-applying"
@@ -166,6 +167,9 @@ class Run:
         # that kept its device id, edited on both) count as concurrent.
         kept = [h for h in heads if h.vv == theirs.vv or not dominates(theirs.vv, h.vv)]
         new = kept + [theirs]
+        if len(new) > MAX_HEADS:
+            raise BadInput("%s: more than %d concurrent versions of one entry; nothing "
+                           "was applied" % (dates.shown(theirs.uuid), MAX_HEADS))
         vv = join(ours.vv, theirs.vv) if ours is not None else theirs.vv
         self.settle(where, ours, heads, new, vv)
         if ours is None:

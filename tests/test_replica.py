@@ -740,3 +740,36 @@ def test_a_tag_renamed_elsewhere_leaves_no_empty_tag_behind(trio):
     assert "home" in _tag_paths(b)
     sync(b, a)
     assert "home" not in _tag_paths(a)
+
+
+def _concurrent_versions(d, n):
+    """Records of n versions of one entry of d, each of another device and
+    none descending from another (what a crafted file can hold)."""
+    e = add(d, "base", title="E")
+    [base] = [r for r in replica.changes(d)[0] if r["uuid"] == e.uuid]
+    out = []
+    for i in range(n):
+        r = dict(base, body="head %d" % i, vv={"dev%d" % i: 1})
+        del r["hash"]
+        out.append(r)
+    return e, out
+
+
+def test_a_crafted_crowd_of_concurrent_versions_of_one_entry_is_refused(trio):
+    """Every concurrent version of an entry is a head kept and shown as a
+    conflict copy, and each one applied rewrote all the heads and copies
+    before it: 400 versions of one uuid took 4 s of CPU, 2,000 about 100 s,
+    and every later version of that entry paid for all of them. No real
+    diary has more than a few devices editing one entry at once: past
+    replica.MAX_HEADS the records are refused, and nothing is written."""
+    a, b, _ = trio
+    _, fine = _concurrent_versions(a, 3)
+    assert replica.apply(b, fine).conflicts == 2
+    _, crowd = _concurrent_versions(a, replica.MAX_HEADS + 1)
+    before = state(b)
+    with pytest.raises(BadInput, match="concurrent versions"):
+        replica.apply(b, crowd)
+    assert state(b) == before
+    # up to the limit, taken as before
+    _, most = _concurrent_versions(a, replica.MAX_HEADS)
+    assert replica.apply(b, most).conflicts == replica.MAX_HEADS - 1
