@@ -212,7 +212,9 @@ class Run:
                 u = copy_uuid(uuid, h.hash)
                 if u not in wanted or h.key() > wanted[u].key():
                     wanted[u] = h
-        for h in old:
+        # One head (the entry itself) has no copy of ours to take away: a
+        # row of that uuid with vector {} is a copy the older code made.
+        for h in old if len(old) > 1 else ():
             u = copy_uuid(uuid, h.hash)
             if u not in wanted:
                 self.retract(u)
@@ -327,7 +329,7 @@ class Run:
             report.kept += 1
             report.kept_uuids.append(theirs.uuid)
             return
-        for h in heads:
+        for h in heads if len(heads) > 1 else ():  # as in settle()
             self.retract(copy_uuid(theirs.uuid, h.hash))
         self.conn.execute("DELETE FROM entry_head WHERE uuid = ?", (theirs.uuid,))
         self.unlinking(where[0])

@@ -590,8 +590,13 @@ MIGRATIONS.append(
             record TEXT NOT NULL,
             PRIMARY KEY (uuid, vv, hash)) WITHOUT ROWID""",
         "CREATE INDEX entry_head_copy ON entry_head (copy)",
-        # The conflict copies made before: lasting, as if touched here.
-        "UPDATE entry_lineage SET vv = json_object(%s, 1) WHERE vv = '{}'" % _DEVICE,
+        # The conflict copies made before keep their vector {}: an ancestor
+        # of every version, so that a deletion or an edit of one made on
+        # another device (before or after it upgraded) still wins here. A
+        # version of this device given to each made every such deletion
+        # refused and every such edit a conflict. No head is ever taken
+        # away from them: only copies of heads kept in entry_head are
+        # (replica_apply.Run.settle).
         # A tag renamed or moved gives every entry under it a new version in
         # one statement, fired once by the tag renamed or moved: the trigger
         # of MIGRATIONS[10] fired once per tag of the subtree (through
