@@ -551,16 +551,35 @@ MIGRATIONS.append(
 _APPLYING = "EXISTS (SELECT 1 FROM memo WHERE key = 'replica-applying')"
 
 
+# The version an untouched conflict copy takes when it becomes lasting: the
+# same on every device, so that a copy deleted or edited on one device (a
+# write that first gives it this version, then the device's own counter)
+# descends from the lasting copy another device made by editing the entry.
+# A version of that device made the deletion refused and the edit a
+# conflict copy of the conflict copy.
+_LASTING = """'{"lasting":1}'"""
+
+
 def _settle(uuid):
     """SQL: a local write to entry ``uuid`` (or its deletion) makes its
     conflict copies that nobody has touched yet (vector {}) lasting: they get
-    a first version of this device, and the entry's heads are forgotten."""
+    the version _LASTING, and the entry's heads are forgotten."""
     return """
-            UPDATE entry_lineage SET vv = json_object(%s, 1), seq = %s
+            UPDATE entry_lineage SET vv = %s, seq = %s
             WHERE vv = '{}' AND entry_id IN (
                 SELECT e.id FROM entry_head h JOIN entry e ON e.uuid = h.copy
                 WHERE h.uuid = %s);
-            DELETE FROM entry_head WHERE uuid = %s;""" % (_DEVICE, _SEQ, uuid, uuid)
+            DELETE FROM entry_head WHERE uuid = %s;""" % (_LASTING, _SEQ, uuid, uuid)
+
+
+def _touch_copy(when):
+    """SQL trigger: a local write to an untouched conflict copy starts from
+    _LASTING (the triggers of MIGRATIONS[10] then add this device's count)."""
+    return """CREATE TRIGGER entry_copy_touch_%s BEFORE %s ON entry
+            WHEN NOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE copy = OLD.uuid)
+        BEGIN
+            UPDATE entry_lineage SET vv = %s WHERE entry_id = OLD.id AND vv = '{}';
+        END""" % (when.lower(), when, _APPLYING, _LASTING)
 
 
 _SUBTREE_ENTRIES = ("SELECT et.entry_id FROM tag_path p JOIN entry_tag et "
@@ -623,6 +642,8 @@ MIGRATIONS.append(
             WHEN NOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE uuid = OLD.uuid)
         BEGIN%s
         END""" % (_APPLYING, _settle("OLD.uuid")),
+        _touch_copy("UPDATE"),
+        _touch_copy("DELETE"),
     ])
 
 

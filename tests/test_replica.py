@@ -773,3 +773,41 @@ def test_a_crafted_crowd_of_concurrent_versions_of_one_entry_is_refused(trio):
     # up to the limit, taken as before
     _, most = _concurrent_versions(a, replica.MAX_HEADS)
     assert replica.apply(b, most).conflicts == replica.MAX_HEADS - 1
+
+
+def _one_conflict_resolved_on_a(trio):
+    """a and b both show the conflict copy of e; a then resolves the
+    conflict by editing e (which makes the copy lasting there)."""
+    a, b, _ = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    edit(a, e.uuid, body="a1")
+    edit(b, e.uuid, body="b1")
+    sync(a, b)
+    sync(b, a)
+    assert len(_copies(a)) == 1 and _copies(a) == _copies(b)
+    edit(a, e.uuid, body="merged by hand")
+    with b.bound():
+        [copy] = [x for x in entries.list_entries(b) if x.title.startswith("Conflict")]
+    return copy
+
+
+@pytest.mark.parametrize("how", ["delete", "edit"])
+def test_a_conflict_copy_deleted_or_edited_on_one_device_while_another_edits_the_entry(
+        trio, how):
+    """Two devices resolving one conflict two ways: a edits the entry, b
+    deletes (or edits) the copy. a's edit gave the untouched copy a version
+    of a's device, which b's deletion or edit of it (made from the untouched
+    copy) did not descend from: the deleted copy came back on b ("kept"),
+    and an edited one became a conflict copy of the conflict copy."""
+    a, b, _ = trio
+    copy = _one_conflict_resolved_on_a(trio)
+    with b.bound():
+        if how == "delete":
+            entries.delete(b, [copy.id])
+        else:
+            entries.edit(b, copy.id, body="b kept this")
+    for src, dst in [(a, b), (b, a), (a, b)]:
+        assert sync(src, dst).kept == 0
+    assert state(a) == state(b)
+    assert _copies(a) == ([] if how == "delete" else [("Conflict copy of E", "b kept this")])
