@@ -573,13 +573,19 @@ def _settle(uuid):
 
 
 def _touch_copy(when):
-    """SQL trigger: a local write to an untouched conflict copy starts from
-    _LASTING (the triggers of MIGRATIONS[10] then add this device's count)."""
+    """SQL trigger: a local write to an untouched conflict copy that makes a
+    new version of it (the condition of MIGRATIONS[10]'s trigger) starts
+    from _LASTING (that trigger then adds this device's count)."""
+    if when == "UPDATE":
+        event, changed = ("UPDATE OF created_at, title, body, starred, tags",
+                          "(%s) AND " % _CHANGED)
+    else:
+        event, changed = when, ""
     return """CREATE TRIGGER entry_copy_touch_%s BEFORE %s ON entry
-            WHEN NOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE copy = OLD.uuid)
+            WHEN %sNOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE copy = OLD.uuid)
         BEGIN
             UPDATE entry_lineage SET vv = %s WHERE entry_id = OLD.id AND vv = '{}';
-        END""" % (when.lower(), when, _APPLYING, _LASTING)
+        END""" % (when.lower(), event, changed, _APPLYING, _LASTING)
 
 
 _SUBTREE_ENTRIES = ("SELECT et.entry_id FROM tag_path p JOIN entry_tag et "

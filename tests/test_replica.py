@@ -811,3 +811,22 @@ def test_a_conflict_copy_deleted_or_edited_on_one_device_while_another_edits_the
         assert sync(src, dst).kept == 0
     assert state(a) == state(b)
     assert _copies(a) == ([] if how == "delete" else [("Conflict copy of E", "b kept this")])
+
+
+def test_a_write_the_lineage_does_not_count_leaves_an_untouched_copy_untouched(trio):
+    """Only a write that makes a new version of a conflict copy (its text,
+    title, date, star or tags) makes it lasting: a write of another column
+    (another tool's, say) gave it the lasting version without a new seq, so
+    it stayed here, unsent, while every other copy took it away."""
+    a, b, _ = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    edit(a, e.uuid, body="a1")
+    edit(b, e.uuid, body="b1")
+    sync(b, a)
+    with a.bound(), a.write():
+        a.db.execute_sql("UPDATE entry SET version = version + 1 "
+                         "WHERE title LIKE 'Conflict copy%'")
+    rows = a.db.execute_sql("SELECT l.vv FROM entry e JOIN entry_lineage l "
+                            "ON l.entry_id = e.id WHERE e.title LIKE 'Conflict copy%'")
+    assert [vv for (vv,) in rows] == ["{}"]
