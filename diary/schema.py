@@ -636,8 +636,14 @@ MIGRATIONS.append(
                 AND EXISTS (%s)
         BEGIN
             %s;
+            -- an untouched conflict copy under it starts from _LASTING, as
+            -- any local write to one does (_touch_copy)
+            UPDATE entry_lineage SET vv = %s
+            WHERE vv = '{}' AND NOT %s AND entry_id IN (%s) AND entry_id IN (
+                SELECT e.id FROM entry_head h JOIN entry e ON e.uuid = h.copy);
             UPDATE entry_lineage SET seq = %s, vv = %s WHERE entry_id IN (%s);
-        END""" % (_SUBTREE_ENTRIES, _NEXT_SEQ, _SEQ, _bump("vv"), _SUBTREE_ENTRIES),
+        END""" % (_SUBTREE_ENTRIES, _NEXT_SEQ, _LASTING, _APPLYING, _SUBTREE_ENTRIES,
+                  _SEQ, _bump("vv"), _SUBTREE_ENTRIES),
         """CREATE TRIGGER entry_head_settle AFTER UPDATE OF vv ON entry_lineage
             WHEN EXISTS (SELECT 1 FROM entry_head) AND NOT %s
                 AND EXISTS (SELECT 1 FROM entry_head WHERE uuid =

@@ -830,3 +830,28 @@ def test_a_write_the_lineage_does_not_count_leaves_an_untouched_copy_untouched(t
     rows = a.db.execute_sql("SELECT l.vv FROM entry e JOIN entry_lineage l "
                             "ON l.entry_id = e.id WHERE e.title LIKE 'Conflict copy%'")
     assert [vv for (vv,) in rows] == ["{}"]
+
+
+def test_a_tag_renamed_over_an_untouched_copy_while_another_device_resolved_is_no_conflict(
+        trio):
+    """b resolves the conflict by editing the entry (its copy becomes
+    lasting), a renames a tag only the untouched copy carries: that rename
+    is the one change of the copy, and is taken everywhere. It gave the copy
+    a version of a's device alone, concurrent with b's lasting one: a
+    conflict copy of the conflict copy."""
+    a, b, _ = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    edit(a, e.uuid, body="a1", add_tags=["work"])
+    edit(b, e.uuid, body="b1")  # later: b1 is the entry, a1 (tagged work) the copy
+    sync(a, b)
+    sync(b, a)
+    assert _copies(a) == _copies(b) == [("Conflict copy of E", "a1")]
+    edit(b, e.uuid, body="merged by hand")
+    with a.bound():
+        tags.rename(a, "work", "job")
+    for src, dst in [(a, b), (b, a), (a, b)]:
+        assert sync(src, dst).conflicts == 0
+    assert state(a) == state(b)
+    assert _copies(a) == [("Conflict copy of E", "a1")]
+    assert "job" in _tag_paths(b) and "work" not in _tag_paths(b)
