@@ -160,8 +160,12 @@ class Run:
             else:
                 report.unchanged += 1
             return
-        if not same and ours is not None and dominates(ours.vv, theirs.vv):
-            report.unchanged += 1  # we hold it or a version after it
+        # We hold it or a version after it: one of the heads descends from
+        # it. Not the entry's vector: with several heads it is their join,
+        # which a version descending from all of them (an older device's
+        # resolution) equals, and that version is new here.
+        if not same and any(dominates(h.vv, theirs.vv) for h in heads):
+            report.unchanged += 1
             return
         # A new head; equal vectors with different content (a copied diary
         # that kept its device id, edited on both) count as concurrent.

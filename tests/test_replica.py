@@ -855,3 +855,29 @@ def test_a_tag_renamed_over_an_untouched_copy_while_another_device_resolved_is_n
     assert state(a) == state(b)
     assert _copies(a) == [("Conflict copy of E", "a1")]
     assert "job" in _tag_paths(b) and "work" not in _tag_paths(b)
+
+
+def test_a_version_that_descends_from_every_head_is_taken_in_any_order(trio):
+    """Two heads a {x:2} and b {y:1}; c {x:2, y:1} descends from both (an
+    older device's resolution, as a format 1 file carries it: the winner's
+    content under the joined vector). Applied after both heads, c was taken
+    for one this diary already held (the entry's joined vector descends
+    from it), and the copy of b stayed: another order showed none."""
+    import itertools
+
+    base = dict(type="entry", uuid="u", created_at="2024-01-01T10:00:00.000000Z",
+                updated_at="2024-01-02T10:00:00.000000Z", title="T", body="a",
+                starred=False, tags=[])
+    a_ = dict(base, vv={"y": 1})
+    b_ = dict(base, tags=["t"], vv={"x": 2})
+    c_ = dict(base, vv={"x": 2, "y": 1})
+    results = []
+    for i, order in enumerate(itertools.permutations([a_, b_, c_])):
+        p = str(trio[2].path) + ".%d" % i
+        store.create(p, PASSPHRASE)
+        with store.open_diary(p, PASSPHRASE) as d:
+            for r in order:
+                replica.apply(d, [dict(r)])
+            results.append(state(d))
+    assert all(r == results[0] for r in results)
+    assert list(results[0]) == ["u"]
