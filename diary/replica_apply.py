@@ -145,7 +145,10 @@ class Run:
         where, ours = self.ours(theirs.uuid)
         report = self.report
         tomb = self.our_tombstone(theirs.uuid)
-        if tomb is not None and dominates(tomb.vv, theirs.vv):
+        # A tombstone under the very vector of a version (a copy that kept
+        # its device id, edited on one side and deleted on the other) is
+        # concurrent with it, as equal vectors of two versions are.
+        if tomb is not None and tomb.vv != theirs.vv and dominates(tomb.vv, theirs.vv):
             report.unchanged += 1  # deleted after that version (here, or overruled)
             return
         heads = self.heads(theirs.uuid, ours)
@@ -177,7 +180,8 @@ class Run:
         vv = join(ours.vv, theirs.vv) if ours is not None else theirs.vv
         self.settle(where, ours, heads, new, vv)
         if ours is None:
-            if tomb is not None and not dominates(theirs.vv, tomb.vv):
+            if tomb is not None and (tomb.vv == theirs.vv
+                                     or not dominates(theirs.vv, tomb.vv)):
                 # Edited there while deleted here: the edit stays, and the
                 # deletion stays beside it, overruled (see tombstone()).
                 self.write_tombstone(tomb)
@@ -311,7 +315,7 @@ class Run:
         report = self.report
         tomb = self.our_tombstone(theirs.uuid)
         if (tomb is not None and dominates(tomb.vv, theirs.vv)) or (
-                ours is not None and dominates(ours.vv, theirs.vv)):
+                ours is not None and ours.vv != theirs.vv and dominates(ours.vv, theirs.vv)):
             report.unchanged += 1  # known here, or older than our version
             return
         if tomb is not None and not dominates(theirs.vv, tomb.vv):
@@ -322,7 +326,7 @@ class Run:
             report.recorded += 1
             return
         heads = self.heads(theirs.uuid, ours)
-        left = [h for h in heads if not dominates(theirs.vv, h.vv)]
+        left = [h for h in heads if h.vv == theirs.vv or not dominates(theirs.vv, h.vv)]
         if left:
             # Edited here while deleted there: the edit stays. The deletion
             # is kept beside it, overruled, and not joined into the entry's

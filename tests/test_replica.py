@@ -881,3 +881,32 @@ def test_a_version_that_descends_from_every_head_is_taken_in_any_order(trio):
             results.append(state(d))
     assert all(r == results[0] for r in results)
     assert list(results[0]) == ["u"]
+
+
+def test_an_edit_and_a_deletion_under_one_vector_are_concurrent_in_either_order(trio):
+    """A copied diary that kept its device id (README: counted as
+    concurrent), edited on one side and deleted on the other: the version
+    and the tombstone carry the same vector. Tombstone first, the edit was
+    refused as older; edit first, the deletion was refused as older: two
+    diaries given the same two records differed for good. The edit wins,
+    as against any concurrent deletion."""
+    edited = dict(type="entry", uuid="u", created_at="2024-01-01T10:00:00.000000Z",
+                  updated_at="2024-01-02T10:00:00.000000Z", title="T", body="edited",
+                  starred=False, tags=[], vv={"x": 2})
+    deleted = dict(type="tombstone", uuid="u", deleted_at="2024-01-03T10:00:00.000000Z",
+                   vv={"x": 2}, device="x")
+    results = []
+    for i, order in enumerate([(edited, deleted), (deleted, edited)]):
+        p = str(trio[2].path) + ".%d" % i
+        store.create(p, PASSPHRASE)
+        with store.open_diary(p, PASSPHRASE) as d:
+            reports = [replica.apply(d, [dict(r)]) for r in order]
+            assert sum(r.kept for r in reports) == 1
+            results.append((state(d), [r for r in replica.changes(d)[0]
+                                       if r["type"] == "tombstone"]))
+    assert results[0] == results[1]
+    assert bodies_of(results[0][0]) == ["edited"]
+
+
+def bodies_of(st):
+    return sorted(v[3] for v in st.values())
