@@ -68,6 +68,10 @@ _DEVICE_ID = re.compile(r"\A[0-9A-Za-z_-]{1,64}\Z")
 MAX_DEVICES = 10_000  # devices in one vector: far beyond any real diary
 MAX_COUNTER = 2 ** 62
 MAX_UUID = 200
+# Concurrent versions (heads) of one entry: one per device editing it at
+# once, a handful in real use. Each head is rewritten with every version of
+# the entry applied, so a crafted crowd of them cost quadratic time.
+MAX_HEADS = 64
 
 
 # --- the device ---------------------------------------------------------------
@@ -258,10 +262,9 @@ class Source:
                                                    "tombstone", "memo", "entry_head"),
                                        self.name)
                 self.run = foreign.Watchdog(self.conn, self.name).execute
-                self.heads, self.copies = _load_heads(self.run, self.name)
-                (entries_, tombstones), = self.run(
-                    "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM tombstone)")
-                extra = sum(len(h) - 1 for h in self.heads.values())
+                (entries_, tombstones, extra), = self.run(
+                    "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM tombstone), "
+                    "(SELECT count(*) - count(DISTINCT uuid) FROM entry_head)")
                 self.total = entries_ + extra + tombstones  # about: copies stay home
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -287,8 +290,13 @@ class Source:
             if not rows:
                 break
             last = rows[-1][0]
-            yield from _with_heads([_entry_record(row[1:], self.name) for row in rows],
-                                   self.heads, self.copies, self.name)
+            records = [_entry_record(row[1:], self.name) for row in rows]
+            # the heads of this chunk's entries only: a diary with many open
+            # conflicts (a tag renamed on two devices at once) holds many
+            with self._readable():
+                heads, copies = _load_heads(self.run, self.name,
+                                            [r["uuid"] for r in records])
+            yield from _with_heads(records, heads, copies, self.name)
         with self._readable():
             tombstones = list(self.run(_ALL_TOMBSTONE_ROWS))
         for row in tombstones:
@@ -299,17 +307,27 @@ class Source:
             return [p for (p,) in self.run("SELECT path FROM tag ORDER BY path")]
 
 
-def _load_heads(run, foreign_name):
-    """({uuid: [(vv, record)]}, {copy uuid}) of entry_head (a small table:
-    only the entries whose conflict is still open)."""
+def _load_heads(run, foreign_name, uuids=None):
+    """({uuid: [(vv, record)]}, {copy uuid}) of entry_head (only the entries
+    whose conflict is still open); with ``uuids``, the heads of those
+    entries and which of them are copies."""
     heads, copies = {}, set()
-    for uuid, vv, record, copy in run(
-            "SELECT uuid, vv, record, copy FROM entry_head ORDER BY uuid, vv, hash", ()):
+    if uuids is None:
+        rows = run("SELECT uuid, vv, record, copy FROM entry_head ORDER BY uuid, vv, hash", ())
+    else:
+        listed = json.dumps(uuids)
+        rows = run("SELECT uuid, vv, record, copy FROM entry_head WHERE uuid IN "
+                   "(SELECT value FROM json_each(?1)) ORDER BY uuid, vv, hash", (listed,))
+        copies.update(c for (c,) in run(
+            "SELECT DISTINCT copy FROM entry_head WHERE copy IN "
+            "(SELECT value FROM json_each(?1))", (listed,)))
+    for uuid, vv, record, copy in rows:
         if not all(isinstance(v, str) for v in (uuid, vv, record, copy)):
             raise BadInput("%s is not a diary one can read: a head holds a value that "
                            "is not text" % (foreign_name or "this diary"))
         heads.setdefault(uuid, []).append((vv, record))
-        copies.add(copy)
+        if uuids is None:
+            copies.add(copy)
     return heads, copies
 
 

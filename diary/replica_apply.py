@@ -30,7 +30,8 @@ import json
 
 from . import dates, entries
 from .exchange.loader import TAG_PATHS, derived_uuid
-from .replica import (CONFLICT_TAG, SEQ_KEY, _Tombstone, _Version, _loads, _mark,
+from .errors import BadInput
+from .replica import (CONFLICT_TAG, MAX_HEADS, SEQ_KEY, _Tombstone, _Version, _loads, _mark,
                       _vector_text, content_hash, dominates, join)
 
 APPLYING_KEY = "replica-applying"
@@ -144,7 +145,10 @@ class Run:
         where, ours = self.ours(theirs.uuid)
         report = self.report
         tomb = self.our_tombstone(theirs.uuid)
-        if tomb is not None and dominates(tomb.vv, theirs.vv):
+        # A tombstone under the very vector of a version (a copy that kept
+        # its device id, edited on one side and deleted on the other) is
+        # concurrent with it, as equal vectors of two versions are.
+        if tomb is not None and tomb.vv != theirs.vv and dominates(tomb.vv, theirs.vv):
             report.unchanged += 1  # deleted after that version (here, or overruled)
             return
         heads = self.heads(theirs.uuid, ours)
@@ -159,17 +163,25 @@ class Run:
             else:
                 report.unchanged += 1
             return
-        if not same and ours is not None and dominates(ours.vv, theirs.vv):
-            report.unchanged += 1  # we hold it or a version after it
+        # We hold it or a version after it: one of the heads descends from
+        # it. Not the entry's vector: with several heads it is their join,
+        # which a version descending from all of them (an older device's
+        # resolution) equals, and that version is new here.
+        if not same and any(dominates(h.vv, theirs.vv) for h in heads):
+            report.unchanged += 1
             return
         # A new head; equal vectors with different content (a copied diary
         # that kept its device id, edited on both) count as concurrent.
         kept = [h for h in heads if h.vv == theirs.vv or not dominates(theirs.vv, h.vv)]
         new = kept + [theirs]
+        if len(new) > MAX_HEADS:
+            raise BadInput("%s: more than %d concurrent versions of one entry; nothing "
+                           "was applied" % (dates.shown(theirs.uuid), MAX_HEADS))
         vv = join(ours.vv, theirs.vv) if ours is not None else theirs.vv
         self.settle(where, ours, heads, new, vv)
         if ours is None:
-            if tomb is not None and not dominates(theirs.vv, tomb.vv):
+            if tomb is not None and (tomb.vv == theirs.vv
+                                     or not dominates(theirs.vv, tomb.vv)):
                 # Edited there while deleted here: the edit stays, and the
                 # deletion stays beside it, overruled (see tombstone()).
                 self.write_tombstone(tomb)
@@ -208,7 +220,9 @@ class Run:
                 u = copy_uuid(uuid, h.hash)
                 if u not in wanted or h.key() > wanted[u].key():
                     wanted[u] = h
-        for h in old:
+        # One head (the entry itself) has no copy of ours to take away: a
+        # row of that uuid with vector {} is a copy the older code made.
+        for h in old if len(old) > 1 else ():
             u = copy_uuid(uuid, h.hash)
             if u not in wanted:
                 self.retract(u)
@@ -301,7 +315,7 @@ class Run:
         report = self.report
         tomb = self.our_tombstone(theirs.uuid)
         if (tomb is not None and dominates(tomb.vv, theirs.vv)) or (
-                ours is not None and dominates(ours.vv, theirs.vv)):
+                ours is not None and ours.vv != theirs.vv and dominates(ours.vv, theirs.vv)):
             report.unchanged += 1  # known here, or older than our version
             return
         if tomb is not None and not dominates(theirs.vv, tomb.vv):
@@ -312,7 +326,7 @@ class Run:
             report.recorded += 1
             return
         heads = self.heads(theirs.uuid, ours)
-        left = [h for h in heads if not dominates(theirs.vv, h.vv)]
+        left = [h for h in heads if h.vv == theirs.vv or not dominates(theirs.vv, h.vv)]
         if left:
             # Edited here while deleted there: the edit stays. The deletion
             # is kept beside it, overruled, and not joined into the entry's
@@ -323,7 +337,7 @@ class Run:
             report.kept += 1
             report.kept_uuids.append(theirs.uuid)
             return
-        for h in heads:
+        for h in heads if len(heads) > 1 else ():  # as in settle()
             self.retract(copy_uuid(theirs.uuid, h.hash))
         self.conn.execute("DELETE FROM entry_head WHERE uuid = ?", (theirs.uuid,))
         self.unlinking(where[0])

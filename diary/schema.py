@@ -551,16 +551,41 @@ MIGRATIONS.append(
 _APPLYING = "EXISTS (SELECT 1 FROM memo WHERE key = 'replica-applying')"
 
 
+# The version an untouched conflict copy takes when it becomes lasting: the
+# same on every device, so that a copy deleted or edited on one device (a
+# write that first gives it this version, then the device's own counter)
+# descends from the lasting copy another device made by editing the entry.
+# A version of that device made the deletion refused and the edit a
+# conflict copy of the conflict copy.
+_LASTING = """'{"lasting":1}'"""
+
+
 def _settle(uuid):
     """SQL: a local write to entry ``uuid`` (or its deletion) makes its
     conflict copies that nobody has touched yet (vector {}) lasting: they get
-    a first version of this device, and the entry's heads are forgotten."""
+    the version _LASTING, and the entry's heads are forgotten."""
     return """
-            UPDATE entry_lineage SET vv = json_object(%s, 1), seq = %s
+            UPDATE entry_lineage SET vv = %s, seq = %s
             WHERE vv = '{}' AND entry_id IN (
                 SELECT e.id FROM entry_head h JOIN entry e ON e.uuid = h.copy
                 WHERE h.uuid = %s);
-            DELETE FROM entry_head WHERE uuid = %s;""" % (_DEVICE, _SEQ, uuid, uuid)
+            DELETE FROM entry_head WHERE uuid = %s;""" % (_LASTING, _SEQ, uuid, uuid)
+
+
+def _touch_copy(when):
+    """SQL trigger: a local write to an untouched conflict copy that makes a
+    new version of it (the condition of MIGRATIONS[10]'s trigger) starts
+    from _LASTING (that trigger then adds this device's count)."""
+    if when == "UPDATE":
+        event, changed = ("UPDATE OF created_at, title, body, starred, tags",
+                          "(%s) AND " % _CHANGED)
+    else:
+        event, changed = when, ""
+    return """CREATE TRIGGER entry_copy_touch_%s BEFORE %s ON entry
+            WHEN %sNOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE copy = OLD.uuid)
+        BEGIN
+            UPDATE entry_lineage SET vv = %s WHERE entry_id = OLD.id AND vv = '{}';
+        END""" % (when.lower(), event, changed, _APPLYING, _LASTING)
 
 
 _SUBTREE_ENTRIES = ("SELECT et.entry_id FROM tag_path p JOIN entry_tag et "
@@ -590,8 +615,13 @@ MIGRATIONS.append(
             record TEXT NOT NULL,
             PRIMARY KEY (uuid, vv, hash)) WITHOUT ROWID""",
         "CREATE INDEX entry_head_copy ON entry_head (copy)",
-        # The conflict copies made before: lasting, as if touched here.
-        "UPDATE entry_lineage SET vv = json_object(%s, 1) WHERE vv = '{}'" % _DEVICE,
+        # The conflict copies made before keep their vector {}: an ancestor
+        # of every version, so that a deletion or an edit of one made on
+        # another device (before or after it upgraded) still wins here. A
+        # version of this device given to each made every such deletion
+        # refused and every such edit a conflict. No head is ever taken
+        # away from them: only copies of heads kept in entry_head are
+        # (replica_apply.Run.settle).
         # A tag renamed or moved gives every entry under it a new version in
         # one statement, fired once by the tag renamed or moved: the trigger
         # of MIGRATIONS[10] fired once per tag of the subtree (through
@@ -606,8 +636,14 @@ MIGRATIONS.append(
                 AND EXISTS (%s)
         BEGIN
             %s;
+            -- an untouched conflict copy under it starts from _LASTING, as
+            -- any local write to one does (_touch_copy)
+            UPDATE entry_lineage SET vv = %s
+            WHERE vv = '{}' AND NOT %s AND entry_id IN (%s) AND entry_id IN (
+                SELECT e.id FROM entry_head h JOIN entry e ON e.uuid = h.copy);
             UPDATE entry_lineage SET seq = %s, vv = %s WHERE entry_id IN (%s);
-        END""" % (_SUBTREE_ENTRIES, _NEXT_SEQ, _SEQ, _bump("vv"), _SUBTREE_ENTRIES),
+        END""" % (_SUBTREE_ENTRIES, _NEXT_SEQ, _LASTING, _APPLYING, _SUBTREE_ENTRIES,
+                  _SEQ, _bump("vv"), _SUBTREE_ENTRIES),
         """CREATE TRIGGER entry_head_settle AFTER UPDATE OF vv ON entry_lineage
             WHEN EXISTS (SELECT 1 FROM entry_head) AND NOT %s
                 AND EXISTS (SELECT 1 FROM entry_head WHERE uuid =
@@ -618,6 +654,8 @@ MIGRATIONS.append(
             WHEN NOT %s AND EXISTS (SELECT 1 FROM entry_head WHERE uuid = OLD.uuid)
         BEGIN%s
         END""" % (_APPLYING, _settle("OLD.uuid")),
+        _touch_copy("UPDATE"),
+        _touch_copy("DELETE"),
     ])
 
 

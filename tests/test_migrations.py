@@ -229,23 +229,75 @@ def test_two_copies_migrated_apart_get_different_devices(path, tmp_path):
         assert replica.changes(one)[0][0]["vv"] == replica.changes(two)[0][0]["vv"]
 
 
-def test_migration_12_adds_the_heads_and_makes_old_conflict_copies_lasting(path):
-    """A schema-11 file: its conflict copies (vector {}) become entries like
-    any other, with a first version of this device, so that the heads of
-    an entry (replica_apply.py) never take one of them away."""
+def test_migration_12_adds_the_heads_and_never_takes_an_old_conflict_copy_away(path):
+    """A schema-11 file: its conflict copies (vector {}) keep that vector (a
+    deletion or edit of one made elsewhere still wins: the tests below), and
+    the heads of an entry (replica_apply.py) never take one of them away,
+    even one whose uuid is that of a copy of the entry's current version."""
+    from diary.replica_apply import copy_uuid
+
+    created = "2024-01-01T10:00:00.000000Z"
+    old_copy = copy_uuid("plain", replica.content_hash(created, "", "x", 0, []))
     store.create(path, PASSPHRASE, schema_version=11)
-    _raw(path, _insert("plain", "2024-01-01T10:00:00.000000Z"),
-         _insert("old-copy", "2024-01-02T10:00:00.000000Z"),
+    _raw(path, _insert("plain", created),
+         _insert(old_copy, "2024-01-02T10:00:00.000000Z"),
          ("UPDATE entry_lineage SET vv = '{}' WHERE entry_id = "
-          "(SELECT id FROM entry WHERE uuid = 'old-copy')",))
+          "(SELECT id FROM entry WHERE uuid = ?)", (old_copy,)))
     before = dict(_rows(path, "SELECT e.uuid, l.vv FROM entry e JOIN entry_lineage l "
                               "ON l.entry_id = e.id"))
     with store.open_diary(path, PASSPHRASE) as d:
-        device = replica.device_id(d)
         assert health.problems(d) == []
+        [plain] = [r for r in replica.changes(d)[0] if r["uuid"] == "plain"]
+        later = dict(plain, body="edited elsewhere", vv=dict(plain["vv"], elsewhere=1))
+        del later["hash"]
+        assert replica.apply(d, [later]).taken == 1
+        with d.bound():
+            assert sorted(e.uuid for e in entries.list_entries(d)) == sorted(
+                ["plain", old_copy])
     assert _rows(path, "PRAGMA user_version") == [(store.SCHEMA_VERSION,)]
     after = dict(_rows(path, "SELECT e.uuid, l.vv FROM entry e JOIN entry_lineage l "
                              "ON l.entry_id = e.id"))
-    assert after["plain"] == before["plain"]
-    assert json.loads(after["old-copy"]) == {device: 1}
+    assert after[old_copy] == before[old_copy] == "{}"
     assert _rows(path, "SELECT count(*) FROM entry_head") == [(0,)]
+
+
+def _two_schema_11_copies_of_an_old_conflict_copy(tmp_path):
+    """Two devices at schema 11, each holding the same conflict copy made by
+    the older code (one uuid, the same content, vector {})."""
+    paths = [str(tmp_path / n) for n in ("one.db", "two.db")]
+    for p in paths:
+        store.create(p, PASSPHRASE, schema_version=11)
+        _raw(p, _insert("old-copy", "2024-01-02T10:00:00.000000Z", body="the copy"),
+             ("UPDATE entry_lineage SET vv = '{}'",))
+    return paths
+
+
+def test_an_old_conflict_copy_deleted_on_one_device_before_the_other_upgrades_stays_deleted(
+        tmp_path):
+    """Deleting a conflict copy is how one resolves a conflict. Migration 12
+    gave each device's untouched old copies a version of its own device, so
+    a deletion made before that device upgraded (its vector: the deleter's
+    device only) no longer dominated them: it was refused as against a
+    concurrent edit, and the deleted copy came back everywhere."""
+    one, two = _two_schema_11_copies_of_an_old_conflict_copy(tmp_path)
+    _raw(two, ("DELETE FROM entry WHERE uuid = 'old-copy'",))  # before upgrading
+    with store.open_diary(one, PASSPHRASE) as a, store.open_diary(two, PASSPHRASE) as b:
+        report = replica.apply(a, replica.changes(b)[0])
+        assert (report.deleted, report.kept) == (1, 0)
+        replica.apply(b, replica.changes(a)[0])
+        for d in (a, b):
+            with d.bound():
+                assert [e.uuid for e in entries.list_entries(d)] == []
+
+
+def test_an_old_conflict_copy_edited_on_one_device_before_the_other_upgrades_is_no_conflict(
+        tmp_path):
+    one, two = _two_schema_11_copies_of_an_old_conflict_copy(tmp_path)
+    _raw(two, ("UPDATE entry SET body = 'kept this one' WHERE uuid = 'old-copy'",))
+    with store.open_diary(one, PASSPHRASE) as a, store.open_diary(two, PASSPHRASE) as b:
+        report = replica.apply(a, replica.changes(b)[0])
+        assert (report.taken, report.conflicts) == (1, 0)
+        replica.apply(b, replica.changes(a)[0])
+        for d in (a, b):
+            with d.bound():
+                assert [e.body for e in entries.list_entries(d)] == ["kept this one"]

@@ -753,3 +753,173 @@ def test_a_date_stored_as_a_blob_stops_sync_with_the_command_that_fixes_it(diary
     message = str(caught.value)
     assert "not a diary one can read" not in message
     assert "entry %d" % e.id in message and "diary edit %d --date" % e.id in message
+
+
+def _concurrent_versions(d, n):
+    """Records of n versions of one entry of d, each of another device and
+    none descending from another (what a crafted file can hold)."""
+    e = add(d, "base", title="E")
+    [base] = [r for r in replica.changes(d)[0] if r["uuid"] == e.uuid]
+    out = []
+    for i in range(n):
+        r = dict(base, body="head %d" % i, vv={"dev%d" % i: 1})
+        del r["hash"]
+        out.append(r)
+    return e, out
+
+
+def test_a_crafted_crowd_of_concurrent_versions_of_one_entry_is_refused(trio):
+    """Every concurrent version of an entry is a head kept and shown as a
+    conflict copy, and each one applied rewrote all the heads and copies
+    before it: 400 versions of one uuid took 4 s of CPU, 2,000 about 100 s,
+    and every later version of that entry paid for all of them. No real
+    diary has more than a few devices editing one entry at once: past
+    replica.MAX_HEADS the records are refused, and nothing is written."""
+    a, b, _ = trio
+    _, fine = _concurrent_versions(a, 3)
+    assert replica.apply(b, fine).conflicts == 2
+    _, crowd = _concurrent_versions(a, replica.MAX_HEADS + 1)
+    before = state(b)
+    with pytest.raises(BadInput, match="concurrent versions"):
+        replica.apply(b, crowd)
+    assert state(b) == before
+    # up to the limit, taken as before
+    _, most = _concurrent_versions(a, replica.MAX_HEADS)
+    assert replica.apply(b, most).conflicts == replica.MAX_HEADS - 1
+
+
+def _one_conflict_resolved_on_a(trio):
+    """a and b both show the conflict copy of e; a then resolves the
+    conflict by editing e (which makes the copy lasting there)."""
+    a, b, _ = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    edit(a, e.uuid, body="a1")
+    edit(b, e.uuid, body="b1")
+    sync(a, b)
+    sync(b, a)
+    assert len(_copies(a)) == 1 and _copies(a) == _copies(b)
+    edit(a, e.uuid, body="merged by hand")
+    with b.bound():
+        [copy] = [x for x in entries.list_entries(b) if x.title.startswith("Conflict")]
+    return copy
+
+
+@pytest.mark.parametrize("how", ["delete", "edit"])
+def test_a_conflict_copy_deleted_or_edited_on_one_device_while_another_edits_the_entry(
+        trio, how):
+    """Two devices resolving one conflict two ways: a edits the entry, b
+    deletes (or edits) the copy. a's edit gave the untouched copy a version
+    of a's device, which b's deletion or edit of it (made from the untouched
+    copy) did not descend from: the deleted copy came back on b ("kept"),
+    and an edited one became a conflict copy of the conflict copy."""
+    a, b, _ = trio
+    copy = _one_conflict_resolved_on_a(trio)
+    with b.bound():
+        if how == "delete":
+            entries.delete(b, [copy.id])
+        else:
+            entries.edit(b, copy.id, body="b kept this")
+    for src, dst in [(a, b), (b, a), (a, b)]:
+        assert sync(src, dst).kept == 0
+    assert state(a) == state(b)
+    assert _copies(a) == ([] if how == "delete" else [("Conflict copy of E", "b kept this")])
+
+
+def test_a_write_the_lineage_does_not_count_leaves_an_untouched_copy_untouched(trio):
+    """Only a write that makes a new version of a conflict copy (its text,
+    title, date, star or tags) makes it lasting: a write of another column
+    (another tool's, say) gave it the lasting version without a new seq, so
+    it stayed here, unsent, while every other copy took it away."""
+    a, b, _ = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    edit(a, e.uuid, body="a1")
+    edit(b, e.uuid, body="b1")
+    sync(b, a)
+    with a.bound(), a.write():
+        a.db.execute_sql("UPDATE entry SET version = version + 1 "
+                         "WHERE title LIKE 'Conflict copy%'")
+    rows = a.db.execute_sql("SELECT l.vv FROM entry e JOIN entry_lineage l "
+                            "ON l.entry_id = e.id WHERE e.title LIKE 'Conflict copy%'")
+    assert [vv for (vv,) in rows] == ["{}"]
+
+
+def test_a_tag_renamed_over_an_untouched_copy_while_another_device_resolved_is_no_conflict(
+        trio):
+    """b resolves the conflict by editing the entry (its copy becomes
+    lasting), a renames a tag only the untouched copy carries: that rename
+    is the one change of the copy, and is taken everywhere. It gave the copy
+    a version of a's device alone, concurrent with b's lasting one: a
+    conflict copy of the conflict copy."""
+    a, b, _ = trio
+    e = add(a, "base", title="E")
+    sync(a, b)
+    edit(a, e.uuid, body="a1", add_tags=["work"])
+    edit(b, e.uuid, body="b1")  # later: b1 is the entry, a1 (tagged work) the copy
+    sync(a, b)
+    sync(b, a)
+    assert _copies(a) == _copies(b) == [("Conflict copy of E", "a1")]
+    edit(b, e.uuid, body="merged by hand")
+    with a.bound():
+        tags.rename(a, "work", "job")
+    for src, dst in [(a, b), (b, a), (a, b)]:
+        assert sync(src, dst).conflicts == 0
+    assert state(a) == state(b)
+    assert _copies(a) == [("Conflict copy of E", "a1")]
+    assert "job" in _tag_paths(b) and "work" not in _tag_paths(b)
+
+
+def test_a_version_that_descends_from_every_head_is_taken_in_any_order(trio):
+    """Two heads a {x:2} and b {y:1}; c {x:2, y:1} descends from both (an
+    older device's resolution, as a format 1 file carries it: the winner's
+    content under the joined vector). Applied after both heads, c was taken
+    for one this diary already held (the entry's joined vector descends
+    from it), and the copy of b stayed: another order showed none."""
+    import itertools
+
+    base = dict(type="entry", uuid="u", created_at="2024-01-01T10:00:00.000000Z",
+                updated_at="2024-01-02T10:00:00.000000Z", title="T", body="a",
+                starred=False, tags=[])
+    a_ = dict(base, vv={"y": 1})
+    b_ = dict(base, tags=["t"], vv={"x": 2})
+    c_ = dict(base, vv={"x": 2, "y": 1})
+    results = []
+    for i, order in enumerate(itertools.permutations([a_, b_, c_])):
+        p = str(trio[2].path) + ".%d" % i
+        store.create(p, PASSPHRASE)
+        with store.open_diary(p, PASSPHRASE) as d:
+            for r in order:
+                replica.apply(d, [dict(r)])
+            results.append(state(d))
+    assert all(r == results[0] for r in results)
+    assert list(results[0]) == ["u"]
+
+
+def test_an_edit_and_a_deletion_under_one_vector_are_concurrent_in_either_order(trio):
+    """A copied diary that kept its device id (README: counted as
+    concurrent), edited on one side and deleted on the other: the version
+    and the tombstone carry the same vector. Tombstone first, the edit was
+    refused as older; edit first, the deletion was refused as older: two
+    diaries given the same two records differed for good. The edit wins,
+    as against any concurrent deletion."""
+    edited = dict(type="entry", uuid="u", created_at="2024-01-01T10:00:00.000000Z",
+                  updated_at="2024-01-02T10:00:00.000000Z", title="T", body="edited",
+                  starred=False, tags=[], vv={"x": 2})
+    deleted = dict(type="tombstone", uuid="u", deleted_at="2024-01-03T10:00:00.000000Z",
+                   vv={"x": 2}, device="x")
+    results = []
+    for i, order in enumerate([(edited, deleted), (deleted, edited)]):
+        p = str(trio[2].path) + ".%d" % i
+        store.create(p, PASSPHRASE)
+        with store.open_diary(p, PASSPHRASE) as d:
+            reports = [replica.apply(d, [dict(r)]) for r in order]
+            assert sum(r.kept for r in reports) == 1
+            results.append((state(d), [r for r in replica.changes(d)[0]
+                                       if r["type"] == "tombstone"]))
+    assert results[0] == results[1]
+    assert bodies_of(results[0][0]) == ["edited"]
+
+
+def bodies_of(st):
+    return sorted(v[3] for v in st.values())
