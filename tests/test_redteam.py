@@ -190,11 +190,12 @@ def test_a_time_format_naming_a_field_twice_is_a_usage_error(run, made, tmp_path
 def test_an_entry_deleted_while_in_the_editor_is_not_said_to_be_kept(run, made, editor, path):  # noqa: F811,E501
     """It went to the trash in another session: 'both are kept' was untrue (the
     trash purges it after trash_days)."""
-    from test_cli_editor import DIARY
+    from test_cli_editor import DIARY, ELSEWHERE
 
     run("add", "mine")
     other = DIARY + ["--diary", path, "delete", "1", "--yes"]
-    editor.act({"run": other, "sub": [["^mine$", "my edit"]]})
+    # the other session has its own passphrase source: the editor is given none
+    editor.act({"run": other, "run_env": ELSEWHERE, "sub": [["^mine$", "my edit"]]})
     r = run("edit", "1", tty=True, environ=editor.environ())
     assert r.code == 0 and "both are kept" not in r.err, r
     assert "deleted in another session" in r.err and "new entry #2" in r.err, r
@@ -204,14 +205,16 @@ def test_an_entry_deleted_while_in_the_editor_is_not_said_to_be_kept(run, made, 
 def test_the_menu_says_an_entry_deleted_while_in_the_editor_was_deleted(diary, made, editor):  # noqa: F811,E501
     """The menu's E key: the same untrue 'both are kept' as `diary edit`."""
     from diary import entries
-    from test_cli_editor import DIARY
+    from test_cli_editor import DIARY, ELSEWHERE
     from test_menu import CTRL_C, ENTER, drive
 
     from conftest import PASSPHRASE
 
     entries.add(diary, "original")
     other = DIARY + ["--diary", made, "delete", "1", "--yes"]
-    editor.act({"run": other, "sub": [["^original$", "original + mine"]]})
+    # the other session has its own passphrase source: the editor is given none
+    editor.act({"run": other, "run_env": ELSEWHERE,
+                "sub": [["^original$", "original + mine"]]})
     s = drive(diary, ("Write a new entry", "b"), ("All entries", ENTER), ("original", "E"),
               ("in another session", CTRL_C), ("All entries", CTRL_C), ("Write", "q"),
               external={"argv": ["vim"], "tmpdir": None,
