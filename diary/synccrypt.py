@@ -43,7 +43,6 @@ NONCE = 12
 SALT = 16
 _HEAD = struct.Struct(">4sBBI12s")
 _KDF = struct.Struct(">16sI")
-KDF_ITER = 256_000  # PBKDF2-HMAC-SHA512, as SQLCipher 4 derives the diary's key
 MAX_FILE = 1 << 30  # a snapshot of a very large diary; past this it is not ours
 MAX_PLAIN = 1 << 30  # unpacked: a snapshot of 100,000 long entries is ~100 MB
 

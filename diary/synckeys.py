@@ -18,6 +18,7 @@ import json
 
 from . import memo, synccrypt
 from .errors import DiaryError, PassphraseError
+from .raw_key import kdf_iter  # the diary's own cost: a key file costs what the diary does
 from .syncfiles import _NAME, _read, _remove, _write
 
 KEYS = "sync-keys"
@@ -154,7 +155,7 @@ def _candidates(folder, key_files, epoch):
         except (synccrypt.Unreadable, ValueError, OSError):
             return None
     return sorted((f for f in key_files if f.seq == epoch),
-                  key=lambda f: (cost(f) != _kdf_iter(), f.name))
+                  key=lambda f: (cost(f) != kdf_iter(), f.name))
 
 
 def _learn(diary, folder, key_files, newest, stored, key, passphrase, folder_passphrase):
@@ -200,12 +201,6 @@ def _looks_like_keyfile(folder, f, report):
 def _write_keyfile(folder, state, passphrase, epoch, keyring, report):
     name = "%s.%08d.dkey" % (state["tag"], epoch)
     report.written += _write(folder, name, synccrypt.seal_keyring(
-        passphrase, _kdf_iter(), epoch, name, keyring))
+        passphrase, kdf_iter(), epoch, name, keyring))
     report.files_written += 1
 
-
-def _kdf_iter():
-    from . import store
-
-    # the diary's own cost (SQLCipher 4's default); tests lower store.KDF_ITER
-    return store.KDF_ITER or synccrypt.KDF_ITER
